@@ -1,0 +1,32 @@
+package dev.keyhold;
+
+import dev.keyhold.embedded.EmbeddedMode;
+import io.quarkus.runtime.Quarkus;
+import io.quarkus.runtime.annotations.QuarkusMain;
+
+import java.util.Map;
+
+/**
+ * Entry point. In embedded mode the database and the HSM token must exist before Quarkus reads its
+ * configuration, so they are started here and handed over as system properties.
+ */
+@QuarkusMain
+public class KeyholdMain {
+
+    public static void main(String... args) {
+        if (EmbeddedMode.wanted()) {
+            try {
+                Map<String, String> config = EmbeddedMode.start(EmbeddedMode.dataDir(), EmbeddedMode.partitions(), Map.of());
+                config.forEach((k, v) -> {
+                    if (System.getProperty(k) == null) {
+                        System.setProperty(k, v);
+                    }
+                });
+            } catch (RuntimeException e) {
+                System.err.println("Keyhold cannot start in embedded mode: " + e.getMessage());
+                System.exit(1);
+            }
+        }
+        Quarkus.run(args);
+    }
+}

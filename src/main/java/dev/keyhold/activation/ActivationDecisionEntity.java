@@ -1,0 +1,29 @@
+package dev.keyhold.activation;
+
+import io.quarkus.hibernate.orm.panache.PanacheEntityBase;
+import jakarta.persistence.Column;
+import jakarta.persistence.Embeddable;
+import jakarta.persistence.EmbeddedId;
+import jakarta.persistence.Entity;
+import jakarta.persistence.Table;
+
+import java.io.Serializable;
+import java.time.Instant;
+import java.util.UUID;
+
+/** One custodian's decision. The primary key (request, custodian) makes "decides once" a database fact. */
+@Entity
+@Table(name = "activation_decision")
+public class ActivationDecisionEntity extends PanacheEntityBase {
+
+    @Embeddable
+    public record Id(@Column(name = "request_id") UUID requestId, String custodian) implements Serializable {
+    }
+
+    @EmbeddedId
+    public Id id;
+    public String decision;
+    public String comment;
+    @Column(name = "decided_at")
+    public Instant decidedAt;
+}

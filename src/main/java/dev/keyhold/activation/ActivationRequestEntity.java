@@ -1,0 +1,51 @@
+package dev.keyhold.activation;
+
+import io.quarkus.hibernate.orm.panache.PanacheEntityBase;
+import jakarta.persistence.Column;
+import jakarta.persistence.Entity;
+import jakarta.persistence.EnumType;
+import jakarta.persistence.Enumerated;
+import jakarta.persistence.Id;
+import jakarta.persistence.Table;
+import jakarta.persistence.Version;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+
+@Entity
+@Table(name = "activation_request")
+public class ActivationRequestEntity extends PanacheEntityBase {
+
+    @Id
+    public UUID id;
+    @Enumerated(EnumType.STRING)
+    public ActivationKind kind;
+    @Column(name = "issuer_id")
+    public String issuerId;
+    public String kid;
+    public String requester;
+    public String reason;
+    @Enumerated(EnumType.STRING)
+    public ActivationState state;
+    @Column(name = "approvals_required")
+    public int approvalsRequired;
+    /** For POLICY_CHANGE: the proposed issuer definition, as JSON. */
+    public String payload;
+    @Column(name = "created_at")
+    public Instant createdAt;
+    @Column(name = "expires_at")
+    public Instant expiresAt;
+    @Column(name = "decided_at")
+    public Instant decidedAt;
+    @Column(name = "executed_at")
+    public Instant executedAt;
+    @Version
+    public long version;
+
+    public static Optional<ActivationRequestEntity> liveForKey(String kid) {
+        return find("kid = ?1 and state in ?2", kid, List.of(ActivationState.OPEN, ActivationState.APPROVED))
+                .firstResultOptional();
+    }
+}

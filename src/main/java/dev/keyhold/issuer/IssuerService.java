@@ -1,0 +1,114 @@
+package dev.keyhold.issuer;
+
+import dev.keyhold.audit.Change;
+import dev.keyhold.audit.ChangeRecorder;
+import dev.keyhold.error.ProblemException;
+import dev.keyhold.key.Key;
+import dev.keyhold.key.KeyEntity;
+import dev.keyhold.key.KeyState;
+import dev.keyhold.rotation.Deadlines;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import jakarta.persistence.LockModeType;
+import jakarta.transaction.Transactional;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+@ApplicationScoped
+public class IssuerService {
+
+    @Inject
+    IssuerValidator validator;
+    @Inject
+    ChangeRecorder recorder;
+    @Inject
+    Clock clock;
+
+    @Transactional
+    public IssuerView create(IssuerRequest request, String actor) {
+        IssuerValidator.Valid v = validator.validate(request);
+        if (IssuerEntity.findById(v.id()) != null) {
+            throw ProblemException.conflict("issuer-exists", "issuer '" + v.id() + "' already exists");
+        }
+        // Two issuers sharing an iss value would let one's keys vouch for the other's tokens.
+        if (IssuerEntity.count("issuerUri", v.issuerUri()) > 0) {
+            throw ProblemException.conflict("issuer-uri-taken", "another issuer already uses issuerUri " + v.issuerUri());
+        }
+        Instant now = clock.instant();
+        IssuerEntity e = new IssuerEntity();
+        e.id = v.id();
+        e.issuerUri = v.issuerUri();
+        e.partition = v.partition();
+        e.algorithm = v.algorithm();
+        e.audiences = v.audiences();
+        e.custodians = v.custodians();
+        e.approvalsRequired = v.approvalsRequired();
+        e.signers = v.signers();
+        e.applyPolicy(v.policy());
+        e.status = IssuerStatus.ACTIVE;
+        e.createdAt = now;
+        e.updatedAt = now;
+        e.persist();
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("issuerUri", e.issuerUri);
+        details.put("partition", e.partition);
+        details.put("algorithm", e.algorithm.name());
+        details.put("custodians", e.custodians);
+        details.put("approvalsRequired", e.approvalsRequired);
+        recorder.record(Change.announced("issuer.created", actor, e.id, null, details));
+        return view(e.toIssuer());
+    }
+
+    @Transactional
+    public List<IssuerView> list() {
+        return IssuerEntity.<IssuerEntity>listAll(io.quarkus.panache.common.Sort.by("id")).stream()
+                .map(e -> view(e.toIssuer())).toList();
+    }
+
+    @Transactional
+    public IssuerView get(String id) {
+        return view(require(id));
+    }
+
+    /** The issuer, or 404. */
+    @Transactional
+    public Issuer require(String id) {
+        return requireEntity(id).toIssuer();
+    }
+
+    /** The issuer's row, locked until the transaction ends: serialises changes per issuer. */
+    @Transactional(Transactional.TxType.MANDATORY)
+    public IssuerEntity lock(String id) {
+        IssuerEntity e = validId(id) ? IssuerEntity.findById(id, LockModeType.PESSIMISTIC_WRITE) : null;
+        if (e == null) {
+            throw ProblemException.notFound("issuer", id);
+        }
+        return e;
+    }
+
+    IssuerEntity requireEntity(String id) {
+        IssuerEntity e = validId(id) ? IssuerEntity.findById(id) : null;
+        if (e == null) {
+            throw ProblemException.notFound("issuer", id);
+        }
+        return e;
+    }
+
+    public IssuerView view(Issuer issuer) {
+        Instant now = clock.instant();
+        List<Key> keys = KeyEntity.ofIssuer(issuer.id()).stream().map(KeyEntity::toKey).toList();
+        Key active = keys.stream().filter(k -> k.state() == KeyState.ACTIVE).findFirst().orElse(null);
+        Instant due = active == null ? null : Deadlines.rotationDue(active.activatedAt(), issuer.policy());
+        boolean overdue = due != null && !now.isBefore(due);
+        List<String> awaiting = keys.stream().filter(k -> k.state() == KeyState.PENDING).map(Key::kid).toList();
+        return IssuerView.of(issuer, active == null ? null : active.kid(), due, overdue, awaiting);
+    }
+
+    static boolean validId(String id) {
+        return id != null && IssuerValidator.SLUG.matcher(id).matches();
+    }
+}

@@ -1,0 +1,96 @@
+package dev.keyhold.key;
+
+import dev.keyhold.activation.ActivationRequestEntity;
+import dev.keyhold.activation.ActivationService;
+import dev.keyhold.audit.Change;
+import dev.keyhold.audit.ChangeRecorder;
+import dev.keyhold.error.ProblemException;
+import dev.keyhold.error.ValidationException;
+import dev.keyhold.issuer.IssuerEntity;
+import dev.keyhold.issuer.IssuerService;
+import dev.keyhold.rotation.Deadlines;
+import dev.keyhold.security.IssuerAccess;
+import io.quarkus.security.identity.SecurityIdentity;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import jakarta.transaction.Transactional;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+@ApplicationScoped
+public class KeyService {
+
+    /** RFC 7638 SHA-256 thumbprints are 43 base64url characters. */
+    static final Pattern KID = Pattern.compile("[A-Za-z0-9_-]{43}");
+
+    @Inject
+    IssuerService issuers;
+    @Inject
+    IssuerAccess access;
+    @Inject
+    ActivationService activations;
+    @Inject
+    ChangeRecorder recorder;
+    @Inject
+    Clock clock;
+
+    @Transactional
+    public List<KeyView> ofIssuer(String issuerId) {
+        issuers.require(issuerId);
+        return KeyEntity.ofIssuer(issuerId).stream().map(k -> KeyView.of(k.toKey(), liveRequest(k.kid))).toList();
+    }
+
+    @Transactional
+    public KeyView get(String kid) {
+        return KeyView.of(require(kid).toKey(), liveRequest(kid));
+    }
+
+    @Transactional
+    public KeyView revoke(String kid, RevokeRequest request, SecurityIdentity who) {
+        String reason = request == null ? null : request.reason();
+        if (reason == null || reason.isBlank() || reason.length() > 500) {
+            throw new ValidationException(List.of(new ValidationException.FieldError("reason",
+                    "required, 1 to 500 characters")));
+        }
+        KeyEntity known = require(kid);
+        // Lock order everywhere: issuer row, then key row.
+        IssuerEntity issuer = issuers.lock(known.issuerId);
+        access.requireCustodianOrAdmin(issuer.toIssuer(), who);
+        KeyEntity k = KeyEntity.lockByKid(kid).orElseThrow();
+        k.state.requireMoveTo(KeyState.REVOKED);
+        Instant now = clock.instant();
+        KeyState was = k.state;
+        k.state = KeyState.REVOKED;
+        k.revokedAt = now;
+        k.revocationReason = reason;
+        k.destroyAt = Deadlines.destroyAt(now, issuer.policy());
+        String actor = who.getPrincipal().getName();
+        activations.cancelForKey(kid, actor);
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("reason", reason);
+        details.put("previousState", was.name());
+        details.put("destroyAt", k.destroyAt.toString());
+        recorder.record(Change.announced("key.revoked", actor, issuer.id, kid, details));
+        return KeyView.of(k.toKey(), null);
+    }
+
+    KeyEntity require(String kid) {
+        KeyEntity k = kid != null && KID.matcher(kid).matches() ? KeyEntity.findById(kid) : null;
+        if (k == null) {
+            throw ProblemException.notFound("key", kid);
+        }
+        return k;
+    }
+
+    private static String liveRequest(String kid) {
+        return ActivationRequestEntity.liveForKey(kid).map(r -> r.id.toString()).orElse(null);
+    }
+
+    public record RevokeRequest(String reason) {
+    }
+}

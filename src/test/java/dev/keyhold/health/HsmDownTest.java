@@ -1,0 +1,57 @@
+package dev.keyhold.health;
+
+import dev.keyhold.testsupport.Api;
+import dev.keyhold.testsupport.Sql;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import jakarta.inject.Inject;
+import org.junit.jupiter.api.Test;
+
+import java.time.Instant;
+import java.util.Map;
+
+import static dev.keyhold.testsupport.Api.as;
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasItem;
+
+/** Fail closed (invariant 7): with the HSM unreachable Keyhold is not ready and makes no keys, but serves JWKS. */
+@QuarkusTest
+@TestProfile(HsmDownTest.HsmUnreachable.class)
+class HsmDownTest {
+
+    public static class HsmUnreachable implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            return Map.of("keyhold.hsm.partitions.default.slot", "424242");
+        }
+    }
+
+    @Inject
+    Sql sql;
+
+    @Test
+    void notReadyNoNewKeysButTheJwksIsStillServed() {
+        String id = Api.createIssuer("hsm-down");
+        String kid = "K".repeat(40) + "abc";
+        Instant now = Instant.now();
+        sql.exec("insert into signing_key (kid, issuer_id, algorithm, partition_name, hsm_handle, public_jwk, state,"
+                        + " created_at, activatable_at) values (?, ?, 'ES256', 'default', 'kh-x', ?, 'PENDING', ?, ?)",
+                kid, id, "{\"kty\":\"EC\",\"kid\":\"" + kid + "\"}", now, now);
+
+        given().get("/q/health/ready").then().statusCode(503)
+                .body("checks.find { it.name == 'hsm' }.status", equalTo("DOWN"));
+        given().get("/issuers/" + id + "/.well-known/jwks.json").then().statusCode(200).body("keys.kid", hasItem(kid));
+
+        long keysBefore = sql.count("select count(*) from signing_key");
+        as("scheduler").body("{}").post("/v1/issuers/" + id + "/rotations").then()
+                .statusCode(200); // the pending key is returned without touching the HSM
+        sql.exec("update signing_key set state = 'REVOKED', revoked_at = ?, destroy_at = ? where kid = ?", now, now, kid);
+        as("scheduler").body("{}").post("/v1/issuers/" + id + "/rotations").then()
+                .statusCode(503).contentType("application/problem+json")
+                .body("detail", org.hamcrest.Matchers.not(org.hamcrest.Matchers.containsString("pin")));
+        assertThat(sql.count("select count(*) from signing_key")).isEqualTo(keysBefore);
+    }
+}

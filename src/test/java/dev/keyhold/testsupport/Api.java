@@ -1,0 +1,78 @@
+package dev.keyhold.testsupport;
+
+import io.restassured.RestAssured;
+import io.restassured.http.ContentType;
+import io.restassured.specification.RequestSpecification;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static io.restassured.RestAssured.given;
+
+/** Shorthands for calling Keyhold as the demo principals. */
+public final class Api {
+
+    public static final String PASSWORD = "keyhold-dev";
+    private static final AtomicInteger SEQ = new AtomicInteger();
+
+    private Api() {
+    }
+
+    public static RequestSpecification as(String user) {
+        return given().auth().preemptive().basic(user, PASSWORD).contentType(ContentType.JSON);
+    }
+
+    public static RequestSpecification anonymous() {
+        return given().contentType(ContentType.JSON);
+    }
+
+    /** A fresh issuer id: the database is shared by every test in the JVM. */
+    public static String uniqueId(String prefix) {
+        return prefix + "-" + ProcessHandle.current().pid() % 1000 + "-" + SEQ.incrementAndGet() + "-"
+                + Long.toHexString(System.nanoTime() & 0xffffff);
+    }
+
+    /** A valid issuer definition; tests change what they need. */
+    public static Map<String, Object> issuerBody(String id) {
+        Map<String, Object> b = new HashMap<>();
+        b.put("id", id);
+        b.put("issuerUri", "https://" + id + ".test.example");
+        b.put("partition", "default");
+        b.put("algorithm", "ES256");
+        b.put("audiences", new ArrayList<>(List.of("api://" + id)));
+        b.put("custodians", new ArrayList<>(List.of("alice", "bob", "carol")));
+        b.put("approvalsRequired", 2);
+        b.put("signers", new ArrayList<>(List.of("signer")));
+        b.put("rotationPeriod", "P30D");
+        b.put("publishLead", "PT2H");
+        b.put("tokenTtl", "PT1H");
+        b.put("activeDeadline", "P45D");
+        b.put("destroyGrace", "P7D");
+        b.put("approvalTtl", "P2D");
+        return b;
+    }
+
+    /** Creates an issuer (as admin) and returns its id. */
+    public static String createIssuer(Map<String, Object> body) {
+        as("admin").body(body).post("/v1/issuers").then().statusCode(201);
+        return (String) body.get("id");
+    }
+
+    public static String createIssuer(String prefix) {
+        return createIssuer(issuerBody(uniqueId(prefix)));
+    }
+
+    /** Rotates (as scheduler) and returns the new or pending kid. */
+    public static String rotate(String issuerId) {
+        return as("scheduler").body("{}").post("/v1/issuers/" + issuerId + "/rotations")
+                .then().statusCode(org.hamcrest.Matchers.anyOf(org.hamcrest.Matchers.is(201), org.hamcrest.Matchers.is(200)))
+                .extract().path("kid");
+    }
+
+    static {
+        RestAssured.enableLoggingOfRequestAndResponseIfValidationFails();
+    }
+}
