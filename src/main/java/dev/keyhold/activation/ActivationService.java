@@ -3,15 +3,23 @@ package dev.keyhold.activation;
 import dev.keyhold.audit.Change;
 import dev.keyhold.audit.ChangeRecorder;
 import dev.keyhold.issuer.IssuerEntity;
+import dev.keyhold.issuer.IssuerService;
+import dev.keyhold.issuer.IssuerStatus;
 import dev.keyhold.key.KeyEntity;
+import dev.keyhold.key.KeyState;
+import dev.keyhold.rotation.Deadlines;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import jakarta.persistence.EntityManager;
+import jakarta.persistence.LockModeType;
 import jakarta.transaction.Transactional;
 
 import java.time.Clock;
 import java.time.Instant;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 
 @ApplicationScoped
@@ -21,6 +29,10 @@ public class ActivationService {
     ChangeRecorder recorder;
     @Inject
     Clock clock;
+    @Inject
+    IssuerService issuers;
+    @Inject
+    EntityManager em;
 
     /** Opens the activation request of a PENDING key. Caller holds the issuer lock. */
     @Transactional(Transactional.TxType.MANDATORY)
@@ -78,5 +90,78 @@ public class ActivationService {
             recorder.record(Change.auditOnly("activation.cancelled", actor, Change.SUCCESS, r.issuerId, r.kid,
                     Map.of("requestId", r.id.toString(), "why", "key revoked")));
         });
+    }
+
+    /**
+     * Activates the key of an APPROVED request once its activatableAt has passed — never early — and retires
+     * the issuer's previous ACTIVE key in the same transaction (SPEC invariants 3 and 4). Returns the kid
+     * activated, or empty when nothing was due. Safe to call repeatedly and concurrently: the issuer row lock
+     * serialises callers, and a request is executed at most once.
+     */
+    @Transactional
+    public Optional<String> activateIfDue(UUID requestId, String actor) {
+        ActivationRequestEntity known = ActivationRequestEntity.findById(requestId);
+        if (known == null || known.kind != ActivationKind.KEY_ACTIVATION) {
+            return Optional.empty();
+        }
+        // Lock order everywhere: issuer row, then request and key rows.
+        IssuerEntity issuer = issuers.lock(known.issuerId);
+        ActivationRequestEntity r = em.find(ActivationRequestEntity.class, requestId, LockModeType.PESSIMISTIC_WRITE);
+        if (r.state != ActivationState.APPROVED || issuer.status != IssuerStatus.ACTIVE) {
+            return Optional.empty();
+        }
+        KeyEntity key = KeyEntity.lockByKid(r.kid).orElseThrow();
+        Instant now = clock.instant();
+        if (key.state != KeyState.PENDING) {
+            r.state = ActivationState.CANCELLED;
+            r.decidedAt = now;
+            recorder.record(Change.auditOnly("activation.cancelled", actor, Change.SUCCESS, r.issuerId, r.kid,
+                    Map.of("requestId", r.id.toString(), "why", "key is " + key.state)));
+            return Optional.empty();
+        }
+        if (now.isBefore(key.activatableAt)) {
+            return Optional.empty();
+        }
+        KeyEntity.inState(issuer.id, KeyState.ACTIVE).ifPresent(previous -> retire(issuer, previous, now, actor,
+                "successor " + key.kid + " activated"));
+        // The retirement must reach the database before the activation, or the one-ACTIVE index refuses it.
+        em.flush();
+        key.state.requireMoveTo(KeyState.ACTIVE);
+        key.state = KeyState.ACTIVE;
+        key.activatedAt = now;
+        key.notAfter = Deadlines.notAfter(now, issuer.policy());
+        r.state = ActivationState.EXECUTED;
+        r.executedAt = now;
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("requestId", r.id.toString());
+        details.put("notAfter", key.notAfter.toString());
+        details.put("rotationDue", Deadlines.rotationDue(now, issuer.policy()).toString());
+        recorder.record(Change.announced("key.activated", actor, issuer.id, key.kid, details));
+        return Optional.of(key.kid);
+    }
+
+    /** Activates every approved key of the issuer whose time has come (the scheduler's and lookers' entry). */
+    public List<String> activateDue(String issuerId, String actor) {
+        List<UUID> approved = approvedKeyRequests(issuerId);
+        return approved.stream().map(id -> activateIfDue(id, actor)).flatMap(Optional::stream).toList();
+    }
+
+    @Transactional
+    List<UUID> approvedKeyRequests(String issuerId) {
+        return ActivationRequestEntity.<ActivationRequestEntity>list("issuerId = ?1 and state = ?2 and kind = ?3",
+                issuerId, ActivationState.APPROVED, ActivationKind.KEY_ACTIVATION).stream().map(r -> r.id).toList();
+    }
+
+    /** Retires an ACTIVE key: it stops signing now and stays in the JWKS until verifyUntil. Caller holds the issuer lock. */
+    @Transactional(Transactional.TxType.MANDATORY)
+    public void retire(IssuerEntity issuer, KeyEntity key, Instant now, String actor, String why) {
+        key.state.requireMoveTo(KeyState.RETIRED);
+        key.state = KeyState.RETIRED;
+        key.retiredAt = now;
+        key.verifyUntil = Deadlines.verifyUntil(now, issuer.policy());
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("why", why);
+        details.put("verifyUntil", key.verifyUntil.toString());
+        recorder.record(Change.announced("key.retired", actor, issuer.id, key.kid, details));
     }
 }
