@@ -1,0 +1,134 @@
+package dev.keyhold;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * README command 1 as a newcomer runs it: the packaged jar in embedded mode, honouring KEYHOLD_DATA_DIR and
+ * QUARKUS_HTTP_PORT, keeping its data across a clean stop and across a crash (kill -9).
+ */
+class EmbeddedJarIT {
+
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final List<Process> started = new ArrayList<>();
+
+    @AfterEach
+    void stopAll() throws Exception {
+        for (Process p : started) {
+            p.destroy();
+            if (!p.waitFor(60, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+            }
+        }
+    }
+
+    @Test
+    void startsEmbeddedAndKeepsItsDataAcrossRestartsAndCrashes() throws Exception {
+        Path data = Files.createTempDirectory("keyhold-it");
+        int port = freePort();
+        Path log1 = data.resolveSibling(data.getFileName() + "-1.log");
+
+        Process first = start(data, port, log1);
+        awaitReady(port, first, log1);
+        String out = Files.readString(log1);
+        assertThat(out).contains("Listening on").contains("embedded mode").doesNotContain("keyhold-dev\"");
+        assertThat(Files.isDirectory(data.resolve("pg"))).isTrue();
+        assertThat(Files.isRegularFile(data.resolve("hsm/default.pin"))).isTrue();
+        // the token PIN never reaches the log
+        assertThat(out).doesNotContain(Files.readString(data.resolve("hsm/default.pin")).trim());
+
+        assertThat(call(port, "POST", "/v1/issuers", "admin", "{\"id\":\"it\",\"issuerUri\":\"https://it.example\","
+                + "\"audiences\":[\"api\"],\"custodians\":[\"alice\",\"bob\",\"carol\"],\"signers\":[\"signer\"]}").statusCode())
+                .isEqualTo(201);
+        HttpResponse<String> rotated = call(port, "POST", "/v1/issuers/it/rotations", "scheduler", "{}");
+        assertThat(rotated.statusCode()).isEqualTo(201);
+        String kid = rotated.body().replaceAll(".*\"kid\":\"([^\"]+)\".*", "$1");
+        assertThat(call(port, "GET", "/issuers/it/.well-known/jwks.json", null, null).body()).contains(kid);
+
+        // a clean stop, then a restart on the same data
+        first.destroy();
+        assertThat(first.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        Process second = start(data, port, data.resolveSibling(data.getFileName() + "-2.log"));
+        awaitReady(port, second, data.resolveSibling(data.getFileName() + "-2.log"));
+        assertThat(call(port, "GET", "/issuers/it/.well-known/jwks.json", null, null).body()).contains(kid);
+        HttpResponse<String> again = call(port, "POST", "/v1/issuers/it/rotations", "scheduler", "{}");
+        assertThat(again.statusCode()).isEqualTo(200);
+        assertThat(again.body()).contains(kid);
+
+        // a crash: no shutdown hooks run, PostgreSQL is left behind and must be picked up again
+        second.destroyForcibly();
+        second.waitFor(30, TimeUnit.SECONDS);
+        Path log3 = data.resolveSibling(data.getFileName() + "-3.log");
+        Process third = start(data, port, log3);
+        awaitReady(port, third, log3);
+        assertThat(call(port, "GET", "/v1/issuers/it", "auditor", null).statusCode()).isEqualTo(200);
+        assertThat(call(port, "GET", "/issuers/it/.well-known/jwks.json", null, null).body()).contains(kid);
+    }
+
+    private Process start(Path data, int port, Path log) throws IOException {
+        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx512m", "-jar", System.getProperty("keyhold.jar"))
+                .redirectErrorStream(true).redirectOutput(log.toFile());
+        pb.environment().put("KEYHOLD_DATA_DIR", data.toString());
+        pb.environment().put("QUARKUS_HTTP_PORT", Integer.toString(port));
+        pb.environment().remove("QUARKUS_DATASOURCE_JDBC_URL");
+        Process p = pb.start();
+        started.add(p);
+        return p;
+    }
+
+    private void awaitReady(int port, Process p, Path log) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
+        while (System.nanoTime() < deadline) {
+            if (!p.isAlive()) {
+                throw new AssertionError("Keyhold exited: " + Files.readString(log));
+            }
+            try {
+                if (call(port, "GET", "/q/health/ready", null, null).statusCode() == 200) {
+                    return;
+                }
+            } catch (IOException notYet) {
+                // not listening yet
+            }
+            Thread.sleep(250); // polling a starting process, not waiting for application time to pass
+        }
+        throw new AssertionError("Keyhold not ready in time: " + Files.readString(log));
+    }
+
+    private HttpResponse<String> call(int port, String method, String path, String user, String body) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://localhost:" + port + path))
+                .timeout(Duration.ofSeconds(30))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        if (body != null) {
+            b.header("Content-Type", "application/json");
+        }
+        if (user != null) {
+            b.header("Authorization", "Basic " + Base64.getEncoder()
+                    .encodeToString((user + ":keyhold-dev").getBytes(StandardCharsets.UTF_8)));
+        }
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+}
