@@ -3,7 +3,7 @@
 # static file, both loaded by wrk in the same run on this machine. Prints both rates and their ratio.
 # Goal (issue 2): Keyhold >= 0.7 x nginx at 64 connections.
 #
-# Usage: bench/jwks-vs-nginx.sh [seconds] [connections]     (needs: wrk, nginx; apt-get install wrk nginx-light)
+# Usage: [ROUNDS=3] bench/jwks-vs-nginx.sh [seconds] [connections]     (needs: wrk, nginx; apt-get install wrk nginx-light)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${1:-15}
@@ -63,8 +63,18 @@ rate() { wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" "$1" | awk '/Requests\/sec
 # Warm both (JIT for Keyhold), then measure.
 wrk -t"$THREADS" -c"$CONNS" -d5s "$URL_K" >/dev/null
 wrk -t"$THREADS" -c"$CONNS" -d3s "$URL_N" >/dev/null
-K=$(rate "$URL_K")
-N=$(rate "$URL_N")
+# Alternate rounds so background load hits both alike; report the median of each.
+ROUNDS=${ROUNDS:-3}
+KS=(); NS=()
+for _ in $(seq 1 "$ROUNDS"); do
+  KS+=("$(rate "$URL_K")")
+  NS+=("$(rate "$URL_N")")
+done
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+K=$(median "${KS[@]}")
+N=$(median "${NS[@]}")
+echo "rounds keyhold: ${KS[*]}"
+echo "rounds nginx:   ${NS[*]}"
 RATIO=$(awk -v k="$K" -v n="$N" 'BEGIN { printf "%.2f", k / n }')
 echo "body bytes: $(wc -c <"$WORK/www/jwks.json")  connections: $CONNS  duration: ${DURATION}s"
 echo "keyhold  req/s: $K"

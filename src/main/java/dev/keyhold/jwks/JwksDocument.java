@@ -26,6 +26,7 @@ public final class JwksDocument {
     private final String issuerId;
     private final List<Entry> entries;
     private final byte[] body;
+    private final io.vertx.core.buffer.Buffer buffer;
     private final String etag;
     private final Instant validUntil;
 
@@ -42,6 +43,7 @@ public final class JwksDocument {
         }
         sb.append("]}");
         this.body = sb.toString().getBytes(StandardCharsets.UTF_8);
+        this.buffer = io.vertx.core.buffer.Buffer.buffer(body);
         this.etag = "\"" + digest(body) + "\"";
         this.validUntil = live.stream().map(Entry::until).min(Instant::compareTo).orElse(Instant.MAX);
     }
@@ -71,6 +73,11 @@ public final class JwksDocument {
 
     public byte[] body() {
         return body;
+    }
+
+    /** The body as a Vert.x buffer, made once; each response writes a slice of it. */
+    io.vertx.core.buffer.Buffer buffer() {
+        return buffer.slice();
     }
 
     public String etag() {
