@@ -130,4 +130,11 @@ class PolicyChangeTest {
         String newKid = Api.rotate(id);
         assertThat(sql.one("select algorithm from signing_key where kid = ?", newKid)).isEqualTo("ES384");
     }
+
+    @Test
+    void theDualControlEndpointsAreInTheOpenApiDocument() {
+        String doc = io.restassured.RestAssured.given().get("/q/openapi?format=json").then().statusCode(200).extract().asString();
+        assertThat(doc).contains("/v1/issuers/{id}/policy-changes", "/v1/issuers/{id}/suspend", "/v1/issuers/{id}/resume",
+                "/v1/activations/{id}/decisions", "Propose a policy change", "Dual control");
+    }
 }
