@@ -47,7 +47,9 @@ public class IssuerResource {
     public IssuerView get(@PathParam("id") String id) {
         // The next request that looks carries out a due activation (SPEC): an approved key goes live at
         // activatableAt even if no scheduler runs.
-        activations.activateDue(id, dev.keyhold.activation.ActivationRequests.SYSTEM);
+        if (IssuerService.validId(id)) {
+            activations.activateDue(id, dev.keyhold.activation.ActivationRequests.SYSTEM);
+        }
         return issuers.get(id);
     }
 }

@@ -292,6 +292,20 @@ class DecisionApiTest {
         Api.anonymous().get("/v1/activations").then().statusCode(401);
     }
 
+    @Test
+    void oddPathAndQueryValuesAre404NotErrors() {
+        for (String odd : List.of("UPPER", "a%00b", "x".repeat(200), "a;b", "%F0%9F%94%91")) {
+            as("admin").urlEncodingEnabled(false).get("/v1/activations/" + odd).then().statusCode(404);
+            as("admin").urlEncodingEnabled(false).get("/v1/activations?issuer=" + odd).then().statusCode(404);
+            as("admin").urlEncodingEnabled(false).body("{}").post("/v1/issuers/" + odd + "/suspend").then().statusCode(404);
+            as("admin").urlEncodingEnabled(false).body("{}").post("/v1/issuers/" + odd + "/resume").then().statusCode(404);
+            as("admin").urlEncodingEnabled(false).body("{\"tokenTtl\":\"PT5M\"}").post("/v1/issuers/" + odd + "/policy-changes")
+                    .then().statusCode(404);
+            as("alice").urlEncodingEnabled(false).body("{\"decision\":\"approve\"}").post("/v1/activations/" + odd + "/decisions")
+                    .then().statusCode(404);
+        }
+    }
+
     static String token(String subject, List<String> groups) throws Exception {
         JWK key;
         try (var in = DecisionApiTest.class.getResourceAsStream("/jwt/test-oidc-private.pem")) {
