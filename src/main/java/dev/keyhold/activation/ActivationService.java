@@ -100,12 +100,15 @@ public class ActivationService {
      */
     @Transactional
     public Optional<String> activateIfDue(UUID requestId, String actor) {
-        ActivationRequestEntity known = ActivationRequestEntity.findById(requestId);
-        if (known == null || known.kind != ActivationKind.KEY_ACTIVATION) {
+        // A scalar read, not an entity load: a request already in the persistence context would be version-checked
+        // by the lock below and fail as a stale object when a concurrent caller has just executed it.
+        List<Object[]> known = em.createQuery("select r.issuerId, r.kind from ActivationRequestEntity r where r.id = ?1",
+                Object[].class).setParameter(1, requestId).getResultList();
+        if (known.isEmpty() || known.get(0)[1] != ActivationKind.KEY_ACTIVATION) {
             return Optional.empty();
         }
         // Lock order everywhere: issuer row, then request and key rows.
-        IssuerEntity issuer = issuers.lock(known.issuerId);
+        IssuerEntity issuer = issuers.lock((String) known.get(0)[0]);
         ActivationRequestEntity r = em.find(ActivationRequestEntity.class, requestId, LockModeType.PESSIMISTIC_WRITE);
         if (r.state != ActivationState.APPROVED || issuer.status != IssuerStatus.ACTIVE) {
             return Optional.empty();

@@ -24,6 +24,8 @@ public class IssuerResource {
     IssuerService issuers;
     @Inject
     SecurityIdentity identity;
+    @Inject
+    dev.keyhold.activation.ActivationService activations;
 
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
@@ -43,6 +45,11 @@ public class IssuerResource {
     @Path("/{id}")
     @RolesAllowed({Roles.ADMIN, Roles.CUSTODIAN, Roles.SCHEDULER, Roles.SIGNER, Roles.AUDITOR})
     public IssuerView get(@PathParam("id") String id) {
+        // The next request that looks carries out a due activation (SPEC): an approved key goes live at
+        // activatableAt even if no scheduler runs.
+        if (IssuerService.validId(id)) {
+            activations.activateDue(id, dev.keyhold.activation.ActivationRequests.SYSTEM);
+        }
         return issuers.get(id);
     }
 }

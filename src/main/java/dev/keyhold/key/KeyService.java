@@ -57,9 +57,16 @@ public class KeyService {
             throw new ValidationException(List.of(new ValidationException.FieldError("reason",
                     "required, 1 to 500 characters")));
         }
-        KeyEntity known = require(kid);
+        // Only the issuer id is read before locking: a key entity loaded here would fail the lock's version check
+        // (as a stale object) whenever a concurrent activation changed it in between.
+        String issuerId = kid != null && KID.matcher(kid).matches() ? KeyEntity.getEntityManager()
+                .createQuery("select k.issuerId from KeyEntity k where k.kid = ?1", String.class).setParameter(1, kid)
+                .getResultStream().findFirst().orElse(null) : null;
+        if (issuerId == null) {
+            throw ProblemException.notFound("key", kid);
+        }
         // Lock order everywhere: issuer row, then key row.
-        IssuerEntity issuer = issuers.lock(known.issuerId);
+        IssuerEntity issuer = issuers.lock(issuerId);
         access.requireCustodianOrAdmin(issuer.toIssuer(), who);
         KeyEntity k = KeyEntity.lockByKid(kid).orElseThrow();
         k.state.requireMoveTo(KeyState.REVOKED);

@@ -1,0 +1,322 @@
+package dev.keyhold.activation;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.keyhold.audit.Change;
+import dev.keyhold.audit.ChangeRecorder;
+import dev.keyhold.error.ProblemException;
+import dev.keyhold.error.ValidationException;
+import dev.keyhold.issuer.Issuer;
+import dev.keyhold.issuer.IssuerEntity;
+import dev.keyhold.issuer.IssuerRequest;
+import dev.keyhold.issuer.IssuerService;
+import dev.keyhold.issuer.IssuerStatus;
+import dev.keyhold.issuer.IssuerValidator;
+import dev.keyhold.security.Roles;
+import io.quarkus.security.identity.SecurityIdentity;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import jakarta.persistence.EntityManager;
+import jakarta.persistence.LockModeType;
+import jakarta.transaction.Transactional;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * The transactional side of dual control: decisions, expiry, and carrying out approved resume and policy-change
+ * requests. Every change locks the issuer row first, then the request row (the project's lock order), so
+ * decisions, activations, revocations and rotations of one issuer are serialised.
+ */
+@ApplicationScoped
+public class ActivationRequests {
+
+    /** The system actor for changes nobody asked for directly (expiry noticed by a reader). */
+    public static final String SYSTEM = "keyhold";
+
+    @Inject
+    ChangeRecorder recorder;
+    @Inject
+    Clock clock;
+    @Inject
+    IssuerService issuers;
+    @Inject
+    IssuerValidator validator;
+    @Inject
+    ActivationService activations;
+    @Inject
+    EntityManager em;
+    @Inject
+    ObjectMapper json;
+
+    public enum Outcome { RECORDED, APPROVED, REJECTED, EXECUTED, EXPIRED, CANCELLED }
+
+    public record Decided(Outcome outcome, ActivationKind kind, String issuerId, ActivationView view) {
+    }
+
+    /** What a reader needs to know before deciding whether to expire or activate: no entity, no lock. */
+    public record Glance(UUID id, ActivationKind kind, String issuerId, ActivationState state, Instant expiresAt) {
+    }
+
+    @Transactional
+    public Optional<Glance> glance(UUID id) {
+        return em.createQuery("select r.kind, r.issuerId, r.state, r.expiresAt from ActivationRequestEntity r"
+                        + " where r.id = ?1", Object[].class).setParameter(1, id).getResultStream().findFirst()
+                .map(o -> new Glance(id, (ActivationKind) o[0], (String) o[1], (ActivationState) o[2], (Instant) o[3]));
+    }
+
+    /**
+     * Records one custodian's decision. Refusals: 403 ({@link Denied}, audited by the caller) for anyone the
+     * issuer does not name as custodian and for the requester; 409 for a second decision or a request that is
+     * not OPEN. A request found past its expiry is closed as EXPIRED (committed, outcome EXPIRED) instead.
+     */
+    @Transactional
+    public Decided decide(UUID id, boolean approve, String comment, SecurityIdentity who) {
+        Glance g = glance(id).orElseThrow(() -> ProblemException.notFound("activation request", id.toString()));
+        IssuerEntity issuer = issuers.lock(g.issuerId());
+        ActivationRequestEntity r = em.find(ActivationRequestEntity.class, id, LockModeType.PESSIMISTIC_WRITE);
+        String actor = who.getPrincipal().getName();
+        Issuer current = issuer.toIssuer();
+        Map<String, Object> attempt = new LinkedHashMap<>();
+        attempt.put("requestId", id.toString());
+        attempt.put("kind", r.kind.name());
+        attempt.put("decision", approve ? "approve" : "reject");
+        if (!who.hasRole(Roles.CUSTODIAN) || !current.isCustodian(actor)) {
+            throw new Denied("activation.decide", actor, issuer.id, r.kid, attempt,
+                    "'" + actor + "' is not a custodian of issuer " + issuer.id);
+        }
+        if (actor.equals(r.requester)) {
+            throw new Denied("activation.decide", actor, issuer.id, r.kid, attempt,
+                    "'" + actor + "' requested this and cannot decide it: dual control needs other custodians");
+        }
+        Instant now = clock.instant();
+        if (r.state == ActivationState.OPEN && !now.isBefore(r.expiresAt)) {
+            activations.expire(r, SYSTEM);
+            return new Decided(Outcome.EXPIRED, r.kind, issuer.id, view(r, current));
+        }
+        if (r.state != ActivationState.OPEN) {
+            throw ProblemException.conflict("request-not-open", "the request is " + r.state
+                    + "; decisions are taken only while it is OPEN");
+        }
+        if (em.find(ActivationDecisionEntity.class, new ActivationDecisionEntity.Id(id, actor)) != null) {
+            throw ProblemException.conflict("already-decided", "'" + actor + "' has already decided this request");
+        }
+        ActivationDecisionEntity d = new ActivationDecisionEntity();
+        d.id = new ActivationDecisionEntity.Id(id, actor);
+        d.decision = approve ? "APPROVE" : "REJECT";
+        d.comment = comment;
+        d.decidedAt = now;
+        d.persist();
+        em.flush();
+        Map<String, Object> decided = new LinkedHashMap<>(attempt);
+        if (comment != null) {
+            decided.put("comment", comment);
+        }
+        recorder.record(Change.auditOnly("activation.decision", actor, Change.SUCCESS, issuer.id, r.kid, decided));
+        if (!approve) {
+            r.state = ActivationState.REJECTED;
+            r.decidedAt = now;
+            recorder.record(Change.announced("activation.rejected", actor, issuer.id, r.kid,
+                    Map.of("requestId", id.toString(), "kind", r.kind.name(), "rejectedBy", actor)));
+            return new Decided(Outcome.REJECTED, r.kind, issuer.id, view(r, current));
+        }
+        List<String> approvers = approvers(r, current);
+        if (approvers.size() < required(r, current)) {
+            return new Decided(Outcome.RECORDED, r.kind, issuer.id, view(r, current));
+        }
+        r.state = ActivationState.APPROVED;
+        r.decidedAt = now;
+        recorder.record(Change.announced("activation.approved", actor, issuer.id, r.kid,
+                Map.of("requestId", id.toString(), "kind", r.kind.name(), "approvedBy", approvers)));
+        Outcome outcome = switch (r.kind) {
+            case KEY_ACTIVATION -> Outcome.APPROVED; // activated by the caller in a following transaction
+            case ISSUER_RESUME -> resume(issuer, r, actor, now);
+            case POLICY_CHANGE -> applyPolicy(issuer, r, actor, now);
+        };
+        return new Decided(outcome, r.kind, issuer.id, view(r, issuer.toIssuer()));
+    }
+
+    /** Closes a request left OPEN past its expiry. Returns whether it did. */
+    @Transactional
+    public boolean expireIfDue(UUID id) {
+        Optional<Glance> g = glance(id);
+        if (g.isEmpty() || g.get().state() != ActivationState.OPEN) {
+            return false;
+        }
+        issuers.lock(g.get().issuerId());
+        ActivationRequestEntity r = em.find(ActivationRequestEntity.class, id, LockModeType.PESSIMISTIC_WRITE);
+        if (r.state != ActivationState.OPEN || clock.instant().isBefore(r.expiresAt)) {
+            return false;
+        }
+        activations.expire(r, SYSTEM);
+        return true;
+    }
+
+    /** The ids of OPEN requests past their expiry, optionally of some issuers only. */
+    @Transactional
+    public List<UUID> overdue(List<String> issuerIds) {
+        String q = "select r.id from ActivationRequestEntity r where r.state = ?1 and r.expiresAt <= ?2";
+        if (issuerIds != null) {
+            if (issuerIds.isEmpty()) {
+                return List.of();
+            }
+            q += " and r.issuerId in ?3";
+        }
+        var query = em.createQuery(q, UUID.class).setParameter(1, ActivationState.OPEN).setParameter(2, clock.instant());
+        if (issuerIds != null) {
+            query.setParameter(3, issuerIds);
+        }
+        return query.setMaxResults(1000).getResultList();
+    }
+
+    /**
+     * Opens a request that is not a key activation (issuer resume, policy change). Caller holds the issuer lock
+     * and has checked that none of this kind is live.
+     */
+    @Transactional(Transactional.TxType.MANDATORY)
+    public ActivationRequestEntity open(IssuerEntity issuer, ActivationKind kind, String requester, String reason,
+                                        String payload) {
+        Instant now = clock.instant();
+        ActivationRequestEntity r = new ActivationRequestEntity();
+        r.id = UUID.randomUUID();
+        r.kind = kind;
+        r.issuerId = issuer.id;
+        r.requester = requester;
+        r.reason = reason;
+        r.state = ActivationState.OPEN;
+        r.approvalsRequired = issuer.approvalsRequired;
+        r.payload = payload;
+        r.createdAt = now;
+        r.expiresAt = now.plusSeconds(issuer.approvalTtlSeconds);
+        r.persist();
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("requestId", r.id.toString());
+        details.put("kind", kind.name());
+        details.put("approvalsRequired", r.approvalsRequired);
+        details.put("expiresAt", r.expiresAt.toString());
+        recorder.record(Change.announced("activation.requested", requester, issuer.id, null, details));
+        return r;
+    }
+
+    /** The live request of this kind for the issuer, after closing it as EXPIRED if its time ran out. Caller holds the issuer lock. */
+    @Transactional(Transactional.TxType.MANDATORY)
+    public Optional<ActivationRequestEntity> live(IssuerEntity issuer, ActivationKind kind) {
+        Optional<ActivationRequestEntity> live = ActivationRequestEntity.<ActivationRequestEntity>find(
+                "issuerId = ?1 and kind = ?2 and state in ?3", issuer.id, kind,
+                List.of(ActivationState.OPEN, ActivationState.APPROVED)).firstResultOptional();
+        if (live.isPresent() && live.get().state == ActivationState.OPEN
+                && !clock.instant().isBefore(live.get().expiresAt)) {
+            activations.expire(live.get(), SYSTEM);
+            return Optional.empty();
+        }
+        return live;
+    }
+
+    @Transactional
+    public ActivationView view(UUID id) {
+        ActivationRequestEntity r = ActivationRequestEntity.findById(id);
+        if (r == null) {
+            throw ProblemException.notFound("activation request", id.toString());
+        }
+        return view(r, issuers.require(r.issuerId));
+    }
+
+    @Transactional
+    public List<ActivationView> list(ActivationState state, List<String> issuerIds, int limit) {
+        if (issuerIds != null && issuerIds.isEmpty()) {
+            return List.of();
+        }
+        StringBuilder q = new StringBuilder("select r from ActivationRequestEntity r where 1 = 1");
+        if (state != null) {
+            q.append(" and r.state = :state");
+        }
+        if (issuerIds != null) {
+            q.append(" and r.issuerId in :issuers");
+        }
+        q.append(" order by r.createdAt desc, r.id");
+        var query = em.createQuery(q.toString(), ActivationRequestEntity.class).setMaxResults(limit);
+        if (state != null) {
+            query.setParameter("state", state);
+        }
+        if (issuerIds != null) {
+            query.setParameter("issuers", issuerIds);
+        }
+        Map<String, Issuer> byId = new java.util.HashMap<>();
+        return query.getResultList().stream()
+                .map(r -> view(r, byId.computeIfAbsent(r.issuerId, issuers::require))).toList();
+    }
+
+    ActivationView view(ActivationRequestEntity r, Issuer issuer) {
+        List<ActivationView.DecisionView> decisions = ActivationDecisionEntity.<ActivationDecisionEntity>list(
+                        "id.requestId = ?1 order by decidedAt, id.custodian", r.id).stream()
+                .map(d -> new ActivationView.DecisionView(d.id.custodian(), d.decision.toLowerCase(), d.comment, d.decidedAt))
+                .toList();
+        return ActivationView.of(r, required(r, issuer), approvers(r, issuer).size(), decisions);
+    }
+
+    /**
+     * M for this request: the larger of M when it was opened and the issuer's M now, so a policy change can make
+     * an open request harder to approve but never easier.
+     */
+    static int required(ActivationRequestEntity r, Issuer issuer) {
+        return Math.max(r.approvalsRequired, issuer.approvalsRequired());
+    }
+
+    /** Approvals that count: by custodians the issuer names now, never the requester. */
+    static List<String> approvers(ActivationRequestEntity r, Issuer issuer) {
+        return ActivationDecisionEntity.<ActivationDecisionEntity>list("id.requestId = ?1 and decision = 'APPROVE'"
+                        + " order by decidedAt, id.custodian", r.id).stream()
+                .map(d -> d.id.custodian())
+                .filter(c -> issuer.isCustodian(c) && !c.equals(r.requester))
+                .distinct().toList();
+    }
+
+    private Outcome resume(IssuerEntity issuer, ActivationRequestEntity r, String actor, Instant now) {
+        issuer.status = IssuerStatus.ACTIVE;
+        issuer.updatedAt = now;
+        r.state = ActivationState.EXECUTED;
+        r.executedAt = now;
+        recorder.record(Change.announced("issuer.resumed", actor, issuer.id, null,
+                Map.of("requestId", r.id.toString(), "requester", r.requester)));
+        return Outcome.EXECUTED;
+    }
+
+    /**
+     * Applies an approved policy change, validated again as at creation: the configuration it was checked against
+     * (JWKS max-age, partitions) may have changed since it was proposed. If it no longer passes, the request is
+     * cancelled rather than applied half-way.
+     */
+    private Outcome applyPolicy(IssuerEntity issuer, ActivationRequestEntity r, String actor, Instant now) {
+        IssuerValidator.Valid v;
+        try {
+            v = validator.validate(json.readValue(r.payload, IssuerRequest.class));
+        } catch (ValidationException | JsonProcessingException e) {
+            r.state = ActivationState.CANCELLED;
+            r.decidedAt = now;
+            recorder.record(Change.auditOnly("activation.cancelled", actor, Change.SUCCESS, issuer.id, null,
+                    Map.of("requestId", r.id.toString(), "why", "the proposed policy is no longer valid: " + e.getMessage())));
+            return Outcome.CANCELLED;
+        }
+        Map<String, Object> changes = PolicyDiff.between(issuer, v);
+        issuer.algorithm = v.algorithm();
+        issuer.audiences = v.audiences();
+        issuer.custodians = v.custodians();
+        issuer.approvalsRequired = v.approvalsRequired();
+        issuer.signers = v.signers();
+        issuer.applyPolicy(v.policy());
+        issuer.updatedAt = now;
+        r.state = ActivationState.EXECUTED;
+        r.executedAt = now;
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("requestId", r.id.toString());
+        details.put("requester", r.requester);
+        details.put("changes", changes);
+        recorder.record(Change.announced("issuer.policy-changed", actor, issuer.id, null, details));
+        return Outcome.EXECUTED;
+    }
+}

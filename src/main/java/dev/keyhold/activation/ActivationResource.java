@@ -1,0 +1,73 @@
+package dev.keyhold.activation;
+
+import dev.keyhold.security.Roles;
+import io.quarkus.security.identity.SecurityIdentity;
+import jakarta.annotation.security.RolesAllowed;
+import jakarta.inject.Inject;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.MediaType;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+
+import java.util.List;
+
+@Path("/v1/activations")
+@Produces(MediaType.APPLICATION_JSON)
+@Tag(name = "Dual control", description = "M-of-N custodian approval of key activation, issuer resume and policy changes")
+public class ActivationResource {
+
+    @Inject
+    ActivationDecisions decisions;
+    @Inject
+    SecurityIdentity identity;
+
+    @GET
+    @RolesAllowed({Roles.CUSTODIAN, Roles.ADMIN, Roles.AUDITOR})
+    @Operation(summary = "List activation requests", description = "Newest first. Custodians see only requests of "
+            + "issuers that name them (403 for another issuer). OPEN requests found past expiresAt are closed as EXPIRED.")
+    @APIResponse(responseCode = "200", description = "The requests, each with its decisions")
+    @APIResponse(responseCode = "400", description = "Unknown state or bad limit")
+    public List<ActivationView> list(
+            @Parameter(description = "OPEN, APPROVED, REJECTED, EXPIRED, EXECUTED or CANCELLED") @QueryParam("state") String state,
+            @Parameter(description = "issuer id") @QueryParam("issuer") String issuer,
+            @Parameter(description = "1 to 500, default 100") @QueryParam("limit") Integer limit) {
+        return decisions.list(state, issuer, limit, identity);
+    }
+
+    @GET
+    @Path("/{id}")
+    @RolesAllowed({Roles.CUSTODIAN, Roles.ADMIN, Roles.AUDITOR})
+    @Operation(summary = "One activation request with every decision", description = "Reading it also carries out what "
+            + "is due: an OPEN request past expiresAt becomes EXPIRED; an APPROVED key activation whose key has reached "
+            + "activatableAt is activated.")
+    @APIResponse(responseCode = "200", description = "The request")
+    @APIResponse(responseCode = "403", description = "A custodian not named by the request's issuer")
+    @APIResponse(responseCode = "404", description = "No such request")
+    public ActivationView get(@PathParam("id") String id) {
+        return decisions.get(id, identity);
+    }
+
+    @POST
+    @Path("/{id}/decisions")
+    @Consumes(MediaType.APPLICATION_JSON)
+    @RolesAllowed(Roles.CUSTODIAN)
+    @Operation(summary = "Approve or reject a request", description = "Only custodians the issuer names decide; the "
+            + "requester never does; each custodian decides once. One rejection ends the request (REJECTED); M distinct "
+            + "approvals make it APPROVED, and an approved key activation is carried out at once if its key is "
+            + "activatable (otherwise when activatableAt passes). An approved resume or policy change is applied at once.")
+    @APIResponse(responseCode = "200", description = "The decision is recorded; the request as it is now")
+    @APIResponse(responseCode = "403", description = "Not a custodian of the issuer, or the requester (audited)")
+    @APIResponse(responseCode = "409", description = "Already decided, request not OPEN, or expired (then marked EXPIRED)")
+    @APIResponse(responseCode = "422", description = "decision is not approve/reject, or comment over 1000 characters")
+    public ActivationView decide(@PathParam("id") String id, DecisionRequest body) {
+        return decisions.decide(id, body, identity);
+    }
+}

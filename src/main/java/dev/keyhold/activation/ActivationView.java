@@ -1,0 +1,38 @@
+package dev.keyhold.activation;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * An activation request on the wire, with every decision. {@code approvals} counts the approvals that count:
+ * distinct custodians the issuer names now. {@code proposed} is the proposed issuer definition of a POLICY_CHANGE.
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record ActivationView(String id, ActivationKind kind, String issuerId, String kid, String requester,
+                             String reason, ActivationState state, int approvalsRequired, int approvals,
+                             Instant createdAt, Instant expiresAt, Instant decidedAt, Instant executedAt,
+                             JsonNode proposed, List<DecisionView> decisions) {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    public record DecisionView(String custodian, String decision, String comment, Instant decidedAt) {
+    }
+
+    static ActivationView of(ActivationRequestEntity r, int approvalsRequired, int approvals, List<DecisionView> decisions) {
+        JsonNode proposed = null;
+        if (r.payload != null) {
+            try {
+                proposed = JSON.readTree(r.payload);
+            } catch (JsonProcessingException e) {
+                throw new IllegalStateException("stored payload of request " + r.id + " is not JSON", e);
+            }
+        }
+        return new ActivationView(r.id.toString(), r.kind, r.issuerId, r.kid, r.requester, r.reason, r.state,
+                approvalsRequired, approvals, r.createdAt, r.expiresAt, r.decidedAt, r.executedAt, proposed, decisions);
+    }
+}

@@ -1,0 +1,87 @@
+package dev.keyhold.issuer;
+
+import dev.keyhold.activation.ActivationKind;
+import dev.keyhold.activation.ActivationRequestEntity;
+import dev.keyhold.activation.ActivationRequests;
+import dev.keyhold.activation.Denied;
+import dev.keyhold.audit.Change;
+import dev.keyhold.audit.ChangeRecorder;
+import dev.keyhold.error.ProblemException;
+import dev.keyhold.security.Roles;
+import io.quarkus.security.identity.SecurityIdentity;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import jakarta.transaction.Transactional;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Suspend (one person, at once) and resume (M-of-N, like a key activation). Suspending is deliberately easy and
+ * resuming hard: stopping a signer can never make things less safe, restarting one needs dual control.
+ */
+@ApplicationScoped
+public class KillSwitch {
+
+    @Inject
+    IssuerService issuers;
+    @Inject
+    ActivationRequests requests;
+    @Inject
+    ChangeRecorder recorder;
+    @Inject
+    Clock clock;
+
+    public record Suspension(boolean changed, IssuerView issuer) {
+    }
+
+    public record Resumption(boolean created, ActivationRequestEntity request) {
+    }
+
+    /** Idempotent: suspending a suspended issuer changes nothing and records nothing. */
+    @Transactional
+    public Suspension suspend(String issuerId, String reason, SecurityIdentity who) {
+        IssuerEntity issuer = issuers.lock(issuerId);
+        String actor = who.getPrincipal().getName();
+        requireCustodianOrAdmin(issuer, who, "issuer.suspend");
+        if (issuer.status == IssuerStatus.SUSPENDED) {
+            return new Suspension(false, issuers.view(issuer.toIssuer()));
+        }
+        Instant now = clock.instant();
+        issuer.status = IssuerStatus.SUSPENDED;
+        issuer.updatedAt = now;
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("reason", reason == null ? "" : reason);
+        recorder.record(Change.announced("issuer.suspended", actor, issuer.id, null, details));
+        return new Suspension(true, issuers.view(issuer.toIssuer()));
+    }
+
+    /** Opens the issuer's resume request, or returns the live one. 409 when the issuer is not suspended. */
+    @Transactional
+    public Resumption resume(String issuerId, String reason, SecurityIdentity who) {
+        IssuerEntity issuer = issuers.lock(issuerId);
+        requireCustodianOrAdmin(issuer, who, "issuer.resume");
+        if (issuer.status != IssuerStatus.SUSPENDED) {
+            throw ProblemException.conflict("issuer-not-suspended", "issuer " + issuerId + " is not suspended");
+        }
+        Optional<ActivationRequestEntity> live = requests.live(issuer, ActivationKind.ISSUER_RESUME);
+        if (live.isPresent()) {
+            return new Resumption(false, live.get());
+        }
+        return new Resumption(true, requests.open(issuer, ActivationKind.ISSUER_RESUME, who.getPrincipal().getName(),
+                reason == null ? "resume" : reason, null));
+    }
+
+    /** Admins, or custodians the issuer names; refusals are audited by the caller. */
+    static void requireCustodianOrAdmin(IssuerEntity issuer, SecurityIdentity who, String action) {
+        String actor = who.getPrincipal().getName();
+        if (who.hasRole(Roles.ADMIN) || (who.hasRole(Roles.CUSTODIAN) && issuer.custodians.contains(actor))) {
+            return;
+        }
+        throw new Denied(action, actor, issuer.id, null, Map.of(),
+                "'" + actor + "' is neither an admin nor a custodian of issuer " + issuer.id);
+    }
+}
