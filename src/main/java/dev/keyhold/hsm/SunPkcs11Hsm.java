@@ -226,6 +226,7 @@ public class SunPkcs11Hsm implements HsmPort {
             synchronized (c.writeLock) {
                 // Logged out, the token hides private objects; make sure "absent" means absent.
                 ensureLoggedIn(p, c);
+                reloadAliases(p, c);
                 if (!c.keyStore.containsAlias(handle)) {
                     throw missing(partition, handle);
                 }
@@ -242,9 +243,12 @@ public class SunPkcs11Hsm implements HsmPort {
         PartitionState p = state(partition);
         return p.call("list keys", true, c -> {
             ensureLoggedIn(p, c);
-            List<String> aliases = new ArrayList<>(Collections.list(c.keyStore.aliases()));
-            Collections.sort(aliases);
-            return List.copyOf(aliases);
+            synchronized (c.writeLock) {
+                reloadAliases(p, c);
+                List<String> aliases = new ArrayList<>(Collections.list(c.keyStore.aliases()));
+                Collections.sort(aliases);
+                return List.copyOf(aliases);
+            }
         });
     }
 
@@ -361,6 +365,15 @@ public class SunPkcs11Hsm implements HsmPort {
      * Logs the token in unless it already is. PKCS#11 login state belongs to the token and the whole process, so
      * when it is already logged in this is one C_GetSessionInfo and the PIN is not even looked at.
      */
+    /**
+     * The PKCS11 KeyStore maps aliases to objects once, at load: objects another process or instance generated or
+     * destroyed since then are invisible to it. Reloading re-reads the token, so {@link #list} and
+     * {@link #destroy} see the token as it is (reconciliation depends on that). Cached signing handles stay valid.
+     */
+    private static void reloadAliases(PartitionState p, Connection c) throws Exception {
+        c.keyStore.load(null, p.settings.pin().toCharArray());
+    }
+
     private static void ensureLoggedIn(PartitionState p, Connection c) throws LoginException {
         ((AuthProvider) c.provider).login(null, callbacks -> {
             for (var cb : callbacks) {

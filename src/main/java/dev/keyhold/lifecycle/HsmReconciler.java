@@ -1,0 +1,285 @@
+package dev.keyhold.lifecycle;
+
+import dev.keyhold.audit.Change;
+import dev.keyhold.audit.ChangeRecorder;
+import dev.keyhold.config.KeyholdConfig;
+import dev.keyhold.hsm.HsmException;
+import dev.keyhold.hsm.HsmObjectMissingException;
+import dev.keyhold.hsm.HsmPort;
+import dev.keyhold.issuer.IssuerService;
+import dev.keyhold.key.KeyEntity;
+import dev.keyhold.key.KeyHandles;
+import dev.keyhold.key.KeyState;
+import io.quarkus.narayana.jta.QuarkusTransaction;
+import io.quarkus.scheduler.Scheduled;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import jakarta.persistence.EntityManager;
+import jakarta.transaction.Transactional;
+import org.jboss.logging.Logger;
+
+import java.sql.Timestamp;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Pattern;
+
+/**
+ * Keeps the HSM and the key rows reconciled across crashes (SPEC invariant 6), at start and every
+ * {@code keyhold.reconcile.interval}:
+ * <ul>
+ *   <li>an HSM object with Keyhold's handle prefix and no key row (a crash between HSM generation and commit) is
+ *   remembered when first seen and destroyed once {@code keyhold.reconcile.orphan-grace} has passed, with the
+ *   audit record {@code hsm.orphan-destroyed};</li>
+ *   <li>a key row (not DESTROYED) whose HSM object is gone gets {@code hsm_missing_at}, the audit record and event
+ *   {@code keyhold.key.hsm-missing}, and shows on health and metrics. Such a key never signs
+ *   ({@code Deadlines.canSign}); if it was the ACTIVE key, the sweeper prepares a successor at once.</li>
+ * </ul>
+ * Objects whose handle lacks {@link KeyHandles#PREFIX} are not Keyhold's and are left alone; so is the audit
+ * partition, which holds the audit key and no signing keys.
+ */
+@ApplicationScoped
+public class HsmReconciler {
+
+    private static final Logger LOG = Logger.getLogger(HsmReconciler.class);
+
+    public static final String ACTOR = "keyhold-reconciler";
+
+    /** kh-&lt;issuer&gt;-&lt;16 hex&gt;: see {@link KeyHandles#next}. */
+    private static final Pattern HANDLE = Pattern.compile("kh-([a-z0-9][a-z0-9-]{0,62})-[0-9a-f]{16}");
+
+    public record Report(List<String> orphansWaiting, List<String> orphansDestroyed, List<String> newlyMissing,
+                         Map<String, String> missing, Map<String, String> failedPartitions) {
+    }
+
+    private record Row(String kid, String issuerId, String handle, KeyState state) {
+    }
+
+    @Inject
+    HsmPort hsm;
+    @Inject
+    ReconcileConfig config;
+    @Inject
+    KeyholdConfig keyhold;
+    @Inject
+    IssuerService issuers;
+    @Inject
+    ChangeRecorder recorder;
+    @Inject
+    EntityManager em;
+    @Inject
+    Clock clock;
+    @Inject
+    LifecycleStatus status;
+
+    /** The first run comes shortly after start, then one every interval. */
+    @Scheduled(identity = "keyhold-hsm-reconciler", every = "${keyhold.reconcile.interval}",
+            concurrentExecution = Scheduled.ConcurrentExecution.SKIP, delayed = "3s")
+    void onTimer() {
+        if (!config.enabled()) {
+            return;
+        }
+        try {
+            reconcileOnce();
+        } catch (RuntimeException e) {
+            LOG.warnf("HSM reconciliation failed: %s", e.getMessage());
+        }
+    }
+
+    public Report reconcileOnce() {
+        List<String> waiting = new ArrayList<>();
+        List<String> destroyed = new ArrayList<>();
+        List<String> newlyMissing = new ArrayList<>();
+        Map<String, String> missing = new LinkedHashMap<>();
+        Map<String, String> failed = new LinkedHashMap<>();
+        for (String partition : new TreeSet<>(hsm.partitions())) {
+            if (partition.equals(keyhold.audit().partition())) {
+                continue;
+            }
+            try {
+                reconcilePartition(partition, waiting, destroyed, newlyMissing, missing);
+                status.reconciled(partition);
+            } catch (HsmException e) {
+                // Nothing is concluded from a partition that does not answer: no orphan, no missing key.
+                failed.put(partition, e.getMessage());
+                status.partitionFailed(partition, clock.instant(), e.getMessage());
+            }
+        }
+        status.reconcileDone(clock.instant(), missing, waiting.size());
+        return new Report(List.copyOf(waiting), List.copyOf(destroyed), List.copyOf(newlyMissing), Map.copyOf(missing),
+                Map.copyOf(failed));
+    }
+
+    private void reconcilePartition(String partition, List<String> waiting, List<String> destroyed,
+                                    List<String> newlyMissing, Map<String, String> missing) {
+        // Rows before objects: a key's HSM object exists before its row commits, so a row read here whose object
+        // is absent from the later listing is really missing (or being destroyed: markMissing re-checks that).
+        Map<String, Row> rows = QuarkusTransaction.requiringNew().call(() -> rows(partition));
+        Set<String> objects = new HashSet<>();
+        for (String h : hsm.list(partition)) {
+            if (h.startsWith(KeyHandles.PREFIX)) {
+                objects.add(h);
+            }
+        }
+        Set<String> orphans = new TreeSet<>(objects);
+        orphans.removeAll(rows.keySet());
+        Instant now = clock.instant();
+        QuarkusTransaction.requiringNew().run(() -> remember(partition, orphans, now));
+        for (String handle : orphans) {
+            if (QuarkusTransaction.requiringNew().call(() -> destroyOrphanIfDue(partition, handle))) {
+                destroyed.add(partition + "/" + handle);
+            } else {
+                waiting.add(partition + "/" + handle);
+            }
+        }
+        for (Row r : rows.values()) {
+            if (r.state() == KeyState.DESTROYED || objects.contains(r.handle())) {
+                continue;
+            }
+            MissingOutcome m = QuarkusTransaction.requiringNew().call(() -> markMissing(r.kid(), partition, r.handle()));
+            if (m == MissingOutcome.NEWLY_MISSING) {
+                newlyMissing.add(r.kid());
+            }
+            if (m != MissingOutcome.PRESENT) {
+                missing.put(r.kid(), partition + "/" + r.handle());
+            }
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private Map<String, Row> rows(String partition) {
+        List<Object[]> list = em.createNativeQuery(
+                        "select kid, issuer_id, hsm_handle, state from signing_key where partition_name = ?1")
+                .setParameter(1, partition).getResultList();
+        Map<String, Row> m = new HashMap<>();
+        for (Object[] r : list) {
+            m.put((String) r[2], new Row((String) r[0], (String) r[1], (String) r[2], KeyState.valueOf((String) r[3])));
+        }
+        return m;
+    }
+
+    /** First-seen times for new orphans; forgets entries that are no longer orphans (row appeared, object gone). */
+    private void remember(String partition, Set<String> orphans, Instant now) {
+        for (String handle : orphans) {
+            em.createNativeQuery("insert into hsm_orphan (partition_name, hsm_handle, first_seen_at) values (?1, ?2, ?3)"
+                            + " on conflict do nothing")
+                    .setParameter(1, partition).setParameter(2, handle).setParameter(3, Timestamp.from(now))
+                    .executeUpdate();
+        }
+        em.createNativeQuery("delete from hsm_orphan where partition_name = ?1 and not (hsm_handle = any(cast(?2 as text[])))")
+                .setParameter(1, partition).setParameter(2, toPgArray(orphans)).executeUpdate();
+    }
+
+    /**
+     * Destroys an orphan once its grace has passed. The orphan's row lock makes concurrent reconcilers (several
+     * instances) destroy and record it once; the key-row check under it keeps a late commit from losing its key.
+     */
+    @Transactional(Transactional.TxType.MANDATORY)
+    boolean destroyOrphanIfDue(String partition, String handle) {
+        @SuppressWarnings("unchecked")
+        List<Object> seen = em.createNativeQuery("select first_seen_at from hsm_orphan where partition_name = ?1"
+                        + " and hsm_handle = ?2 for update")
+                .setParameter(1, partition).setParameter(2, handle).getResultList();
+        if (seen.isEmpty()) {
+            return false;
+        }
+        Instant firstSeen = toInstant(seen.get(0));
+        Instant now = clock.instant();
+        if (now.isBefore(firstSeen.plus(config.orphanGrace()))) {
+            return false;
+        }
+        boolean hasRow = ((Number) em.createNativeQuery(
+                        "select count(*) from signing_key where partition_name = ?1 and hsm_handle = ?2")
+                .setParameter(1, partition).setParameter(2, handle).getSingleResult()).longValue() > 0;
+        em.createNativeQuery("delete from hsm_orphan where partition_name = ?1 and hsm_handle = ?2")
+                .setParameter(1, partition).setParameter(2, handle).executeUpdate();
+        if (hasRow) {
+            return false;
+        }
+        String outcome;
+        try {
+            hsm.destroy(partition, handle);
+            outcome = "destroyed";
+        } catch (HsmObjectMissingException e) {
+            outcome = "already-gone";
+        }
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("partition", partition);
+        details.put("handle", handle);
+        details.put("firstSeenAt", firstSeen.toString());
+        details.put("hsmObject", outcome);
+        recorder.record(Change.auditOnly("hsm.orphan-destroyed", ACTOR, Change.SUCCESS, issuerOf(handle), null, details));
+        LOG.infof("destroyed orphan HSM object %s/%s (first seen %s)", partition, handle, firstSeen);
+        return true;
+    }
+
+    enum MissingOutcome { PRESENT, ALREADY_MISSING, NEWLY_MISSING }
+
+    /**
+     * Marks a key whose HSM object is gone, after checking again under the issuer lock: the sweeper's destroy step
+     * holds that lock from HSM destroy to commit, so a key being destroyed right now is not reported.
+     */
+    @Transactional(Transactional.TxType.MANDATORY)
+    MissingOutcome markMissing(String kid, String partition, String handle) {
+        KeyEntity known = KeyEntity.findByKid(kid).orElse(null);
+        if (known == null) {
+            return MissingOutcome.PRESENT;
+        }
+        issuers.lock(known.issuerId);
+        KeyEntity k = KeyEntity.lockByKid(kid).orElseThrow();
+        if (k.state == KeyState.DESTROYED) {
+            return MissingOutcome.PRESENT;
+        }
+        if (k.hsmMissingAt != null) {
+            return MissingOutcome.ALREADY_MISSING;
+        }
+        if (hsm.list(partition).contains(handle)) {
+            return MissingOutcome.PRESENT;
+        }
+        k.hsmMissingAt = clock.instant();
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("partition", partition);
+        details.put("handle", handle);
+        details.put("state", k.state.name());
+        recorder.record(Change.announced("key.hsm-missing", ACTOR, k.issuerId, kid, details));
+        LOG.errorf("HSM object of key %s (issuer %s, %s/%s) is missing; the key will not sign", kid, k.issuerId,
+                partition, handle);
+        return MissingOutcome.NEWLY_MISSING;
+    }
+
+    static String issuerOf(String handle) {
+        var m = HANDLE.matcher(handle);
+        return m.matches() ? m.group(1) : null;
+    }
+
+    private static String toPgArray(Set<String> values) {
+        StringBuilder b = new StringBuilder("{");
+        for (String v : values) {
+            if (b.length() > 1) {
+                b.append(',');
+            }
+            b.append('"').append(v.replace("\\", "\\\\").replace("\"", "\\\"")).append('"');
+        }
+        return b.append('}').toString();
+    }
+
+    private static Instant toInstant(Object o) {
+        if (o instanceof Timestamp t) {
+            return t.toInstant();
+        }
+        if (o instanceof Instant i) {
+            return i;
+        }
+        if (o instanceof java.time.OffsetDateTime odt) {
+            return odt.toInstant();
+        }
+        throw new IllegalStateException("unexpected timestamp type " + o.getClass());
+    }
+}

@@ -1,0 +1,48 @@
+package dev.keyhold.lifecycle;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import org.eclipse.microprofile.health.HealthCheck;
+import org.eclipse.microprofile.health.HealthCheckResponse;
+import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
+import org.eclipse.microprofile.health.Readiness;
+
+import java.util.Map;
+
+/**
+ * The sweeper's and reconciler's findings on {@code /q/health/ready}. Always UP: one broken issuer, or one key
+ * whose HSM object vanished, must not take the whole instance out of the load balancer (the other issuers' JWKS
+ * and signing are fine). The data says what is wrong; alert on it or on the gauges
+ * {@code keyhold_scheduler_failing_issuers} and {@code keyhold_hsm_missing_keys}.
+ */
+@Readiness
+@ApplicationScoped
+public class LifecycleHealth implements HealthCheck {
+
+    /** At most this many issuers or keys are listed by name; the counts are always complete. */
+    static final int LISTED = 20;
+
+    @Inject
+    LifecycleStatus status;
+
+    @Override
+    public HealthCheckResponse call() {
+        HealthCheckResponseBuilder b = HealthCheckResponse.named("lifecycle").up();
+        b.withData("lastSweepAt", String.valueOf(status.lastSweepAt()));
+        b.withData("lastSweepIssuersDue", status.lastSweepDue());
+        if (status.lastSweepError() != null) {
+            b.withData("lastSweepError", status.lastSweepError());
+        }
+        Map<String, LifecycleStatus.Failure> failing = status.failingIssuers();
+        b.withData("failingIssuers", failing.size());
+        failing.entrySet().stream().limit(LISTED)
+                .forEach(e -> b.withData("issuer." + e.getKey(), e.getValue().at() + " " + e.getValue().reason()));
+        b.withData("lastReconcileAt", String.valueOf(status.lastReconcileAt()));
+        Map<String, String> missing = status.missingKeys();
+        b.withData("hsmMissingKeys", missing.size());
+        missing.entrySet().stream().limit(LISTED).forEach(e -> b.withData("missing." + e.getKey(), e.getValue()));
+        b.withData("hsmOrphansWaiting", status.orphansWaiting());
+        status.failingPartitions().forEach((p, f) -> b.withData("reconcile." + p, f.at() + " " + f.reason()));
+        return b.build();
+    }
+}
