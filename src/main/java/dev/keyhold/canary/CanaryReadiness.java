@@ -17,10 +17,12 @@ public class CanaryReadiness implements HealthCheck {
 
     @Inject
     CanaryRunner runner;
+    @Inject
+    CanaryConfig config;
 
     @Override
     public HealthCheckResponse call() {
-        HealthCheckResponseBuilder b = HealthCheckResponse.named("canaries").up();
+        HealthCheckResponseBuilder b = HealthCheckResponse.named("canaries").up().withData("interval", config.interval());
         runner.last().ifPresentOrElse(r -> {
             b.withData("at", r.at().toString());
             r.results().forEach(x -> b.withData(x.name(), x.passed() ? "passed" : "FAILED: got " + x.actual()));
