@@ -14,7 +14,7 @@ import java.util.concurrent.atomic.LongAdder;
  * destroyed here), signing the given signing input (header.payload of a real Keyhold token) in a loop.
  *
  * Run with the packaged application's class path (single-file source launch):
- *   java -cp 'target/quarkus-app/lib/main/*:target/quarkus-app/app/*' bench/RawSignBench.java DATA_DIR ALG THREADS SECONDS INPUT
+ *   java -cp 'target/quarkus-app/lib/boot/*:target/quarkus-app/lib/main/*:target/quarkus-app/app/*' bench/RawSignBench.java DATA_DIR ALG THREADS SECONDS INPUT
  * Prints: raw ALG THREADS RATE
  */
 public class RawSignBench {

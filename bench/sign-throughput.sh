@@ -20,7 +20,7 @@ for tool in wrk curl psql java; do
   command -v "$tool" >/dev/null || { echo "bench needs $tool" >&2; exit 1; }
 done
 [ -f target/quarkus-app/quarkus-run.jar ] || ./mvnw -q -B -DskipTests -DskipEnsure package
-CP='target/quarkus-app/lib/main/*:target/quarkus-app/app/*'
+CP='target/quarkus-app/lib/boot/*:target/quarkus-app/lib/main/*:target/quarkus-app/app/*'
 
 WORK=$(mktemp -d)
 cleanup() {
@@ -30,7 +30,9 @@ cleanup() {
 trap cleanup EXIT
 
 # publishLead must exceed the JWKS max-age: a 1 s max-age lets the bench keys become activatable after 2 s.
-KEYHOLD_DATA_DIR="$WORK/data" QUARKUS_HTTP_PORT=$PORT KEYHOLD_JWKS_MAX_AGE=PT1S \
+# The OIDC placeholders: the packaged application (at this commit) does not start with them unset.
+KEYHOLD_OIDC_ISSUER=${KEYHOLD_OIDC_ISSUER:-https://idp.invalid} KEYHOLD_OIDC_JWKS_URL=${KEYHOLD_OIDC_JWKS_URL:-https://idp.invalid/jwks} \
+  KEYHOLD_DATA_DIR="$WORK/data" QUARKUS_HTTP_PORT=$PORT KEYHOLD_JWKS_MAX_AGE=PT1S \
   KEYHOLD_SIGNING_RATE_LIMIT_PER_ISSUER=0 KEYHOLD_SIGNING_RATE_LIMIT_PER_PRINCIPAL=0 KEYHOLD_CANARY_INTERVAL=off \
   QUARKUS_LOG_CATEGORY__DEV_KEYHOLD_VERIFY_VERDICTS__LEVEL=WARN \
   java -Xmx1g -jar target/quarkus-app/quarkus-run.jar >"$WORK/keyhold.log" 2>&1 &
