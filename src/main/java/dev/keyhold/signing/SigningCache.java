@@ -55,6 +55,11 @@ public class SigningCache implements IssuerChangeListener {
         return loaded;
     }
 
+    /** Whether the issuer's snapshot is held now; for tests of the no-database sign path. */
+    boolean holds(String issuerId) {
+        return snapshots.containsKey(issuerId);
+    }
+
     @Override
     public void invalidate(String issuerId) {
         if (issuerId == null) {

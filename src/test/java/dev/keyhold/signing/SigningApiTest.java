@@ -50,6 +50,8 @@ class SigningApiTest {
     ChangeRecorder recorder;
     @Inject
     EntityManager em;
+    @Inject
+    SigningCache cache;
 
     @AfterEach
     void resetClock() {
@@ -215,6 +217,27 @@ class SigningApiTest {
                 + " values (nextval('outbox_event_seq'), 'keyhold.issuer.suspended', ?, ?, null, now(), '{}')", "/issuers/" + id, id);
         await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100)).untilAsserted(() ->
                 sign("signer", id, Map.of("claims", claims(id))).then().statusCode(409));
+    }
+
+    @Test
+    void theSignPathReadsNoDatabaseOnceTheIssuerIsCached() {
+        String id = Api.createIssuer("no-db");
+        lifecycle.activeKey(id);
+        sign("signer", id, Map.of("claims", claims(id))).then().statusCode(200);
+        // Let the outbox follower pass every event of this issuer: a marker event after them invalidates the
+        // snapshot once the follower reaches it.
+        sql.exec("insert into outbox_event (seq, type, source, issuer_id, subject, event_time, data)"
+                + " values (nextval('outbox_event_seq'), 'test.marker', ?, ?, null, now(), '{}')", "/issuers/" + id, id);
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50)).until(() -> !cache.holds(id));
+        sign("signer", id, Map.of("claims", claims(id))).then().statusCode(200);
+        assertThat(cache.holds(id)).isTrue();
+        // A row changed behind Keyhold's back (no recorded change, no outbox event) is not seen by the sign path:
+        // it serves issuer and key from memory. Every real change goes through the recorder (tests above).
+        sql.exec("update issuer set audiences = '[\"api://elsewhere\"]' where id = ?", id);
+        sign("signer", id, Map.of("claims", claims(id))).then().statusCode(200);
+        assertThat(cache.holds(id)).isTrue();
+        cache.invalidate(id);
+        sign("signer", id, Map.of("claims", claims(id))).then().statusCode(422);
     }
 
     @Test

@@ -218,6 +218,24 @@ class VerifyApiTest {
     }
 
     @Test
+    void anAuthenticatedPrincipalWithoutAKeyholdRoleIsForbidden() throws Exception {
+        com.nimbusds.jose.jwk.RSAKey idp;
+        try (var in = getClass().getResourceAsStream("/jwt/test-oidc-private.pem")) {
+            idp = JWK.parseFromPEMEncodedObjects(new String(in.readAllBytes(), StandardCharsets.UTF_8)).toRSAKey();
+        }
+        for (var groups : List.of(List.of("nobody"), List.of("auditor"))) {
+            var claims = new com.nimbusds.jwt.JWTClaimsSet.Builder().issuer("https://idp.test.example").subject("robot")
+                    .claim("upn", "robot").claim("groups", groups).issueTime(new java.util.Date())
+                    .expirationTime(new java.util.Date(System.currentTimeMillis() + 300_000)).build();
+            var jwt = new com.nimbusds.jwt.SignedJWT(new com.nimbusds.jose.JWSHeader.Builder(
+                    com.nimbusds.jose.JWSAlgorithm.RS256).build(), claims);
+            jwt.sign(new com.nimbusds.jose.crypto.RSASSASigner(idp));
+            given().auth().oauth2(jwt.serialize()).contentType("application/json").body(Map.of("token", "a.b.c"))
+                    .post("/v1/verify").then().statusCode(groups.contains("auditor") ? 200 : 403);
+        }
+    }
+
+    @Test
     void verdictsAreCountedByIssuerKidAndReason() {
         String id = Api.createIssuer("count");
         String kid = lifecycle.activeKey(id);
