@@ -5,6 +5,8 @@ import io.quarkus.runtime.StartupEvent;
 import io.quarkus.scheduler.Scheduled;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.inject.Any;
+import jakarta.enterprise.inject.Instance;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
 import org.jboss.logging.Logger;
@@ -24,6 +26,9 @@ public class OutboxFollower {
     EntityManager em;
     @Inject
     JwksCache cache;
+    @Inject
+    @Any
+    Instance<IssuerChangeListener> listeners;
 
     private volatile long lastSeen = -1;
 
@@ -50,6 +55,7 @@ public class OutboxFollower {
         if (lastSeen < 0) {
             lastSeen = head();
             cache.invalidateAll();
+            listeners.forEach(IssuerChangeListener::invalidateAll);
             return;
         }
         @SuppressWarnings("unchecked")
@@ -57,7 +63,9 @@ public class OutboxFollower {
                         "select seq, issuer_id from outbox_event where seq > ?1 order by seq limit 1000")
                 .setParameter(1, lastSeen).getResultList();
         for (Object[] row : rows) {
-            cache.invalidate((String) row[1]);
+            String issuerId = (String) row[1];
+            cache.invalidate(issuerId);
+            listeners.forEach(l -> l.invalidate(issuerId));
             lastSeen = ((Number) row[0]).longValue();
         }
     }

@@ -1,0 +1,23 @@
+package dev.keyhold.signing;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+
+/** {@code keyhold.signing.*}: limits of {@code POST /v1/issuers/{id}/sign}. */
+@ConfigMapping(prefix = "keyhold.signing")
+public interface SigningConfig {
+
+    RateLimit rateLimit();
+
+    /**
+     * Token buckets held in memory by each instance (so N instances allow N times the rate): each refills at
+     * the configured requests per second and holds one second's worth as burst. 0 switches a limit off.
+     */
+    interface RateLimit {
+        @WithDefault("5000")
+        double perIssuer();
+
+        @WithDefault("5000")
+        double perPrincipal();
+    }
+}

@@ -1,0 +1,237 @@
+package dev.keyhold.signing;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.keyhold.error.ProblemException;
+import dev.keyhold.error.ValidationException;
+import dev.keyhold.error.ValidationException.FieldError;
+import dev.keyhold.hsm.HsmException;
+import dev.keyhold.hsm.HsmPort;
+import dev.keyhold.issuer.Issuer;
+import dev.keyhold.issuer.IssuerStatus;
+import dev.keyhold.key.Key;
+import dev.keyhold.rotation.Deadlines;
+import dev.keyhold.security.IssuerAccess;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.security.identity.SecurityIdentity;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Signs tokens for an issuer with its ACTIVE key inside the HSM (SPEC invariant 1: a key signs only tokens whose
+ * {@code iss} is its own issuer's). The hot path reads only the in-memory {@link SigningCache} and writes
+ * nothing: no database round trip and no audit record per token (tokens are counted per issuer instead).
+ * Deadlines and the issuer's status are checked against the clock on every call, so a dead scheduler or a
+ * stale snapshot cannot stretch a key past {@code notAfter}.
+ *
+ * <p>Claim rules: Keyhold sets {@code iss}, {@code iat} and {@code exp}. A client {@code iss} must equal the
+ * issuer's URI; {@code iat} is refused; {@code aud} (string or array) is required and every value must be one of
+ * the issuer's audiences. The lifetime is {@code tokenTtl} unless {@code ttl} (ISO duration) or a client
+ * {@code exp} asks for less; asking for more is refused (422), never silently shortened. {@code nbf} and
+ * {@code jti} pass through when well-formed.
+ */
+@ApplicationScoped
+public class SigningService {
+
+    private static final Base64.Encoder B64 = Base64.getUrlEncoder().withoutPadding();
+
+    @Inject
+    SigningCache cache;
+    @Inject
+    HsmPort hsm;
+    @Inject
+    Clock clock;
+    @Inject
+    IssuerAccess access;
+    @Inject
+    ObjectMapper mapper;
+    @Inject
+    MeterRegistry registry;
+
+    private final TokenBuckets perIssuer;
+    private final TokenBuckets perPrincipal;
+    private final ConcurrentHashMap<String, Counter> signed = new ConcurrentHashMap<>();
+
+    @Inject
+    public SigningService(SigningConfig config) {
+        this.perIssuer = new TokenBuckets(config.rateLimit().perIssuer());
+        this.perPrincipal = new TokenBuckets(config.rateLimit().perPrincipal());
+    }
+
+    public SignResponse sign(String issuerId, SignRequest request, SecurityIdentity who) {
+        String principal = who.getPrincipal().getName();
+        Instant now = clock.instant();
+        long nanos = now.getEpochSecond() * 1_000_000_000L + now.getNano();
+        long wait = perPrincipal.tryTake(principal, nanos);
+        if (wait > 0) {
+            throw new RateLimitedException("signing rate limit of principal '" + principal + "' exceeded", wait);
+        }
+        SigningSnapshot snap = cache.get(issuerId);
+        Issuer issuer = snap.issuer();
+        access.requireSigner(issuer, who);
+        wait = perIssuer.tryTake(issuer.id(), nanos);
+        if (wait > 0) {
+            refused(issuer.id(), "rate-limited");
+            throw new RateLimitedException("signing rate limit of issuer '" + issuer.id() + "' exceeded", wait);
+        }
+        if (issuer.status() == IssuerStatus.SUSPENDED) {
+            refused(issuer.id(), "issuer-suspended");
+            throw ProblemException.conflict("issuer-suspended", "issuer " + issuer.id() + " is suspended: nothing signs"
+                    + " for it until an approved resume");
+        }
+        Key key = snap.active();
+        if (key == null) {
+            refused(issuer.id(), "no-active-key");
+            throw ProblemException.conflict("no-active-key", "issuer " + issuer.id() + " has no ACTIVE key");
+        }
+        if (!Deadlines.canSign(key, now)) {
+            refused(issuer.id(), "key-not-usable");
+            String why = key.hsmMissingAt() != null ? "its HSM object is missing"
+                    : "it is past notAfter (" + key.notAfter() + ")";
+            throw ProblemException.conflict("key-not-usable", "the ACTIVE key " + key.kid() + " of issuer "
+                    + issuer.id() + " cannot sign: " + why);
+        }
+        Map<String, Object> claims = claims(issuer, request, now);
+        long exp = ((Number) claims.get("exp")).longValue();
+        String signingInput = snap.encodedHeader() + "." + B64.encodeToString(json(claims));
+        byte[] signature;
+        try {
+            signature = hsm.sign(key.partition(), key.hsmHandle(), key.algorithm(),
+                    signingInput.getBytes(StandardCharsets.US_ASCII));
+        } catch (HsmException e) {
+            refused(issuer.id(), "hsm");
+            throw e;
+        }
+        signed.computeIfAbsent(issuer.id(), id -> Counter.builder("keyhold.signing.tokens")
+                .description("tokens signed").tag("issuer", id).register(registry)).increment();
+        return new SignResponse(signingInput + "." + B64.encodeToString(signature), key.kid(),
+                Instant.ofEpochSecond(exp));
+    }
+
+    /** The payload: iss first, then the client's claims, then iat and exp. Every fault is reported at once. */
+    Map<String, Object> claims(Issuer issuer, SignRequest request, Instant now) {
+        List<FieldError> errors = new ArrayList<>();
+        if (request == null || request.claims() == null) {
+            throw new ValidationException(List.of(new FieldError("claims", "a claims object is required")));
+        }
+        Map<String, Object> in = request.claims();
+        long iat = now.getEpochSecond();
+        long maxExp = iat + issuer.policy().tokenTtl().getSeconds();
+        long exp = maxExp;
+
+        Object iss = in.get("iss");
+        if (iss != null && !issuer.issuerUri().equals(iss)) {
+            errors.add(new FieldError("claims.iss", "must be absent or exactly " + issuer.issuerUri()
+                    + ": a key signs only for its own issuer"));
+        }
+        if (in.containsKey("iat")) {
+            errors.add(new FieldError("claims.iat", "is set by Keyhold"));
+        }
+        checkAudience(issuer, in.get("aud"), errors);
+        if (request.ttl() != null && in.containsKey("exp")) {
+            errors.add(new FieldError("ttl", "give either ttl or claims.exp, not both"));
+        } else if (request.ttl() != null) {
+            Duration ttl = null;
+            try {
+                ttl = Duration.parse(request.ttl());
+            } catch (DateTimeParseException e) {
+                errors.add(new FieldError("ttl", "must be an ISO-8601 duration such as PT15M"));
+            }
+            if (ttl != null && (ttl.getSeconds() < 1 || ttl.compareTo(issuer.policy().tokenTtl()) > 0)) {
+                errors.add(new FieldError("ttl", "must be between 1 second and the issuer's tokenTtl ("
+                        + issuer.policy().tokenTtl() + ")"));
+            } else if (ttl != null) {
+                exp = iat + ttl.getSeconds();
+            }
+        } else if (in.containsKey("exp")) {
+            Long e = integral(in.get("exp"));
+            if (e == null) {
+                errors.add(new FieldError("claims.exp", "must be a NumericDate (whole seconds since the epoch)"));
+            } else if (e <= iat || e > maxExp) {
+                errors.add(new FieldError("claims.exp", "must be after now and at most now + tokenTtl ("
+                        + issuer.policy().tokenTtl() + ")"));
+            } else {
+                exp = e;
+            }
+        }
+        if (in.containsKey("nbf")) {
+            Long nbf = integral(in.get("nbf"));
+            if (nbf == null || nbf >= exp) {
+                errors.add(new FieldError("claims.nbf", "must be a NumericDate before exp"));
+            }
+        }
+        if (in.containsKey("jti") && !(in.get("jti") instanceof String j && !j.isEmpty() && j.length() <= 256)) {
+            errors.add(new FieldError("claims.jti", "must be a string of 1 to 256 characters"));
+        }
+        if (!errors.isEmpty()) {
+            refused(issuer.id(), "invalid-claims");
+            throw new ValidationException(errors);
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("iss", issuer.issuerUri());
+        in.forEach((k, v) -> {
+            if (!k.equals("iss") && !k.equals("exp")) {
+                out.put(k, v);
+            }
+        });
+        out.put("iat", iat);
+        out.put("exp", exp);
+        return out;
+    }
+
+    private static void checkAudience(Issuer issuer, Object aud, List<FieldError> errors) {
+        Collection<?> values;
+        if (aud instanceof String s) {
+            values = List.of(s);
+        } else if (aud instanceof Collection<?> c && !c.isEmpty()) {
+            values = c;
+        } else {
+            errors.add(new FieldError("claims.aud", "required: one of " + issuer.audiences() + ", or an array of them"));
+            return;
+        }
+        for (Object v : values) {
+            if (!(v instanceof String s) || !issuer.audiences().contains(s)) {
+                errors.add(new FieldError("claims.aud", "'" + v + "' is not an audience of issuer " + issuer.id()
+                        + "; allowed: " + issuer.audiences()));
+                return;
+            }
+        }
+    }
+
+    private static Long integral(Object v) {
+        if (v instanceof Integer || v instanceof Long) {
+            return ((Number) v).longValue();
+        }
+        if (v instanceof BigInteger b && b.bitLength() < 63) {
+            return b.longValue();
+        }
+        return null;
+    }
+
+    private byte[] json(Map<String, Object> claims) {
+        try {
+            return mapper.writeValueAsBytes(claims);
+        } catch (JsonProcessingException e) {
+            throw ProblemException.badRequest("the claims cannot be written as JSON");
+        }
+    }
+
+    private void refused(String issuerId, String reason) {
+        registry.counter("keyhold.signing.refusals", "issuer", issuerId, "reason", reason).increment();
+    }
+}
