@@ -10,7 +10,8 @@ import java.util.Map;
 /**
  * The relay's producer configuration. Passed-through properties come first and the delivery guarantees are set
  * last, so no configuration can turn them off: idempotence with acks=all and at most 5 requests in flight keeps
- * each partition's records in send order without duplicates from the producer's own retries.
+ * each partition's records in send order without duplicates from the producer's own retries, and a
+ * transactional id makes each batch visible to read_committed consumers all or nothing (see RelayRun).
  */
 final class ProducerSettings {
 
@@ -20,6 +21,7 @@ final class ProducerSettings {
     private ProducerSettings() {
     }
 
+    /** {@code clientId} is also the transactional id: unique per relaying instance. */
     static Map<String, Object> of(BusConfig.Kafka kafka, String clientId) {
         Map<String, Object> p = new HashMap<>();
         p.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
@@ -39,6 +41,10 @@ final class ProducerSettings {
         p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, (int) delivery);
         p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) Math.max(500, (delivery - linger) / 2));
         p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, delivery);
+        p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, clientId);
+        // An instance that dies mid-batch leaves its transaction open; read_committed consumers wait until the
+        // coordinator aborts it (or the same instance restarts and fences it), so keep this short.
+        p.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, (int) Math.max(10_000, 2 * delivery));
         p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
         p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         return p;

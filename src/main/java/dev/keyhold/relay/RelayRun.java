@@ -33,12 +33,21 @@ import java.util.function.Function;
  *
  * <p>Each step is one database transaction on one connection: take the relay lock
  * ({@code pg_try_advisory_xact_lock}), read the stored position, read the next events in sequence order, send
- * them, wait until the broker has acknowledged every one, then advance the position and commit. A crash or
- * failure anywhere before the commit leaves the position where it was, so the batch is sent again (duplicates,
- * never gaps). The lock lives exactly as long as the transaction, so it goes away with a dead instance's
- * connection and another instance takes over on its next poll; an instance that does not get it only measures
- * the lag. Batches from different instances cannot overlap: the next holder reads the position the previous one
- * committed, after all of that batch's acknowledgements.
+ * them in one Kafka transaction, wait until the broker has acknowledged every one and the Kafka transaction has
+ * committed, then advance the position and commit. A crash or failure anywhere before the database commit leaves
+ * the position where it was, so the batch is sent again (duplicates, never gaps). The lock lives exactly as long
+ * as the database transaction, so it goes away with a dead instance's connection and another instance takes over
+ * on its next poll; an instance that does not get it only measures the lag. Batches from different instances
+ * cannot overlap: the next holder reads the position the previous one committed, after all of that batch's
+ * acknowledgements.
+ *
+ * <p>Why a Kafka transaction and not only the idempotent producer: when one record of a batch fails (a delivery
+ * timeout during a broker restart), the idempotent producer bumps its epoch and still writes the later records of
+ * the same partition. The retry then sends the failed record after its successors, and a consumer that keeps the
+ * first copy of each id would see an issuer's events out of order (the Kafka tests reproduced exactly this). In a
+ * transaction the failed batch is aborted as a whole, so a read_committed consumer sees each batch complete or
+ * not at all: every attempt it sees is a gap-free run starting at a stored position, and keeping the first copy
+ * of each id yields commit order.
  */
 public final class RelayRun {
 
@@ -141,6 +150,7 @@ public final class RelayRun {
                         break;
                     }
                     failed(e);
+                    measureLagQuietly();
                     pause(backoff.next());
                     continue;
                 }
@@ -201,8 +211,12 @@ public final class RelayRun {
 
     private void send(List<OutboxEvent> batch) throws InterruptedException, ExecutionException {
         if (producer == null) {
-            producer = producers.apply(producerSettings);
+            Producer<String, byte[]> p = producers.apply(producerSettings);
+            producer = p;
+            // fences (and aborts the open transaction of) an earlier producer of this instance
+            p.initTransactions();
         }
+        producer.beginTransaction();
         List<Future<RecordMetadata>> acks = new ArrayList<>(batch.size());
         for (OutboxEvent e : batch) {
             ProducerRecord<String, byte[]> r = new ProducerRecord<>(config.topic(), null,
@@ -215,6 +229,7 @@ public final class RelayRun {
         for (Future<RecordMetadata> f : acks) {
             f.get(); // every record acknowledged (acks=all), or the whole batch is retried
         }
+        producer.commitTransaction();
     }
 
     private static boolean tryLock(Connection c) throws SQLException {
@@ -292,6 +307,15 @@ public final class RelayRun {
             }
         }
         status.lag(position, count, oldest);
+    }
+
+    /** Keeps the reported lag current while the broker is away (the database may still answer). */
+    private void measureLagQuietly() {
+        try (Connection c = ds.getConnection()) {
+            measureLag(c, storedPosition(c));
+        } catch (SQLException | RuntimeException e) {
+            LOG.debugf("relay lag not measurable: %s", e.getMessage());
+        }
     }
 
     private void failed(Exception e) {

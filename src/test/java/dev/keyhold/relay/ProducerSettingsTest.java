@@ -21,7 +21,8 @@ class ProducerSettingsTest {
                 .containsEntry(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true)
                 .containsEntry(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 5)
                 .containsEntry(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, "b1:9092,b2:9092")
-                .containsEntry(ProducerConfig.CLIENT_ID_CONFIG, "relay-1");
+                .containsEntry(ProducerConfig.CLIENT_ID_CONFIG, "relay-1")
+                .containsEntry(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "relay-1");
         assertThat(p.get(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG)).isNotEqualTo("x.Y");
     }
 

@@ -29,10 +29,10 @@ import java.util.concurrent.TimeUnit;
  */
 public final class KafkaBroker {
 
-    private static final String PID = "keyhold.test.kafka.pid";
-    private static final String PORT = "keyhold.test.kafka.port";
-    private static final String CONTROLLER_PORT = "keyhold.test.kafka.controller-port";
-    private static final String DIR = "keyhold.test.kafka.dir";
+    private static final String PID = "test-kafka-broker.pid";
+    private static final String PORT = "test-kafka-broker.port";
+    private static final String CONTROLLER_PORT = "test-kafka-broker.controller-port";
+    private static final String DIR = "test-kafka-broker.dir";
     private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
 
     private KafkaBroker() {
