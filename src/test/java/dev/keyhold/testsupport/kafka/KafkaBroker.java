@@ -93,8 +93,11 @@ public final class KafkaBroker {
             Files.createDirectories(dir);
             List<String> cmd = new ArrayList<>();
             cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-            cmd.addAll(List.of("-Xms128m", "-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                    "-Djava.awt.headless=true", "-Djava.util.logging.manager=org.jboss.logmanager.LogManager", "-cp", System.getProperty("java.class.path"),
+            cmd.addAll(List.of("-Xms128m", "-Xmx512m", "-XX:+UseSerialGC"));
+            if (System.getProperty("bench") == null) {
+                cmd.add("-XX:TieredStopAtLevel=1"); // tests: start fast; the benchmark wants the full JIT
+            }
+            cmd.addAll(List.of("-Djava.awt.headless=true", "-Djava.util.logging.manager=org.jboss.logmanager.LogManager", "-cp", System.getProperty("java.class.path"),
                     KafkaBrokerMain.class.getName(), dir.toString(), System.getProperty(PORT),
                     System.getProperty(CONTROLLER_PORT)));
             File log = dir.resolve("broker.log").toFile();
