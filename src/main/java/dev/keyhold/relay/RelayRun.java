@@ -57,6 +57,7 @@ public final class RelayRun {
     /** Key of events that belong to no issuer. */
     static final String NO_ISSUER_KEY = "keyhold";
     private static final long LAG_COUNT_CAP = 1_000_000;
+    private static final long LAG_REFRESH_NANOS = TimeUnit.SECONDS.toNanos(1);
     private static final Logger LOG = Logger.getLogger(RelayRun.class);
 
     enum Step { SENT_FULL_BATCH, SENT, IDLE, NOT_HOLDER }
@@ -75,6 +76,8 @@ public final class RelayRun {
     private volatile boolean running;
     private volatile Thread thread;
     private Producer<String, byte[]> producer;
+    private boolean positionRowExists;
+    private long lagMeasuredAt = System.nanoTime() - 2 * LAG_REFRESH_NANOS;
 
     public RelayRun(String clientId, DataSource ds, BusConfig.Kafka config, Clock clock, MeterRegistry meters) {
         this(clientId, ds, config, clock, meters, KafkaProducer::new);
@@ -173,6 +176,7 @@ public final class RelayRun {
                 return s;
             } catch (SQLException | InterruptedException | ExecutionException | RuntimeException e) {
                 rollbackQuietly(c);
+                positionRowExists = false; // its insert may have been rolled back with the rest
                 // A new producer for the retry: whatever the failed one still holds is resent from the stored position.
                 closeProducer();
                 throw e;
@@ -202,7 +206,10 @@ public final class RelayRun {
             ps.setString(3, name);
             ps.executeUpdate();
         }
-        measureLag(c, last);
+        // While busy, measuring the lag after every batch would cost more than the batch; once a second is enough.
+        if (System.nanoTime() - lagMeasuredAt > LAG_REFRESH_NANOS) {
+            measureLag(c, last);
+        }
         c.commit();
         relayed.increment(batch.size());
         status.success(true, clock.instant());
@@ -243,19 +250,29 @@ public final class RelayRun {
     }
 
     private long lockedPosition(Connection c) throws SQLException {
+        if (!positionRowExists) {
+            createPositionRow(c);
+        }
+        try (PreparedStatement ps = c.prepareStatement("select last_seq from relay_position where name = ? for update")) {
+            ps.setString(1, name);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    positionRowExists = false;
+                    throw new SQLException("relay position " + name + " vanished; it will be recreated");
+                }
+                return rs.getLong(1);
+            }
+        }
+    }
+
+    private void createPositionRow(Connection c) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("insert into relay_position (name, last_seq, updated_at)"
                 + " values (?, 0, ?) on conflict (name) do nothing")) {
             ps.setString(1, name);
             ps.setTimestamp(2, Timestamp.from(clock.instant()));
             ps.executeUpdate();
         }
-        try (PreparedStatement ps = c.prepareStatement("select last_seq from relay_position where name = ? for update")) {
-            ps.setString(1, name);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getLong(1);
-            }
-        }
+        positionRowExists = true;
     }
 
     private long storedPosition(Connection c) throws SQLException {
@@ -284,29 +301,17 @@ public final class RelayRun {
     }
 
     private void measureLag(Connection c, long position) throws SQLException {
-        long count;
-        Instant oldest = null;
-        try (PreparedStatement ps = c.prepareStatement(
-                "select count(*) from (select 1 from outbox_event where seq > ? limit ?) pending")) {
+        try (PreparedStatement ps = c.prepareStatement("select count(*), min(event_time) from"
+                + " (select event_time from outbox_event where seq > ? order by seq limit ?) pending")) {
             ps.setLong(1, position);
             ps.setLong(2, LAG_COUNT_CAP);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
-                count = rs.getLong(1);
+                Timestamp oldest = rs.getTimestamp(2);
+                status.lag(position, rs.getLong(1), oldest == null ? null : oldest.toInstant());
             }
         }
-        if (count > 0) {
-            try (PreparedStatement ps = c.prepareStatement(
-                    "select event_time from outbox_event where seq > ? order by seq limit 1")) {
-                ps.setLong(1, position);
-                try (ResultSet rs = ps.executeQuery()) {
-                    if (rs.next()) {
-                        oldest = rs.getTimestamp(1).toInstant();
-                    }
-                }
-            }
-        }
-        status.lag(position, count, oldest);
+        lagMeasuredAt = System.nanoTime();
     }
 
     /** Keeps the reported lag current while the broker is away (the database may still answer). */
