@@ -1,0 +1,48 @@
+package dev.keyhold.relay;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import org.eclipse.microprofile.health.HealthCheck;
+import org.eclipse.microprofile.health.HealthCheckResponse;
+import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
+import org.eclipse.microprofile.health.Readiness;
+
+import java.time.Clock;
+
+/**
+ * The relay's state under readiness, always UP: a broker outage must not take instances out of the load
+ * balancer, since every state change still commits to the outbox and is relayed when the broker returns, and the
+ * JWKS and the HTTP event feed keep working. Alert on the data (lagSeconds, lastError) or on the
+ * {@code keyhold_relay_lag_seconds} metric instead.
+ */
+@Readiness
+@ApplicationScoped
+public class KafkaRelayHealth implements HealthCheck {
+
+    @Inject
+    OutboxRelay relay;
+    @Inject
+    BusConfig config;
+    @Inject
+    Clock clock;
+
+    @Override
+    public HealthCheckResponse call() {
+        HealthCheckResponseBuilder b = HealthCheckResponse.named("kafka-relay").up();
+        if (!relay.enabled()) {
+            return b.withData("enabled", false).build();
+        }
+        b.withData("enabled", true).withData("topic", config.kafka().topic());
+        relay.current().ifPresentOrElse(r -> {
+            RelayStatus s = r.status();
+            b.withData("state", s.failing() ? "retrying" : s.relaying() ? "relaying" : "standby")
+                    .withData("lagEvents", s.lagEvents())
+                    .withData("lagSeconds", String.format(java.util.Locale.ROOT, "%.3f", s.lagSeconds(clock.instant())))
+                    .withData("position", s.position());
+            if (s.lastError() != null) {
+                b.withData("lastError", s.lastError()).withData("lastErrorAt", s.lastErrorAt().toString());
+            }
+        }, () -> b.withData("state", "stopped"));
+        return b.build();
+    }
+}
