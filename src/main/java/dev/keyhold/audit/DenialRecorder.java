@@ -13,6 +13,7 @@ import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -41,6 +42,8 @@ public class DenialRecorder {
     CurrentIdentityAssociation identities;
     @Inject
     CurrentVertxRequest currentRequest;
+    @Inject
+    jakarta.persistence.EntityManager em;
 
     /**
      * Records one refused attempt in a new transaction (any caller transaction is suspended meanwhile). Blocking.
@@ -70,8 +73,12 @@ public class DenialRecorder {
         String path = rc.normalizedPath();
         String method = rc.request().method().name();
         return identities.getDeferredIdentity()
-                .onItem().transformToUni(who -> blocking(() -> denied(actor(who), REQUEST_DENIED,
-                        group(ISSUER_PATH, path), group(KEY_PATH, path), details(method, path, reason))))
+                .onItem().transformToUni(who -> blocking(() -> {
+                    String kid = group(KEY_PATH, path);
+                    String issuer = group(ISSUER_PATH, path);
+                    denied(actor(who), REQUEST_DENIED, issuer != null ? issuer : issuerOfKey(kid), kid,
+                            details(method, path, reason));
+                }))
                 .onFailure().recoverWithItem(e -> {
                     LOG.errorf(e, "could not audit a refused %s %s", method, path);
                     return null;
@@ -89,6 +96,18 @@ public class DenialRecorder {
         } else {
             record.await().indefinitely();
         }
+    }
+
+    /** So that an auditor asking for an issuer's records also sees refused attempts on its keys. */
+    private String issuerOfKey(String kid) {
+        if (kid == null) {
+            return null;
+        }
+        return QuarkusTransaction.requiringNew().call(() -> {
+            List<?> rows = em.createNativeQuery("select issuer_id from signing_key where kid = ?1")
+                    .setParameter(1, kid).getResultList();
+            return rows.isEmpty() ? null : (String) rows.get(0);
+        });
     }
 
     private static Uni<Void> blocking(Runnable work) {

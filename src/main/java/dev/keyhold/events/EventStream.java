@@ -16,7 +16,7 @@ import java.util.List;
 /**
  * {@code GET /v1/events/stream}: the event feed as Server-Sent Events. Each event is {@code id: <seq>},
  * {@code event: <type>}, {@code data: <CloudEvent JSON>}. A client resumes with {@code Last-Event-ID} (browsers send
- * it on reconnect) or {@code ?after=}; with neither it gets events committed from now on. Comment lines
+ * it on reconnect) or {@code ?after=}; with neither it gets the events committed after it connected. Comment lines
  * ({@code : heartbeat}) keep idle connections open.
  *
  * <p>A plain Vert.x route rather than a JAX-RS resource, for exact control of what is written and when: the headers
@@ -53,6 +53,22 @@ public class EventStream {
                 return;
             }
         }
+        Context ctx = Vertx.currentContext();
+        if (cursor != null) {
+            open(rc, ctx, cursor);
+            return;
+        }
+        // "From now on" means from the head as it is before the client sees the stream open.
+        ctx.executeBlocking(reader::head, false).onComplete(ar -> {
+            if (ar.succeeded()) {
+                open(rc, ctx, ar.result());
+            } else {
+                rc.fail(ar.cause());
+            }
+        });
+    }
+
+    private void open(RoutingContext rc, Context ctx, long cursor) {
         HttpServerResponse res = rc.response();
         res.setChunked(true)
                 .putHeader("Content-Type", "text/event-stream; charset=utf-8")
@@ -60,7 +76,7 @@ public class EventStream {
                 .putHeader("X-Accel-Buffering", "no");
         // Tells clients how long to wait before reconnecting, and sends the headers now.
         res.write("retry: 1000\n\n");
-        new Session(rc, Vertx.currentContext(), cursor).start();
+        new Session(rc, ctx, cursor).start();
     }
 
     private static void badRequest(RoutingContext rc, String detail) {
@@ -77,13 +93,13 @@ public class EventStream {
     private final class Session {
         private final RoutingContext rc;
         private final Context ctx;
-        private Long cursor;
+        private long cursor;
         private boolean reading;
         private boolean closed;
         private long pollTimer = -1;
         private long heartbeatTimer = -1;
 
-        Session(RoutingContext rc, Context ctx, Long cursor) {
+        Session(RoutingContext rc, Context ctx, long cursor) {
             this.rc = rc;
             this.ctx = ctx;
             this.cursor = cursor;
@@ -104,16 +120,6 @@ public class EventStream {
                 return;
             }
             reading = true;
-            if (cursor == null) {
-                // "From now on": start at the head seen at connect time.
-                ctx.executeBlocking(reader::head, false).onComplete(ar -> {
-                    reading = false;
-                    if (ar.succeeded()) {
-                        cursor = ar.result();
-                    }
-                });
-                return;
-            }
             long from = cursor;
             ctx.executeBlocking(() -> reader.after(from, BATCH), false).onComplete(ar -> {
                 reading = false;
