@@ -50,7 +50,13 @@ public class AuditQueriesBench {
             long day = r.nextInt(10);
             return base + "/v1/audit?actor=actor-" + r.nextInt(20) + "&from=" + ago(day + 1) + "&to=" + ago(day) + "&limit=100";
         });
-        time(http, auth, "no filter, after=<random>, limit 1000", n,
+        time(http, auth, "1 hour window only, limit 100", n, i -> {
+            long h = r.nextInt(200);
+            return base + "/v1/audit?from=" + agoHours(h + 1) + "&to=" + agoHours(h) + "&limit=100";
+        });
+        time(http, auth, "no filter, after=<random>, limit 100", n,
+                i -> base + "/v1/audit?after=" + r.nextInt((int) rows) + "&limit=100");
+        time(http, auth, "no filter, after=<random>, limit 1000 (max page)", n,
                 i -> base + "/v1/audit?after=" + r.nextInt((int) rows) + "&limit=1000");
     }
 
@@ -61,6 +67,10 @@ public class AuditQueriesBench {
 
     static String ago(long days) {
         return java.time.Instant.now().minus(java.time.Duration.ofDays(days)).truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
+    }
+
+    static String agoHours(long hours) {
+        return java.time.Instant.now().minus(java.time.Duration.ofHours(hours)).truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
     }
 
     static void fill(Connection c, long rows) throws Exception {
@@ -94,8 +104,13 @@ public class AuditQueriesBench {
                 "select * from audit_record where kid = 'bench" + "0".repeat(33) + "12345' order by seq",
                 "select * from audit_record where seq > 0 and issuer_id = 'bench-7' and action = 'key.created' order by seq limit 101",
                 "select * from audit_record where seq > 500000 and issuer_id = 'bench-7' order by seq limit 101",
-                "select * from audit_record where seq > 0 and actor = 'actor-3' and recorded_at >= now() - interval '2 days'"
-                        + " and recorded_at < now() - interval '1 day' order by seq limit 101",
+                // what AuditQueryService runs for actor + window: two probes turn the window into a seq range
+                "select seq from audit_record where recorded_at >= now() - interval '2 days' order by recorded_at, seq limit 1",
+                "select seq from audit_record where recorded_at < now() - interval '1 day' order by recorded_at desc, seq desc limit 1",
+                "select * from audit_record where seq > (select seq from audit_record where recorded_at >= now() - interval '2 days'"
+                        + " order by recorded_at, seq limit 1) - 1 and seq <= (select seq from audit_record where recorded_at <"
+                        + " now() - interval '1 day' order by recorded_at desc, seq desc limit 1) and actor = 'actor-3'"
+                        + " and recorded_at >= now() - interval '2 days' and recorded_at < now() - interval '1 day' order by seq limit 101",
         };
         try (Statement s = c.createStatement()) {
             for (String q : queries) {

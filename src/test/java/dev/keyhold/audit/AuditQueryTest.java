@@ -76,6 +76,29 @@ class AuditQueryTest {
     }
 
     @Test
+    void timeNeverRunsBackwardsAlongTheChainSoWindowsAreSeqRanges() {
+        Api.createIssuer("audclock");
+        long head = sql.count("select max(seq) from audit_record");
+        Instant last = ((java.sql.Timestamp) sql.one("select recorded_at from audit_record where seq = ?", head)).toInstant();
+        // a node whose clock lags an hour behind the last record
+        clock.freezeAt(last.minus(Duration.ofHours(1)));
+        String id = Api.createIssuer("audclock");
+        Instant recorded = ((java.sql.Timestamp) sql.one("select recorded_at from audit_record where issuer_id = ?"
+                + " and action = 'issuer.created'", id)).toInstant();
+        assertThat(recorded).isEqualTo(last);
+        clock.reset();
+        assertThat(sql.count("select count(*) from audit_record a join audit_record b on b.seq = a.seq + 1"
+                + " where b.recorded_at < a.recorded_at")).isZero();
+        as("auditor").queryParam("from", last.toString()).queryParam("to", last.plusNanos(1000).toString())
+                .queryParam("issuer", id).get("/v1/audit").then().statusCode(200)
+                .body("records.action", equalTo(List.of("issuer.created")));
+        as("auditor").queryParam("from", "2000-01-01T00:00:00Z").queryParam("to", "2000-01-02T00:00:00Z")
+                .get("/v1/audit").then().statusCode(200).body("records.size()", equalTo(0));
+        as("auditor").queryParam("from", "2999-01-01T00:00:00Z").get("/v1/audit").then().statusCode(200)
+                .body("records.size()", equalTo(0));
+    }
+
+    @Test
     void keysetPagingVisitsEveryRecordOnce() {
         String id = Api.createIssuer("audpage");
         for (int i = 0; i < 3; i++) {

@@ -80,11 +80,16 @@ class CrossInstanceJwksTest {
 
             long seq;
             String prev;
-            try (PreparedStatement ps = c.prepareStatement("select seq, hash from audit_record order by seq desc limit 1");
+            try (PreparedStatement ps = c.prepareStatement("select seq, hash, recorded_at from audit_record order by seq desc limit 1");
                  ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 seq = rs.getLong(1) + 1;
                 prev = rs.getString(2);
+                // as ChangeRecorder does: time never runs backwards along the chain
+                Instant last = rs.getTimestamp(3).toInstant();
+                if (now.isBefore(last)) {
+                    now = last;
+                }
             }
             String details = AuditHash.canonicalJson(java.util.Map.of("algorithm", "ES256", "partition", "default"));
             String hash = AuditHash.compute(seq, now, "other-node", "scheduler", "key.created", "success", id,
