@@ -44,11 +44,16 @@ public class ChangeRecorder {
         em.createNativeQuery("select count(*) from (select pg_advisory_xact_lock(?1)) l")
                 .setParameter(1, CHAIN_LOCK).getSingleResult();
         @SuppressWarnings("unchecked")
-        List<Object[]> head = em.createNativeQuery("select seq, hash from audit_record order by seq desc limit 1")
+        List<Object[]> head = em.createNativeQuery("select seq, hash, recorded_at from audit_record order by seq desc limit 1")
                 .getResultList();
         long seq = head.isEmpty() ? 1 : ((Number) head.get(0)[0]).longValue() + 1;
         String prev = head.isEmpty() ? AuditHash.GENESIS : (String) head.get(0)[1];
         Instant at = clock.instant();
+        // Time never runs backwards along the chain (a node whose clock lags records the previous record's time),
+        // so a time window is a seq range: auditor queries rely on it (AuditQueryService).
+        if (!head.isEmpty() && at.isBefore(instant(head.get(0)[2]))) {
+            at = instant(head.get(0)[2]);
+        }
         String details = AuditHash.canonicalJson(change.details());
         String requestId = requestIds.current();
         String hash = AuditHash.compute(seq, at, node.get(), change.actor(), change.action(), change.outcome(),
@@ -72,5 +77,15 @@ public class ChangeRecorder {
         }
         recorded.fire(new RecordedChange(seq, change.action(), change.issuerId(), change.kid()));
         return seq;
+    }
+
+    private static Instant instant(Object o) {
+        if (o instanceof Timestamp t) {
+            return t.toInstant();
+        }
+        if (o instanceof java.time.OffsetDateTime odt) {
+            return odt.toInstant();
+        }
+        return (Instant) o;
     }
 }

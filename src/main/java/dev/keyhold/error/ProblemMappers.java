@@ -33,8 +33,15 @@ public class ProblemMappers {
     private static final Logger LOG = Logger.getLogger(ProblemMappers.class);
     static final String CHALLENGE = "Basic realm=\"keyhold\", Bearer";
 
+    // Refused privileged attempts are audited (SPEC, issue 3): every 403 on /v1, in its own transaction.
+    @jakarta.inject.Inject
+    dev.keyhold.audit.DenialRecorder denials;
+
     @ServerExceptionMapper
     public Response problem(ProblemException e, UriInfo uri) {
+        if (e.status() == 403) {
+            denials.recordRequestDenied(e.getMessage());
+        }
         return respond(e.status(), e.slug(), e.title(), e.getMessage(), uri, e.extensions());
     }
 
@@ -47,8 +54,10 @@ public class ProblemMappers {
     }
 
     @ServerExceptionMapper
-    public Response forbidden(ForbiddenException e, UriInfo uri) {
-        return respond(403, "forbidden", "Forbidden", "your role does not allow this", uri, null);
+    public io.smallrye.mutiny.Uni<Response> forbidden(ForbiddenException e, UriInfo uri) {
+        // Role checks may fail on the event loop: the denial is recorded on a worker, then the 403 is sent.
+        return denials.requestDenied("role not allowed")
+                .replaceWith(() -> respond(403, "forbidden", "Forbidden", "your role does not allow this", uri, null));
     }
 
     @ServerExceptionMapper({JsonProcessingException.class, JsonMappingException.class, MismatchedInputException.class,

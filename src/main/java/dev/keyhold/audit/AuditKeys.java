@@ -1,0 +1,95 @@
+package dev.keyhold.audit;
+
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.jwk.ECKey;
+import com.nimbusds.jose.jwk.JWK;
+import dev.keyhold.hsm.HsmObjectMissingException;
+import dev.keyhold.hsm.HsmPort;
+import dev.keyhold.hsm.SigningAlgorithm;
+import dev.keyhold.key.PublicJwks;
+import io.quarkus.narayana.jta.QuarkusTransaction;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import jakarta.persistence.EntityManager;
+
+import java.security.PublicKey;
+import java.sql.Timestamp;
+import java.text.ParseException;
+import java.time.Clock;
+import java.util.List;
+
+/**
+ * The audit key: ES256 in the HSM's audit partition, made on first use under a fixed handle. Its public JWK is kept
+ * in {@code audit_key} so verification runs without the HSM; verification still compares it with the HSM when the
+ * HSM answers (see {@link AuditVerifier}).
+ */
+@ApplicationScoped
+public class AuditKeys {
+
+    static final SigningAlgorithm ALG = SigningAlgorithm.ES256;
+
+    @Inject
+    HsmPort hsm;
+    @Inject
+    EntityManager em;
+    @Inject
+    Clock clock;
+    @Inject
+    AuditSettings settings;
+
+    public record AuditKey(String kid, String partition, String handle, JWK jwk) {
+    }
+
+    /** The audit key, generating it in the HSM and storing its public half when it does not exist yet. */
+    public AuditKey ensure() {
+        String partition = settings.partition();
+        String handle = settings.keyHandle();
+        AuditKey stored = QuarkusTransaction.requiringNew().call(() -> find(partition, handle));
+        if (stored != null) {
+            return stored;
+        }
+        PublicKey pub;
+        try {
+            pub = hsm.publicKey(partition, handle);
+        } catch (HsmObjectMissingException missing) {
+            try {
+                pub = hsm.generate(partition, handle, ALG);
+            } catch (IllegalArgumentException raced) {
+                // another instance generated it between our two calls
+                pub = hsm.publicKey(partition, handle);
+            }
+        }
+        JWK jwk = PublicJwks.of(pub, ALG);
+        QuarkusTransaction.requiringNew().run(() -> em.createNativeQuery("insert into audit_key (kid, partition_name,"
+                        + " hsm_handle, algorithm, public_jwk, created_at) values (?1, ?2, ?3, ?4, ?5, ?6)"
+                        + " on conflict do nothing")
+                .setParameter(1, jwk.getKeyID()).setParameter(2, partition).setParameter(3, handle)
+                .setParameter(4, ALG.name()).setParameter(5, jwk.toJSONString())
+                .setParameter(6, Timestamp.from(clock.instant())).executeUpdate());
+        return QuarkusTransaction.requiringNew().call(() -> find(partition, handle));
+    }
+
+    private AuditKey find(String partition, String handle) {
+        @SuppressWarnings("unchecked")
+        List<Object[]> rows = em.createNativeQuery("select kid, public_jwk from audit_key where partition_name = ?1"
+                + " and hsm_handle = ?2").setParameter(1, partition).setParameter(2, handle).getResultList();
+        return rows.isEmpty() ? null
+                : new AuditKey((String) rows.get(0)[0], partition, handle, parse((String) rows.get(0)[1]));
+    }
+
+    static JWK parse(String json) {
+        try {
+            return JWK.parse(json);
+        } catch (ParseException e) {
+            throw new IllegalStateException("stored audit key is not a JWK", e);
+        }
+    }
+
+    static PublicKey publicKey(JWK jwk) {
+        try {
+            return ((ECKey) jwk).toECPublicKey();
+        } catch (JOSEException | ClassCastException e) {
+            throw new IllegalStateException("stored audit key is not an EC key", e);
+        }
+    }
+}

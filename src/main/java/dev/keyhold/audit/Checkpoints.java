@@ -1,0 +1,105 @@
+package dev.keyhold.audit;
+
+import dev.keyhold.config.NodeName;
+import dev.keyhold.hsm.HsmPort;
+import io.quarkus.narayana.jta.QuarkusTransaction;
+import io.quarkus.scheduler.Scheduled;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import jakarta.persistence.EntityManager;
+import org.jboss.logging.Logger;
+
+import java.nio.charset.StandardCharsets;
+import java.sql.Timestamp;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Signed checkpoints of the audit chain head. A checkpoint is itself recorded: it first appends an
+ * {@code audit.checkpointed} record, then signs the head, which is that very record, in the same transaction (the
+ * chain lock is still held, so nothing can slip in between). So every checkpoint covers its own audit record, the
+ * record names who asked, and a deleted checkpoint row is noticed because its record remains. The periodic job signs
+ * only when the head moved since the last checkpoint, so an idle chain does not grow.
+ */
+@ApplicationScoped
+public class Checkpoints {
+
+    public static final String ACTION = "audit.checkpointed";
+    static final String SYSTEM_ACTOR = "keyhold";
+    private static final Logger LOG = Logger.getLogger(Checkpoints.class);
+
+    @Inject
+    AuditKeys keys;
+    @Inject
+    HsmPort hsm;
+    @Inject
+    ChangeRecorder recorder;
+    @Inject
+    EntityManager em;
+    @Inject
+    Clock clock;
+    @Inject
+    NodeName node;
+
+    /** A checkpoint as verification reports it; the signature is base64url R‖S over {@link #signedBytes}. */
+    public record CheckpointView(long seq, String hash, Instant time, String node, String keyId, String signature) {
+    }
+
+    /** Signs the current head (after recording the checkpoint itself). Blocking: touches the HSM and the database. */
+    public CheckpointView create(String actor) {
+        AuditKeys.AuditKey key = keys.ensure();
+        return QuarkusTransaction.requiringNew().call(() -> {
+            long seq = recorder.record(Change.auditOnly(ACTION, actor, Change.SUCCESS, null, null,
+                    Map.of("keyId", key.kid())));
+            String hash = (String) em.createNativeQuery("select hash from audit_record where seq = ?1")
+                    .setParameter(1, seq).getSingleResult();
+            CheckpointView unsigned = new CheckpointView(seq, hash, clock.instant(), node.get(), key.kid(), null);
+            byte[] sig = hsm.sign(key.partition(), key.handle(), AuditKeys.ALG, signedBytes(unsigned));
+            CheckpointView c = new CheckpointView(seq, hash, unsigned.time(), unsigned.node(), key.kid(),
+                    Base64.getUrlEncoder().withoutPadding().encodeToString(sig));
+            em.createNativeQuery("insert into audit_checkpoint (seq, hash, signed_at, node, key_id, signature,"
+                            + " requested_by) values (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+                    .setParameter(1, c.seq()).setParameter(2, c.hash()).setParameter(3, Timestamp.from(c.time()))
+                    .setParameter(4, c.node()).setParameter(5, c.keyId()).setParameter(6, c.signature())
+                    .setParameter(7, actor).executeUpdate();
+            return c;
+        });
+    }
+
+    @Scheduled(every = "${keyhold.audit.checkpoint-interval:PT5M}", delayed = "${keyhold.audit.checkpoint-interval:PT5M}",
+            concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    void periodic() {
+        try {
+            if (headMoved()) {
+                create(SYSTEM_ACTOR);
+            }
+        } catch (RuntimeException e) {
+            // The next period tries again; until then verification vouches up to the last checkpoint.
+            LOG.warnf("periodic audit checkpoint failed: %s", e.getMessage());
+        }
+    }
+
+    boolean headMoved() {
+        return QuarkusTransaction.requiringNew().call(() -> {
+            @SuppressWarnings("unchecked")
+            List<Object[]> r = em.createNativeQuery("select (select coalesce(max(seq), 0) from audit_record),"
+                    + " (select coalesce(max(seq), 0) from audit_checkpoint)").getResultList();
+            return ((Number) r.get(0)[0]).longValue() > ((Number) r.get(0)[1]).longValue();
+        });
+    }
+
+    /** What is signed: canonical JSON {"hash","keyId","node","seq","time"}, rebuilt from the stored columns. */
+    static byte[] signedBytes(CheckpointView c) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("hash", c.hash());
+        m.put("keyId", c.keyId());
+        m.put("node", c.node());
+        m.put("seq", c.seq());
+        m.put("time", c.time().toString());
+        return AuditHash.canonicalJson(m).getBytes(StandardCharsets.UTF_8);
+    }
+}
