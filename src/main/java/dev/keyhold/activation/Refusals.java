@@ -1,10 +1,8 @@
 package dev.keyhold.activation;
 
-import dev.keyhold.audit.Change;
-import dev.keyhold.audit.ChangeRecorder;
+import dev.keyhold.audit.DenialRecorder;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import jakarta.transaction.Transactional;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -19,7 +17,7 @@ import java.util.function.Supplier;
 public class Refusals {
 
     @Inject
-    ChangeRecorder recorder;
+    DenialRecorder denials;
 
     /** Runs {@code work} (a call into a transactional service); a {@link Denied} it throws is recorded, then rethrown. */
     public <T> T audited(Supplier<T> work) {
@@ -31,10 +29,10 @@ public class Refusals {
         }
     }
 
-    @Transactional(Transactional.TxType.REQUIRES_NEW)
+    /** Through the one denial path, which also keeps the 403 mapper from recording the same refusal twice. */
     public void record(Denied d) {
         Map<String, Object> details = new LinkedHashMap<>(d.details());
         details.put("why", d.getMessage());
-        recorder.record(Change.auditOnly(d.action(), d.actor(), Change.DENIED, d.issuerId(), d.kid(), details));
+        denials.denied(d.actor(), d.action(), d.issuerId(), d.kid(), details);
     }
 }

@@ -1,6 +1,7 @@
 package dev.keyhold.security;
 
 import dev.keyhold.testsupport.Api;
+import dev.keyhold.testsupport.Lifecycle;
 import dev.keyhold.testsupport.Sql;
 import dev.keyhold.testsupport.StateFingerprint;
 import io.quarkus.test.junit.QuarkusTest;
@@ -105,8 +106,27 @@ class AuthorizationMatrixTest {
             new Row("POST", "/v1/issuers/{issuer}/resume", json("{}"), ISSUER_GUARDIANS,
                     f -> as("admin").post("/v1/issuers/" + f.issuer() + "/suspend").then().statusCode(200)),
             new Row("POST", "/v1/issuers/{issuer}/policy-changes", json("{\"tokenTtl\":\"PT30M\"}"), ISSUER_GUARDIANS),
-            new Row("GET", "/issuers/{issuer}/.well-known/jwks.json", none(), EVERYONE)
+            new Row("GET", "/issuers/{issuer}/.well-known/jwks.json", none(), EVERYONE),
+            new Row("POST", "/v1/issuers/{issuer}/sign", f -> "{\"claims\":{\"aud\":\"api://" + f.issuer() + "\"}}",
+                    EnumSet.of(Caller.SIGNER_OF_ISSUER), f -> lifecycle.activeKey(f.issuer())),
+            new Row("POST", "/v1/verify", json("{\"token\":\"a.b.c\"}"), ANY_ROLE),
+            new Row("GET", "/v1/events?after=0&limit=5", none(), EVERYONE),
+            new Row("GET", "/v1/audit?issuer={issuer}", none(), EnumSet.of(Caller.AUDITOR)),
+            new Row("GET", "/v1/audit/verify", none(), EnumSet.of(Caller.AUDITOR)),
+            new Row("POST", "/v1/audit/checkpoints", json("{}"), EnumSet.of(Caller.AUDITOR, Caller.ADMIN)),
+            new Row("GET", "/v1/keys/{kid}/history", none(), EnumSet.of(Caller.AUDITOR))
     );
+
+    /** Rows are static; setups that need CDI beans reach them through here (set before each case). */
+    static volatile Lifecycle lifecycle;
+
+    @Inject
+    Lifecycle lifecycleBean;
+
+    @org.junit.jupiter.api.BeforeEach
+    void exposeBeans() {
+        lifecycle = lifecycleBean;
+    }
 
     static Stream<Arguments> cases() {
         return ROWS.stream().flatMap(row -> Arrays.stream(Caller.values()).map(c -> Arguments.of(row, c)));
