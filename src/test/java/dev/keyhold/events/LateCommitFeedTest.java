@@ -33,7 +33,8 @@ import static org.awaitility.Awaitility.await;
  * a random while AFTER taking its outbox sequence number and BEFORE committing, which is exactly when a plain
  * sequence would let a higher number commit first: a reader that then moved its cursor past it would never see the
  * lower one. ChangeRecorder hands out the number under a transaction-scoped advisory lock held until commit, so
- * numbers become visible in commit order. Remove that lock and this test fails (the poller sees gaps filled later).
+ * numbers become visible in commit order. Checked by mutation: with the number taken before the lock (a plain
+ * sequence), the poller skipped late commits and this test failed.
  *
  * <p>The sleeps here are not waiting for time to pass: they stretch the window between sequence and commit to force
  * interleavings.
@@ -52,6 +53,8 @@ class LateCommitFeedTest {
     Sql sql;
     @TestHTTPResource("/v1/events/stream")
     URL stream;
+    @TestHTTPResource("/v1/events")
+    URL feed;
 
     @Test
     void aPollingReaderAndAStreamSeeEveryEventOnceInCommitOrder() throws Exception {
@@ -100,20 +103,26 @@ class LateCommitFeedTest {
         }
     }
 
-    /** Polls the public feed with small pages as a validator would, until every tagged event has been seen. */
-    private List<Long> poll(long start, String tag, int expected) {
+    /**
+     * Polls the public feed with small pages as a validator would, until every tagged event has been seen. A bare
+     * HttpClient rather than RestAssured: polling fast is what gives a late commit the chance to be skipped.
+     */
+    private List<Long> poll(long start, String tag, int expected) throws Exception {
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
         List<Long> seen = new ArrayList<>();
         long cursor = start;
         int mine = 0;
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (mine < expected && System.nanoTime() < deadline) {
-            List<Map<String, Object>> page = Api.anonymous().queryParam("after", cursor).queryParam("limit", 5)
-                    .get("/v1/events").then().statusCode(200).extract().jsonPath().getList("$");
-            for (Map<String, Object> e : page) {
-                long id = Long.parseLong((String) e.get("id"));
+            var res = http.send(java.net.http.HttpRequest.newBuilder(URI.create(feed + "?after=" + cursor + "&limit=5"))
+                    .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(res.statusCode()).isEqualTo(200);
+            for (var e : json.readTree(res.body())) {
+                long id = Long.parseLong(e.get("id").asText());
                 seen.add(id);
                 cursor = id;
-                if (("/issuers/" + tag).equals(e.get("source"))) {
+                if (("/issuers/" + tag).equals(e.get("source").asText())) {
                     mine++;
                 }
             }
