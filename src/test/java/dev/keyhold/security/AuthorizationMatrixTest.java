@@ -108,7 +108,7 @@ class AuthorizationMatrixTest {
             new Row("POST", "/v1/issuers/{issuer}/policy-changes", json("{\"tokenTtl\":\"PT30M\"}"), ISSUER_GUARDIANS),
             new Row("GET", "/issuers/{issuer}/.well-known/jwks.json", none(), EVERYONE),
             new Row("POST", "/v1/issuers/{issuer}/sign", f -> "{\"claims\":{\"aud\":\"api://" + f.issuer() + "\"}}",
-                    EnumSet.of(Caller.SIGNER_OF_ISSUER), f -> lifecycle.activeKey(f.issuer())),
+                    EnumSet.of(Caller.SIGNER_OF_ISSUER), f -> AuthorizationMatrixTest.lifecycle.activeKey(f.issuer())),
             new Row("POST", "/v1/verify", json("{\"token\":\"a.b.c\"}"), ANY_ROLE),
             new Row("GET", "/v1/events?after=0&limit=5", none(), EVERYONE),
             new Row("GET", "/v1/audit?issuer={issuer}", none(), EnumSet.of(Caller.AUDITOR)),
