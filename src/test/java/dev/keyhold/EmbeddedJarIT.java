@@ -80,6 +80,15 @@ class EmbeddedJarIT {
         awaitReady(port, third, log3);
         assertThat(call(port, "GET", "/v1/issuers/it", "auditor", null).statusCode()).isEqualTo(200);
         assertThat(call(port, "GET", "/issuers/it/.well-known/jwks.json", null, null).body()).contains(kid);
+
+        // a clean stop after the crash also stops the PostgreSQL it adopted: nothing is left running
+        third.destroy();
+        assertThat(third.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (Files.exists(data.resolve("pg/postmaster.pid")) && System.nanoTime() < deadline) {
+            Thread.sleep(200); // PostgreSQL removes its pid file as it exits
+        }
+        assertThat(data.resolve("pg/postmaster.pid")).doesNotExist();
     }
 
     private Process start(Path data, int port, Path log) throws IOException {

@@ -38,6 +38,8 @@ public final class EmbeddedPostgresServer {
         if (orphanPort.isPresent()) {
             runningDir = dir;
             runningUrl = url(orphanPort.get());
+            // Adopted: it is ours now, so it stops when we do, as a server we started would.
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> stopOrphan(dir), "embedded-pg-stop"));
             return runningUrl;
         }
         try {
