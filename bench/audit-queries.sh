@@ -21,8 +21,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The packaged app refuses to start with an empty OIDC issuer/JWKS location; no bearer tokens are used here.
-KEYHOLD_OIDC_ISSUER=${KEYHOLD_OIDC_ISSUER:-https://unused.invalid} KEYHOLD_OIDC_JWKS_URL=${KEYHOLD_OIDC_JWKS_URL:-https://unused.invalid/jwks} \
 KEYHOLD_DATA_DIR="$WORK/data" QUARKUS_HTTP_PORT=$PORT java -jar target/quarkus-app/quarkus-run.jar >"$WORK/keyhold.log" 2>&1 &
 KPID=$!
 for _ in $(seq 1 120); do

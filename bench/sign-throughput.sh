@@ -30,8 +30,6 @@ cleanup() {
 trap cleanup EXIT
 
 # publishLead must exceed the JWKS max-age: a 1 s max-age lets the bench keys become activatable after 2 s.
-# The OIDC placeholders: the packaged application (at this commit) does not start with them unset.
-KEYHOLD_OIDC_ISSUER=${KEYHOLD_OIDC_ISSUER:-https://idp.invalid} KEYHOLD_OIDC_JWKS_URL=${KEYHOLD_OIDC_JWKS_URL:-https://idp.invalid/jwks} \
   KEYHOLD_DATA_DIR="$WORK/data" QUARKUS_HTTP_PORT=$PORT KEYHOLD_JWKS_MAX_AGE=PT1S \
   KEYHOLD_SIGNING_RATE_LIMIT_PER_ISSUER=0 KEYHOLD_SIGNING_RATE_LIMIT_PER_PRINCIPAL=0 KEYHOLD_CANARY_INTERVAL=off \
   QUARKUS_LOG_CATEGORY__DEV_KEYHOLD_VERIFY_VERDICTS__LEVEL=WARN \
