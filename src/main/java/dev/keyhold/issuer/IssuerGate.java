@@ -23,8 +23,17 @@ public class IssuerGate {
     }
 
     public static void requireActive(IssuerEntity issuer) {
-        if (issuer.status != IssuerStatus.ACTIVE) {
-            throw ProblemException.conflict("issuer-suspended", "issuer " + issuer.id
+        requireActive(issuer.id, issuer.status);
+    }
+
+    /** The same rule for a cached snapshot (the sign path reads no database). */
+    public static void requireActive(Issuer issuer) {
+        requireActive(issuer.id(), issuer.status());
+    }
+
+    private static void requireActive(String id, IssuerStatus status) {
+        if (status != IssuerStatus.ACTIVE) {
+            throw ProblemException.conflict("issuer-suspended", "issuer " + id
                     + " is suspended (kill switch); nothing signs for it until an approved resume");
         }
     }

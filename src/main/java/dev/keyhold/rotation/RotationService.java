@@ -5,12 +5,11 @@ import dev.keyhold.activation.ActivationRequestEntity;
 import dev.keyhold.activation.ActivationService;
 import dev.keyhold.audit.Change;
 import dev.keyhold.audit.ChangeRecorder;
-import dev.keyhold.error.ProblemException;
 import dev.keyhold.hsm.HsmException;
 import dev.keyhold.hsm.HsmPort;
 import dev.keyhold.issuer.IssuerEntity;
 import dev.keyhold.issuer.IssuerService;
-import dev.keyhold.issuer.IssuerStatus;
+import dev.keyhold.issuer.IssuerGate;
 import dev.keyhold.key.KeyEntity;
 import dev.keyhold.key.KeyHandles;
 import dev.keyhold.key.KeyState;
@@ -58,9 +57,7 @@ public class RotationService {
     @Transactional
     public Rotation rotate(String issuerId, String actor, String reason) {
         IssuerEntity issuer = issuers.lock(issuerId);
-        if (issuer.status == IssuerStatus.SUSPENDED) {
-            throw ProblemException.conflict("issuer-suspended", "issuer " + issuerId + " is suspended; resume it first");
-        }
+        IssuerGate.requireActive(issuer);
         KeyEntity pending = KeyEntity.inState(issuerId, KeyState.PENDING).orElse(null);
         if (pending != null) {
             ActivationRequestEntity req = activations.liveOrReopen(issuer, pending, actor, reason);

@@ -8,6 +8,7 @@ import dev.keyhold.error.ValidationException.FieldError;
 import dev.keyhold.hsm.HsmException;
 import dev.keyhold.hsm.HsmPort;
 import dev.keyhold.issuer.Issuer;
+import dev.keyhold.issuer.IssuerGate;
 import dev.keyhold.issuer.IssuerStatus;
 import dev.keyhold.key.Key;
 import dev.keyhold.rotation.Deadlines;
@@ -89,10 +90,9 @@ public class SigningService {
             refused(issuer.id(), "rate-limited");
             throw new RateLimitedException("signing rate limit of issuer '" + issuer.id() + "' exceeded", wait);
         }
-        if (issuer.status() == IssuerStatus.SUSPENDED) {
+        if (issuer.status() != IssuerStatus.ACTIVE) {
             refused(issuer.id(), "issuer-suspended");
-            throw ProblemException.conflict("issuer-suspended", "issuer " + issuer.id() + " is suspended: nothing signs"
-                    + " for it until an approved resume");
+            IssuerGate.requireActive(issuer);
         }
         Key key = snap.active();
         if (key == null) {
