@@ -1,8 +1,9 @@
 package dev.keyhold.jwks;
 
 /**
- * A per-issuer cache besides the JWKS that must hear of changes made by other instances. {@link OutboxFollower}
- * calls every such bean when the outbox moves, so one poll serves all caches.
+ * Per-issuer state derived from the database (the JWKS, signing snapshots) that must drop what it holds when
+ * the issuer changes. {@link OutboxFollower} calls every such bean, for changes committed on this instance
+ * and for changes other instances wrote to the outbox, so every cache follows one mechanism.
  */
 public interface IssuerChangeListener {
 

@@ -1,10 +1,12 @@
 package dev.keyhold.jwks;
 
+import dev.keyhold.audit.RecordedChange;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.runtime.StartupEvent;
 import io.quarkus.scheduler.Scheduled;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.event.TransactionPhase;
 import jakarta.enterprise.inject.Any;
 import jakarta.enterprise.inject.Instance;
 import jakarta.inject.Inject;
@@ -14,8 +16,9 @@ import org.jboss.logging.Logger;
 import java.util.List;
 
 /**
- * Follows the outbox so this instance's JWKS cache hears of changes made by other instances on the same
- * database. The outbox is visible in commit order (see ChangeRecorder), so "seq > last seen" misses nothing.
+ * Keeps every {@link IssuerChangeListener} in step with issuer changes: at once after a change commits on this
+ * instance, and by following the outbox for changes made by other instances on the same database. The outbox
+ * is visible in commit order (see ChangeRecorder), so "seq > last seen" misses nothing.
  */
 @ApplicationScoped
 public class OutboxFollower {
@@ -24,8 +27,6 @@ public class OutboxFollower {
 
     @Inject
     EntityManager em;
-    @Inject
-    JwksCache cache;
     @Inject
     @Any
     Instance<IssuerChangeListener> listeners;
@@ -54,7 +55,6 @@ public class OutboxFollower {
     void catchUp() {
         if (lastSeen < 0) {
             lastSeen = head();
-            cache.invalidateAll();
             listeners.forEach(IssuerChangeListener::invalidateAll);
             return;
         }
@@ -64,9 +64,14 @@ public class OutboxFollower {
                 .setParameter(1, lastSeen).getResultList();
         for (Object[] row : rows) {
             String issuerId = (String) row[1];
-            cache.invalidate(issuerId);
             listeners.forEach(l -> l.invalidate(issuerId));
             lastSeen = ((Number) row[0]).longValue();
+        }
+    }
+
+    void onCommitted(@Observes(during = TransactionPhase.AFTER_SUCCESS) RecordedChange change) {
+        if (change.issuerId() != null) {
+            listeners.forEach(l -> l.invalidate(change.issuerId()));
         }
     }
 
