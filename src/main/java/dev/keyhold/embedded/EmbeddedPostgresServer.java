@@ -34,10 +34,10 @@ public final class EmbeddedPostgresServer {
         }
         // A process killed without shutdown hooks (a crash, or a crash test's halt) leaves its postmaster
         // running; reusing it beats refusing to start over a lock file.
-        Optional<Integer> orphanPort = livePostmasterPort(dir);
-        if (orphanPort.isPresent()) {
+        Optional<Postmaster> orphan = livePostmaster(dir);
+        if (orphan.isPresent()) {
             runningDir = dir;
-            runningUrl = url(orphanPort.get());
+            runningUrl = url(orphan.get().port());
             // Adopted: it is ours now, so it stops when we do, as a server we started would.
             Runtime.getRuntime().addShutdownHook(new Thread(() -> stopOrphan(dir), "embedded-pg-stop"));
             return runningUrl;
@@ -71,27 +71,22 @@ public final class EmbeddedPostgresServer {
 
     /** Stops a postmaster left running for {@code dir} by a process that died (tests start from a clean slate). */
     public static void stopOrphan(Path dir) {
-        Path pidFile = dir.toAbsolutePath().normalize().resolve("postmaster.pid");
-        if (livePostmasterPort(dir.toAbsolutePath().normalize()).isEmpty()) {
-            return;
-        }
-        try {
-            long pid = Long.parseLong(Files.readAllLines(pidFile).get(0).trim());
-            ProcessHandle.of(pid).ifPresent(p -> {
-                // SIGTERM is PostgreSQL's "smart" shutdown; it finishes once the dead process's clients are gone.
-                p.destroy();
-                try {
-                    p.onExit().get(30, java.util.concurrent.TimeUnit.SECONDS);
-                } catch (Exception e) {
-                    p.destroyForcibly();
-                }
-            });
-        } catch (IOException | NumberFormatException e) {
-            // nothing to stop
-        }
+        livePostmaster(dir.toAbsolutePath().normalize()).ifPresent(pm -> {
+            // SIGTERM is PostgreSQL's "smart" shutdown; it finishes once the dead process's clients are gone.
+            pm.process().destroy();
+            try {
+                pm.process().onExit().get(30, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (Exception e) {
+                pm.process().destroyForcibly();
+            }
+        });
     }
 
-    static Optional<Integer> livePostmasterPort(Path dir) {
+    /** A running postmaster, as its {@code postmaster.pid} file names it (line 1 the pid, line 4 the port). */
+    record Postmaster(ProcessHandle process, int port) {
+    }
+
+    static Optional<Postmaster> livePostmaster(Path dir) {
         Path pidFile = dir.resolve("postmaster.pid");
         if (!Files.isRegularFile(pidFile)) {
             return Optional.empty();
@@ -103,8 +98,7 @@ public final class EmbeddedPostgresServer {
             }
             long pid = Long.parseLong(lines.get(0).trim());
             int port = Integer.parseInt(lines.get(3).trim());
-            boolean alive = ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
-            return alive ? Optional.of(port) : Optional.empty();
+            return ProcessHandle.of(pid).filter(ProcessHandle::isAlive).map(p -> new Postmaster(p, port));
         } catch (IOException | NumberFormatException e) {
             return Optional.empty();
         }

@@ -2,14 +2,9 @@ package dev.keyhold.testsupport;
 
 import dev.keyhold.embedded.EmbeddedPostgresServer;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 
 /**
  * The one test environment of a JVM: a fresh PostgreSQL and fresh SoftHSM2 tokens under target/keyhold-test.
@@ -17,8 +12,9 @@ import java.util.stream.Stream;
  */
 public final class TestEnvironment {
 
-    public static final Path DIR = Path.of("target/keyhold-test");
-    public static final List<String> PARTITIONS = List.of("default", "east", "audit");
+    /** SoftHSM2 can serve one directory per JVM, so the whole environment lives in TestHsm's. */
+    public static final Path DIR = TestHsm.DATA_DIR;
+    public static final List<String> PARTITIONS = TestHsm.PARTITIONS;
 
     private static Map<String, String> config;
 
@@ -31,20 +27,10 @@ public final class TestEnvironment {
             TestHsm.config();
             Path pg = DIR.resolve("pg");
             EmbeddedPostgresServer.stopOrphan(pg);
-            deleteTree(pg);
+            TestHsm.deleteRecursively(pg);
             config = KeyholdTestResource.start(DIR);
         }
         return config;
     }
 
-    static void deleteTree(Path p) {
-        if (!Files.exists(p)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(p)) {
-            s.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
 }

@@ -118,7 +118,8 @@ public final class TestHsm {
         }
     }
 
-    private static void deleteRecursively(Path dir) {
+    /** Deletes a directory tree; nothing if it is absent. */
+    static void deleteRecursively(Path dir) {
         if (!Files.exists(dir)) {
             return;
         }
