@@ -2,47 +2,19 @@ package dev.keyhold.hsm;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import org.bouncycastle.asn1.x500.X500Name;
-import org.bouncycastle.asn1.x500.X500NameBuilder;
-import org.bouncycastle.asn1.x500.style.BCStyle;
-import org.bouncycastle.cert.X509CertificateHolder;
-import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
-import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
-import org.bouncycastle.operator.ContentSigner;
-import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.jboss.logging.Logger;
 
-import javax.security.auth.callback.PasswordCallback;
-import javax.security.auth.callback.UnsupportedCallbackException;
 import javax.security.auth.login.FailedLoginException;
-import javax.security.auth.login.LoginException;
-import java.math.BigInteger;
-import java.security.AuthProvider;
-import java.security.Key;
-import java.security.KeyFactory;
-import java.security.KeyPair;
-import java.security.KeyPairGenerator;
-import java.security.KeyStore;
-import java.security.PrivateKey;
-import java.security.Provider;
 import java.security.PublicKey;
-import java.security.SecureRandom;
-import java.security.Security;
-import java.security.Signature;
-import java.security.cert.Certificate;
-import java.security.cert.X509Certificate;
 import java.security.interfaces.ECPublicKey;
 import java.security.interfaces.RSAPublicKey;
-import java.security.spec.AlgorithmParameterSpec;
-import java.security.spec.X509EncodedKeySpec;
-import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Collections;
-import java.util.Date;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -51,24 +23,23 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * {@link HsmPort} over the JDK's SunPKCS11 provider: one privately held provider per partition, never registered
- * with {@link Security#addProvider}, so no other code in the JVM can pick up an HSM key by accident and each
- * partition's provider is addressed explicitly.
+ * {@link HsmPort} over the JDK's PKCS#11 support (the wrapper SunPKCS11 is built on; see {@link Pkcs11Token} for why
+ * not the provider's KeyStore): one connection per partition, never registered as a JCA provider, so no other code
+ * in the JVM can pick up an HSM key by accident.
  *
  * <p>Connections are made lazily and dropped after a failure that means the token or session is gone; the next
  * call reconnects. A partition that is down at startup therefore does not stop the application, readiness
  * ({@link #check}) reports it, and it comes into use when it comes up.
- *
- * <p>Key persistence follows the PKCS11 KeyStore's rules: it keeps a private key only together with a
- * certificate chain, so {@link #generate} wraps the public key in a self-signed certificate signed by the new HSM
- * key itself. The certificate is a container, not a credential; nothing validates it.
  */
 @ApplicationScoped
 public class SunPkcs11Hsm implements HsmPort {
 
     private static final Logger LOG = Logger.getLogger(SunPkcs11Hsm.class);
 
-    /** Partition names end up in the provider's config text and name; keep them to characters it parses as a word. */
+    /** The JVM option every JVM that uses this adapter needs; the packaged jar's manifest carries it. */
+    public static final String REQUIRED_JVM_OPTION = Pkcs11Token.EXPORT_OPTION;
+
+    /** Partition names appear in logs, metrics and problem details; keep them to plain words. */
     private static final Pattern PARTITION_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]{0,62}");
 
     private static final Pattern PKCS11_CODE = Pattern.compile("CKR_[A-Z0-9_]+");
@@ -84,15 +55,6 @@ public class SunPkcs11Hsm implements HsmPort {
             "CKR_TOKEN_NOT_PRESENT", "CKR_TOKEN_NOT_RECOGNIZED", "CKR_SLOT_ID_INVALID",
             "CKR_SESSION_HANDLE_INVALID", "CKR_SESSION_CLOSED", "CKR_SESSION_COUNT",
             "CKR_CRYPTOKI_NOT_INITIALIZED", "CKR_USER_NOT_LOGGED_IN", "CKR_HOST_MEMORY");
-
-    /*
-     * The container certificate's validity. Fixed rather than read from a clock: nothing checks these dates, and
-     * 9999-12-31T23:59:59Z is RFC 5280 §4.1.2.5's "no well-defined expiration date".
-     */
-    private static final Date CERT_NOT_BEFORE = new Date(0L);
-    private static final Date CERT_NOT_AFTER = Date.from(Instant.parse("9999-12-31T23:59:59Z"));
-
-    private static final SecureRandom SERIALS = new SecureRandom();
 
     /**
      * How to reach one partition's token. Exactly one of {@code slot} and {@code slotListIndex} may be set;
@@ -144,6 +106,11 @@ public class SunPkcs11Hsm implements HsmPort {
             }
             m.put(name, new PartitionState(name, Objects.requireNonNull(s, "settings of " + name)));
         });
+        if (!m.isEmpty() && !Pkcs11Token.wrapperAccessible()) {
+            // A deployment mistake that no retry can fix: say exactly what is missing, once, at startup.
+            throw new IllegalStateException("Keyhold reaches the HSM through the JDK's PKCS#11 wrapper: start the"
+                    + " JVM with " + REQUIRED_JVM_OPTION + " (java -jar quarkus-run.jar does this itself)");
+        }
         this.partitions = Collections.unmodifiableMap(m);
     }
 
@@ -161,24 +128,21 @@ public class SunPkcs11Hsm implements HsmPort {
         Objects.requireNonNull(alg, "alg");
         PartitionState p = state(partition);
         return p.call("generate key '" + handle + "'", false, c -> {
-            // Check-then-store must not interleave with another generate or destroy of this instance.
+            // Check-then-create must not interleave with another generate or destroy of this instance.
             synchronized (c.writeLock) {
                 ensureLoggedIn(p, c);
-                if (c.keyStore.containsAlias(handle)) {
-                    throw new Refused("HSM partition '" + partition + "' already holds a key '" + handle + "'");
-                }
-                KeyPairGenerator kpg = KeyPairGenerator.getInstance(alg.keyType(), c.provider);
-                kpg.initialize(alg.keyGenSpec());
-                KeyPair pair = kpg.generateKeyPair();
-                PublicKey pub = jdkPublicKey(pair.getPublic());
-                X509Certificate cert = containerCertificate(handle, pub, pair.getPrivate(), alg, c.provider);
-                // Copies the session key into a token object with CKA_ID = handle (the certificate carries the
-                // handle as CKA_LABEL too); the key's attributes from the provider config's stanza (sensitive,
-                // never extractable, sign-only) travel with the copy. No public key object is stored: the
-                // certificate holds the public key.
-                c.keyStore.setKeyEntry(handle, pair.getPrivate(), null, new Certificate[]{cert});
-                c.keys.remove(handle);
-                return pub;
+                return c.token.withSession(s -> {
+                    if (c.knownHandles == null) {
+                        c.knownHandles = new HashSet<>(c.token.handles(s));
+                    }
+                    if (c.knownHandles.contains(handle)) {
+                        throw new Refused("HSM partition '" + partition + "' already holds a key '" + handle + "'");
+                    }
+                    Pkcs11Token.Generated g = c.token.generate(s, handle, alg);
+                    c.knownHandles.add(handle);
+                    c.keys.put(handle, new KeyRef(g.privateKey(), g.publicKey()));
+                    return g.publicKey();
+                });
             }
         });
     }
@@ -195,15 +159,12 @@ public class SunPkcs11Hsm implements HsmPort {
             KeyRef k = key(p, c, handle);
             requireCompatible(partition, handle, k.publicKey(), alg);
             try {
-                Signature s = Signature.getInstance(alg.jcaSignatureName(), c.provider);
-                AlgorithmParameterSpec params = alg.signatureParams();
-                if (params != null) {
-                    s.setParameter(params);
+                byte[] sig = c.token.withSession(s -> c.token.sign(s, k.object(), alg, data));
+                if (alg.isEc() && sig.length != alg.ecSignatureLength()) {
+                    throw new IllegalStateException("the token returned an ECDSA signature of " + sig.length
+                            + " bytes, expected " + alg.ecSignatureLength());
                 }
-                s.initSign(k.privateKey());
-                s.update(data);
-                byte[] raw = s.sign();
-                return alg.isEc() ? EcdsaSignatures.derToJose(raw, alg.ecSignatureLength()) : raw;
+                return sig;
             } catch (Exception | Error e) {
                 c.keys.remove(handle, k);
                 throw e;
@@ -226,13 +187,15 @@ public class SunPkcs11Hsm implements HsmPort {
             synchronized (c.writeLock) {
                 // Logged out, the token hides private objects; make sure "absent" means absent.
                 ensureLoggedIn(p, c);
-                reloadAliases(p, c);
-                if (!c.keyStore.containsAlias(handle)) {
+                c.keys.remove(handle);
+                int destroyed = c.token.withSession(s -> c.token.destroy(s, handle));
+                c.keys.remove(handle);
+                if (c.knownHandles != null) {
+                    c.knownHandles.remove(handle);
+                }
+                if (destroyed == 0) {
                     throw missing(partition, handle);
                 }
-                c.keys.remove(handle);
-                c.keyStore.deleteEntry(handle);
-                c.keys.remove(handle);
                 return null;
             }
         });
@@ -244,10 +207,10 @@ public class SunPkcs11Hsm implements HsmPort {
         return p.call("list keys", true, c -> {
             ensureLoggedIn(p, c);
             synchronized (c.writeLock) {
-                reloadAliases(p, c);
-                List<String> aliases = new ArrayList<>(Collections.list(c.keyStore.aliases()));
-                Collections.sort(aliases);
-                return List.copyOf(aliases);
+                List<String> handles = c.token.withSession(c.token::handles);
+                // The token as it is now, including what other instances made or destroyed since the last look.
+                c.knownHandles = new HashSet<>(handles);
+                return handles;
             }
         });
     }
@@ -264,20 +227,6 @@ public class SunPkcs11Hsm implements HsmPort {
             ensureLoggedIn(p, c);
             return null;
         });
-    }
-
-    /**
-     * The provider's handle of the private key; for tests in this package that prove it carries no key material.
-     * Never returned through the port.
-     */
-    PrivateKey privateKey(String partition, String handle) {
-        PartitionState p = state(partition);
-        return p.call("read private key handle '" + handle + "'", true, c -> key(p, c, handle).privateKey());
-    }
-
-    /** The partition's current provider; for tests in this package that try export routes against it. */
-    Provider providerForTest(String partition) {
-        return state(partition).call("connect", true, c -> c.provider);
     }
 
     // ---------------------------------------------------------------------------------------------- internals
@@ -301,23 +250,28 @@ public class SunPkcs11Hsm implements HsmPort {
                 "HSM partition '" + partition + "' holds no key '" + handle + "'");
     }
 
-    /** The cached key pair of {@code handle}, looked up in the token on first use. */
+    /**
+     * The cached key of {@code handle}, looked up in the token by CKA_ID on first use. Object handles of token
+     * objects stay valid for the whole process, across sessions.
+     */
     private static KeyRef key(PartitionState p, Connection c, String handle) throws Exception {
         KeyRef cached = c.keys.get(handle);
         if (cached != null) {
             return cached;
         }
-        Key key = c.keyStore.getKey(handle, null);
-        if (!(key instanceof PrivateKey)) {
-            // A token that lost its login hides private objects: log in again before calling the key missing.
-            ensureLoggedIn(p, c);
-            key = c.keyStore.getKey(handle, null);
-        }
-        Certificate cert = c.keyStore.getCertificate(handle);
-        if (!(key instanceof PrivateKey) || cert == null) {
-            throw missing(p.name, handle);
-        }
-        KeyRef fresh = new KeyRef((PrivateKey) key, jdkPublicKey(cert.getPublicKey()));
+        KeyRef fresh = c.token.withSession(s -> {
+            long object = c.token.findPrivateKey(s, handle);
+            if (object == 0L) {
+                // A token that lost its login hides private objects: log in again before calling the key missing.
+                ensureLoggedIn(p, c);
+                object = c.token.findPrivateKey(s, handle);
+            }
+            Optional<PublicKey> pub = c.token.certificatePublicKey(s, handle);
+            if (object == 0L || pub.isEmpty()) {
+                throw missing(p.name, handle);
+            }
+            return new KeyRef(object, pub.get());
+        });
         KeyRef raced = c.keys.putIfAbsent(handle, fresh);
         return raced != null ? raced : fresh;
     }
@@ -337,53 +291,16 @@ public class SunPkcs11Hsm implements HsmPort {
     }
 
     /**
-     * A plain JDK public key: independent of the partition's provider (which may be replaced on reconnect) and
-     * usable by any verifier.
-     */
-    private static PublicKey jdkPublicKey(PublicKey pub) throws Exception {
-        return KeyFactory.getInstance(pub.getAlgorithm()).generatePublic(new X509EncodedKeySpec(pub.getEncoded()));
-    }
-
-    private static X509Certificate containerCertificate(String handle, PublicKey pub, PrivateKey priv,
-                                                        SigningAlgorithm alg, Provider provider) throws Exception {
-        X500Name name = new X500NameBuilder(BCStyle.INSTANCE).addRDN(BCStyle.CN, handle).build();
-        BigInteger serial = new BigInteger(63, SERIALS).add(BigInteger.ONE);
-        // Signed in the HSM by the new key: the private key never has to leave the token, and a successful
-        // signature doubles as a smoke test of the fresh key.
-        String certAlg = switch (alg) {
-            case ES256 -> "SHA256withECDSA";
-            case ES384 -> "SHA384withECDSA";
-            case RS256, PS256 -> "SHA256withRSA";
-        };
-        ContentSigner signer = new JcaContentSignerBuilder(certAlg).setProvider(provider).build(priv);
-        X509CertificateHolder holder = new JcaX509v3CertificateBuilder(
-                name, serial, CERT_NOT_BEFORE, CERT_NOT_AFTER, name, pub).build(signer);
-        return new JcaX509CertificateConverter().getCertificate(holder);
-    }
-
-    /**
      * Logs the token in unless it already is. PKCS#11 login state belongs to the token and the whole process, so
      * when it is already logged in this is one C_GetSessionInfo and the PIN is not even looked at.
      */
-    /**
-     * The PKCS11 KeyStore maps aliases to objects once, at load: objects another process or instance generated or
-     * destroyed since then are invisible to it. Reloading re-reads the token, so {@link #list} and
-     * {@link #destroy} see the token as it is (reconciliation depends on that). Cached signing handles stay valid.
-     */
-    private static void reloadAliases(PartitionState p, Connection c) throws Exception {
-        c.keyStore.load(null, p.settings.pin().toCharArray());
-    }
-
-    private static void ensureLoggedIn(PartitionState p, Connection c) throws LoginException {
-        ((AuthProvider) c.provider).login(null, callbacks -> {
-            for (var cb : callbacks) {
-                if (cb instanceof PasswordCallback pc) {
-                    pc.setPassword(p.settings.pin().toCharArray());
-                } else {
-                    throw new UnsupportedCallbackException(cb);
-                }
-            }
-        });
+    private static void ensureLoggedIn(PartitionState p, Connection c) throws Exception {
+        char[] pin = p.settings.pin().toCharArray();
+        try {
+            c.token.ensureLoggedIn(pin);
+        } finally {
+            java.util.Arrays.fill(pin, '\0');
+        }
     }
 
     /** Wraps any failure exactly once into the typed exception a caller can act on. */
@@ -453,33 +370,6 @@ public class SunPkcs11Hsm implements HsmPort {
         return msg;
     }
 
-    /** SunPKCS11 inline configuration; the PIN is deliberately not part of it. */
-    static String providerConfig(String partition, PartitionSettings s) {
-        StringBuilder b = new StringBuilder();
-        b.append("name = keyhold-").append(partition).append('\n');
-        String lib = s.library();
-        b.append("library = ").append(lib.chars().anyMatch(Character::isWhitespace) ? '"' + lib + '"' : lib)
-                .append('\n');
-        if (s.slot() != null) {
-            b.append("slot = ").append(s.slot()).append('\n');
-        } else if (s.slotListIndex() != null) {
-            b.append("slotListIndex = ").append(s.slotListIndex()).append('\n');
-        }
-        // Invariant 2: private keys are born sensitive, never extractable, and can only sign.
-        b.append("""
-                attributes(generate, CKO_PRIVATE_KEY, *) = {
-                  CKA_SENSITIVE = true
-                  CKA_EXTRACTABLE = false
-                  CKA_PRIVATE = true
-                  CKA_SIGN = true
-                  CKA_DECRYPT = false
-                  CKA_UNWRAP = false
-                  CKA_DERIVE = false
-                }
-                """);
-        return b.toString();
-    }
-
     // ---------------------------------------------------------------------------------------------- state
 
     @FunctionalInterface
@@ -494,20 +384,27 @@ public class SunPkcs11Hsm implements HsmPort {
         }
     }
 
-    private record KeyRef(PrivateKey privateKey, PublicKey publicKey) {
+    /** A private key object of the token and the public key from its container certificate. */
+    private record KeyRef(long object, PublicKey publicKey) {
     }
 
-    /** A live provider for one partition, logged in, with its key handle cache. */
+    /** A logged-in token for one partition, with its key handle cache. */
     private static final class Connection {
-        final Provider provider;
-        final KeyStore keyStore;
-        /** Private key handles are valid for the session's lifetime; looking one up costs a full object scan. */
+        final Pkcs11Token token;
+        /** Object handles are valid for the process's lifetime; looking one up costs an object search. */
         final ConcurrentMap<String, KeyRef> keys = new ConcurrentHashMap<>();
         final Object writeLock = new Object();
+        /**
+         * Guarded by writeLock; null until first needed. The handles in the token, read once and then kept up to
+         * date by this instance's generate and destroy and refreshed by every {@link #list} (the reconciler lists
+         * periodically). It answers generate's "already there?" without an object search, which on SoftHSM2 costs
+         * a file read per object in the token. Handles are random ({@code KeyHandles}), so a clash is a bug; one
+         * with an object another instance made since the last listing is the only kind this cannot see.
+         */
+        Set<String> knownHandles;
 
-        Connection(Provider provider, KeyStore keyStore) {
-            this.provider = provider;
-            this.keyStore = keyStore;
+        Connection(Pkcs11Token token) {
+            this.token = token;
         }
     }
 
@@ -588,27 +485,10 @@ public class SunPkcs11Hsm implements HsmPort {
                         + " configured PIN earlier; not trying it again so the token does not lock the user."
                         + " Fix the PIN and restart", refusedPin);
             }
-            Provider provider;
+            char[] pin = settings.pin().toCharArray();
             try {
-                Provider template = Security.getProvider("SunPKCS11");
-                if (template == null) {
-                    throw new IllegalStateException("the JDK's SunPKCS11 provider is not available");
-                }
-                provider = template.configure("--" + providerConfig(name, settings));
-            } catch (RuntimeException e) {
-                throw noteDown(new HsmUnavailableException(name, "HSM partition '" + name
-                        + "': cannot initialise PKCS#11 library " + settings.library()
-                        + slotText() + " (" + describe(e) + ")", e));
-            }
-            try {
-                KeyStore ks = KeyStore.getInstance("PKCS11", provider);
-                char[] pin = settings.pin().toCharArray();
-                try {
-                    ks.load(null, pin);
-                } finally {
-                    java.util.Arrays.fill(pin, '\0');
-                }
-                Connection c = new Connection(provider, ks);
+                Connection c = new Connection(Pkcs11Token.open(
+                        settings.library(), settings.slot(), settings.slotListIndex(), pin));
                 if (down) {
                     LOG.infof("HSM partition '%s' is available again", name);
                 } else {
@@ -616,16 +496,19 @@ public class SunPkcs11Hsm implements HsmPort {
                 }
                 down = false;
                 return c;
-            } catch (Exception e) {
-                HsmException typed = classify(name, "login", e);
+            } catch (Exception | UnsatisfiedLinkError e) {
+                HsmException typed = classify(name, "connect", e);
                 if (typed instanceof HsmAuthenticationException auth) {
                     rememberRefusedPin(auth);
+                    throw noteDown(typed);
                 }
-                if (typed instanceof HsmOperationException) {
-                    // Anything unexpected while opening the token makes the partition unusable.
-                    typed = new HsmUnavailableException(name, typed.getMessage(), e);
-                }
-                throw noteDown(typed);
+                // Anything else while opening the token (library missing, no such slot, no token) makes the
+                // partition unusable until a later call manages to connect.
+                throw noteDown(new HsmUnavailableException(name, "HSM partition '" + name
+                        + "': cannot open PKCS#11 library " + settings.library() + slotText()
+                        + " (" + describe(e) + ")", e));
+            } finally {
+                java.util.Arrays.fill(pin, '\0');
             }
         }
 
@@ -651,6 +534,7 @@ public class SunPkcs11Hsm implements HsmPort {
             synchronized (this) {
                 if (connection == c) {
                     connection = null;
+                    c.token.close();
                     LOG.warnf("HSM partition '%s': dropping the connection, next call reconnects: %s",
                             name, cause.getMessage());
                 }

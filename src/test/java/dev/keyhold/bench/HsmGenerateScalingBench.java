@@ -19,7 +19,7 @@ class HsmGenerateScalingBench {
         SunPkcs11Hsm hsm = new SunPkcs11Hsm(TestHsm.partitionSettings());
         List<String> made = new ArrayList<>();
         try {
-            for (int batch = 0; batch < 4; batch++) {
+            for (int batch = 0; batch < 10; batch++) {
                 long t = System.nanoTime();
                 for (int i = 0; i < 100; i++) {
                     String h = "bench-" + batch + "-" + i;

@@ -11,6 +11,8 @@ import java.io.IOException;
 import java.io.ObjectOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.KeyFactory;
+import java.security.KeyStore;
+import java.security.Provider;
 import java.security.PrivateKey;
 import java.security.interfaces.ECPrivateKey;
 import java.security.interfaces.RSAPrivateKey;
@@ -68,10 +70,18 @@ class HsmNonExtractabilityTest {
         List<String> usage = splitList(attrs.get("Usage"));
         assertThat(usage).contains("sign").doesNotContain("decrypt", "unwrap", "derive");
 
-        assertNoKeyMaterial(hsm.privateKey("default", handle), alg);
+        // A second client, the JDK's PKCS11 KeyStore on its own provider, finds the key by its handle (the
+        // adapter writes the KeyStore's layout) and still gets nothing out of it.
+        Provider provider = TestHsm.sunPkcs11Provider("default", "nx-" + alg);
+        KeyStore ks = KeyStore.getInstance("PKCS11", provider);
+        ks.load(null, TestHsm.settings("default").pin().toCharArray());
+        assertThat(ks.getCertificate(handle).getPublicKey().getEncoded())
+                .isEqualTo(hsm.publicKey("default", handle).getEncoded());
+        assertNoKeyMaterial((PrivateKey) ks.getKey(handle, null), alg, provider);
     }
 
-    private static void assertNoKeyMaterial(PrivateKey key, SigningAlgorithm alg) throws Exception {
+    private static void assertNoKeyMaterial(PrivateKey key, SigningAlgorithm alg, Provider provider) throws Exception {
+        assertThat(key).isNotNull();
         assertThat(key.getEncoded()).isNull();
         if (key instanceof ECPrivateKey ec) {
             assertThat(catchThrowable(ec::getS) != null || ec.getS() == null).isTrue();
@@ -80,7 +90,7 @@ class HsmNonExtractabilityTest {
             assertThat(catchThrowable(rsa::getPrivateExponent) != null || rsa.getPrivateExponent() == null).isTrue();
         }
         // Export through the provider's own key factory...
-        KeyFactory p11 = KeyFactory.getInstance(alg.keyType(), hsm.providerForTest("default"));
+        KeyFactory p11 = KeyFactory.getInstance(alg.keyType(), provider);
         assertThatThrownBy(() -> p11.getKeySpec(key, PKCS8EncodedKeySpec.class)).isInstanceOf(Exception.class);
         Class<? extends java.security.spec.KeySpec> clear =
                 alg.keyType().equals("EC") ? ECPrivateKeySpec.class : RSAPrivateKeySpec.class;

@@ -1,6 +1,7 @@
 package dev.keyhold.lifecycle;
 
 import dev.keyhold.hsm.EmbeddedHsm;
+import dev.keyhold.hsm.SunPkcs11Hsm;
 import dev.keyhold.hsm.HsmPort;
 import dev.keyhold.hsm.SigningAlgorithm;
 import dev.keyhold.key.KeyEntity;
@@ -193,7 +194,7 @@ class HsmReconcilerTest {
         Config c = ConfigProvider.getConfig();
         String prefix = "keyhold.hsm.partitions.default.";
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), CrashChild.class.getName(), mode, "default", handle, arg));
+                SunPkcs11Hsm.REQUIRED_JVM_OPTION, "-cp", System.getProperty("java.class.path"), CrashChild.class.getName(), mode, "default", handle, arg));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         Map<String, String> env = pb.environment();
         env.put("SOFTHSM2_CONF", EmbeddedHsm.configFile().orElseThrow().toString());

@@ -65,6 +65,17 @@ public final class TestHsm {
                 c.get(prefix + "pin"));
     }
 
+    /**
+     * A SunPKCS11 provider of its own on a test partition's token: a second, independent client of the token, used
+     * by tests that check what Keyhold's adapter wrote (and that the JDK's PKCS11 KeyStore can read it). Not
+     * logged in; registered nowhere.
+     */
+    public static java.security.Provider sunPkcs11Provider(String partition, String name) {
+        PartitionSettings s = settings(partition);
+        String config = "name = " + name + "\nlibrary = " + s.library() + "\nslot = " + s.slot() + "\n";
+        return java.security.Security.getProvider("SunPKCS11").configure("--" + config);
+    }
+
     /** The SoftHSM2 config file, for child processes such as pkcs11-tool. */
     public static Path softhsmConf() {
         config();
