@@ -8,10 +8,11 @@ import java.security.spec.RSAKeyGenParameterSpec;
 import java.util.Optional;
 
 /**
- * The JWS signing algorithms Keyhold can run inside a PKCS#11 token through SunPKCS11.
+ * The JWS signing algorithms Keyhold can run inside a PKCS#11 token.
  *
- * <p>EdDSA is absent on purpose: SoftHSM2 supports it, but SunPKCS11 (JDK 17 and 25) offers no EdDSA
- * signature service, so a key could be generated but never used.
+ * <p>EdDSA ("where the HSM supports it" in SPEC) is not offered yet. SunPKCS11 (JDK 17 and 25) has no EdDSA
+ * signature service; since the adapter drives PKCS#11 directly, CKM_EC_EDWARDS_KEY_PAIR_GEN and CKM_EDDSA are
+ * now reachable, which makes it a candidate for a later change.
  */
 public enum SigningAlgorithm {
     ES256("SHA256withECDSA", "EC", "secp256r1", 64),
