@@ -80,12 +80,15 @@ for ALG in ES256 RS256; do
     | sed -E 's/.*"token":"([^"]+)".*/\1/')
   INPUT=${TOKEN%.*}
 
-  RAW=$(java -cp "$CP" bench/RawSignBench.java "$WORK/data" "$ALG" "$THREADS" "$DURATION" "$INPUT" 2>/dev/null | awk '/^raw/ {print $4}')
+  RAWOUT=$(java --add-exports=jdk.crypto.cryptoki/sun.security.pkcs11.wrapper=ALL-UNNAMED -cp "$CP" \
+    bench/RawSignBench.java "$WORK/data" "$ALG" "$THREADS" "$DURATION" "$INPUT" 2>/dev/null)
+  RAW=$(echo "$RAWOUT" | awk '/^raw/ {print $4}')
+  ADAPTER=$(echo "$RAWOUT" | awk '/^adapter/ {print $4}')
   ISSUER=$ISSUER wrk -t2 -c"$CONNS" -d5s -s bench/sign.lua "$BASE" >/dev/null  # warm-up (JIT, pools)
   OUT=$(ISSUER=$ISSUER wrk -t2 -c"$CONNS" -d"${DURATION}s" --latency -s bench/sign.lua "$BASE")
   LINE=$(echo "$OUT" | grep '^RESULT')
   RPS=$(echo "$LINE" | sed -E 's/.*rps=([0-9.]+).*/\1/')
   echo "$ALG: http $LINE"
-  echo "$ALG: raw SunPKCS11 ($THREADS threads) $RAW sig/s"
+  echo "$ALG: raw SunPKCS11 ($THREADS threads) $RAW sig/s; Keyhold's HSM adapter in-process $ADAPTER sig/s"
   awk -v a="$RPS" -v b="$RAW" -v alg="$ALG" 'BEGIN { printf "%s: ratio http/raw = %.2f\n", alg, a / b }'
 done
