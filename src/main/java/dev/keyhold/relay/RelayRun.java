@@ -145,6 +145,7 @@ public final class RelayRun {
             while (running) {
                 Step step;
                 try {
+                    producer();
                     step = step();
                     backoff.reset();
                 } catch (Exception e) {
@@ -216,13 +217,7 @@ public final class RelayRun {
     }
 
     private void send(List<OutboxEvent> batch) throws InterruptedException, ExecutionException {
-        if (producer == null) {
-            Producer<String, byte[]> p = producers.apply(producerSettings);
-            producer = p;
-            // fences (and aborts the open transaction of) an earlier producer of this instance
-            p.initTransactions();
-        }
-        producer.beginTransaction();
+        producer().beginTransaction();
         List<Future<RecordMetadata>> acks = new ArrayList<>(batch.size());
         for (OutboxEvent e : batch) {
             ProducerRecord<String, byte[]> r = new ProducerRecord<>(config.topic(), null,
@@ -236,6 +231,30 @@ public final class RelayRun {
             f.get(); // every record acknowledged (acks=all), or the whole batch is retried
         }
         producer.commitTransaction();
+    }
+
+    /**
+     * The transactional producer, created and initialised if there is none. The loop calls this before each step,
+     * outside the database transaction, so a (re)start pays for InitProducerId (coordinator lookup, fencing the
+     * previous producer; on a new cluster the creation of {@code __transaction_state}) before events are waiting
+     * for it and without holding the relay lock and a database connection meanwhile.
+     */
+    private Producer<String, byte[]> producer() {
+        Producer<String, byte[]> p = producer;
+        if (p == null) {
+            long t = System.nanoTime();
+            p = producers.apply(producerSettings);
+            producer = p;
+            try {
+                // fences (and aborts the open transaction of) an earlier producer of this instance
+                p.initTransactions();
+            } catch (RuntimeException e) {
+                closeProducer();
+                throw e;
+            }
+            LOG.debugf("Kafka relay %s: producer initialised in %d ms", name, (System.nanoTime() - t) / 1_000_000);
+        }
+        return p;
     }
 
     private static boolean tryLock(Connection c) throws SQLException {

@@ -23,6 +23,7 @@ import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
@@ -31,6 +32,7 @@ import java.util.concurrent.ExecutionException;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 /**
  * The relay's transaction logic against the real database, with Kafka's MockProducer standing in for the broker
@@ -153,6 +155,40 @@ class RelayRunTest {
         run.step();
         List<Long> ids = mock.history().stream().map(r -> json(r).get("id").asLong()).toList();
         assertThat(ids).isSorted().doesNotHaveDuplicates().hasSize(4);
+    }
+
+    @Test
+    void theRunningRelayInitialisesItsProducerBeforeItHoldsTheLockAndReplacesOneWhoseInitFailed() throws Exception {
+        // Start-up cost (InitProducerId) is paid before events wait for it, not inside the first batch's step; an
+        // init that times out is closed and retried with a new producer (the benchmark's first attempt did time out).
+        Api.createIssuer("relay-init"); // something to send once the lock is free
+        MockProducer<String, byte[]> timedOut = producer(true);
+        timedOut.initTransactionException = new org.apache.kafka.common.errors.TimeoutException("awaiting InitProducerId");
+        MockProducer<String, byte[]> healthy = producer(true);
+        Deque<Producer<String, byte[]>> producers = new ArrayDeque<>(List.of(timedOut, healthy));
+        RelayRun run = new RelayRun("t", ds, TestBusConfig.of("unused:9092", uniqueTopic()), clock,
+                new SimpleMeterRegistry(), p -> producers.pop());
+        try (Connection other = ds.getConnection()) {
+            other.setAutoCommit(false);
+            try (PreparedStatement ps = other.prepareStatement("select pg_advisory_xact_lock(?)")) {
+                ps.setLong(1, RelayRun.RELAY_LOCK);
+                ps.executeQuery().close();
+            }
+            run.start();
+            try {
+                await().atMost(Duration.ofSeconds(10)).until(healthy::transactionInitialized);
+                assertThat(timedOut.closed()).as("the producer whose init failed is closed").isTrue();
+                assertThat(producers).as("no third producer: the healthy one is kept").isEmpty();
+                await().atMost(Duration.ofSeconds(10)).until(() -> !run.status().relaying() && run.status().lagEvents() > 0);
+                assertThat(healthy.history()).as("nothing sent without the relay lock").isEmpty();
+            } finally {
+                other.rollback();
+            }
+            await().atMost(Duration.ofSeconds(10)).until(() -> !healthy.history().isEmpty());
+            assertThat(healthy.closed()).isFalse();
+        } finally {
+            run.stop();
+        }
     }
 
     private RelayRun run(String topic, MockProducer<String, byte[]> mock) {

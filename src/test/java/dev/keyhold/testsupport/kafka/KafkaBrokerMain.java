@@ -41,6 +41,9 @@ public final class KafkaBrokerMain {
         p.setProperty("offsets.topic.num.partitions", "1");
         p.setProperty("transaction.state.log.replication.factor", "1");
         p.setProperty("transaction.state.log.min.isr", "1");
+        // The first transactional producer creates __transaction_state; with the default 50 partitions that took
+        // 1.5-3 s on 2 busy cores (InitProducerId timed out at the tests' 3 s delivery timeout). One node needs one.
+        p.setProperty("transaction.state.log.num.partitions", "1");
         p.setProperty("group.initial.rebalance.delay.ms", "0");
         p.setProperty("log.cleaner.dedupe.buffer.size", "1048577");
         // A restarted broker waits out its previous registration's session before serving: keep that short.
