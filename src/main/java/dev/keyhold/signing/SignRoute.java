@@ -14,6 +14,7 @@ import io.quarkus.vertx.http.runtime.security.QuarkusHttpUser;
 import io.quarkus.vertx.web.Route;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
@@ -39,7 +40,8 @@ import java.util.concurrent.atomic.LongAdder;
  * resource, untouched. Once it has read the body, a failure (claims, rate limit, HSM) is answered by the same
  * exception mappers the resource uses, so the problem responses are the same.
  *
- * <p>The signature runs on a worker thread (the HSM call blocks); parsing and the checks run on the event loop.
+ * <p>The signature runs on a small dedicated pool ({@code keyhold.signing.workers}: the HSM call blocks); parsing
+ * and the checks run on the event loop.
  * The snapshot checked here is the one {@link SigningService#sign(SigningSnapshot, SignRequest, SecurityIdentity)}
  * signs with, so the signer check cannot pass here and fail there (a 403 that would have to be audited).
  */
@@ -59,6 +61,10 @@ public class SignRoute {
     ObjectMapper mapper;
     @Inject
     ProblemMappers problems;
+    @Inject
+    SigningConfig config;
+
+    private volatile WorkerExecutor workers;
 
     private final RateLimitedMapper rateLimited = new RateLimitedMapper();
     /** Requests answered here (tests check that the common case does come this way). */
@@ -109,7 +115,7 @@ public class SignRoute {
                 problem(rc, e);
                 return;
             }
-            rc.vertx().<SignResponse>executeBlocking(() -> signing.sign(snap, body, who), false)
+            workers(rc.vertx()).<SignResponse>executeBlocking(() -> signing.sign(snap, body, who), false)
                     .onComplete(done -> {
                         if (done.failed()) {
                             problem(rc, done.cause());
@@ -124,6 +130,20 @@ public class SignRoute {
                         }
                         rc.response().setStatusCode(200).putHeader("Content-Type", JSON).end(Buffer.buffer(out));
                     });
+    }
+
+    private WorkerExecutor workers(Vertx vertx) {
+        WorkerExecutor w = workers;
+        if (w == null) {
+            synchronized (this) {
+                if (workers == null) {
+                    int n = config.workers() > 0 ? config.workers() : Runtime.getRuntime().availableProcessors();
+                    workers = vertx.createSharedWorkerExecutor("keyhold-signing", n);
+                }
+                w = workers;
+            }
+        }
+        return w;
     }
 
     long served() {
