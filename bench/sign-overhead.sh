@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Per-request overhead of the signing path: starts the packaged jar (embedded mode, rate limits and canaries
-# off), creates an ES256 and an RS256 issuer with ACTIVE keys (SQL shortcut or decisions API, as in
-# sign-throughput.sh), then measures with wrk (-t2, CONNS connections):
+# off), creates an ES256 and an RS256 issuer with ACTIVE keys (activated with SQL in the bench's own throw-away
+# embedded database: a bench-only shortcut around dual control), then measures with wrk (-t2, CONNS connections):
 #   jwks   unauthenticated GET /issuers/{id}/.well-known/jwks.json (plain Vert.x route, no auth)
 #   auth404 POST /v1/issuers/NOT_A_SLUG/sign as signer: Basic auth, JAX-RS, Jackson, 404 problem; no HSM
+#           (no snapshot for it, so always through SigningResource, never the fast SignRoute)
 #   es256 / rs256  POST /v1/issuers/{id}/sign as signer
 # Usage: bench/sign-overhead.sh [seconds] [connections] [rounds] [targets...]
-#   JAVA_OPTS (e.g. -XX:StartFlightRecording=...) is passed to the server JVM.
+#   JAVA_OPTS (e.g. -XX:StartFlightRecording=...) is passed to the server JVM; KEYHOLD_BENCH_APP names another
+#   quarkus-app directory (to compare builds in alternating runs). Prints requests/s, latency and the server
+#   process CPU time per request (from /proc: robust to a busy shared machine, unlike requests/s).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${1:-10}
