@@ -20,6 +20,11 @@ import jakarta.enterprise.context.ApplicationScoped;
 @ApplicationScoped
 public class SigningCache extends IssuerCache<SigningSnapshot> {
 
+    /** The issuer's snapshot if it is in memory, else null (never blocks). */
+    SigningSnapshot cached(String issuerId) {
+        return peek(issuerId);
+    }
+
     /** The issuer's snapshot; 404 for an unknown issuer. May block on a miss (database). */
     SigningSnapshot get(String issuerId) {
         SigningSnapshot s = peek(issuerId);

@@ -75,17 +75,33 @@ public class SigningService {
     }
 
     public SignResponse sign(String issuerId, SignRequest request, SecurityIdentity who) {
-        String principal = who.getPrincipal().getName();
         Instant now = clock.instant();
+        long nanos = takePrincipalToken(who, now);
+        return sign(cache.get(issuerId), request, who, now, nanos);
+    }
+
+    /** The same, with a snapshot the caller already took from the cache ({@link SignRoute}). */
+    SignResponse sign(SigningSnapshot snap, SignRequest request, SecurityIdentity who) {
+        Instant now = clock.instant();
+        long nanos = takePrincipalToken(who, now);
+        return sign(snap, request, who, now, nanos);
+    }
+
+    private long takePrincipalToken(SecurityIdentity who, Instant now) {
+        String principal = who.getPrincipal().getName();
         long nanos = now.getEpochSecond() * 1_000_000_000L + now.getNano();
         long wait = perPrincipal.tryTake(principal, nanos);
         if (wait > 0) {
             throw new RateLimitedException("signing rate limit of principal '" + principal + "' exceeded", wait);
         }
-        SigningSnapshot snap = cache.get(issuerId);
+        return nanos;
+    }
+
+    private SignResponse sign(SigningSnapshot snap, SignRequest request, SecurityIdentity who, Instant now,
+                              long nanos) {
         Issuer issuer = snap.issuer();
         access.requireSigner(issuer, who);
-        wait = perIssuer.tryTake(issuer.id(), nanos);
+        long wait = perIssuer.tryTake(issuer.id(), nanos);
         if (wait > 0) {
             refused(issuer.id(), "rate-limited");
             throw new RateLimitedException("signing rate limit of issuer '" + issuer.id() + "' exceeded", wait);

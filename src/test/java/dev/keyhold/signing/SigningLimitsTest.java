@@ -69,6 +69,35 @@ class SigningLimitsTest {
         as("signer2").body(req).post("/v1/issuers/" + id + "/sign").then().statusCode(200);
     }
 
+    @Inject
+    SignRoute route;
+
+    @Test
+    void theFastRouteRefusesWith429AndRetryAfterToo() {
+        String id = Api.createIssuer("limits-route");
+        lifecycle.activeKey(id);
+        clock.freezeAt(clock.instant());
+        Map<String, Object> req = Map.of("claims", claims(id));
+        // Until the route answers (the issuer's snapshot is in memory); each try in a fresh second (fresh buckets).
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> {
+            clock.advance(Duration.ofSeconds(1));
+            long before = route.served();
+            as("signer").body(req).post("/v1/issuers/" + id + "/sign").then().statusCode(200);
+            return route.served() > before;
+        });
+        clock.advance(Duration.ofSeconds(1));
+        long before = route.served();
+        for (int i = 0; i < 3; i++) {
+            as("signer").body(req).post("/v1/issuers/" + id + "/sign").then().statusCode(200);
+        }
+        as("signer").body(req).post("/v1/issuers/" + id + "/sign").then().statusCode(429)
+                .contentType("application/problem+json").header("Retry-After", "1")
+                .body("type", equalTo("urn:keyhold:problem:rate-limited"))
+                .body("instance", equalTo("/v1/issuers/" + id + "/sign"))
+                .body("detail", org.hamcrest.Matchers.containsString("principal"));
+        org.assertj.core.api.Assertions.assertThat(route.served()).isEqualTo(before + 4);
+    }
+
     @Test
     void verifyIsPublicWhenConfigured() {
         String id = Api.createIssuer("public-verify");

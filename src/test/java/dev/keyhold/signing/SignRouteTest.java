@@ -1,0 +1,113 @@
+package dev.keyhold.signing;
+
+import dev.keyhold.testsupport.Api;
+import dev.keyhold.testsupport.Lifecycle;
+import dev.keyhold.testsupport.MutableClock;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.response.Response;
+import jakarta.inject.Inject;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.Map;
+
+import static dev.keyhold.testsupport.Api.as;
+import static dev.keyhold.testsupport.Tokens.claims;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The fast sign route answers the common case like the JAX-RS resource does, and leaves everything else to it.
+ * The first sign of a fresh issuer goes through the resource (its snapshot is not in memory yet); later ones
+ * through the route.
+ */
+@QuarkusTest
+class SignRouteTest {
+
+    @Inject
+    Lifecycle lifecycle;
+    @Inject
+    SignRoute route;
+    @Inject
+    MutableClock clock;
+
+    @AfterEach
+    void reset() {
+        clock.reset();
+    }
+
+    static Response sign(String user, String issuer, Object body) {
+        return as(user).body(body).post("/v1/issuers/" + issuer + "/sign");
+    }
+
+    long served() {
+        return route.served();
+    }
+
+    /** Signs until the route answers (the snapshot is cached once activation's invalidations have passed). */
+    Response warm(String id) {
+        Response[] last = new Response[1];
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> {
+            long before = served();
+            last[0] = sign("signer", id, Map.of("claims", claims(id)));
+            last[0].then().statusCode(200);
+            return served() > before;
+        });
+        return last[0];
+    }
+
+    @Test
+    void routeAndResourceAnswerAlike() {
+        String id = Api.createIssuer("sroute");
+        String kid = lifecycle.activeKey(id);
+        long before = served();
+        Response viaResource = sign("signer", id, Map.of("claims", claims(id)));
+        viaResource.then().statusCode(200);
+        assertThat(served()).isEqualTo(before); // not cached yet
+        Response viaRoute = warm(id);
+        assertThat(viaRoute.contentType()).isEqualTo(viaResource.contentType());
+        assertThat(viaRoute.jsonPath().getMap("").keySet()).isEqualTo(viaResource.jsonPath().getMap("").keySet());
+        assertThat(viaRoute.<String>path("kid")).isEqualTo(kid);
+        assertThat(viaRoute.header("X-Request-Id")).isNotBlank();
+    }
+
+    @Test
+    void failuresAfterTheBodyGetTheResourcesProblems() {
+        String id = Api.createIssuer("sroute");
+        lifecycle.activeKey(id);
+        warm(id);
+        long before = served();
+        Response badAud = sign("signer", id, Map.of("claims", Map.of("aud", "api://other")));
+        Response unknownField = sign("signer", id, Map.of("claims", claims(id), "extra", 1));
+        Response notJson = as("signer").body("{\"claims\":").post("/v1/issuers/" + id + "/sign");
+        Response tooLong = sign("signer", id, Map.of("claims", claims(id), "ttl", "PT2H"));
+        assertThat(served()).isEqualTo(before + 4);
+        badAud.then().statusCode(422).contentType("application/problem+json")
+                .body("type", org.hamcrest.Matchers.equalTo("urn:keyhold:problem:invalid-request"))
+                .body("instance", org.hamcrest.Matchers.equalTo("/v1/issuers/" + id + "/sign"));
+        assertThat(badAud.jsonPath().getList("errors")).isNotEmpty();
+        unknownField.then().statusCode(400).body("detail", org.hamcrest.Matchers.equalTo("unknown field 'extra'"));
+        notJson.then().statusCode(400).body("type", org.hamcrest.Matchers.equalTo("urn:keyhold:problem:malformed-body"));
+        tooLong.then().statusCode(422);
+    }
+
+    @Test
+    void everythingElseIsLeftToTheResource() {
+        String id = Api.createIssuer("sroute");
+        lifecycle.activeKey(id);
+        warm(id);
+        long before = served();
+        sign("signer2", id, Map.of("claims", claims(id))).then().statusCode(403);          // not named
+        sign("alice", id, Map.of("claims", claims(id))).then().statusCode(403);            // not a signer
+        io.restassured.RestAssured.given().contentType("application/json").body(Map.of("claims", claims(id)))
+                .post("/v1/issuers/" + id + "/sign").then().statusCode(401).header("WWW-Authenticate", org.hamcrest.Matchers.notNullValue());
+        io.restassured.RestAssured.given().auth().preemptive().basic("signer", "wrong").contentType("application/json")
+                .body(Map.of("claims", claims(id))).post("/v1/issuers/" + id + "/sign").then().statusCode(401);
+        as("signer").contentType("text/plain").body("x").post("/v1/issuers/" + id + "/sign").then().statusCode(415);
+        as("signer").accept("text/plain").body(Map.of("claims", claims(id))).post("/v1/issuers/" + id + "/sign")
+                .then().statusCode(406);
+        sign("signer", "no-such-issuer-" + id, Map.of("claims", claims(id))).then().statusCode(404);
+        clock.advance(java.time.Duration.ofDays(400)); // past notAfter: the resource refuses it
+        sign("signer", id, Map.of("claims", claims(id))).then().statusCode(409);
+        assertThat(served()).isEqualTo(before);
+    }
+}
