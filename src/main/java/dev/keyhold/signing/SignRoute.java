@@ -2,9 +2,7 @@ package dev.keyhold.signing;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.keyhold.error.ProblemException;
 import dev.keyhold.error.ProblemMappers;
-import dev.keyhold.hsm.HsmException;
 import dev.keyhold.issuer.Issuer;
 import dev.keyhold.issuer.IssuerStatus;
 import dev.keyhold.rotation.Deadlines;
@@ -108,28 +106,28 @@ public class SignRoute {
     }
 
     private void withBody(RoutingContext rc, SigningSnapshot snap, SecurityIdentity who, Buffer b) {
-            SignRequest body;
-            try {
-                body = b == null || b.length() == 0 ? null : mapper.readValue(b.getBytes(), SignRequest.class);
-            } catch (Exception e) {
-                problem(rc, e);
-                return;
-            }
-            workers(rc.vertx()).<SignResponse>executeBlocking(() -> signing.sign(snap, body, who), false)
-                    .onComplete(done -> {
-                        if (done.failed()) {
-                            problem(rc, done.cause());
-                            return;
-                        }
-                        byte[] out;
-                        try {
-                            out = mapper.writeValueAsBytes(done.result());
-                        } catch (JsonProcessingException e) {
-                            problem(rc, e);
-                            return;
-                        }
-                        rc.response().setStatusCode(200).putHeader("Content-Type", JSON).end(Buffer.buffer(out));
-                    });
+        SignRequest body;
+        try {
+            body = b == null || b.length() == 0 ? null : mapper.readValue(b.getBytes(), SignRequest.class);
+        } catch (Exception e) {
+            problem(rc, e);
+            return;
+        }
+        workers(rc.vertx()).<SignResponse>executeBlocking(() -> signing.sign(snap, body, who), false)
+                .onComplete(done -> {
+                    if (done.failed()) {
+                        problem(rc, done.cause());
+                        return;
+                    }
+                    byte[] out;
+                    try {
+                        out = mapper.writeValueAsBytes(done.result());
+                    } catch (JsonProcessingException e) {
+                        problem(rc, e);
+                        return;
+                    }
+                    rc.response().setStatusCode(200).putHeader("Content-Type", JSON).end(Buffer.buffer(out));
+                });
     }
 
     private WorkerExecutor workers(Vertx vertx) {
@@ -162,12 +160,9 @@ public class SignRoute {
         UriInfo uri = pathOnly(rc.normalizedPath());
         Response r;
         try {
+            // The two mappers that the catch-all does not reach; it finds ProblemException and HsmException itself.
             if (e instanceof RateLimitedException rl) {
                 r = rateLimited.rateLimited(rl, uri);
-            } else if (e instanceof ProblemException p) {
-                r = problems.problem(p, uri);
-            } else if (e instanceof HsmException h) {
-                r = problems.hsm(h, uri);
             } else if (e instanceof JsonProcessingException j) {
                 r = problems.badJson(j, uri);
             } else {
