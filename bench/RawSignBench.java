@@ -1,6 +1,10 @@
 import dev.keyhold.hsm.EmbeddedHsm;
 import dev.keyhold.hsm.SigningAlgorithm;
 import dev.keyhold.hsm.SunPkcs11Hsm;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.PrivateKey;
@@ -26,7 +30,13 @@ import java.util.concurrent.atomic.LongAdder;
  *   java --add-exports=jdk.crypto.cryptoki/sun.security.pkcs11.wrapper=ALL-UNNAMED \
  *     -cp 'target/quarkus-app/lib/boot/*:target/quarkus-app/lib/main/*:target/quarkus-app/app/*' \
  *     bench/RawSignBench.java DATA_DIR ALG THREADS SECONDS INPUT
- * Prints: raw ALG THREADS RATE, then adapter ALG THREADS RATE
+ * Prints: raw ALG THREADS RATE CPU_US, then adapter ALG THREADS RATE CPU_US, where CPU_US is the CPU time (user +
+ * system) the signing threads used per signature: comparable with the server's per-request CPU by thread from
+ * bench/sign-overhead.sh (THREADS_CPU=1).
+ *
+ * With a sixth argument {@code --serve} it keeps the key and waits instead: each line "raw" or "adapter" read from
+ * standard input runs one window of SECONDS and prints its line; end of input ends it. bench/sign-throughput.sh
+ * uses this to alternate raw and HTTP windows, so that both sides of each ratio see the same machine.
  */
 public class RawSignBench {
 
@@ -72,23 +82,41 @@ public class RawSignBench {
                     throw new IllegalStateException(e);
                 }
             });
-            double raw = run(threads, seconds, () -> {
+            Signer raw = () -> {
                 Signature s = signatures.get();
                 s.update(input);
                 s.sign();
-            });
-            System.out.printf("raw %s %d %.0f%n", alg, threads, raw);
-
+            };
             // Keyhold's adapter, same key.
-            double adapter = run(threads, seconds, () -> hsm.sign("default", handle, alg, input));
-            System.out.printf("adapter %s %d %.0f%n", alg, threads, adapter);
+            Signer adapter = () -> hsm.sign("default", handle, alg, input);
+            if (args.length > 5 && args[5].equals("--serve")) {
+                BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.US_ASCII));
+                for (String line; (line = in.readLine()) != null; ) {
+                    switch (line.trim()) {
+                        case "raw" -> report("raw", alg, threads, run(threads, seconds, raw));
+                        case "adapter" -> report("adapter", alg, threads, run(threads, seconds, adapter));
+                        default -> System.out.println("unknown " + line.trim());
+                    }
+                }
+            } else {
+                report("raw", alg, threads, run(threads, seconds, raw));
+                report("adapter", alg, threads, run(threads, seconds, adapter));
+            }
         } finally {
             hsm.destroy("default", handle);
         }
     }
 
-    /** Signatures per second over {@code seconds}, after a warm-up of 300 per thread. */
-    static double run(int threads, int seconds, Signer signer) throws Exception {
+    static void report(String what, SigningAlgorithm alg, int threads, double[] result) {
+        System.out.printf("%s %s %d %.0f %.0f%n", what, alg, threads, result[0], result[1]);
+        System.out.flush();
+    }
+
+    /**
+     * Signatures per second over {@code seconds}, after a warm-up of 300 per thread, and the signing threads' CPU
+     * time per signature in microseconds over the same window.
+     */
+    static double[] run(int threads, int seconds, Signer signer) throws Exception {
         LongAdder n = new LongAdder();
         AtomicBoolean measuring = new AtomicBoolean();
         AtomicBoolean stop = new AtomicBoolean();
@@ -112,15 +140,26 @@ public class RawSignBench {
             ts[t].start();
         }
         Thread.sleep(1000L);
+        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+        long cpu0 = cpu(mx, ts);
         measuring.set(true);
         long start = System.nanoTime();
         Thread.sleep(seconds * 1000L);
         long count = n.sum();
+        long cpu1 = cpu(mx, ts);
         double elapsed = (System.nanoTime() - start) / 1e9;
         stop.set(true);
         for (Thread t : ts) {
             t.join();
         }
-        return count / elapsed;
+        return new double[] {count / elapsed, (cpu1 - cpu0) / 1e3 / count};
+    }
+
+    static long cpu(ThreadMXBean mx, Thread[] ts) {
+        long sum = 0;
+        for (Thread t : ts) {
+            sum += mx.getThreadCpuTime(t.getId());
+        }
+        return sum;
     }
 }

@@ -19,28 +19,10 @@ shift 3 2>/dev/null || shift $#
 TARGETS=${*:-jwks auth404 es256 rs256}
 PORT=${KEYHOLD_BENCH_PORT:-18091}
 APP=${KEYHOLD_BENCH_APP:-target/quarkus-app}
-[ -f "$APP/quarkus-run.jar" ] || ./mvnw -q -B -DskipTests -DskipEnsure package
-WORK=$(mktemp -d)
-cleanup() {
-  [ -n "${KPID:-}" ] && kill "$KPID" 2>/dev/null && wait "$KPID" 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-KEYHOLD_DATA_DIR="$WORK/data" QUARKUS_HTTP_PORT=$PORT KEYHOLD_JWKS_MAX_AGE=PT1S \
-  KEYHOLD_SIGNING_RATE_LIMIT_PER_ISSUER=0 KEYHOLD_SIGNING_RATE_LIMIT_PER_PRINCIPAL=0 KEYHOLD_CANARY_INTERVAL=off \
-  java -Xmx1g ${JAVA_OPTS:-} -jar "$APP/quarkus-run.jar" >"$WORK/keyhold.log" 2>&1 &
-KPID=$!
-BASE="http://127.0.0.1:$PORT"
-for _ in $(seq 1 120); do curl -fs "$BASE/q/health/ready" >/dev/null 2>&1 && break; sleep 1; done
-curl -fs "$BASE/q/health/ready" >/dev/null || { tail -20 "$WORK/keyhold.log" >&2; exit 1; }
-PGPORT=$(sed -n 4p "$WORK/data/pg/postmaster.pid")
-sql() { psql -q -t -A -h 127.0.0.1 -p "$PGPORT" -U postgres -d postgres -c "$1"; }
+. bench/sign-setup.sh
 for ALG in ES256 RS256; do
   ISSUER="bench-$(echo $ALG | tr 'A-Z' 'a-z')"
-  curl -fs -u admin:keyhold-dev -H 'Content-Type: application/json' -o /dev/null "$BASE/v1/issuers" -d "{
-    \"id\":\"$ISSUER\",\"issuerUri\":\"https://$ISSUER.example\",\"algorithm\":\"$ALG\",\"audiences\":[\"api://$ISSUER\"],
-    \"custodians\":[\"alice\",\"bob\",\"carol\"],\"approvalsRequired\":2,\"signers\":[\"signer\"],
-    \"publishLead\":\"PT2S\",\"rotationPeriod\":\"P30D\",\"tokenTtl\":\"PT1H\"}"
+  create_issuer "$ISSUER" "$ALG"
   kid=$(curl -fs -u scheduler:keyhold-dev -H 'Content-Type: application/json' -d '{}' "$BASE/v1/issuers/$ISSUER/rotations" \
     | sed -E 's/.*"kid":"([^"]+)".*/\1/')
   sql "update activation_request set state = 'EXECUTED', decided_at = now(), executed_at = now() where kid = '$kid';
@@ -50,6 +32,12 @@ sleep 1.5 # JWKS max-age PT1S: the sign snapshot may have been cached before the
 # CPU time (user + system, clock ticks) the server process used so far: per-request cost that does not depend on
 # how busy the shared machine is, unlike requests/s.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$KPID/stat"; }
+# THREADS_CPU=1: also the server CPU per request by thread group (name without its number), largest first.
+thread_ticks() {
+  for t in /proc/"$KPID"/task/*; do
+    printf '%s|%s\n' "$(sed -E 's/[-#]?[0-9]+$//; s/[0-9]+/N/g' "$t/comm" 2>/dev/null)" "$(awk '{print $14 + $15}' "$t/stat" 2>/dev/null)"
+  done | awk -F'|' '{c[$1] += $2} END {for (k in c) print k "|" c[k]}' | LC_ALL=C sort
+}
 run() { # target seconds
   case $1 in
     jwks) wrk -t2 -c"$CONNS" -d"$2s" --latency "$BASE/issuers/bench-es256/.well-known/jwks.json" ;;
@@ -61,6 +49,7 @@ run() { # target seconds
 for t in $TARGETS; do run "$t" 3 >/dev/null; done # warm-up
 for r in $(seq 1 "$ROUNDS"); do
   for t in $TARGETS; do
+    [ -n "${THREADS_CPU:-}" ] && thread_ticks >"$WORK/threads0"
     C0=$(cpu_ticks)
     OUT=$(run "$t" "$DURATION")
     C1=$(cpu_ticks)
@@ -72,6 +61,10 @@ for r in $(seq 1 "$ROUNDS"); do
     CPU_US=$(awk -v d=$((C1 - C0)) -v n="$REQS" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.0f", d * 1e6 / hz / n }')
     printf '%s round %d %-8s rps=%s p50=%s p99=%s non2xx=%s server_cpu_us_per_req=%s load=%s\n' "$(date -u +%H:%M:%S)" "$r" "$t" \
       "$RPS" "$P50" "$P99" "${NON:-0}" "$CPU_US" "$(cut -d' ' -f1 /proc/loadavg)"
+    if [ -n "${THREADS_CPU:-}" ]; then
+      thread_ticks | LC_ALL=C join -t'|' "$WORK/threads0" - | awk -F'|' -v n="$REQS" -v hz="$(getconf CLK_TCK)" \
+        '$3 > $2 { printf "    %6.0f us/req  %s\n", ($3 - $2) * 1e6 / hz / n, $1 }' | sort -n -r
+    fi
   done
 done
 if [ -n "${KEEP_LOG:-}" ]; then cp "$WORK/keyhold.log" "$KEEP_LOG"; fi

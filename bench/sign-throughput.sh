@@ -4,7 +4,13 @@
 # in the same run. Prints both rates, their ratio and the HTTP latency percentiles.
 # Goals (issue 7): ES256 >= 0.35 x raw, RS256 >= 0.8 x raw, p99 < 20 ms.
 #
-# Usage: bench/sign-throughput.sh [seconds] [connections]       (needs wrk, curl, psql)
+# Usage: bench/sign-throughput.sh [seconds] [connections] [rounds]   (defaults 10 32 5; needs wrk, curl, psql)
+#
+# Each round is one raw window then one HTTP window of [seconds] each, back to back, and gives one ratio: on a
+# shared (virtual) machine whose speed drifts by tens of percent over minutes, a raw figure taken minutes away
+# from the HTTP figure says more about the drift than about Keyhold. The summary line per algorithm gives the
+# median of the round ratios, the pooled ratio (all HTTP tokens over all raw signatures, per second) and the
+# median and worst of the rounds' p99.
 #
 # Activation: Keyhold needs an ACTIVE key to sign, which takes two custodian approvals. When the decisions API
 # (POST /v1/activations/{id}/decisions) is present, alice and bob approve through it and the bench waits for the
@@ -12,37 +18,13 @@
 # SQL in the embedded PostgreSQL of its temporary data directory: a bench-only shortcut around dual control.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DURATION=${1:-20}
+DURATION=${1:-10}
 CONNS=${2:-32}
+ROUNDS=${3:-5}
 THREADS=2
 PORT=${KEYHOLD_BENCH_PORT:-18090}
-for tool in wrk curl psql java; do
-  command -v "$tool" >/dev/null || { echo "bench needs $tool" >&2; exit 1; }
-done
-[ -f target/quarkus-app/quarkus-run.jar ] || ./mvnw -q -B -DskipTests -DskipEnsure package
 CP='target/quarkus-app/lib/boot/*:target/quarkus-app/lib/main/*:target/quarkus-app/app/*'
-
-WORK=$(mktemp -d)
-cleanup() {
-  [ -n "${KPID:-}" ] && kill "$KPID" 2>/dev/null && wait "$KPID" 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-# publishLead must exceed the JWKS max-age: a 1 s max-age lets the bench keys become activatable after 2 s.
-  KEYHOLD_DATA_DIR="$WORK/data" QUARKUS_HTTP_PORT=$PORT KEYHOLD_JWKS_MAX_AGE=PT1S \
-  KEYHOLD_SIGNING_RATE_LIMIT_PER_ISSUER=0 KEYHOLD_SIGNING_RATE_LIMIT_PER_PRINCIPAL=0 KEYHOLD_CANARY_INTERVAL=off \
-  QUARKUS_LOG_CATEGORY__DEV_KEYHOLD_VERIFY_VERDICTS__LEVEL=WARN \
-  java -Xmx1g -jar target/quarkus-app/quarkus-run.jar >"$WORK/keyhold.log" 2>&1 &
-KPID=$!
-for _ in $(seq 1 120); do
-  curl -fs "http://127.0.0.1:$PORT/q/health/ready" >/dev/null 2>&1 && break
-  sleep 1
-done
-curl -fs "http://127.0.0.1:$PORT/q/health/ready" >/dev/null || { echo "Keyhold did not start; log:" >&2; tail -20 "$WORK/keyhold.log" >&2; exit 1; }
-BASE="http://127.0.0.1:$PORT"
-PGPORT=$(sed -n 4p "$WORK/data/pg/postmaster.pid")
-sql() { psql -q -t -A -h 127.0.0.1 -p "$PGPORT" -U postgres -d postgres -c "$1"; }
+. bench/sign-setup.sh
 
 activate() { # issuer
   local issuer=$1 kid request status
@@ -70,25 +52,41 @@ activate() { # issuer
 
 for ALG in ES256 RS256; do
   ISSUER="bench-$(echo $ALG | tr 'A-Z' 'a-z')"
-  curl -fs -u admin:keyhold-dev -H 'Content-Type: application/json' -o /dev/null "$BASE/v1/issuers" -d "{
-    \"id\":\"$ISSUER\",\"issuerUri\":\"https://$ISSUER.example\",\"algorithm\":\"$ALG\",\"audiences\":[\"api://$ISSUER\"],
-    \"custodians\":[\"alice\",\"bob\",\"carol\"],\"approvalsRequired\":2,\"signers\":[\"signer\"],
-    \"publishLead\":\"PT2S\",\"rotationPeriod\":\"P30D\",\"tokenTtl\":\"PT1H\"}"
+  create_issuer "$ISSUER" "$ALG"
   activate "$ISSUER"
   TOKEN=$(curl -fs -u signer:keyhold-dev -H 'Content-Type: application/json' \
     -d "{\"claims\":{\"sub\":\"user-1\",\"aud\":\"api://$ISSUER\",\"scope\":\"read write\"}}" "$BASE/v1/issuers/$ISSUER/sign" \
     | sed -E 's/.*"token":"([^"]+)".*/\1/')
   INPUT=${TOKEN%.*}
 
-  RAWOUT=$(java --add-exports=jdk.crypto.cryptoki/sun.security.pkcs11.wrapper=ALL-UNNAMED -cp "$CP" \
-    bench/RawSignBench.java "$WORK/data" "$ALG" "$THREADS" "$DURATION" "$INPUT" 2>/dev/null)
-  RAW=$(echo "$RAWOUT" | awk '/^raw/ {print $4}')
-  ADAPTER=$(echo "$RAWOUT" | awk '/^adapter/ {print $4}')
   ISSUER=$ISSUER wrk -t2 -c"$CONNS" -d5s -s bench/sign.lua "$BASE" >/dev/null  # warm-up (JIT, pools)
-  OUT=$(ISSUER=$ISSUER wrk -t2 -c"$CONNS" -d"${DURATION}s" --latency -s bench/sign.lua "$BASE")
-  LINE=$(echo "$OUT" | grep '^RESULT')
-  RPS=$(echo "$LINE" | sed -E 's/.*rps=([0-9.]+).*/\1/')
-  echo "$ALG: http $LINE"
-  echo "$ALG: raw SunPKCS11 ($THREADS threads) $RAW sig/s; Keyhold's HSM adapter in-process $ADAPTER sig/s"
-  awk -v a="$RPS" -v b="$RAW" -v alg="$ALG" 'BEGIN { printf "%s: ratio http/raw = %.2f\n", alg, a / b }'
+  coproc RAWB { java --add-exports=jdk.crypto.cryptoki/sun.security.pkcs11.wrapper=ALL-UNNAMED -cp "$CP" \
+    bench/RawSignBench.java "$WORK/data" "$ALG" "$THREADS" "$DURATION" "$INPUT" --serve 2>/dev/null; }
+  : >"$WORK/rounds"
+  for r in $(seq 1 "$ROUNDS"); do
+    echo raw >&"${RAWB[1]}"
+    read -r _ _ _ RAW RAW_CPU <&"${RAWB[0]}"
+    LINE=$(ISSUER=$ISSUER wrk -t2 -c"$CONNS" -d"${DURATION}s" --latency -s bench/sign.lua "$BASE" | grep '^RESULT')
+    RPS=$(echo "$LINE" | sed -E 's/.*rps=([0-9.]+).*/\1/')
+    P99=$(echo "$LINE" | sed -E 's/.*p99_ms=([0-9.]+).*/\1/')
+    echo "$RPS $RAW $P99" >>"$WORK/rounds"
+    awk -v a="$RPS" -v b="$RAW" -v alg="$ALG" -v r="$r" -v c="$RAW_CPU" -v line="$LINE" 'BEGIN {
+      printf "%s round %d: raw SunPKCS11 (2 threads) %d sig/s (%d us CPU/sig); http %s; ratio %.2f\n", alg, r, b, c, line, a / b }'
+  done
+  echo adapter >&"${RAWB[1]}"
+  read -r _ _ _ ADAPTER _ <&"${RAWB[0]}"
+  eval "exec ${RAWB[1]}>&-"
+  wait "$RAWB_PID" 2>/dev/null || true
+  echo "$ALG: Keyhold's HSM adapter in-process (2 threads) $ADAPTER sig/s"
+  awk -v alg="$ALG" '
+    { ratio[NR] = $1 / $2; p99[NR] = $3; http += $1; raw += $2 }
+    function median(a, n,   i, j, t) {
+      for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+      return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+    }
+    END {
+      worst = 0; for (i = 1; i <= NR; i++) if (p99[i] > worst) worst = p99[i]
+      printf "%s: %d rounds: ratio http/raw median %.2f, pooled %.2f; p99 median %.2f ms, worst %.2f ms\n",
+        alg, NR, median(ratio, NR), http / raw, median(p99, NR), worst
+    }' "$WORK/rounds"
 done
