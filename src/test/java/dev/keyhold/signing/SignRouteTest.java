@@ -75,19 +75,26 @@ class SignRouteTest {
         String id = Api.createIssuer("sroute");
         lifecycle.activeKey(id);
         warm(id);
-        long before = served();
-        Response badAud = sign("signer", id, Map.of("claims", Map.of("aud", "api://other")));
-        Response unknownField = sign("signer", id, Map.of("claims", claims(id), "extra", 1));
-        Response notJson = as("signer").body("{\"claims\":").post("/v1/issuers/" + id + "/sign");
-        Response tooLong = sign("signer", id, Map.of("claims", claims(id), "ttl", "PT2H"));
-        assertThat(served()).isEqualTo(before + 4);
-        badAud.then().statusCode(422).contentType("application/problem+json")
-                .body("type", org.hamcrest.Matchers.equalTo("urn:keyhold:problem:invalid-request"))
-                .body("instance", org.hamcrest.Matchers.equalTo("/v1/issuers/" + id + "/sign"));
-        assertThat(badAud.jsonPath().getList("errors")).isNotEmpty();
-        unknownField.then().statusCode(400).body("detail", org.hamcrest.Matchers.equalTo("unknown field 'extra'"));
-        notJson.then().statusCode(400).body("type", org.hamcrest.Matchers.equalTo("urn:keyhold:problem:malformed-body"));
-        tooLong.then().statusCode(422);
+        // The four must get these answers whichever way they go, and all four from the route in one attempt at least.
+        // A change recorded for the issuer in the background (the outbox follower catching up with activation's
+        // events, the sweep on the test clock) drops the snapshot, and the next request then goes to the resource,
+        // which caches it again: by design, so such an attempt is repeated (seen in a full run: 1 of 4 by the route).
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> {
+            long before = served();
+            Response badAud = sign("signer", id, Map.of("claims", Map.of("aud", "api://other")));
+            Response unknownField = sign("signer", id, Map.of("claims", claims(id), "extra", 1));
+            Response notJson = as("signer").body("{\"claims\":").post("/v1/issuers/" + id + "/sign");
+            Response tooLong = sign("signer", id, Map.of("claims", claims(id), "ttl", "PT2H"));
+            long served = served() - before;
+            badAud.then().statusCode(422).contentType("application/problem+json")
+                    .body("type", org.hamcrest.Matchers.equalTo("urn:keyhold:problem:invalid-request"))
+                    .body("instance", org.hamcrest.Matchers.equalTo("/v1/issuers/" + id + "/sign"));
+            assertThat(badAud.jsonPath().getList("errors")).isNotEmpty();
+            unknownField.then().statusCode(400).body("detail", org.hamcrest.Matchers.equalTo("unknown field 'extra'"));
+            notJson.then().statusCode(400).body("type", org.hamcrest.Matchers.equalTo("urn:keyhold:problem:malformed-body"));
+            tooLong.then().statusCode(422);
+            return served == 4;
+        });
     }
 
     @Test
