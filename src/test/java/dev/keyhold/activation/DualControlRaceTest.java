@@ -130,10 +130,25 @@ class DualControlRaceTest {
 
     @Test
     void rotationsRevocationsApprovalsAndActivationsRacingNeverMakeTwoSigners() throws Exception {
-        String id = Api.createIssuer("race-life");
+        // The invariants are checked after every race. The race must also have done what it is for, activate a key
+        // beyond the first; how far it gets depends on how the threads were scheduled (on a busy 2-CPU machine a
+        // race once ended with only the first key active), so a race that did not get there is run again, on a
+        // fresh issuer, up to three times.
+        List<String> summaries = new ArrayList<>();
+        for (int attempt = 0; attempt < 3; attempt++) {
+            String id = Api.createIssuer("race-life");
+            long activated = raceLifecycle(id, new Random(7 + attempt), summaries);
+            if (activated >= 2) {
+                return;
+            }
+        }
+        org.assertj.core.api.Assertions.fail("no race activated a key beyond the first: %s", summaries);
+    }
+
+    /** One race on issuer {@code id}; checks the invariants and returns how many of its keys were ever activated. */
+    long raceLifecycle(String id, Random random, List<String> summaries) throws Exception {
         lifecycle.activeKey(id);
         Api.rotate(id);
-        Random random = new Random(7);
         List<Callable<List<Outcome>>> tasks = new ArrayList<>();
         for (int i = 0; i < 160; i++) {
             int pick = random.nextInt(100);
@@ -171,7 +186,7 @@ class DualControlRaceTest {
         assertThat(sql.count("select count(*) from signing_key where issuer_id = ? and activated_at < activatable_at", id)).isZero();
         long activated = sql.count("select count(*) from signing_key where issuer_id = ? and activated_at is not null", id);
         assertThat(sql.count("select count(*) from activation_request where issuer_id = ? and state = 'EXECUTED'", id)).isEqualTo(activated);
-        assertThat(activated).as("the race activated at least one key beyond the first: %s", summary(outcomes)).isGreaterThanOrEqualTo(2);
+        summaries.add(activated + " activated: " + summary(outcomes));
         // dual control held for every key that went live
         assertThat(sql.count("select count(*) from activation_request r where r.issuer_id = ? and r.state = 'EXECUTED' and"
                 + " (select count(distinct d.custodian) from activation_decision d where d.request_id = r.id and d.decision = 'APPROVE'"
@@ -179,6 +194,7 @@ class DualControlRaceTest {
         // and the issuer's history is consistent: retired keys retired by a successor or by hand, each once
         assertThat(sql.count("select count(*) from (select subject from outbox_event where issuer_id = ? and type = 'keyhold.key.retired'"
                 + " group by subject having count(*) > 1) twice", id)).isZero();
+        return activated;
     }
 
     static Map<String, Long> summary(List<Outcome> outcomes) {
