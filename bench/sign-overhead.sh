@@ -8,8 +8,9 @@
 #   es256 / rs256  POST /v1/issuers/{id}/sign as signer
 # Usage: bench/sign-overhead.sh [seconds] [connections] [rounds] [targets...]
 #   JAVA_OPTS (e.g. -XX:StartFlightRecording=...) is passed to the server JVM; KEYHOLD_BENCH_APP names another
-#   quarkus-app directory (to compare builds in alternating runs). Prints requests/s, latency and the server
-#   process CPU time per request (from /proc: robust to a busy shared machine, unlike requests/s).
+#   quarkus-app directory (to compare builds in alternating runs); THREADS_CPU=1 adds the server CPU per request
+#   by thread group (signing pool, event loops, JIT, GC). Prints requests/s, latency and the server process CPU
+#   time per request (from /proc: robust to a busy shared machine, unlike requests/s).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${1:-10}
