@@ -12,10 +12,8 @@
 # median of the round ratios, the pooled ratio (all HTTP tokens over all raw signatures, per second) and the
 # median and worst of the rounds' p99.
 #
-# Activation: Keyhold needs an ACTIVE key to sign, which takes two custodian approvals. When the decisions API
-# (POST /v1/activations/{id}/decisions) is present, alice and bob approve through it and the bench waits for the
-# activation. Without it (a build of the signing branch alone), the bench activates its throw-away key with
-# SQL in the embedded PostgreSQL of its temporary data directory: a bench-only shortcut around dual control.
+# Activation: Keyhold needs an ACTIVE key to sign, which takes two custodian approvals: alice and bob approve
+# through POST /v1/activations/{id}/decisions and the bench waits for the activation.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${1:-10}
@@ -27,27 +25,21 @@ CP='target/quarkus-app/lib/boot/*:target/quarkus-app/lib/main/*:target/quarkus-a
 . bench/sign-setup.sh
 
 activate() { # issuer
-  local issuer=$1 kid request status
+  local issuer=$1 kid request
   kid=$(curl -fs -u scheduler:keyhold-dev -H 'Content-Type: application/json' -d '{}' "$BASE/v1/issuers/$issuer/rotations" \
     | sed -E 's/.*"kid":"([^"]+)".*/\1/')
   request=$(sql "select id from activation_request where kid = '$kid' and state = 'OPEN'")
   sleep 3 # past publishLead (PT2S)
-  status=$(curl -s -o /dev/null -w '%{http_code}' -u alice:keyhold-dev -H 'Content-Type: application/json' \
-    -d '{"decision":"approve","comment":"bench"}' "$BASE/v1/activations/$request/decisions")
-  if [ "$status" = 200 ] || [ "$status" = 201 ]; then
-    curl -fs -o /dev/null -u bob:keyhold-dev -H 'Content-Type: application/json' \
+  for custodian in alice bob; do
+    curl -fs -o /dev/null -u "$custodian:keyhold-dev" -H 'Content-Type: application/json' \
       -d '{"decision":"approve","comment":"bench"}' "$BASE/v1/activations/$request/decisions"
-    for _ in $(seq 1 60); do
-      [ "$(sql "select state from signing_key where kid = '$kid'")" = ACTIVE ] && break
-      sleep 1
-    done
-    echo "activation of $issuer: decisions API (alice, bob)" >&2
-  else
-    sql "update activation_request set state = 'EXECUTED', decided_at = now(), executed_at = now() where id = '$request';
-         update signing_key set state = 'ACTIVE', activated_at = now(), not_after = now() + interval '45 days' where kid = '$kid'"
-    echo "activation of $issuer: SQL shortcut (no decisions API in this build: HTTP $status)" >&2
-  fi
-  [ "$(sql "select state from signing_key where kid = '$kid'")" = ACTIVE ] || { echo "no ACTIVE key for $issuer" >&2; exit 1; }
+  done
+  for _ in $(seq 1 60); do
+    [ "$(sql "select state from signing_key where kid = '$kid'")" = ACTIVE ] && return
+    sleep 1
+  done
+  echo "no ACTIVE key for $issuer" >&2
+  exit 1
 }
 
 for ALG in ES256 RS256; do

@@ -1,9 +1,9 @@
 package dev.keyhold.lifecycle;
 
 import dev.keyhold.hsm.EmbeddedHsm;
-import dev.keyhold.hsm.SunPkcs11Hsm;
 import dev.keyhold.hsm.HsmPort;
 import dev.keyhold.hsm.SigningAlgorithm;
+import dev.keyhold.hsm.SunPkcs11Hsm;
 import dev.keyhold.key.KeyEntity;
 import dev.keyhold.key.KeyHandles;
 import dev.keyhold.rotation.Deadlines;
