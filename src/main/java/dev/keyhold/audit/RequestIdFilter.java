@@ -2,6 +2,7 @@ package dev.keyhold.audit;
 
 import io.quarkus.vertx.web.RouteFilter;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.RoutingContext;
 
 import java.util.concurrent.ThreadLocalRandom;
@@ -17,20 +18,26 @@ public class RequestIdFilter {
     private static final AtomicLong COUNTER = new AtomicLong();
 
     @RouteFilter(2000)
-    void assign(RoutingContext rc) {
+    void filter(RoutingContext rc) {
         // Only the API records audit entries; the public JWKS path stays as lean as possible.
         if (!rc.request().path().startsWith("/v1/")) {
             rc.next();
             return;
         }
-        String id = rc.request().getHeader("X-Request-Id");
+        assign(rc.request());
+        rc.next();
+    }
+
+    /** Gives the request its id (also for routes that answer ahead of this filter); returns it. */
+    public static String assign(HttpServerRequest request) {
+        String id = request.getHeader("X-Request-Id");
         if (id == null || !SANE.matcher(id).matches()) {
             id = RUN + "-" + Long.toString(COUNTER.incrementAndGet(), 36);
         }
         if (Vertx.currentContext() != null) {
             Vertx.currentContext().putLocal(RequestIds.KEY, id);
         }
-        rc.response().putHeader("X-Request-Id", id);
-        rc.next();
+        request.response().putHeader("X-Request-Id", id);
+        return id;
     }
 }

@@ -18,6 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 import java.util.Arrays;
+import java.util.Base64;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -40,6 +41,7 @@ import java.util.concurrent.ConcurrentHashMap;
 public class VerifiedCredentials implements IdentityProvider<UsernamePasswordAuthenticationRequest> {
 
     static final int MAX_ENTRIES = 1024;
+    private static final String BASIC = "Basic ";
 
     private final ConcurrentHashMap<Key, SecurityIdentity> verified = new ConcurrentHashMap<>();
     private final SecretKeySpec macKey;
@@ -90,6 +92,37 @@ public class VerifiedCredentials implements IdentityProvider<UsernamePasswordAut
             verified.put(key, stored);
             return stored;
         });
+    }
+
+    /**
+     * The identity for an {@code Authorization: Basic} header whose exact credential the realm has accepted
+     * before, else null (any other header, malformed or not yet verified: the caller goes through Quarkus's
+     * authentication, which asks the realm). Decoded the way Quarkus's Basic mechanism decodes it (UTF-8, user
+     * and password split at the first colon). For routes that answer ahead of Quarkus's authentication filter.
+     */
+    public SecurityIdentity recognised(String authorization) {
+        if (authorization == null || authorization.length() <= BASIC.length()
+                || !authorization.regionMatches(true, 0, BASIC, 0, BASIC.length())) {
+            return null;
+        }
+        byte[] decoded;
+        try {
+            decoded = Base64.getDecoder().decode(authorization.substring(BASIC.length()));
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+        String pair = new String(decoded, StandardCharsets.UTF_8);
+        Arrays.fill(decoded, (byte) 0);
+        int colon = pair.indexOf(':');
+        if (colon < 0) {
+            return null;
+        }
+        char[] password = pair.substring(colon + 1).toCharArray();
+        try {
+            return verified.get(key(pair.substring(0, colon), password));
+        } finally {
+            Arrays.fill(password, '\0');
+        }
     }
 
     /** Forgets every verified credential. */

@@ -19,9 +19,9 @@ import static io.restassured.RestAssured.given;
 
 /** Production authentication: bearer JWTs from the OIDC provider, roles from the groups claim. */
 @QuarkusTest
-class BearerTokenTest {
+public class BearerTokenTest {
 
-    static String token(RSAKey key, String issuer, String subject, List<String> groups, long ttlSeconds) throws Exception {
+    public static String token(RSAKey key, String issuer, String subject, List<String> groups, long ttlSeconds) throws Exception {
         JWTClaimsSet claims = new JWTClaimsSet.Builder().issuer(issuer).subject(subject)
                 .claim("upn", subject).claim("groups", groups)
                 .issueTime(new Date()).expirationTime(new Date(System.currentTimeMillis() + ttlSeconds * 1000)).build();
@@ -30,7 +30,7 @@ class BearerTokenTest {
         return jwt.serialize();
     }
 
-    static RSAKey providerKey() throws Exception {
+    public static RSAKey providerKey() throws Exception {
         try (var in = BearerTokenTest.class.getResourceAsStream("/jwt/test-oidc-private.pem")) {
             return JWK.parseFromPEMEncodedObjects(new String(in.readAllBytes(), StandardCharsets.UTF_8)).toRSAKey();
         }

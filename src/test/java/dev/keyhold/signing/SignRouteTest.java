@@ -1,14 +1,18 @@
 package dev.keyhold.signing;
 
+import dev.keyhold.security.BearerTokenTest;
+import dev.keyhold.security.Roles;
 import dev.keyhold.testsupport.Api;
 import dev.keyhold.testsupport.Lifecycle;
 import dev.keyhold.testsupport.MutableClock;
 import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.RestAssured;
 import io.restassured.response.Response;
 import jakarta.inject.Inject;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
 import java.util.Map;
 
 import static dev.keyhold.testsupport.Api.as;
@@ -86,6 +90,56 @@ class SignRouteTest {
             tooLong.then().statusCode(422);
             return null;
         });
+    }
+
+    @Test
+    void aVerifiedBasicCredentialIsAnsweredAheadOfTheFiltersWithTheSameAnswer() {
+        String id = Api.createIssuer("sroute");
+        String kid = lifecycle.activeKey(id);
+        Response viaResource = sign("signer", id, Map.of("claims", claims(id)));
+        viaResource.then().statusCode(200);
+        warm(id);
+        long early = route.servedEarly();
+        Response viaEarly = RouteAttempts.untilRouteServes(route, 1, () -> as("signer").header("X-Request-Id", "trace-42")
+                .body(Map.of("claims", claims(id))).post("/v1/issuers/" + id + "/sign"));
+        assertThat(route.servedEarly()).isGreaterThan(early);
+        viaEarly.then().statusCode(200).contentType(viaResource.contentType()).header("X-Request-Id", "trace-42");
+        assertThat(viaEarly.jsonPath().getMap("").keySet()).isEqualTo(viaResource.jsonPath().getMap("").keySet());
+        assertThat(viaEarly.<String>path("kid")).isEqualTo(kid);
+        Response ownId = RouteAttempts.untilRouteServes(route, 1, () -> sign("signer", id, Map.of("claims", claims(id))));
+        assertThat(ownId.header("X-Request-Id")).isNotBlank().isNotEqualTo("trace-42");
+    }
+
+    @Test
+    void aBearerTokenGoesThroughQuarkusAuthenticationNeverAheadOfIt() throws Exception {
+        String id = Api.createIssuer("sroute");
+        lifecycle.activeKey(id);
+        warm(id);
+        String bearer = BearerTokenTest.token(BearerTokenTest.providerKey(), "https://idp.test.example", "signer",
+                List.of(Roles.SIGNER), 300);
+        long early = route.servedEarly();
+        RouteAttempts.untilRouteServes(route, 2, () -> {
+            for (int i = 0; i < 2; i++) {
+                RestAssured.given().auth().oauth2(bearer).contentType("application/json")
+                        .body(Map.of("claims", claims(id))).post("/v1/issuers/" + id + "/sign").then().statusCode(200);
+            }
+            return null;
+        });
+        assertThat(route.servedEarly()).isEqualTo(early);
+        RestAssured.given().auth().oauth2(bearer + "x").contentType("application/json")
+                .body(Map.of("claims", claims(id))).post("/v1/issuers/" + id + "/sign").then().statusCode(401);
+    }
+
+    @Test
+    void anOversizedBodyIsRefusedByTheLimitNotReadByTheRoute() {
+        String id = Api.createIssuer("sroute");
+        lifecycle.activeKey(id);
+        warm(id);
+        long before = served();
+        Map<String, Object> big = new java.util.HashMap<>(claims(id));
+        big.put("pad", "x".repeat(70 * 1024));
+        sign("signer", id, Map.of("claims", big)).then().statusCode(413);
+        assertThat(served()).isEqualTo(before);
     }
 
     @Test
