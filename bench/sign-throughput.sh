@@ -5,6 +5,7 @@
 # Goals (issue 7): ES256 >= 0.35 x raw, RS256 >= 0.8 x raw, p99 < 20 ms.
 #
 # Usage: bench/sign-throughput.sh [seconds] [connections] [rounds]   (defaults 10 32 5; needs wrk, curl, psql)
+# ALGS="RS256" measures only the algorithms named (default: ES256 RS256); APP=dir runs another build's quarkus-app.
 #
 # Each round is one raw window then one HTTP window of [seconds] each, back to back, and gives one ratio: on a
 # shared (virtual) machine whose speed drifts by tens of percent over minutes, a raw figure taken minutes away
@@ -42,7 +43,7 @@ activate() { # issuer
   exit 1
 }
 
-for ALG in ES256 RS256; do
+for ALG in ${ALGS:-ES256 RS256}; do
   ISSUER="bench-$(echo $ALG | tr 'A-Z' 'a-z')"
   create_issuer "$ISSUER" "$ALG"
   activate "$ISSUER"
@@ -51,7 +52,7 @@ for ALG in ES256 RS256; do
     | sed -E 's/.*"token":"([^"]+)".*/\1/')
   INPUT=${TOKEN%.*}
 
-  ISSUER=$ISSUER wrk -t2 -c"$CONNS" -d5s -s bench/sign.lua "$BASE" >/dev/null  # warm-up (JIT, pools)
+  ISSUER=$ISSUER wrk -t2 -c"$CONNS" -d"${WARMUP:-15}s" -s bench/sign.lua "$BASE" >/dev/null  # warm-up (JIT, pools): with 5 s the first round still ran at 0.5-0.6 x the later ones
   coproc RAWB { java --add-exports=jdk.crypto.cryptoki/sun.security.pkcs11.wrapper=ALL-UNNAMED -cp "$CP" \
     bench/RawSignBench.java "$WORK/data" "$ALG" "$THREADS" "$DURATION" "$INPUT" --serve 2>/dev/null; }
   : >"$WORK/rounds"
