@@ -3,7 +3,7 @@
 # static file, both loaded by wrk in the same run on this machine. Prints both rates and their ratio.
 # Goal (issue 2): Keyhold >= 0.7 x nginx at 64 connections.
 #
-# Usage: [ROUNDS=3] bench/jwks-vs-nginx.sh [seconds] [connections]     (needs: wrk, nginx; apt-get install wrk nginx-light)
+# Usage: [ROUNDS=3] [APP=quarkus-app dir] bench/jwks-vs-nginx.sh [seconds] [connections]     (needs: wrk, nginx; apt-get install wrk nginx-light)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${1:-15}
@@ -14,7 +14,8 @@ NPORT=${NGINX_BENCH_PORT:-18081}
 for tool in wrk nginx curl; do
   command -v "$tool" >/dev/null || { echo "bench needs $tool: sudo apt-get install wrk nginx-light curl" >&2; exit 1; }
 done
-[ -f target/quarkus-app/quarkus-run.jar ] || ./mvnw -q -B -DskipTests package
+APP=${APP:-target/quarkus-app}
+[ -f "$APP/quarkus-run.jar" ] || ./mvnw -q -B -DskipTests package
 
 WORK=$(mktemp -d)
 cleanup() {
@@ -24,7 +25,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-KEYHOLD_DATA_DIR="$WORK/data" QUARKUS_HTTP_PORT=$KPORT java -jar target/quarkus-app/quarkus-run.jar >"$WORK/keyhold.log" 2>&1 &
+KEYHOLD_DATA_DIR="$WORK/data" QUARKUS_HTTP_PORT=$KPORT java -jar "$APP/quarkus-run.jar" >"$WORK/keyhold.log" 2>&1 &
 KPID=$!
 for _ in $(seq 1 120); do
   curl -fs "http://127.0.0.1:$KPORT/q/health/ready" >/dev/null 2>&1 && break
@@ -61,7 +62,7 @@ URL_N="http://127.0.0.1:$NPORT/jwks.json"
 
 rate() { wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" "$1" | awk '/Requests\/sec/ {print $2}'; }
 # Warm both (JIT for Keyhold), then measure.
-wrk -t"$THREADS" -c"$CONNS" -d5s "$URL_K" >/dev/null
+wrk -t"$THREADS" -c"$CONNS" -d15s "$URL_K" >/dev/null # with 5 s the first round still ran at 0.6 x the later ones
 wrk -t"$THREADS" -c"$CONNS" -d3s "$URL_N" >/dev/null
 # Alternate rounds so background load hits both alike; report the median of each.
 ROUNDS=${ROUNDS:-3}

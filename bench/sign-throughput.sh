@@ -7,9 +7,10 @@
 # Usage: bench/sign-throughput.sh [seconds] [connections] [rounds]   (defaults 10 32 5; needs wrk, curl, psql)
 # ALGS="RS256" measures only the algorithms named (default: ES256 RS256); APP=dir runs another build's quarkus-app.
 #
-# Each round is one raw window then one HTTP window of [seconds] each, back to back, and gives one ratio: on a
-# shared (virtual) machine whose speed drifts by tens of percent over minutes, a raw figure taken minutes away
-# from the HTTP figure says more about the drift than about Keyhold. The summary line per algorithm gives the
+# Raw and HTTP windows of [seconds] each alternate, raw first and last (rounds + 1 raw windows); each HTTP window
+# is compared with the mean of the raw windows just before and just after it, which cancels a steady drift of
+# the machine's speed: on a shared (virtual) machine whose speed drifts by tens of percent over minutes, a raw
+# figure taken away from the HTTP figure says more about the drift than about Keyhold. The summary line per algorithm gives the
 # median of the round ratios, the pooled ratio (all HTTP tokens over all raw signatures, per second) and the
 # median and worst of the rounds' p99.
 #
@@ -56,15 +57,19 @@ for ALG in ${ALGS:-ES256 RS256}; do
   coproc RAWB { java --add-exports=jdk.crypto.cryptoki/sun.security.pkcs11.wrapper=ALL-UNNAMED -cp "$CP" \
     bench/RawSignBench.java "$WORK/data" "$ALG" "$THREADS" "$DURATION" "$INPUT" --serve 2>/dev/null; }
   : >"$WORK/rounds"
+  echo raw >&"${RAWB[1]}"
+  read -r _ _ _ RAW_BEFORE RAW_CPU <&"${RAWB[0]}"
   for r in $(seq 1 "$ROUNDS"); do
-    echo raw >&"${RAWB[1]}"
-    read -r _ _ _ RAW RAW_CPU <&"${RAWB[0]}"
     LINE=$(ISSUER=$ISSUER wrk -t2 -c"$CONNS" -d"${DURATION}s" --latency -s bench/sign.lua "$BASE" | grep '^RESULT')
+    echo raw >&"${RAWB[1]}"
+    read -r _ _ _ RAW_AFTER RAW_CPU <&"${RAWB[0]}"
+    RAW=$(( (RAW_BEFORE + RAW_AFTER) / 2 ))
     RPS=$(echo "$LINE" | sed -E 's/.*rps=([0-9.]+).*/\1/')
     P99=$(echo "$LINE" | sed -E 's/.*p99_ms=([0-9.]+).*/\1/')
     echo "$RPS $RAW $P99" >>"$WORK/rounds"
-    awk -v a="$RPS" -v b="$RAW" -v alg="$ALG" -v r="$r" -v c="$RAW_CPU" -v line="$LINE" 'BEGIN {
-      printf "%s round %d: raw SunPKCS11 (2 threads) %d sig/s (%d us CPU/sig); http %s; ratio %.2f\n", alg, r, b, c, line, a / b }'
+    awk -v a="$RPS" -v b="$RAW" -v b0="$RAW_BEFORE" -v b1="$RAW_AFTER" -v alg="$ALG" -v r="$r" -v c="$RAW_CPU" -v line="$LINE" 'BEGIN {
+      printf "%s round %d: raw SunPKCS11 (2 threads) %d sig/s (before %d, after %d; %d us CPU/sig); http %s; ratio %.2f\n", alg, r, b, b0, b1, c, line, a / b }'
+    RAW_BEFORE=$RAW_AFTER
   done
   echo adapter >&"${RAWB[1]}"
   read -r _ _ _ ADAPTER _ <&"${RAWB[0]}"

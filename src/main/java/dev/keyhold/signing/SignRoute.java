@@ -45,6 +45,9 @@ import java.util.concurrent.atomic.LongAdder;
  * resource, untouched. Once it has read the body, a failure (claims, rate limit, HSM) is answered by the same
  * exception mappers the resource uses, so the problem responses are the same.
  *
+ * <p>Two entries: {@link #early} for a Basic credential the realm has already verified, ahead of Quarkus's
+ * filters, and the reactive route {@link #sign} after them for every other authenticated caller.
+ *
  * <p>The signature runs on a small dedicated pool ({@code keyhold.signing.workers}: the HSM call blocks); parsing
  * and the checks run on the event loop.
  * The snapshot checked here is the one {@link SigningService#sign(SigningSnapshot, SignRequest, SecurityIdentity)}
