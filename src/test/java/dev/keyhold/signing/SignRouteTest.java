@@ -56,6 +56,14 @@ class SignRouteTest {
         });
     }
 
+    /** A fresh issuer with an ACTIVE key whose snapshot the route already serves. */
+    String warmIssuer() {
+        String id = Api.createIssuer("sroute");
+        lifecycle.activeKey(id);
+        warm(id);
+        return id;
+    }
+
     @Test
     void routeAndResourceAnswerAlike() {
         String id = Api.createIssuer("sroute");
@@ -73,9 +81,7 @@ class SignRouteTest {
 
     @Test
     void failuresAfterTheBodyGetTheResourcesProblems() {
-        String id = Api.createIssuer("sroute");
-        lifecycle.activeKey(id);
-        warm(id);
+        String id = warmIssuer();
         RouteAttempts.untilRouteServes(route, 4, () -> {
             Response badAud = sign("signer", id, Map.of("claims", Map.of("aud", "api://other")));
             Response unknownField = sign("signer", id, Map.of("claims", claims(id), "extra", 1));
@@ -112,9 +118,7 @@ class SignRouteTest {
 
     @Test
     void aBearerTokenGoesThroughQuarkusAuthenticationNeverAheadOfIt() throws Exception {
-        String id = Api.createIssuer("sroute");
-        lifecycle.activeKey(id);
-        warm(id);
+        String id = warmIssuer();
         String bearer = BearerTokenTest.token(BearerTokenTest.providerKey(), "https://idp.test.example", "signer",
                 List.of(Roles.SIGNER), 300);
         long early = route.servedEarly();
@@ -132,9 +136,7 @@ class SignRouteTest {
 
     @Test
     void anOversizedBodyIsRefusedByTheLimitNotReadByTheRoute() {
-        String id = Api.createIssuer("sroute");
-        lifecycle.activeKey(id);
-        warm(id);
+        String id = warmIssuer();
         long before = served();
         Map<String, Object> big = new java.util.HashMap<>(claims(id));
         big.put("pad", "x".repeat(70 * 1024));
@@ -144,9 +146,7 @@ class SignRouteTest {
 
     @Test
     void everythingElseIsLeftToTheResource() {
-        String id = Api.createIssuer("sroute");
-        lifecycle.activeKey(id);
-        warm(id);
+        String id = warmIssuer();
         long before = served();
         sign("signer2", id, Map.of("claims", claims(id))).then().statusCode(403);          // not named
         sign("alice", id, Map.of("claims", claims(id))).then().statusCode(403);            // not a signer
