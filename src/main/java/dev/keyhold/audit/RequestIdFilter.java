@@ -28,8 +28,8 @@ public class RequestIdFilter {
         rc.next();
     }
 
-    /** Gives the request its id (also for routes that answer ahead of this filter); returns it. */
-    public static String assign(HttpServerRequest request) {
+    /** Gives the request its id (also for routes that answer ahead of this filter). */
+    public static void assign(HttpServerRequest request) {
         String id = request.getHeader("X-Request-Id");
         if (id == null || !SANE.matcher(id).matches()) {
             id = RUN + "-" + Long.toString(COUNTER.incrementAndGet(), 36);
@@ -38,6 +38,5 @@ public class RequestIdFilter {
             Vertx.currentContext().putLocal(RequestIds.KEY, id);
         }
         request.response().putHeader("X-Request-Id", id);
-        return id;
     }
 }

@@ -19,12 +19,7 @@ public class BodyLimitFilter {
     void limit(RoutingContext rc) {
         String length = rc.request().getHeader("Content-Length");
         if (length != null) {
-            long n;
-            try {
-                n = Long.parseLong(length.trim());
-            } catch (NumberFormatException e) {
-                n = -1;
-            }
+            long n = declared(length);
             if (n < 0 || n > maxBody.asLongValue()) {
                 int status = n < 0 ? 400 : 413;
                 JsonObject body = new JsonObject()
@@ -41,5 +36,20 @@ public class BodyLimitFilter {
             }
         }
         rc.next();
+    }
+
+    /** True when a Content-Length header declares a body this filter lets through. */
+    public boolean allows(String contentLength) {
+        long n = declared(contentLength);
+        return n >= 0 && n <= maxBody.asLongValue();
+    }
+
+    /** The length a Content-Length header declares; -1 when it is not a number. */
+    private static long declared(String contentLength) {
+        try {
+            return Long.parseLong(contentLength.trim());
+        } catch (NumberFormatException e) {
+            return -1;
+        }
     }
 }

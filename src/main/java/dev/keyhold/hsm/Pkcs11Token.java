@@ -32,6 +32,7 @@ import java.security.spec.ECGenParameterSpec;
 import java.security.spec.ECParameterSpec;
 import java.security.spec.ECPoint;
 import java.security.spec.ECPublicKeySpec;
+import java.security.spec.RSAKeyGenParameterSpec;
 import java.security.spec.RSAPublicKeySpec;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -113,8 +114,6 @@ final class Pkcs11Token {
     private static final Date CERT_NOT_BEFORE = new Date(0L);
     private static final Date CERT_NOT_AFTER = Date.from(Instant.parse("9999-12-31T23:59:59Z"));
     private static final SecureRandom SERIALS = new SecureRandom();
-    private static final BigInteger F4 = BigInteger.valueOf(65_537);
-    private static final int RSA_BITS = 2048;
 
     private final PKCS11 p11;
     private final long slot;
@@ -275,12 +274,13 @@ final class Pkcs11Token {
                     new CK_ATTRIBUTE(CKA_VERIFY, true),
                     new CK_ATTRIBUTE(CKA_EC_PARAMS, curveParameters(alg).getEncoded())};
         } else {
+            RSAKeyGenParameterSpec rsa = (RSAKeyGenParameterSpec) alg.keyGenSpec();
             mechanism = new CK_MECHANISM(CKM_RSA_PKCS_KEY_PAIR_GEN);
             publicTemplate = new CK_ATTRIBUTE[]{
                     new CK_ATTRIBUTE(CKA_TOKEN, false),
                     new CK_ATTRIBUTE(CKA_VERIFY, true),
-                    new CK_ATTRIBUTE(CKA_MODULUS_BITS, (long) RSA_BITS),
-                    new CK_ATTRIBUTE(CKA_PUBLIC_EXPONENT, F4)};
+                    new CK_ATTRIBUTE(CKA_MODULUS_BITS, (long) rsa.getKeysize()),
+                    new CK_ATTRIBUTE(CKA_PUBLIC_EXPONENT, rsa.getPublicExponent())};
         }
         CK_ATTRIBUTE[] privateTemplate = {
                 new CK_ATTRIBUTE(CKA_TOKEN, true),
@@ -447,12 +447,7 @@ final class Pkcs11Token {
         BigInteger serial = new BigInteger(63, SERIALS).add(BigInteger.ONE);
         // RSA keys (RS256 and PS256 alike) sign their certificate with PKCS#1 v1.5: the key allows both.
         SigningAlgorithm certAlg = alg.isEc() ? alg : SigningAlgorithm.RS256;
-        String certAlgName = switch (certAlg) {
-            case ES256 -> "SHA256withECDSA";
-            case ES384 -> "SHA384withECDSA";
-            default -> "SHA256withRSA";
-        };
-        AlgorithmIdentifier algId = new DefaultSignatureAlgorithmIdentifierFinder().find(certAlgName);
+        AlgorithmIdentifier algId = new DefaultSignatureAlgorithmIdentifierFinder().find(certAlg.jcaSignatureName());
         ByteArrayOutputStream tbs = new ByteArrayOutputStream();
         ContentSigner signer = new ContentSigner() {
             @Override

@@ -3,13 +3,13 @@ package dev.keyhold.signing;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.keyhold.audit.RequestIdFilter;
+import dev.keyhold.error.BodyLimitFilter;
 import dev.keyhold.error.ProblemMappers;
 import dev.keyhold.issuer.Issuer;
 import dev.keyhold.issuer.IssuerStatus;
 import dev.keyhold.rotation.Deadlines;
 import dev.keyhold.security.Roles;
 import dev.keyhold.security.VerifiedCredentials;
-import io.quarkus.runtime.configuration.MemorySize;
 import io.quarkus.security.identity.SecurityIdentity;
 import io.quarkus.vertx.http.runtime.RouteConstants;
 import io.quarkus.vertx.http.runtime.security.QuarkusHttpUser;
@@ -27,12 +27,10 @@ import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.UriInfo;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 import java.lang.reflect.Proxy;
 import java.time.Clock;
-import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -58,6 +56,8 @@ public class SignRoute {
 
     private static final Logger LOG = Logger.getLogger(SignRoute.class);
     static final String JSON = "application/json;charset=UTF-8";
+    /** Just after Quarkus's body handler, ahead of every filter (request id, body limit, authentication). */
+    static final int EARLY = RouteConstants.ROUTE_ORDER_BODY_HANDLER + 1;
 
     @Inject
     SigningCache cache;
@@ -73,8 +73,8 @@ public class SignRoute {
     SigningConfig config;
     @Inject
     VerifiedCredentials credentials;
-    @ConfigProperty(name = "quarkus.http.limits.max-body-size")
-    MemorySize maxBody;
+    @Inject
+    BodyLimitFilter bodyLimit;
 
     private volatile WorkerExecutor workers;
 
@@ -83,9 +83,6 @@ public class SignRoute {
     private final LongAdder served = new LongAdder();
     /** Of those, the ones answered ahead of Quarkus's filters ({@link #early}). */
     private final LongAdder servedEarly = new LongAdder();
-
-    /** Just after Quarkus's body handler, ahead of every filter (request id, body limit, authentication). */
-    static final int EARLY = RouteConstants.ROUTE_ORDER_BODY_HANDLER + 1;
 
     void install(@Observes Router router) {
         router.post("/v1/issuers/:id/sign").order(EARLY).handler(this::early);
@@ -103,7 +100,7 @@ public class SignRoute {
         HttpServerRequest req = rc.request();
         SigningSnapshot snap = takeable(rc);
         // Expect: 100-continue is left to the chain's body handling, which answers it.
-        SecurityIdentity who = snap == null || !withinLimit(req.getHeader("Content-Length"))
+        SecurityIdentity who = snap == null || !bodyLimit.allows(req.getHeader("Content-Length"))
                 || req.getHeader("Expect") != null ? null : credentials.recognised(req.getHeader("Authorization"));
         if (who == null || !signs(snap, who)) {
             rc.next();
@@ -137,15 +134,6 @@ public class SignRoute {
             return null;
         }
         return snap;
-    }
-
-    private boolean withinLimit(String contentLength) {
-        try {
-            long n = Long.parseLong(contentLength.trim());
-            return n >= 0 && n <= maxBody.asLongValue();
-        } catch (NumberFormatException e) {
-            return false; // BodyLimitFilter answers it
-        }
     }
 
     /** An authenticated signer that the issuer names; anyone else gets the resource's 401/403 and audit record. */
@@ -295,7 +283,7 @@ public class SignRoute {
         if (accept == null) {
             return true;
         }
-        for (String part : List.of(accept.split(","))) {
+        for (String part : accept.split(",")) {
             String t = part.trim();
             if (t.contains(";")) {
                 return false;

@@ -16,7 +16,6 @@ import java.security.KeyPairGenerator;
 import java.security.KeyStore;
 import java.security.Provider;
 import java.security.PublicKey;
-import java.security.Security;
 import java.security.cert.Certificate;
 import java.security.spec.ECGenParameterSpec;
 import java.util.Date;
@@ -91,9 +90,8 @@ class TokenLayoutTest {
         String handle = "orphan-" + UUID.randomUUID();
         String hexId = HexFormat.of().formatHex(handle.getBytes(StandardCharsets.UTF_8));
         var s = TestHsm.settings("default");
-        Provider provider = Security.getProvider("SunPKCS11").configure("--name = layout-orphan\nlibrary = "
-                + s.library() + "\nslot = " + s.slot() + "\n"
-                + "attributes(generate, CKO_PRIVATE_KEY, *) = {\n  CKA_TOKEN = true\n  CKA_PRIVATE = true\n"
+        Provider provider = TestHsm.sunPkcs11Provider("default", "layout-orphan",
+                "attributes(generate, CKO_PRIVATE_KEY, *) = {\n  CKA_TOKEN = true\n  CKA_PRIVATE = true\n"
                 + "  CKA_SENSITIVE = true\n  CKA_ID = 0h" + hexId + "\n}\n");
         KeyStore.getInstance("PKCS11", provider).load(null, s.pin().toCharArray());
         KeyPairGenerator kpg = KeyPairGenerator.getInstance("EC", provider);

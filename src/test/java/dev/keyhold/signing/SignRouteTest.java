@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 
 import static dev.keyhold.testsupport.Api.as;
+import static dev.keyhold.testsupport.Api.sign;
 import static dev.keyhold.testsupport.Tokens.claims;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -37,10 +38,6 @@ class SignRouteTest {
     @AfterEach
     void reset() {
         clock.reset();
-    }
-
-    static Response sign(String user, String issuer, Object body) {
-        return as(user).body(body).post("/v1/issuers/" + issuer + "/sign");
     }
 
     long served() {

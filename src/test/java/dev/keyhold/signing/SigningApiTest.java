@@ -28,6 +28,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 import static dev.keyhold.testsupport.Api.as;
+import static dev.keyhold.testsupport.Api.sign;
 import static dev.keyhold.testsupport.Tokens.claims;
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -56,10 +57,6 @@ class SigningApiTest {
     @AfterEach
     void resetClock() {
         clock.reset();
-    }
-
-    static Response sign(String user, String issuer, Object body) {
-        return as(user).body(body).post("/v1/issuers/" + issuer + "/sign");
     }
 
     @Test

@@ -2,6 +2,7 @@ package dev.keyhold.testsupport;
 
 import io.restassured.RestAssured;
 import io.restassured.http.ContentType;
+import io.restassured.response.Response;
 import io.restassured.specification.RequestSpecification;
 
 import java.util.ArrayList;
@@ -23,6 +24,11 @@ public final class Api {
 
     public static RequestSpecification as(String user) {
         return given().auth().preemptive().basic(user, PASSWORD).contentType(ContentType.JSON);
+    }
+
+    /** {@code POST /v1/issuers/{issuerId}/sign} as {@code user} with {@code body}. */
+    public static Response sign(String user, String issuerId, Object body) {
+        return as(user).body(body).post("/v1/issuers/" + issuerId + "/sign");
     }
 
     public static RequestSpecification anonymous() {

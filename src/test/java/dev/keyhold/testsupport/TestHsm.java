@@ -71,8 +71,13 @@ public final class TestHsm {
      * logged in; registered nowhere.
      */
     public static java.security.Provider sunPkcs11Provider(String partition, String name) {
+        return sunPkcs11Provider(partition, name, "");
+    }
+
+    /** The same, with more SunPKCS11 configuration lines (such as an attributes stanza) appended. */
+    public static java.security.Provider sunPkcs11Provider(String partition, String name, String moreConfig) {
         PartitionSettings s = settings(partition);
-        String config = "name = " + name + "\nlibrary = " + s.library() + "\nslot = " + s.slot() + "\n";
+        String config = "name = " + name + "\nlibrary = " + s.library() + "\nslot = " + s.slot() + "\n" + moreConfig;
         return java.security.Security.getProvider("SunPKCS11").configure("--" + config);
     }
 

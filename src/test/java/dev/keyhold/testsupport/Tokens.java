@@ -28,7 +28,7 @@ public class Tokens {
 
     /** Signs {@code claims} for the issuer as {@code signer}; returns the token. */
     public static String sign(String issuerId, Map<String, Object> claims) {
-        return as("signer").body(Map.of("claims", claims)).post("/v1/issuers/" + issuerId + "/sign")
+        return Api.sign("signer", issuerId, Map.of("claims", claims))
                 .then().statusCode(200).extract().path("token");
     }
 
