@@ -5,7 +5,8 @@
 # Goals (issue 7): ES256 >= 0.35 x raw, RS256 >= 0.8 x raw, p99 < 20 ms.
 #
 # Usage: bench/sign-throughput.sh [seconds] [connections] [rounds]   (defaults 10 32 5; needs wrk, curl, psql)
-# ALGS="RS256" measures only the algorithms named (default: ES256 RS256); APP=dir runs another build's quarkus-app.
+# ALGS="RS256" measures only the algorithms named (default: ES256 RS256); APP=dir runs another build's quarkus-app;
+# WARMUP=seconds is the shortest warm-up (default 15; it goes on until the server's JIT compilers are quiet).
 #
 # Raw and HTTP windows of [seconds] each alternate, raw first and last (rounds + 1 raw windows); each HTTP window
 # is compared with the mean of the raw windows just before and just after it, which cancels a steady drift of
@@ -44,6 +45,31 @@ activate() { # issuer
   exit 1
 }
 
+# CPU ticks of the server's JIT compiler threads so far.
+jit_ticks() {
+  for t in /proc/"$KPID"/task/*; do
+    case "$(cat "$t/comm" 2>/dev/null)" in C1\ Compiler*|C2\ Compiler*) awk '{print $14 + $15}' "$t/stat" 2>/dev/null ;; esac
+  done | awk '{s += $1} END {print s + 0}'
+}
+
+# Warm-up: load in windows of 5 s until the JIT compilers have gone quiet (under 2 % of one CPU in a window), at
+# least WARMUP seconds (default 15), at most 120 s. Rounds measured while C2 still compiles are not steady state:
+# on 2 cores it took ~10 % of the CPU between 10 and 20 s of RS256 load and kept the signing threads at 50-85 %
+# of the cores for a whole window 30 s in, where later windows had 93-95 % (docs/benchmarks.md).
+warm_up() { # issuer
+  local spent=0 before after quiet=0
+  while [ "$spent" -lt 120 ]; do
+    before=$(jit_ticks)
+    ISSUER=$1 wrk -t2 -c"$CONNS" -d5s -s bench/sign.lua "$BASE" >/dev/null
+    after=$(jit_ticks)
+    spent=$((spent + 5))
+    # 2 % of one CPU over 5 s = 0.1 s of CPU
+    quiet=$(awk -v d=$((after - before)) -v hz="$(getconf CLK_TCK)" 'BEGIN { print (d / hz < 0.1) ? 1 : 0 }')
+    [ "$spent" -ge "${WARMUP:-15}" ] && [ "$quiet" = 1 ] && break
+  done
+  echo "$ALG: warm-up ${spent} s (JIT compilers quiet: $([ "$quiet" = 1 ] && echo yes || echo no))"
+}
+
 for ALG in ${ALGS:-ES256 RS256}; do
   ISSUER="bench-$(echo $ALG | tr 'A-Z' 'a-z')"
   create_issuer "$ISSUER" "$ALG"
@@ -53,7 +79,7 @@ for ALG in ${ALGS:-ES256 RS256}; do
     | sed -E 's/.*"token":"([^"]+)".*/\1/')
   INPUT=${TOKEN%.*}
 
-  ISSUER=$ISSUER wrk -t2 -c"$CONNS" -d"${WARMUP:-15}s" -s bench/sign.lua "$BASE" >/dev/null  # warm-up (JIT, pools): with 5 s the first round still ran at 0.5-0.6 x the later ones
+  warm_up "$ISSUER"
   coproc RAWB { java --add-exports=jdk.crypto.cryptoki/sun.security.pkcs11.wrapper=ALL-UNNAMED -cp "$CP" \
     bench/RawSignBench.java "$WORK/data" "$ALG" "$THREADS" "$DURATION" "$INPUT" --serve 2>/dev/null; }
   : >"$WORK/rounds"
