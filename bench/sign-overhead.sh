@@ -33,12 +33,7 @@ sleep 1.5 # JWKS max-age PT1S: the sign snapshot may have been cached before the
 # CPU time (user + system, clock ticks) the server process used so far: per-request cost that does not depend on
 # how busy the shared machine is, unlike requests/s.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$KPID/stat"; }
-# THREADS_CPU=1: also the server CPU per request by thread group (name without its number), largest first.
-thread_ticks() {
-  for t in /proc/"$KPID"/task/*; do
-    printf '%s|%s\n' "$(sed -E 's/[-#]?[0-9]+$//; s/[0-9]+/N/g' "$t/comm" 2>/dev/null)" "$(awk '{print $14 + $15}' "$t/stat" 2>/dev/null)"
-  done | awk -F'|' '{c[$1] += $2} END {for (k in c) print k "|" c[k]}' | LC_ALL=C sort
-}
+# THREADS_CPU=1: also the server CPU per request by thread group (thread_ticks, bench/sign-setup.sh), largest first.
 run() { # target seconds
   case $1 in
     jwks) wrk -t2 -c"$CONNS" -d"$2s" --latency "$BASE/issuers/bench-es256/.well-known/jwks.json" ;;

@@ -1,6 +1,7 @@
 # Sourced by the signing benches (sign-throughput.sh, sign-overhead.sh): starts the packaged jar from $APP in
 # embedded mode on a throw-away data directory at $PORT (rate limits and canaries off, JWKS max-age 1 s, extra
-# JVM options from $JAVA_OPTS), waits until it is ready, and defines BASE, KPID, WORK, sql and create_issuer.
+# JVM options from $JAVA_OPTS), waits until it is ready, and defines BASE, KPID, WORK, sql, create_issuer and
+# thread_ticks.
 # The caller has set -euo pipefail and cd'd to the repository root.
 for tool in wrk curl psql java; do
   command -v "$tool" >/dev/null || { echo "bench needs $tool" >&2; exit 1; }
@@ -33,4 +34,12 @@ create_issuer() { # id algorithm
     \"id\":\"$1\",\"issuerUri\":\"https://$1.example\",\"algorithm\":\"$2\",\"audiences\":[\"api://$1\"],
     \"custodians\":[\"alice\",\"bob\",\"carol\"],\"approvalsRequired\":2,\"signers\":[\"signer\"],
     \"publishLead\":\"PT2S\",\"rotationPeriod\":\"P30D\",\"tokenTtl\":\"PT1H\"}"
+}
+
+# CPU ticks (user + system) of the server's threads so far, one "group|ticks" line per thread group, sorted: a
+# group is a thread name without its number, digits inside it as N ("vert.x-eventloop-thread", "CN CompilerThre").
+thread_ticks() {
+  for t in /proc/"$KPID"/task/*; do
+    printf '%s|%s\n' "$(sed -E 's/[-#]?[0-9]+$//; s/[0-9]+/N/g' "$t/comm" 2>/dev/null)" "$(awk '{print $14 + $15}' "$t/stat" 2>/dev/null)"
+  done | awk -F'|' '{c[$1] += $2} END {for (k in c) print k "|" c[k]}' | LC_ALL=C sort
 }

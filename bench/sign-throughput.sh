@@ -11,8 +11,8 @@
 # Raw and HTTP windows of [seconds] each alternate, raw first and last (rounds + 1 raw windows); each HTTP window
 # is compared with the mean of the raw windows just before and just after it, which cancels a steady drift of
 # the machine's speed: on a shared (virtual) machine whose speed drifts by tens of percent over minutes, a raw
-# figure taken away from the HTTP figure says more about the drift than about Keyhold. The summary line per algorithm gives the
-# median of the round ratios, the pooled ratio (all HTTP tokens over all raw signatures, per second) and the
+# figure taken away from the HTTP figure says more about the drift than about Keyhold. The summary line per
+# algorithm gives the median of the round ratios, the pooled ratio (all HTTP tokens over all raw signatures, per second) and the
 # median and worst of the rounds' p99.
 #
 # Activation: Keyhold needs an ACTIVE key to sign, which takes two custodian approvals: alice and bob approve
@@ -45,12 +45,8 @@ activate() { # issuer
   exit 1
 }
 
-# CPU ticks of the server's JIT compiler threads so far.
-jit_ticks() {
-  for t in /proc/"$KPID"/task/*; do
-    case "$(cat "$t/comm" 2>/dev/null)" in C1\ Compiler*|C2\ Compiler*) awk '{print $14 + $15}' "$t/stat" 2>/dev/null ;; esac
-  done | awk '{s += $1} END {print s + 0}'
-}
+# CPU ticks of the server's JIT compiler threads (C1 and C2) so far.
+jit_ticks() { thread_ticks | awk -F'|' '$1 ~ /^CN Compiler/ {s += $2} END {print s + 0}'; }
 
 # Warm-up: load in windows of 5 s until the JIT compilers have gone quiet (under 2 % of one CPU in a window), at
 # least WARMUP seconds (default 15), at most 120 s. Rounds measured while C2 still compiles are not steady state:
