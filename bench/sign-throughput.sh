@@ -24,8 +24,8 @@ CONNS=${2:-32}
 ROUNDS=${3:-5}
 THREADS=2
 PORT=${KEYHOLD_BENCH_PORT:-18090}
-CP='target/quarkus-app/lib/boot/*:target/quarkus-app/lib/main/*:target/quarkus-app/app/*'
 . bench/sign-setup.sh
+CP="$APP/lib/boot/*:$APP/lib/main/*:$APP/app/*" # the raw bench and Keyhold's adapter from the build being measured
 
 activate() { # issuer
   local issuer=$1 kid request
