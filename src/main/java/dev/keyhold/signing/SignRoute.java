@@ -46,8 +46,9 @@ import java.util.concurrent.atomic.LongAdder;
  * <p>Two entries: {@link #early} for a Basic credential the realm has already verified, ahead of Quarkus's
  * filters, and the reactive route {@link #sign} after them for every other authenticated caller.
  *
- * <p>The signature runs on a small dedicated pool ({@code keyhold.signing.workers}: the HSM call blocks); parsing
- * and the checks run on the event loop.
+ * <p>The signature runs on a small dedicated pool ({@code keyhold.signing.workers}: the HSM call blocks, and its
+ * threads keep the normal scheduling policy while the event loops run under SCHED_BATCH, see
+ * {@link EventLoopScheduling}); parsing and the checks run on the event loop.
  * The snapshot checked here is the one {@link SigningService#sign(SigningSnapshot, SignRequest, SecurityIdentity)}
  * signs with, so the signer check cannot pass here and fail there (a 403 that would have to be audited).
  */
@@ -75,6 +76,8 @@ public class SignRoute {
     VerifiedCredentials credentials;
     @Inject
     BodyLimitFilter bodyLimit;
+    @Inject
+    EventLoopScheduling scheduling;
 
     private volatile WorkerExecutor workers;
 
@@ -176,7 +179,10 @@ public class SignRoute {
             problem(rc, e);
             return;
         }
-        workers(rc.vertx()).<SignResponse>executeBlocking(() -> signing.sign(snap, body, who), false)
+        workers(rc.vertx()).<SignResponse>executeBlocking(() -> {
+            scheduling.signingThread();
+            return signing.sign(snap, body, who);
+        }, false)
                 .onComplete(done -> {
                     if (done.failed()) {
                         problem(rc, done.cause());

@@ -19,6 +19,13 @@ public interface SigningConfig {
     int workers();
 
     /**
+     * Whether the HTTP event loops run under Linux's {@code SCHED_BATCH} policy, so that their wake-ups do not
+     * preempt a signature in progress ({@link EventLoopScheduling}). Ignored elsewhere than on Linux.
+     */
+    @WithDefault("true")
+    boolean batchEventLoops();
+
+    /**
      * Token buckets held in memory by each instance (so N instances allow N times the rate): each refills at
      * the configured requests per second and holds one second's worth as burst. 0 switches a limit off.
      */

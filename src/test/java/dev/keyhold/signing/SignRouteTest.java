@@ -12,13 +12,17 @@ import jakarta.inject.Inject;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import static dev.keyhold.testsupport.Api.as;
 import static dev.keyhold.testsupport.Api.sign;
 import static dev.keyhold.testsupport.Tokens.claims;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The fast sign route answers the common case like the JAX-RS resource does, and leaves everything else to it.
@@ -74,6 +78,19 @@ class SignRouteTest {
         assertThat(viaRoute.jsonPath().getMap("").keySet()).isEqualTo(viaResource.jsonPath().getMap("").keySet());
         assertThat(viaRoute.<String>path("kid")).isEqualTo(kid);
         assertThat(viaRoute.header("X-Request-Id")).isNotBlank();
+    }
+
+    /**
+     * With the default keyhold.signing.batch-event-loops the HTTP event loops run under SCHED_BATCH, and the signing
+     * threads, started by them, have the normal policy back: the loops' wake-ups never preempt a signature.
+     */
+    @Test
+    void eventLoopsRunUnderTheBatchPolicyAndSigningThreadsUnderTheNormalOne() throws Exception {
+        assumeTrue(Files.isDirectory(Path.of("/proc/thread-self")), "scheduling policies are Linux-only");
+        warmIssuer();
+        Map<String, Set<Integer>> policies = EventLoopSchedulingTest.processPolicies();
+        assertThat(policies.get("vert.x-eventloo")).containsOnly(EventLoopScheduling.SCHED_BATCH);
+        assertThat(policies.get("keyhold-signing")).containsOnly(EventLoopScheduling.SCHED_OTHER);
     }
 
     @Test
