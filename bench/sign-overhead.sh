@@ -24,10 +24,7 @@ APP=${KEYHOLD_BENCH_APP:-target/quarkus-app}
 for ALG in ES256 RS256; do
   ISSUER="bench-$(echo $ALG | tr 'A-Z' 'a-z')"
   create_issuer "$ISSUER" "$ALG"
-  kid=$(curl -fs -u scheduler:keyhold-dev -H 'Content-Type: application/json' -d '{}' "$BASE/v1/issuers/$ISSUER/rotations" \
-    | sed -E 's/.*"kid":"([^"]+)".*/\1/')
-  sql "update activation_request set state = 'EXECUTED', decided_at = now(), executed_at = now() where kid = '$kid';
-       update signing_key set state = 'ACTIVE', activated_at = now(), not_after = now() + interval '45 days' where kid = '$kid'"
+  activate_by_sql "$ISSUER"
 done
 sleep 1.5 # JWKS max-age PT1S: the sign snapshot may have been cached before the SQL shortcut
 # CPU time (user + system, clock ticks) the server process used so far: per-request cost that does not depend on

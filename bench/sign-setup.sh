@@ -1,7 +1,7 @@
 # Sourced by the signing benches (sign-throughput.sh, sign-overhead.sh): starts the packaged jar from $APP in
 # embedded mode on a throw-away data directory at $PORT (rate limits and canaries off, JWKS max-age 1 s, extra
-# JVM options from $JAVA_OPTS), waits until it is ready, and defines BASE, KPID, WORK, sql, create_issuer and
-# thread_ticks.
+# JVM options from $JAVA_OPTS), waits until it is ready, and defines BASE, KPID, WORK, sql, create_issuer,
+# activate_by_sql, signing_input, thread_ticks, warm_up and the raw_* functions.
 # The caller has set -euo pipefail and cd'd to the repository root.
 for tool in wrk curl psql java; do
   command -v "$tool" >/dev/null || { echo "bench needs $tool" >&2; exit 1; }
@@ -42,4 +42,57 @@ thread_ticks() {
   for t in /proc/"$KPID"/task/*; do
     printf '%s|%s\n' "$(sed -E 's/[-#]?[0-9]+$//; s/[0-9]+/N/g' "$t/comm" 2>/dev/null)" "$(awk '{print $14 + $15}' "$t/stat" 2>/dev/null)"
   done | awk -F'|' '{c[$1] += $2} END {for (k in c) print k "|" c[k]}' | LC_ALL=C sort
+}
+
+# An ACTIVE key for an issuer without the custodians: rotates, then marks the activation executed and the key ACTIVE
+# in the bench's own throw-away database. A bench-only shortcut around dual control and the publish lead;
+# bench/sign-throughput.sh activates through the decisions API instead.
+activate_by_sql() { # issuer
+  local kid
+  kid=$(curl -fs -u scheduler:keyhold-dev -H 'Content-Type: application/json' -d '{}' "$BASE/v1/issuers/$1/rotations" \
+    | sed -E 's/.*"kid":"([^"]+)".*/\1/')
+  sql "update activation_request set state = 'EXECUTED', decided_at = now(), executed_at = now() where kid = '$kid';
+       update signing_key set state = 'ACTIVE', activated_at = now(), not_after = now() + interval '45 days' where kid = '$kid'"
+}
+
+# The signing input (header.payload) of a real token of the issuer, for the raw bench to sign.
+signing_input() { # issuer
+  local token
+  token=$(curl -fs -u signer:keyhold-dev -H 'Content-Type: application/json' \
+    -d "{\"claims\":{\"sub\":\"user-1\",\"aud\":\"api://$1\",\"scope\":\"read write\"}}" "$BASE/v1/issuers/$1/sign" \
+    | sed -E 's/.*"token":"([^"]+)".*/\1/')
+  echo "${token%.*}"
+}
+
+# The raw SunPKCS11 bench (bench/RawSignBench.java, from the build being measured) on the same token, 2 threads,
+# kept running between windows: raw_start ALG SECONDS INPUT; then raw_window runs one window of SECONDS and sets RAW
+# (sig/s) and RAW_CPU (CPU µs per signature), raw_adapter one through Keyhold's HSM adapter (sets ADAPTER); raw_stop.
+raw_start() { # alg seconds input
+  local cp="$APP/lib/boot/*:$APP/lib/main/*:$APP/app/*"
+  coproc RAWB { java --add-exports=jdk.crypto.cryptoki/sun.security.pkcs11.wrapper=ALL-UNNAMED -cp "$cp" \
+    bench/RawSignBench.java "$WORK/data" "$1" 2 "$2" "$3" --serve 2>/dev/null; }
+}
+raw_window() { echo raw >&"${RAWB[1]}"; read -r _ _ _ RAW RAW_CPU <&"${RAWB[0]}"; }
+raw_adapter() { echo adapter >&"${RAWB[1]}"; read -r _ _ _ ADAPTER _ <&"${RAWB[0]}"; }
+raw_stop() { eval "exec ${RAWB[1]}>&-"; wait "$RAWB_PID" 2>/dev/null || true; }
+
+# CPU ticks of the server's JIT compiler threads (C1 and C2) so far.
+jit_ticks() { thread_ticks | awk -F'|' '$1 ~ /^CN Compiler/ {s += $2} END {print s + 0}'; }
+
+# Warm-up: load in windows of 5 s until the JIT compilers have gone quiet (under 2 % of one CPU in a window), at
+# least WARMUP seconds (default 15), at most 120 s. Rounds measured while C2 still compiles are not steady state:
+# on 2 cores it took ~10 % of the CPU between 10 and 20 s of RS256 load and kept the signing threads at 50-85 %
+# of the cores for a whole window 30 s in, where later windows had 93-95 % (docs/benchmarks.md).
+warm_up() { # issuer (load with $CONNS connections; the line printed names $ALG)
+  local spent=0 before after quiet=0
+  while [ "$spent" -lt 120 ]; do
+    before=$(jit_ticks)
+    ISSUER=$1 wrk -t2 -c"$CONNS" -d5s -s bench/sign.lua "$BASE" >/dev/null
+    after=$(jit_ticks)
+    spent=$((spent + 5))
+    # 2 % of one CPU over 5 s = 0.1 s of CPU
+    quiet=$(awk -v d=$((after - before)) -v hz="$(getconf CLK_TCK)" 'BEGIN { print (d / hz < 0.1) ? 1 : 0 }')
+    [ "$spent" -ge "${WARMUP:-15}" ] && [ "$quiet" = 1 ] && break
+  done
+  echo "$ALG: warm-up ${spent} s (JIT compilers quiet: $([ "$quiet" = 1 ] && echo yes || echo no))"
 }

@@ -22,10 +22,8 @@ cd "$(dirname "$0")/.."
 DURATION=${1:-10}
 CONNS=${2:-32}
 ROUNDS=${3:-5}
-THREADS=2
 PORT=${KEYHOLD_BENCH_PORT:-18090}
 . bench/sign-setup.sh
-CP="$APP/lib/boot/*:$APP/lib/main/*:$APP/app/*" # the raw bench and Keyhold's adapter from the build being measured
 
 activate() { # issuer
   local issuer=$1 kid request
@@ -45,46 +43,21 @@ activate() { # issuer
   exit 1
 }
 
-# CPU ticks of the server's JIT compiler threads (C1 and C2) so far.
-jit_ticks() { thread_ticks | awk -F'|' '$1 ~ /^CN Compiler/ {s += $2} END {print s + 0}'; }
-
-# Warm-up: load in windows of 5 s until the JIT compilers have gone quiet (under 2 % of one CPU in a window), at
-# least WARMUP seconds (default 15), at most 120 s. Rounds measured while C2 still compiles are not steady state:
-# on 2 cores it took ~10 % of the CPU between 10 and 20 s of RS256 load and kept the signing threads at 50-85 %
-# of the cores for a whole window 30 s in, where later windows had 93-95 % (docs/benchmarks.md).
-warm_up() { # issuer
-  local spent=0 before after quiet=0
-  while [ "$spent" -lt 120 ]; do
-    before=$(jit_ticks)
-    ISSUER=$1 wrk -t2 -c"$CONNS" -d5s -s bench/sign.lua "$BASE" >/dev/null
-    after=$(jit_ticks)
-    spent=$((spent + 5))
-    # 2 % of one CPU over 5 s = 0.1 s of CPU
-    quiet=$(awk -v d=$((after - before)) -v hz="$(getconf CLK_TCK)" 'BEGIN { print (d / hz < 0.1) ? 1 : 0 }')
-    [ "$spent" -ge "${WARMUP:-15}" ] && [ "$quiet" = 1 ] && break
-  done
-  echo "$ALG: warm-up ${spent} s (JIT compilers quiet: $([ "$quiet" = 1 ] && echo yes || echo no))"
-}
-
 for ALG in ${ALGS:-ES256 RS256}; do
   ISSUER="bench-$(echo $ALG | tr 'A-Z' 'a-z')"
   create_issuer "$ISSUER" "$ALG"
   activate "$ISSUER"
-  TOKEN=$(curl -fs -u signer:keyhold-dev -H 'Content-Type: application/json' \
-    -d "{\"claims\":{\"sub\":\"user-1\",\"aud\":\"api://$ISSUER\",\"scope\":\"read write\"}}" "$BASE/v1/issuers/$ISSUER/sign" \
-    | sed -E 's/.*"token":"([^"]+)".*/\1/')
-  INPUT=${TOKEN%.*}
+  INPUT=$(signing_input "$ISSUER")
 
   warm_up "$ISSUER"
-  coproc RAWB { java --add-exports=jdk.crypto.cryptoki/sun.security.pkcs11.wrapper=ALL-UNNAMED -cp "$CP" \
-    bench/RawSignBench.java "$WORK/data" "$ALG" "$THREADS" "$DURATION" "$INPUT" --serve 2>/dev/null; }
+  raw_start "$ALG" "$DURATION" "$INPUT"
   : >"$WORK/rounds"
-  echo raw >&"${RAWB[1]}"
-  read -r _ _ _ RAW_BEFORE RAW_CPU <&"${RAWB[0]}"
+  raw_window
+  RAW_BEFORE=$RAW
   for r in $(seq 1 "$ROUNDS"); do
     LINE=$(ISSUER=$ISSUER wrk -t2 -c"$CONNS" -d"${DURATION}s" --latency -s bench/sign.lua "$BASE" | grep '^RESULT')
-    echo raw >&"${RAWB[1]}"
-    read -r _ _ _ RAW_AFTER RAW_CPU <&"${RAWB[0]}"
+    raw_window
+    RAW_AFTER=$RAW
     RAW=$(( (RAW_BEFORE + RAW_AFTER) / 2 ))
     RPS=$(echo "$LINE" | sed -E 's/.*rps=([0-9.]+).*/\1/')
     P99=$(echo "$LINE" | sed -E 's/.*p99_ms=([0-9.]+).*/\1/')
@@ -93,10 +66,8 @@ for ALG in ${ALGS:-ES256 RS256}; do
       printf "%s round %d: raw SunPKCS11 (2 threads) %d sig/s (before %d, after %d; %d us CPU/sig); http %s; ratio %.2f\n", alg, r, b, b0, b1, c, line, a / b }'
     RAW_BEFORE=$RAW_AFTER
   done
-  echo adapter >&"${RAWB[1]}"
-  read -r _ _ _ ADAPTER _ <&"${RAWB[0]}"
-  eval "exec ${RAWB[1]}>&-"
-  wait "$RAWB_PID" 2>/dev/null || true
+  raw_adapter
+  raw_stop
   echo "$ALG: Keyhold's HSM adapter in-process (2 threads) $ADAPTER sig/s"
   awk -v alg="$ALG" '
     { ratio[NR] = $1 / $2; p99[NR] = $3; http += $1; raw += $2 }
