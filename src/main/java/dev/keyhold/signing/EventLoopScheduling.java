@@ -77,6 +77,8 @@ public class EventLoopScheduling {
             batched = Native.load("c", LibC.class);
             LOG.debugf("HTTP event loops run under SCHED_BATCH");
         } else {
+            // Some loops may have taken it before one refused: put them all back, so the line below stays true.
+            apply(vertx.nettyEventLoopGroup(), SCHED_OTHER);
             LOG.warnf("HTTP event loops keep the normal scheduling policy (%s); signing throughput may be lower "
                     + "under full load (keyhold.signing.batch-event-loops)", outcome);
         }
