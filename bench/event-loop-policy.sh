@@ -51,14 +51,10 @@ for i in $(seq 1 "$PAIRS"); do
   done
 done
 raw_stop
-awk -v alg="$ALG" '
-  { n[$1]++; ratio[$1, n[$1]] = $2 / $3; p99[$1, n[$1]] = $4 }
-  function median(m, a, k,   i, j, t, v) {
-    for (i = 1; i <= k; i++) v[i] = a[m, i]
-    for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
-    return k % 2 ? v[(k + 1) / 2] : (v[k / 2] + v[k / 2 + 1]) / 2
-  }
-  END {
-    for (m in n) printf "%s, event loops %s: %d windows, ratio http/raw median %.2f; p99 median %.2f ms\n",
-      alg, m, n[m], median(m, ratio, n[m]), median(m, p99, n[m])
-  }' "$WORK/windows"
+for mode in batch other; do
+  awk -v alg="$ALG" -v m="$mode" -v ratio="$(awk -v m="$mode" '$1 == m {print $2 / $3}' "$WORK/windows" | median)" \
+    -v p99="$(awk -v m="$mode" '$1 == m {print $4}' "$WORK/windows" | median)" '
+    $1 == m { n++ }
+    END { printf "%s, event loops %s: %d windows, ratio http/raw median %.2f; p99 median %.2f ms\n", alg, m, n, ratio, p99 }
+  ' "$WORK/windows"
+done

@@ -1,7 +1,7 @@
-# Sourced by the signing benches (sign-throughput.sh, sign-overhead.sh): starts the packaged jar from $APP in
-# embedded mode on a throw-away data directory at $PORT (rate limits and canaries off, JWKS max-age 1 s, extra
-# JVM options from $JAVA_OPTS), waits until it is ready, and defines BASE, KPID, WORK, sql, create_issuer,
-# activate_by_sql, signing_input, thread_ticks, warm_up and the raw_* functions.
+# Sourced by the signing benches (sign-throughput.sh, sign-overhead.sh, event-loop-policy.sh): starts the packaged
+# jar from $APP in embedded mode on a throw-away data directory at $PORT (rate limits and canaries off, JWKS max-age
+# 1 s, extra JVM options from $JAVA_OPTS), waits until it is ready, and defines BASE, KPID, WORK, sql,
+# create_issuer, activate_by_sql, signing_input, thread_ticks, warm_up, median and the raw_* functions.
 # The caller has set -euo pipefail and cd'd to the repository root.
 for tool in wrk curl psql java; do
   command -v "$tool" >/dev/null || { echo "bench needs $tool" >&2; exit 1; }
@@ -96,3 +96,6 @@ warm_up() { # issuer (load with $CONNS connections; the line printed names $ALG)
   done
   echo "$ALG: warm-up ${spent} s (JIT compilers quiet: $([ "$quiet" = 1 ] && echo yes || echo no))"
 }
+
+# The median of the numbers on standard input, one per line (the mean of the middle two for an even count).
+median() { sort -g | awk '{v[NR] = $1} END {print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }

@@ -69,15 +69,11 @@ for ALG in ${ALGS:-ES256 RS256}; do
   raw_adapter
   raw_stop
   echo "$ALG: Keyhold's HSM adapter in-process (2 threads) $ADAPTER sig/s"
-  awk -v alg="$ALG" '
-    { ratio[NR] = $1 / $2; p99[NR] = $3; http += $1; raw += $2 }
-    function median(a, n,   i, j, t) {
-      for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
-      return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-    }
+  awk -v alg="$ALG" -v ratio="$(awk '{print $1 / $2}' "$WORK/rounds" | median)" \
+    -v p99="$(awk '{print $3}' "$WORK/rounds" | median)" '
+    { http += $1; raw += $2; if ($3 > worst) worst = $3 }
     END {
-      worst = 0; for (i = 1; i <= NR; i++) if (p99[i] > worst) worst = p99[i]
       printf "%s: %d rounds: ratio http/raw median %.2f, pooled %.2f; p99 median %.2f ms, worst %.2f ms\n",
-        alg, NR, median(ratio, NR), http / raw, median(p99, NR), worst
+        alg, NR, ratio, http / raw, p99, worst
     }' "$WORK/rounds"
 done
