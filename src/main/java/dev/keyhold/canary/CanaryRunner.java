@@ -82,7 +82,12 @@ public class CanaryRunner {
     }
 
     void onStop(@Observes ShutdownEvent event) {
-        stopping = true;
+        stopping(true);
+    }
+
+    /** Package-private for the test that plays a shutdown in the middle of a run. */
+    void stopping(boolean value) {
+        stopping = value;
     }
 
     /** The latest report; empty before the first run. */

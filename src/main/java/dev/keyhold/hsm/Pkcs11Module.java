@@ -12,6 +12,8 @@ import java.time.Instant;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 import static sun.security.pkcs11.wrapper.PKCS11Constants.CKF_OS_LOCKING_OK;
@@ -57,12 +59,13 @@ final class Pkcs11Module {
     private static final int MAX_ALIASES_PER_ATTEMPT = 64;
 
     private final String library;
-    final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+    final ReentrantReadWriteLock lock;
+    /** Bumped by every re-initialisation, by whichever copy of this class did it. */
+    private final AtomicLong generation;
+    private final AtomicInteger aliases;
     private volatile PKCS11 p11;
-    private volatile long generation;
 
-    // Recovery state, guarded by this.
-    private int nextAlias = 1;
+    // Recovery state of this copy, guarded by this.
     private Instant nextAttemptAt = Instant.MIN;
     private Duration delay;
     private int failuresInARow;
@@ -73,6 +76,33 @@ final class Pkcs11Module {
 
     private Pkcs11Module(String library) {
         this.library = library;
+        Object[] shared = processWide(library);
+        this.lock = (ReentrantReadWriteLock) shared[0];
+        this.generation = (AtomicLong) shared[1];
+        this.aliases = (AtomicInteger) shared[2];
+    }
+
+    private static final ConcurrentMap<String, Object[]> SHARED = new ConcurrentHashMap<>();
+
+    /**
+     * The lock, generation and path-spelling counter of a library, as JDK objects so that every copy of this class
+     * in the process uses the same ones. There is one copy in production; tests also load one in Quarkus's class
+     * loader beside the one the plain tests use, and the library (with its sessions and handles) is one for both.
+     */
+    public static Object[] processWide(String library) {
+        ClassLoader system = ClassLoader.getSystemClassLoader();
+        if (Pkcs11Module.class.getClassLoader() != system) {
+            try {
+                Class<?> root = Class.forName(Pkcs11Module.class.getName(), true, system);
+                if (root != Pkcs11Module.class) {
+                    return (Object[]) root.getMethod("processWide", String.class).invoke(null, library);
+                }
+            } catch (ReflectiveOperationException | LinkageError notOnTheSystemClassPath) {
+                // Production: the application's classes are only in Quarkus's class loader.
+            }
+        }
+        return SHARED.computeIfAbsent(library, k -> new Object[]{
+                new ReentrantReadWriteLock(), new AtomicLong(), new AtomicInteger(1)});
     }
 
     static Pkcs11Module of(String library) {
@@ -85,7 +115,7 @@ final class Pkcs11Module {
 
     /** Bumped by every re-initialisation: sessions and object handles of an older generation are void. */
     long generation() {
-        return generation;
+        return generation.get();
     }
 
     /** The loaded library; loads and initialises it on first use. Call with the read lock held. */
@@ -128,7 +158,7 @@ final class Pkcs11Module {
      */
     boolean reinitialiseIfDue(long seen, Clock clock, Duration initial, Duration max) {
         synchronized (this) {
-            if (generation != seen) {
+            if (generation.get() != seen) {
                 return true;
             }
             Instant now = clock.instant();
@@ -154,10 +184,8 @@ final class Pkcs11Module {
             return false;
         }
         try {
-            synchronized (this) {
-                if (generation != seen) {
-                    return true;
-                }
+            if (generation.get() != seen) {
+                return true;
             }
             reinitialise();
             synchronized (this) {
@@ -193,9 +221,7 @@ final class Pkcs11Module {
             }
         } finally {
             // Whatever C_Finalize answered, sessions and handles from before may be gone.
-            synchronized (this) {
-                generation++;
-            }
+            generation.incrementAndGet();
         }
         Path path = Path.of(library);
         Path dir = path.getParent();
@@ -204,10 +230,7 @@ final class Pkcs11Module {
                     + " another name (configure it with an absolute path)");
         }
         for (int i = 0; i < MAX_ALIASES_PER_ATTEMPT; i++) {
-            int n;
-            synchronized (this) {
-                n = nextAlias++;
-            }
+            int n = aliases.getAndIncrement();
             PKCS11 fresh = PKCS11.getInstance(alias(dir.toString(), path.getFileName().toString(), n),
                     "C_GetFunctionList", initArgs(), false);
             try {
@@ -243,7 +266,7 @@ final class Pkcs11Module {
     }
 
     synchronized Status status() {
-        return new Status(library, generation, reinitialisations, failuresInARow, lastFailure, lastAttemptAt);
+        return new Status(library, generation.get(), reinitialisations, failuresInARow, lastFailure, lastAttemptAt);
     }
 
     /** True after {@code livenessFailures} failed re-initialisations in a row: this process cannot recover. */

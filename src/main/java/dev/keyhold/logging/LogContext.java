@@ -1,7 +1,7 @@
 package dev.keyhold.logging;
 
-import io.quarkus.security.identity.SecurityIdentity;
-import io.quarkus.vertx.http.runtime.security.QuarkusHttpUser;
+import io.quarkus.security.identity.CurrentIdentityAssociation;
+import io.smallrye.mutiny.Uni;
 import io.vertx.ext.web.RoutingContext;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.container.ContainerRequestContext;
@@ -31,9 +31,16 @@ public class LogContext {
 
     @Inject
     RoutingContext routing;
+    @Inject
+    CurrentIdentityAssociation identities;
 
+    /**
+     * Returns once the caller's identity is known (authentication is otherwise lazy here: {@code @PermitAll}
+     * resources resolve it inside the method), so that {@code actor} is in the MDC for every line of the request.
+     * A failed authentication is left to the resource and the security checks, which see the same failure.
+     */
     @ServerRequestFilter
-    void enter(ContainerRequestContext ctx) {
+    Uni<Void> enter(ContainerRequestContext ctx) {
         clear();
         String requestId = ctx.getHeaderString("X-Request-Id");
         Object fromResponse = routing.response().headers().get("X-Request-Id");
@@ -42,10 +49,6 @@ public class LogContext {
         }
         if (requestId != null) {
             MDC.put(REQUEST_ID, requestId);
-        }
-        String actor = actor();
-        if (actor != null && ACTOR_NAME.matcher(actor).matches()) {
-            MDC.put(ACTOR, actor);
         }
         String path = ctx.getUriInfo().getPath();
         String issuer = segmentAfter(path, "/v1/issuers/");
@@ -59,21 +62,20 @@ public class LogContext {
         if (kid != null && KID_VALUE.matcher(kid).matches()) {
             MDC.put(KID, kid);
         }
+        return identities.getDeferredIdentity().onItemOrFailure().transform((identity, failure) -> {
+            if (identity != null && !identity.isAnonymous()) {
+                String actor = identity.getPrincipal().getName();
+                if (actor != null && ACTOR_NAME.matcher(actor).matches()) {
+                    MDC.put(ACTOR, actor);
+                }
+            }
+            return null;
+        });
     }
 
     @ServerResponseFilter
     void leave() {
         clear();
-    }
-
-    private String actor() {
-        if (routing.user() instanceof QuarkusHttpUser u) {
-            SecurityIdentity id = u.getSecurityIdentity();
-            if (id != null && !id.isAnonymous()) {
-                return id.getPrincipal().getName();
-            }
-        }
-        return null;
     }
 
     private static String segmentAfter(String path, String prefix) {
