@@ -144,6 +144,10 @@ final class Pkcs11Module {
     }
 
     synchronized void markUp(Object who, Duration initial) {
+        // A library that serves a connection is not broken, however its last re-initialisation went (SoftHSM2 can
+        // refuse C_Initialize and still come back once its configuration is readable again).
+        failuresInARow = 0;
+        lastFailure = null;
         if (down.remove(who) && down.isEmpty()) {
             delay = initial;
             nextAttemptAt = Instant.MIN;
