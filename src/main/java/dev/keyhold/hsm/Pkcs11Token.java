@@ -219,7 +219,8 @@ final class Pkcs11Token {
                     p11.C_Login(s, CKU_USER, pin);
                 } catch (PKCS11Exception e) {
                     // Another session of this process logged in between the two calls.
-                    if (e.getErrorCode() != PKCS11Exception.CKR_USER_ALREADY_LOGGED_IN) {
+                    // CKR_USER_ALREADY_LOGGED_IN (0x100) by number: the JDK 25 wrapper no longer has that constant.
+                    if (e.getErrorCode() != 0x100L) {
                         throw e;
                     }
                 }
