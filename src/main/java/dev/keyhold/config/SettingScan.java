@@ -102,6 +102,12 @@ public final class SettingScan {
         if (n == null) {
             return source.getClass().getSimpleName();
         }
+        if (n.equals("EnvConfigSource")) {
+            return "environment";
+        }
+        if (n.equals("SysPropConfigSource")) {
+            return "system properties";
+        }
         // PropertiesConfigSource[source=file:/abs/config/application.properties] → the file
         int i = n.indexOf("source=");
         if (i >= 0 && n.endsWith("]")) {

@@ -31,7 +31,7 @@ public class EmbeddedBanner {
         // KeyholdMain hands embedded mode's own database and tokens over as system properties; any other source
         // naming a production setting means StartupDecision was bypassed or saw less than Quarkus did.
         List<SettingScan.Found> production = SettingScan.find(all, StartupDecision::isProductionSetting).stream()
-                .filter(f -> !f.source().contains("SysProp")).toList();
+                .filter(f -> !f.source().equals("system properties")).toList();
         if (!production.isEmpty()) {
             throw new IllegalStateException("embedded mode refused: a production setting is present: " + production.get(0));
         }
