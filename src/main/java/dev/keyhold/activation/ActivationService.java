@@ -2,6 +2,7 @@ package dev.keyhold.activation;
 
 import dev.keyhold.audit.Change;
 import dev.keyhold.audit.ChangeRecorder;
+import dev.keyhold.hsm.HsmPort;
 import dev.keyhold.issuer.IssuerEntity;
 import dev.keyhold.issuer.IssuerService;
 import dev.keyhold.issuer.IssuerStatus;
@@ -33,6 +34,8 @@ public class ActivationService {
     IssuerService issuers;
     @Inject
     EntityManager em;
+    @Inject
+    HsmPort hsm;
 
     /** Opens the activation request of a PENDING key. Caller holds the issuer lock. */
     @Transactional(Transactional.TxType.MANDATORY)
@@ -125,6 +128,11 @@ public class ActivationService {
         if (now.isBefore(key.activatableAt)) {
             return Optional.empty();
         }
+        // A key goes live only if its HSM partition answers and holds it: with the HSM down, activation refuses
+        // (HsmUnavailableException, 503) and changes nothing, instead of retiring a working predecessor for a
+        // signer that cannot sign (issue 15).
+        hsm.check(key.partition);
+        hsm.publicKey(key.partition, key.hsmHandle);
         KeyEntity.inState(issuer.id, KeyState.ACTIVE).ifPresent(previous -> retire(issuer, previous, now, actor,
                 "successor " + key.kid + " activated"));
         // The retirement must reach the database before the activation, or the one-ACTIVE index refuses it.

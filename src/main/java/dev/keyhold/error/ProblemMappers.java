@@ -148,11 +148,18 @@ public class ProblemMappers {
 
     static Response respond(int status, String slug, String title, String detail, UriInfo uri, Map<String, Object> ext) {
         String instance = uri == null ? null : uri.getPath();
-        return Response.status(status)
+        Response.ResponseBuilder b = Response.status(status)
                 .type(Problem.MEDIA_TYPE)
-                .entity(new Problem(Problem.typeUri(slug), title, status, detail, instance, ext))
-                .build();
+                .entity(new Problem(Problem.typeUri(slug), title, status, detail, instance, ext));
+        if (status == 503) {
+            // Every 503 is a dependency (HSM, database) or a self-test that is expected back: say when to retry.
+            b.header("Retry-After", RETRY_AFTER_SECONDS);
+        }
+        return b.build();
     }
+
+    /** {@code Retry-After} on 503 problems: about one HSM recovery attempt or database failover step. */
+    static final String RETRY_AFTER_SECONDS = "5";
 
     private static String path(JsonMappingException m) {
         return m.getPath().stream()

@@ -196,7 +196,7 @@ class SweeperTest {
         assertThat(r.steps()).isEqualTo(Map.of(StepKind.PREPARE, 1));
         assertThat(r.failures()).containsOnlyKeys(broken);
         assertThat(sql.count("select count(*) from signing_key where issuer_id = ?", good)).isEqualTo(1);
-        as("ops").get("/q/health/ready").then().statusCode(200)
+        as("ops").get("/q/health/group/lifecycle").then().statusCode(200)
                 .body("checks.find { it.name == 'lifecycle' }.status", org.hamcrest.Matchers.equalTo("UP"))
                 .body("checks.find { it.name == 'lifecycle' }.data.'issuer." + broken + "'",
                         org.hamcrest.Matchers.containsString("ghost"));
@@ -207,7 +207,7 @@ class SweeperTest {
         // repaired: the failure clears with the issuer's next successful step
         sql.exec("update issuer set partition_name = 'default' where id = ?", broken);
         assertThat(sweeper.sweep(List.of(broken)).failures()).isEmpty();
-        as("ops").get("/q/health/ready").then().statusCode(200)
+        as("ops").get("/q/health/group/lifecycle").then().statusCode(200)
                 .body("checks.find { it.name == 'lifecycle' }.data.'issuer." + broken + "'", org.hamcrest.Matchers.nullValue());
     }
 
