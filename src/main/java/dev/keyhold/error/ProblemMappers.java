@@ -67,6 +67,9 @@ public class ProblemMappers {
         String detail = "the body is not valid JSON for this request";
         if (e instanceof UnrecognizedPropertyException u) {
             detail = "unknown field '" + u.getPropertyName() + "'";
+        } else if (e instanceof com.fasterxml.jackson.core.JsonParseException p
+                && String.valueOf(p.getOriginalMessage()).startsWith("Duplicate field")) {
+            detail = "a JSON object has a duplicate member: " + p.getOriginalMessage().replace("Duplicate field", "field");
         } else if (e instanceof JsonMappingException m && !m.getPath().isEmpty()) {
             detail = "field '" + path(m) + "' has the wrong type or form";
         }
@@ -129,6 +132,9 @@ public class ProblemMappers {
             if (c instanceof HsmException h) {
                 return hsm(h, uri);
             }
+            if (c instanceof JsonProcessingException j) {
+                return badJson(j, uri);
+            }
             if (c instanceof org.hibernate.exception.ConstraintViolationException
                     || c instanceof OptimisticLockException
                     || c instanceof org.hibernate.StaleStateException
@@ -148,10 +154,13 @@ public class ProblemMappers {
 
     static Response respond(int status, String slug, String title, String detail, UriInfo uri, Map<String, Object> ext) {
         String instance = uri == null ? null : uri.getPath();
-        return Response.status(status)
+        Response.ResponseBuilder b = Response.status(status)
                 .type(Problem.MEDIA_TYPE)
-                .entity(new Problem(Problem.typeUri(slug), title, status, detail, instance, ext))
-                .build();
+                .entity(new Problem(Problem.typeUri(slug), title, status, detail, instance, ext));
+        if (status == 503) {
+            b.header("Retry-After", Problem.RETRY_AFTER_SECONDS);
+        }
+        return b.build();
     }
 
     private static String path(JsonMappingException m) {
