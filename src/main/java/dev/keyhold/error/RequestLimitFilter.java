@@ -3,7 +3,6 @@ package dev.keyhold.error;
 import io.quarkus.vertx.web.RouteFilter;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 import java.util.Map;
 
@@ -15,13 +14,13 @@ import java.util.Map;
  */
 public class RequestLimitFilter {
 
-    @ConfigProperty(name = "keyhold.http.max-uri-length", defaultValue = "8192")
-    int maxUri;
-    @ConfigProperty(name = "keyhold.http.max-header-size", defaultValue = "20480")
-    int maxHeaders;
+    @jakarta.inject.Inject
+    dev.keyhold.http.HttpLimits limits;
 
     @RouteFilter(8_000)
     void limit(RoutingContext rc) {
+        int maxUri = limits.maxUriLength();
+        int maxHeaders = limits.maxHeaderSize();
         if (rc.request().uri().length() > maxUri) {
             refuse(rc, 414, "uri-too-long", "URI too long", "the request URI exceeds " + maxUri + " characters");
             return;
