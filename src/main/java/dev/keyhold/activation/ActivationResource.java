@@ -38,8 +38,17 @@ public class ActivationResource {
     public List<ActivationView> list(
             @Parameter(description = "OPEN, APPROVED, REJECTED, EXPIRED, EXECUTED or CANCELLED") @QueryParam("state") String state,
             @Parameter(description = "issuer id") @QueryParam("issuer") String issuer,
-            @Parameter(description = "1 to 500, default 100") @QueryParam("limit") Integer limit) {
-        return decisions.list(state, issuer, limit, identity);
+            @Parameter(description = "1 to 500, default 100") @QueryParam("limit") String limit) {
+        // A String, parsed here: JAX-RS answers an unparsable Integer query parameter with 404.
+        Integer n = null;
+        if (limit != null && !limit.isBlank()) {
+            try {
+                n = Integer.valueOf(limit.trim());
+            } catch (NumberFormatException e) {
+                throw dev.keyhold.error.ProblemException.badRequest("limit: must be an integer from 1 to 500");
+            }
+        }
+        return decisions.list(state, issuer, n, identity);
     }
 
     @GET

@@ -67,6 +67,9 @@ public class ProblemMappers {
         String detail = "the body is not valid JSON for this request";
         if (e instanceof UnrecognizedPropertyException u) {
             detail = "unknown field '" + u.getPropertyName() + "'";
+        } else if (e instanceof com.fasterxml.jackson.core.JsonParseException p
+                && String.valueOf(p.getOriginalMessage()).startsWith("Duplicate field")) {
+            detail = "a JSON object has a duplicate member: " + p.getOriginalMessage().replace("Duplicate field", "field");
         } else if (e instanceof JsonMappingException m && !m.getPath().isEmpty()) {
             detail = "field '" + path(m) + "' has the wrong type or form";
         }
@@ -129,6 +132,9 @@ public class ProblemMappers {
             if (c instanceof HsmException h) {
                 return hsm(h, uri);
             }
+            if (c instanceof JsonProcessingException j) {
+                return badJson(j, uri);
+            }
             if (c instanceof org.hibernate.exception.ConstraintViolationException
                     || c instanceof OptimisticLockException
                     || c instanceof org.hibernate.StaleStateException
@@ -152,14 +158,10 @@ public class ProblemMappers {
                 .type(Problem.MEDIA_TYPE)
                 .entity(new Problem(Problem.typeUri(slug), title, status, detail, instance, ext));
         if (status == 503) {
-            // Every 503 is a dependency (HSM, database) or a self-test that is expected back: say when to retry.
-            b.header("Retry-After", RETRY_AFTER_SECONDS);
+            b.header("Retry-After", Problem.RETRY_AFTER_SECONDS);
         }
         return b.build();
     }
-
-    /** {@code Retry-After} on 503 problems: about one HSM recovery attempt or database failover step. */
-    static final String RETRY_AFTER_SECONDS = "5";
 
     private static String path(JsonMappingException m) {
         return m.getPath().stream()

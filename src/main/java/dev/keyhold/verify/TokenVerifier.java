@@ -54,6 +54,7 @@ public class TokenVerifier {
 
     private static final Logger VERDICTS = Logger.getLogger("dev.keyhold.verify.verdicts");
     private static final Base64.Decoder B64 = Base64.getUrlDecoder();
+    private static final java.util.regex.Pattern BASE64URL = java.util.regex.Pattern.compile("[A-Za-z0-9_-]+");
     private static final ObjectMapper JSON = new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
     @Inject
@@ -105,6 +106,13 @@ public class TokenVerifier {
         try {
             if (parts.length != 3) {
                 throw new IllegalArgumentException("not three parts");
+            }
+            // RFC 7515 §2: base64url without padding. The JDK decoder also takes '=' padding, which would make
+            // "token==" a second spelling of a valid token.
+            for (String part : parts) {
+                if (!BASE64URL.matcher(part).matches()) {
+                    throw new IllegalArgumentException("not unpadded base64url");
+                }
             }
             header = object(parts[0]);
             payload = object(parts[1]);
