@@ -80,13 +80,6 @@ public class SigningService {
         return sign(cache.get(issuerId), request, who, now, nanos);
     }
 
-    /** The same, with a snapshot the caller already took from the cache ({@link SignRoute}). */
-    SignResponse sign(SigningSnapshot snap, SignRequest request, SecurityIdentity who) {
-        Instant now = clock.instant();
-        long nanos = takePrincipalToken(who, now);
-        return sign(snap, request, who, now, nanos);
-    }
-
     private long takePrincipalToken(SecurityIdentity who, Instant now) {
         String principal = who.getPrincipal().getName();
         long nanos = now.getEpochSecond() * 1_000_000_000L + now.getNano();
