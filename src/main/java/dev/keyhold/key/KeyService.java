@@ -1,5 +1,6 @@
 package dev.keyhold.key;
 
+import dev.keyhold.domain.KeyState;
 import dev.keyhold.activation.ActivationRequestEntity;
 import dev.keyhold.activation.ActivationService;
 import dev.keyhold.audit.Change;
@@ -8,7 +9,7 @@ import dev.keyhold.error.ProblemException;
 import dev.keyhold.error.ValidationException;
 import dev.keyhold.issuer.IssuerEntity;
 import dev.keyhold.issuer.IssuerService;
-import dev.keyhold.rotation.Deadlines;
+import dev.keyhold.domain.Deadlines;
 import dev.keyhold.security.IssuerAccess;
 import io.quarkus.security.identity.SecurityIdentity;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -69,20 +70,11 @@ public class KeyService {
         IssuerEntity issuer = issuers.lock(issuerId);
         access.requireCustodianOrAdmin(issuer.toIssuer(), who);
         KeyEntity k = KeyEntity.lockByKid(kid).orElseThrow();
-        k.state.requireMoveTo(KeyState.REVOKED);
         Instant now = clock.instant();
-        KeyState was = k.state;
-        k.state = KeyState.REVOKED;
-        k.revokedAt = now;
-        k.revocationReason = reason;
-        k.destroyAt = Deadlines.destroyAt(now, issuer.policy());
+        var revoked = k.toKey().revoke(now, issuer.policy(), reason);
         String actor = who.getPrincipal().getName();
         activations.cancelForKey(kid, actor);
-        Map<String, Object> details = new LinkedHashMap<>();
-        details.put("reason", reason);
-        details.put("previousState", was.name());
-        details.put("destroyAt", k.destroyAt.toString());
-        recorder.record(Change.announced("key.revoked", actor, issuer.id, kid, details));
+        activations.record(k, revoked, actor);
         return KeyView.of(k.toKey(), null);
     }
 
