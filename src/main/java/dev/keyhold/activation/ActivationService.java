@@ -12,7 +12,6 @@ import dev.keyhold.issuer.IssuerService;
 import dev.keyhold.domain.IssuerStatus;
 import dev.keyhold.key.KeyEntity;
 import dev.keyhold.domain.KeyState;
-import dev.keyhold.domain.Deadlines;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;

@@ -1,15 +1,11 @@
 package dev.keyhold.key;
 
-import dev.keyhold.domain.KeyState;
 import dev.keyhold.activation.ActivationRequestEntity;
 import dev.keyhold.activation.ActivationService;
-import dev.keyhold.audit.Change;
-import dev.keyhold.audit.ChangeRecorder;
 import dev.keyhold.error.ProblemException;
 import dev.keyhold.error.ValidationException;
 import dev.keyhold.issuer.IssuerEntity;
 import dev.keyhold.issuer.IssuerService;
-import dev.keyhold.domain.Deadlines;
 import dev.keyhold.security.IssuerAccess;
 import io.quarkus.security.identity.SecurityIdentity;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -18,9 +14,7 @@ import jakarta.transaction.Transactional;
 
 import java.time.Clock;
 import java.time.Instant;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.regex.Pattern;
 
 @ApplicationScoped
@@ -35,8 +29,6 @@ public class KeyService {
     IssuerAccess access;
     @Inject
     ActivationService activations;
-    @Inject
-    ChangeRecorder recorder;
     @Inject
     Clock clock;
 
