@@ -43,6 +43,7 @@ final class EventFeed {
     private final URI base;
     private final HttpClient http;
     private final ScheduledExecutorService exec;
+    private final java.util.concurrent.ExecutorService applier;
     private final Clock clock;
     private final Handler handler;
     private final Duration idleTimeout;
@@ -67,6 +68,11 @@ final class EventFeed {
         this.base = base;
         this.http = http;
         this.exec = exec;
+        this.applier = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "keyhold-validator-events");
+            t.setDaemon(true);
+            return t;
+        });
         this.clock = clock;
         this.handler = handler;
         this.idleTimeout = idleTimeout;
@@ -102,6 +108,7 @@ final class EventFeed {
 
     void close() {
         closed = true;
+        applier.shutdownNow();
         synchronized (lock) {
             generation++;
             if (subscription != null) {
@@ -319,12 +326,16 @@ final class EventFeed {
                         if (StrictJson.parse(json) instanceof Map<?, ?> m) {
                             @SuppressWarnings("unchecked")
                             Map<String, Object> event = (Map<String, Object>) m;
-                            synchronized (lock) {
-                                if (gen != generation) {
-                                    return;
+                            // Applied on a thread of its own, in order: applying may reload an issuer over HTTP,
+                            // which must not happen on the HTTP client's thread that delivers this stream.
+                            applier.execute(() -> {
+                                synchronized (lock) {
+                                    if (gen != generation) {
+                                        return;
+                                    }
                                 }
-                            }
-                            dispatch(event);
+                                dispatch(event);
+                            });
                         }
                     } catch (IllegalArgumentException bad) {
                         LOG.log(System.Logger.Level.WARNING, "unreadable event on the feed, ignored");

@@ -427,6 +427,7 @@ public final class KeyholdValidator implements AutoCloseable {
         final Object reloadLock = new Object();
         Instant lastUnknownKidReload;
         volatile long lastAttemptNanos;
+        volatile boolean dirty;
 
         Holder(String id, Set<String> audiences) {
             this.id = id;
@@ -484,7 +485,9 @@ public final class KeyholdValidator implements AutoCloseable {
         if (h.reloadQueued.compareAndSet(false, true)) {
             refetchers.execute(() -> {
                 h.reloadQueued.set(false);
-                reload(h);
+                if (reload(h)) {
+                    h.dirty = false;
+                }
             });
         }
     }
@@ -493,7 +496,7 @@ public final class KeyholdValidator implements AutoCloseable {
         boolean lost = feed.lostSince() != null;
         for (Holder h : holders.values()) {
             long since = System.nanoTime() - h.lastAttemptNanos;
-            if (h.keys == null && since > Duration.ofSeconds(2).toNanos()) {
+            if ((h.keys == null || h.dirty) && since > Duration.ofSeconds(2).toNanos()) {
                 reloadSoon(h);
             } else if (lost && since > staleness(h).dividedBy(4).toNanos()) {
                 reloadSoon(h);
@@ -526,7 +529,9 @@ public final class KeyholdValidator implements AutoCloseable {
                 default -> {
                     if (e.type().startsWith("keyhold.key.") || e.type().equals("keyhold.issuer.policy-changed")
                             || e.type().equals("keyhold.trust.bundle-published")) {
-                        reloadSoon(h);
+                        // In feed order, before the event counts as handled: a reader of feedStatus() knows that
+                        // every event up to lastEventId is in effect. A failed reload is retried by maintain().
+                        h.dirty = !reload(h);
                     }
                 }
             }
