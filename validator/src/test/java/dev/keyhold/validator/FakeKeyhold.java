@@ -50,6 +50,7 @@ final class FakeKeyhold implements AutoCloseable {
         final String uri;
         volatile boolean suspended;
         final Map<String, ECKey> keys = new LinkedHashMap<>();
+        final Map<String, com.nimbusds.jose.jwk.RSAKey> rsaKeys = new LinkedHashMap<>();
         final Map<String, String> states = new LinkedHashMap<>();
         final Map<String, Instant> until = new LinkedHashMap<>();
 
@@ -113,6 +114,18 @@ final class FakeKeyhold implements AutoCloseable {
         ECKey withKid = new ECKey.Builder(k).keyID(kid).build();
         Issuer i = issuer(issuerId);
         i.keys.put(kid, withKid);
+        i.states.put(kid, state);
+        return withKid;
+    }
+
+    /** A new RS256 (2048-bit) key of the issuer. */
+    synchronized com.nimbusds.jose.jwk.RSAKey addRsaKey(String issuerId, String state) throws Exception {
+        com.nimbusds.jose.jwk.RSAKey k = new com.nimbusds.jose.jwk.gen.RSAKeyGenerator(2048).algorithm(JWSAlgorithm.RS256)
+                .keyUse(KeyUse.SIGNATURE).generate();
+        String kid = k.computeThumbprint().toString();
+        com.nimbusds.jose.jwk.RSAKey withKid = new com.nimbusds.jose.jwk.RSAKey.Builder(k).keyID(kid).build();
+        Issuer i = issuer(issuerId);
+        i.rsaKeys.put(kid, withKid);
         i.states.put(kid, state);
         return withKid;
     }
@@ -215,6 +228,7 @@ final class FakeKeyhold implements AutoCloseable {
                                 pub.add(k.toPublicJWK());
                             }
                         });
+                        i.rsaKeys.forEach((kid, k) -> pub.add(k.toPublicJWK()));
                         body = new JWKSet(pub).toString();
                     } else if (p[4].equals("keyhold-issuer.json")) {
                         StringBuilder b = new StringBuilder("{\"id\":\"" + i.id + "\",\"issuerUri\":\"" + i.uri
