@@ -174,7 +174,8 @@ final class StrictJson {
                     }
                     int cp = 0;
                     for (int k = 0; k < 4; k++) {
-                        int d = Character.digit(s.charAt(i++), 16);
+                        char h = s.charAt(i++);
+                        int d = h < 128 ? Character.digit(h, 16) : -1;
                         if (d < 0) {
                             throw fail("bad escape");
                         }
