@@ -35,7 +35,7 @@ public class ProblemMappers {
 
     // Refused privileged attempts are audited (SPEC, issue 3): every 403 on /v1, in its own transaction.
     @jakarta.inject.Inject
-    dev.keyhold.audit.DenialRecorder denials;
+    DenialSink denials;
 
     @ServerExceptionMapper
     public Response problem(ProblemException e, UriInfo uri) {
@@ -43,6 +43,12 @@ public class ProblemMappers {
             denials.recordRequestDenied(e.getMessage());
         }
         return respond(e.status(), e.slug(), e.title(), e.getMessage(), uri, e.extensions());
+    }
+
+    /** An illegal lifecycle move (domain): 409, the one place where it meets HTTP. */
+    @ServerExceptionMapper
+    public Response illegalTransition(dev.keyhold.domain.IllegalTransitionException e, UriInfo uri) {
+        return respond(409, e.slug(), "Conflict with the current state", e.getMessage(), uri, null);
     }
 
     @ServerExceptionMapper({UnauthorizedException.class, AuthenticationFailedException.class,
@@ -67,6 +73,9 @@ public class ProblemMappers {
         String detail = "the body is not valid JSON for this request";
         if (e instanceof UnrecognizedPropertyException u) {
             detail = "unknown field '" + u.getPropertyName() + "'";
+        } else if (e instanceof com.fasterxml.jackson.core.JsonParseException p
+                && String.valueOf(p.getOriginalMessage()).startsWith("Duplicate field")) {
+            detail = "a JSON object has a duplicate member: " + p.getOriginalMessage().replace("Duplicate field", "field");
         } else if (e instanceof JsonMappingException m && !m.getPath().isEmpty()) {
             detail = "field '" + path(m) + "' has the wrong type or form";
         }
@@ -129,6 +138,9 @@ public class ProblemMappers {
             if (c instanceof HsmException h) {
                 return hsm(h, uri);
             }
+            if (c instanceof JsonProcessingException j) {
+                return badJson(j, uri);
+            }
             if (c instanceof org.hibernate.exception.ConstraintViolationException
                     || c instanceof OptimisticLockException
                     || c instanceof org.hibernate.StaleStateException
@@ -148,10 +160,13 @@ public class ProblemMappers {
 
     static Response respond(int status, String slug, String title, String detail, UriInfo uri, Map<String, Object> ext) {
         String instance = uri == null ? null : uri.getPath();
-        return Response.status(status)
+        Response.ResponseBuilder b = Response.status(status)
                 .type(Problem.MEDIA_TYPE)
-                .entity(new Problem(Problem.typeUri(slug), title, status, detail, instance, ext))
-                .build();
+                .entity(new Problem(Problem.typeUri(slug), title, status, detail, instance, ext));
+        if (status == 503) {
+            b.header("Retry-After", Problem.RETRY_AFTER_SECONDS);
+        }
+        return b.build();
     }
 
     private static String path(JsonMappingException m) {
