@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import java.util.stream.Collectors;
 
 /**
  * Decides, before Quarkus starts, whether Keyhold runs in embedded mode or production mode, from the same
@@ -103,7 +104,8 @@ public final class StartupDecision {
             return new Outcome(false, Optional.empty());
         }
         if (!production.isEmpty()) {
-            return Outcome.refuse("a production setting is present (" + production.get(0) + ") but no datasource URL"
+            return Outcome.refuse("a production setting is present (" + production.stream()
+                    .map(SettingScan.Found::toString).collect(Collectors.joining(", ")) + ") but no datasource URL"
                     + " (quarkus.datasource.jdbc.url / QUARKUS_DATASOURCE_JDBC_URL): Keyhold will not start in embedded"
                     + " mode (demo users, local database) beside production settings. Configure the database too, or"
                     + " remove the setting.");

@@ -8,6 +8,7 @@ import org.eclipse.microprofile.config.Config;
 
 import java.util.List;
 import java.util.Optional;
+import java.util.stream.Collectors;
 
 /**
  * Bearer tokens must be meant for Keyhold (issue 22): when bearer authentication is configured, an audience must
@@ -44,7 +45,8 @@ public class BearerSettings {
             return Optional.empty();
         }
         return Optional.of(AUDIENCES + " (MP_JWT_VERIFY_AUDIENCES) is not set, but bearer authentication is ("
-                + bearer.get(0) + "): set it to the audience your identity provider puts in tokens meant for Keyhold,"
+                + bearer.stream().map(SettingScan.Found::toString).collect(Collectors.joining(", "))
+                + "): set it to the audience your identity provider puts in tokens meant for Keyhold,"
                 + " so tokens issued for other applications are refused");
     }
 }
