@@ -32,7 +32,8 @@ public class ActivationResource {
     @GET
     @RolesAllowed({Roles.CUSTODIAN, Roles.ADMIN, Roles.AUDITOR})
     @Operation(summary = "List activation requests", description = "Newest first. Custodians see only requests of "
-            + "issuers that name them (403 for another issuer). OPEN requests found past expiresAt are closed as EXPIRED.")
+            + "issuers that name them (403 for another issuer). Reads change nothing: an OPEN request past expiresAt "
+            + "is listed as OPEN with due EXPIRED until the sweep or a decision records it.")
     @APIResponse(responseCode = "200", description = "The requests, each with its decisions")
     @APIResponse(responseCode = "400", description = "Unknown state or bad limit")
     public List<ActivationView> list(
@@ -54,9 +55,9 @@ public class ActivationResource {
     @GET
     @Path("/{id}")
     @RolesAllowed({Roles.CUSTODIAN, Roles.ADMIN, Roles.AUDITOR})
-    @Operation(summary = "One activation request with every decision", description = "Reading it also carries out what "
-            + "is due: an OPEN request past expiresAt becomes EXPIRED; an APPROVED key activation whose key has reached "
-            + "activatableAt is activated.")
+    @Operation(summary = "One activation request with every decision", description = "Reading it changes nothing; "
+            + "what is due and not yet recorded is shown in due: EXPIRED for an OPEN request past expiresAt, EXECUTED for "
+            + "an APPROVED key activation whose key has reached activatableAt (the sweep or the next decision records it).")
     @APIResponse(responseCode = "200", description = "The request")
     @APIResponse(responseCode = "403", description = "A custodian not named by the request's issuer")
     @APIResponse(responseCode = "404", description = "No such request")

@@ -35,7 +35,7 @@ public class ProblemMappers {
 
     // Refused privileged attempts are audited (SPEC, issue 3): every 403 on /v1, in its own transaction.
     @jakarta.inject.Inject
-    dev.keyhold.audit.DenialRecorder denials;
+    DenialSink denials;
 
     @ServerExceptionMapper
     public Response problem(ProblemException e, UriInfo uri) {
@@ -43,6 +43,12 @@ public class ProblemMappers {
             denials.recordRequestDenied(e.getMessage());
         }
         return respond(e.status(), e.slug(), e.title(), e.getMessage(), uri, e.extensions());
+    }
+
+    /** An illegal lifecycle move (domain): 409, the one place where it meets HTTP. */
+    @ServerExceptionMapper
+    public Response illegalTransition(dev.keyhold.domain.IllegalTransitionException e, UriInfo uri) {
+        return respond(409, e.slug(), "Conflict with the current state", e.getMessage(), uri, null);
     }
 
     @ServerExceptionMapper({UnauthorizedException.class, AuthenticationFailedException.class,

@@ -5,7 +5,7 @@ import jakarta.inject.Inject;
 import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
-import org.eclipse.microprofile.health.Readiness;
+import io.smallrye.health.api.HealthGroup;
 
 import java.time.Clock;
 
@@ -15,7 +15,8 @@ import java.time.Clock;
  * JWKS and the HTTP event feed keep working. Alert on the data (lagSeconds, lastError) or on the
  * {@code keyhold_relay_lag_seconds} metric instead.
  */
-@Readiness
+@HealthGroup("relay")
+@HealthGroup("operations")
 @ApplicationScoped
 public class KafkaRelayHealth implements HealthCheck {
 

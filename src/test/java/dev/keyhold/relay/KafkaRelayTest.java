@@ -106,7 +106,7 @@ class KafkaRelayTest {
         assertThat(config.kafka().properties()).containsEntry("linger.ms", "1");
 
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
-            JsonPath health = given().get("/q/health/ready").then().statusCode(200).extract().jsonPath();
+            JsonPath health = given().get("/q/health/group/relay").then().statusCode(200).extract().jsonPath();
             assertThat(health.getString("checks.find { it.name == 'kafka-relay' }.status")).isEqualTo("UP");
             assertThat(health.getString("checks.find { it.name == 'kafka-relay' }.data.state")).isEqualTo("relaying");
             assertThat(health.getLong("checks.find { it.name == 'kafka-relay' }.data.lagEvents")).isZero();
@@ -142,7 +142,7 @@ class KafkaRelayTest {
             String during = Api.createIssuer("kafka-outage");
             Api.rotate(during);
             await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
-                JsonPath health = given().get("/q/health/ready").then().statusCode(200).extract().jsonPath();
+                JsonPath health = given().get("/q/health/group/relay").then().statusCode(200).extract().jsonPath();
                 assertThat(health.getString("checks.find { it.name == 'kafka-relay' }.status")).isEqualTo("UP");
                 assertThat(health.getString("checks.find { it.name == 'kafka-relay' }.data.state")).isEqualTo("retrying");
                 assertThat(health.getString("checks.find { it.name == 'kafka-relay' }.data.lastError")).isNotBlank();
@@ -166,7 +166,7 @@ class KafkaRelayTest {
         }
         awaitDelivered(issuers.get(0));
         assertThat(tail.dedupedIds(issuers.get(0)).size()).isGreaterThan(10);
-        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(given().get("/q/health/ready").jsonPath()
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(given().get("/q/health/group/relay").jsonPath()
                 .getString("checks.find { it.name == 'kafka-relay' }.data.state")).isEqualTo("relaying"));
     }
 

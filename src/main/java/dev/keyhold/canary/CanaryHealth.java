@@ -5,15 +5,17 @@ import jakarta.inject.Inject;
 import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
-import org.eclipse.microprofile.health.Readiness;
+import io.smallrye.health.api.HealthGroup;
 
 /**
- * {@code canaries}: DOWN while the latest canary run failed. UP before the first run (which comes 10 s after
- * start): an instance is not held out of service waiting for its first self-test.
+ * {@code canaries}, in the health groups {@code canaries} and {@code operations}: DOWN while the latest canary run
+ * failed. Not a readiness check: a failed canary makes {@code POST /v1/verify} refuse (503) until a run passes
+ * again, but the JWKS and the event feed stay up. UP before the first run (which comes 10 s after start).
  */
-@Readiness
+@HealthGroup("canaries")
+@HealthGroup("operations")
 @ApplicationScoped
-public class CanaryReadiness implements HealthCheck {
+public class CanaryHealth implements HealthCheck {
 
     @Inject
     CanaryRunner runner;

@@ -1,8 +1,5 @@
-package dev.keyhold.rotation;
+package dev.keyhold.domain;
 
-import dev.keyhold.issuer.IssuerPolicy;
-import dev.keyhold.key.Key;
-import dev.keyhold.key.KeyState;
 
 import java.time.Duration;
 import java.time.Instant;

@@ -1,6 +1,4 @@
-package dev.keyhold.key;
-
-import dev.keyhold.error.ProblemException;
+package dev.keyhold.domain;
 
 import java.util.EnumSet;
 import java.util.Map;
@@ -24,10 +22,10 @@ public enum KeyState {
         return MOVES.get(this).contains(to);
     }
 
-    /** @throws ProblemException 409 naming the rule when the move is not legal from this state */
+    /** @throws IllegalTransitionException naming the rule when the move is not legal from this state */
     public void requireMoveTo(KeyState to) {
         if (!canMoveTo(to)) {
-            throw ProblemException.conflict("illegal-key-transition", refusal(to) + " (the key is " + this + ")");
+            throw new IllegalTransitionException("illegal-key-transition", refusal(to) + " (the key is " + this + ")");
         }
     }
 

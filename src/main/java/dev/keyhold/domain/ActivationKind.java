@@ -1,4 +1,4 @@
-package dev.keyhold.activation;
+package dev.keyhold.domain;
 
 /** What an approved request puts into effect. All need the same M-of-N custodian approval. */
 public enum ActivationKind {

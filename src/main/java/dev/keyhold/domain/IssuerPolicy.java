@@ -1,4 +1,4 @@
-package dev.keyhold.issuer;
+package dev.keyhold.domain;
 
 import java.time.Duration;
 

@@ -1,4 +1,4 @@
-package dev.keyhold.key;
+package dev.keyhold.hsm;
 
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JWSAlgorithm;

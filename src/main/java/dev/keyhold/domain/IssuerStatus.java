@@ -1,4 +1,4 @@
-package dev.keyhold.issuer;
+package dev.keyhold.domain;
 
 public enum IssuerStatus {
     /** Signing allowed (given an ACTIVE key). */
