@@ -79,6 +79,8 @@ public final class QueryParams {
         }
         if (value.length() > 200) {
             errors.add(new FieldError(name, "at most 200 characters"));
+        } else if (value.indexOf('\u0000') >= 0) {
+            errors.add(new FieldError(name, "must not contain NUL characters"));
         }
         return value;
     }

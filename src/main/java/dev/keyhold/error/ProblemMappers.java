@@ -112,6 +112,12 @@ public class ProblemMappers {
         if (status < 400) {
             return e.getResponse();
         }
+        // The JSON body reader reports some parse failures (e.g. a duplicate member) as a bare 400 with the cause.
+        for (Throwable c = e.getCause(); c != null; c = c.getCause()) {
+            if (c instanceof JsonProcessingException j) {
+                return badJson(j, uri);
+            }
+        }
         String title = Response.Status.fromStatusCode(status) != null
                 ? Response.Status.fromStatusCode(status).getReasonPhrase() : "Error";
         String detail = switch (status) {
@@ -147,6 +153,12 @@ public class ProblemMappers {
                     || (c instanceof SQLException s && "40001".equals(s.getSQLState()))) {
                 return respond(409, "concurrent-change", "Conflict with a concurrent change",
                         "another request changed the same thing at the same time; retry", uri, null);
+            }
+            if (c instanceof SQLException s && s.getSQLState() != null
+                    && (s.getSQLState().equals("22021") || s.getSQLState().equals("22P05"))) {
+                // text the database cannot store (a NUL character, an unpaired surrogate): the caller's input
+                return respond(400, "bad-request", "Bad request",
+                        "the input holds characters that cannot be stored (e.g. NUL)", uri, null);
             }
             if (c instanceof SQLTransientConnectionException || c instanceof org.hibernate.exception.JDBCConnectionException
                     || (c instanceof SQLException s && s.getSQLState() != null && s.getSQLState().startsWith("08"))) {

@@ -104,10 +104,12 @@ public class OpenApiDocument implements OASFilter {
         for (String status : STATUSES.getOrDefault(method + " " + path, List.of())) {
             add(responses, status, status.startsWith("2") ? "Success" : "Refused");
         }
-        // A 2xx the scanner guessed for a method returning a bare Response ("default") is replaced by the table's.
-        if (responses.getAPIResponses() != null && responses.getAPIResponses().containsKey("201")
-                && responses.getAPIResponses().containsKey("200") && !STATUSES.getOrDefault(method + " " + path, List.of()).contains("200")) {
-            responses.removeAPIResponse("200");
+        // Where the table names the successes, a 2xx the scanner guessed (e.g. 201 for a POST route) goes.
+        List<String> listed = STATUSES.getOrDefault(method + " " + path, List.of());
+        if (listed.stream().anyMatch(x -> x.startsWith("2"))) {
+            List.copyOf(responses.getAPIResponses().keySet()).stream()
+                    .filter(x -> x.startsWith("2") && !listed.contains(x))
+                    .forEach(responses::removeAPIResponse);
         }
         // Every error is a problem document.
         responses.getAPIResponses().forEach((status, r) -> {

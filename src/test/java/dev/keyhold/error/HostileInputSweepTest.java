@@ -92,7 +92,8 @@ class HostileInputSweepTest {
             "{\"approvalsRequired\":2.9}", "{\"approvalsRequired\":\"3\"}", "{\"approvalsRequired\":1e400}",
             "{\"approvalsRequired\":99999999999999999999}", "{\"token\":123}", "{\"token\":[\"a\"]}",
             "{\"reason\":{\"x\":1}}", "{\"decision\":true}", "{\"claims\":\"x\"}", "{\"ttl\":\"P-1D\",\"claims\":{}}",
-            "{\"toSequence\":\"1\"}", "\u0000", "{\"a\":\"\\ud800\"}", "[".repeat(5000), "{\"a\":" + "[".repeat(3000));
+            "{\"toSequence\":\"1\"}", "{\"reason\":\"a\\u0000b\"}", "{\"reason\":\"\\ud800\"}",
+            "{\"decision\":\"reject\",\"comment\":\"\\u0000\"}", "\u0000", "{\"a\":\"\\ud800\"}", "[".repeat(5000), "{\"a\":" + "[".repeat(3000));
 
     private static final List<String> BAD_QUERIES = List.of(
             "limit=abc", "limit=-1", "limit=0", "limit=99999999999999999999", "after=abc", "after=-5",

@@ -80,7 +80,8 @@ class OpenApiContractTest {
         assertThat(doc.getMap(jwks)).containsKeys("200", "304", "404").doesNotContainKey("204");
         assertThat(doc.getString(jwks + ".'200'.content.'application/json'.schema.$ref")).isEqualTo("#/components/schemas/Jwks");
         assertThat(doc.getMap("paths.'/v1/events/stream'.get.responses.'200'.content")).containsKey("text/event-stream");
-        assertThat(doc.getMap("paths.'/v1/issuers/{id}/sign'.post.responses")).containsKeys("200", "401", "403", "429", "503");
+        assertThat(doc.getMap("paths.'/v1/issuers/{id}/sign'.post.responses")).containsKeys("200", "401", "403", "429", "503")
+                .doesNotContainKey("201");
         assertThat(doc.getMap("paths.'/v1/issuers/{id}/rotations'.post.responses")).containsKeys("200", "201");
     }
 
