@@ -9,9 +9,9 @@ import dev.keyhold.hsm.HsmException;
 import dev.keyhold.hsm.HsmPort;
 import dev.keyhold.issuer.Issuer;
 import dev.keyhold.issuer.IssuerGate;
-import dev.keyhold.issuer.IssuerStatus;
-import dev.keyhold.key.Key;
-import dev.keyhold.rotation.Deadlines;
+import dev.keyhold.domain.IssuerStatus;
+import dev.keyhold.domain.Key;
+import dev.keyhold.domain.Deadlines;
 import dev.keyhold.security.IssuerAccess;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -85,21 +85,6 @@ public class SigningService {
             Instant now = clock.instant();
             long nanos = takePrincipalToken(who, now);
             SignResponse r = sign(cache.get(issuerId), request, who, now, nanos);
-            signedOk = true;
-            return r;
-        } finally {
-            latency(signedOk).record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
-        }
-    }
-
-    /** The same, with a snapshot the caller already took from the cache ({@link SignRoute}). */
-    SignResponse sign(SigningSnapshot snap, SignRequest request, SecurityIdentity who) {
-        long start = System.nanoTime();
-        boolean signedOk = false;
-        try {
-            Instant now = clock.instant();
-            long nanos = takePrincipalToken(who, now);
-            SignResponse r = sign(snap, request, who, now, nanos);
             signedOk = true;
             return r;
         } finally {

@@ -9,10 +9,10 @@ import com.nimbusds.jose.jwk.JWK;
 import com.nimbusds.jose.jwk.RSAKey;
 import dev.keyhold.hsm.SigningAlgorithm;
 import dev.keyhold.issuer.Issuer;
-import dev.keyhold.issuer.IssuerStatus;
-import dev.keyhold.key.Key;
+import dev.keyhold.domain.IssuerStatus;
+import dev.keyhold.domain.Key;
+import dev.keyhold.domain.Deadlines;
 import dev.keyhold.logging.LogContext;
-import dev.keyhold.rotation.Deadlines;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -54,6 +54,7 @@ public class TokenVerifier {
 
     private static final Logger VERDICTS = Logger.getLogger("dev.keyhold.verify.verdicts");
     private static final Base64.Decoder B64 = Base64.getUrlDecoder();
+    private static final java.util.regex.Pattern BASE64URL = java.util.regex.Pattern.compile("[A-Za-z0-9_-]+");
     private static final ObjectMapper JSON = new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
     @Inject
@@ -105,6 +106,13 @@ public class TokenVerifier {
         try {
             if (parts.length != 3) {
                 throw new IllegalArgumentException("not three parts");
+            }
+            // RFC 7515 §2: base64url without padding. The JDK decoder also takes '=' padding, which would make
+            // "token==" a second spelling of a valid token.
+            for (String part : parts) {
+                if (!BASE64URL.matcher(part).matches()) {
+                    throw new IllegalArgumentException("not unpadded base64url");
+                }
             }
             header = object(parts[0]);
             payload = object(parts[1]);

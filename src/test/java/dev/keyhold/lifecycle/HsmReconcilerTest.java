@@ -6,7 +6,7 @@ import dev.keyhold.hsm.SigningAlgorithm;
 import dev.keyhold.hsm.SunPkcs11Hsm;
 import dev.keyhold.key.KeyEntity;
 import dev.keyhold.key.KeyHandles;
-import dev.keyhold.rotation.Deadlines;
+import dev.keyhold.domain.Deadlines;
 import dev.keyhold.testsupport.Api;
 import dev.keyhold.testsupport.Lifecycle;
 import dev.keyhold.testsupport.MutableClock;

@@ -170,6 +170,53 @@ class KafkaRelayTest {
                 .getString("checks.find { it.name == 'kafka-relay' }.data.state")).isEqualTo("relaying"));
     }
 
+    /**
+     * Issue 21: the lag is read from the outbox and the committed position when asked, so it shows within seconds of
+     * a broker stop, while the relay's attempt is still blocked waiting for the broker, not only after the attempt
+     * has failed (the delivery timeout, 30 s by default).
+     */
+    @Test
+    void lagMetricsGrowWithinSecondsOfABrokerStop() {
+        String issuer = Api.createIssuer("kafka-lag");
+        Api.rotate(issuer);
+        awaitDelivered(issuer);
+        await().atMost(Duration.ofSeconds(10)).until(() ->
+                metric(given().get("/q/metrics").asString(), "keyhold_relay_lag_events") == 0);
+
+        KafkaBroker.stop();
+        for (int n = 0; n < 20; n++) {
+            tick(issuer, n);
+        }
+        // within a few seconds of the change, both gauges show it, and the readiness data agree
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+            String m = given().get("/q/metrics").asString();
+            assertThat(metric(m, "keyhold_relay_lag_events")).isGreaterThanOrEqualTo(20);
+            assertThat(metric(m, "keyhold_relay_lag_seconds")).isPositive();
+        });
+        double seconds = metric(given().get("/q/metrics").asString(), "keyhold_relay_lag_seconds");
+        tick(issuer, 20);
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+            String m = given().get("/q/metrics").asString();
+            assertThat(metric(m, "keyhold_relay_lag_events")).isGreaterThanOrEqualTo(21);
+            assertThat(metric(m, "keyhold_relay_lag_seconds")).isGreaterThan(seconds);
+        });
+        JsonPath health = given().get("/q/health/ready").then().statusCode(200).extract().jsonPath();
+        assertThat(health.getLong("checks.find { it.name == 'kafka-relay' }.data.lagEvents")).isGreaterThanOrEqualTo(21);
+        assertThat(health.getString("checks.find { it.name == 'kafka-relay' }.data.state"))
+                .as("a lone instance is never 'standby'").isIn("relaying", "retrying");
+
+        // and with the relay stopped altogether the lag is still reported (the old gauges showed 0 then)
+        relay.stop();
+        assertThat(metric(given().get("/q/metrics").asString(), "keyhold_relay_lag_events")).isGreaterThanOrEqualTo(21);
+    }
+
+    @Test
+    void aRelayThatHasNotFinishedAStepIsStartingNotStandby() {
+        RelayStatus fresh = new RelayRun("test-fresh", ds, config.kafka(), clock, new SimpleMeterRegistry()).status();
+        assertThat(fresh.starting()).isTrue();
+        assertThat(fresh.relaying()).isFalse();
+    }
+
     @Test
     void aRestartedKeyholdResumesFromTheStoredPositionAndResendsWhatItHadNotRecorded() {
         String before = Api.createIssuer("kafka-restart");
