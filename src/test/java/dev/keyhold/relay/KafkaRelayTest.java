@@ -200,7 +200,7 @@ class KafkaRelayTest {
             assertThat(metric(m, "keyhold_relay_lag_events")).isGreaterThanOrEqualTo(21);
             assertThat(metric(m, "keyhold_relay_lag_seconds")).isGreaterThan(seconds);
         });
-        JsonPath health = given().get("/q/health/ready").then().statusCode(200).extract().jsonPath();
+        JsonPath health = given().get("/q/health/group/relay").then().statusCode(200).extract().jsonPath();
         assertThat(health.getLong("checks.find { it.name == 'kafka-relay' }.data.lagEvents")).isGreaterThanOrEqualTo(21);
         assertThat(health.getString("checks.find { it.name == 'kafka-relay' }.data.state"))
                 .as("a lone instance is never 'standby'").isIn("relaying", "retrying");
