@@ -98,6 +98,7 @@ class ReadsNeverWriteTest {
         as("auditor").get("/v1/events?after=0&limit=10").then().statusCode(200);
         given().get("/issuers/" + a + "/.well-known/jwks.json").then().statusCode(200);
         given().get("/issuers/" + b + "/.well-known/jwks.json").then().statusCode(200);
+        given().get("/issuers/" + a + "/.well-known/keyhold-issuer.json").then().statusCode(200);
         given().get("/q/health").then().statusCode(org.hamcrest.Matchers.anyOf(equalTo(200), equalTo(503)));
         given().get("/q/metrics").then().statusCode(200);
         HttpResponse<Stream<String>> sse = HttpClient.newHttpClient().sendAsync(HttpRequest.newBuilder(URI.create(stream + "?after=0"))
