@@ -107,6 +107,7 @@ class AuthorizationMatrixTest {
                     f -> as("admin").post("/v1/issuers/" + f.issuer() + "/suspend").then().statusCode(200)),
             new Row("POST", "/v1/issuers/{issuer}/policy-changes", json("{\"tokenTtl\":\"PT30M\"}"), ISSUER_GUARDIANS),
             new Row("GET", "/issuers/{issuer}/.well-known/jwks.json", none(), EVERYONE),
+            new Row("GET", "/issuers/{issuer}/.well-known/keyhold-issuer.json", none(), EVERYONE),
             new Row("POST", "/v1/issuers/{issuer}/sign", f -> "{\"claims\":{\"aud\":\"api://" + f.issuer() + "\"}}",
                     EnumSet.of(Caller.SIGNER_OF_ISSUER), f -> AuthorizationMatrixTest.lifecycle.activeKey(f.issuer())),
             new Row("POST", "/v1/verify", json("{\"token\":\"a.b.c\"}"), ANY_ROLE),

@@ -151,7 +151,9 @@ class ConformanceCorpusTest {
         noIss.remove("iss");
         c.add(new Fixture("no-iss", tokens.forge(kidA, header("ES256", kidA), noIss), "issuer_not_allowed"));
 
-        c.add(new Fixture("alg-none", Tokens.b64(header("none", kidA)) + "." + Tokens.b64(pa) + ".", "invalid_signature"));
+        c.add(new Fixture("alg-none", Tokens.b64(header("none", kidA)) + "." + Tokens.b64(pa) + ".", "malformed"));
+        c.add(new Fixture("alg-none-with-signature", Tokens.b64(header("none", kidA)) + "." + Tokens.b64(pa) + ".AA",
+                "invalid_signature"));
         String jwk = (String) sql.one("select public_jwk from signing_key where kid = ?", kidA);
         byte[] pubDer = JWK.parse(jwk).toECKey().toECPublicKey().getEncoded();
         c.add(new Fixture("hs256-keyed-with-public-key-der", hs256(kidA, pa, pubDer), "invalid_signature"));

@@ -64,6 +64,7 @@ public final class KeyholdValidator implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("dev.keyhold.validator");
     private static final System.Logger VERDICTS = System.getLogger("dev.keyhold.validator.verdicts");
     private static final Base64.Decoder B64 = Base64.getUrlDecoder();
+    private static final java.util.regex.Pattern BASE64URL = java.util.regex.Pattern.compile("[A-Za-z0-9_-]+");
     /** Counted under this issuer name when the token's iss is no trusted issuer's (bounded cardinality). */
     public static final String UNTRUSTED = "untrusted";
 
@@ -157,6 +158,12 @@ public final class KeyholdValidator implements AutoCloseable {
         try {
             if (parts.length != 3) {
                 throw new IllegalArgumentException("not three parts");
+            }
+            // RFC 7515: unpadded base64url, every part non-empty (as /v1/verify checks)
+            for (String part : parts) {
+                if (!BASE64URL.matcher(part).matches()) {
+                    throw new IllegalArgumentException("not unpadded base64url");
+                }
             }
             header = object(parts[0]);
             payload = object(parts[1]);

@@ -91,7 +91,9 @@ class KeyholdValidatorTest {
         assertEquals("kid_not_bound_to_issuer", reason(token(a1, "b", "api://b")));
         String[] parts = good.split("\\.");
         String none = b64("{\"alg\":\"none\",\"kid\":\"" + a1.getKeyID() + "\"}") + "." + parts[1] + ".";
-        assertEquals("invalid_signature", reason(none));
+        assertEquals("malformed", reason(none)); // an empty signature part is not base64url
+        assertEquals("invalid_signature", reason(b64("{\"alg\":\"none\",\"kid\":\"" + a1.getKeyID() + "\"}") + "." + parts[1] + ".AA"));
+        assertEquals("malformed", reason(good + "=="));
         SignedJWT hs = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.HS256).keyID(a1.getKeyID()).build(),
                 FakeKeyhold.claims(keyhold.issuer("a"), "api://a", clock.instant()).build());
         hs.sign(new MACSigner(a1.toPublicJWK().toJSONString().getBytes(StandardCharsets.UTF_8)));
