@@ -52,7 +52,7 @@ public final class EmbeddedMode {
     public static List<String> partitions() {
         String p = setting("keyhold.embedded.partitions", "KEYHOLD_EMBEDDED_PARTITIONS");
         if (p == null || p.isBlank()) {
-            return List.of("default", "audit");
+            return List.of("default", "audit", "trust");
         }
         return Arrays.stream(p.split(",")).map(String::trim).filter(s -> !s.isEmpty()).distinct().toList();
     }

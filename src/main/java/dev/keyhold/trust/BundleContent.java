@@ -98,6 +98,17 @@ public final class BundleContent {
         }
     }
 
+    /** A timestamptz from a native query (Hibernate returns Instant, OffsetDateTime or Timestamp by version). */
+    static java.time.Instant instant(Object o) {
+        if (o instanceof java.sql.Timestamp t) {
+            return t.toInstant();
+        }
+        if (o instanceof java.time.OffsetDateTime odt) {
+            return odt.toInstant();
+        }
+        return (java.time.Instant) o;
+    }
+
     static String sha256Hex(String s) {
         return HexFormat.of().formatHex(sha256(s.getBytes(StandardCharsets.UTF_8)));
     }

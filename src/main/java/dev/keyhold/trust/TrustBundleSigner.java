@@ -168,7 +168,7 @@ public class TrustBundleSigner {
                         + " where s.issuer_id = b.issuer_id and s.sequence = b.sequence order by s.id desc limit 1)"
                         + " from trust_bundle b where b.issuer_id = ?1 and b.sequence = ?2 for update")
                 .setParameter(1, issuerId).setParameter(2, sequence).getResultList();
-        Instant latestExp = ((Timestamp) rows.get(0)[2]).toInstant();
+        Instant latestExp = BundleContent.instant(rows.get(0)[2]);
         Number newer = (Number) em.createNativeQuery("select count(*) from trust_bundle where issuer_id = ?1"
                 + " and sequence > ?2").setParameter(1, issuerId).setParameter(2, sequence).getSingleResult();
         if (latestExp.isAfter(horizon) || newer.longValue() > 0) {

@@ -9,7 +9,6 @@ import jakarta.persistence.EntityManager;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.sql.Timestamp;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.Base64;
@@ -88,7 +87,7 @@ public class TrustBundleStore extends IssuerCache<TrustBundleStore.Served> {
     }
 
     private static Served served(Object[] row) {
-        return Served.of(((Number) row[0]).longValue(), (String) row[1], ((Timestamp) row[2]).toInstant());
+        return Served.of(((Number) row[0]).longValue(), (String) row[1], BundleContent.instant(row[2]));
     }
 
     private static String digest(byte[] bytes) {

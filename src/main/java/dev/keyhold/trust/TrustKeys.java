@@ -6,7 +6,9 @@ import dev.keyhold.hsm.HsmPort;
 import dev.keyhold.hsm.SigningAlgorithm;
 import dev.keyhold.key.PublicJwks;
 import io.quarkus.narayana.jta.QuarkusTransaction;
+import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
 
@@ -35,6 +37,15 @@ public class TrustKeys {
     Clock clock;
     @Inject
     TrustSettings settings;
+
+    void onStart(@Observes StartupEvent e) {
+        try {
+            ensure();
+        } catch (RuntimeException ex) {
+            // Bundles wait unsigned until the trust key can be made; health says so.
+            org.jboss.logging.Logger.getLogger(TrustKeys.class).warnf("trust key not available at start: %s", ex.getMessage());
+        }
+    }
 
     public record TrustKey(String kid, String partition, String handle, String state, JWK jwk) {
     }
