@@ -5,16 +5,13 @@ import dev.keyhold.activation.ActivationView;
 import dev.keyhold.activation.Refusals;
 import dev.keyhold.security.Roles;
 import io.quarkus.security.identity.SecurityIdentity;
-import jakarta.annotation.security.PermitAll;
 import jakarta.annotation.security.RolesAllowed;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.Consumes;
-import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
-import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
@@ -23,7 +20,7 @@ import org.jboss.resteasy.reactive.RestResponse;
 
 import java.net.URI;
 
-@Path("/")
+@Path("/v1/issuers/{id}/trust-rollbacks")
 @Produces(MediaType.APPLICATION_JSON)
 @Tag(name = "Trust bundles")
 public class TrustRollbackResource {
@@ -38,7 +35,6 @@ public class TrustRollbackResource {
     SecurityIdentity identity;
 
     @POST
-    @Path("v1/issuers/{id}/trust-rollbacks")
     @Consumes(MediaType.APPLICATION_JSON)
     @RolesAllowed({Roles.ADMIN, Roles.CUSTODIAN})
     @Operation(summary = "Propose a trust rollback", description = "{\"toSequence\": n, \"reason\": …}: opens a "
@@ -52,15 +48,5 @@ public class TrustRollbackResource {
     public RestResponse<ActivationView> propose(@PathParam("id") String issuerId, TrustRollbacks.RollbackRequest body) {
         ActivationView v = requests.view(refusals.audited(() -> rollbacks.propose(issuerId, body, identity)).id);
         return RestResponse.ResponseBuilder.<ActivationView>created(URI.create("/v1/activations/" + v.id())).entity(v).build();
-    }
-
-    @GET
-    @Path("issuers/{id}/trust-rollbacks/preview")
-    @PermitAll
-    @Operation(summary = "What a rollback to bundle n would publish", description = "The exact payload and JWS "
-            + "signing input a rollback to toSequence would sign if it were approved and signed now (public, like the "
-            + "bundles). Same status codes as proposing one.")
-    public TrustRollbacks.Preview preview(@PathParam("id") String issuerId, @QueryParam("toSequence") Long toSequence) {
-        return rollbacks.preview(issuerId, toSequence);
     }
 }

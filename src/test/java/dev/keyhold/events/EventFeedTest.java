@@ -46,7 +46,9 @@ class EventFeedTest {
                 .containsKey("time").containsKey("data");
         assertThat(events.stream().map(e -> e.get("type")).filter(t -> ((String) t).startsWith("keyhold.")).count())
                 .isEqualTo(events.size());
-        assertThat(events.stream().filter(e -> ("/issuers/" + id).equals(e.get("source"))).map(e -> e.get("type")).toList())
+        // Trust bundle events (issue 18) come with these changes; their order is the subject of the trust tests.
+        assertThat(events.stream().filter(e -> ("/issuers/" + id).equals(e.get("source"))).map(e -> e.get("type"))
+                .filter(t -> !((String) t).startsWith("keyhold.trust.")).toList())
                 .containsExactly("keyhold.issuer.created", "keyhold.key.created", "keyhold.activation.requested");
 
         // limit and after page through the same sequence
