@@ -97,7 +97,9 @@ class EventFeedTest {
         // a client that saw the first event reconnects: Last-Event-ID wins over ?after
         try (SseClient sse = new SseClient(URI.create(stream + "?after=0"), Map.of("Last-Event-ID", mine.get(0).toString()))) {
             await().atMost(Duration.ofSeconds(5)).until(() -> sse.ids().contains(mine.get(2)));
-            assertThat(sse.ids()).startsWith(mine.get(1), mine.get(2));
+            // Trust bundle events (issue 18) interleave; their order is the subject of the trust tests.
+            assertThat(sse.ids().stream().filter(s -> sql.count("select count(*) from outbox_event where seq = ?"
+                    + " and type like 'keyhold.trust.%'", s) == 0).toList()).startsWith(mine.get(1), mine.get(2));
         }
         // without a cursor: only what commits after connecting
         try (SseClient sse = new SseClient(URI.create(stream.toString()), Map.of())) {

@@ -37,6 +37,8 @@ class TrustBundleApiTest {
     Lifecycle lifecycle;
     @Inject
     TrustBundleSigner signer;
+    @Inject
+    dev.keyhold.lifecycle.Sweeper sweeper;
 
     @AfterEach
     void resetClock() {
@@ -166,6 +168,36 @@ class TrustBundleApiTest {
         // A frozen validator (one that kept the first) would now hold an expired bundle.
         clock.advance(Duration.ofHours(6));
         assertThat(new TrustBundleConsumer(anchor(), id, clock).accept(first)).isEqualTo(TrustBundleConsumer.Reason.EXPIRED);
+    }
+
+    @Test
+    void bundlesAndTheirSignaturesAreImmutableInTheDatabase() {
+        String id = Api.createIssuer("tb-immutable");
+        current(id);
+        for (String attack : List.of("update trust_bundle set content = '{}' where issuer_id = ?",
+                "update trust_bundle set previous = 'x' where issuer_id = ?",
+                "delete from trust_bundle_signature where issuer_id = ?",
+                "update trust_bundle_signature set jws = 'x' where issuer_id = ?")) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> sql.exec(attack, id))
+                    .as(attack).isInstanceOf(Sql.SqlFailure.class).hasMessageContaining("immutable");
+        }
+    }
+
+    @Test
+    void theSweepsRecordedUnpublishStepIsTheChangeThatDropsARetiredKey() throws Exception {
+        String id = Api.createIssuer("tb-unpublish");
+        String a = lifecycle.activeKey(id);
+        String b = lifecycle.activeKey(id);
+        assertThat(BundleContent.kids(payload(current(id)))).containsExactly(b, a);
+        long before = sequence(current(id));
+        clock.advance(Duration.ofHours(2));
+        // The JWKS has dropped A by the clock; the bundle waits for the recorded step.
+        assertThat(sequence(current(id))).isEqualTo(before);
+        sweeper.sweep(List.of(id));
+        assertThat(sql.one("select unpublished_at is not null from signing_key where kid = ?", a)).isEqualTo(true);
+        String after = current(id);
+        assertThat(sequence(after)).isEqualTo(before + 1);
+        assertThat(BundleContent.kids(payload(after))).containsExactly(b);
     }
 
     static void approve(String request, String... custodians) {
