@@ -3,8 +3,8 @@ package dev.keyhold.trust;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.keyhold.issuer.Issuer;
-import dev.keyhold.key.Key;
-import dev.keyhold.key.KeyState;
+import dev.keyhold.domain.Key;
+import dev.keyhold.domain.KeyState;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;

@@ -2,11 +2,11 @@ package dev.keyhold.trust;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.keyhold.activation.ActivationKind;
+import dev.keyhold.domain.ActivationKind;
 import dev.keyhold.activation.ActivationRequestEntity;
 import dev.keyhold.activation.ActivationRequests;
 import dev.keyhold.activation.ActivationService;
-import dev.keyhold.activation.ActivationState;
+import dev.keyhold.domain.Transition;
 import dev.keyhold.activation.Denied;
 import dev.keyhold.audit.Change;
 import dev.keyhold.audit.ChangeRecorder;
@@ -16,14 +16,14 @@ import dev.keyhold.error.ValidationException.FieldError;
 import dev.keyhold.hsm.SigningAlgorithm;
 import dev.keyhold.issuer.Issuer;
 import dev.keyhold.issuer.IssuerEntity;
-import dev.keyhold.issuer.IssuerPolicy;
+import dev.keyhold.domain.IssuerPolicy;
 import dev.keyhold.issuer.IssuerRequest;
 import dev.keyhold.issuer.IssuerService;
 import dev.keyhold.issuer.IssuerValidator;
-import dev.keyhold.key.Key;
+import dev.keyhold.domain.Key;
 import dev.keyhold.key.KeyEntity;
-import dev.keyhold.key.KeyState;
-import dev.keyhold.rotation.Deadlines;
+import dev.keyhold.domain.KeyState;
+import dev.keyhold.domain.Deadlines;
 import dev.keyhold.security.Roles;
 import io.quarkus.security.identity.SecurityIdentity;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -137,10 +137,9 @@ public class TrustRollbacks {
             long n = ((Number) BundleContent.parse(r.payload).get("toSequence")).longValue();
             plan = plan(issuer, n);
         } catch (ProblemException refused) {
-            r.state = ActivationState.CANCELLED;
-            r.decidedAt = now;
-            recorder.record(Change.auditOnly("activation.cancelled", actor, Change.SUCCESS, issuer.id, null,
-                    Map.of("requestId", r.id.toString(), "why", "the rollback no longer applies: " + refused.getMessage())));
+            var cancel = r.toRequest().cancel(now, "the rollback no longer applies: " + refused.getMessage());
+            r.apply(cancel.value());
+            recorder.record(Change.of(cancel.change(), actor, issuer.id));
             return false;
         }
         // Every change first, then the records: the bundle is computed at the first record, from the final state.
@@ -154,27 +153,18 @@ public class TrustRollbacks {
         issuer.audiences = new ArrayList<>(plan.audiences());
         issuer.algorithm = plan.algorithm();
         issuer.updatedAt = now;
-        List<KeyEntity> revoked = new ArrayList<>();
+        List<Transition<Key>> revoked = new ArrayList<>();
         for (String kid : plan.revoke()) {
             KeyEntity k = KeyEntity.lockByKid(kid).orElseThrow();
-            k.state.requireMoveTo(KeyState.REVOKED);
-            k.state = KeyState.REVOKED;
-            k.revokedAt = now;
-            k.revocationReason = REVOCATION_REASON;
-            k.destroyAt = Deadlines.destroyAt(now, issuer.policy());
-            revoked.add(k);
+            Transition<Key> t = k.toKey().revoke(now, issuer.policy(), REVOCATION_REASON);
+            k.apply(t.value());
+            revoked.add(t);
         }
-        r.state = ActivationState.EXECUTED;
-        r.executedAt = now;
+        r.apply(r.toRequest().execute(now).value());
         bundles.markRollback(issuer.id, plan.toSequence());
-        for (KeyEntity k : revoked) {
-            activations.cancelForKey(k.kid, actor);
-            Map<String, Object> details = new LinkedHashMap<>();
-            details.put("reason", REVOCATION_REASON);
-            details.put("previousState", KeyState.PENDING.name());
-            details.put("destroyAt", k.destroyAt.toString());
-            details.put("requestId", r.id.toString());
-            recorder.record(Change.announced("key.revoked", actor, issuer.id, k.kid, details));
+        for (Transition<Key> t : revoked) {
+            activations.cancelForKey(t.value().kid(), actor);
+            recorder.record(Change.of(t.change(), actor, issuer.id));
         }
         Map<String, Object> details = new LinkedHashMap<>();
         details.put("requestId", r.id.toString());
