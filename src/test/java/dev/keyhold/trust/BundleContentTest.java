@@ -2,10 +2,10 @@ package dev.keyhold.trust;
 
 import dev.keyhold.hsm.SigningAlgorithm;
 import dev.keyhold.issuer.Issuer;
-import dev.keyhold.issuer.IssuerStatus;
+import dev.keyhold.domain.IssuerStatus;
 import dev.keyhold.issuer.IssuerValidator;
-import dev.keyhold.key.Key;
-import dev.keyhold.key.KeyState;
+import dev.keyhold.domain.Key;
+import dev.keyhold.domain.KeyState;
 import org.junit.jupiter.api.Test;
 
 import java.time.Instant;
