@@ -15,6 +15,7 @@ import dev.keyhold.issuer.IssuerService;
 import dev.keyhold.domain.IssuerStatus;
 import dev.keyhold.issuer.IssuerValidator;
 import dev.keyhold.security.Roles;
+import dev.keyhold.trust.TrustRollbacks;
 import io.quarkus.security.identity.SecurityIdentity;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -55,6 +56,8 @@ public class ActivationRequests {
     EntityManager em;
     @Inject
     ObjectMapper json;
+    @Inject
+    TrustRollbacks trustRollbacks;
 
     public enum Outcome { RECORDED, APPROVED, REJECTED, EXECUTED, EXPIRED, CANCELLED }
 
@@ -133,6 +136,7 @@ public class ActivationRequests {
             case KEY_ACTIVATION -> Outcome.APPROVED; // activated by the caller in a following transaction
             case ISSUER_RESUME -> resume(issuer, r, actor, now);
             case POLICY_CHANGE -> applyPolicy(issuer, r, actor, now);
+            case TRUST_ROLLBACK -> trustRollbacks.execute(issuer, r, actor, now) ? Outcome.EXECUTED : Outcome.CANCELLED;
         };
         return new Decided(outcome, r.kind, issuer.id, view(r, issuer.toIssuer()));
     }

@@ -30,7 +30,7 @@ public interface KeyholdConfig {
         @WithDefault("false")
         boolean active();
 
-        @WithDefault("default,audit")
+        @WithDefault("default,audit,trust")
         String partitions();
     }
 

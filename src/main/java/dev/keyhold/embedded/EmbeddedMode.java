@@ -51,7 +51,7 @@ public final class EmbeddedMode {
     public static List<String> partitions(Config config) {
         String p = config.getOptionalValue("keyhold.embedded.partitions", String.class).orElse("");
         if (p.isBlank()) {
-            return List.of("default", "audit");
+            return List.of("default", "audit", "trust");
         }
         return Arrays.stream(p.split(",")).map(String::trim).filter(s -> !s.isEmpty()).distinct().toList();
     }

@@ -6,6 +6,7 @@ import dev.keyhold.error.ValidationException;
 import dev.keyhold.error.ValidationException.FieldError;
 import dev.keyhold.hsm.HsmPort;
 import dev.keyhold.hsm.SigningAlgorithm;
+import dev.keyhold.trust.TrustSettings;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
@@ -37,6 +38,8 @@ public class IssuerValidator {
     KeyholdConfig config;
     @Inject
     HsmPort hsm;
+    @Inject
+    TrustSettings trust;
 
     /** A validated issuer definition, ready to persist. */
     public record Valid(String id, String issuerUri, String partition, SigningAlgorithm algorithm, List<String> audiences,
@@ -55,6 +58,8 @@ public class IssuerValidator {
         String partition = r.partition() == null ? "default" : r.partition();
         if (partition.equals(config.audit().partition())) {
             errors.add(new FieldError("partition", "'" + partition + "' is reserved for the audit key"));
+        } else if (partition.equals(trust.partition())) {
+            errors.add(new FieldError("partition", "'" + partition + "' is reserved for the trust key"));
         } else if (!hsm.partitions().contains(partition)) {
             errors.add(new FieldError("partition", "unknown partition; configured: " + issuerPartitions()));
         }
@@ -105,7 +110,8 @@ public class IssuerValidator {
     }
 
     private List<String> issuerPartitions() {
-        return hsm.partitions().stream().filter(p -> !p.equals(config.audit().partition())).sorted().toList();
+        return hsm.partitions().stream().filter(p -> !p.equals(config.audit().partition()))
+                .filter(p -> !p.equals(trust.partition())).sorted().toList();
     }
 
     private static void checkIssuerUri(String uri, List<FieldError> errors) {

@@ -46,7 +46,9 @@ class EventFeedTest {
                 .containsKey("time").containsKey("data");
         assertThat(events.stream().map(e -> e.get("type")).filter(t -> ((String) t).startsWith("keyhold.")).count())
                 .isEqualTo(events.size());
-        assertThat(events.stream().filter(e -> ("/issuers/" + id).equals(e.get("source"))).map(e -> e.get("type")).toList())
+        // Trust bundle events (issue 18) come with these changes; their order is the subject of the trust tests.
+        assertThat(events.stream().filter(e -> ("/issuers/" + id).equals(e.get("source"))).map(e -> e.get("type"))
+                .filter(t -> !((String) t).startsWith("keyhold.trust.")).toList())
                 .containsExactly("keyhold.issuer.created", "keyhold.key.created", "keyhold.activation.requested");
 
         // limit and after page through the same sequence
@@ -95,7 +97,9 @@ class EventFeedTest {
         // a client that saw the first event reconnects: Last-Event-ID wins over ?after
         try (SseClient sse = new SseClient(URI.create(stream + "?after=0"), Map.of("Last-Event-ID", mine.get(0).toString()))) {
             await().atMost(Duration.ofSeconds(5)).until(() -> sse.ids().contains(mine.get(2)));
-            assertThat(sse.ids()).startsWith(mine.get(1), mine.get(2));
+            // Trust bundle events (issue 18) interleave; their order is the subject of the trust tests.
+            assertThat(sse.ids().stream().filter(s -> sql.count("select count(*) from outbox_event where seq = ?"
+                    + " and type like 'keyhold.trust.%'", s) == 0).toList()).startsWith(mine.get(1), mine.get(2));
         }
         // without a cursor: only what commits after connecting
         try (SseClient sse = new SseClient(URI.create(stream.toString()), Map.of())) {

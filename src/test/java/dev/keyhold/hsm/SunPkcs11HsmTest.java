@@ -144,7 +144,7 @@ class SunPkcs11HsmTest {
 
     @Test
     void unknownPartition() {
-        assertThat(hsm.partitions()).containsExactlyInAnyOrder("default", "east", "audit");
+        assertThat(hsm.partitions()).containsExactlyInAnyOrder("default", "east", "audit", "trust");
         assertThatThrownBy(() -> hsm.sign("nowhere", "k", SigningAlgorithm.ES256, new byte[]{1}))
                 .isInstanceOf(UnknownPartitionException.class)
                 .satisfies(e -> assertThat(((HsmException) e).partition()).isEqualTo("nowhere"));

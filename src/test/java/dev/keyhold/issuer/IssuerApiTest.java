@@ -64,6 +64,7 @@ class IssuerApiTest {
             "issuerUri|https://x.example/#frag",
             "partition|nowhere",
             "partition|audit",
+            "partition|trust",
             "algorithm|HS256",
             "algorithm|none",
             "algorithm|es256",

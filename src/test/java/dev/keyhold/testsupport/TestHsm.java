@@ -28,7 +28,7 @@ import java.util.stream.Stream;
 public final class TestHsm {
 
     public static final Path DATA_DIR = Path.of("target/keyhold-test");
-    public static final List<String> PARTITIONS = List.of("default", "east", "audit");
+    public static final List<String> PARTITIONS = List.of("default", "east", "audit", "trust");
 
     private static Map<String, String> config;
 

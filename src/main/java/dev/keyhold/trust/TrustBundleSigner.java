@@ -1,0 +1,246 @@
+package dev.keyhold.trust;
+
+import dev.keyhold.audit.Change;
+import dev.keyhold.audit.ChangeRecorder;
+import dev.keyhold.hsm.HsmException;
+import dev.keyhold.hsm.HsmObjectMissingException;
+import dev.keyhold.hsm.HsmPort;
+import io.quarkus.narayana.jta.QuarkusTransaction;
+import io.quarkus.scheduler.Scheduled;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.event.TransactionPhase;
+import jakarta.inject.Inject;
+import jakarta.persistence.EntityManager;
+import org.jboss.logging.Logger;
+
+import java.nio.charset.StandardCharsets;
+import java.sql.Timestamp;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Signs staged bundles with the trust key, after the change that staged them committed: first on the committing
+ * thread (so a bundle is normally served as soon as the change's response is sent), then, for whatever that left
+ * (an HSM outage, a crash, another instance's changes), by a timer that takes issuers with a revocation waiting
+ * first. An issuer's bundles are signed in sequence order, since each one's {@code previous} is the SHA-256 of the
+ * one before as first signed. The timer also re-signs each issuer's newest bundle (same content, new iat/exp) when
+ * its exp comes within {@code keyhold.trust.resign-before}, so a validator can tell "nothing changed" from "frozen".
+ */
+@ApplicationScoped
+public class TrustBundleSigner {
+
+    static final String ACTOR = "keyhold-trust";
+    public static final String TYP = "keyhold-trust-bundle+jwt";
+    public static final String EVENT = "keyhold.trust.bundle-published";
+    private static final Logger LOG = Logger.getLogger(TrustBundleSigner.class);
+    private static final Base64.Encoder B64 = Base64.getUrlEncoder().withoutPadding();
+
+    @Inject
+    EntityManager em;
+    @Inject
+    HsmPort hsm;
+    @Inject
+    TrustKeys keys;
+    @Inject
+    ChangeRecorder recorder;
+    @Inject
+    Clock clock;
+    @Inject
+    TrustSettings settings;
+    @Inject
+    TrustStatus status;
+
+    void afterCommit(@Observes(during = TransactionPhase.AFTER_SUCCESS) BundleStaged staged) {
+        try {
+            signIssuer(staged.issuerId());
+        } catch (RuntimeException e) {
+            // The change stands; the timer signs the bundle once the trust key answers again.
+            failed(e);
+        }
+    }
+
+    @Scheduled(every = "${keyhold.trust.sign-interval:PT5S}", delayed = "5s",
+            concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    void periodic() {
+        try {
+            signDue(settings.signGrace());
+        } catch (RuntimeException e) {
+            failed(e);
+        }
+    }
+
+    /**
+     * Signs every unsigned bundle staged longer than {@code grace} ago (issuers with a revocation waiting first) and
+     * re-signs the newest bundles near expiry. Returns the number of signatures made. Blocking.
+     */
+    public int signDue(Duration grace) {
+        @SuppressWarnings("unchecked")
+        List<String> issuers = QuarkusTransaction.requiringNew().call(() -> em.createNativeQuery(
+                        "select issuer_id from trust_bundle where first_signed_at is null"
+                                + " and staged_at <= clock_timestamp() - ?1 * interval '1 millisecond'"
+                                + " group by issuer_id order by bool_or(revokes) desc, min(staged_at), issuer_id")
+                .setParameter(1, grace.toMillis()).getResultList());
+        int signed = 0;
+        for (String issuerId : issuers) {
+            signed += signIssuer(issuerId);
+        }
+        return signed + resignDue();
+    }
+
+    /** Signs the issuer's unsigned bundles in sequence order; returns how many. */
+    public int signIssuer(String issuerId) {
+        int signed = 0;
+        while (true) {
+            TrustKeys.TrustKey key = keys.ensure();
+            Boolean done = QuarkusTransaction.requiringNew().call(() -> signNext(issuerId, key));
+            if (!done) {
+                return signed;
+            }
+            signed++;
+        }
+    }
+
+    /** Re-signs each issuer's newest bundle whose latest signature expires within resign-before. */
+    public int resignDue() {
+        Instant horizon = clock.instant().plus(settings.resignBefore());
+        @SuppressWarnings("unchecked")
+        List<Object[]> due = QuarkusTransaction.requiringNew().call(() -> em.createNativeQuery(
+                        "select b.issuer_id, b.sequence from trust_bundle b"
+                                + " join lateral (select s.exp from trust_bundle_signature s where s.issuer_id = b.issuer_id"
+                                + " and s.sequence = b.sequence order by s.id desc limit 1) latest on true"
+                                + " where b.first_signed_at is not null"
+                                + " and b.sequence = (select max(m.sequence) from trust_bundle m where m.issuer_id = b.issuer_id)"
+                                + " and latest.exp <= ?1 order by latest.exp")
+                .setParameter(1, Timestamp.from(horizon)).getResultList());
+        int n = 0;
+        for (Object[] d : due) {
+            TrustKeys.TrustKey key = keys.ensure();
+            String issuerId = (String) d[0];
+            long sequence = ((Number) d[1]).longValue();
+            if (QuarkusTransaction.requiringNew().call(() -> resign(issuerId, sequence, key, horizon))) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    private boolean signNext(String issuerId, TrustKeys.TrustKey key) {
+        @SuppressWarnings("unchecked")
+        List<Object[]> rows = em.createNativeQuery("select sequence, content, rollback_of from trust_bundle"
+                        + " where issuer_id = ?1 and first_signed_at is null order by sequence limit 1 for update skip locked")
+                .setParameter(1, issuerId).getResultList();
+        if (rows.isEmpty()) {
+            return false;
+        }
+        long sequence = ((Number) rows.get(0)[0]).longValue();
+        String previous = null;
+        if (sequence > 1) {
+            String prevJws = firstJws(issuerId, sequence - 1);
+            if (prevJws == null) {
+                return false; // the one before is being signed by someone else; they continue from there
+            }
+            previous = BundleContent.sha256Hex(prevJws);
+        }
+        Instant iat = Instant.ofEpochSecond(clock.instant().getEpochSecond());
+        Instant exp = iat.plus(settings.validity());
+        String jws = sign(key, BundleContent.parse((String) rows.get(0)[1]), iat, exp, previous);
+        em.createNativeQuery("update trust_bundle set previous = ?1, first_signed_at = ?2 where issuer_id = ?3"
+                        + " and sequence = ?4").setParameter(1, previous).setParameter(2, Timestamp.from(clock.instant()))
+                .setParameter(3, issuerId).setParameter(4, sequence).executeUpdate();
+        insertSignature(issuerId, sequence, iat, exp, key, jws);
+        Map<String, Object> details = details(sequence, iat, exp, key, jws);
+        details.put("previous", previous);
+        details.put("rollbackOf", rows.get(0)[2] == null ? null : ((Number) rows.get(0)[2]).longValue());
+        recorder.record(new Change("trust.bundle-published", ACTOR, Change.SUCCESS, issuerId, null, details, EVENT, details));
+        status.signed(clock.instant());
+        return true;
+    }
+
+    private boolean resign(String issuerId, long sequence, TrustKeys.TrustKey key, Instant horizon) {
+        @SuppressWarnings("unchecked")
+        List<Object[]> rows = em.createNativeQuery("select b.content, b.previous, (select s.exp from trust_bundle_signature s"
+                        + " where s.issuer_id = b.issuer_id and s.sequence = b.sequence order by s.id desc limit 1)"
+                        + " from trust_bundle b where b.issuer_id = ?1 and b.sequence = ?2 for update")
+                .setParameter(1, issuerId).setParameter(2, sequence).getResultList();
+        Instant latestExp = BundleContent.instant(rows.get(0)[2]);
+        Number newer = (Number) em.createNativeQuery("select count(*) from trust_bundle where issuer_id = ?1"
+                + " and sequence > ?2").setParameter(1, issuerId).setParameter(2, sequence).getSingleResult();
+        if (latestExp.isAfter(horizon) || newer.longValue() > 0) {
+            return false; // re-signed by another instance meanwhile, or superseded
+        }
+        Instant iat = Instant.ofEpochSecond(clock.instant().getEpochSecond());
+        Instant exp = iat.plus(settings.validity());
+        String previous = (String) rows.get(0)[1];
+        String jws = sign(key, BundleContent.parse((String) rows.get(0)[0]), iat, exp, previous);
+        insertSignature(issuerId, sequence, iat, exp, key, jws);
+        Map<String, Object> details = details(sequence, iat, exp, key, jws);
+        details.put("resigned", true);
+        recorder.record(new Change("trust.bundle-resigned", ACTOR, Change.SUCCESS, issuerId, null, details, EVENT, details));
+        status.signed(clock.instant());
+        return true;
+    }
+
+    /** The compact JWS of a bundle: canonical header and payload, ES256 by the trust key in the HSM. */
+    String sign(TrustKeys.TrustKey key, Map<String, Object> content, Instant iat, Instant exp, String previous) {
+        byte[] input = signingInput(key.kid(), payload(content, iat, exp, previous));
+        byte[] sig = hsm.sign(key.partition(), key.handle(), TrustKeys.ALG, input);
+        return new String(input, StandardCharsets.US_ASCII) + "." + B64.encodeToString(sig);
+    }
+
+    /** The payload as signed: the staged content plus iat, exp (NumericDate) and previous, canonical JSON. */
+    static String payload(Map<String, Object> content, Instant iat, Instant exp, String previous) {
+        Map<String, Object> p = new LinkedHashMap<>(content);
+        p.put("iat", iat.getEpochSecond());
+        p.put("exp", exp.getEpochSecond());
+        p.put("previous", previous);
+        return Jcs.canonicalize(p);
+    }
+
+    static byte[] signingInput(String kid, String payload) {
+        Map<String, Object> header = new LinkedHashMap<>();
+        header.put("alg", TrustKeys.ALG.name());
+        header.put("kid", kid);
+        header.put("typ", TYP);
+        return (B64.encodeToString(Jcs.canonicalize(header).getBytes(StandardCharsets.UTF_8)) + "."
+                + B64.encodeToString(payload.getBytes(StandardCharsets.UTF_8))).getBytes(StandardCharsets.US_ASCII);
+    }
+
+    String firstJws(String issuerId, long sequence) {
+        @SuppressWarnings("unchecked")
+        List<String> r = em.createNativeQuery("select jws from trust_bundle_signature where issuer_id = ?1"
+                + " and sequence = ?2 order by id limit 1").setParameter(1, issuerId).setParameter(2, sequence).getResultList();
+        return r.isEmpty() ? null : r.get(0);
+    }
+
+    private void insertSignature(String issuerId, long sequence, Instant iat, Instant exp, TrustKeys.TrustKey key,
+                                 String jws) {
+        em.createNativeQuery("insert into trust_bundle_signature (issuer_id, sequence, iat, exp, key_id, jws, signed_at)"
+                        + " values (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+                .setParameter(1, issuerId).setParameter(2, sequence).setParameter(3, Timestamp.from(iat))
+                .setParameter(4, Timestamp.from(exp)).setParameter(5, key.kid()).setParameter(6, jws)
+                .setParameter(7, Timestamp.from(clock.instant())).executeUpdate();
+    }
+
+    private static Map<String, Object> details(long sequence, Instant iat, Instant exp, TrustKeys.TrustKey key, String jws) {
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("sequence", sequence);
+        d.put("iat", iat.toString());
+        d.put("exp", exp.toString());
+        d.put("trustKid", key.kid());
+        d.put("jwsSha256", BundleContent.sha256Hex(jws));
+        return d;
+    }
+
+    private void failed(RuntimeException e) {
+        String reason = e instanceof HsmObjectMissingException ? "the trust key's HSM object is missing"
+                : e instanceof HsmException ? "HSM: " + e.getMessage() : e.getMessage();
+        status.failed(reason, clock.instant());
+        LOG.warnf("trust bundles not signed: %s", reason);
+    }
+}

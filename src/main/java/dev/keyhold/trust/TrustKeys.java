@@ -1,0 +1,106 @@
+package dev.keyhold.trust;
+
+import com.nimbusds.jose.jwk.JWK;
+import dev.keyhold.hsm.HsmObjectMissingException;
+import dev.keyhold.hsm.HsmPort;
+import dev.keyhold.hsm.SigningAlgorithm;
+import dev.keyhold.hsm.PublicJwks;
+import io.quarkus.narayana.jta.QuarkusTransaction;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import jakarta.persistence.EntityManager;
+
+import java.security.PublicKey;
+import java.sql.Timestamp;
+import java.text.ParseException;
+import java.time.Clock;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Keyhold's trust key: ES256 in the HSM's reserved trust partition, made on first use under a fixed handle, like the
+ * audit key. Its public JWK is kept in {@code trust_key}. When a row exists but its HSM object is gone, nothing is
+ * generated in its place: a silently new trust anchor would break every validator that pinned the old one.
+ */
+@ApplicationScoped
+public class TrustKeys {
+
+    static final SigningAlgorithm ALG = SigningAlgorithm.ES256;
+
+    @Inject
+    HsmPort hsm;
+    @Inject
+    EntityManager em;
+    @Inject
+    Clock clock;
+    @Inject
+    TrustSettings settings;
+
+    void onStart(@Observes StartupEvent e) {
+        try {
+            ensure();
+        } catch (RuntimeException ex) {
+            // Bundles wait unsigned until the trust key can be made; health says so.
+            org.jboss.logging.Logger.getLogger(TrustKeys.class).warnf("trust key not available at start: %s", ex.getMessage());
+        }
+    }
+
+    public record TrustKey(String kid, String partition, String handle, String state, JWK jwk) {
+    }
+
+    /** The CURRENT trust key, generating it when there is none yet. Blocking; outside any transaction. */
+    public TrustKey ensure() {
+        Optional<TrustKey> stored = current();
+        if (stored.isPresent()) {
+            return stored.get();
+        }
+        String partition = settings.partition();
+        String handle = settings.keyHandle();
+        if (!hsm.partitions().contains(partition)) {
+            throw new IllegalStateException("the trust partition '" + partition + "' is not configured");
+        }
+        PublicKey pub;
+        try {
+            pub = hsm.publicKey(partition, handle);
+        } catch (HsmObjectMissingException missing) {
+            try {
+                pub = hsm.generate(partition, handle, ALG);
+            } catch (IllegalArgumentException raced) {
+                pub = hsm.publicKey(partition, handle);
+            }
+        }
+        JWK jwk = PublicJwks.of(pub, ALG);
+        QuarkusTransaction.requiringNew().run(() -> em.createNativeQuery("insert into trust_key (kid, partition_name,"
+                        + " hsm_handle, algorithm, public_jwk, state, created_at) values (?1, ?2, ?3, ?4, ?5, 'CURRENT', ?6)"
+                        + " on conflict do nothing")
+                .setParameter(1, jwk.getKeyID()).setParameter(2, partition).setParameter(3, handle)
+                .setParameter(4, ALG.name()).setParameter(5, jwk.toJSONString())
+                .setParameter(6, Timestamp.from(clock.instant())).executeUpdate());
+        return current().orElseThrow(() -> new IllegalStateException("no CURRENT trust key after generating one"));
+    }
+
+    public Optional<TrustKey> current() {
+        return anchors().stream().filter(k -> k.state().equals("CURRENT")).findFirst();
+    }
+
+    /** CURRENT then NEXT: what validators pin. */
+    public List<TrustKey> anchors() {
+        return QuarkusTransaction.joiningExisting().call(() -> {
+            @SuppressWarnings("unchecked")
+            List<Object[]> rows = em.createNativeQuery("select kid, partition_name, hsm_handle, state, public_jwk"
+                    + " from trust_key where state in ('CURRENT', 'NEXT') order by state, created_at").getResultList();
+            return rows.stream().map(r -> new TrustKey((String) r[0], (String) r[1], (String) r[2], (String) r[3],
+                    parse((String) r[4]))).toList();
+        });
+    }
+
+    static JWK parse(String json) {
+        try {
+            return JWK.parse(json);
+        } catch (ParseException e) {
+            throw new IllegalStateException("stored trust key is not a JWK", e);
+        }
+    }
+}
