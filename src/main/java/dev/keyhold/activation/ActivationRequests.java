@@ -309,6 +309,8 @@ public class ActivationRequests {
         issuer.approvalsRequired = v.approvalsRequired();
         issuer.signers = v.signers();
         issuer.applyPolicy(v.policy());
+        issuer.suspendOnCompromise = v.evidence().suspendOnCompromise();
+        issuer.ledgerBestEffort = v.evidence().ledgerBestEffort();
         issuer.updatedAt = now;
         r.state = ActivationState.EXECUTED;
         r.executedAt = now;
