@@ -1,5 +1,6 @@
 package dev.keyhold.evidence;
 
+import io.quarkus.runtime.configuration.MemorySize;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 
@@ -12,6 +13,10 @@ public interface EvidenceConfig {
     Ledger ledger();
 
     Reports reports();
+
+    /** Largest request body under /v1/evidence/ (up to 1,000 tokens per call); read by BodyLimitFilter. */
+    @WithDefault("2M")
+    MemorySize maxBodySize();
 
     interface Ledger {
         /** How long the writer waits for more tokens after the first of a batch (group commit). */
