@@ -25,6 +25,8 @@ public interface KeyholdConfig {
 
     Audit audit();
 
+    Http http();
+
     interface Embedded {
         /** Set by the embedded bootstrap; true only when Keyhold started its own database and tokens. */
         @WithDefault("false")
@@ -54,5 +56,14 @@ public interface KeyholdConfig {
         /** The HSM partition holding the audit checkpoint key; issuers may not use it. */
         @WithDefault("audit")
         String partition();
+    }
+
+    interface Http {
+        /**
+         * Largest request body, by Content-Length (error/BodyLimitFilter); /v1/evidence/ has its own,
+         * keyhold.evidence.max-body-size (issue 20).
+         */
+        @WithDefault("64K")
+        io.quarkus.runtime.configuration.MemorySize maxBodySize();
     }
 }
