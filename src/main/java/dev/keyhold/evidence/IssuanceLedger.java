@@ -241,7 +241,14 @@ public final class IssuanceLedger implements AutoCloseable {
     private void write(List<Pending> batch) throws SQLException {
         Instant at = clock.instant().truncatedTo(ChronoUnit.MICROS);
         try (Connection c = connections.open()) {
-            partitions.ensure(c, LedgerPartitions.dayOf(at));
+            // The batch's day must have its partition before the transaction (DDL commits): the head's time counts
+            // when it is later than our clock (another instance's clock runs ahead).
+            try (PreparedStatement ps = c.prepareStatement("select recorded_at from ledger_head where id = 1");
+                 ResultSet rs = ps.executeQuery()) {
+                OffsetDateTime headAt = rs.next() ? rs.getObject(1, OffsetDateTime.class) : null;
+                partitions.ensure(c, LedgerPartitions.dayOf(headAt != null && headAt.toInstant().isAfter(at)
+                        ? headAt.toInstant() : at));
+            }
             c.setAutoCommit(false);
             try {
                 long seq;
