@@ -25,8 +25,6 @@ public interface KeyholdConfig {
 
     Audit audit();
 
-    Http http();
-
     interface Embedded {
         /** Set by the embedded bootstrap; true only when Keyhold started its own database and tokens. */
         @WithDefault("false")
@@ -58,12 +56,4 @@ public interface KeyholdConfig {
         String partition();
     }
 
-    interface Http {
-        /**
-         * Largest request body, by Content-Length (error/BodyLimitFilter); /v1/evidence/ has its own,
-         * keyhold.evidence.max-body-size (issue 20).
-         */
-        @WithDefault("64K")
-        io.quarkus.runtime.configuration.MemorySize maxBodySize();
-    }
 }

@@ -35,7 +35,7 @@ public class ProblemMappers {
 
     // Refused privileged attempts are audited (SPEC, issue 3): every 403 on /v1, in its own transaction.
     @jakarta.inject.Inject
-    dev.keyhold.audit.DenialRecorder denials;
+    DenialSink denials;
 
     @ServerExceptionMapper
     public Response problem(ProblemException e, UriInfo uri) {
@@ -43,6 +43,12 @@ public class ProblemMappers {
             denials.recordRequestDenied(e.getMessage());
         }
         return respond(e.status(), e.slug(), e.title(), e.getMessage(), uri, e.extensions());
+    }
+
+    /** An illegal lifecycle move (domain): 409, the one place where it meets HTTP. */
+    @ServerExceptionMapper
+    public Response illegalTransition(dev.keyhold.domain.IllegalTransitionException e, UriInfo uri) {
+        return respond(409, e.slug(), "Conflict with the current state", e.getMessage(), uri, null);
     }
 
     @ServerExceptionMapper({UnauthorizedException.class, AuthenticationFailedException.class,
@@ -67,6 +73,9 @@ public class ProblemMappers {
         String detail = "the body is not valid JSON for this request";
         if (e instanceof UnrecognizedPropertyException u) {
             detail = "unknown field '" + u.getPropertyName() + "'";
+        } else if (e instanceof com.fasterxml.jackson.core.JsonParseException p
+                && String.valueOf(p.getOriginalMessage()).startsWith("Duplicate field")) {
+            detail = "a JSON object has a duplicate member: " + p.getOriginalMessage().replace("Duplicate field", "field");
         } else if (e instanceof JsonMappingException m && !m.getPath().isEmpty()) {
             detail = "field '" + path(m) + "' has the wrong type or form";
         }
@@ -103,6 +112,12 @@ public class ProblemMappers {
         if (status < 400) {
             return e.getResponse();
         }
+        // The JSON body reader reports some parse failures (e.g. a duplicate member) as a bare 400 with the cause.
+        for (Throwable c = e.getCause(); c != null; c = c.getCause()) {
+            if (c instanceof JsonProcessingException j) {
+                return badJson(j, uri);
+            }
+        }
         String title = Response.Status.fromStatusCode(status) != null
                 ? Response.Status.fromStatusCode(status).getReasonPhrase() : "Error";
         String detail = switch (status) {
@@ -129,12 +144,21 @@ public class ProblemMappers {
             if (c instanceof HsmException h) {
                 return hsm(h, uri);
             }
+            if (c instanceof JsonProcessingException j) {
+                return badJson(j, uri);
+            }
             if (c instanceof org.hibernate.exception.ConstraintViolationException
                     || c instanceof OptimisticLockException
                     || c instanceof org.hibernate.StaleStateException
                     || (c instanceof SQLException s && "40001".equals(s.getSQLState()))) {
                 return respond(409, "concurrent-change", "Conflict with a concurrent change",
                         "another request changed the same thing at the same time; retry", uri, null);
+            }
+            if (c instanceof SQLException s && s.getSQLState() != null
+                    && (s.getSQLState().equals("22021") || s.getSQLState().equals("22P05"))) {
+                // text the database cannot store (a NUL character, an unpaired surrogate): the caller's input
+                return respond(400, "bad-request", "Bad request",
+                        "the input holds characters that cannot be stored (e.g. NUL)", uri, null);
             }
             if (c instanceof SQLTransientConnectionException || c instanceof org.hibernate.exception.JDBCConnectionException
                     || (c instanceof SQLException s && s.getSQLState() != null && s.getSQLState().startsWith("08"))) {
@@ -148,10 +172,13 @@ public class ProblemMappers {
 
     static Response respond(int status, String slug, String title, String detail, UriInfo uri, Map<String, Object> ext) {
         String instance = uri == null ? null : uri.getPath();
-        return Response.status(status)
+        Response.ResponseBuilder b = Response.status(status)
                 .type(Problem.MEDIA_TYPE)
-                .entity(new Problem(Problem.typeUri(slug), title, status, detail, instance, ext))
-                .build();
+                .entity(new Problem(Problem.typeUri(slug), title, status, detail, instance, ext));
+        if (status == 503) {
+            b.header("Retry-After", Problem.RETRY_AFTER_SECONDS);
+        }
+        return b.build();
     }
 
     private static String path(JsonMappingException m) {
