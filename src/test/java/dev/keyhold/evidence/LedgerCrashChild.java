@@ -50,6 +50,11 @@ public final class LedgerCrashChild {
         for (int i = 0; i < 3; i++) {
             signAndHandOut(hsm, ledger, partition, handle, kid, iss, aud, n.incrementAndGet(), bestEffort);
         }
+        // Best effort handed these out before they were durable; let them land before the parent blocks the head,
+        // so the window tested below is exactly the second three.
+        while (ledger.tokensWritten() < 3) {
+            Thread.onSpinWait();
+        }
         say("READY");
         in.readLine();
         AtomicInteger queued = new AtomicInteger();
