@@ -18,6 +18,11 @@ import java.util.Map;
 public class KeyholdMain {
 
     public static void main(String... args) {
+        // `java -jar quarkus-run.jar verify-audit export.json`: the offline verifier, before anything starts.
+        if (args.length > 0 && args[0].equals("verify-audit")) {
+            System.exit(dev.keyhold.tools.VerifyAudit.run(java.util.Arrays.copyOfRange(args, 1, args.length),
+                    System.out));
+        }
         SmallRyeConfig config = StartupDecision.quarkusSources();
         StartupDecision.Outcome outcome = StartupDecision.decide(config, Path.of(System.getProperty("user.dir", ".")));
         if (outcome.refusal().isPresent()) {

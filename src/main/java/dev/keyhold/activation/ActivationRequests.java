@@ -289,6 +289,8 @@ public class ActivationRequests {
         issuer.approvalsRequired = v.approvalsRequired();
         issuer.signers = v.signers();
         issuer.applyPolicy(v.policy());
+        issuer.suspendOnCompromise = v.evidence().suspendOnCompromise();
+        issuer.ledgerBestEffort = v.evidence().ledgerBestEffort();
         issuer.updatedAt = now;
         activations.record(r, r.toRequest().execute(now), actor);
         Map<String, Object> details = new LinkedHashMap<>();

@@ -30,6 +30,8 @@ public final class PolicyDiff {
         put(d, "activeDeadline", a.activeDeadline().toString(), b.activeDeadline().toString());
         put(d, "destroyGrace", a.destroyGrace().toString(), b.destroyGrace().toString());
         put(d, "approvalTtl", a.approvalTtl().toString(), b.approvalTtl().toString());
+        put(d, "suspendOnCompromise", now.suspendOnCompromise, proposed.evidence().suspendOnCompromise());
+        put(d, "ledgerBestEffort", now.ledgerBestEffort, proposed.evidence().ledgerBestEffort());
         return d;
     }
 

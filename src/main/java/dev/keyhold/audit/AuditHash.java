@@ -57,6 +57,20 @@ public final class AuditHash {
         return sha256Hex(canonicalJson(fields));
     }
 
+    /**
+     * What an audit checkpoint signs: canonical JSON {"hash","keyId","node","seq","time"}. Here rather than in
+     * {@link Checkpoints} so the offline verifier needs no Quarkus class.
+     */
+    public static byte[] checkpointBytes(long seq, String hash, Instant time, String node, String keyId) {
+        Map<String, Object> m = new java.util.LinkedHashMap<>();
+        m.put("hash", hash);
+        m.put("keyId", keyId);
+        m.put("node", node);
+        m.put("seq", seq);
+        m.put("time", time.toString());
+        return canonicalJson(m).getBytes(StandardCharsets.UTF_8);
+    }
+
     static String sha256Hex(String s) {
         try {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));

@@ -30,6 +30,8 @@ public class AuditResource {
     Checkpoints checkpoints;
     @Inject
     SecurityIdentity identity;
+    @Inject
+    AuditExport exports;
 
     @GET
     @RolesAllowed(Roles.AUDITOR)
@@ -51,6 +53,19 @@ public class AuditResource {
     @RolesAllowed(Roles.AUDITOR)
     public AuditVerifier.Verdict verify() {
         return verifier.verify();
+    }
+
+    /** Records, checkpoints and the audit key's public JWK of a time window, for the offline verifier. */
+    @GET
+    @Path("/export")
+    @RolesAllowed(Roles.AUDITOR)
+    public AuditExport.Document export(@QueryParam("from") String from, @QueryParam("to") String to) {
+        QueryParams p = new QueryParams();
+        java.time.Instant f = p.instant("from", from);
+        java.time.Instant t = p.instant("to", to);
+        p.check(f == null || t == null || f.isBefore(t), "to", "must be after from");
+        p.done();
+        return exports.export(f, t);
     }
 
     @POST

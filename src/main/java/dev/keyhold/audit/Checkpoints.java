@@ -94,12 +94,6 @@ public class Checkpoints {
 
     /** What is signed: canonical JSON {"hash","keyId","node","seq","time"}, rebuilt from the stored columns. */
     static byte[] signedBytes(CheckpointView c) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("hash", c.hash());
-        m.put("keyId", c.keyId());
-        m.put("node", c.node());
-        m.put("seq", c.seq());
-        m.put("time", c.time().toString());
-        return AuditHash.canonicalJson(m).getBytes(StandardCharsets.UTF_8);
+        return AuditHash.checkpointBytes(c.seq(), c.hash(), c.time(), c.node(), c.keyId());
     }
 }

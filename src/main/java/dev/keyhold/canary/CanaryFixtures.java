@@ -108,7 +108,7 @@ public class CanaryFixtures {
         int m = Math.max(2, config.policy().minApprovals());
         List<String> custodians = java.util.stream.IntStream.rangeClosed(1, m).mapToObj(n -> NOBODY + n).toList();
         return new IssuerRequest(id, uri(id), partition, "ES256", List.of(audience(id)), custodians, m,
-                List.of(), null, null, null, null, "P3650D", null);
+                List.of(), null, null, null, null, "P3650D", null, null, null);
     }
 
     static String audience(String id) {

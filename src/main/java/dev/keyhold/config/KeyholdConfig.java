@@ -55,4 +55,5 @@ public interface KeyholdConfig {
         @WithDefault("audit")
         String partition();
     }
+
 }

@@ -38,6 +38,7 @@ public final class EmbeddedMode {
         m.put("scheduler", "scheduler");
         m.put("signer", "signer");
         m.put("auditor", "auditor");
+        m.put("validator", "validator");
         return m;
     }
 

@@ -7,26 +7,32 @@ import io.vertx.ext.web.RoutingContext;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
- * Refuses an oversized body with a problem response before it is read. Vert.x enforces the same limit
- * for bodies sent without Content-Length, but answers those with a bare 413.
+ * Refuses an oversized body with a problem response before it is read: {@code keyhold.http.max-body-size} (64K),
+ * or {@code keyhold.evidence.max-body-size} (2M) under {@code /v1/evidence/}, which takes up to 1,000 tokens per
+ * call. Vert.x enforces {@code quarkus.http.limits.max-body-size} (the larger of the two) for bodies sent without
+ * Content-Length, and answers those with a bare 413.
  */
 public class BodyLimitFilter {
 
-    @ConfigProperty(name = "quarkus.http.limits.max-body-size")
+    @ConfigProperty(name = "keyhold.http.max-body-size", defaultValue = "64K")
     MemorySize maxBody;
+    @ConfigProperty(name = "keyhold.evidence.max-body-size", defaultValue = "2M")
+    MemorySize maxEvidenceBody;
 
     @RouteFilter(1000)
     void limit(RoutingContext rc) {
         String length = rc.request().getHeader("Content-Length");
         if (length != null) {
             long n = declared(length);
-            if (n < 0 || n > maxBody.asLongValue()) {
+            long max = rc.request().path().startsWith("/v1/evidence/") ? maxEvidenceBody.asLongValue()
+                    : maxBody.asLongValue();
+            if (n < 0 || n > max) {
                 int status = n < 0 ? 400 : 413;
                 JsonObject body = new JsonObject()
                         .put("type", Problem.typeUri(n < 0 ? "bad-request" : "body-too-large"))
                         .put("title", n < 0 ? "Bad request" : "Request body too large")
                         .put("status", status)
-                        .put("detail", n < 0 ? "invalid Content-Length" : "the body exceeds " + maxBody.asLongValue() + " bytes")
+                        .put("detail", n < 0 ? "invalid Content-Length" : "the body exceeds " + max + " bytes")
                         .put("instance", rc.request().path());
                 rc.response().setStatusCode(status)
                         .putHeader("Content-Type", Problem.MEDIA_TYPE)

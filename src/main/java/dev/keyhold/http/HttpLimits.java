@@ -14,4 +14,11 @@ public interface HttpLimits {
     /** Largest total of request header names and values, in bytes: 431 beyond. */
     @WithDefault("20480")
     int maxHeaderSize();
+
+    /**
+     * Largest request body by Content-Length (error/BodyLimitFilter): 413 beyond. /v1/evidence/ has its own,
+     * keyhold.evidence.max-body-size (issue 20).
+     */
+    @WithDefault("64K")
+    io.quarkus.runtime.configuration.MemorySize maxBodySize();
 }

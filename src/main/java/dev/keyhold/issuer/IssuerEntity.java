@@ -58,10 +58,15 @@ public class IssuerEntity extends PanacheEntityBase {
     public Instant updatedAt;
     @Version
     public long version;
+    @Column(name = "suspend_on_compromise")
+    public boolean suspendOnCompromise;
+    @Column(name = "ledger_best_effort")
+    public boolean ledgerBestEffort;
 
     public Issuer toIssuer() {
         return new Issuer(id, issuerUri, partition, algorithm, List.copyOf(audiences), List.copyOf(custodians),
-                approvalsRequired, List.copyOf(signers), policy(), status, createdAt);
+                approvalsRequired, List.copyOf(signers), policy(), status, createdAt,
+                new EvidencePolicy(suspendOnCompromise, ledgerBestEffort));
     }
 
     public IssuerPolicy policy() {

@@ -50,6 +50,8 @@ public class IssuerService {
         e.approvalsRequired = v.approvalsRequired();
         e.signers = v.signers();
         e.applyPolicy(v.policy());
+        e.suspendOnCompromise = v.evidence().suspendOnCompromise();
+        e.ledgerBestEffort = v.evidence().ledgerBestEffort();
         e.status = IssuerStatus.ACTIVE;
         e.createdAt = now;
         e.updatedAt = now;
@@ -60,6 +62,8 @@ public class IssuerService {
         details.put("algorithm", e.algorithm.name());
         details.put("custodians", e.custodians);
         details.put("approvalsRequired", e.approvalsRequired);
+        details.put("suspendOnCompromise", e.suspendOnCompromise);
+        details.put("ledgerBestEffort", e.ledgerBestEffort);
         recorder.record(Change.announced("issuer.created", actor, e.id, null, details));
         return view(e.toIssuer());
     }

@@ -43,7 +43,8 @@ public class IssuerValidator {
 
     /** A validated issuer definition, ready to persist. */
     public record Valid(String id, String issuerUri, String partition, SigningAlgorithm algorithm, List<String> audiences,
-                        List<String> custodians, int approvalsRequired, List<String> signers, IssuerPolicy policy) {
+                        List<String> custodians, int approvalsRequired, List<String> signers, IssuerPolicy policy,
+                        EvidencePolicy evidence) {
     }
 
     public Valid validate(IssuerRequest r) {
@@ -81,7 +82,8 @@ public class IssuerValidator {
         if (!errors.isEmpty()) {
             throw new ValidationException(errors);
         }
-        return new Valid(r.id(), r.issuerUri(), partition, alg, audiences, custodians, m, signers, policy);
+        return new Valid(r.id(), r.issuerUri(), partition, alg, audiences, custodians, m, signers, policy,
+                new EvidencePolicy(Boolean.TRUE.equals(r.suspendOnCompromise()), Boolean.TRUE.equals(r.ledgerBestEffort())));
     }
 
     /** Validates a policy alone (also used by policy changes). */

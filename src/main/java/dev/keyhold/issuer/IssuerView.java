@@ -10,7 +10,8 @@ public record IssuerView(String id, String issuerUri, String partition, String a
                          List<String> custodians, int approvalsRequired, List<String> signers,
                          String rotationPeriod, String publishLead, String tokenTtl, String activeDeadline,
                          String destroyGrace, String approvalTtl, IssuerStatus status, String activeKid,
-                         Instant nextRotationDue, boolean overdue, List<String> awaitingApproval, Instant createdAt) {
+                         Instant nextRotationDue, boolean overdue, List<String> awaitingApproval, Instant createdAt,
+                         boolean suspendOnCompromise, boolean ledgerBestEffort) {
 
     public static IssuerView of(Issuer i, String activeKid, Instant nextRotationDue, boolean overdue,
                                 List<String> awaitingApproval) {
@@ -19,6 +20,6 @@ public record IssuerView(String id, String issuerUri, String partition, String a
                 i.approvalsRequired(), i.signers(), p.rotationPeriod().toString(), p.publishLead().toString(),
                 p.tokenTtl().toString(), p.activeDeadline().toString(), p.destroyGrace().toString(),
                 p.approvalTtl().toString(), i.status(), activeKid, nextRotationDue, overdue, awaitingApproval,
-                i.createdAt());
+                i.createdAt(), i.evidence().suspendOnCompromise(), i.evidence().ledgerBestEffort());
     }
 }

@@ -60,6 +60,23 @@ public class KillSwitch {
         return new Suspension(true, issuers.view(issuer.toIssuer()));
     }
 
+    /**
+     * The kill switch pulled by Keyhold itself (issue 20: a forged token reported for an issuer whose policy says
+     * {@code suspendOnCompromise}), in the caller's transaction. Resuming needs the usual M-of-N approval. Returns
+     * whether it changed anything (an already suspended issuer is left as it is).
+     */
+    @Transactional(Transactional.TxType.MANDATORY)
+    public boolean suspendBySystem(String issuerId, String actor, String reason) {
+        IssuerEntity issuer = issuers.lock(issuerId);
+        if (issuer.status == IssuerStatus.SUSPENDED) {
+            return false;
+        }
+        issuer.status = IssuerStatus.SUSPENDED;
+        issuer.updatedAt = clock.instant();
+        recorder.record(Change.announced("issuer.suspended", actor, issuer.id, null, Map.of("reason", reason)));
+        return true;
+    }
+
     /** Opens the issuer's resume request, or returns the live one. 409 when the issuer is not suspended. */
     @Transactional
     public Resumption resume(String issuerId, String reason, SecurityIdentity who) {

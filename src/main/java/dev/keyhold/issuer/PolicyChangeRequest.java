@@ -10,5 +10,6 @@ import java.util.List;
 public record PolicyChangeRequest(String id, String issuerUri, String partition, String algorithm,
                                   List<String> audiences, List<String> custodians, Integer approvalsRequired,
                                   List<String> signers, String rotationPeriod, String publishLead, String tokenTtl,
-                                  String activeDeadline, String destroyGrace, String approvalTtl, String reason) {
+                                  String activeDeadline, String destroyGrace, String approvalTtl, String reason,
+                                  Boolean suspendOnCompromise, Boolean ledgerBestEffort) {
 }

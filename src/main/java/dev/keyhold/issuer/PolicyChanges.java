@@ -60,7 +60,9 @@ public class PolicyChanges {
                 or(body.signers(), issuer.signers), or(body.rotationPeriod(), p.rotationPeriod().toString()),
                 or(body.publishLead(), p.publishLead().toString()), or(body.tokenTtl(), p.tokenTtl().toString()),
                 or(body.activeDeadline(), p.activeDeadline().toString()),
-                or(body.destroyGrace(), p.destroyGrace().toString()), or(body.approvalTtl(), p.approvalTtl().toString()));
+                or(body.destroyGrace(), p.destroyGrace().toString()), or(body.approvalTtl(), p.approvalTtl().toString()),
+                or(body.suspendOnCompromise(), issuer.suspendOnCompromise),
+                or(body.ledgerBestEffort(), issuer.ledgerBestEffort));
         IssuerValidator.Valid valid = validator.validate(merged);
         if (PolicyDiff.between(issuer, valid).isEmpty()) {
             throw new ValidationException(List.of(new FieldError("body", "proposes no change")));

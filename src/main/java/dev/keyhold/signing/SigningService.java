@@ -2,7 +2,9 @@ package dev.keyhold.signing;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.keyhold.audit.AuditHash;
 import dev.keyhold.error.ProblemException;
+import dev.keyhold.evidence.Ledger;
 import dev.keyhold.error.ValidationException;
 import dev.keyhold.error.ValidationException.FieldError;
 import dev.keyhold.hsm.HsmException;
@@ -32,13 +34,15 @@ import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
  * Signs tokens for an issuer with its ACTIVE key inside the HSM (SPEC invariant 1: a key signs only tokens whose
  * {@code iss} is its own issuer's). The hot path reads only the in-memory {@link SigningCache} and writes
- * nothing: no database round trip and no audit record per token (tokens are counted per issuer instead).
+ * no audit record per token (tokens are counted per issuer instead); its one database write is the issuance
+ * ledger's, batched with other tokens ({@link Ledger}).
  * Deadlines and the issuer's status are checked against the clock on every call, so a dead scheduler or a
  * stale snapshot cannot stretch a key past {@code notAfter}.
  *
@@ -46,7 +50,8 @@ import java.util.concurrent.TimeUnit;
  * issuer's URI; {@code iat} is refused; {@code aud} (string or array) is required and every value must be one of
  * the issuer's audiences. The lifetime is {@code tokenTtl} unless {@code ttl} (ISO duration) or a client
  * {@code exp} asks for less; asking for more is refused (422), never silently shortened. {@code nbf} and
- * {@code jti} pass through when well-formed.
+ * {@code jti} pass through when well-formed; a token without a {@code jti} gets a random one. Every token is
+ * recorded in the issuance ledger before it is returned (issue 20, {@link Ledger}).
  */
 @ApplicationScoped
 public class SigningService {
@@ -65,6 +70,8 @@ public class SigningService {
     ObjectMapper mapper;
     @Inject
     MeterRegistry registry;
+    @Inject
+    Ledger ledger;
 
     private final TokenBuckets perIssuer;
     private final TokenBuckets perPrincipal;
@@ -159,10 +166,15 @@ public class SigningService {
             refused(issuer.id(), "hsm");
             throw e;
         }
+        String token = signingInput + "." + B64.encodeToString(signature);
+        // --- issue 20 (evidence): the token is handed out only once the issuance ledger holds it ---
+        ledger.record(token, (String) claims.get("jti"), key.kid(), issuer.id(), text(claims.get("sub")),
+                AuditHash.canonicalJson(claims.get("aud")), ((Number) claims.get("iat")).longValue(), exp,
+                issuer.evidence().ledgerBestEffort());
+        // --- end issue 20 ---
         signed.computeIfAbsent(issuer.id(), id -> Counter.builder("keyhold.signing.tokens")
                 .description("tokens signed").tag("issuer", id).register(registry)).increment();
-        return new SignResponse(signingInput + "." + B64.encodeToString(signature), key.kid(),
-                Instant.ofEpochSecond(exp));
+        return new SignResponse(token, key.kid(), Instant.ofEpochSecond(exp));
     }
 
     /** The payload: iss first, then the client's claims, then iat and exp. Every fault is reported at once. */
@@ -231,6 +243,8 @@ public class SigningService {
                 out.put(k, v);
             }
         });
+        // issue 20: every token carries a jti, so the ledger and a relying party can name it
+        out.putIfAbsent("jti", UUID.randomUUID().toString());
         out.put("iat", iat);
         out.put("exp", exp);
         return out;
@@ -253,6 +267,10 @@ public class SigningService {
                 return;
             }
         }
+    }
+
+    private static String text(Object v) {
+        return v == null ? null : v instanceof String s ? s : AuditHash.canonicalJson(v);
     }
 
     private static Long integral(Object v) {

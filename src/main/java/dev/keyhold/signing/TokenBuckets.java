@@ -6,7 +6,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * Token buckets by name, in memory: each refills at {@code ratePerSecond} and holds one second's worth (at least
  * one token). Time is passed in (nanoseconds on any monotonic scale) so tests can step it.
  */
-final class TokenBuckets {
+public final class TokenBuckets {
 
     private static final long NANOS = 1_000_000_000L;
 
@@ -15,7 +15,7 @@ final class TokenBuckets {
     private final ConcurrentHashMap<String, Bucket> buckets = new ConcurrentHashMap<>();
 
     /** @param ratePerSecond 0 or less: unlimited */
-    TokenBuckets(double ratePerSecond) {
+    public TokenBuckets(double ratePerSecond) {
         this.ratePerSecond = ratePerSecond;
         this.capacity = Math.max(1.0, ratePerSecond);
     }
@@ -25,7 +25,7 @@ final class TokenBuckets {
     }
 
     /** Takes one token: 0 when granted, else the whole seconds to wait before one is available (at least 1). */
-    long tryTake(String name, long nowNanos) {
+    public long tryTake(String name, long nowNanos) {
         if (unlimited()) {
             return 0;
         }

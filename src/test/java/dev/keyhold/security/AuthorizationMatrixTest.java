@@ -120,7 +120,13 @@ class AuthorizationMatrixTest {
             new Row("GET", "/v1/audit?issuer={issuer}", none(), EnumSet.of(Caller.AUDITOR)),
             new Row("GET", "/v1/audit/verify", none(), EnumSet.of(Caller.AUDITOR)),
             new Row("POST", "/v1/audit/checkpoints", json("{}"), EnumSet.of(Caller.AUDITOR, Caller.ADMIN)),
-            new Row("GET", "/v1/keys/{kid}/history", none(), EnumSet.of(Caller.AUDITOR))
+            new Row("GET", "/v1/keys/{kid}/history", none(), EnumSet.of(Caller.AUDITOR)),
+            // issue 20 (evidence); reports are for the validator role alone, which no caller here holds
+            new Row("GET", "/v1/audit/export?from=2999-01-01T00:00:00Z", none(), EnumSet.of(Caller.AUDITOR)),
+            new Row("POST", "/v1/evidence/tokens", json("{\"tokens\":[\"a.b.c\"]}"), EnumSet.of(Caller.AUDITOR)),
+            new Row("GET", "/v1/evidence/ledger/export?from=2999-01-01T00:00:00Z", none(), EnumSet.of(Caller.AUDITOR)),
+            new Row("POST", "/v1/evidence/reports", json("{\"accepted\":[{\"token\":\"a.b.c\"}]}"),
+                    EnumSet.noneOf(Caller.class))
     );
 
     /** Rows are static; setups that need CDI beans reach them through here (set before each case). */

@@ -20,7 +20,7 @@ public class KeyholdTestResource implements QuarkusTestResourceLifecycleManager 
 
     static Map<String, String> extraPrincipals() {
         return Map.of("dave", "custodian", "erin", "custodian", "mallory", "custodian",
-                "signer2", "signer", "ops", "admin");
+                "signer2", "signer", "ops", "admin", "flooder", "validator");
     }
 
     static Map<String, String> start(java.nio.file.Path dir) {
