@@ -320,6 +320,13 @@ public class ConsoleResource {
         return Response.seeOther(URI.create("/console/logged-out")).cookie(expired(formCookieName()), noCsrf).build();
     }
 
+    /** Any other console path: the 404 page (unmatched paths would otherwise get the API's problem JSON). */
+    @GET
+    @Path("/{rest: .+}")
+    public Response notFound() {
+        throw new ProblemException(404, "not-found", "Not found", "There is no such page.", null);
+    }
+
     // ---- errors as pages ---------------------------------------------------------------------------------------
 
     @ServerExceptionMapper

@@ -245,6 +245,26 @@ public class ConsoleViews {
     static Views.TimelineRow timelineRow(AuditRecordView r) {
         String details = r.details() == null || r.details().isNull() || r.details().isEmpty()
                 ? "" : r.details().toString();
-        return new Views.TimelineRow(r.seq(), time(r.time()), r.action(), r.actor(), r.outcome(), details);
+        return new Views.TimelineRow(r.seq(), time(r.time()), r.action(), label(r), r.actor(), r.outcome(), details);
+    }
+
+    /** What happened, in words, for the common lifecycle records; the action name stays beside it. */
+    static String label(AuditRecordView r) {
+        return switch (r.action()) {
+            case "key.created" -> "created in the HSM and published";
+            case "activation.requested" -> "activation requested";
+            case "activation.decision" -> r.details() != null && "reject".equals(r.details().path("decision").asText())
+                    ? "rejected" : "approved";
+            case "activation.approved" -> "quorum reached";
+            case "activation.rejected" -> "request rejected";
+            case "activation.expired" -> "request expired";
+            case "activation.cancelled" -> "request cancelled";
+            case "key.activated" -> "activated: now the signer";
+            case "key.retired" -> "retired: no longer signs";
+            case "key.unpublished" -> "left the JWKS";
+            case "key.revoked" -> "revoked";
+            case "key.destroyed" -> "destroyed in the HSM";
+            default -> "";
+        };
     }
 }

@@ -58,7 +58,8 @@ public final class Views {
     }
 
     @TemplateData
-    public record TimelineRow(long seq, String time, String action, String actor, String outcome, String details) {
+    public record TimelineRow(long seq, String time, String action, String label, String actor, String outcome,
+                              String details) {
     }
 
     @TemplateData

@@ -36,6 +36,8 @@ public class ProblemMappers {
     // Refused privileged attempts are audited (SPEC, issue 3): every 403 on /v1, in its own transaction.
     @jakarta.inject.Inject
     dev.keyhold.audit.DenialRecorder denials;
+    @jakarta.inject.Inject
+    dev.keyhold.console.ConsoleErrors consoleErrors;
 
     @ServerExceptionMapper
     public Response problem(ProblemException e, UriInfo uri) {
@@ -48,6 +50,9 @@ public class ProblemMappers {
     @ServerExceptionMapper({UnauthorizedException.class, AuthenticationFailedException.class,
             AuthenticationCompletionException.class, AuthenticationRedirectException.class})
     public Response unauthenticated(RuntimeException e, UriInfo uri) {
+        if (uri != null && dev.keyhold.console.ConsoleErrors.isConsole(uri.getPath())) {
+            return consoleErrors.unauthenticated(uri.getPath()); // a page for people, not problem JSON
+        }
         return Response.fromResponse(respond(401, "unauthenticated", "Authentication required",
                         "valid credentials are required", uri, null))
                 .header("WWW-Authenticate", CHALLENGE).build();

@@ -50,7 +50,7 @@ class ConsoleAccessTest {
                 .body(containsString("j_security_check"));
         given().redirects().follow(false).contentType(ContentType.URLENC)
                 .formParam("j_username", "alice").formParam("j_password", "wrong").post("/console/j_security_check")
-                .then().statusCode(302).header("Location", containsString("/console/login?error"));
+                .then().statusCode(303).header("Location", containsString("/console/login?error"));
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.keyhold.console;
 
+import dev.keyhold.security.BearerTokenTest;
 import dev.keyhold.testsupport.Api;
 import dev.keyhold.testsupport.Browser;
 import dev.keyhold.testsupport.MutableClock;
@@ -51,7 +52,7 @@ class ConsoleOidcLoginTest {
     }
 
     @Test
-    void aCustodianLogsInThroughKeycloakDecidesARequestAndLogsOut() {
+    void aCustodianLogsInThroughKeycloakDecidesARequestAndLogsOut() throws Exception {
         String id = Api.createIssuer("console-oidc");
         String kid = Api.rotate(id);
         String request = (String) sql.one("select id::text from activation_request where kid = ? and state = 'OPEN'", kid);
@@ -62,6 +63,12 @@ class ConsoleOidcLoginTest {
         // and the API still takes Basic (embedded users) and refuses anonymous callers with its own 401
         Api.as("admin").get("/v1/issuers/" + id).then().statusCode(200);
         given().get("/v1/issuers/" + id).then().statusCode(401);
+        // bearer tokens stay with the API's own verifier (smallrye-jwt), and do not open the console
+        String bearer = BearerTokenTest.token(BearerTokenTest.providerKey(), "https://idp.test.example", "ops-robot",
+                java.util.List.of("admin"), 300);
+        given().auth().oauth2(bearer).get("/v1/issuers/" + id).then().statusCode(200);
+        given().redirects().follow(false).auth().oauth2(bearer).get("/console/requests").then().statusCode(302)
+                .header("Location", containsString(KeycloakServer.realmUrl()));
 
         ChromeDriver browser = Browser.open();
         try {
