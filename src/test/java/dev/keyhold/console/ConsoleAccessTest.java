@@ -8,6 +8,8 @@ import io.restassured.response.Response;
 import jakarta.inject.Inject;
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 import static io.restassured.RestAssured.given;
@@ -124,6 +126,28 @@ class ConsoleAccessTest {
         given().cookie("keyhold-console", session).cookie("keyhold-csrf", token).contentType(ContentType.URLENC)
                 .formParam("reason", " ").formParam("csrf", token).post("/console/issuers/" + id + "/suspend")
                 .then().statusCode(422).contentType(containsString("text/html")).body(containsString("reason"));
+    }
+
+    @Test
+    void aPolicyChangeShowsItsDiffAndASecondDecisionIsA409Page() {
+        String id = Api.createIssuer("console-diff");
+        String request = Api.as("admin").body(Map.of("custodians", List.of("alice", "bob", "dave"), "approvalsRequired", 3,
+                        "tokenTtl", "PT30M", "reason", "carol leaves"))
+                .post("/v1/issuers/" + id + "/policy-changes").then().statusCode(201).extract().path("id");
+        String session = login("alice");
+        String page = given().cookie("keyhold-console", session).get("/console/requests/" + request)
+                .then().statusCode(200).extract().asString();
+        assertThat(page).contains("Policy change", "carol leaves", "<th scope=\"row\">custodians</th><td>alice, bob, carol</td><td>alice, bob, dave</td>",
+                "<th scope=\"row\">approvalsRequired</th><td>2</td><td>3</td>", "<th scope=\"row\">tokenTtl</th><td>PT1H</td><td>PT30M</td>")
+                .doesNotContain("<th scope=\"row\">signers</th>");
+        String token = csrf(session);
+        given().redirects().follow(false).cookie("keyhold-console", session).cookie("keyhold-csrf", token)
+                .contentType(ContentType.URLENC).formParam("decision", "approve").formParam("csrf", token)
+                .post("/console/requests/" + request + "/decision").then().statusCode(303);
+        given().cookie("keyhold-console", session).cookie("keyhold-csrf", token)
+                .contentType(ContentType.URLENC).formParam("decision", "approve").formParam("csrf", token)
+                .post("/console/requests/" + request + "/decision").then().statusCode(409)
+                .contentType(containsString("text/html")).body(containsString("already decided"));
     }
 
     @Test

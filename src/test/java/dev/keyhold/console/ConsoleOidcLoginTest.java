@@ -80,7 +80,14 @@ class ConsoleOidcLoginTest {
             browser.findElement(By.id("password")).sendKeys("alice-keycloak");
             browser.findElement(By.id("kc-login")).click();
 
-            WebElement who = new WebDriverWait(browser, WAIT).until(ExpectedConditions.presenceOfElementLocated(By.id("who")));
+            WebElement who;
+            try {
+                who = new WebDriverWait(browser, WAIT).until(ExpectedConditions.presenceOfElementLocated(By.id("who")));
+            } catch (org.openqa.selenium.TimeoutException e) {
+                Browser.screenshot(browser, "oidc-after-login-failed");
+                throw new AssertionError("no console page after the Keycloak login; at " + browser.getCurrentUrl() + ":\n"
+                        + browser.findElement(By.tagName("body")).getText(), e);
+            }
             assertThat(who.getText()).contains("alice").contains("custodian");
             assertThat(browser.getCurrentUrl()).startsWith(root + "console/requests");
             WebElement card = browser.findElement(By.id("request-" + request));

@@ -13,7 +13,8 @@ public class OidcConsoleProfile implements QuarkusTestProfile {
 
     @Override
     public Map<String, String> getConfigOverrides() {
-        return Map.of("quarkus.oidc.token.principal-claim", "preferred_username");
+        return Map.of("quarkus.oidc.token.principal-claim", "preferred_username",
+                "quarkus.log.category.\"io.quarkus.oidc\".level", "DEBUG");
     }
 
     @Override
