@@ -2,6 +2,7 @@ package dev.keyhold.console;
 
 import io.quarkus.qute.Location;
 import io.quarkus.qute.Template;
+import io.quarkus.security.AuthenticationRedirectException;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.core.MediaType;
@@ -27,7 +28,12 @@ public class ConsoleErrors {
         return path != null && (path.equals("/console") || path.startsWith("/console/"));
     }
 
-    public Response unauthenticated(String path) {
+    public Response unauthenticated(String path, RuntimeException cause) {
+        if (cause instanceof AuthenticationRedirectException r) {
+            // the login mechanism's own redirect (e.g. OpenID Connect's last step back to the page asked for)
+            return Response.status(r.getCode()).location(URI.create(r.getRedirectUri()))
+                    .header("Cache-Control", "no-store").build();
+        }
         if (LOGIN_POST.equals(path)) {
             return Response.seeOther(URI.create("/console/login?error=true")).header("Cache-Control", "no-store").build();
         }

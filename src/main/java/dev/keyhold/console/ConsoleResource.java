@@ -100,8 +100,6 @@ public class ConsoleResource {
     AuditQueryService audit;
     @Inject
     AuditVerifier verifier;
-    @Inject
-    dev.keyhold.activation.ActivationService activations;
 
     @Context
     HttpHeaders headers;
@@ -190,9 +188,6 @@ public class ConsoleResource {
     @Path("/issuers/{id}")
     public Response issuer(@PathParam("id") String id, @QueryParam("done") String done) {
         requireConsoleUser();
-        IssuerView seen = views.visibleIssuer(id, identity);
-        // As GET /v1/issuers/{id}: the next reader carries out an approved activation whose time has come.
-        activations.activateDue(seen.id(), dev.keyhold.activation.ActivationRequests.SYSTEM);
         IssuerView v = views.visibleIssuer(id, identity);
         boolean mayAct = mayActOn(v);
         List<Views.KeyRow> keys = views.keysOf(id);

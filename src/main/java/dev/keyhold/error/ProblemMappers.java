@@ -51,7 +51,7 @@ public class ProblemMappers {
             AuthenticationCompletionException.class, AuthenticationRedirectException.class})
     public Response unauthenticated(RuntimeException e, UriInfo uri) {
         if (uri != null && dev.keyhold.console.ConsoleErrors.isConsole(uri.getPath())) {
-            return consoleErrors.unauthenticated(uri.getPath()); // a page for people, not problem JSON
+            return consoleErrors.unauthenticated(uri.getPath(), e); // a page (or the login's redirect), not problem JSON
         }
         return Response.fromResponse(respond(401, "unauthenticated", "Authentication required",
                         "valid credentials are required", uri, null))
