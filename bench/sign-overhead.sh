@@ -4,8 +4,7 @@
 # embedded database: a bench-only shortcut around dual control), then measures with wrk (-t2, CONNS connections):
 #   jwks   unauthenticated GET /issuers/{id}/.well-known/jwks.json (plain Vert.x route, no auth)
 #   auth404 POST /v1/issuers/NOT_A_SLUG/sign as signer: Basic auth, JAX-RS, Jackson, 404 problem; no HSM
-#           (no snapshot for it, so always through SigningResource, never the fast SignRoute)
-#   es256 / rs256  POST /v1/issuers/{id}/sign as signer
+##   es256 / rs256  POST /v1/issuers/{id}/sign as signer
 # Usage: bench/sign-overhead.sh [seconds] [connections] [rounds] [targets...]
 #   JAVA_OPTS (e.g. -XX:StartFlightRecording=...) is passed to the server JVM; KEYHOLD_BENCH_APP names another
 #   quarkus-app directory (to compare builds in alternating runs); THREADS_CPU=1 adds the server CPU per request

@@ -1,4 +1,4 @@
-# Sourced by the signing benches (sign-throughput.sh, sign-overhead.sh, event-loop-policy.sh): starts the packaged
+# Sourced by the signing benches (sign-throughput.sh, sign-overhead.sh): starts the packaged
 # jar from $APP in embedded mode on a throw-away data directory at $PORT (rate limits and canaries off, JWKS max-age
 # 1 s, extra JVM options from $JAVA_OPTS), waits until it is ready, and defines BASE, KPID, WORK, sql,
 # create_issuer, activate_by_sql, signing_input, thread_ticks, warm_up, median and the raw_* functions.

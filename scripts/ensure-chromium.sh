@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Makes sure Chromium and its WebDriver are installed for the console's browser tests (Selenium drives
-# /usr/bin/chromedriver; no driver is downloaded). Installs them with apt-get when running as root or with
-# password-less sudo; otherwise stops with one line.
+# Makes sure Chromium and its WebDriver (chromedriver) are installed, for the browser tests (testsupport/Browser).
+# Installs them with apt-get when running as root or with password-less sudo; otherwise stops with one line.
+# Selenium's own driver download is not used: test machines may have no internet access.
 set -u
 have() {
   { command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; } &&
-    command -v chromedriver >/dev/null 2>&1
+    { [ -x /usr/bin/chromedriver ] || command -v chromedriver >/dev/null 2>&1; }
 }
 have && exit 0
 if command -v apt-get >/dev/null 2>&1; then
@@ -17,5 +17,5 @@ if command -v apt-get >/dev/null 2>&1; then
     have && exit 0
   fi
 fi
-echo "Keyhold's browser tests need Chromium: run 'sudo apt-get install chromium chromium-driver' (Debian/Ubuntu), then retry." >&2
+echo "Keyhold's browser tests need Chromium and chromedriver: run 'sudo apt-get install chromium chromium-driver' (Debian), then retry." >&2
 exit 1

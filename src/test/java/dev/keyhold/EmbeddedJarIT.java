@@ -4,6 +4,11 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
+import java.net.Socket;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -15,6 +20,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -22,7 +28,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * README command 1 as a newcomer runs it: the packaged jar in embedded mode, honouring KEYHOLD_DATA_DIR and
- * QUARKUS_HTTP_PORT, keeping its data across a clean stop and across a crash (kill -9).
+ * QUARKUS_HTTP_PORT, keeping its data across a clean stop and across a crash (kill -9), listening on 127.0.0.1
+ * unless QUARKUS_HTTP_HOST says otherwise.
  */
 class EmbeddedJarIT {
 
@@ -49,6 +56,10 @@ class EmbeddedJarIT {
         awaitReady(port, first, log1);
         String out = Files.readString(log1);
         assertThat(out).contains("Listening on").contains("embedded mode").doesNotContain("keyhold-dev\"");
+        // embedded mode (published demo passwords) listens on loopback only, and says so
+        assertThat(out).contains("listening on http://127.0.0.1:" + port);
+        InetAddress external = nonLoopbackAddress();
+        assertThat(reachable(external, port)).as("embedded mode reachable on " + external).isFalse();
         assertThat(Files.isDirectory(data.resolve("pg"))).isTrue();
         assertThat(Files.isRegularFile(data.resolve("hsm/default.pin"))).isTrue();
         // the token PIN never reaches the log
@@ -76,9 +87,12 @@ class EmbeddedJarIT {
         second.destroyForcibly();
         second.waitFor(30, TimeUnit.SECONDS);
         Path log3 = data.resolveSibling(data.getFileName() + "-3.log");
-        Process third = start(data, port, log3);
+        // an explicit QUARKUS_HTTP_HOST wins
+        Process third = start(data, port, log3, "0.0.0.0");
         awaitReady(port, third, log3);
         assertThat(call(port, "GET", "/v1/issuers/it", "auditor", null).statusCode()).isEqualTo(200);
+        assertThat(Files.readString(log3)).contains("listening on http://0.0.0.0:" + port);
+        assertThat(reachable(external, port)).as("reachable on " + external + " with QUARKUS_HTTP_HOST=0.0.0.0").isTrue();
         assertThat(call(port, "GET", "/issuers/it/.well-known/jwks.json", null, null).body()).contains(kid);
 
         // a clean stop after the crash also stops the PostgreSQL it adopted: nothing is left running
@@ -92,12 +106,20 @@ class EmbeddedJarIT {
     }
 
     private Process start(Path data, int port, Path log) throws IOException {
+        return start(data, port, log, null);
+    }
+
+    private Process start(Path data, int port, Path log, String host) throws IOException {
         ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx512m", "-jar", System.getProperty("keyhold.jar"))
                 .redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().put("KEYHOLD_DATA_DIR", data.toString());
         pb.environment().put("QUARKUS_HTTP_PORT", Integer.toString(port));
         pb.environment().remove("QUARKUS_DATASOURCE_JDBC_URL");
+        pb.environment().remove("QUARKUS_HTTP_HOST");
+        if (host != null) {
+            pb.environment().put("QUARKUS_HTTP_HOST", host);
+        }
         Process p = pb.start();
         started.add(p);
         return p;
@@ -133,6 +155,30 @@ class EmbeddedJarIT {
                     .encodeToString((user + ":keyhold-dev").getBytes(StandardCharsets.UTF_8)));
         }
         return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** An IPv4 address of this machine other than loopback (CI machines have one). */
+    private static InetAddress nonLoopbackAddress() throws IOException {
+        for (NetworkInterface ni : Collections.list(NetworkInterface.getNetworkInterfaces())) {
+            if (!ni.isUp() || ni.isLoopback()) {
+                continue;
+            }
+            for (InetAddress a : Collections.list(ni.getInetAddresses())) {
+                if (a instanceof Inet4Address && !a.isLoopbackAddress() && !a.isLinkLocalAddress()) {
+                    return a;
+                }
+            }
+        }
+        throw new AssertionError("this machine has no non-loopback IPv4 address to test embedded mode's binding on");
+    }
+
+    private static boolean reachable(InetAddress address, int port) {
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress(address, port), 3000);
+            return true;
+        } catch (IOException refused) {
+            return false;
+        }
     }
 
     private static int freePort() throws IOException {

@@ -1,5 +1,7 @@
 package dev.keyhold.activation;
 
+import dev.keyhold.domain.ActivationKind;
+import dev.keyhold.domain.ActivationState;
 import dev.keyhold.error.ProblemException;
 import dev.keyhold.error.ValidationException;
 import dev.keyhold.error.ValidationException.FieldError;
@@ -14,7 +16,6 @@ import org.jboss.logging.Logger;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.UUID;
 
 /**
@@ -27,8 +28,8 @@ import java.util.UUID;
  *       transaction, which takes the issuer lock again and activates only if {@code activatableAt} has passed.
  *       If that step fails, the approval stands and the next reader or the scheduler activates the key.</li>
  * </ol>
- * Readers make due changes visible: a read of a request closes it as EXPIRED past its expiry, and activates an
- * approved key whose time has come (SPEC: "the scheduler, or the next request that looks").
+ * Reads never write: a read shows what is due ({@link ActivationView#due()}) without recording it; expiry and due
+ * activations are recorded by the sweep, or by the decision that touches the request.
  */
 @ApplicationScoped
 public class ActivationDecisions {
@@ -86,11 +87,6 @@ public class ActivationDecisions {
         ActivationRequests.Glance g = requests.glance(id)
                 .orElseThrow(() -> ProblemException.notFound("activation request", requestId));
         requireReader(g.issuerId(), who);
-        if (g.state() == ActivationState.OPEN) {
-            requests.expireIfDue(id);
-        } else if (g.state() == ActivationState.APPROVED && g.kind() == ActivationKind.KEY_ACTIVATION) {
-            activations.activateIfDue(id, ActivationRequests.SYSTEM);
-        }
         return requests.view(id);
     }
 
@@ -114,9 +110,6 @@ public class ActivationDecisions {
                 throw ProblemException.forbidden("'" + who.getPrincipal().getName() + "' is not a custodian of issuer " + issuer);
             }
             scope = List.of(issuer);
-        }
-        for (UUID overdue : requests.overdue(scope)) {
-            requests.expireIfDue(overdue);
         }
         return requests.list(s, scope, n);
     }

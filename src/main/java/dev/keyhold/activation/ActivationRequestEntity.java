@@ -1,5 +1,7 @@
 package dev.keyhold.activation;
 
+import dev.keyhold.domain.ActivationKind;
+import dev.keyhold.domain.ActivationState;
 import io.quarkus.hibernate.orm.panache.PanacheEntityBase;
 import jakarta.persistence.Column;
 import jakarta.persistence.Entity;
@@ -43,6 +45,18 @@ public class ActivationRequestEntity extends PanacheEntityBase {
     public Instant executedAt;
     @Version
     public long version;
+
+    public dev.keyhold.domain.ActivationRequest toRequest() {
+        return new dev.keyhold.domain.ActivationRequest(id, kind, issuerId, kid, requester, state, approvalsRequired,
+                createdAt, expiresAt, decidedAt, executedAt);
+    }
+
+    /** Takes the state and timestamps of a transition's new value. */
+    public void apply(dev.keyhold.domain.ActivationRequest r) {
+        state = r.state();
+        decidedAt = r.decidedAt();
+        executedAt = r.executedAt();
+    }
 
     public static Optional<ActivationRequestEntity> liveForKey(String kid) {
         return find("kid = ?1 and state in ?2", kid, List.of(ActivationState.OPEN, ActivationState.APPROVED))

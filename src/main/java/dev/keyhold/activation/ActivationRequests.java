@@ -1,5 +1,7 @@
 package dev.keyhold.activation;
 
+import dev.keyhold.domain.ActivationKind;
+import dev.keyhold.domain.ActivationState;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.keyhold.audit.Change;
@@ -10,7 +12,7 @@ import dev.keyhold.issuer.Issuer;
 import dev.keyhold.issuer.IssuerEntity;
 import dev.keyhold.issuer.IssuerRequest;
 import dev.keyhold.issuer.IssuerService;
-import dev.keyhold.issuer.IssuerStatus;
+import dev.keyhold.domain.IssuerStatus;
 import dev.keyhold.issuer.IssuerValidator;
 import dev.keyhold.security.Roles;
 import io.quarkus.security.identity.SecurityIdentity;
@@ -119,59 +121,20 @@ public class ActivationRequests {
         }
         recorder.record(Change.auditOnly("activation.decision", actor, Change.SUCCESS, issuer.id, r.kid, decided));
         if (!approve) {
-            r.state = ActivationState.REJECTED;
-            r.decidedAt = now;
-            recorder.record(Change.announced("activation.rejected", actor, issuer.id, r.kid,
-                    Map.of("requestId", id.toString(), "kind", r.kind.name(), "rejectedBy", actor)));
+            activations.record(r, r.toRequest().reject(now, actor), actor);
             return new Decided(Outcome.REJECTED, r.kind, issuer.id, view(r, current));
         }
         List<String> approvers = approvers(r, current);
         if (approvers.size() < required(r, current)) {
             return new Decided(Outcome.RECORDED, r.kind, issuer.id, view(r, current));
         }
-        r.state = ActivationState.APPROVED;
-        r.decidedAt = now;
-        recorder.record(Change.announced("activation.approved", actor, issuer.id, r.kid,
-                Map.of("requestId", id.toString(), "kind", r.kind.name(), "approvedBy", approvers)));
+        activations.record(r, r.toRequest().approve(now, approvers), actor);
         Outcome outcome = switch (r.kind) {
             case KEY_ACTIVATION -> Outcome.APPROVED; // activated by the caller in a following transaction
             case ISSUER_RESUME -> resume(issuer, r, actor, now);
             case POLICY_CHANGE -> applyPolicy(issuer, r, actor, now);
         };
         return new Decided(outcome, r.kind, issuer.id, view(r, issuer.toIssuer()));
-    }
-
-    /** Closes a request left OPEN past its expiry. Returns whether it did. */
-    @Transactional
-    public boolean expireIfDue(UUID id) {
-        Optional<Glance> g = glance(id);
-        if (g.isEmpty() || g.get().state() != ActivationState.OPEN) {
-            return false;
-        }
-        issuers.lock(g.get().issuerId());
-        ActivationRequestEntity r = em.find(ActivationRequestEntity.class, id, LockModeType.PESSIMISTIC_WRITE);
-        if (r.state != ActivationState.OPEN || clock.instant().isBefore(r.expiresAt)) {
-            return false;
-        }
-        activations.expire(r, SYSTEM);
-        return true;
-    }
-
-    /** The ids of OPEN requests past their expiry, optionally of some issuers only. */
-    @Transactional
-    public List<UUID> overdue(List<String> issuerIds) {
-        String q = "select r.id from ActivationRequestEntity r where r.state = ?1 and r.expiresAt <= ?2";
-        if (issuerIds != null) {
-            if (issuerIds.isEmpty()) {
-                return List.of();
-            }
-            q += " and r.issuerId in ?3";
-        }
-        var query = em.createQuery(q, UUID.class).setParameter(1, ActivationState.OPEN).setParameter(2, clock.instant());
-        if (issuerIds != null) {
-            query.setParameter(3, issuerIds);
-        }
-        return query.setMaxResults(1000).getResultList();
     }
 
     /**
@@ -256,7 +219,23 @@ public class ActivationRequests {
                         "id.requestId = ?1 order by decidedAt, id.custodian", r.id).stream()
                 .map(d -> new ActivationView.DecisionView(d.id.custodian(), d.decision.toLowerCase(), d.comment, d.decidedAt))
                 .toList();
-        return ActivationView.of(r, required(r, issuer), approvers(r, issuer).size(), decisions);
+        return ActivationView.of(r, required(r, issuer), approvers(r, issuer).size(), decisions, due(r, issuer));
+    }
+
+    /** What the request is due to become and has not been recorded as yet; null when nothing is due. */
+    private ActivationState due(ActivationRequestEntity r, Issuer issuer) {
+        Instant now = clock.instant();
+        if (r.state == ActivationState.OPEN) {
+            return now.isBefore(r.expiresAt) ? null : ActivationState.EXPIRED;
+        }
+        if (r.state == ActivationState.APPROVED && r.kind == ActivationKind.KEY_ACTIVATION
+                && issuer.status() == IssuerStatus.ACTIVE) {
+            dev.keyhold.key.KeyEntity key = dev.keyhold.key.KeyEntity.findByKid(r.kid).orElse(null);
+            if (key != null && key.state == dev.keyhold.domain.KeyState.PENDING && !now.isBefore(key.activatableAt)) {
+                return ActivationState.EXECUTED;
+            }
+        }
+        return null;
     }
 
     /**
@@ -279,8 +258,7 @@ public class ActivationRequests {
     private Outcome resume(IssuerEntity issuer, ActivationRequestEntity r, String actor, Instant now) {
         issuer.status = IssuerStatus.ACTIVE;
         issuer.updatedAt = now;
-        r.state = ActivationState.EXECUTED;
-        r.executedAt = now;
+        activations.record(r, r.toRequest().execute(now), actor);
         recorder.record(Change.announced("issuer.resumed", actor, issuer.id, null,
                 Map.of("requestId", r.id.toString(), "requester", r.requester)));
         return Outcome.EXECUTED;
@@ -296,10 +274,8 @@ public class ActivationRequests {
         try {
             v = validator.validate(json.readValue(r.payload, IssuerRequest.class));
         } catch (ValidationException | JsonProcessingException e) {
-            r.state = ActivationState.CANCELLED;
-            r.decidedAt = now;
-            recorder.record(Change.auditOnly("activation.cancelled", actor, Change.SUCCESS, issuer.id, null,
-                    Map.of("requestId", r.id.toString(), "why", "the proposed policy is no longer valid: " + e.getMessage())));
+            activations.record(r, r.toRequest().cancel(now, "the proposed policy is no longer valid: " + e.getMessage()),
+                    actor);
             return Outcome.CANCELLED;
         }
         Map<String, Object> changes = PolicyDiff.between(issuer, v);
@@ -310,8 +286,7 @@ public class ActivationRequests {
         issuer.signers = v.signers();
         issuer.applyPolicy(v.policy());
         issuer.updatedAt = now;
-        r.state = ActivationState.EXECUTED;
-        r.executedAt = now;
+        activations.record(r, r.toRequest().execute(now), actor);
         Map<String, Object> details = new LinkedHashMap<>();
         details.put("requestId", r.id.toString());
         details.put("requester", r.requester);

@@ -32,22 +32,32 @@ public class ActivationResource {
     @GET
     @RolesAllowed({Roles.CUSTODIAN, Roles.ADMIN, Roles.AUDITOR})
     @Operation(summary = "List activation requests", description = "Newest first. Custodians see only requests of "
-            + "issuers that name them (403 for another issuer). OPEN requests found past expiresAt are closed as EXPIRED.")
+            + "issuers that name them (403 for another issuer). Reads change nothing: an OPEN request past expiresAt "
+            + "is listed as OPEN with due EXPIRED until the sweep or a decision records it.")
     @APIResponse(responseCode = "200", description = "The requests, each with its decisions")
     @APIResponse(responseCode = "400", description = "Unknown state or bad limit")
     public List<ActivationView> list(
             @Parameter(description = "OPEN, APPROVED, REJECTED, EXPIRED, EXECUTED or CANCELLED") @QueryParam("state") String state,
             @Parameter(description = "issuer id") @QueryParam("issuer") String issuer,
-            @Parameter(description = "1 to 500, default 100") @QueryParam("limit") Integer limit) {
-        return decisions.list(state, issuer, limit, identity);
+            @Parameter(description = "1 to 500, default 100") @QueryParam("limit") String limit) {
+        // A String, parsed here: JAX-RS answers an unparsable Integer query parameter with 404.
+        Integer n = null;
+        if (limit != null && !limit.isBlank()) {
+            try {
+                n = Integer.valueOf(limit.trim());
+            } catch (NumberFormatException e) {
+                throw dev.keyhold.error.ProblemException.badRequest("limit: must be an integer from 1 to 500");
+            }
+        }
+        return decisions.list(state, issuer, n, identity);
     }
 
     @GET
     @Path("/{id}")
     @RolesAllowed({Roles.CUSTODIAN, Roles.ADMIN, Roles.AUDITOR})
-    @Operation(summary = "One activation request with every decision", description = "Reading it also carries out what "
-            + "is due: an OPEN request past expiresAt becomes EXPIRED; an APPROVED key activation whose key has reached "
-            + "activatableAt is activated.")
+    @Operation(summary = "One activation request with every decision", description = "Reading it changes nothing; "
+            + "what is due and not yet recorded is shown in due: EXPIRED for an OPEN request past expiresAt, EXECUTED for "
+            + "an APPROVED key activation whose key has reached activatableAt (the sweep or the next decision records it).")
     @APIResponse(responseCode = "200", description = "The request")
     @APIResponse(responseCode = "403", description = "A custodian not named by the request's issuer")
     @APIResponse(responseCode = "404", description = "No such request")

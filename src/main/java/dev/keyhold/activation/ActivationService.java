@@ -1,13 +1,18 @@
 package dev.keyhold.activation;
 
+import dev.keyhold.domain.ActivationKind;
+import dev.keyhold.domain.ActivationRequest;
+import dev.keyhold.domain.ActivationState;
+import dev.keyhold.domain.Key;
+import dev.keyhold.domain.Transition;
 import dev.keyhold.audit.Change;
 import dev.keyhold.audit.ChangeRecorder;
+import dev.keyhold.hsm.HsmPort;
 import dev.keyhold.issuer.IssuerEntity;
 import dev.keyhold.issuer.IssuerService;
-import dev.keyhold.issuer.IssuerStatus;
+import dev.keyhold.domain.IssuerStatus;
 import dev.keyhold.key.KeyEntity;
-import dev.keyhold.key.KeyState;
-import dev.keyhold.rotation.Deadlines;
+import dev.keyhold.domain.KeyState;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
@@ -33,6 +38,8 @@ public class ActivationService {
     IssuerService issuers;
     @Inject
     EntityManager em;
+    @Inject
+    HsmPort hsm;
 
     /** Opens the activation request of a PENDING key. Caller holds the issuer lock. */
     @Transactional(Transactional.TxType.MANDATORY)
@@ -75,21 +82,28 @@ public class ActivationService {
 
     @Transactional(Transactional.TxType.MANDATORY)
     public void expire(ActivationRequestEntity r, String actor) {
-        r.state = ActivationState.EXPIRED;
-        r.decidedAt = clock.instant();
-        recorder.record(Change.announced("activation.expired", actor, r.issuerId, r.kid,
-                Map.of("requestId", r.id.toString())));
+        record(r, r.toRequest().expire(clock.instant()), actor);
+    }
+
+    /** Stores a request transition's new value and records its change. Caller holds the issuer lock. */
+    void record(ActivationRequestEntity r, Transition<ActivationRequest> t, String actor) {
+        r.apply(t.value());
+        if (t.change() != null) {
+            recorder.record(Change.of(t.change(), actor, r.issuerId));
+        }
+    }
+
+    /** Stores a key transition's new value and records its change. Caller holds the issuer lock. */
+    public void record(KeyEntity k, Transition<Key> t, String actor) {
+        k.apply(t.value());
+        recorder.record(Change.of(t.change(), actor, k.issuerId));
     }
 
     /** Closes the live request of a key that was revoked: it can never be carried out. */
     @Transactional(Transactional.TxType.MANDATORY)
     public void cancelForKey(String kid, String actor) {
-        ActivationRequestEntity.liveForKey(kid).ifPresent(r -> {
-            r.state = ActivationState.CANCELLED;
-            r.decidedAt = clock.instant();
-            recorder.record(Change.auditOnly("activation.cancelled", actor, Change.SUCCESS, r.issuerId, r.kid,
-                    Map.of("requestId", r.id.toString(), "why", "key revoked")));
-        });
+        ActivationRequestEntity.liveForKey(kid).ifPresent(r ->
+                record(r, r.toRequest().cancel(clock.instant(), "key revoked"), actor));
     }
 
     /**
@@ -116,30 +130,24 @@ public class ActivationService {
         KeyEntity key = KeyEntity.lockByKid(r.kid).orElseThrow();
         Instant now = clock.instant();
         if (key.state != KeyState.PENDING) {
-            r.state = ActivationState.CANCELLED;
-            r.decidedAt = now;
-            recorder.record(Change.auditOnly("activation.cancelled", actor, Change.SUCCESS, r.issuerId, r.kid,
-                    Map.of("requestId", r.id.toString(), "why", "key is " + key.state)));
+            record(r, r.toRequest().cancel(now, "key is " + key.state), actor);
             return Optional.empty();
         }
         if (now.isBefore(key.activatableAt)) {
             return Optional.empty();
         }
+        // A key goes live only if its HSM partition answers and holds it: with the HSM down, activation refuses
+        // (HsmUnavailableException, 503) and changes nothing, instead of retiring a working predecessor for a
+        // signer that cannot sign (issue 15).
+        hsm.check(key.partition);
+        hsm.publicKey(key.partition, key.hsmHandle);
         KeyEntity.inState(issuer.id, KeyState.ACTIVE).ifPresent(previous -> retire(issuer, previous, now, actor,
                 "successor " + key.kid + " activated"));
         // The retirement must reach the database before the activation, or the one-ACTIVE index refuses it.
         em.flush();
-        key.state.requireMoveTo(KeyState.ACTIVE);
-        key.state = KeyState.ACTIVE;
-        key.activatedAt = now;
-        key.notAfter = Deadlines.notAfter(now, issuer.policy());
-        r.state = ActivationState.EXECUTED;
-        r.executedAt = now;
-        Map<String, Object> details = new LinkedHashMap<>();
-        details.put("requestId", r.id.toString());
-        details.put("notAfter", key.notAfter.toString());
-        details.put("rotationDue", Deadlines.rotationDue(now, issuer.policy()).toString());
-        recorder.record(Change.announced("key.activated", actor, issuer.id, key.kid, details));
+        Transition<Key> activated = key.toKey().activate(now, issuer.policy(), r.id.toString());
+        record(r, r.toRequest().execute(now), actor);
+        record(key, activated, actor);
         return Optional.of(key.kid);
     }
 
@@ -158,13 +166,6 @@ public class ActivationService {
     /** Retires an ACTIVE key: it stops signing now and stays in the JWKS until verifyUntil. Caller holds the issuer lock. */
     @Transactional(Transactional.TxType.MANDATORY)
     public void retire(IssuerEntity issuer, KeyEntity key, Instant now, String actor, String why) {
-        key.state.requireMoveTo(KeyState.RETIRED);
-        key.state = KeyState.RETIRED;
-        key.retiredAt = now;
-        key.verifyUntil = Deadlines.verifyUntil(now, issuer.policy());
-        Map<String, Object> details = new LinkedHashMap<>();
-        details.put("why", why);
-        details.put("verifyUntil", key.verifyUntil.toString());
-        recorder.record(Change.announced("key.retired", actor, issuer.id, key.kid, details));
+        record(key, key.toKey().retire(now, issuer.policy(), why), actor);
     }
 }

@@ -1,7 +1,7 @@
 package dev.keyhold.activation;
 
 import dev.keyhold.issuer.IssuerEntity;
-import dev.keyhold.issuer.IssuerPolicy;
+import dev.keyhold.domain.IssuerPolicy;
 import dev.keyhold.issuer.IssuerValidator;
 
 import java.util.LinkedHashMap;

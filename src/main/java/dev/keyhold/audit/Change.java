@@ -17,6 +17,12 @@ public record Change(String action, String actor, String outcome, String issuerI
         return new Change(action, actor, SUCCESS, issuerId, kid, details, "keyhold." + action, details);
     }
 
+    /** A domain transition's change, made by {@code actor} for {@code issuerId}, with the outcome success. */
+    public static Change of(dev.keyhold.domain.DomainChange c, String actor, String issuerId) {
+        return c.announced() ? announced(c.action(), actor, issuerId, c.kid(), c.details())
+                : auditOnly(c.action(), actor, SUCCESS, issuerId, c.kid(), c.details());
+    }
+
     /** A change recorded in the audit trail only. */
     public static Change auditOnly(String action, String actor, String outcome, String issuerId, String kid,
                                    Map<String, Object> details) {

@@ -65,17 +65,19 @@ public class ChangeRecorder {
                 .setParameter(7, change.issuerId()).setParameter(8, change.kid()).setParameter(9, requestId)
                 .setParameter(10, details).setParameter(11, prev).setParameter(12, hash)
                 .executeUpdate();
+        long outboxSeq = 0;
         if (change.eventType() != null) {
+            outboxSeq = ((Number) em.createNativeQuery("select nextval('outbox_event_seq')").getSingleResult()).longValue();
             em.createNativeQuery("insert into outbox_event (seq, type, source, issuer_id, subject, event_time, data)"
-                            + " values (nextval('outbox_event_seq'), ?1, ?2, ?3, ?4, ?5, ?6)")
+                            + " values (?7, ?1, ?2, ?3, ?4, ?5, ?6)")
                     .setParameter(1, change.eventType())
                     .setParameter(2, change.issuerId() == null ? "/keyhold" : "/issuers/" + change.issuerId())
                     .setParameter(3, change.issuerId()).setParameter(4, change.kid())
                     .setParameter(5, Timestamp.from(at))
-                    .setParameter(6, AuditHash.canonicalJson(change.eventData()))
+                    .setParameter(6, AuditHash.canonicalJson(change.eventData())).setParameter(7, outboxSeq)
                     .executeUpdate();
         }
-        recorded.fire(new RecordedChange(seq, change.action(), change.issuerId(), change.kid()));
+        recorded.fire(new RecordedChange(seq, change.action(), change.issuerId(), change.kid(), outboxSeq));
         return seq;
     }
 

@@ -28,7 +28,7 @@ import java.util.regex.Pattern;
  * mapper sees the denial was already recorded for this request and does not record it twice.
  */
 @ApplicationScoped
-public class DenialRecorder {
+public class DenialRecorder implements dev.keyhold.error.DenialSink {
 
     public static final String REQUEST_DENIED = "request.denied";
     private static final Logger LOG = Logger.getLogger(DenialRecorder.class);
@@ -65,6 +65,7 @@ public class DenialRecorder {
      * recorded. Safe on the event loop (the database work moves to a worker). Never fails: the request stays refused
      * whatever happens here, and a lost denial record is logged as an error.
      */
+    @Override
     public Uni<Void> requestDenied(String reason) {
         RoutingContext rc = currentRequest.getCurrent();
         if (rc == null || !rc.normalizedPath().startsWith("/v1/") || alreadyRecorded()) {
@@ -89,6 +90,7 @@ public class DenialRecorder {
      * {@link #requestDenied} for callers that cannot return a Uni: waits for the record on a worker thread (where
      * services throw their scoping 403s); on the event loop it lets the record complete in the background.
      */
+    @Override
     public void recordRequestDenied(String reason) {
         Uni<Void> record = requestDenied(reason);
         if (Context.isOnEventLoopThread()) {

@@ -17,6 +17,8 @@ import java.util.Map;
 public final class QueryParams {
 
     public static final int MAX_LIMIT = 1000;
+    static final Instant EARLIEST = Instant.parse("0001-01-01T00:00:00Z");
+    static final Instant LATEST = Instant.parse("9999-12-31T23:59:59Z");
 
     private final List<FieldError> errors = new ArrayList<>();
 
@@ -58,7 +60,13 @@ public final class QueryParams {
             return null;
         }
         try {
-            return OffsetDateTime.parse(value.trim()).toInstant();
+            Instant t = OffsetDateTime.parse(value.trim()).toInstant();
+            // java.time reaches year 1,000,000,000; the database (and any sane query) does not.
+            if (t.isBefore(EARLIEST) || t.isAfter(LATEST)) {
+                errors.add(new FieldError(name, "must be between " + EARLIEST + " and " + LATEST));
+                return null;
+            }
+            return t;
         } catch (DateTimeParseException e) {
             errors.add(new FieldError(name, "must be an ISO-8601 date-time with offset, e.g. 2026-01-31T12:00:00Z"));
             return null;

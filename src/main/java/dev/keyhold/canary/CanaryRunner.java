@@ -6,14 +6,17 @@ import dev.keyhold.audit.Change;
 import dev.keyhold.audit.ChangeRecorder;
 import dev.keyhold.hsm.HsmPort;
 import dev.keyhold.issuer.Issuer;
-import dev.keyhold.key.Key;
-import dev.keyhold.key.KeyState;
+import dev.keyhold.domain.Key;
+import dev.keyhold.domain.KeyState;
 import dev.keyhold.verify.TokenVerifier;
+import dev.keyhold.verify.VerifierGate;
 import dev.keyhold.verify.VerificationDirectory;
 import dev.keyhold.verify.Verdict;
 import io.quarkus.narayana.jta.QuarkusTransaction;
+import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.scheduler.Scheduled;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 
@@ -37,8 +40,11 @@ import java.util.Optional;
  * Tokens are signed for real in the HSM with the canary issuers' keys (see {@link CanaryFixtures}); the forger
  * bypasses the sign API on purpose, and its tokens live only in memory for the duration of a run.
  *
- * <p>A failing run turns the {@code canaries} readiness check DOWN and records {@code keyhold.canary.failed}
- * (an extension of SPEC's event types) once per new set of failures.
+ * <p>A failing run turns the {@code canaries} health check DOWN (health groups {@code canaries} and
+ * {@code operations}, not readiness) and records {@code keyhold.canary.failed} (an extension of SPEC's event types)
+ * once per new set of failures. A wrong verdict also closes {@link VerifierGate}: {@code POST /v1/verify} answers 503
+ * until a run passes. A run cut short because Keyhold is stopping is not a failure: it is logged at INFO and not
+ * counted.
  */
 @ApplicationScoped
 public class CanaryRunner {
@@ -61,14 +67,27 @@ public class CanaryRunner {
     Clock clock;
     @Inject
     ObjectMapper mapper;
+    @Inject
+    VerifierGate gate;
 
     private volatile CanaryReport last;
+    /** Set when the application starts to stop: a run cut short by shutdown is not a failure. */
+    private volatile boolean stopping;
     private List<String> lastAnnounced = List.of();
 
     @Scheduled(every = "${keyhold.canary.interval}", delayed = "10s",
             concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void scheduled() {
         runOnce();
+    }
+
+    void onStop(@Observes ShutdownEvent event) {
+        stopping(true);
+    }
+
+    /** Package-private for the test that plays a shutdown in the middle of a run. */
+    void stopping(boolean value) {
+        stopping = value;
     }
 
     /** The latest report; empty before the first run. */
@@ -82,15 +101,32 @@ public class CanaryRunner {
         try {
             report = new CanaryReport(now, forgeAndCheck(fixtures.ensure(), now), null);
         } catch (RuntimeException e) {
+            if (stopping) {
+                // The database or HSM went away because Keyhold is stopping, not because the validator is wrong.
+                LOG.infof("canary run cut short by shutdown (%s); not counted", e.getClass().getSimpleName());
+                return last;
+            }
             LOG.errorf("canaries could not run: %s", e.toString());
             report = new CanaryReport(now, List.of(), "could not run: " + e.getClass().getSimpleName());
+        }
+        if (stopping && !report.passed()) {
+            LOG.infof("canary run during shutdown did not pass; not counted");
+            return last;
         }
         last = report;
         if (report.passed()) {
             lastAnnounced = List.of();
+            gate.open();
         } else {
-            LOG.errorf("CANARY FAILED: %s", report);
             List<String> failed = report.error() != null ? List.of("(run)") : report.failed();
+            if (report.error() == null) {
+                // The engine gave a wrong verdict on a forgery: /v1/verify must not be trusted until a run passes.
+                // A run that could not forge at all (HSM down) says nothing about the engine: the gate stays as is.
+                gate.close("failed: " + String.join(", ", failed));
+                LOG.errorf("CANARY FAILED: %s; POST /v1/verify refuses (503) until a run passes", report);
+            } else {
+                LOG.errorf("CANARY FAILED: %s", report);
+            }
             if (!failed.equals(lastAnnounced)) {
                 announce(report, failed);
                 lastAnnounced = failed;

@@ -1,5 +1,6 @@
 package dev.keyhold.console;
 
+import dev.keyhold.error.HtmlErrors;
 import io.quarkus.qute.Location;
 import io.quarkus.qute.Template;
 import io.quarkus.security.AuthenticationRedirectException;
@@ -16,7 +17,7 @@ import java.net.URI;
  * must get a page, not problem JSON.
  */
 @ApplicationScoped
-public class ConsoleErrors {
+public class ConsoleErrors implements HtmlErrors {
 
     static final String LOGIN_POST = "/console/j_security_check";
 
@@ -28,7 +29,11 @@ public class ConsoleErrors {
         return path != null && (path.equals("/console") || path.startsWith("/console/"));
     }
 
+    @Override
     public Response unauthenticated(String path, RuntimeException cause) {
+        if (!isConsole(path)) {
+            return null;
+        }
         if (cause instanceof AuthenticationRedirectException r) {
             // the login mechanism's own redirect (e.g. OpenID Connect's last step back to the page asked for)
             return Response.status(r.getCode()).location(URI.create(r.getRedirectUri()))

@@ -2,12 +2,12 @@ package dev.keyhold.console;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.keyhold.activation.ActivationDecisions;
-import dev.keyhold.activation.ActivationState;
+import dev.keyhold.domain.ActivationState;
 import dev.keyhold.activation.ActivationView;
 import dev.keyhold.audit.AuditRecordView;
 import dev.keyhold.error.ProblemException;
 import dev.keyhold.issuer.IssuerService;
-import dev.keyhold.issuer.IssuerStatus;
+import dev.keyhold.domain.IssuerStatus;
 import dev.keyhold.issuer.IssuerView;
 import dev.keyhold.key.KeyService;
 import dev.keyhold.key.KeyView;
@@ -119,6 +119,8 @@ public class ConsoleViews {
         String whyNot = null;
         if (r.state() != ActivationState.OPEN) {
             whyNot = "This request is " + r.state() + "; decisions are taken only while it is OPEN.";
+        } else if (r.due() != null && r.due() != r.state()) {
+            whyNot = "This request is due to become " + r.due() + "; it can no longer be decided.";
         } else if (!who.hasRole(Roles.CUSTODIAN) || !issuer.custodians().contains(name)) {
             whyNot = "Only custodians of issuer " + issuer.id() + " decide this request.";
         } else if (name.equals(r.requester())) {

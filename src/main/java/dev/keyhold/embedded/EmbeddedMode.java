@@ -1,22 +1,27 @@
 package dev.keyhold.embedded;
 
 import dev.keyhold.hsm.EmbeddedHsm;
+import org.eclipse.microprofile.config.Config;
 
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Embedded mode: what a newcomer gets with no configuration. A real PostgreSQL and a SoftHSM2 token per
- * partition, both kept under the data directory, and the demo principals. It is chosen when no datasource
- * URL is configured; production configures {@code quarkus.datasource.*} and {@code keyhold.hsm.*} instead.
+ * partition, both kept under the data directory, and the demo principals, listening on 127.0.0.1 by default.
+ * {@link StartupDecision} chooses it only when no production setting is configured anywhere.
  */
 public final class EmbeddedMode {
 
     /** Development-only password of the demo principals; they exist only in embedded mode. */
     public static final String DEMO_PASSWORD = "keyhold-dev";
+
+    /** Embedded mode's default listening address. */
+    public static final String LOOPBACK = "127.0.0.1";
 
     /** Demo principal → role. alice, bob and carol are custodians. */
     public static final Map<String, String> DEMO_PRINCIPALS = demoPrincipals();
@@ -36,25 +41,28 @@ public final class EmbeddedMode {
         return m;
     }
 
-    /** True unless a datasource URL is configured or embedded mode is switched off. */
-    public static boolean wanted() {
-        if (setting("quarkus.datasource.jdbc.url", "QUARKUS_DATASOURCE_JDBC_URL") != null) {
-            return false;
-        }
-        return !"false".equalsIgnoreCase(setting("keyhold.embedded", "KEYHOLD_EMBEDDED"));
+    /** Where embedded mode keeps its data ({@code keyhold.data-dir}, default {@code ./data}). */
+    public static Path dataDir(Config config) {
+        String d = config.getOptionalValue("keyhold.data-dir", String.class).orElse("");
+        return Path.of(d.isBlank() ? "data" : d);
     }
 
-    public static Path dataDir() {
-        String d = setting("keyhold.data-dir", "KEYHOLD_DATA_DIR");
-        return Path.of(d == null || d.isBlank() ? "data" : d);
-    }
-
-    public static List<String> partitions() {
-        String p = setting("keyhold.embedded.partitions", "KEYHOLD_EMBEDDED_PARTITIONS");
-        if (p == null || p.isBlank()) {
+    /** The partitions embedded mode makes tokens for ({@code keyhold.embedded.partitions}). */
+    public static List<String> partitions(Config config) {
+        String p = config.getOptionalValue("keyhold.embedded.partitions", String.class).orElse("");
+        if (p.isBlank()) {
             return List.of("default", "audit");
         }
         return Arrays.stream(p.split(",")).map(String::trim).filter(s -> !s.isEmpty()).distinct().toList();
+    }
+
+    /**
+     * The address embedded mode listens on: 127.0.0.1 (its demo users have published passwords) unless
+     * {@code quarkus.http.host} is configured explicitly.
+     */
+    public static Optional<String> defaultHost(Config config) {
+        return config.getOptionalValue("quarkus.http.host", String.class).isPresent()
+                ? Optional.empty() : Optional.of(LOOPBACK);
     }
 
     /**
@@ -78,10 +86,5 @@ public final class EmbeddedMode {
         config.put("keyhold.embedded.active", "true");
         config.put("keyhold.data-dir", dataDir.toString());
         return config;
-    }
-
-    private static String setting(String property, String env) {
-        String v = System.getProperty(property);
-        return v != null ? v : System.getenv(env);
     }
 }

@@ -11,6 +11,8 @@ public record Problem(String type, String title, int status, String detail, Stri
                       @com.fasterxml.jackson.annotation.JsonIgnore Map<String, Object> extensions) {
 
     public static final String MEDIA_TYPE = "application/problem+json";
+    /** Sent with every 503: the HSM or database is expected back; a client should not retry in a tight loop. */
+    public static final String RETRY_AFTER_SECONDS = "5";
 
     public static String typeUri(String slug) {
         return "urn:keyhold:problem:" + slug;

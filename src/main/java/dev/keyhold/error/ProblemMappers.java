@@ -35,9 +35,9 @@ public class ProblemMappers {
 
     // Refused privileged attempts are audited (SPEC, issue 3): every 403 on /v1, in its own transaction.
     @jakarta.inject.Inject
-    dev.keyhold.audit.DenialRecorder denials;
+    DenialSink denials;
     @jakarta.inject.Inject
-    dev.keyhold.console.ConsoleErrors consoleErrors;
+    HtmlErrors pages;
 
     @ServerExceptionMapper
     public Response problem(ProblemException e, UriInfo uri) {
@@ -47,11 +47,18 @@ public class ProblemMappers {
         return respond(e.status(), e.slug(), e.title(), e.getMessage(), uri, e.extensions());
     }
 
+    /** An illegal lifecycle move (domain): 409, the one place where it meets HTTP. */
+    @ServerExceptionMapper
+    public Response illegalTransition(dev.keyhold.domain.IllegalTransitionException e, UriInfo uri) {
+        return respond(409, e.slug(), "Conflict with the current state", e.getMessage(), uri, null);
+    }
+
     @ServerExceptionMapper({UnauthorizedException.class, AuthenticationFailedException.class,
             AuthenticationCompletionException.class, AuthenticationRedirectException.class})
     public Response unauthenticated(RuntimeException e, UriInfo uri) {
-        if (uri != null && dev.keyhold.console.ConsoleErrors.isConsole(uri.getPath())) {
-            return consoleErrors.unauthenticated(uri.getPath(), e); // a page (or the login's redirect), not problem JSON
+        Response page = uri == null ? null : pages.unauthenticated(uri.getPath(), e);
+        if (page != null) {
+            return page; // a person at the console: a page (or the login's own redirect), not problem JSON
         }
         return Response.fromResponse(respond(401, "unauthenticated", "Authentication required",
                         "valid credentials are required", uri, null))
@@ -72,6 +79,9 @@ public class ProblemMappers {
         String detail = "the body is not valid JSON for this request";
         if (e instanceof UnrecognizedPropertyException u) {
             detail = "unknown field '" + u.getPropertyName() + "'";
+        } else if (e instanceof com.fasterxml.jackson.core.JsonParseException p
+                && String.valueOf(p.getOriginalMessage()).startsWith("Duplicate field")) {
+            detail = "a JSON object has a duplicate member: " + p.getOriginalMessage().replace("Duplicate field", "field");
         } else if (e instanceof JsonMappingException m && !m.getPath().isEmpty()) {
             detail = "field '" + path(m) + "' has the wrong type or form";
         }
@@ -134,6 +144,9 @@ public class ProblemMappers {
             if (c instanceof HsmException h) {
                 return hsm(h, uri);
             }
+            if (c instanceof JsonProcessingException j) {
+                return badJson(j, uri);
+            }
             if (c instanceof org.hibernate.exception.ConstraintViolationException
                     || c instanceof OptimisticLockException
                     || c instanceof org.hibernate.StaleStateException
@@ -153,10 +166,13 @@ public class ProblemMappers {
 
     static Response respond(int status, String slug, String title, String detail, UriInfo uri, Map<String, Object> ext) {
         String instance = uri == null ? null : uri.getPath();
-        return Response.status(status)
+        Response.ResponseBuilder b = Response.status(status)
                 .type(Problem.MEDIA_TYPE)
-                .entity(new Problem(Problem.typeUri(slug), title, status, detail, instance, ext))
-                .build();
+                .entity(new Problem(Problem.typeUri(slug), title, status, detail, instance, ext));
+        if (status == 503) {
+            b.header("Retry-After", Problem.RETRY_AFTER_SECONDS);
+        }
+        return b.build();
     }
 
     private static String path(JsonMappingException m) {

@@ -70,10 +70,15 @@ public class EventStream {
 
     private void open(RoutingContext rc, Context ctx, long cursor) {
         HttpServerResponse res = rc.response();
-        res.setChunked(true)
-                .putHeader("Content-Type", "text/event-stream; charset=utf-8")
+        res.putHeader("Content-Type", "text/event-stream; charset=utf-8")
                 .putHeader("Cache-Control", "no-store")
                 .putHeader("X-Accel-Buffering", "no");
+        if (dev.keyhold.http.HeadRequests.isHead(rc)) {
+            // HEAD: the stream's status and headers, then done (a HEAD response never has a body to wait for).
+            res.end();
+            return;
+        }
+        res.setChunked(true);
         // Tells clients how long to wait before reconnecting, and sends the headers now.
         res.write("retry: 1000\n\n");
         new Session(rc, ctx, cursor).start();

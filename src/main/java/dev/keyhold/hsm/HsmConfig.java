@@ -1,6 +1,9 @@
 package dev.keyhold.hsm;
 
 import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+
+import java.time.Duration;
 
 import java.util.Map;
 import java.util.OptionalInt;
@@ -16,6 +19,27 @@ import java.util.OptionalInt;
 public interface HsmConfig {
 
     Map<String, Partition> partitions();
+
+    /** In-process recovery of a PKCS#11 library whose sessions fail ({@link Pkcs11Module}). */
+    Recovery recovery();
+
+    interface Recovery {
+
+        /** Wait before the first re-initialisation after a failure; doubled after each one. */
+        @WithDefault("PT1S")
+        Duration initialBackoff();
+
+        /** Longest wait between re-initialisations. */
+        @WithDefault("PT1M")
+        Duration maxBackoff();
+
+        /**
+         * Failed re-initialisations in a row (the library itself refused C_Initialize or could not be reloaded)
+         * after which liveness reports DOWN, so an orchestrator restarts the process. 0 = never.
+         */
+        @WithDefault("3")
+        int livenessFailures();
+    }
 
     interface Partition {
 

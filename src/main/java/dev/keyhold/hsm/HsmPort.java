@@ -52,4 +52,20 @@ public interface HsmPort {
      * Returns normally when the partition is usable.
      */
     void check(String partition);
+
+    /**
+     * The PKCS#11 libraries behind the partitions and their in-process recovery (re-initialisation) state, for
+     * health checks. Does not touch any HSM.
+     */
+    default java.util.List<LibraryStatus> libraries() {
+        return java.util.List.of();
+    }
+
+    /**
+     * One loaded PKCS#11 library. {@code broken}: re-initialising it failed too often in a row; only a restart of
+     * the process can help.
+     */
+    record LibraryStatus(String library, java.util.List<String> partitions, long reinitialisations,
+                         int failedInARow, String lastFailure, java.time.Instant lastAttemptAt, boolean broken) {
+    }
 }

@@ -11,7 +11,6 @@ import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.operator.ContentSigner;
 import org.bouncycastle.operator.DefaultSignatureAlgorithmIdentifierFinder;
 import sun.security.pkcs11.wrapper.CK_ATTRIBUTE;
-import sun.security.pkcs11.wrapper.CK_C_INITIALIZE_ARGS;
 import sun.security.pkcs11.wrapper.CK_MECHANISM;
 import sun.security.pkcs11.wrapper.CK_RSA_PKCS_PSS_PARAMS;
 import sun.security.pkcs11.wrapper.PKCS11;
@@ -67,7 +66,6 @@ import static sun.security.pkcs11.wrapper.PKCS11Constants.CKA_UNWRAP;
 import static sun.security.pkcs11.wrapper.PKCS11Constants.CKA_VALUE;
 import static sun.security.pkcs11.wrapper.PKCS11Constants.CKA_VERIFY;
 import static sun.security.pkcs11.wrapper.PKCS11Constants.CKC_X_509;
-import static sun.security.pkcs11.wrapper.PKCS11Constants.CKF_OS_LOCKING_OK;
 import static sun.security.pkcs11.wrapper.PKCS11Constants.CKF_RW_SESSION;
 import static sun.security.pkcs11.wrapper.PKCS11Constants.CKF_SERIAL_SESSION;
 import static sun.security.pkcs11.wrapper.PKCS11Constants.CKM_ECDSA;
@@ -117,12 +115,15 @@ final class Pkcs11Token {
 
     private final PKCS11 p11;
     private final long slot;
+    /** The {@link Pkcs11Module#generation()} this token's sessions and object handles belong to. */
+    final long generation;
     private final ConcurrentLinkedDeque<Long> idle = new ConcurrentLinkedDeque<>();
     private final AtomicInteger idleCount = new AtomicInteger();
 
-    private Pkcs11Token(PKCS11 p11, long slot) {
+    private Pkcs11Token(PKCS11 p11, long slot, long generation) {
         this.p11 = p11;
         this.slot = slot;
+        this.generation = generation;
     }
 
     /** True when the JVM lets this code use the wrapper (see {@link #EXPORT_OPTION}). */
@@ -133,13 +134,12 @@ final class Pkcs11Token {
     }
 
     /**
-     * Loads the library (once per process: the wrapper keeps one instance per library path, shared with any
-     * SunPKCS11 provider on it), picks the slot and logs in.
+     * Picks the slot of an already loaded library ({@link Pkcs11Module}), logs in and checks that the token answers.
+     * Call with the module's read lock held.
      */
-    static Pkcs11Token open(String library, Integer slot, Integer slotListIndex, char[] pin) throws Exception {
-        CK_C_INITIALIZE_ARGS args = new CK_C_INITIALIZE_ARGS();
-        args.flags = CKF_OS_LOCKING_OK;
-        PKCS11 p11 = PKCS11.getInstance(library, "C_GetFunctionList", args, false);
+    static Pkcs11Token open(Pkcs11Module module, Integer slot, Integer slotListIndex, char[] pin) throws Exception {
+        long generation = module.generation();
+        PKCS11 p11 = module.p11();
         long slotId;
         if (slot != null) {
             slotId = slot;
@@ -153,9 +153,19 @@ final class Pkcs11Token {
             }
             slotId = slots[index];
         }
-        Pkcs11Token token = new Pkcs11Token(p11, slotId);
+        Pkcs11Token token = new Pkcs11Token(p11, slotId, generation);
         token.ensureLoggedIn(pin);
+        token.probe();
         return token;
+    }
+
+    /**
+     * Asks the token to describe itself (C_GetTokenInfo). A token that lost its storage still opens sessions and
+     * answers object searches with "nothing" (SoftHSM2 whose token directory vanished); this call fails there
+     * (CKR_GENERAL_ERROR), so it is asked before "no such object" or an empty listing is believed.
+     */
+    void probe() throws PKCS11Exception {
+        p11.C_GetTokenInfo(slot);
     }
 
     // ------------------------------------------------------------------------------------------- sessions
@@ -219,7 +229,7 @@ final class Pkcs11Token {
                     p11.C_Login(s, CKU_USER, pin);
                 } catch (PKCS11Exception e) {
                     // Another session of this process logged in between the two calls.
-                    if (e.getErrorCode() != PKCS11Exception.CKR_USER_ALREADY_LOGGED_IN) {
+                    if (e.getErrorCode() != Pkcs11Codes.CKR_USER_ALREADY_LOGGED_IN) {
                         throw e;
                     }
                 }

@@ -1,13 +1,19 @@
 package dev.keyhold.hsm;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Instance;
 import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
+import sun.security.pkcs11.wrapper.PKCS11Exception;
 
 import javax.security.auth.login.FailedLoginException;
 import java.security.PublicKey;
 import java.security.interfaces.ECPublicKey;
 import java.security.interfaces.RSAPublicKey;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -19,6 +25,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.locks.Lock;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -28,8 +35,13 @@ import java.util.regex.Pattern;
  * in the JVM can pick up an HSM key by accident.
  *
  * <p>Connections are made lazily and dropped after a failure that means the token or session is gone; the next
- * call reconnects. A partition that is down at startup therefore does not stop the application, readiness
- * ({@link #check}) reports it, and it comes into use when it comes up.
+ * call reconnects. A partition that is down at startup therefore does not stop the application, the health group
+ * {@code hsm} ({@link #check}) reports it, and it comes into use when it comes up. When sessions keep failing the
+ * PKCS#11 library is re-initialised in-process, with backoff ({@link Pkcs11Module}); a refused PIN is never tried
+ * again.
+ *
+ * <p>Everything the PKCS#11 stack throws, {@link LinkageError} included (a wrapper class that differs between JDK
+ * releases), is caught here and wrapped once into an {@link HsmException}.
  */
 @ApplicationScoped
 public class SunPkcs11Hsm implements HsmPort {
@@ -42,7 +54,7 @@ public class SunPkcs11Hsm implements HsmPort {
     /** Partition names appear in logs, metrics and problem details; keep them to plain words. */
     private static final Pattern PARTITION_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]{0,62}");
 
-    private static final Pattern PKCS11_CODE = Pattern.compile("CKR_[A-Z0-9_]+");
+    private static final Pattern PKCS11_CODE = Pattern.compile("CKR_[A-Za-z0-9_]+");
 
     private static final Set<String> PIN_CODES = Set.of(
             "CKR_PIN_INCORRECT", "CKR_PIN_INVALID", "CKR_PIN_LEN_RANGE", "CKR_PIN_LOCKED", "CKR_PIN_EXPIRED");
@@ -90,14 +102,35 @@ public class SunPkcs11Hsm implements HsmPort {
         }
     }
 
+    /** Default recovery settings for the plain constructor (tests, tools). */
+    public record Recovery(Duration initialBackoff, Duration maxBackoff, int livenessFailures) {
+        public static final Recovery DEFAULT = new Recovery(Duration.ofSeconds(1), Duration.ofMinutes(1), 3);
+
+        static Recovery of(HsmConfig.Recovery r) {
+            return new Recovery(r.initialBackoff(), r.maxBackoff(), r.livenessFailures());
+        }
+    }
+
     private final Map<String, PartitionState> partitions;
+    private final Clock clock;
+    private final Recovery recovery;
+    private final HsmMetrics metrics;
 
     @Inject
-    public SunPkcs11Hsm(HsmConfig config) {
-        this(settingsOf(config));
+    public SunPkcs11Hsm(HsmConfig config, Clock clock, Instance<MeterRegistry> registry) {
+        this(settingsOf(config), clock, Recovery.of(config.recovery()),
+                registry.isResolvable() ? registry.get() : null);
     }
 
     public SunPkcs11Hsm(Map<String, PartitionSettings> settings) {
+        this(settings, Clock.systemUTC(), Recovery.DEFAULT, null);
+    }
+
+    public SunPkcs11Hsm(Map<String, PartitionSettings> settings, Clock clock, Recovery recovery,
+                        MeterRegistry registry) {
+        this.clock = Objects.requireNonNull(clock, "clock");
+        this.recovery = Objects.requireNonNull(recovery, "recovery");
+        this.metrics = registry == null ? HsmMetrics.NONE : new HsmMetrics(registry);
         Map<String, PartitionState> m = new TreeMap<>();
         settings.forEach((name, s) -> {
             if (!PARTITION_NAME.matcher(name).matches()) {
@@ -127,7 +160,7 @@ public class SunPkcs11Hsm implements HsmPort {
         requireHandle(handle);
         Objects.requireNonNull(alg, "alg");
         PartitionState p = state(partition);
-        return p.call("generate key '" + handle + "'", false, c -> {
+        return p.call("generate", "generate key '" + handle + "'", false, c -> {
             // Check-then-create must not interleave with another generate or destroy of this instance.
             synchronized (c.writeLock) {
                 ensureLoggedIn(p, c);
@@ -155,7 +188,7 @@ public class SunPkcs11Hsm implements HsmPort {
         PartitionState p = state(partition);
         // Retrying is safe for a signature, and lets a cached key handle that went stale (key destroyed by another
         // instance, token logged out) be looked up afresh before the caller hears about it.
-        return p.call("sign with key '" + handle + "'", true, c -> {
+        return p.call("sign", "sign with key '" + handle + "'", true, c -> {
             KeyRef k = key(p, c, handle);
             requireCompatible(partition, handle, k.publicKey(), alg);
             try {
@@ -176,14 +209,14 @@ public class SunPkcs11Hsm implements HsmPort {
     public PublicKey publicKey(String partition, String handle) {
         requireHandle(handle);
         PartitionState p = state(partition);
-        return p.call("read public key '" + handle + "'", true, c -> key(p, c, handle).publicKey());
+        return p.call("public-key", "read public key '" + handle + "'", true, c -> key(p, c, handle).publicKey());
     }
 
     @Override
     public void destroy(String partition, String handle) {
         requireHandle(handle);
         PartitionState p = state(partition);
-        p.call("destroy key '" + handle + "'", false, c -> {
+        p.call("destroy", "destroy key '" + handle + "'", false, c -> {
             synchronized (c.writeLock) {
                 // Logged out, the token hides private objects; make sure "absent" means absent.
                 ensureLoggedIn(p, c);
@@ -194,6 +227,7 @@ public class SunPkcs11Hsm implements HsmPort {
                     c.knownHandles.remove(handle);
                 }
                 if (destroyed == 0) {
+                    c.token.probe();
                     throw missing(partition, handle);
                 }
                 return null;
@@ -204,10 +238,12 @@ public class SunPkcs11Hsm implements HsmPort {
     @Override
     public List<String> list(String partition) {
         PartitionState p = state(partition);
-        return p.call("list keys", true, c -> {
+        return p.call("list", "list keys", true, c -> {
             ensureLoggedIn(p, c);
             synchronized (c.writeLock) {
                 List<String> handles = c.token.withSession(c.token::handles);
+                // A token that lost its storage lists nothing rather than failing: never take that for "empty".
+                c.token.probe();
                 // The token as it is now, including what other instances made or destroyed since the last look.
                 c.knownHandles = new HashSet<>(handles);
                 return handles;
@@ -223,10 +259,24 @@ public class SunPkcs11Hsm implements HsmPort {
     @Override
     public void check(String partition) {
         PartitionState p = state(partition);
-        p.call("check", true, c -> {
+        p.call("check", "check", true, c -> {
             ensureLoggedIn(p, c);
+            c.token.probe();
             return null;
         });
+    }
+
+    @Override
+    public List<LibraryStatus> libraries() {
+        Map<Pkcs11Module, List<String>> byModule = new LinkedHashMap<>();
+        partitions.values().forEach(p -> byModule.computeIfAbsent(p.module, k -> new ArrayList<>()).add(p.name));
+        List<LibraryStatus> out = new ArrayList<>();
+        byModule.forEach((m, names) -> {
+            Pkcs11Module.Status s = m.status();
+            out.add(new LibraryStatus(s.library(), List.copyOf(names), s.reinitialisations(), s.failuresInARow(),
+                    s.lastFailure(), s.lastAttemptAt(), m.broken(recovery.livenessFailures())));
+        });
+        return out;
     }
 
     // ---------------------------------------------------------------------------------------------- internals
@@ -268,6 +318,7 @@ public class SunPkcs11Hsm implements HsmPort {
             }
             Optional<PublicKey> pub = c.token.certificatePublicKey(s, handle);
             if (object == 0L || pub.isEmpty()) {
+                c.token.probe();
                 throw missing(p.name, handle);
             }
             return new KeyRef(object, pub.get());
@@ -308,6 +359,11 @@ public class SunPkcs11Hsm implements HsmPort {
         if (t instanceof HsmException h) {
             return h;
         }
+        if (t instanceof LinkageError) {
+            return new HsmOperationException(partition, "HSM partition '" + partition + "': " + operation
+                    + " failed: the JDK's PKCS#11 layer does not match this build (" + t.getClass().getSimpleName()
+                    + ")", t);
+        }
         String code = pkcs11Code(t);
         String prefix = "HSM partition '" + partition + "': " + operation + " failed";
         String detail = code != null ? code : rootMessage(t);
@@ -327,10 +383,15 @@ public class SunPkcs11Hsm implements HsmPort {
     }
 
     /**
-     * The CKR_ code of the first PKCS11Exception in the chain. Its class is in a package the JDK does not export,
-     * so the code is read from the message, which SunPKCS11 sets to the code's name.
+     * The CKR_ name of the first PKCS#11 return value in the chain: from the wrapper's exception by number (its
+     * message and constants differ between JDK releases), else from a message that names one.
      */
     private static String pkcs11Code(Throwable t) {
+        for (Throwable x = t; x != null; x = x.getCause() == x ? null : x.getCause()) {
+            if (x instanceof PKCS11Exception p) {
+                return Pkcs11Codes.name(p.getErrorCode());
+            }
+        }
         for (Throwable x = t; x != null; x = x.getCause() == x ? null : x.getCause()) {
             if (x.getMessage() != null) {
                 Matcher m = PKCS11_CODE.matcher(x.getMessage());
@@ -408,69 +469,112 @@ public class SunPkcs11Hsm implements HsmPort {
         }
     }
 
-    private static final class PartitionState {
+    private final class PartitionState {
         final String name;
         final PartitionSettings settings;
+        final Pkcs11Module module;
         private volatile Connection connection;
         /** Guarded by this; only so a down partition logs one warning per outage instead of one per call. */
         private boolean down;
         /**
-         * Guarded by this. Set once the token refused the PIN: HSMs lock the user after a few wrong PINs, and a
-         * readiness probe retrying every few seconds would get there quickly. The PIN only changes with a restart.
+         * Guarded by this. Set once the token refused the PIN, or logging in failed in a way that cannot tell
+         * whether it did (a {@link LinkageError} in the wrapper): HSMs lock the user after a few wrong PINs, and a
+         * health probe retrying every few seconds would get there quickly. The PIN only changes with a restart.
          */
-        private HsmAuthenticationException refusedPin;
+        private HsmException refusedPin;
 
         PartitionState(String name, PartitionSettings settings) {
             this.name = name;
             this.settings = settings;
+            this.module = Pkcs11Module.of(settings.library());
         }
 
-        <T> T call(String operation, boolean retryOnce, Op<T> op) {
+        <T> T call(String kind, String operation, boolean retryOnce, Op<T> op) {
+            long start = System.nanoTime();
+            HsmException failure = null;
+            try {
+                return callOnce(operation, retryOnce, op);
+            } catch (HsmException e) {
+                failure = e;
+                throw e;
+            } finally {
+                metrics.record(name, kind, System.nanoTime() - start, failure);
+            }
+        }
+
+        private <T> T callOnce(String operation, boolean retryOnce, Op<T> op) {
+            long generation = module.generation();
             try {
                 return attempt(operation, op);
-            } catch (HsmUnavailableException | HsmObjectMissingException first) {
-                // Unavailable dropped the connection; a PKCS#11 "handle invalid" dropped a cached key. One fresh
-                // try tells a stale handle or session from a real outage or a really absent key. A key found
-                // absent by a fresh lookup (no cause) is final.
-                boolean staleHandle = first instanceof HsmObjectMissingException && first.getCause() != null;
-                if (!retryOnce || (first instanceof HsmObjectMissingException && !staleHandle)) {
+            } catch (HsmUnavailableException first) {
+                // The connection is dropped already. If sessions keep failing, only a fresh C_Initialize of the
+                // library may help (see Pkcs11Module); it is spaced by backoff. Generation and destruction are not
+                // repeated here: the caller hears 503 and tries again.
+                module.reinitialiseIfDue(generation, clock, recovery.initialBackoff(), recovery.maxBackoff());
+                if (!retryOnce) {
                     throw first;
                 }
-                try {
-                    return attempt(operation, op);
-                } catch (HsmException second) {
-                    if (second != first) {
-                        second.addSuppressed(first);
-                    }
-                    throw second;
+                return retry(operation, op, first);
+            } catch (HsmObjectMissingException first) {
+                // A PKCS#11 "handle invalid" dropped a cached key. One fresh try tells a stale handle from a
+                // really absent key. A key found absent by a fresh lookup (no cause) is final.
+                boolean staleHandle = first.getCause() != null;
+                if (!retryOnce || !staleHandle) {
+                    throw first;
                 }
+                return retry(operation, op, first);
+            }
+        }
+
+        private <T> T retry(String operation, Op<T> op, HsmException first) {
+            try {
+                return attempt(operation, op);
+            } catch (HsmException second) {
+                if (second != first) {
+                    second.addSuppressed(first);
+                }
+                throw second;
             }
         }
 
         private <T> T attempt(String operation, Op<T> op) {
-            Connection c = connection();
+            // Every call into the library holds the module's read lock: re-initialisation must not run under it.
+            Lock read = module.lock.readLock();
+            read.lock();
             try {
-                return op.apply(c);
-            } catch (Refused e) {
-                throw e;
-            } catch (Exception e) {
-                HsmException typed = classify(name, operation, e);
-                if (typed instanceof HsmAuthenticationException auth) {
-                    rememberRefusedPin(auth);
+                Connection c = connection();
+                try {
+                    return op.apply(c);
+                } catch (Refused e) {
+                    throw e;
+                } catch (Exception | LinkageError e) {
+                    HsmException typed = classify(name, operation, e);
+                    if (typed instanceof HsmAuthenticationException auth) {
+                        rememberRefusedPin(auth);
+                    }
+                    if (typed instanceof HsmUnavailableException || typed instanceof HsmAuthenticationException) {
+                        invalidate(c, typed);
+                    }
+                    throw typed;
                 }
-                if (typed instanceof HsmUnavailableException || typed instanceof HsmAuthenticationException) {
-                    invalidate(c, typed);
-                }
-                throw typed;
+            } finally {
+                read.unlock();
             }
         }
 
+        /** Called with the module's read lock held. */
         private Connection connection() {
             Connection c = connection;
-            if (c != null) {
+            long generation = module.generation();
+            if (c != null && c.token.generation == generation) {
                 return c;
             }
             synchronized (this) {
+                if (connection != null && connection.token.generation != generation) {
+                    // The library was re-initialised: these sessions are void, and closing them could close
+                    // someone else's new session with the same number.
+                    connection = null;
+                }
                 if (connection == null) {
                     connection = connect();
                 }
@@ -478,32 +582,37 @@ public class SunPkcs11Hsm implements HsmPort {
             }
         }
 
-        /** Called with the lock held. Every failure leaves {@code connection} null so the next call tries again. */
+        /** Called with this lock held. Every failure leaves {@code connection} null so the next call tries again. */
         private Connection connect() {
             if (refusedPin != null) {
                 throw new HsmAuthenticationException(name, "HSM partition '" + name + "': the token refused the"
-                        + " configured PIN earlier; not trying it again so the token does not lock the user."
-                        + " Fix the PIN and restart", refusedPin);
+                        + " configured PIN earlier (or logging in failed in an unknown way); not trying it again so"
+                        + " the token does not lock the user. Fix the PIN and restart", refusedPin);
             }
             char[] pin = settings.pin().toCharArray();
             try {
-                Connection c = new Connection(Pkcs11Token.open(
-                        settings.library(), settings.slot(), settings.slotListIndex(), pin));
+                Connection c = new Connection(Pkcs11Token.open(module, settings.slot(), settings.slotListIndex(), pin));
                 if (down) {
                     LOG.infof("HSM partition '%s' is available again", name);
                 } else {
                     LOG.debugf("HSM partition '%s' connected%s", name, slotText());
                 }
                 down = false;
+                module.markUp(this, recovery.initialBackoff());
                 return c;
-            } catch (Exception | UnsatisfiedLinkError e) {
+            } catch (Exception | LinkageError e) {
                 HsmException typed = classify(name, "connect", e);
                 if (typed instanceof HsmAuthenticationException auth) {
                     rememberRefusedPin(auth);
                     throw noteDown(typed);
                 }
-                // Anything else while opening the token (library missing, no such slot, no token) makes the
-                // partition unusable until a later call manages to connect.
+                if (e instanceof LinkageError) {
+                    // Whether the token refused the PIN is unknown: do not risk another attempt.
+                    rememberRefusedPin(typed);
+                    throw noteDown(typed);
+                }
+                // Anything else while opening the token (library missing, no such slot, no token, a token that
+                // does not answer) makes the partition unusable until a later call manages to connect.
                 throw noteDown(new HsmUnavailableException(name, "HSM partition '" + name
                         + "': cannot open PKCS#11 library " + settings.library() + slotText()
                         + " (" + describe(e) + ")", e));
@@ -512,7 +621,7 @@ public class SunPkcs11Hsm implements HsmPort {
             }
         }
 
-        private void rememberRefusedPin(HsmAuthenticationException e) {
+        private void rememberRefusedPin(HsmException e) {
             synchronized (this) {
                 if (refusedPin == null) {
                     refusedPin = e;
@@ -527,16 +636,24 @@ public class SunPkcs11Hsm implements HsmPort {
                 LOG.debugf("HSM partition '%s' still unusable: %s", name, e.getMessage());
             }
             down = true;
+            module.markDown(this);
             return e;
         }
 
+        /** Called with the module's read lock held. */
         private void invalidate(Connection c, HsmException cause) {
             synchronized (this) {
                 if (connection == c) {
                     connection = null;
-                    c.token.close();
-                    LOG.warnf("HSM partition '%s': dropping the connection, next call reconnects: %s",
-                            name, cause.getMessage());
+                    if (c.token.generation == module.generation()) {
+                        c.token.close();
+                    }
+                    if (!down) {
+                        LOG.warnf("HSM partition '%s': dropping the connection, next call reconnects: %s",
+                                name, cause.getMessage());
+                    }
+                    down = true;
+                    module.markDown(this);
                 }
             }
         }

@@ -1,5 +1,7 @@
 package dev.keyhold.issuer;
 
+import dev.keyhold.domain.IssuerStatus;
+import dev.keyhold.domain.IssuerPolicy;
 import dev.keyhold.hsm.SigningAlgorithm;
 
 import java.time.Instant;
@@ -8,12 +10,15 @@ import java.util.List;
 /** An issuer as the services see it: an immutable snapshot of its row. */
 public record Issuer(String id, String issuerUri, String partition, SigningAlgorithm algorithm,
                      List<String> audiences, List<String> custodians, int approvalsRequired,
-                     List<String> signers, IssuerPolicy policy, IssuerStatus status, Instant createdAt) {
+                     List<String> signers, IssuerPolicy policy, IssuerStatus status, Instant createdAt)
+        implements dev.keyhold.security.IssuerMembers {
 
+    @Override
     public boolean isCustodian(String principal) {
         return custodians.contains(principal);
     }
 
+    @Override
     public boolean isSigner(String principal) {
         return signers.contains(principal);
     }

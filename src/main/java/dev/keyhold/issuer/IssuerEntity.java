@@ -1,5 +1,7 @@
 package dev.keyhold.issuer;
 
+import dev.keyhold.domain.IssuerStatus;
+import dev.keyhold.domain.IssuerPolicy;
 import dev.keyhold.hsm.SigningAlgorithm;
 import io.quarkus.hibernate.orm.panache.PanacheEntityBase;
 import jakarta.persistence.Column;

@@ -1,5 +1,6 @@
 package dev.keyhold.issuer;
 
+import dev.keyhold.domain.IssuerStatus;
 import dev.keyhold.error.ProblemException;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.transaction.Transactional;

@@ -24,8 +24,6 @@ public class IssuerResource {
     IssuerService issuers;
     @Inject
     SecurityIdentity identity;
-    @Inject
-    dev.keyhold.activation.ActivationService activations;
 
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
@@ -45,11 +43,7 @@ public class IssuerResource {
     @Path("/{id}")
     @RolesAllowed({Roles.ADMIN, Roles.CUSTODIAN, Roles.SCHEDULER, Roles.SIGNER, Roles.AUDITOR})
     public IssuerView get(@PathParam("id") String id) {
-        // The next request that looks carries out a due activation (SPEC): an approved key goes live at
-        // activatableAt even if no scheduler runs.
-        if (IssuerService.validId(id)) {
-            activations.activateDue(id, dev.keyhold.activation.ActivationRequests.SYSTEM);
-        }
+        // Reads never write: a due activation is carried out by the sweep or the decision that completes it.
         return issuers.get(id);
     }
 }

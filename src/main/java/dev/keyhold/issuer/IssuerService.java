@@ -1,12 +1,13 @@
 package dev.keyhold.issuer;
 
+import dev.keyhold.domain.IssuerStatus;
 import dev.keyhold.audit.Change;
 import dev.keyhold.audit.ChangeRecorder;
 import dev.keyhold.error.ProblemException;
-import dev.keyhold.key.Key;
+import dev.keyhold.domain.Key;
 import dev.keyhold.key.KeyEntity;
-import dev.keyhold.key.KeyState;
-import dev.keyhold.rotation.Deadlines;
+import dev.keyhold.domain.KeyState;
+import dev.keyhold.domain.Deadlines;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.persistence.LockModeType;

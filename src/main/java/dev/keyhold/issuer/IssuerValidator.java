@@ -1,5 +1,6 @@
 package dev.keyhold.issuer;
 
+import dev.keyhold.domain.IssuerPolicy;
 import dev.keyhold.config.KeyholdConfig;
 import dev.keyhold.error.ValidationException;
 import dev.keyhold.error.ValidationException.FieldError;

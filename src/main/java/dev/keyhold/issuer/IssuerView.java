@@ -1,5 +1,7 @@
 package dev.keyhold.issuer;
 
+import dev.keyhold.domain.IssuerStatus;
+import dev.keyhold.domain.IssuerPolicy;
 import java.time.Instant;
 import java.util.List;
 

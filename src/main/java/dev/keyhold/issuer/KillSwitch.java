@@ -1,6 +1,7 @@
 package dev.keyhold.issuer;
 
-import dev.keyhold.activation.ActivationKind;
+import dev.keyhold.domain.IssuerStatus;
+import dev.keyhold.domain.ActivationKind;
 import dev.keyhold.activation.ActivationRequestEntity;
 import dev.keyhold.activation.ActivationRequests;
 import dev.keyhold.activation.Denied;

@@ -1,8 +1,9 @@
 package dev.keyhold.issuer;
 
+import dev.keyhold.domain.IssuerPolicy;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.keyhold.activation.ActivationKind;
+import dev.keyhold.domain.ActivationKind;
 import dev.keyhold.activation.ActivationRequestEntity;
 import dev.keyhold.activation.ActivationRequests;
 import dev.keyhold.activation.PolicyDiff;

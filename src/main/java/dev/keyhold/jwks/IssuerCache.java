@@ -39,6 +39,11 @@ public abstract class IssuerCache<V> implements IssuerChangeListener {
         return values.containsKey(issuerId);
     }
 
+    /** How many issuers' values are held now (readiness: what could be served without the database). */
+    public int size() {
+        return values.size();
+    }
+
     @Override
     public void invalidate(String issuerId) {
         if (issuerId == null) {

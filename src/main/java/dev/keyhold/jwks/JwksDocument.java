@@ -1,8 +1,8 @@
 package dev.keyhold.jwks;
 
-import dev.keyhold.key.Key;
-import dev.keyhold.rotation.Deadlines;
-import dev.keyhold.issuer.IssuerPolicy;
+import dev.keyhold.domain.Key;
+import dev.keyhold.domain.Deadlines;
+import dev.keyhold.domain.IssuerPolicy;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;

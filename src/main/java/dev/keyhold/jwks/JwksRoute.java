@@ -74,6 +74,8 @@ public class JwksRoute {
             return;
         }
         h.set("Content-Type", MEDIA_TYPE);
+        // Set here, not left to Vert.x, which omits it on a HEAD response (RFC 9110 lets HEAD carry it).
+        h.set("Content-Length", Integer.toString(d.body().length));
         res.end(d.buffer());
     }
 
@@ -82,6 +84,9 @@ public class JwksRoute {
     }
 
     private static void problem(RoutingContext rc, int status, String slug, String title, String detail) {
+        if (status == 503) {
+            rc.response().putHeader("Retry-After", Problem.RETRY_AFTER_SECONDS);
+        }
         rc.response().setStatusCode(status).putHeader("Content-Type", Problem.MEDIA_TYPE)
                 .end(new JsonObject().put("type", Problem.typeUri(slug)).put("title", title).put("status", status)
                         .put("detail", detail).put("instance", rc.request().path()).encode());

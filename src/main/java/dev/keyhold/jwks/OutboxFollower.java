@@ -14,11 +14,16 @@ import jakarta.persistence.EntityManager;
 import org.jboss.logging.Logger;
 
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Keeps every {@link IssuerChangeListener} in step with issuer changes: at once after a change commits on this
- * instance, and by following the outbox for changes made by other instances on the same database. The outbox
- * is visible in commit order (see ChangeRecorder), so "seq > last seen" misses nothing.
+ * Keeps every {@link IssuerChangeListener} in step with issuer changes, driven by outbox events only and for the
+ * issuer each event concerns: at once after a change commits on this instance, and by following the outbox for
+ * changes made by other instances on the same database. Each event invalidates once: an event applied at commit
+ * is skipped when the poll reads it. Audit-only records (decisions, denials: a 403 included) write no outbox event
+ * and invalidate nothing. The outbox is visible in commit order (see ChangeRecorder), so "seq > last seen" misses
+ * nothing.
  */
 @ApplicationScoped
 public class OutboxFollower {
@@ -32,6 +37,8 @@ public class OutboxFollower {
     Instance<IssuerChangeListener> listeners;
 
     private volatile long lastSeen = -1;
+    /** Outbox events of this instance already applied at commit, not yet read by the poll. */
+    private final Set<Long> appliedAtCommit = ConcurrentHashMap.newKeySet();
 
     void onStart(@Observes StartupEvent e) {
         try {
@@ -52,7 +59,7 @@ public class OutboxFollower {
         }
     }
 
-    void catchUp() {
+    synchronized void catchUp() {
         if (lastSeen < 0) {
             lastSeen = head();
             listeners.forEach(IssuerChangeListener::invalidateAll);
@@ -63,16 +70,23 @@ public class OutboxFollower {
                         "select seq, issuer_id from outbox_event where seq > ?1 order by seq limit 1000")
                 .setParameter(1, lastSeen).getResultList();
         for (Object[] row : rows) {
+            long seq = ((Number) row[0]).longValue();
             String issuerId = (String) row[1];
-            listeners.forEach(l -> l.invalidate(issuerId));
-            lastSeen = ((Number) row[0]).longValue();
+            if (!appliedAtCommit.remove(seq) && issuerId != null) {
+                listeners.forEach(l -> l.invalidate(issuerId));
+            }
+            lastSeen = seq;
         }
+        long seen = lastSeen;
+        appliedAtCommit.removeIf(s -> s <= seen);
     }
 
-    void onCommitted(@Observes(during = TransactionPhase.AFTER_SUCCESS) RecordedChange change) {
-        if (change.issuerId() != null) {
-            listeners.forEach(l -> l.invalidate(change.issuerId()));
+    synchronized void onCommitted(@Observes(during = TransactionPhase.AFTER_SUCCESS) RecordedChange change) {
+        if (!change.announced() || change.issuerId() == null || lastSeen < 0 || change.outboxSeq() <= lastSeen) {
+            return; // audit-only, or not about an issuer, or the poll has applied it already
         }
+        appliedAtCommit.add(change.outboxSeq());
+        listeners.forEach(l -> l.invalidate(change.issuerId()));
     }
 
     private long head() {

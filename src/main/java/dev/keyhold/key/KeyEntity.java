@@ -1,5 +1,7 @@
 package dev.keyhold.key;
 
+import dev.keyhold.domain.Key;
+import dev.keyhold.domain.KeyState;
 import dev.keyhold.hsm.SigningAlgorithm;
 import io.quarkus.hibernate.orm.panache.PanacheEntityBase;
 import jakarta.persistence.Column;
@@ -76,6 +78,21 @@ public class KeyEntity extends PanacheEntityBase {
 
     public static Optional<KeyEntity> inState(String issuerId, KeyState state) {
         return find("issuerId = ?1 and state = ?2", issuerId, state).firstResultOptional();
+    }
+
+    /** Takes the state and timestamps of a transition's new value (the identity fields never change). */
+    public void apply(Key k) {
+        state = k.state();
+        activatedAt = k.activatedAt();
+        notAfter = k.notAfter();
+        retiredAt = k.retiredAt();
+        verifyUntil = k.verifyUntil();
+        unpublishedAt = k.unpublishedAt();
+        destroyAt = k.destroyAt();
+        destroyedAt = k.destroyedAt();
+        revokedAt = k.revokedAt();
+        revocationReason = k.revocationReason();
+        hsmMissingAt = k.hsmMissingAt();
     }
 
     public Key toKey() {

@@ -2,13 +2,10 @@ package dev.keyhold.key;
 
 import dev.keyhold.activation.ActivationRequestEntity;
 import dev.keyhold.activation.ActivationService;
-import dev.keyhold.audit.Change;
-import dev.keyhold.audit.ChangeRecorder;
 import dev.keyhold.error.ProblemException;
 import dev.keyhold.error.ValidationException;
 import dev.keyhold.issuer.IssuerEntity;
 import dev.keyhold.issuer.IssuerService;
-import dev.keyhold.rotation.Deadlines;
 import dev.keyhold.security.IssuerAccess;
 import io.quarkus.security.identity.SecurityIdentity;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -17,9 +14,7 @@ import jakarta.transaction.Transactional;
 
 import java.time.Clock;
 import java.time.Instant;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.regex.Pattern;
 
 @ApplicationScoped
@@ -34,8 +29,6 @@ public class KeyService {
     IssuerAccess access;
     @Inject
     ActivationService activations;
-    @Inject
-    ChangeRecorder recorder;
     @Inject
     Clock clock;
 
@@ -69,20 +62,11 @@ public class KeyService {
         IssuerEntity issuer = issuers.lock(issuerId);
         access.requireCustodianOrAdmin(issuer.toIssuer(), who);
         KeyEntity k = KeyEntity.lockByKid(kid).orElseThrow();
-        k.state.requireMoveTo(KeyState.REVOKED);
         Instant now = clock.instant();
-        KeyState was = k.state;
-        k.state = KeyState.REVOKED;
-        k.revokedAt = now;
-        k.revocationReason = reason;
-        k.destroyAt = Deadlines.destroyAt(now, issuer.policy());
+        var revoked = k.toKey().revoke(now, issuer.policy(), reason);
         String actor = who.getPrincipal().getName();
         activations.cancelForKey(kid, actor);
-        Map<String, Object> details = new LinkedHashMap<>();
-        details.put("reason", reason);
-        details.put("previousState", was.name());
-        details.put("destroyAt", k.destroyAt.toString());
-        recorder.record(Change.announced("key.revoked", actor, issuer.id, kid, details));
+        activations.record(k, revoked, actor);
         return KeyView.of(k.toKey(), null);
     }
 

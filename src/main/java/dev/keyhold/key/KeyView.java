@@ -1,5 +1,7 @@
 package dev.keyhold.key;
 
+import dev.keyhold.domain.Key;
+import dev.keyhold.domain.KeyState;
 import com.fasterxml.jackson.annotation.JsonInclude;
 
 import java.time.Instant;

@@ -9,7 +9,7 @@ import dev.keyhold.hsm.HsmPort;
 import dev.keyhold.issuer.IssuerService;
 import dev.keyhold.key.KeyEntity;
 import dev.keyhold.key.KeyHandles;
-import dev.keyhold.key.KeyState;
+import dev.keyhold.domain.KeyState;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.scheduler.Scheduled;
 import jakarta.enterprise.context.ApplicationScoped;

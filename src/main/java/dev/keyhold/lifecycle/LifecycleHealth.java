@@ -5,7 +5,7 @@ import jakarta.inject.Inject;
 import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
-import org.eclipse.microprofile.health.Readiness;
+import io.smallrye.health.api.HealthGroup;
 
 import java.util.Map;
 
@@ -15,7 +15,8 @@ import java.util.Map;
  * and signing are fine). The data says what is wrong; alert on it or on the gauges
  * {@code keyhold_scheduler_failing_issuers} and {@code keyhold_hsm_missing_keys}.
  */
-@Readiness
+@HealthGroup("lifecycle")
+@HealthGroup("operations")
 @ApplicationScoped
 public class LifecycleHealth implements HealthCheck {
 

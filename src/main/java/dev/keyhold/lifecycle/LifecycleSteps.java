@@ -2,17 +2,17 @@ package dev.keyhold.lifecycle;
 
 import dev.keyhold.activation.ActivationRequestEntity;
 import dev.keyhold.activation.ActivationService;
-import dev.keyhold.activation.ActivationState;
+import dev.keyhold.domain.ActivationState;
 import dev.keyhold.audit.Change;
 import dev.keyhold.audit.ChangeRecorder;
 import dev.keyhold.hsm.HsmObjectMissingException;
 import dev.keyhold.hsm.HsmPort;
 import dev.keyhold.issuer.IssuerEntity;
 import dev.keyhold.issuer.IssuerService;
-import dev.keyhold.key.Key;
+import dev.keyhold.domain.Key;
 import dev.keyhold.key.KeyEntity;
-import dev.keyhold.key.KeyState;
-import dev.keyhold.rotation.Deadlines;
+import dev.keyhold.domain.KeyState;
+import dev.keyhold.domain.Deadlines;
 import dev.keyhold.rotation.RotationService;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -115,8 +115,7 @@ public class LifecycleSteps {
      * order could leave a DESTROYED row with a live private key in the HSM.
      */
     private void destroy(IssuerEntity issuer, KeyEntity k, Instant now) {
-        KeyState was = k.state;
-        k.state.requireMoveTo(KeyState.DESTROYED);
+        k.state.requireMoveTo(KeyState.DESTROYED); // before the HSM call: an illegal move destroys nothing
         String object;
         try {
             hsm.destroy(k.partition, k.hsmHandle);
@@ -124,11 +123,6 @@ public class LifecycleSteps {
         } catch (HsmObjectMissingException e) {
             object = "already-missing";
         }
-        k.state = KeyState.DESTROYED;
-        k.destroyedAt = now;
-        Map<String, Object> details = new LinkedHashMap<>();
-        details.put("previousState", was.name());
-        details.put("hsmObject", object);
-        recorder.record(Change.announced("key.destroyed", ACTOR, issuer.id, k.kid, details));
+        activations.record(k, k.toKey().destroy(now, object), ACTOR);
     }
 }

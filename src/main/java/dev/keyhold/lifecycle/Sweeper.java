@@ -1,6 +1,6 @@
 package dev.keyhold.lifecycle;
 
-import dev.keyhold.rotation.Deadlines;
+import dev.keyhold.domain.Deadlines;
 import io.agroal.api.AgroalDataSource;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;

@@ -5,7 +5,7 @@ import jakarta.inject.Inject;
 import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
-import org.eclipse.microprofile.health.Readiness;
+import io.smallrye.health.api.HealthGroup;
 
 import java.time.Clock;
 
@@ -15,7 +15,8 @@ import java.time.Clock;
  * JWKS and the HTTP event feed keep working. Alert on the data (lagSeconds, lastError) or on the
  * {@code keyhold_relay_lag_seconds} metric instead.
  */
-@Readiness
+@HealthGroup("relay")
+@HealthGroup("operations")
 @ApplicationScoped
 public class KafkaRelayHealth implements HealthCheck {
 
@@ -35,14 +36,21 @@ public class KafkaRelayHealth implements HealthCheck {
         b.withData("enabled", true).withData("topic", config.kafka().topic());
         relay.current().ifPresentOrElse(r -> {
             RelayStatus s = r.status();
-            b.withData("state", s.failing() ? "retrying" : s.relaying() ? "relaying" : "standby")
-                    .withData("lagEvents", s.lagEvents())
-                    .withData("lagSeconds", String.format(java.util.Locale.ROOT, "%.3f", s.lagSeconds(clock.instant())))
-                    .withData("position", s.position());
+            b.withData("state", s.failing() ? "retrying" : s.starting() ? "starting" : s.relaying() ? "relaying" : "standby");
+            java.time.Instant since = s.attemptSince();
+            if (since != null && since.isBefore(clock.instant().minusSeconds(1))) {
+                // an attempt blocked on the broker (up to the delivery timeout): say so before it fails
+                b.withData("attemptSeconds", clock.instant().getEpochSecond() - since.getEpochSecond());
+            }
             if (s.lastError() != null) {
                 b.withData("lastError", s.lastError()).withData("lastErrorAt", s.lastErrorAt().toString());
             }
         }, () -> b.withData("state", "stopped"));
+        // The lag is read now from the database, not taken from the relay's last step.
+        relay.lag().ifPresentOrElse(l -> b.withData("lagEvents", l.events())
+                        .withData("lagSeconds", String.format(java.util.Locale.ROOT, "%.3f", l.seconds(clock.instant())))
+                        .withData("position", l.position()),
+                () -> b.withData("lagEvents", "unknown"));
         return b.build();
     }
 }

@@ -84,7 +84,7 @@ public final class RelayRun {
 
     RelayRun(String clientId, DataSource ds, BusConfig.Kafka config, Clock clock, MeterRegistry meters,
              Function<Map<String, Object>, Producer<String, byte[]>> producers) {
-        this.name = "kafka:" + config.topic();
+        this.name = positionName(config.topic());
         this.ds = ds;
         this.config = config;
         this.clock = clock;
@@ -100,6 +100,11 @@ public final class RelayRun {
     /** The position row's name: one per topic, so a new topic receives the whole outbox. */
     public String positionName() {
         return name;
+    }
+
+    /** The position row's name for a topic. */
+    static String positionName(String topic) {
+        return "kafka:" + topic;
     }
 
     public RelayStatus status() {
@@ -146,9 +151,11 @@ public final class RelayRun {
                 Step step;
                 try {
                     producer();
+                    status.attemptStarted(clock.instant());
                     step = step();
                     backoff.reset();
                 } catch (Exception e) {
+                    status.attemptEnded();
                     if (!running) {
                         break;
                     }
@@ -157,6 +164,7 @@ public final class RelayRun {
                     pause(backoff.next());
                     continue;
                 }
+                status.attemptEnded();
                 if (step != Step.SENT_FULL_BATCH) {
                     pause(config.pollInterval());
                 }

@@ -16,6 +16,25 @@ public final class RelayStatus {
     private volatile String lastError;
     private volatile Instant lastErrorAt;
     private volatile Instant lastSuccessAt;
+    private volatile Instant attemptSince;
+
+    void attemptStarted(Instant at) {
+        this.attemptSince = at;
+    }
+
+    void attemptEnded() {
+        this.attemptSince = null;
+    }
+
+    /** When the attempt in progress (database transaction and Kafka delivery) began; null between attempts. */
+    public Instant attemptSince() {
+        return attemptSince;
+    }
+
+    /** True before the first attempt finished: neither relaying nor standby is known yet. */
+    public boolean starting() {
+        return lastSuccessAt == null && lastErrorAt == null;
+    }
 
     void lag(long position, long events, Instant oldest) {
         this.position = position;

@@ -1,5 +1,6 @@
 package dev.keyhold.rotation;
 
+import dev.keyhold.domain.Deadlines;
 import com.nimbusds.jose.jwk.JWK;
 import dev.keyhold.activation.ActivationRequestEntity;
 import dev.keyhold.activation.ActivationService;
@@ -12,9 +13,9 @@ import dev.keyhold.issuer.IssuerService;
 import dev.keyhold.issuer.IssuerGate;
 import dev.keyhold.key.KeyEntity;
 import dev.keyhold.key.KeyHandles;
-import dev.keyhold.key.KeyState;
+import dev.keyhold.domain.KeyState;
 import dev.keyhold.key.KeyView;
-import dev.keyhold.key.PublicJwks;
+import dev.keyhold.hsm.PublicJwks;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;

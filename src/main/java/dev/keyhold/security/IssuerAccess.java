@@ -1,7 +1,6 @@
 package dev.keyhold.security;
 
 import dev.keyhold.error.ProblemException;
-import dev.keyhold.issuer.Issuer;
 import io.quarkus.security.identity.SecurityIdentity;
 import jakarta.enterprise.context.ApplicationScoped;
 
@@ -12,21 +11,21 @@ import jakarta.enterprise.context.ApplicationScoped;
 @ApplicationScoped
 public class IssuerAccess {
 
-    public void requireCustodianOrAdmin(Issuer issuer, SecurityIdentity who) {
+    public void requireCustodianOrAdmin(IssuerMembers issuer, SecurityIdentity who) {
         if (who.hasRole(Roles.ADMIN)) {
             return;
         }
         requireCustodian(issuer, who);
     }
 
-    public void requireCustodian(Issuer issuer, SecurityIdentity who) {
+    public void requireCustodian(IssuerMembers issuer, SecurityIdentity who) {
         if (!who.hasRole(Roles.CUSTODIAN) || !issuer.isCustodian(who.getPrincipal().getName())) {
             throw ProblemException.forbidden("'" + who.getPrincipal().getName() + "' is not a custodian of issuer "
                     + issuer.id());
         }
     }
 
-    public void requireSigner(Issuer issuer, SecurityIdentity who) {
+    public void requireSigner(IssuerMembers issuer, SecurityIdentity who) {
         if (!who.hasRole(Roles.SIGNER) || !issuer.isSigner(who.getPrincipal().getName())) {
             throw ProblemException.forbidden("'" + who.getPrincipal().getName() + "' may not sign for issuer "
                     + issuer.id());

@@ -18,13 +18,14 @@ import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 import java.util.Arrays;
-import java.util.Base64;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * HTTP Basic in front of the Elytron realm: a credential the realm has verified once is recognised again from
- * memory, on the event loop, instead of going through Elytron (and a worker-thread hop) on every request. The
- * sign path is called once per token, so this is per-token cost (docs/benchmarks.md, "Signing throughput").
+ * An identity provider in Quarkus's chain, ahead of the Elytron realm's: a Basic credential the realm has verified
+ * once is recognised again from memory instead of going through Elytron on every request. It is only a provider:
+ * Quarkus's Basic mechanism and authentication filter run for every request as before; this answers the
+ * {@link UsernamePasswordAuthenticationRequest} they build. The sign path is called once per token, so the realm's
+ * cost would otherwise be paid per token.
  *
  * <p>Why it cannot accept a wrong password: an entry is only ever added after the realm accepted that exact
  * username and password, and it is found only by the HMAC-SHA256 of that exact pair (length-prefixed, so no
@@ -41,7 +42,6 @@ import java.util.concurrent.ConcurrentHashMap;
 public class VerifiedCredentials implements IdentityProvider<UsernamePasswordAuthenticationRequest> {
 
     static final int MAX_ENTRIES = 1024;
-    private static final String BASIC = "Basic ";
 
     private final ConcurrentHashMap<Key, SecurityIdentity> verified = new ConcurrentHashMap<>();
     private final SecretKeySpec macKey;
@@ -92,37 +92,6 @@ public class VerifiedCredentials implements IdentityProvider<UsernamePasswordAut
             verified.put(key, stored);
             return stored;
         });
-    }
-
-    /**
-     * The identity for an {@code Authorization: Basic} header whose exact credential the realm has accepted
-     * before, else null (any other header, malformed or not yet verified: the caller goes through Quarkus's
-     * authentication, which asks the realm). Decoded the way Quarkus's Basic mechanism decodes it (UTF-8, user
-     * and password split at the first colon). For routes that answer ahead of Quarkus's authentication filter.
-     */
-    public SecurityIdentity recognised(String authorization) {
-        if (authorization == null || authorization.length() <= BASIC.length()
-                || !authorization.regionMatches(true, 0, BASIC, 0, BASIC.length())) {
-            return null;
-        }
-        byte[] decoded;
-        try {
-            decoded = Base64.getDecoder().decode(authorization.substring(BASIC.length()));
-        } catch (IllegalArgumentException e) {
-            return null;
-        }
-        String pair = new String(decoded, StandardCharsets.UTF_8);
-        Arrays.fill(decoded, (byte) 0);
-        int colon = pair.indexOf(':');
-        if (colon < 0) {
-            return null;
-        }
-        char[] password = pair.substring(colon + 1).toCharArray();
-        try {
-            return verified.get(key(pair.substring(0, colon), password));
-        } finally {
-            Arrays.fill(password, '\0');
-        }
     }
 
     /** Forgets every verified credential. */

@@ -9,12 +9,13 @@ import dev.keyhold.hsm.HsmException;
 import dev.keyhold.hsm.HsmPort;
 import dev.keyhold.issuer.Issuer;
 import dev.keyhold.issuer.IssuerGate;
-import dev.keyhold.issuer.IssuerStatus;
-import dev.keyhold.key.Key;
-import dev.keyhold.rotation.Deadlines;
+import dev.keyhold.domain.IssuerStatus;
+import dev.keyhold.domain.Key;
+import dev.keyhold.domain.Deadlines;
 import dev.keyhold.security.IssuerAccess;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.quarkus.security.identity.SecurityIdentity;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -32,6 +33,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Signs tokens for an issuer with its ACTIVE key inside the HSM (SPEC invariant 1: a key signs only tokens whose
@@ -67,6 +69,8 @@ public class SigningService {
     private final TokenBuckets perIssuer;
     private final TokenBuckets perPrincipal;
     private final ConcurrentHashMap<String, Counter> signed = new ConcurrentHashMap<>();
+    private volatile Timer signedLatency;
+    private volatile Timer refusedLatency;
 
     @Inject
     public SigningService(SigningConfig config) {
@@ -75,16 +79,38 @@ public class SigningService {
     }
 
     public SignResponse sign(String issuerId, SignRequest request, SecurityIdentity who) {
-        Instant now = clock.instant();
-        long nanos = takePrincipalToken(who, now);
-        return sign(cache.get(issuerId), request, who, now, nanos);
+        long start = System.nanoTime();
+        boolean signedOk = false;
+        try {
+            Instant now = clock.instant();
+            long nanos = takePrincipalToken(who, now);
+            SignResponse r = sign(cache.get(issuerId), request, who, now, nanos);
+            signedOk = true;
+            return r;
+        } finally {
+            latency(signedOk).record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+        }
     }
 
-    /** The same, with a snapshot the caller already took from the cache ({@link SignRoute}). */
-    SignResponse sign(SigningSnapshot snap, SignRequest request, SecurityIdentity who) {
-        Instant now = clock.instant();
-        long nanos = takePrincipalToken(who, now);
-        return sign(snap, request, who, now, nanos);
+    /**
+     * {@code keyhold_signing_latency_seconds{outcome}}: a Prometheus histogram of the service's time per request
+     * (checks, claims, the HSM signature), {@code outcome} = {@code signed} or {@code refused}. HTTP parsing and
+     * writing are not in it; the HSM's own share is {@code keyhold_hsm_latency_seconds{operation="sign"}}.
+     */
+    private Timer latency(boolean signedOk) {
+        Timer t = signedOk ? signedLatency : refusedLatency;
+        if (t == null) {
+            t = Timer.builder("keyhold.signing.latency").description("time to answer a sign request")
+                    .tag("outcome", signedOk ? "signed" : "refused")
+                    .publishPercentileHistogram().minimumExpectedValue(Duration.ofNanos(20_000))
+                    .maximumExpectedValue(Duration.ofSeconds(10)).register(registry);
+            if (signedOk) {
+                signedLatency = t;
+            } else {
+                refusedLatency = t;
+            }
+        }
+        return t;
     }
 
     private long takePrincipalToken(SecurityIdentity who, Instant now) {

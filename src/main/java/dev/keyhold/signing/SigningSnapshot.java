@@ -1,7 +1,7 @@
 package dev.keyhold.signing;
 
 import dev.keyhold.issuer.Issuer;
-import dev.keyhold.key.Key;
+import dev.keyhold.domain.Key;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;

@@ -9,13 +9,15 @@ import com.nimbusds.jose.jwk.JWK;
 import com.nimbusds.jose.jwk.RSAKey;
 import dev.keyhold.hsm.SigningAlgorithm;
 import dev.keyhold.issuer.Issuer;
-import dev.keyhold.issuer.IssuerStatus;
-import dev.keyhold.key.Key;
-import dev.keyhold.rotation.Deadlines;
+import dev.keyhold.domain.IssuerStatus;
+import dev.keyhold.domain.Key;
+import dev.keyhold.domain.Deadlines;
+import dev.keyhold.logging.LogContext;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
+import org.jboss.logging.MDC;
 
 import java.nio.charset.StandardCharsets;
 import java.security.PublicKey;
@@ -52,6 +54,7 @@ public class TokenVerifier {
 
     private static final Logger VERDICTS = Logger.getLogger("dev.keyhold.verify.verdicts");
     private static final Base64.Decoder B64 = Base64.getUrlDecoder();
+    private static final java.util.regex.Pattern BASE64URL = java.util.regex.Pattern.compile("[A-Za-z0-9_-]+");
     private static final ObjectMapper JSON = new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
     @Inject
@@ -68,13 +71,18 @@ public class TokenVerifier {
     public Verdict verify(String token) {
         Outcome o = evaluate(token, directory, clock.instant());
         Verdict v = o.verdict();
-        // Tag values are bounded: a registered issuer's id and a kid bound to it, else a fixed placeholder, so a
-        // stream of forged tokens cannot blow up the metric's cardinality.
+        // Tag values are bounded: a registered issuer's id, else a fixed placeholder, so a stream of forged tokens
+        // cannot blow up the metric's cardinality. No kid tag: every key ever made would stay a series forever
+        // (issue 15); the kid is in the log line and, for JSON logs, in the MDC.
         String issuerTag = o.issuer() != null ? o.issuer().id() : "unregistered";
-        String kidTag = o.key() != null ? o.key().kid() : "unbound";
         String reasonTag = v.valid() ? "valid" : v.reason();
-        registry.counter("keyhold.verify.verdicts", "issuer", issuerTag, "kid", kidTag, "reason", reasonTag)
-                .increment();
+        registry.counter("keyhold.verify.verdicts", "issuer", issuerTag, "reason", reasonTag).increment();
+        if (o.issuer() != null) {
+            MDC.put(LogContext.ISSUER, o.issuer().id());
+        }
+        if (o.key() != null) {
+            MDC.put(LogContext.KID, o.key().kid());
+        }
         VERDICTS.infof("verdict %s iss=%s kid=%s", reasonTag, printable(v.iss()), printable(v.kid()));
         return v;
     }
@@ -98,6 +106,13 @@ public class TokenVerifier {
         try {
             if (parts.length != 3) {
                 throw new IllegalArgumentException("not three parts");
+            }
+            // RFC 7515 §2: base64url without padding. The JDK decoder also takes '=' padding, which would make
+            // "token==" a second spelling of a valid token.
+            for (String part : parts) {
+                if (!BASE64URL.matcher(part).matches()) {
+                    throw new IllegalArgumentException("not unpadded base64url");
+                }
             }
             header = object(parts[0]);
             payload = object(parts[1]);

@@ -1,7 +1,7 @@
 package dev.keyhold.verify;
 
 import dev.keyhold.issuer.Issuer;
-import dev.keyhold.key.Key;
+import dev.keyhold.domain.Key;
 
 import java.util.Optional;
 

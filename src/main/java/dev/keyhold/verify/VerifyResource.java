@@ -1,5 +1,6 @@
 package dev.keyhold.verify;
 
+import dev.keyhold.error.ProblemException;
 import dev.keyhold.error.ValidationException;
 import dev.keyhold.security.Roles;
 import io.quarkus.security.ForbiddenException;
@@ -18,7 +19,8 @@ import java.util.Set;
 
 /**
  * {@code POST /v1/verify}: any Keyhold role, or anyone when {@code keyhold.verify.public=true}. A verdict is an
- * answer, not an error: valid or not, the response is 200.
+ * answer, not an error: valid or not, the response is 200. Fails closed (503) while the canaries say the engine
+ * gives wrong verdicts ({@link VerifierGate}).
  */
 @Path("/v1/verify")
 public class VerifyResource {
@@ -32,6 +34,8 @@ public class VerifyResource {
     SecurityIdentity identity;
     @Inject
     VerifyConfig config;
+    @Inject
+    VerifierGate gate;
 
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
@@ -47,6 +51,10 @@ public class VerifyResource {
                 throw new ForbiddenException();
             }
         }
+        gate.closedBecause().ifPresent(why -> {
+            throw ProblemException.unavailable("verifier-self-test-failed", "the reference validator failed its"
+                    + " forged-token self-test (" + why + "); it answers again once a self-test run passes");
+        });
         if (request == null || request.token() == null || request.token().isBlank()) {
             throw new ValidationException(List.of(new ValidationException.FieldError("token", "required")));
         }

@@ -38,6 +38,8 @@ class DecisionApiTest {
     @Inject
     Sql sql;
     @Inject
+    dev.keyhold.lifecycle.Sweeper sweeper;
+    @Inject
     MutableClock clock;
     @Inject
     StateFingerprint fingerprint;
@@ -109,7 +111,13 @@ class DecisionApiTest {
         assertThat(keyState(kid)).isEqualTo("PENDING");
 
         clock.advance(Duration.ofSeconds(1));
-        as("alice").get("/v1/activations/" + request).then().statusCode(200).body("state", equalTo("EXECUTED"));
+        // reads never write: the read shows the activation as due; the sweep carries it out
+        as("alice").get("/v1/activations/" + request).then().statusCode(200).body("state", equalTo("APPROVED"))
+                .body("due", equalTo("EXECUTED"));
+        assertThat(keyState(kid)).isEqualTo("PENDING");
+        sweeper.sweep(List.of(id));
+        as("alice").get("/v1/activations/" + request).then().statusCode(200).body("state", equalTo("EXECUTED"))
+                .body("due", equalTo(null));
         assertThat(keyState(kid)).isEqualTo("ACTIVE");
         assertThat(sql.one("select activated_at from signing_key where kid = ?", kid)).isEqualTo(Timestamp.from(activatable));
         assertThat(events(id, "keyhold.key.activated")).isEqualTo(1);
@@ -141,7 +149,7 @@ class DecisionApiTest {
     }
 
     @Test
-    void theIssuerViewActivatesADueApprovedKeyExactlyAtActivatableAt() {
+    void theSweepNotTheIssuerViewActivatesADueApprovedKeyExactlyAtActivatableAt() {
         String id = Api.createIssuer("dual-look");
         String kid = Api.rotate(id);
         String request = requestOf(kid);
@@ -151,9 +159,13 @@ class DecisionApiTest {
         as("signer").get("/v1/issuers/" + id).then().statusCode(200).body("activeKid", equalTo(null));
         assertThat(keyState(kid)).isEqualTo("PENDING");
         clock.advance(Duration.ofSeconds(1));
+        as("signer").get("/v1/issuers/" + id).then().statusCode(200).body("activeKid", equalTo(null));
+        assertThat(keyState(kid)).isEqualTo("PENDING");
+        sweeper.sweep(List.of(id));
         as("signer").get("/v1/issuers/" + id).then().statusCode(200).body("activeKid", equalTo(kid));
         assertThat(sql.one("select state from activation_request where id = ?::uuid", request)).isEqualTo("EXECUTED");
-        assertThat(sql.one("select actor from audit_record where kid = ? and action = 'key.activated'", kid)).isEqualTo("keyhold");
+        assertThat(sql.one("select actor from audit_record where kid = ? and action = 'key.activated'", kid))
+                .isEqualTo(dev.keyhold.lifecycle.LifecycleSteps.ACTOR);
     }
 
     @Test
@@ -175,7 +187,7 @@ class DecisionApiTest {
     }
 
     @Test
-    void pastItsExpiryARequestIsMarkedExpiredWhenAnyoneLooksAndRefusesDecisions() {
+    void pastItsExpiryARequestIsShownDueAndTheNextDecisionRecordsItExpired() {
         String id = Api.createIssuer("dual-exp");
         String kid = Api.rotate(id);
         String request = requestOf(kid);
@@ -184,6 +196,9 @@ class DecisionApiTest {
         clock.freezeAt(expires.minusSeconds(1));
         as("auditor").get("/v1/activations/" + request).then().statusCode(200).body("state", equalTo("OPEN"));
         clock.advance(Duration.ofSeconds(1));
+        as("auditor").get("/v1/activations/" + request).then().statusCode(200).body("state", equalTo("OPEN"))
+                .body("due", equalTo("EXPIRED"));
+        assertThat(events(id, "keyhold.activation.expired")).isZero();
         decide("bob", request, "approve", null).then().statusCode(409).body("type", equalTo("urn:keyhold:problem:request-expired"));
         assertThat(sql.one("select state from activation_request where id = ?::uuid", request)).isEqualTo("EXPIRED");
         assertThat(events(id, "keyhold.activation.expired")).isEqualTo(1);
@@ -196,11 +211,15 @@ class DecisionApiTest {
     }
 
     @Test
-    void listingMarksOverdueRequestsExpired() {
+    void listingShowsOverdueRequestsDueAndTheSweepRecordsThemExpired() {
         String id = Api.createIssuer("dual-lexp");
         String kid = Api.rotate(id);
         String request = requestOf(kid);
         clock.advance(Duration.ofDays(3));
+        as("admin").get("/v1/activations?issuer=" + id + "&state=OPEN").then().statusCode(200).body("id", hasItem(request))
+                .body("find { it.id == '" + request + "' }.due", equalTo("EXPIRED"));
+        assertThat(events(id, "keyhold.activation.expired")).isZero();
+        sweeper.sweep(List.of(id));
         as("admin").get("/v1/activations?issuer=" + id + "&state=OPEN").then().statusCode(200).body("id", not(hasItem(request)));
         as("admin").get("/v1/activations?issuer=" + id + "&state=expired").then().statusCode(200).body("id", hasItem(request));
         assertThat(events(id, "keyhold.activation.expired")).isEqualTo(1);

@@ -1,7 +1,7 @@
 package dev.keyhold.canary;
 
 import dev.keyhold.issuer.Issuer;
-import dev.keyhold.key.Key;
+import dev.keyhold.domain.Key;
 import dev.keyhold.verify.DatabaseVerificationDirectory;
 import dev.keyhold.verify.VerificationDirectory;
 import jakarta.annotation.Priority;

@@ -36,7 +36,7 @@ class CanaryTest {
                 "retired-past-verify-until", "alg-none", "hs256-with-public-key", "alg-swap", "kid-from-nowhere");
         assertThat(r.results()).allSatisfy(x -> assertThat(x.actual()).as(x.name()).isEqualTo(x.expected()));
         assertThat(r.passed()).isTrue();
-        given().get("/q/health/ready").then()
+        given().get("/q/health/group/canaries").then()
                 .body("checks.find { it.name == 'canaries' }.status", equalTo("UP"))
                 .body("checks.find { it.name == 'canaries' }.data.'foreign-issuer-claim'", equalTo("passed"));
 
@@ -54,7 +54,7 @@ class CanaryTest {
     }
 
     @Test
-    void aBrokenEngineFailsReadinessAndEmitsAnEvent() {
+    void aBrokenEngineClosesVerifyAndEmitsAnEventButKeepsTheJwks() {
         assertThat(canaries.runOnce().passed()).isTrue();
         long before = sql.count("select count(*) from outbox_event where type = 'keyhold.canary.failed'");
 
@@ -65,8 +65,16 @@ class CanaryTest {
         assertThat(broken.results()).filteredOn(x -> x.name().equals("foreign-issuer-claim"))
                 .singleElement().extracting(CanaryResult::actual).isEqualTo("valid");
 
-        given().get("/q/health/ready").then().statusCode(503)
+        // Issue 15: a failed canary no longer takes readiness (and so the JWKS) down; /v1/verify fails closed instead.
+        given().get("/q/health/ready").then().statusCode(200);
+        given().get("/q/health/group/canaries").then().statusCode(503)
                 .body("checks.find { it.name == 'canaries' }.status", equalTo("DOWN"));
+        given().auth().preemptive().basic("auditor", "keyhold-dev").contentType("application/json")
+                .body(Map.of("token", "a.b.c")).post("/v1/verify").then().statusCode(503)
+                .contentType("application/problem+json")
+                .header("Retry-After", org.hamcrest.Matchers.notNullValue())
+                .body("type", equalTo("urn:keyhold:problem:verifier-self-test-failed"));
+        given().get("/issuers/" + CanaryFixtures.ISSUER_A + "/.well-known/jwks.json").then().statusCode(200);
         assertThat(sql.count("select count(*) from outbox_event where type = 'keyhold.canary.failed'")).isEqualTo(before + 1);
         String data = (String) sql.one("select data from outbox_event where type = 'keyhold.canary.failed' order by seq desc limit 1");
         assertThat(data).contains("foreign-issuer-claim");
@@ -76,7 +84,49 @@ class CanaryTest {
 
         directory.repair();
         assertThat(canaries.runOnce().passed()).isTrue();
-        given().get("/q/health/ready").then()
+        given().get("/q/health/group/canaries").then().statusCode(200)
                 .body("checks.find { it.name == 'canaries' }.status", equalTo("UP"));
+        given().auth().preemptive().basic("auditor", "keyhold-dev").contentType("application/json")
+                .body(Map.of("token", "a.b.c")).post("/v1/verify").then().statusCode(200)
+                .body("reason", equalTo("malformed"));
+    }
+
+    @Test
+    void aRunThatFailsWhileKeyholdStopsIsNotAFailure() {
+        assertThat(canaries.runOnce().passed()).isTrue();
+        CanaryReport passed = canaries.last().orElseThrow();
+        long events = sql.count("select count(*) from outbox_event where type = 'keyhold.canary.failed'");
+        java.util.List<String> errors = new java.util.concurrent.CopyOnWriteArrayList<>();
+        org.jboss.logmanager.ExtHandler capture = new org.jboss.logmanager.ExtHandler() {
+            @Override
+            protected void doPublish(org.jboss.logmanager.ExtLogRecord record) {
+                if (record.getLevel().intValue() >= java.util.logging.Level.WARNING.intValue()) {
+                    errors.add(record.getFormattedMessage());
+                }
+            }
+        };
+        org.jboss.logmanager.Logger log = org.jboss.logmanager.LogContext.getLogContext()
+                .getLogger(CanaryRunner.class.getName());
+        log.addHandler(capture);
+        // What a shutdown does to a run in flight (its database and HSM go away), played by a broken engine.
+        directory.rebind(CanaryFixtures.ISSUER_A, CanaryFixtures.ISSUER_B);
+        canaries.stopping(true);
+        try {
+            canaries.runOnce();
+            assertThat(errors).noneMatch(m -> m.contains("CANARY FAILED"));
+            assertThat(canaries.last()).contains(passed);
+            assertThat(sql.count("select count(*) from outbox_event where type = 'keyhold.canary.failed'")).isEqualTo(events);
+            given().auth().preemptive().basic("auditor", "keyhold-dev").contentType("application/json")
+                    .body(Map.of("token", "a.b.c")).post("/v1/verify").then().statusCode(200);
+        } finally {
+            canaries.stopping(false);
+        }
+        try {
+            // The same broken engine while running normally is a failure: the test above is not vacuous.
+            assertThat(canaries.runOnce().passed()).isFalse();
+            assertThat(errors).anyMatch(m -> m.contains("CANARY FAILED"));
+        } finally {
+            log.removeHandler(capture);
+        }
     }
 }

@@ -1,7 +1,6 @@
 package dev.keyhold.console;
 
 import dev.keyhold.testsupport.Api;
-import dev.keyhold.testsupport.Browser;
 import dev.keyhold.testsupport.MutableClock;
 import dev.keyhold.testsupport.Sql;
 import io.quarkus.test.common.http.TestHTTPResource;
@@ -48,8 +47,8 @@ class ConsoleBrowserTest {
 
     @BeforeAll
     static void browsers() {
-        one = Browser.open();
-        two = Browser.open();
+        one = ConsoleBrowsers.open();
+        two = ConsoleBrowsers.open();
     }
 
     @AfterAll
@@ -77,14 +76,14 @@ class ConsoleBrowserTest {
         go(one, "console/requests");
         WebElement card = one.findElement(By.id("request-" + request));
         assertThat(card.getText()).contains(id, kid, "ES256", "P-256", "scheduler", "0 of 2 needed", "Key activation");
-        Browser.screenshot(one, "requests");
+        ConsoleBrowsers.screenshot(one, "requests");
         card.findElement(By.name("comment")).sendKeys("kid checked against the HSM listing");
         card.findElement(By.cssSelector("button.approve")).click();
         waitFor(one, By.id("notice"));
         assertThat(one.findElement(By.cssSelector(".approvals")).getText()).isEqualTo("1 of 2 needed");
         assertThat(one.findElements(By.cssSelector("button.approve"))).isEmpty(); // alice has decided
         assertThat(one.getPageSource()).contains("kid checked against the HSM listing");
-        Browser.screenshot(one, "request-after-first-approval");
+        ConsoleBrowsers.screenshot(one, "request-after-first-approval");
 
         // alice keeps the list open; bob's approval makes the request disappear from it without a reload
         go(one, "console/requests");
@@ -95,16 +94,16 @@ class ConsoleBrowserTest {
         two.findElement(By.cssSelector("button.approve")).click();
         waitFor(two, By.id("notice"));
         new WebDriverWait(one, WAIT).until(ExpectedConditions.numberOfElementsToBe(By.id("request-" + request), 0));
-        Browser.screenshot(one, "requests-after-live-update");
+        ConsoleBrowsers.screenshot(one, "requests-after-live-update");
 
         as("admin").get("/v1/keys/" + kid).then().statusCode(200).body("state", equalTo("ACTIVE"));
         go(two, "console/issuers/" + id);
         assertThat(two.findElement(By.id("active-kid")).getText()).isEqualTo(kid);
         assertThat(two.findElement(By.id("issuer-status")).getText()).isEqualTo("ACTIVE");
-        Browser.screenshot(two, "issuer");
+        ConsoleBrowsers.screenshot(two, "issuer");
         go(two, "console/issuers");
         assertThat(two.findElement(By.id("issuer-" + id)).getText()).contains("ACTIVE");
-        Browser.screenshot(two, "issuers");
+        ConsoleBrowsers.screenshot(two, "issuers");
     }
 
     @Test
@@ -118,14 +117,14 @@ class ConsoleBrowserTest {
         waitFor(one, By.id("confirm-suspend"));
         assertThat(one.findElement(By.id("confirm-reason")).getText()).isEqualTo("incident 42: token service compromised");
         as("admin").get("/v1/issuers/" + id).then().body("status", equalTo("ACTIVE"));
-        Browser.screenshot(one, "kill-switch-confirm");
+        ConsoleBrowsers.screenshot(one, "kill-switch-confirm");
         one.findElement(By.id("confirm-suspend")).click();
         waitFor(one, By.id("notice"));
         assertThat(one.findElement(By.id("issuer-status")).getText()).isEqualTo("SUSPENDED");
         as("admin").get("/v1/issuers/" + id).then().body("status", equalTo("SUSPENDED"));
         assertThat(sql.one("select data from outbox_event where issuer_id = ? and type = 'keyhold.issuer.suspended'", id))
                 .asString().contains("incident 42");
-        Browser.screenshot(one, "issuer-suspended");
+        ConsoleBrowsers.screenshot(one, "issuer-suspended");
 
         one.findElement(By.id("resume-reason")).sendKeys("incident 42 closed");
         one.findElement(By.id("resume")).click();
@@ -135,7 +134,7 @@ class ConsoleBrowserTest {
         assertThat(one.findElements(By.cssSelector("button.approve"))).isEmpty();
         assertThat(one.findElements(By.cssSelector("button.reject"))).isEmpty();
         assertThat(one.findElement(By.cssSelector(".why-not")).getText()).contains("You requested this");
-        Browser.screenshot(one, "requester-sees-no-buttons");
+        ConsoleBrowsers.screenshot(one, "requester-sees-no-buttons");
 
         // a forged approval (her own session and a valid form token) is refused with 403 and audited
         long denied = deniedDecisions("carol", request);
@@ -147,7 +146,7 @@ class ConsoleBrowserTest {
         waitFor(one, By.id("error-title"));
         assertThat(one.findElement(By.id("error-title")).getText()).startsWith("403");
         assertThat(one.getPageSource()).doesNotContain("Exception").doesNotContain("at dev.keyhold");
-        Browser.screenshot(one, "forged-approval-403");
+        ConsoleBrowsers.screenshot(one, "forged-approval-403");
         assertThat(deniedDecisions("carol", request)).isEqualTo(denied + 1);
         as("admin").get("/v1/activations/" + request).then().body("state", equalTo("OPEN")).body("approvals", equalTo(0));
 
@@ -163,7 +162,7 @@ class ConsoleBrowserTest {
         waitFor(two, By.id("notice"));
         assertThat(two.findElement(By.cssSelector(".state")).getText()).isEqualTo("EXECUTED");
         as("admin").get("/v1/issuers/" + id).then().body("status", equalTo("ACTIVE"));
-        Browser.screenshot(two, "resume-executed");
+        ConsoleBrowsers.screenshot(two, "resume-executed");
     }
 
     @Test
@@ -181,13 +180,13 @@ class ConsoleBrowserTest {
         assertThat(one.getPageSource()).doesNotContain(id).doesNotContain(kid).contains(other);
         go(one, "console/issuers");
         assertThat(one.getPageSource()).doesNotContain(id).contains(other);
-        Browser.screenshot(one, "outsider-issuers");
+        ConsoleBrowsers.screenshot(one, "outsider-issuers");
         for (String page : List.of("console/issuers/" + id, "console/requests/" + request, "console/keys/" + kid)) {
             go(one, page);
             assertThat(one.findElement(By.id("error-title")).getText()).as(page).startsWith("403");
             assertThat(one.getPageSource()).as(page).doesNotContain(kid);
         }
-        Browser.screenshot(one, "outsider-403");
+        ConsoleBrowsers.screenshot(one, "outsider-403");
     }
 
     @Test
@@ -207,11 +206,11 @@ class ConsoleBrowserTest {
         assertThat(timeline).contains("key.created", "activation.requested", "activation.decision", "alice", "bob",
                 "activation.approved", "key.activated");
         assertThat(timeline.indexOf("key.created")).isLessThan(timeline.indexOf("key.activated"));
-        Browser.screenshot(one, "key-timeline");
+        ConsoleBrowsers.screenshot(one, "key-timeline");
         go(one, "console/audit?issuer=" + id);
         assertThat(one.findElement(By.id("chain")).getText()).contains("intact");
         assertThat(one.findElement(By.id("audit-records")).getText()).contains("issuer.created", "key.activated");
-        Browser.screenshot(one, "audit");
+        ConsoleBrowsers.screenshot(one, "audit");
         go(one, "console/audit?issuer=" + id + "&limit=2");
         one.findElement(By.id("next-page")).click();
         assertThat(one.findElement(By.id("audit-records")).getText()).doesNotContain("issuer.created");
@@ -224,7 +223,7 @@ class ConsoleBrowserTest {
                 Number wide = (Number) one.executeScript("return document.documentElement.scrollWidth;");
                 assertThat(wide.intValue()).as(page).isLessThanOrEqualTo(400);
             }
-            Browser.screenshot(one, "issuer-400px");
+            ConsoleBrowsers.screenshot(one, "issuer-400px");
         } finally {
             one.manage().window().setSize(new Dimension(1280, 900));
         }

@@ -2,7 +2,6 @@ package dev.keyhold.console;
 
 import dev.keyhold.security.BearerTokenTest;
 import dev.keyhold.testsupport.Api;
-import dev.keyhold.testsupport.Browser;
 import dev.keyhold.testsupport.MutableClock;
 import dev.keyhold.testsupport.Sql;
 import dev.keyhold.testsupport.keycloak.KeycloakServer;
@@ -51,6 +50,18 @@ class ConsoleOidcLoginTest {
         clock.reset();
     }
 
+    /** A token of the API's bearer provider (test key), named by preferred_username as this profile asks. */
+    static String bearer(String user, String role) throws Exception {
+        com.nimbusds.jwt.JWTClaimsSet claims = new com.nimbusds.jwt.JWTClaimsSet.Builder().issuer("https://idp.test.example")
+                .subject("id-of-" + user).audience(BearerTokenTest.AUDIENCE).claim("preferred_username", user)
+                .claim("groups", java.util.List.of(role)).issueTime(new java.util.Date())
+                .expirationTime(new java.util.Date(System.currentTimeMillis() + 300_000)).build();
+        com.nimbusds.jwt.SignedJWT jwt = new com.nimbusds.jwt.SignedJWT(
+                new com.nimbusds.jose.JWSHeader.Builder(com.nimbusds.jose.JWSAlgorithm.RS256).build(), claims);
+        jwt.sign(new com.nimbusds.jose.crypto.RSASSASigner(BearerTokenTest.providerKey()));
+        return jwt.serialize();
+    }
+
     @Test
     void aCustodianLogsInThroughKeycloakDecidesARequestAndLogsOut() throws Exception {
         String id = Api.createIssuer("console-oidc");
@@ -64,18 +75,17 @@ class ConsoleOidcLoginTest {
         Api.as("admin").get("/v1/issuers/" + id).then().statusCode(200);
         given().get("/v1/issuers/" + id).then().statusCode(401);
         // bearer tokens stay with the API's own verifier (smallrye-jwt), and do not open the console
-        String bearer = BearerTokenTest.token(BearerTokenTest.providerKey(), "https://idp.test.example", "ops-robot",
-                java.util.List.of("admin"), 300);
+        String bearer = bearer("ops-robot", "admin");
         given().auth().oauth2(bearer).get("/v1/issuers/" + id).then().statusCode(200);
         given().redirects().follow(false).auth().oauth2(bearer).get("/console/requests").then().statusCode(302)
                 .header("Location", containsString(KeycloakServer.realmUrl()));
 
-        ChromeDriver browser = Browser.open();
+        ChromeDriver browser = ConsoleBrowsers.open();
         try {
             browser.get(root + "console/requests");
             WebElement user = new WebDriverWait(browser, WAIT).until(ExpectedConditions.presenceOfElementLocated(By.id("username")));
             assertThat(browser.getCurrentUrl()).startsWith(KeycloakServer.realmUrl());
-            Browser.screenshot(browser, "keycloak-login");
+            ConsoleBrowsers.screenshot(browser, "keycloak-login");
             user.sendKeys("alice");
             browser.findElement(By.id("password")).sendKeys("alice-keycloak");
             browser.findElement(By.id("kc-login")).click();
@@ -84,7 +94,7 @@ class ConsoleOidcLoginTest {
             try {
                 who = new WebDriverWait(browser, WAIT).until(ExpectedConditions.presenceOfElementLocated(By.id("who")));
             } catch (org.openqa.selenium.TimeoutException e) {
-                Browser.screenshot(browser, "oidc-after-login-failed");
+                ConsoleBrowsers.screenshot(browser, "oidc-after-login-failed");
                 throw new AssertionError("no console page after the Keycloak login; at " + browser.getCurrentUrl() + ":\n"
                         + browser.findElement(By.tagName("body")).getText(), e);
             }
@@ -94,7 +104,7 @@ class ConsoleOidcLoginTest {
             card.findElement(By.name("comment")).sendKeys("approved after an OpenID Connect login");
             card.findElement(By.cssSelector("button.approve")).click();
             new WebDriverWait(browser, WAIT).until(ExpectedConditions.presenceOfElementLocated(By.id("notice")));
-            Browser.screenshot(browser, "oidc-request-approved");
+            ConsoleBrowsers.screenshot(browser, "oidc-request-approved");
             Api.as("admin").get("/v1/activations/" + request).then().statusCode(200).body("approvals", equalTo(1))
                     .body("decisions.custodian", hasItem("alice"));
 

@@ -17,7 +17,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItem;
 
-/** Fail closed (invariant 7): with the HSM unreachable Keyhold is not ready and makes no keys, but serves JWKS. */
+/**
+ * Fail closed (invariant 7): with the HSM unreachable Keyhold makes no keys but stays ready and serves the JWKS.
+ * Issue 15 changed readiness: it was 503 here, which took the JWKS out of the load balancer exactly when it must
+ * keep being served; the HSM's state is now in the health group {@code hsm}.
+ */
 @QuarkusTest
 @TestProfile(HsmDownTest.HsmUnreachable.class)
 class HsmDownTest {
@@ -33,7 +37,7 @@ class HsmDownTest {
     Sql sql;
 
     @Test
-    void notReadyNoNewKeysButTheJwksIsStillServed() {
+    void readyNoNewKeysAndTheJwksIsStillServed() {
         String id = Api.createIssuer("hsm-down");
         String kid = "K".repeat(40) + "abc";
         Instant now = Instant.now();
@@ -41,8 +45,14 @@ class HsmDownTest {
                         + " created_at, activatable_at) values (?, ?, 'ES256', 'default', 'kh-x', ?, 'PENDING', ?, ?)",
                 kid, id, "{\"kty\":\"EC\",\"kid\":\"" + kid + "\"}", now, now);
 
-        given().get("/q/health/ready").then().statusCode(503)
-                .body("checks.find { it.name == 'hsm' }.status", equalTo("DOWN"));
+        given().get("/q/health/ready").then().statusCode(200)
+                .body("checks.find { it.name == 'serving' }.status", equalTo("UP"));
+        given().get("/q/health/group/hsm").then().statusCode(503)
+                .body("checks.find { it.name == 'hsm' }.status", equalTo("DOWN"))
+                .body("checks.find { it.name == 'hsm' }.data.default", org.hamcrest.Matchers.startsWith("DOWN"))
+                .body("checks.find { it.name == 'hsm' }.data.east", equalTo("UP"));
+        // A partition that is configured wrong is not a reason to restart the process.
+        given().get("/q/health/live").then().statusCode(200);
         given().get("/issuers/" + id + "/.well-known/jwks.json").then().statusCode(200).body("keys.kid", hasItem(kid));
 
         long keysBefore = sql.count("select count(*) from signing_key");
@@ -51,6 +61,7 @@ class HsmDownTest {
         sql.exec("update signing_key set state = 'REVOKED', revoked_at = ?, destroy_at = ? where kid = ?", now, now, kid);
         as("scheduler").body("{}").post("/v1/issuers/" + id + "/rotations").then()
                 .statusCode(503).contentType("application/problem+json")
+                .header("Retry-After", org.hamcrest.Matchers.notNullValue())
                 .body("detail", org.hamcrest.Matchers.not(org.hamcrest.Matchers.containsString("pin")));
         assertThat(sql.count("select count(*) from signing_key")).isEqualTo(keysBefore);
     }

@@ -12,12 +12,18 @@ import static org.hamcrest.Matchers.hasItems;
 class OperationsTest {
 
     @Test
-    void readinessCoversDatabaseAndHsm() {
+    void readinessIsWhatTheInstanceCanServeAndTheRestIsInTheOperationsGroup() {
+        // Issue 15: readiness no longer includes the HSM, canaries, scheduler or relay (SPEC invariant 7).
         given().get("/q/health/ready").then().statusCode(200)
                 .body("status", equalTo("UP"))
-                .body("checks.name", hasItems("hsm", "Database connections health check"))
+                .body("checks.name", org.hamcrest.Matchers.contains("serving"))
+                .body("checks.find { it.name == 'serving' }.data.database", equalTo("UP"));
+        given().get("/q/health/group/hsm").then().statusCode(200)
                 .body("checks.find { it.name == 'hsm' }.data.default", equalTo("UP"));
-        given().get("/q/health/live").then().statusCode(200);
+        given().get("/q/health/group/operations").then().statusCode(200)
+                .body("checks.name", hasItems("hsm", "canaries", "lifecycle", "kafka-relay"));
+        given().get("/q/health/live").then().statusCode(200)
+                .body("checks.name", hasItems("hsm-library"));
     }
 
     @Test

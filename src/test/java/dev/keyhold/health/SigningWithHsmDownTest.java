@@ -2,7 +2,7 @@ package dev.keyhold.health;
 
 import com.nimbusds.jose.jwk.JWK;
 import dev.keyhold.hsm.SigningAlgorithm;
-import dev.keyhold.key.PublicJwks;
+import dev.keyhold.hsm.PublicJwks;
 import dev.keyhold.testsupport.Api;
 import dev.keyhold.testsupport.Sql;
 import dev.keyhold.testsupport.Tokens;

@@ -5,7 +5,7 @@ import dev.keyhold.audit.AuditHash;
 import dev.keyhold.hsm.HsmPort;
 import dev.keyhold.hsm.SigningAlgorithm;
 import dev.keyhold.key.KeyHandles;
-import dev.keyhold.key.PublicJwks;
+import dev.keyhold.hsm.PublicJwks;
 import dev.keyhold.testsupport.Api;
 import dev.keyhold.testsupport.MutableClock;
 import io.agroal.api.AgroalDataSource;

@@ -1,6 +1,7 @@
 package dev.keyhold.key;
 
-import dev.keyhold.error.ProblemException;
+import dev.keyhold.domain.KeyState;
+import dev.keyhold.domain.IllegalTransitionException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -32,9 +33,9 @@ class KeyStateTest {
                 from.requireMoveTo(to);
             } else {
                 assertThatThrownBy(() -> from.requireMoveTo(to))
-                        .isInstanceOf(ProblemException.class)
+                        .isInstanceOf(IllegalTransitionException.class)
                         .hasMessageContaining(from.name())
-                        .satisfies(e -> assertThat(((ProblemException) e).status()).isEqualTo(409));
+                        .satisfies(e -> assertThat(((IllegalTransitionException) e).slug()).isEqualTo("illegal-key-transition"));
             }
         }
     }

@@ -3,7 +3,7 @@ package dev.keyhold.lifecycle;
 import com.nimbusds.jose.jwk.JWK;
 import dev.keyhold.hsm.SigningAlgorithm;
 import dev.keyhold.hsm.SunPkcs11Hsm;
-import dev.keyhold.key.PublicJwks;
+import dev.keyhold.hsm.PublicJwks;
 
 import java.security.PublicKey;
 import java.sql.Connection;

@@ -1,8 +1,8 @@
 package dev.keyhold.lifecycle;
 
-import dev.keyhold.key.Key;
+import dev.keyhold.domain.Key;
 import dev.keyhold.key.KeyEntity;
-import dev.keyhold.rotation.Deadlines;
+import dev.keyhold.domain.Deadlines;
 import dev.keyhold.testsupport.Api;
 import dev.keyhold.testsupport.Lifecycle;
 import dev.keyhold.testsupport.MutableClock;

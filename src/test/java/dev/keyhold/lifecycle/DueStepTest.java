@@ -1,12 +1,12 @@
 package dev.keyhold.lifecycle;
 
-import dev.keyhold.activation.ActivationKind;
-import dev.keyhold.activation.ActivationState;
+import dev.keyhold.domain.ActivationKind;
+import dev.keyhold.domain.ActivationState;
 import dev.keyhold.hsm.SigningAlgorithm;
-import dev.keyhold.issuer.IssuerPolicy;
-import dev.keyhold.issuer.IssuerStatus;
-import dev.keyhold.key.Key;
-import dev.keyhold.key.KeyState;
+import dev.keyhold.domain.IssuerPolicy;
+import dev.keyhold.domain.IssuerStatus;
+import dev.keyhold.domain.Key;
+import dev.keyhold.domain.KeyState;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;

@@ -6,7 +6,7 @@ import dev.keyhold.hsm.SigningAlgorithm;
 import dev.keyhold.hsm.SunPkcs11Hsm;
 import dev.keyhold.key.KeyEntity;
 import dev.keyhold.key.KeyHandles;
-import dev.keyhold.rotation.Deadlines;
+import dev.keyhold.domain.Deadlines;
 import dev.keyhold.testsupport.Api;
 import dev.keyhold.testsupport.Lifecycle;
 import dev.keyhold.testsupport.MutableClock;
@@ -135,7 +135,7 @@ class HsmReconcilerTest {
                 .isEqualTo(1);
         var key = QuarkusTransaction.requiringNew().call(() -> KeyEntity.findByKid(kid).orElseThrow().toKey());
         assertThat(Deadlines.canSign(key, clock.instant())).isFalse();
-        as("ops").get("/q/health/ready").then().statusCode(200)
+        as("ops").get("/q/health/group/lifecycle").then().statusCode(200)
                 .body("checks.find { it.name == 'lifecycle' }.data.'missing." + kid + "'",
                         org.hamcrest.Matchers.equalTo("default/" + handle));
         assertThat(as("ops").get("/q/metrics").then().extract().asString()).contains("keyhold_hsm_missing_keys");

@@ -1,8 +1,8 @@
 package dev.keyhold.lifecycle;
 
-import dev.keyhold.key.Key;
+import dev.keyhold.domain.Key;
 import dev.keyhold.key.KeyEntity;
-import dev.keyhold.rotation.Deadlines;
+import dev.keyhold.domain.Deadlines;
 import dev.keyhold.testsupport.Api;
 import dev.keyhold.testsupport.Lifecycle;
 import dev.keyhold.testsupport.MutableClock;
@@ -75,7 +75,7 @@ class SweeperTest {
         String id = Api.createIssuer(body);
         String kid = lifecycle.activeKey(id);
         Key k = QuarkusTransaction.requiringNew().call(() -> KeyEntity.findByKid(kid).orElseThrow().toKey());
-        Instant prepareAt = Deadlines.prepareAt(k.activatedAt(), new dev.keyhold.issuer.IssuerPolicy(
+        Instant prepareAt = Deadlines.prepareAt(k.activatedAt(), new dev.keyhold.domain.IssuerPolicy(
                 Duration.ofSeconds(7201), Duration.ofHours(1), Duration.ofMinutes(5), Duration.ofHours(3), Duration.ofDays(7),
                 Duration.ofDays(1)));
         assertThat(Duration.between(k.activatedAt(), prepareAt)).isEqualTo(Duration.ofMillis(1_800_500));
@@ -91,7 +91,7 @@ class SweeperTest {
         assertThat(sweeper.sweep(List.of(id)).steps()).isEqualTo(Map.of(StepKind.PREPARE, 1));
         assertThat(due(id)).isEmpty();
         // rotationDue = activatedAt + 7201 s: overdue is due there, not a second earlier
-        Instant rotationDue = Deadlines.rotationDue(k.activatedAt(), new dev.keyhold.issuer.IssuerPolicy(
+        Instant rotationDue = Deadlines.rotationDue(k.activatedAt(), new dev.keyhold.domain.IssuerPolicy(
                 Duration.ofSeconds(7201), Duration.ofHours(1), Duration.ofMinutes(5), Duration.ofHours(3), Duration.ofDays(7),
                 Duration.ofDays(1)));
         clock.freezeAt(rotationDue.minusSeconds(1));
@@ -196,7 +196,7 @@ class SweeperTest {
         assertThat(r.steps()).isEqualTo(Map.of(StepKind.PREPARE, 1));
         assertThat(r.failures()).containsOnlyKeys(broken);
         assertThat(sql.count("select count(*) from signing_key where issuer_id = ?", good)).isEqualTo(1);
-        as("ops").get("/q/health/ready").then().statusCode(200)
+        as("ops").get("/q/health/group/lifecycle").then().statusCode(200)
                 .body("checks.find { it.name == 'lifecycle' }.status", org.hamcrest.Matchers.equalTo("UP"))
                 .body("checks.find { it.name == 'lifecycle' }.data.'issuer." + broken + "'",
                         org.hamcrest.Matchers.containsString("ghost"));
@@ -207,7 +207,7 @@ class SweeperTest {
         // repaired: the failure clears with the issuer's next successful step
         sql.exec("update issuer set partition_name = 'default' where id = ?", broken);
         assertThat(sweeper.sweep(List.of(broken)).failures()).isEmpty();
-        as("ops").get("/q/health/ready").then().statusCode(200)
+        as("ops").get("/q/health/group/lifecycle").then().statusCode(200)
                 .body("checks.find { it.name == 'lifecycle' }.data.'issuer." + broken + "'", org.hamcrest.Matchers.nullValue());
     }
 

@@ -106,7 +106,7 @@ class KafkaRelayTest {
         assertThat(config.kafka().properties()).containsEntry("linger.ms", "1");
 
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
-            JsonPath health = given().get("/q/health/ready").then().statusCode(200).extract().jsonPath();
+            JsonPath health = given().get("/q/health/group/relay").then().statusCode(200).extract().jsonPath();
             assertThat(health.getString("checks.find { it.name == 'kafka-relay' }.status")).isEqualTo("UP");
             assertThat(health.getString("checks.find { it.name == 'kafka-relay' }.data.state")).isEqualTo("relaying");
             assertThat(health.getLong("checks.find { it.name == 'kafka-relay' }.data.lagEvents")).isZero();
@@ -142,7 +142,7 @@ class KafkaRelayTest {
             String during = Api.createIssuer("kafka-outage");
             Api.rotate(during);
             await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
-                JsonPath health = given().get("/q/health/ready").then().statusCode(200).extract().jsonPath();
+                JsonPath health = given().get("/q/health/group/relay").then().statusCode(200).extract().jsonPath();
                 assertThat(health.getString("checks.find { it.name == 'kafka-relay' }.status")).isEqualTo("UP");
                 assertThat(health.getString("checks.find { it.name == 'kafka-relay' }.data.state")).isEqualTo("retrying");
                 assertThat(health.getString("checks.find { it.name == 'kafka-relay' }.data.lastError")).isNotBlank();
@@ -166,8 +166,55 @@ class KafkaRelayTest {
         }
         awaitDelivered(issuers.get(0));
         assertThat(tail.dedupedIds(issuers.get(0)).size()).isGreaterThan(10);
-        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(given().get("/q/health/ready").jsonPath()
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(given().get("/q/health/group/relay").jsonPath()
                 .getString("checks.find { it.name == 'kafka-relay' }.data.state")).isEqualTo("relaying"));
+    }
+
+    /**
+     * Issue 21: the lag is read from the outbox and the committed position when asked, so it shows within seconds of
+     * a broker stop, while the relay's attempt is still blocked waiting for the broker, not only after the attempt
+     * has failed (the delivery timeout, 30 s by default).
+     */
+    @Test
+    void lagMetricsGrowWithinSecondsOfABrokerStop() {
+        String issuer = Api.createIssuer("kafka-lag");
+        Api.rotate(issuer);
+        awaitDelivered(issuer);
+        await().atMost(Duration.ofSeconds(10)).until(() ->
+                metric(given().get("/q/metrics").asString(), "keyhold_relay_lag_events") == 0);
+
+        KafkaBroker.stop();
+        for (int n = 0; n < 20; n++) {
+            tick(issuer, n);
+        }
+        // within a few seconds of the change, both gauges show it, and the readiness data agree
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+            String m = given().get("/q/metrics").asString();
+            assertThat(metric(m, "keyhold_relay_lag_events")).isGreaterThanOrEqualTo(20);
+            assertThat(metric(m, "keyhold_relay_lag_seconds")).isPositive();
+        });
+        double seconds = metric(given().get("/q/metrics").asString(), "keyhold_relay_lag_seconds");
+        tick(issuer, 20);
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+            String m = given().get("/q/metrics").asString();
+            assertThat(metric(m, "keyhold_relay_lag_events")).isGreaterThanOrEqualTo(21);
+            assertThat(metric(m, "keyhold_relay_lag_seconds")).isGreaterThan(seconds);
+        });
+        JsonPath health = given().get("/q/health/ready").then().statusCode(200).extract().jsonPath();
+        assertThat(health.getLong("checks.find { it.name == 'kafka-relay' }.data.lagEvents")).isGreaterThanOrEqualTo(21);
+        assertThat(health.getString("checks.find { it.name == 'kafka-relay' }.data.state"))
+                .as("a lone instance is never 'standby'").isIn("relaying", "retrying");
+
+        // and with the relay stopped altogether the lag is still reported (the old gauges showed 0 then)
+        relay.stop();
+        assertThat(metric(given().get("/q/metrics").asString(), "keyhold_relay_lag_events")).isGreaterThanOrEqualTo(21);
+    }
+
+    @Test
+    void aRelayThatHasNotFinishedAStepIsStartingNotStandby() {
+        RelayStatus fresh = new RelayRun("test-fresh", ds, config.kafka(), clock, new SimpleMeterRegistry()).status();
+        assertThat(fresh.starting()).isTrue();
+        assertThat(fresh.relaying()).isFalse();
     }
 
     @Test

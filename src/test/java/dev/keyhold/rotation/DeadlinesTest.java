@@ -1,9 +1,10 @@
 package dev.keyhold.rotation;
 
+import dev.keyhold.domain.Deadlines;
 import dev.keyhold.hsm.SigningAlgorithm;
-import dev.keyhold.issuer.IssuerPolicy;
-import dev.keyhold.key.Key;
-import dev.keyhold.key.KeyState;
+import dev.keyhold.domain.IssuerPolicy;
+import dev.keyhold.domain.Key;
+import dev.keyhold.domain.KeyState;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;

@@ -21,8 +21,11 @@ import static io.restassured.RestAssured.given;
 @QuarkusTest
 public class BearerTokenTest {
 
+    /** Keyhold's audience in the test configuration ({@code %test.mp.jwt.verify.audiences}). */
+    public static final String AUDIENCE = "keyhold";
+
     public static String token(RSAKey key, String issuer, String subject, List<String> groups, long ttlSeconds) throws Exception {
-        JWTClaimsSet claims = new JWTClaimsSet.Builder().issuer(issuer).subject(subject)
+        JWTClaimsSet claims = new JWTClaimsSet.Builder().issuer(issuer).subject(subject).audience(AUDIENCE)
                 .claim("upn", subject).claim("groups", groups)
                 .issueTime(new Date()).expirationTime(new Date(System.currentTimeMillis() + ttlSeconds * 1000)).build();
         SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.RS256).build(), claims);

@@ -1,70 +1,130 @@
 package dev.keyhold.testsupport;
 
-import org.openqa.selenium.Dimension;
-import org.openqa.selenium.OutputType;
-import org.openqa.selenium.TakesScreenshot;
+import com.sun.net.httpserver.HttpServer;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
 
 import java.io.File;
 import java.io.IOException;
-import java.io.UncheckedIOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.List;
 
 /**
- * A real headless Chromium driven through Debian's {@code /usr/bin/chromedriver} (installed by
- * {@code scripts/ensure-chromium.sh}): Selenium is given the driver and the browser binary, so it never tries to
- * download either. One browser is one person's session (its own profile, its own cookies).
+ * A real headless Chromium driven through its WebDriver ({@code /usr/bin/chromedriver}; Selenium's own driver
+ * download is not used, test machines may have no internet). {@code scripts/ensure-chromium.sh}, run by the build
+ * before the tests, installs both on a fresh machine.
+ *
+ * <p>{@link #openPage(String)} serves a page from a small HTTP server of its own on another port, so the page's
+ * origin differs from Keyhold's and the browser applies its cross-origin rules exactly as for a real web app.
  */
-public final class Browser {
+public final class Browser implements AutoCloseable {
 
-    public static final Path SCREENSHOTS = Path.of("target", "console-screenshots");
-    private static final String DRIVER = "/usr/bin/chromedriver";
+    public static final String CHROMIUM = firstExisting(List.of("/usr/bin/chromium", "/usr/bin/chromium-browser"));
+    public static final String CHROMEDRIVER = firstExisting(List.of("/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"));
+    public static final List<String> FLAGS = List.of("--headless", "--no-sandbox", "--disable-gpu",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run");
 
-    private Browser() {
+    private final ChromeDriverService service;
+    private final ChromeDriver driver;
+    private final Path profile;
+    private HttpServer pages;
+
+    private Browser(ChromeDriverService service, ChromeDriver driver, Path profile) {
+        this.service = service;
+        this.driver = driver;
+        this.profile = profile;
     }
 
-    public static ChromeDriver open() {
-        return open(1280, 900);
+    /** Starts a headless Chromium with a throw-away profile. */
+    public static Browser start() {
+        try {
+            Path profile = Files.createTempDirectory("keyhold-chromium");
+            ChromeDriverService service = new ChromeDriverService.Builder()
+                    .usingDriverExecutable(new File(CHROMEDRIVER)).usingAnyFreePort().build();
+            ChromeOptions options = new ChromeOptions().setBinary(CHROMIUM);
+            options.addArguments(FLAGS);
+            options.addArguments("--user-data-dir=" + profile);
+            ChromeDriver driver = new ChromeDriver(service, options);
+            driver.manage().timeouts().scriptTimeout(Duration.ofSeconds(30));
+            driver.manage().timeouts().pageLoadTimeout(Duration.ofSeconds(60));
+            return new Browser(service, driver, profile);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot start Chromium", e);
+        }
     }
 
-    public static ChromeDriver open(int width, int height) {
-        ChromeOptions options = new ChromeOptions();
-        binary().ifPresent(options::setBinary);
-        options.addArguments("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-                "--window-size=" + width + "," + height);
-        ChromeDriverService service = new ChromeDriverService.Builder()
-                .usingDriverExecutable(new File(DRIVER)).usingAnyFreePort().build();
-        ChromeDriver driver = new ChromeDriver(service, options);
-        driver.manage().timeouts().pageLoadTimeout(Duration.ofSeconds(60));
-        driver.manage().window().setSize(new Dimension(width, height));
+    public WebDriver driver() {
         return driver;
     }
 
-    /** Saves a PNG of what the browser shows under target/console-screenshots/{name}.png. */
-    public static Path screenshot(ChromeDriver driver, String name) {
+    /**
+     * Serves {@code html} at {@code http://127.0.0.1:<own port>/} and opens it; returns the page's origin. Keyhold's
+     * tests reach Keyhold at {@code localhost}, a different origin (host and port) from this page.
+     */
+    public String openPage(String html) {
         try {
-            Files.createDirectories(SCREENSHOTS);
-            File shot = ((TakesScreenshot) driver).getScreenshotAs(OutputType.FILE);
-            Path to = SCREENSHOTS.resolve(name + ".png");
-            Files.copy(shot.toPath(), to, StandardCopyOption.REPLACE_EXISTING);
-            return to;
+            if (pages == null) {
+                pages = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+                pages.start();
+            } else {
+                pages.removeContext("/");
+            }
         } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            throw new IllegalStateException("cannot serve the test page", e);
+        }
+        byte[] body = html.getBytes(StandardCharsets.UTF_8);
+        pages.createContext("/", exchange -> {
+            exchange.getResponseHeaders().set("Content-Type", "text/html; charset=utf-8");
+            exchange.sendResponseHeaders(200, body.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(body);
+            }
+        });
+        String origin = "http://127.0.0.1:" + pages.getAddress().getPort();
+        driver.get(origin + "/");
+        return origin;
+    }
+
+    /**
+     * Runs {@code script} in the page as an async function body: it ends by calling {@code done(value)}
+     * ({@code arguments[arguments.length - 1]} in WebDriver terms, bound to {@code done} here).
+     */
+    public Object runAsync(String script, Object... args) {
+        String wrapped = "const done = arguments[arguments.length - 1];\n" + script;
+        return ((JavascriptExecutor) driver).executeAsyncScript(wrapped, args);
+    }
+
+    @Override
+    public void close() {
+        try {
+            driver.quit();
+        } finally {
+            service.stop();
+            if (pages != null) {
+                pages.stop(0);
+            }
+            deleteQuietly(profile);
         }
     }
 
-    private static java.util.Optional<String> binary() {
-        for (String b : new String[] {"/usr/bin/chromium", "/usr/bin/chromium-browser"}) {
-            if (Files.isExecutable(Path.of(b))) {
-                return java.util.Optional.of(b);
-            }
+    private static void deleteQuietly(Path dir) {
+        try (var files = Files.walk(dir)) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException | RuntimeException e) {
+            // a temp directory left behind is harmless
         }
-        return java.util.Optional.empty();
+    }
+
+    private static String firstExisting(List<String> paths) {
+        return paths.stream().filter(p -> new File(p).canExecute()).findFirst().orElse(paths.get(0));
     }
 }

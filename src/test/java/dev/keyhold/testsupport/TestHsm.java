@@ -6,6 +6,7 @@ import dev.keyhold.hsm.SunPkcs11Hsm.PartitionSettings;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,6 +16,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
@@ -145,6 +148,29 @@ public final class TestHsm {
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * The SoftHSM2 token directory of a partition: SoftHSM2 names it by a UUID whose last 16 hex digits are the
+     * token's serial number, and {@code softhsm2-util --show-slots} gives the serial of each slot.
+     */
+    public static Path tokenDirectory(String partition) throws IOException, InterruptedException {
+        long slot = settings(partition).slot();
+        ProcessBuilder pb = new ProcessBuilder("softhsm2-util", "--show-slots").redirectErrorStream(true);
+        pb.environment().put("SOFTHSM2_CONF", softhsmConf().toString());
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        p.waitFor();
+        Matcher m = Pattern.compile("Slot " + slot + "\\s.*?Serial number:\\s+([0-9a-f]+)", Pattern.DOTALL).matcher(out);
+        if (!m.find()) {
+            throw new IllegalStateException("softhsm2-util shows no slot " + slot + ": " + out);
+        }
+        String serial = m.group(1);
+        Path tokens = DATA_DIR.resolve("hsm/tokens");
+        try (var dirs = Files.list(tokens)) {
+            return dirs.filter(d -> d.getFileName().toString().replace("-", "").endsWith(serial)).findFirst()
+                    .orElseThrow(() -> new IllegalStateException("no token directory for serial " + serial));
         }
     }
 }

@@ -1,0 +1,42 @@
+package dev.keyhold.http;
+
+import io.quarkus.vertx.web.RouteFilter;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.ext.web.RoutingContext;
+
+/**
+ * CORS for the public documents only ({@link PublicDocuments}): {@code Access-Control-Allow-Origin: *} on every
+ * answer (also 304, 404, 503), and preflights answered here. {@code *} never admits credentials, which is the point:
+ * a browser on another origin reads keys and events (panva/jose's {@code createRemoteJWKSet} uses {@code fetch}),
+ * and nothing else. The credentialed API gets no CORS headers at all, so browsers refuse cross-origin calls to it.
+ */
+public class Cors {
+
+    static final String ALLOW_HEADERS = "If-None-Match, Last-Event-ID, Cache-Control, Accept";
+    static final String EXPOSE_HEADERS = "ETag, Retry-After";
+    static final String MAX_AGE = "86400";
+
+    @RouteFilter(9_000)
+    void cors(RoutingContext rc) {
+        if (!PublicDocuments.matches(rc.request().path())) {
+            rc.next();
+            return;
+        }
+        HttpServerResponse res = rc.response();
+        res.putHeader("Access-Control-Allow-Origin", "*");
+        boolean preflight = rc.request().method() == HttpMethod.OPTIONS
+                && rc.request().getHeader("Origin") != null
+                && rc.request().getHeader("Access-Control-Request-Method") != null;
+        if (preflight) {
+            res.putHeader("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS")
+                    .putHeader("Access-Control-Allow-Headers", ALLOW_HEADERS)
+                    .putHeader("Access-Control-Max-Age", MAX_AGE)
+                    .setStatusCode(204)
+                    .end();
+            return;
+        }
+        res.putHeader("Access-Control-Expose-Headers", EXPOSE_HEADERS);
+        rc.next();
+    }
+}

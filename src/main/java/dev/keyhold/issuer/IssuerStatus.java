@@ -1,8 +1,0 @@
-package dev.keyhold.issuer;
-
-public enum IssuerStatus {
-    /** Signing allowed (given an ACTIVE key). */
-    ACTIVE,
-    /** Kill switch pulled: nothing signs for this issuer until an M-of-N approved resume. */
-    SUSPENDED
-}
