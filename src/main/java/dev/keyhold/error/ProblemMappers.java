@@ -36,6 +36,8 @@ public class ProblemMappers {
     // Refused privileged attempts are audited (SPEC, issue 3): every 403 on /v1, in its own transaction.
     @jakarta.inject.Inject
     DenialSink denials;
+    @jakarta.inject.Inject
+    HtmlErrors pages;
 
     @ServerExceptionMapper
     public Response problem(ProblemException e, UriInfo uri) {
@@ -54,6 +56,10 @@ public class ProblemMappers {
     @ServerExceptionMapper({UnauthorizedException.class, AuthenticationFailedException.class,
             AuthenticationCompletionException.class, AuthenticationRedirectException.class})
     public Response unauthenticated(RuntimeException e, UriInfo uri) {
+        Response page = uri == null ? null : pages.unauthenticated(uri.getPath(), e);
+        if (page != null) {
+            return page; // a person at the console: a page (or the login's own redirect), not problem JSON
+        }
         return Response.fromResponse(respond(401, "unauthenticated", "Authentication required",
                         "valid credentials are required", uri, null))
                 .header("WWW-Authenticate", CHALLENGE).build();
