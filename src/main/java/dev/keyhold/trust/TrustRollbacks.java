@@ -192,7 +192,7 @@ public class TrustRollbacks {
         Issuer current = issuer.toIssuer();
         Issuer after = new Issuer(current.id(), current.issuerUri(), current.partition(), plan.algorithm(),
                 plan.audiences(), current.custodians(), current.approvalsRequired(), current.signers(), current.policy(),
-                current.status(), current.createdAt());
+                current.status(), current.createdAt(), current.evidence());
         List<Key> keys = KeyEntity.ofIssuer(issuerId).stream().map(KeyEntity::toKey)
                 .map(k -> plan.revoke().contains(k.kid()) ? revokedNow(k, now) : k).toList();
         BundleContent.Content content = BundleContent.of(after, keys, bundles.refreshHint(), plan.fromSequence() + 1,
@@ -250,7 +250,8 @@ public class TrustRollbacks {
         validator.validate(new IssuerRequest(issuer.id, issuer.issuerUri, issuer.partition, algorithm, audiences,
                 issuer.custodians, issuer.approvalsRequired, issuer.signers, p.rotationPeriod().toString(),
                 p.publishLead().toString(), p.tokenTtl().toString(), p.activeDeadline().toString(),
-                p.destroyGrace().toString(), p.approvalTtl().toString()));
+                p.destroyGrace().toString(), p.approvalTtl().toString(),
+                issuer.toIssuer().evidence().suspendOnCompromise(), issuer.toIssuer().evidence().ledgerBestEffort()));
         return new Plan(toSequence, newest, audiences, SigningAlgorithm.valueOf(algorithm), List.copyOf(revoke));
     }
 

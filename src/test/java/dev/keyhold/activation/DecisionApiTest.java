@@ -331,7 +331,7 @@ class DecisionApiTest {
             key = JWK.parseFromPEMEncodedObjects(new String(in.readAllBytes(), StandardCharsets.UTF_8));
         }
         JWTClaimsSet claims = new JWTClaimsSet.Builder().issuer("https://idp.test.example").subject(subject)
-                .claim("upn", subject).claim("groups", groups).issueTime(new Date())
+                .audience("keyhold").claim("upn", subject).claim("groups", groups).issueTime(new Date())
                 .expirationTime(new Date(System.currentTimeMillis() + 300_000)).build();
         SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.RS256).build(), claims);
         jwt.sign(new RSASSASigner(key.toRSAKey()));

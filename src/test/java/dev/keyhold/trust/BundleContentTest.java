@@ -20,7 +20,7 @@ class BundleContentTest {
 
     static Issuer issuer(SigningAlgorithm alg, IssuerStatus status) {
         return new Issuer("acme", "https://id.acme.example", "default", alg, List.of("api://acme"), List.of("alice", "bob"),
-                2, List.of("signer"), IssuerValidator.DEFAULTS, status, T);
+                2, List.of("signer"), IssuerValidator.DEFAULTS, status, T, dev.keyhold.issuer.EvidencePolicy.DEFAULT);
     }
 
     static Key key(String kid, String issuer, KeyState state, Instant unpublishedAt, Instant revokedAt) {

@@ -225,7 +225,7 @@ class VerifyApiTest {
         }
         for (var groups : List.of(List.of("nobody"), List.of("auditor"))) {
             var claims = new com.nimbusds.jwt.JWTClaimsSet.Builder().issuer("https://idp.test.example").subject("robot")
-                    .claim("upn", "robot").claim("groups", groups).issueTime(new java.util.Date())
+                    .audience("keyhold").claim("upn", "robot").claim("groups", groups).issueTime(new java.util.Date())
                     .expirationTime(new java.util.Date(System.currentTimeMillis() + 300_000)).build();
             var jwt = new com.nimbusds.jwt.SignedJWT(new com.nimbusds.jose.JWSHeader.Builder(
                     com.nimbusds.jose.JWSAlgorithm.RS256).build(), claims);
