@@ -156,7 +156,9 @@ public class CanaryRunner {
         out.add(check("retired-past-verify-until", Verdict.KEY_NOT_USABLE,
                 signed(key, header(key.algorithm().name(), key.kid()), claims(a, now)), overlay(retired), now));
         String unsigned = b64(header("none", key.kid())) + "." + b64(claims(a, now)) + ".";
-        out.add(check("alg-none", Verdict.INVALID_SIGNATURE, unsigned, directory, now));
+        // An empty signature part is not a JWS at all (RFC 7515 compact form); "none" with bytes in it is a forgery.
+        out.add(check("alg-none", Verdict.MALFORMED, unsigned, directory, now));
+        out.add(check("alg-none-with-signature", Verdict.INVALID_SIGNATURE, unsigned + "c2lnbmF0dXJl", directory, now));
         out.add(check("hs256-with-public-key", Verdict.INVALID_SIGNATURE,
                 hmacWithPublicKey(key, claims(a, now)), directory, now));
         out.add(check("alg-swap", Verdict.INVALID_SIGNATURE,

@@ -47,7 +47,8 @@ public class StrictJson implements ObjectMapperCustomizer {
                     .setCoercion(CoercionInputShape.Boolean, t == LogicalType.Boolean ? CoercionAction.TryConvert : CoercionAction.Fail);
         }
         mapper.registerModule(new SimpleModule("keyhold-finite-numbers")
-                .addDeserializer(Number.class, new FiniteNumber()));
+                .addDeserializer(Number.class, new FiniteNumber())
+                .addDeserializer(String.class, new WellFormedString()));
         return mapper;
     }
 
@@ -74,6 +75,33 @@ public class StrictJson implements ObjectMapperCustomizer {
                 return ctxt.isEnabled(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS) ? p.getDecimalValue() : d;
             }
             return (Number) ctxt.handleUnexpectedToken(Number.class, p);
+        }
+    }
+
+    /**
+     * Strings must be well-formed Unicode: a lone surrogate (JSON allows {@code "\ud800"}) can be neither stored as
+     * UTF-8 nor canonicalised (RFC 8785), so it is bad input (400) here rather than a failure deep in a change.
+     */
+    static final class WellFormedString extends StdDeserializer<String> {
+
+        WellFormedString() {
+            super(String.class);
+        }
+
+        @Override
+        public String deserialize(JsonParser p, DeserializationContext ctxt) throws IOException {
+            String v = com.fasterxml.jackson.databind.deser.std.StringDeserializer.instance.deserialize(p, ctxt);
+            if (v != null) {
+                for (int i = 0; i < v.length(); i++) {
+                    char c = v.charAt(i);
+                    if (Character.isHighSurrogate(c) && i + 1 < v.length() && Character.isLowSurrogate(v.charAt(i + 1))) {
+                        i++;
+                    } else if (Character.isSurrogate(c)) {
+                        return (String) ctxt.handleWeirdStringValue(String.class, v, "lone surrogate in a string");
+                    }
+                }
+            }
+            return v;
         }
     }
 }

@@ -3,10 +3,10 @@ package dev.keyhold.evidence;
 import io.agroal.api.AgroalDataSource;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import io.smallrye.health.api.HealthGroup;
 import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
-import org.eclipse.microprofile.health.Readiness;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -14,13 +14,14 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 
 /**
- * The evidence state on {@code /q/health/ready}, check {@code evidence}. Always UP (a suspected compromise is an
+ * The evidence state in the health groups {@code evidence} and {@code operations} (not readiness), check {@code evidence}. Always UP (a suspected compromise is an
  * incident for people, not a reason to take the instance out of the load balancer): data {@code compromiseSuspected}
  * (forged tokens reported, all time), one {@code suspect.<kid>} entry per key with its count and last report, and the
  * ledger writer's state ({@code ledgerPending}, {@code ledgerLost}, {@code ledgerLastError}). Alert on
  * {@code keyhold_evidence_compromise_suspected_total}.
  */
-@Readiness
+@HealthGroup("evidence")
+@HealthGroup("operations")
 @ApplicationScoped
 public class EvidenceHealth implements HealthCheck {
 

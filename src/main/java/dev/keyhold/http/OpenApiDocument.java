@@ -66,6 +66,7 @@ public class OpenApiDocument implements OASFilter {
         }
         describeJwks(api);
         describeStream(api);
+        describeTrust(api);
         describeEvents(api);
         api.getPaths().getPathItems().forEach((path, item) -> item.getOperations().forEach((method, op) ->
                 complete(path, method.name(), op)));
@@ -158,6 +159,33 @@ public class OpenApiDocument implements OASFilter {
                                 .content(json("text/event-stream", string())))
                         .addAPIResponse("400", OASFactory.createAPIResponse().description("after or Last-Event-ID is not a sequence number")));
         replace(api, "/v1/events/stream", op);
+    }
+
+    /** The trust-bundle Vert.x routes (issue 18): compact JWS documents and the trust anchor's JWKs. */
+    private static void describeTrust(OpenAPI api) {
+        replace(api, "/issuers/{id}/trust-bundle", trustDocument("trustBundle", "An issuer's newest signed trust bundle",
+                "application/jwt", true).addParameter(pathParam("id", "issuer id")));
+        replace(api, "/issuers/{id}/trust-bundles/{sequence}", trustDocument("trustBundleBySequence",
+                "One earlier trust bundle, byte for byte", "application/jwt", true)
+                .addParameter(pathParam("id", "issuer id")).addParameter(pathParam("sequence", "bundle sequence")));
+        replace(api, "/v1/trust-anchor", trustDocument("trustAnchor", "The trust key's public JWKs, to pin",
+                "application/json", false));
+    }
+
+    private static Operation trustDocument(String id, String summary, String mediaType, boolean perIssuer) {
+        APIResponses r = OASFactory.createAPIResponses()
+                .addAPIResponse("200", OASFactory.createAPIResponse().description(summary)
+                        .addHeader("ETag", OASFactory.createHeader().schema(string()))
+                        .content(json(mediaType, string())))
+                .addAPIResponse("304", OASFactory.createAPIResponse().description("Not modified since the ETag"))
+                .addAPIResponse("503", OASFactory.createAPIResponse().description("Trust data cannot be loaded now")
+                        .content(json("application/problem+json", ref("Problem"))));
+        if (perIssuer) {
+            r.addAPIResponse("404", OASFactory.createAPIResponse().description("Unknown issuer or no signed bundle yet")
+                    .content(json("application/problem+json", ref("Problem"))));
+        }
+        return OASFactory.createOperation().operationId(id).addTag("Public documents").summary(summary)
+                .description("HEAD answers like GET without the body; any origin may read it (CORS).").responses(r);
     }
 
     private static void describeEvents(OpenAPI api) {

@@ -7,18 +7,19 @@ import io.quarkus.narayana.jta.QuarkusTransaction;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
+import io.smallrye.health.api.HealthGroup;
 import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
-import org.eclipse.microprofile.health.Readiness;
 
 /**
- * {@code trust-bundles} on {@code /q/health/ready}: whether bundles are being signed. Kept UP when they are not,
+ * {@code trust-bundles} in the health groups {@code trust-bundles} and {@code operations} (not readiness): whether bundles are being signed. Kept UP when they are not,
  * like the relay and lifecycle checks: a stopped signer takes nothing away that another instance could give (they
  * share the HSM), the JWKS and signing go on, and validators keep the last bundle until its exp. The data says what
  * is wrong ({@code signing: stopped}, {@code reason}, {@code unsignedBundles}); alert on it.
  */
-@Readiness
+@HealthGroup("trust-bundles")
+@HealthGroup("operations")
 @ApplicationScoped
 public class TrustHealth implements HealthCheck {
 

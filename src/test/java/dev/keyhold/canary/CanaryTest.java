@@ -33,7 +33,7 @@ class CanaryTest {
         CanaryReport r = canaries.runOnce();
         assertThat(r.error()).isNull();
         assertThat(r.results()).extracting(CanaryResult::name).containsExactly("foreign-issuer-claim", "revoked-key",
-                "retired-past-verify-until", "alg-none", "hs256-with-public-key", "alg-swap", "kid-from-nowhere");
+                "retired-past-verify-until", "alg-none", "alg-none-with-signature", "hs256-with-public-key", "alg-swap", "kid-from-nowhere");
         assertThat(r.results()).allSatisfy(x -> assertThat(x.actual()).as(x.name()).isEqualTo(x.expected()));
         assertThat(r.passed()).isTrue();
         given().get("/q/health/group/canaries").then()

@@ -176,7 +176,7 @@ class EvidenceTest {
 
         String metrics = given().get("/q/metrics").asString();
         assertThat(metrics).contains("keyhold_evidence_compromise_suspected_total{issuer=\"" + id + "\"} 1.0");
-        String health = given().get("/q/health/ready").asString();
+        String health = given().get("/q/health/group/evidence").asString();
         assertThat(health).contains("suspect." + kid);
 
         // the same token again: counted, not a second alarm

@@ -70,7 +70,7 @@ class TrustKeyMissingTest {
         assertThat(sql.count("select count(*) from trust_bundle where first_signed_at is null and issuer_id in (?, ?)",
                 quiet, revoking)).isEqualTo(2);
 
-        JsonPath health = given().get("/q/health/ready").then().extract().jsonPath();
+        JsonPath health = given().get("/q/health/group/trust-bundles").then().extract().jsonPath();
         Map<String, Object> check = health.<Map<String, Object>>getList("checks").stream()
                 .filter(c -> "trust-bundles".equals(c.get("name"))).findFirst().orElseThrow();
         @SuppressWarnings("unchecked")
