@@ -47,6 +47,10 @@ public class OpenApiDocument implements OASFilter {
         STATUSES.put("POST /v1/activations/{id}/decisions", List.of("200", "409", "422", "503"));
         STATUSES.put("POST /v1/audit/checkpoints", List.of("201", "503"));
         STATUSES.put("POST /v1/verify", List.of("200", "422", "503"));
+        STATUSES.put("GET /issuers/{id}/trust-rollbacks/preview", List.of("200", "404", "409", "422"));
+        STATUSES.put("POST /v1/issuers/{id}/trust-rollbacks", List.of("201", "404", "409", "422"));
+        STATUSES.put("POST /v1/evidence/ledger/checkpoints", List.of("201", "409", "503"));
+        STATUSES.put("POST /v1/evidence/tokens", List.of("200", "422"));
     }
 
     @Override

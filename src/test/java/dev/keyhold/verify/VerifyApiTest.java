@@ -125,7 +125,8 @@ class VerifyApiTest {
         String kid = lifecycle.activeKey(id);
         Map<String, Object> p = tokens.payload(id, now());
         String none = Tokens.b64(header("none", kid)) + "." + Tokens.b64(p) + ".";
-        assertThat(verdict(none)).isEqualTo("invalid_signature");
+        assertThat(verdict(none)).isEqualTo("malformed"); // an empty signature part is no JWS (RFC 7515)
+        assertThat(verdict(none + "c2lnbmF0dXJl")).isEqualTo("invalid_signature");
 
         String jwk = (String) sql.one("select public_jwk from signing_key where kid = ?", kid);
         byte[] pubDer = JWK.parse(jwk).toECKey().toECPublicKey().getEncoded();
@@ -189,15 +190,16 @@ class VerifyApiTest {
         p.put("iss", "https://nobody.example");
         p.put("exp", 1);
         // unknown issuer beats a bad signature, audience and expiry
-        assertThat(verdict(Tokens.b64(header("none", kidA)) + "." + Tokens.b64(p) + ".")).isEqualTo("issuer_not_allowed");
+        assertThat(verdict(Tokens.b64(header("none", kidA)) + "." + Tokens.b64(p) + ".c2lnbmF0dXJl"))
+                .isEqualTo("issuer_not_allowed");
         // a foreign kid beats a bad signature
         Map<String, Object> pb = tokens.payload(b, now());
-        assertThat(verdict(Tokens.b64(header("none", kidA)) + "." + Tokens.b64(pb) + ".")).isEqualTo("kid_not_bound_to_issuer");
+        assertThat(verdict(Tokens.b64(header("none", kidA)) + "." + Tokens.b64(pb) + ".c2lnbmF0dXJl")).isEqualTo("kid_not_bound_to_issuer");
         // a bad signature beats a wrong audience and expiry
         Map<String, Object> pa = tokens.payload(a, now());
         pa.put("aud", "api://elsewhere");
         pa.put("exp", 1);
-        assertThat(verdict(Tokens.b64(header("none", kidA)) + "." + Tokens.b64(pa) + ".")).isEqualTo("invalid_signature");
+        assertThat(verdict(Tokens.b64(header("none", kidA)) + "." + Tokens.b64(pa) + ".c2lnbmF0dXJl")).isEqualTo("invalid_signature");
         // a wrong audience beats expiry
         assertThat(verdict(tokens.forge(kidA, header("ES256", kidA), pa))).isEqualTo("audience_not_allowed");
     }
