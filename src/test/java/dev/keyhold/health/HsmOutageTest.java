@@ -51,6 +51,9 @@ class HsmOutageTest {
     private static final String PARTITION = "east";
 
     @Inject
+    dev.keyhold.lifecycle.Sweeper sweeper;
+
+    @Inject
     Sql sql;
     @Inject
     Lifecycle lifecycle;
@@ -102,7 +105,9 @@ class HsmOutageTest {
 
             // Signing, rotation and activation refuse on their own, with 503 problems and Retry-After.
             unavailable(sign(id));
-            unavailable(as("alice").get("/v1/activations/" + request));
+            // Reads never write (issue 16): the due activation is taken by the sweep, which cannot reach the key now.
+            sweeper.sweep(java.util.List.of(id));
+            as("alice").get("/v1/activations/" + request).then().statusCode(200).body("state", equalTo("APPROVED"));
             assertThat(sql.one("select state from signing_key where kid = ?", pending)).isEqualTo("PENDING");
             // An issuer with no key needs the HSM to rotate.
             String emptyBefore = fingerprint.of(empty);
@@ -119,6 +124,7 @@ class HsmOutageTest {
         sign(id).then().statusCode(200).body("kid", equalTo(active));
         assertThat(hsm.list(PARTITION)).isEqualTo(objectsBefore);
         given().get("/q/health/group/hsm").then().statusCode(200);
+        sweeper.sweep(java.util.List.of(id));
         as("alice").get("/v1/activations/" + request).then().statusCode(200).body("state", equalTo("EXECUTED"));
         sign(id).then().statusCode(200).body("kid", equalTo(pending));
 
