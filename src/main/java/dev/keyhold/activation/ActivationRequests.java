@@ -58,6 +58,8 @@ public class ActivationRequests {
     ObjectMapper json;
     @Inject
     TrustRollbacks trustRollbacks;
+    @Inject
+    dev.keyhold.trust.TrustKeyRotations trustKeyRotations;
 
     public enum Outcome { RECORDED, APPROVED, REJECTED, EXECUTED, EXPIRED, CANCELLED }
 
@@ -137,6 +139,7 @@ public class ActivationRequests {
             case ISSUER_RESUME -> resume(issuer, r, actor, now);
             case POLICY_CHANGE -> applyPolicy(issuer, r, actor, now);
             case TRUST_ROLLBACK -> trustRollbacks.execute(issuer, r, actor, now) ? Outcome.EXECUTED : Outcome.CANCELLED;
+            case TRUST_KEY_ROTATION -> trustKeyRotations.execute(issuer, r, actor, now) ? Outcome.EXECUTED : Outcome.CANCELLED;
         };
         return new Decided(outcome, r.kind, issuer.id, view(r, issuer.toIssuer()));
     }

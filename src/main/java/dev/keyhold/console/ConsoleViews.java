@@ -140,6 +140,7 @@ public class ConsoleViews {
             case "ISSUER_RESUME" -> "Resume issuer";
             case "POLICY_CHANGE" -> "Policy change";
             case "TRUST_ROLLBACK" -> "Trust bundle rollback";
+            case "TRUST_KEY_ROTATION" -> "Trust key rotation";
             default -> kind;
         };
     }

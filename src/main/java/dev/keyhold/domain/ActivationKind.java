@@ -4,5 +4,7 @@ package dev.keyhold.domain;
 public enum ActivationKind {
     KEY_ACTIVATION, ISSUER_RESUME, POLICY_CHANGE,
     /** Issue 18: carried out by {@code trust/TrustRollbacks}. */
-    TRUST_ROLLBACK
+    TRUST_ROLLBACK,
+    /** Issue 18: the trust key's rotation, decided by the governing issuer's custodians; {@code trust/TrustKeyRotations}. */
+    TRUST_KEY_ROTATION
 }

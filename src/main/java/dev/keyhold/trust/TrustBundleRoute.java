@@ -120,7 +120,9 @@ public class TrustBundleRoute {
             res.setStatusCode(304).end();
             return;
         }
-        res.headers().set("Content-Type", MEDIA_TYPE);
+        // A trust key takeover's bundle is a JWS JSON serialization (two signatures); every other one is compact.
+        res.headers().set("Content-Type", s.body().length > 0 && s.body()[0] == '{'
+                ? TrustKeyRotations.JWS_JSON_MEDIA_TYPE : MEDIA_TYPE);
         res.end(io.vertx.core.buffer.Buffer.buffer(s.body()));
     }
 

@@ -96,10 +96,14 @@ public class TrustBundleSigner {
     /** Signs the issuer's unsigned bundles in sequence order; returns how many. */
     public int signIssuer(String issuerId) {
         int signed = 0;
+        int keyChanges = 0;
         while (true) {
             TrustKeys.TrustKey key = keys.ensure();
             Boolean done = QuarkusTransaction.requiringNew().call(() -> signNext(issuerId, key));
-            if (!done) {
+            if (done == null && ++keyChanges <= 3) {
+                continue; // the trust key was rotated under us: sign with the new one
+            }
+            if (done == null || !done) {
                 return signed;
             }
             signed++;
@@ -130,7 +134,11 @@ public class TrustBundleSigner {
         return n;
     }
 
-    private boolean signNext(String issuerId, TrustKeys.TrustKey key) {
+    /** Signs the issuer's oldest unsigned bundle: true if signed, false if none, null if the key is no longer CURRENT. */
+    private Boolean signNext(String issuerId, TrustKeys.TrustKey key) {
+        if (!keys.lockIfCurrent(key)) {
+            return null;
+        }
         @SuppressWarnings("unchecked")
         List<Object[]> rows = em.createNativeQuery("select sequence, content, rollback_of from trust_bundle"
                         + " where issuer_id = ?1 and first_signed_at is null order by sequence limit 1 for update skip locked")
@@ -163,6 +171,9 @@ public class TrustBundleSigner {
     }
 
     private boolean resign(String issuerId, long sequence, TrustKeys.TrustKey key, Instant horizon) {
+        if (!keys.lockIfCurrent(key)) {
+            return false; // rotated meanwhile; the next round re-signs with the new key
+        }
         @SuppressWarnings("unchecked")
         List<Object[]> rows = em.createNativeQuery("select b.content, b.previous, (select s.exp from trust_bundle_signature s"
                         + " where s.issuer_id = b.issuer_id and s.sequence = b.sequence order by s.id desc limit 1)"
@@ -203,7 +214,12 @@ public class TrustBundleSigner {
     }
 
     static byte[] signingInput(String kid, String payload) {
-        Map<String, Object> header = new LinkedHashMap<>();
+        return signingInput(kid, Map.of(), payload);
+    }
+
+    /** The signing input with further protected header parameters (a takeover's {@code successor}). */
+    static byte[] signingInput(String kid, Map<String, Object> extraHeader, String payload) {
+        Map<String, Object> header = new LinkedHashMap<>(extraHeader);
         header.put("alg", TrustKeys.ALG.name());
         header.put("kid", kid);
         header.put("typ", TYP);
@@ -220,14 +236,21 @@ public class TrustBundleSigner {
 
     private void insertSignature(String issuerId, long sequence, Instant iat, Instant exp, TrustKeys.TrustKey key,
                                  String jws) {
-        em.createNativeQuery("insert into trust_bundle_signature (issuer_id, sequence, iat, exp, key_id, jws, signed_at)"
-                        + " values (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
-                .setParameter(1, issuerId).setParameter(2, sequence).setParameter(3, Timestamp.from(iat))
-                .setParameter(4, Timestamp.from(exp)).setParameter(5, key.kid()).setParameter(6, jws)
-                .setParameter(7, Timestamp.from(clock.instant())).executeUpdate();
+        insertSignature(issuerId, sequence, iat, exp, key, null, jws);
     }
 
-    private static Map<String, Object> details(long sequence, Instant iat, Instant exp, TrustKeys.TrustKey key, String jws) {
+    void insertSignature(String issuerId, long sequence, Instant iat, Instant exp, TrustKeys.TrustKey key,
+                         TrustKeys.TrustKey coSigner, String jws) {
+        em.createNativeQuery("insert into trust_bundle_signature (issuer_id, sequence, iat, exp, key_id, co_key_id, jws,"
+                        + " signed_at) values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
+                .setParameter(1, issuerId).setParameter(2, sequence).setParameter(3, Timestamp.from(iat))
+                .setParameter(4, Timestamp.from(exp)).setParameter(5, key.kid())
+                .setParameter(6, new org.hibernate.query.TypedParameterValue<>(org.hibernate.type.StandardBasicTypes.STRING,
+                        coSigner == null ? null : coSigner.kid())).setParameter(7, jws)
+                .setParameter(8, Timestamp.from(clock.instant())).executeUpdate();
+    }
+
+    static Map<String, Object> details(long sequence, Instant iat, Instant exp, TrustKeys.TrustKey key, String jws) {
         Map<String, Object> d = new LinkedHashMap<>();
         d.put("sequence", sequence);
         d.put("iat", iat.toString());

@@ -96,6 +96,33 @@ public class TrustKeys {
         });
     }
 
+    /** The announced NEXT trust key, if a rotation has made one. */
+    public Optional<TrustKey> next() {
+        return anchors().stream().filter(k -> k.state().equals("NEXT")).findFirst();
+    }
+
+    /** A trust key in any state (RETIRED ones included). */
+    public Optional<TrustKey> byKid(String kid) {
+        return QuarkusTransaction.joiningExisting().call(() -> {
+            @SuppressWarnings("unchecked")
+            List<Object[]> rows = em.createNativeQuery("select kid, partition_name, hsm_handle, state, public_jwk"
+                    + " from trust_key where kid = ?1").setParameter(1, kid).getResultList();
+            return rows.stream().map(r -> new TrustKey((String) r[0], (String) r[1], (String) r[2], (String) r[3],
+                    parse((String) r[4]))).findFirst();
+        });
+    }
+
+    /**
+     * Whether {@code key} is still the CURRENT trust key, holding a share lock on its row until the caller's
+     * transaction ends: a trust key rotation, which updates that row, waits for signatures in flight, and a signer
+     * that comes after it finds the key RETIRED. Lock order: the trust key row before any bundle row.
+     */
+    @jakarta.transaction.Transactional(jakarta.transaction.Transactional.TxType.MANDATORY)
+    public boolean lockIfCurrent(TrustKey key) {
+        return !em.createNativeQuery("select 1 from trust_key where kid = ?1 and state = 'CURRENT' for share")
+                .setParameter(1, key.kid()).getResultList().isEmpty();
+    }
+
     static JWK parse(String json) {
         try {
             return JWK.parse(json);

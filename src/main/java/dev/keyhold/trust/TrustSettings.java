@@ -35,4 +35,11 @@ public interface TrustSettings {
     /** Bundles committed more recently than this are left to the committing thread, which signs them at once. */
     @WithDefault("PT2S")
     Duration signGrace();
+
+    /**
+     * The issuer whose custodians decide trust key rotations (M-of-N, that issuer's approvalsRequired; never the
+     * requester). The trust key serves every issuer, so its custodians are named once, through one issuer; unset,
+     * trust key rotation is refused.
+     */
+    java.util.Optional<String> governingIssuer();
 }

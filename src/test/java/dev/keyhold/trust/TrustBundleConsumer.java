@@ -23,7 +23,7 @@ final class TrustBundleConsumer {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final List<JWK> anchors;
+    private List<JWK> anchors;
     private final String issuerId;
     private final Clock clock;
     private long highest;
@@ -35,20 +35,81 @@ final class TrustBundleConsumer {
         this.clock = clock;
     }
 
+    /**
+     * Accepts a compact bundle or a trust key takeover's JWS JSON serialization (two signatures over one payload):
+     * the latter needs one signature by a pinned key; when that signature's protected header names a
+     * {@code successor} JWK and the other signature is that key's and verifies, the consumer pins the successor in
+     * place of the keys it had (the old key is retired).
+     */
     @SuppressWarnings("unchecked")
-    Reason accept(String jws) {
+    Reason accept(String body) {
+        if (body.startsWith("{")) {
+            return acceptJson(body);
+        }
         JWSObject o;
-        Map<String, Object> p;
         try {
-            o = JWSObject.parse(jws);
-            p = JSON.readValue(o.getPayload().toString().getBytes(StandardCharsets.UTF_8), Map.class);
+            o = JWSObject.parse(body);
         } catch (Exception e) {
             return Reason.MALFORMED;
         }
+        Reason r = verify(o, anchors);
+        return r != Reason.ACCEPTED ? r : checkPayload(o);
+    }
+
+    @SuppressWarnings("unchecked")
+    private Reason acceptJson(String body) {
+        JWSObject trusted = null;
+        JWSObject other = null;
+        Reason firstFailure = Reason.UNKNOWN_KEY;
+        try {
+            Map<String, Object> json = JSON.readValue(body, Map.class);
+            for (Map<String, Object> s : (List<Map<String, Object>>) json.get("signatures")) {
+                JWSObject o = JWSObject.parse(s.get("protected") + "." + json.get("payload") + "." + s.get("signature"));
+                Reason r = verify(o, anchors);
+                if (r == Reason.ACCEPTED && trusted == null) {
+                    trusted = o;
+                } else {
+                    if (r != Reason.UNKNOWN_KEY) {
+                        firstFailure = r;
+                    }
+                    other = o;
+                }
+            }
+        } catch (Exception e) {
+            return Reason.MALFORMED;
+        }
+        if (trusted == null) {
+            return firstFailure;
+        }
+        Object successor = trusted.getHeader().getCustomParam("successor");
+        if (successor != null && other != null) {
+            try {
+                JWK next = JWK.parse((Map<String, Object>) successor);
+                if (!next.computeThumbprint().toString().equals(next.getKeyID())
+                        || verify(other, List.of(next)) != Reason.ACCEPTED) {
+                    return Reason.BAD_SIGNATURE;
+                }
+                Reason r = checkPayload(trusted);
+                if (r == Reason.ACCEPTED) {
+                    anchors = List.of(next);
+                }
+                return r;
+            } catch (Exception e) {
+                return Reason.MALFORMED;
+            }
+        }
+        return checkPayload(trusted);
+    }
+
+    List<JWK> anchors() {
+        return anchors;
+    }
+
+    private static Reason verify(JWSObject o, List<JWK> keys) {
         if (o.getHeader().getType() == null || !"keyhold-trust-bundle+jwt".equals(o.getHeader().getType().getType())) {
             return Reason.WRONG_TYPE;
         }
-        JWK key = anchors.stream().filter(k -> k.getKeyID().equals(o.getHeader().getKeyID())).findFirst().orElse(null);
+        JWK key = keys.stream().filter(k -> k.getKeyID().equals(o.getHeader().getKeyID())).findFirst().orElse(null);
         if (key == null) {
             return Reason.UNKNOWN_KEY;
         }
@@ -58,6 +119,17 @@ final class TrustBundleConsumer {
             }
         } catch (Exception e) {
             return Reason.BAD_SIGNATURE;
+        }
+        return Reason.ACCEPTED;
+    }
+
+    @SuppressWarnings("unchecked")
+    private Reason checkPayload(JWSObject o) {
+        Map<String, Object> p;
+        try {
+            p = JSON.readValue(o.getPayload().toString().getBytes(StandardCharsets.UTF_8), Map.class);
+        } catch (Exception e) {
+            return Reason.MALFORMED;
         }
         if (!issuerId.equals(p.get("sub"))) {
             return Reason.WRONG_ISSUER;
