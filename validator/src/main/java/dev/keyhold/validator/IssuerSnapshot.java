@@ -19,13 +19,21 @@ import java.util.Set;
  * @param boundKids  every kid of this issuer, usable or not
  * @param maxAge     the JWKS {@code Cache-Control: max-age} the server sent (null if none)
  * @param version    an opaque validator of this snapshot (e.g. the ETags it was built from)
+ * @param validUntil the instant this snapshot must no longer be used (a trust bundle's exp): past it, and until a
+ *                   newer one is loaded, the issuer's tokens are {@code stale}; null when it has no end
  */
 public record IssuerSnapshot(String issuerId, String issuerUri, boolean suspended, Map<String, TrustedKey> keys,
-                             Set<String> boundKids, Duration maxAge, String version) {
+                             Set<String> boundKids, Duration maxAge, String version, Instant validUntil) {
 
     public IssuerSnapshot {
         keys = Map.copyOf(keys);
         boundKids = Set.copyOf(boundKids);
+    }
+
+    /** A snapshot with no end of validity (the bare JWKS and status documents). */
+    public IssuerSnapshot(String issuerId, String issuerUri, boolean suspended, Map<String, TrustedKey> keys,
+                          Set<String> boundKids, Duration maxAge, String version) {
+        this(issuerId, issuerUri, suspended, keys, boundKids, maxAge, version, null);
     }
 
     /**

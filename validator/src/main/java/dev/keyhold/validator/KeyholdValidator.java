@@ -71,6 +71,7 @@ public final class KeyholdValidator implements AutoCloseable {
     private final Map<String, Holder> holders;
     private final Map<String, Holder> byIss = new ConcurrentHashMap<>();
     private final IssuerSource source;
+    private final TrustBundleSource bundles;
     private final Clock clock;
     private final Duration maxStaleness;
     private final Duration unknownKidCooldown;
@@ -106,7 +107,14 @@ public final class KeyholdValidator implements AutoCloseable {
             httpExecutor = null;
         }
         URI base = b.base.getPath().endsWith("/") ? b.base : URI.create(b.base + "/");
-        this.source = b.source != null ? b.source : new HttpIssuerSource(base, http, b.requestTimeout);
+        if (b.trustAnchor != null) {
+            this.bundles = new TrustBundleSource(base, http, b.requestTimeout, clock,
+                    new TrustBundleVerifier(b.trustAnchor, clock));
+            this.source = bundles;
+        } else {
+            this.bundles = null;
+            this.source = b.source != null ? b.source : new HttpIssuerSource(base, http, b.requestTimeout);
+        }
         this.feed = new EventFeed(base, http, exec, clock, new FeedHandler(), b.feedIdleTimeout, b.backoffInitial,
                 b.backoffMax, b.requestTimeout);
     }
@@ -182,7 +190,7 @@ public final class KeyholdValidator implements AutoCloseable {
             boolean unloaded = holders.values().stream().anyMatch(x -> x.keys == null);
             return new Outcome(Verdict.invalid(unloaded ? Verdict.STALE : Verdict.ISSUER_NOT_ALLOWED, iss, kid), null);
         }
-        if (stale(h, now)) {
+        if (stale(h, now) || expired(h.keys, now)) {
             return new Outcome(Verdict.invalid(Verdict.STALE, iss, kid), h);
         }
         if (h.suspended) {
@@ -227,6 +235,12 @@ public final class KeyholdValidator implements AutoCloseable {
         Duration limit = staleness(h);
         Instant synced = h.lastSync;
         return now.isAfter(lost.plus(limit)) && (synced == null || now.isAfter(synced.plus(limit)));
+    }
+
+    /** A snapshot past its validUntil (a trust bundle past exp, none newer accepted): a freeze, so fail closed. */
+    private static boolean expired(Keys keys, Instant now) {
+        Instant until = keys == null ? null : keys.snapshot.validUntil();
+        return until != null && !now.isBefore(until);
     }
 
     private Duration staleness(Holder h) {
@@ -322,7 +336,7 @@ public final class KeyholdValidator implements AutoCloseable {
 
     private List<JWK> usableKeys(Holder h, Instant now) {
         Keys keys = h.keys;
-        if (keys == null || h.suspended || stale(h, now)) {
+        if (keys == null || h.suspended || stale(h, now) || expired(keys, now)) {
             return List.of();
         }
         List<JWK> out = new ArrayList<>();
@@ -345,6 +359,34 @@ public final class KeyholdValidator implements AutoCloseable {
             out.put(issuer, Map.copyOf(r));
         });
         return Map.copyOf(out);
+    }
+
+    /**
+     * The trust bundle held for a trusted issuer and, if the newest one served was refused, why. Only for a validator
+     * built with {@link Builder#trustAnchor}.
+     *
+     * @throws IllegalStateException when the validator reads bare JWKS documents (no trust anchor given)
+     */
+    public TrustBundleStatus trustBundleStatus(String issuerId) {
+        if (!holders.containsKey(issuerId)) {
+            throw new IllegalArgumentException("issuer " + issuerId + " is not trusted by this validator");
+        }
+        if (bundles == null) {
+            throw new IllegalStateException("no trust anchor was given: this validator reads the bare JWKS");
+        }
+        return bundles.status(issuerId);
+    }
+
+    /**
+     * Loads the issuer again now, as a feed event would; true if it loaded (a trust bundle refused, or Keyhold
+     * unreachable, is false: see {@link #trustBundleStatus}). Blocking.
+     */
+    public boolean refresh(String issuerId) {
+        Holder h = holders.get(issuerId);
+        if (h == null) {
+            throw new IllegalArgumentException("issuer " + issuerId + " is not trusted by this validator");
+        }
+        return reload(h);
     }
 
     /** The event feed as this validator sees it. */
@@ -576,6 +618,7 @@ public final class KeyholdValidator implements AutoCloseable {
         private Duration requestTimeout = Duration.ofSeconds(10);
         private HttpClient http;
         private IssuerSource source;
+        private JWKSet trustAnchor;
         private final List<VerdictListener> listeners = new ArrayList<>();
         private TokenReporter reporter;
 
@@ -648,6 +691,23 @@ public final class KeyholdValidator implements AutoCloseable {
         }
 
         /**
+         * Opt-in: verify each issuer's signed trust bundle ({@code /issuers/{id}/trust-bundle}) against this pinned
+         * trust anchor (the keys {@code GET /v1/trust-anchor} served when you pinned it, kept in your configuration)
+         * instead of reading the bare JWKS. A bundle is refused when its signature is not a pinned key's, its
+         * sequence is lower than one accepted, it has expired, or it is another issuer's; {@link #trustBundleStatus}
+         * says why, and the last accepted bundle stays in force until its exp (then the issuer's tokens are
+         * {@code stale}). A trust key takeover's dual-signed bundle moves the pin to the new trust key.
+         */
+        public Builder trustAnchor(JWKSet anchor) {
+            if (anchor == null || anchor.getKeys().isEmpty()) {
+                throw new IllegalArgumentException("a trust anchor with at least one key is required");
+            }
+            new TrustBundleVerifier(anchor, clock); // checks the keys now: public EC keys with a kid
+            this.trustAnchor = anchor;
+            return this;
+        }
+
+        /**
          * Logs every verdict on logger {@code dev.keyhold.validator.verdicts} (System.Logger, INFO): reason, iss and
          * kid, shortened and made printable. Never the token.
          */
@@ -674,6 +734,9 @@ public final class KeyholdValidator implements AutoCloseable {
         public KeyholdValidator build() {
             if (trusted.isEmpty()) {
                 throw new IllegalStateException("trust at least one issuer");
+            }
+            if (trustAnchor != null && source != null) {
+                throw new IllegalStateException("a trust anchor and a custom source exclude each other");
             }
             KeyholdValidator v = new KeyholdValidator(this);
             v.start();

@@ -43,6 +43,8 @@ final class FakeKeyhold implements AutoCloseable {
     final Map<String, AtomicInteger> hits = new ConcurrentHashMap<>();
     final List<String> lastEventIds = new CopyOnWriteArrayList<>();
     volatile boolean refuse;
+    /** What {@code /issuers/{id}/trust-bundle} serves, as given by the test (signed fixtures). */
+    final Map<String, String> trustBundles = new ConcurrentHashMap<>();
     volatile long idOffset;
 
     static final class Issuer {
@@ -216,6 +218,15 @@ final class FakeKeyhold implements AutoCloseable {
                 return;
             }
             String[] p = path.split("/");
+            if (p.length == 4 && p[1].equals("issuers") && p[3].equals("trust-bundle")) {
+                String bundle = trustBundles.get(p[2]);
+                if (bundle == null) {
+                    respond(ex, 404, "{}", null);
+                    return;
+                }
+                respond(ex, 200, bundle, "\"" + Integer.toHexString(bundle.hashCode()) + "\"");
+                return;
+            }
             if (p.length == 5 && p[1].equals("issuers") && issuers.containsKey(p[2])) {
                 Issuer i = issuers.get(p[2]);
                 String body;
