@@ -92,6 +92,11 @@ class TrustKeyRotationTest {
         TrustBundleConsumer validator = new TrustBundleConsumer(pinned, issuer, clock);
         assertThat(validator.accept(before)).isEqualTo(Reason.ACCEPTED);
 
+        // Only an admin or a custodian of the governing issuer may propose; a refusal generates no key.
+        long keysBefore = sql.count("select count(*) from trust_key");
+        as("dave").body(Map.of("reason", "mine")).post("/v1/trust-anchor/rotations").then().statusCode(403);
+        as("signer").body(Map.of("reason", "mine")).post("/v1/trust-anchor/rotations").then().statusCode(403);
+        assertThat(sql.count("select count(*) from trust_key")).isEqualTo(keysBefore);
         // Proposed by alice, a custodian of the governing issuer: the NEXT key is generated and announced at once.
         String request = propose("alice");
         assertThat(propose409()).isEqualTo("a trust key rotation is already awaiting decisions");
