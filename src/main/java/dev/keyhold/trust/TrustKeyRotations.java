@@ -2,9 +2,11 @@ package dev.keyhold.trust;
 
 import dev.keyhold.activation.ActivationRequestEntity;
 import dev.keyhold.activation.ActivationRequests;
+import dev.keyhold.activation.ApprovedRequestExecutor;
 import dev.keyhold.activation.Denied;
 import dev.keyhold.audit.Change;
 import dev.keyhold.audit.ChangeRecorder;
+import dev.keyhold.config.TrustSettings;
 import dev.keyhold.domain.ActivationKind;
 import dev.keyhold.error.ProblemException;
 import dev.keyhold.error.ValidationException;
@@ -44,7 +46,7 @@ import java.util.UUID;
  * ({@link TrustKeys#lockIfCurrent}), and the rotation updates that row before it signs anything.
  */
 @ApplicationScoped
-public class TrustKeyRotations {
+public class TrustKeyRotations implements ApprovedRequestExecutor {
 
     static final String JWS_JSON_MEDIA_TYPE = "application/jose+json";
     /** Protected header parameter of the retiring key's signature: the public JWK of the key taking over. */
@@ -144,10 +146,16 @@ public class TrustKeyRotations {
         return keys.byKid(jwk.getKeyID()).orElseThrow();
     }
 
+    @Override
+    public ActivationKind kind() {
+        return ActivationKind.TRUST_KEY_ROTATION;
+    }
+
     /**
      * Carries out an approved rotation inside the deciding transaction (governing issuer and request locked by the
      * caller). Returns false, with the request cancelled, when the keys it names are no longer CURRENT and NEXT.
      */
+    @Override
     @Transactional(Transactional.TxType.MANDATORY)
     public boolean execute(IssuerEntity issuer, ActivationRequestEntity r, String actor, Instant now) {
         Map<String, Object> p = BundleContent.parse(r.payload);

@@ -1,4 +1,4 @@
-package dev.keyhold.issuer;
+package dev.keyhold.activation;
 
 import dev.keyhold.activation.ActivationRequests;
 import dev.keyhold.activation.ActivationView;
