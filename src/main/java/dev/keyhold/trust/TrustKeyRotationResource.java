@@ -1,10 +1,8 @@
 package dev.keyhold.trust;
 
-import dev.keyhold.activation.ActivationRequests;
 import dev.keyhold.activation.ActivationView;
-import dev.keyhold.activation.Refusals;
+import dev.keyhold.activation.Proposals;
 import dev.keyhold.security.Roles;
-import io.quarkus.security.identity.SecurityIdentity;
 import jakarta.annotation.security.RolesAllowed;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.Consumes;
@@ -17,7 +15,6 @@ import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import org.jboss.resteasy.reactive.RestResponse;
 
-import java.net.URI;
 
 @Path("/v1/trust-anchor/rotations")
 @Produces(MediaType.APPLICATION_JSON)
@@ -27,11 +24,7 @@ public class TrustKeyRotationResource {
     @Inject
     TrustKeyRotations rotations;
     @Inject
-    ActivationRequests requests;
-    @Inject
-    Refusals refusals;
-    @Inject
-    SecurityIdentity identity;
+    Proposals proposals;
 
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
@@ -46,7 +39,6 @@ public class TrustKeyRotationResource {
     @APIResponse(responseCode = "403", description = "Not an admin nor a custodian of the governing issuer (audited)")
     @APIResponse(responseCode = "409", description = "A rotation is pending, or none can be decided (no governing issuer)")
     public RestResponse<ActivationView> propose(TrustKeyRotations.RotationRequest body) {
-        ActivationView v = requests.view(refusals.audited(() -> rotations.propose(body, identity)).id);
-        return RestResponse.ResponseBuilder.<ActivationView>created(URI.create("/v1/activations/" + v.id())).entity(v).build();
+        return proposals.open(identity -> rotations.propose(body, identity));
     }
 }
