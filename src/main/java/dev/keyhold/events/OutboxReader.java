@@ -9,6 +9,7 @@ import java.sql.Timestamp;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Reads the outbox in sequence order. Appends are serialised (ChangeRecorder), so sequence order is commit
@@ -20,8 +21,16 @@ public class OutboxReader {
     @Inject
     EntityManager em;
 
+    private final AtomicLong reads = new AtomicLong();
+
+    /** Reads of events by {@link #after} since start: one per poll interval for all streams together, plus catch-ups. */
+    public long reads() {
+        return reads.get();
+    }
+
     @Transactional
     public List<OutboxEvent> after(long seq, int limit) {
+        reads.incrementAndGet();
         @SuppressWarnings("unchecked")
         List<Object[]> rows = em.createNativeQuery("select seq, type, source, issuer_id, subject, event_time, data"
                         + " from outbox_event where seq > ?1 order by seq limit ?2")
