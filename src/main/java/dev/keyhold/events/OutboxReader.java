@@ -1,13 +1,11 @@
 package dev.keyhold.events;
 
+import dev.keyhold.audit.SqlTime;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
 import jakarta.transaction.Transactional;
 
-import java.sql.Timestamp;
-import java.time.Instant;
-import java.time.OffsetDateTime;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -45,19 +43,6 @@ public class OutboxReader {
 
     private static OutboxEvent event(Object[] r) {
         return new OutboxEvent(((Number) r[0]).longValue(), (String) r[1], (String) r[2], (String) r[3], (String) r[4],
-                instant(r[5]), (String) r[6]);
-    }
-
-    private static Instant instant(Object o) {
-        if (o instanceof Timestamp t) {
-            return t.toInstant();
-        }
-        if (o instanceof OffsetDateTime odt) {
-            return odt.toInstant();
-        }
-        if (o instanceof Instant i) {
-            return i;
-        }
-        throw new IllegalStateException("unexpected time type " + o.getClass());
+                SqlTime.instant(r[5]), (String) r[6]);
     }
 }

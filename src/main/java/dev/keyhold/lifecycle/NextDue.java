@@ -1,5 +1,6 @@
 package dev.keyhold.lifecycle;
 
+import dev.keyhold.audit.SqlTime;
 import dev.keyhold.activation.ActivationRequestEntity;
 import dev.keyhold.audit.RecordedChange;
 import dev.keyhold.domain.ActivationState;
@@ -66,7 +67,7 @@ public class NextDue {
     public Optional<Instant> stored(String issuerId) {
         List<?> row = em.createNativeQuery("select next_due_at from issuer where id = ?1")
                 .setParameter(1, issuerId).getResultList();
-        return row.isEmpty() ? Optional.empty() : Optional.ofNullable(row.get(0)).map(NextDue::instant);
+        return row.isEmpty() ? Optional.empty() : Optional.ofNullable(row.get(0)).map(SqlTime::instant);
     }
 
     /**
@@ -105,15 +106,5 @@ public class NextDue {
             return planned.isEmpty() && stored.isEmpty();
         }
         return Duration.between(planned.get(), stored.get()).abs().compareTo(Duration.ofNanos(1000)) < 0;
-    }
-
-    private static Instant instant(Object o) {
-        if (o instanceof Timestamp t) {
-            return t.toInstant();
-        }
-        if (o instanceof java.time.OffsetDateTime odt) {
-            return odt.toInstant();
-        }
-        return (Instant) o;
     }
 }
