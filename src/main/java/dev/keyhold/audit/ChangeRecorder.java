@@ -51,8 +51,8 @@ public class ChangeRecorder {
         Instant at = clock.instant();
         // Time never runs backwards along the chain (a node whose clock lags records the previous record's time),
         // so a time window is a seq range: auditor queries rely on it (AuditQueryService).
-        if (!head.isEmpty() && at.isBefore(instant(head.get(0)[2]))) {
-            at = instant(head.get(0)[2]);
+        if (!head.isEmpty() && at.isBefore(SqlTime.instant(head.get(0)[2]))) {
+            at = SqlTime.instant(head.get(0)[2]);
         }
         String details = AuditHash.canonicalJson(change.details());
         String requestId = requestIds.current();
@@ -79,15 +79,5 @@ public class ChangeRecorder {
         }
         recorded.fire(new RecordedChange(seq, change.action(), change.issuerId(), change.kid(), outboxSeq));
         return seq;
-    }
-
-    private static Instant instant(Object o) {
-        if (o instanceof Timestamp t) {
-            return t.toInstant();
-        }
-        if (o instanceof java.time.OffsetDateTime odt) {
-            return odt.toInstant();
-        }
-        return (Instant) o;
     }
 }

@@ -66,50 +66,70 @@ public final class Deadlines {
     }
 
     /**
-     * The same moment as {@link #prepareAt}, as SQL over {@code signing_key k join issuer i}, for the sweeper's
-     * query of issuers with something due. It must stay equal to {@link #prepareAt}:
-     * {@code activatedAt + max(slack - approvalTtl, slack / 2)} with {@code slack = rotationPeriod - publishLead}
-     * (SweeperTest checks both at one second either side of the boundary).
+     * When the next key is due to be prepared, from the issuer's ACTIVE and PENDING keys (either may be null): empty
+     * while a PENDING key exists; {@link Instant#EPOCH} ("at once") when there is no usable ACTIVE key (a new issuer;
+     * one whose key was retired at its deadline or revoked; an ACTIVE key whose HSM object is missing); else the
+     * active key's {@link #prepareAt}.
      */
-    public static final String SQL_PREPARE_AT = "k.activated_at + greatest(i.rotation_period_s - i.publish_lead_s"
-            + " - i.approval_ttl_s, (i.rotation_period_s - i.publish_lead_s) / 2.0) * interval '1 second'";
-
-    /** {@link #rotationDue} as SQL over {@code signing_key k join issuer i}. */
-    public static final String SQL_ROTATION_DUE = "k.activated_at + i.rotation_period_s * interval '1 second'";
-
-    /**
-     * True when the next key should be prepared now: there is no PENDING key, and either no usable ACTIVE key (a
-     * new issuer; one whose key was retired at its deadline or revoked; an ACTIVE key whose HSM object is missing)
-     * or the active key's prepareAt has come.
-     */
-    public static boolean shouldPrepare(Key active, Key pending, IssuerPolicy p, Instant now) {
+    public static Optional<Instant> prepareDueAt(Key active, Key pending, IssuerPolicy p) {
         if (pending != null) {
-            return false;
+            return Optional.empty();
         }
-        return active == null || active.hsmMissingAt() != null || !now.isBefore(prepareAt(active.activatedAt(), p));
+        return Optional.of(active == null || active.hsmMissingAt() != null ? Instant.EPOCH
+                : prepareAt(active.activatedAt(), p));
+    }
+
+    /** True when the next key should be prepared now; see {@link #prepareDueAt}. */
+    public static boolean shouldPrepare(Key active, Key pending, IssuerPolicy p, Instant now) {
+        return reached(prepareDueAt(active, pending, p), now);
+    }
+
+    /** When an ACTIVE key's cadence ends (its {@link #rotationDue}); empty for any other key. */
+    public static Optional<Instant> overdueAt(Key k, IssuerPolicy p) {
+        return k != null && k.state() == KeyState.ACTIVE && k.activatedAt() != null
+                ? Optional.of(rotationDue(k.activatedAt(), p)) : Optional.empty();
     }
 
     /** True when an ACTIVE key is still signing at or past its rotationDue (the cadence has ended). */
     public static boolean overdue(Key k, IssuerPolicy p, Instant now) {
-        return k != null && k.state() == KeyState.ACTIVE && k.activatedAt() != null
-                && !now.isBefore(rotationDue(k.activatedAt(), p));
+        return reached(overdueAt(k, p), now);
+    }
+
+    /** When an ACTIVE key must be retired, successor or not (its notAfter); empty for any other key. */
+    public static Optional<Instant> retireDueAt(Key k) {
+        return k.state() == KeyState.ACTIVE ? Optional.ofNullable(k.notAfter()) : Optional.empty();
     }
 
     /** True when an ACTIVE key has reached notAfter and must be retired, successor or not. */
     public static boolean pastDeadline(Key k, Instant now) {
-        return k.state() == KeyState.ACTIVE && k.notAfter() != null && !now.isBefore(k.notAfter());
+        return reached(retireDueAt(k), now);
+    }
+
+    /** When a RETIRED key not yet marked unpublished left the JWKS (its verifyUntil); empty otherwise. */
+    public static Optional<Instant> unpublishDueAt(Key k) {
+        return k.state() == KeyState.RETIRED && k.unpublishedAt() == null ? Optional.ofNullable(k.verifyUntil())
+                : Optional.empty();
     }
 
     /** True when a RETIRED key has left the JWKS (at verifyUntil) but is not yet marked unpublished. */
     public static boolean unpublishDue(Key k, Instant now) {
-        return k.state() == KeyState.RETIRED && k.unpublishedAt() == null && k.verifyUntil() != null
-                && !now.isBefore(k.verifyUntil());
+        return reached(unpublishDueAt(k), now);
+    }
+
+    /** When a RETIRED or REVOKED key's HSM object must be destroyed (its destroyAt); empty otherwise. */
+    public static Optional<Instant> destroyDueAt(Key k) {
+        return k.state() == KeyState.RETIRED || k.state() == KeyState.REVOKED ? Optional.ofNullable(k.destroyAt())
+                : Optional.empty();
     }
 
     /** True when a RETIRED or REVOKED key's HSM object must be destroyed. */
     public static boolean destroyDue(Key k, Instant now) {
-        return (k.state() == KeyState.RETIRED || k.state() == KeyState.REVOKED) && k.destroyAt() != null
-                && !now.isBefore(k.destroyAt());
+        return reached(destroyDueAt(k), now);
+    }
+
+    /** A deadline is reached at its instant exactly (the boundary belongs to the later phase). */
+    private static boolean reached(Optional<Instant> deadline, Instant now) {
+        return deadline.map(d -> !now.isBefore(d)).orElse(false);
     }
 
     public static Instant verifyUntil(Instant retiredAt, IssuerPolicy p) {

@@ -20,10 +20,11 @@ import java.util.List;
  * ({@code : heartbeat}) keep idle connections open.
  *
  * <p>A plain Vert.x route rather than a JAX-RS resource, for exact control of what is written and when: the headers
- * go out at once, and each event is flushed as it is read. Everything written happens on the connection's event loop;
- * the outbox is read on a worker ({@code executeBlocking}), one read at a time per connection, every
- * {@code keyhold.events.poll-interval}. The outbox is visible in commit order (ChangeRecorder), so "seq > cursor"
- * never skips an event that committed late.
+ * go out at once, and each event is flushed as it is read. Everything written happens on the connection's event loop.
+ * The outbox is read once per {@code keyhold.events.poll-interval} for all streams together by the
+ * {@link EventFollower}, which fans each batch out; a stream behind it (a resume from an older id, a slow client)
+ * reads on its own, on a worker, until it has caught up. The outbox is visible in commit order (ChangeRecorder), so
+ * "seq > cursor" never skips an event that committed late.
  */
 @ApplicationScoped
 public class EventStream {
@@ -35,6 +36,8 @@ public class EventStream {
     OutboxReader reader;
     @Inject
     EventsSettings settings;
+    @Inject
+    EventFollower follower;
 
     @Route(path = "/v1/events/stream", methods = Route.HttpMethod.GET, order = 1)
     void stream(RoutingContext rc) {
@@ -94,11 +97,15 @@ public class EventStream {
         rc.response().setStatusCode(400).putHeader("Content-Type", Problem.MEDIA_TYPE).end(body.encode());
     }
 
-    /** One open stream. All fields are touched only on its event-loop context. */
-    private final class Session {
+    /**
+     * One open stream. All fields are touched only on its event-loop context. While behind the follower it reads the
+     * outbox itself (catching up); once level it joins the {@link EventFollower} and writes what that delivers.
+     */
+    private final class Session implements EventFollower.Subscriber {
         private final RoutingContext rc;
         private final Context ctx;
         private long cursor;
+        private boolean live;
         private boolean reading;
         private boolean closed;
         private long pollTimer = -1;
@@ -114,14 +121,20 @@ public class EventStream {
             Vertx vertx = ctx.owner();
             rc.response().closeHandler(v -> close());
             rc.response().exceptionHandler(e -> close());
-            pollTimer = vertx.setPeriodic(Math.max(10, settings.pollInterval().toMillis()), id -> poll());
+            follower.opened(this);
+            pollTimer = vertx.setPeriodic(Math.max(10, settings.pollInterval().toMillis()), id -> catchUp());
             heartbeatTimer = vertx.setPeriodic(Math.max(10, settings.heartbeat().toMillis()), id -> heartbeat());
-            poll();
+            catchUp();
         }
 
-        void poll() {
+        /** Behind the follower: one read of its own, then try to join. Nothing to do while live. */
+        void catchUp() {
             // A slow client fills its write queue; stop reading until it drains rather than buffer without bound.
-            if (closed || reading || rc.response().writeQueueFull()) {
+            if (closed || live || reading || rc.response().writeQueueFull()) {
+                return;
+            }
+            if (follower.join(this, cursor)) {
+                live = true;
                 return;
             }
             reading = true;
@@ -136,20 +149,43 @@ public class EventStream {
                     LOG.debugf("event stream poll failed: %s", ar.cause().getMessage());
                     return;
                 }
-                StringBuilder out = new StringBuilder();
-                for (OutboxEvent e : ar.result()) {
-                    out.append("id: ").append(e.seq()).append('\n')
-                            .append("event: ").append(e.type()).append('\n')
-                            .append("data: ").append(e.toCloudEventJson()).append("\n\n");
-                    cursor = e.seq();
-                }
-                if (!out.isEmpty()) {
-                    rc.response().write(out.toString());
-                }
-                if (ar.result().size() == BATCH) {
-                    poll(); // more waiting: catch up without waiting for the next tick
+                write(ar.result());
+                if (!ar.result().isEmpty()) {
+                    catchUp(); // join, or read on without waiting for the next tick
                 }
             });
+        }
+
+        @Override
+        public void deliver(List<OutboxEvent> events) {
+            ctx.runOnContext(v -> {
+                if (closed || !live) {
+                    return;
+                }
+                if (rc.response().writeQueueFull()) {
+                    // Too slow for the live feed: leave it and catch up on its own once the client has drained.
+                    live = false;
+                    follower.fellBehind(this);
+                    return;
+                }
+                write(events);
+            });
+        }
+
+        private void write(List<OutboxEvent> events) {
+            StringBuilder out = new StringBuilder();
+            for (OutboxEvent e : events) {
+                if (e.seq() <= cursor) {
+                    continue;
+                }
+                out.append("id: ").append(e.seq()).append('\n')
+                        .append("event: ").append(e.type()).append('\n')
+                        .append("data: ").append(e.toCloudEventJson()).append("\n\n");
+                cursor = e.seq();
+            }
+            if (!out.isEmpty()) {
+                rc.response().write(out.toString());
+            }
         }
 
         void heartbeat() {
@@ -159,7 +195,12 @@ public class EventStream {
         }
 
         void close() {
+            if (closed) {
+                return;
+            }
             closed = true;
+            live = false;
+            follower.closed(this);
             ctx.owner().cancelTimer(pollTimer);
             ctx.owner().cancelTimer(heartbeatTimer);
         }

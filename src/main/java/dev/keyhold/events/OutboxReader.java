@@ -1,14 +1,13 @@
 package dev.keyhold.events;
 
+import dev.keyhold.audit.SqlTime;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
 import jakarta.transaction.Transactional;
 
-import java.sql.Timestamp;
-import java.time.Instant;
-import java.time.OffsetDateTime;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Reads the outbox in sequence order. Appends are serialised (ChangeRecorder), so sequence order is commit
@@ -20,8 +19,16 @@ public class OutboxReader {
     @Inject
     EntityManager em;
 
+    private final AtomicLong reads = new AtomicLong();
+
+    /** Reads of events by {@link #after} since start: one per poll interval for all streams together, plus catch-ups. */
+    public long reads() {
+        return reads.get();
+    }
+
     @Transactional
     public List<OutboxEvent> after(long seq, int limit) {
+        reads.incrementAndGet();
         @SuppressWarnings("unchecked")
         List<Object[]> rows = em.createNativeQuery("select seq, type, source, issuer_id, subject, event_time, data"
                         + " from outbox_event where seq > ?1 order by seq limit ?2")
@@ -36,19 +43,6 @@ public class OutboxReader {
 
     private static OutboxEvent event(Object[] r) {
         return new OutboxEvent(((Number) r[0]).longValue(), (String) r[1], (String) r[2], (String) r[3], (String) r[4],
-                instant(r[5]), (String) r[6]);
-    }
-
-    private static Instant instant(Object o) {
-        if (o instanceof Timestamp t) {
-            return t.toInstant();
-        }
-        if (o instanceof OffsetDateTime odt) {
-            return odt.toInstant();
-        }
-        if (o instanceof Instant i) {
-            return i;
-        }
-        throw new IllegalStateException("unexpected time type " + o.getClass());
+                SqlTime.instant(r[5]), (String) r[6]);
     }
 }

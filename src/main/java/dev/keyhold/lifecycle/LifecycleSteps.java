@@ -2,14 +2,12 @@ package dev.keyhold.lifecycle;
 
 import dev.keyhold.activation.ActivationRequestEntity;
 import dev.keyhold.activation.ActivationService;
-import dev.keyhold.domain.ActivationState;
 import dev.keyhold.audit.Change;
 import dev.keyhold.audit.ChangeRecorder;
 import dev.keyhold.hsm.HsmObjectMissingException;
 import dev.keyhold.hsm.HsmPort;
 import dev.keyhold.issuer.IssuerEntity;
 import dev.keyhold.issuer.IssuerService;
-import dev.keyhold.domain.Key;
 import dev.keyhold.store.KeyEntity;
 import dev.keyhold.domain.KeyState;
 import dev.keyhold.domain.Deadlines;
@@ -23,11 +21,8 @@ import jakarta.transaction.Transactional;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
-import java.util.stream.Collectors;
 
 /**
  * Takes the one due step of one issuer, in its own transaction, under the issuer row lock. The step is decided
@@ -54,21 +49,19 @@ public class LifecycleSteps {
     EntityManager em;
     @Inject
     Clock clock;
+    @Inject
+    NextDue nextDue;
 
     @Transactional(Transactional.TxType.REQUIRES_NEW)
     public Optional<DueStep> takeOne(String issuerId) {
         IssuerEntity issuer = issuers.lock(issuerId);
         Instant now = clock.instant();
-        List<KeyEntity> rows = KeyEntity.ofIssuer(issuerId);
-        List<Key> keys = rows.stream().map(KeyEntity::toKey).toList();
-        Set<String> notified = rows.stream().filter(k -> k.overdueNotifiedAt != null).map(k -> k.kid)
-                .collect(Collectors.toSet());
-        List<DueStep.LiveRequest> live = ActivationRequestEntity.<ActivationRequestEntity>list(
-                        "issuerId = ?1 and state in ?2 order by createdAt", issuerId,
-                        List.of(ActivationState.OPEN, ActivationState.APPROVED)).stream()
-                .map(r -> new DueStep.LiveRequest(r.id, r.kind, r.state, r.kid, r.expiresAt)).toList();
-        Optional<DueStep> step = DueStep.next(issuer.status, issuer.policy(), keys, live, notified, now);
+        NextDue.PlannerInput in = nextDue.input(issuerId);
+        Optional<DueStep> step = DueStep.next(issuer.status, issuer.policy(), in.keys(), in.live(),
+                in.overdueNotified(), now);
         step.ifPresent(s -> execute(issuer, s, now));
+        // Every recorded change stored it already; this covers a sweep that found nothing to do.
+        nextDue.store(issuerId);
         return step;
     }
 

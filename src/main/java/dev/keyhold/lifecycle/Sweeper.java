@@ -1,6 +1,5 @@
 package dev.keyhold.lifecycle;
 
-import dev.keyhold.domain.Deadlines;
 import io.agroal.api.AgroalDataSource;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -29,8 +28,8 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Keyhold's own scheduler: makes recorded states match the deadlines (SPEC invariant 5 holds at use time without
  * it; this is what moves the rows and announces the changes). Each sweep finds the issuers that have something
- * due with one query, then takes one due step per issuer ({@link LifecycleSteps}), each in its own transaction.
- * A failing issuer is recorded and skipped; the others go on.
+ * due with one query on the stored {@code issuer.next_due_at} ({@link NextDue}), then takes one due step per
+ * issuer ({@link LifecycleSteps}), each in its own transaction. A failing issuer is recorded and skipped; the others go on.
  *
  * <p>Only one instance sweeps at a time: the sweep holds the session-level PostgreSQL advisory lock
  * {@link #SWEEP_LOCK} on a connection of its own for its whole run; another instance (or thread) that cannot take
@@ -44,32 +43,6 @@ public class Sweeper {
 
     /** "KHSCHED" in ASCII. */
     public static final long SWEEP_LOCK = 0x4b485343484544L;
-
-    /** Issuers with some step due at ?1; see {@link DueStep} for the order in which steps are then taken. */
-    static final String DUE_ISSUERS = """
-            select issuer_id from (
-              select r.issuer_id from activation_request r where r.state = 'OPEN' and r.expires_at <= ?1
-              union all
-              select r.issuer_id from activation_request r join signing_key k on k.kid = r.kid
-                join issuer i on i.id = r.issuer_id
-               where r.state = 'APPROVED' and r.kind = 'KEY_ACTIVATION' and i.status = 'ACTIVE'
-                 and (k.state <> 'PENDING' or k.activatable_at <= ?1)
-              union all
-              select k.issuer_id from signing_key k join issuer i on i.id = k.issuer_id
-               where k.state = 'ACTIVE' and (k.not_after <= ?1
-                  or (k.overdue_notified_at is null and %s <= ?1)
-                  or (i.status = 'ACTIVE' and (%s <= ?1 or k.hsm_missing_at is not null) and not exists (
-                        select 1 from signing_key p where p.issuer_id = i.id and p.state = 'PENDING')))
-              union all
-              select i.id from issuer i where i.status = 'ACTIVE' and not exists (
-                select 1 from signing_key k where k.issuer_id = i.id and k.state in ('ACTIVE', 'PENDING'))
-              union all
-              select k.issuer_id from signing_key k
-               where k.state = 'RETIRED' and k.unpublished_at is null and k.verify_until <= ?1
-              union all
-              select k.issuer_id from signing_key k where k.state in ('RETIRED', 'REVOKED') and k.destroy_at <= ?1
-            ) due
-            """.formatted(Deadlines.SQL_ROTATION_DUE, Deadlines.SQL_PREPARE_AT);
 
     /** What one sweep did: {@code ran} is false when another sweeper held the lock. */
     public record SweepResult(boolean ran, Map<StepKind, Integer> steps, Map<String, String> failures) {
@@ -167,10 +140,14 @@ public class Sweeper {
         return new SweepResult(true, Map.copyOf(taken), Map.copyOf(failures));
     }
 
+    /**
+     * Issuers whose stored next instant ({@link NextDue}) has come; {@link DueStep} then decides, under the issuer
+     * lock, which step is due.
+     */
     @SuppressWarnings("unchecked")
     List<String> dueIssuers(Instant now, Collection<String> onlyIssuers) {
-        String sql = "select distinct issuer_id from (" + DUE_ISSUERS + ") d"
-                + (onlyIssuers == null ? "" : " where issuer_id in (?2)") + " order by issuer_id";
+        String sql = "select id from issuer where next_due_at <= ?1"
+                + (onlyIssuers == null ? "" : " and id in (?2)") + " order by id";
         var q = em.createNativeQuery(sql).setParameter(1, Timestamp.from(now));
         if (onlyIssuers != null) {
             q.setParameter(2, List.copyOf(onlyIssuers));

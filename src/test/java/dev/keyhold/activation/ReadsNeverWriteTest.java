@@ -63,6 +63,7 @@ class ReadsNeverWriteTest {
         sql.exec("insert into activation_decision (request_id, custodian, decision, decided_at) values (?, 'alice', 'APPROVE', ?),"
                 + " (?, 'bob', 'APPROVE', ?)", approved, clock.instant(), approved, clock.instant());
         sql.exec("update activation_request set state = 'APPROVED', decided_at = ? where id = ?", clock.instant(), approved);
+        sql.replan(a);
         // Issuer b: an OPEN request past expiresAt (expiry due).
         String b = Api.createIssuer("rnw-b");
         String pendingB = Api.rotate(b);

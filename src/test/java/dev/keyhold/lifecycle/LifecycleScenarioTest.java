@@ -188,6 +188,7 @@ class LifecycleScenarioTest {
         sql.exec("insert into activation_decision (request_id, custodian, decision, decided_at) values (?, 'alice', 'APPROVE', ?),"
                 + " (?, 'bob', 'APPROVE', ?)", request, now, request, now);
         sql.exec("update activation_request set state = 'APPROVED', decided_at = ? where id = ?", now, request);
+        sql.replan((String) sql.one("select issuer_id from activation_request where id = ?", request));
     }
 
     private List<String> jwks(String id) {
