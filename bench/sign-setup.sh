@@ -91,6 +91,31 @@ activate() { # issuer
   exit 1
 }
 
+# The same for many issuers at once (one publish-lead wait for all): activate_many issuer...
+activate_many() {
+  local issuer kid request
+  : >"$WORK/activating"
+  for issuer in "$@"; do
+    kid=$(curl -fs -u scheduler:keyhold-dev -H 'Content-Type: application/json' -d '{}' "$BASE/v1/issuers/$issuer/rotations" \
+      | sed -E 's/.*"kid":"([^"]+)".*/\1/')
+    echo "$kid" >>"$WORK/activating"
+  done
+  sleep 3 # past publishLead (PT2S)
+  while read -r kid; do
+    request=$(sql "select id from activation_request where kid = '$kid' and state = 'OPEN'")
+    for custodian in alice bob; do
+      curl -fs -o /dev/null -u "$custodian:keyhold-dev" -H 'Content-Type: application/json' \
+        -d '{"decision":"approve","comment":"bench"}' "$BASE/v1/activations/$request/decisions"
+    done
+  done <"$WORK/activating"
+  for _ in $(seq 1 120); do
+    [ "$(sql "select count(*) from signing_key where state = 'ACTIVE' and kid in ($(sed "s/.*/'&'/" "$WORK/activating" | paste -sd,))")" = $# ] && return
+    sleep 1
+  done
+  echo "not every key became ACTIVE" >&2
+  exit 1
+}
+
 # An ACTIVE key for an issuer without the custodians: rotates, then marks the activation executed and the key ACTIVE
 # in the bench's own throw-away database. A bench-only shortcut around dual control and the publish lead;
 # bench/sign-throughput.sh activates through the decisions API instead.
