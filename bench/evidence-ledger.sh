@@ -111,7 +111,7 @@ if [ -z "${SKIP_SIGN:-}" ]; then
       "$(cat "$WORK/m_cpu")" "$(cat "$WORK/m_pg")"
   done
   for v in strict best; do
-    echo "$v/off per round: $(awk -v v="$v" '$2 == "off" {o[$1] = $3} $2 == v {s[$1] = $3} END {for (r in s) printf "%.2f ", s[r] / o[r]}' "$WORK/windows")"\
+    echo "$v/off per round: $(awk -v v="$v" '$2 == "off" {o[$1] = $3} $2 == v {s[$1] = $3} END {for (r = 1; r in s; r++) printf "%.2f ", s[r] / o[r]}' "$WORK/windows")"\
       "median $(awk -v v="$v" '$2 == "off" {o[$1] = $3} $2 == v {s[$1] = $3} END {for (r in s) print s[r] / o[r]}' "$WORK/windows" | median)"
   done
   stop_keyhold "$OFF_PID" "$OFF_DATA"
