@@ -23,7 +23,8 @@
 #    (heap, indexes, TOAST), and rows per GiB.
 #
 # Usage: bench/evidence-ledger.sh [seconds=10] [connections=32] [rounds=5] [rows=10000000] [lookups=20]
-# APP_OFF=dir uses another build as "off"; SKIP_SIGN=1 skips part 1 (no "off" build needed); FILL_LIMIT=seconds.
+# APP_OFF=dir uses another build as "off"; SKIP_SIGN=1 skips part 1 (no "off" build needed); FILL_LIMIT=seconds;
+# FILL_BATCH=n sets the fill's batch size (default: the mean batch size found in the ledger before the fill).
 # Needs wrk, curl, psql, python3, a JDK. Every process it starts (both Keyholds, their PostgreSQL) stops at exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -167,7 +168,7 @@ lookup issued "$WORK/issued.json"
 lookup not-in-ledger "$WORK/missing.json"
 
 # Part 3: fill with bulk SQL (test data in the bench's own database), then measure again.
-BATCH=$(sql "select greatest(1, round(avg(token_count)))::int from ledger_batch")
+BATCH=${FILL_BATCH:-$(sql "select greatest(1, round(avg(token_count)))::int from ledger_batch")}
 HAVE=$(sql "select count(*) from ledger_token")
 echo "fill: from $HAVE token rows to $ROWS, batches of $BATCH tokens (the mean of the signing rounds), at most $FILL_LIMIT s"
 SEQ0=1000000000 # above any real batch seq of this run
