@@ -28,14 +28,15 @@ machine
 add_issuers() { # from to: issuers cp-from..cp-to, each with an open key activation and an open policy change
   local t0
   t0=$(date +%s)
+  # Each call's status is printed and counted: a failed call is reported, not hidden.
   seq "$1" "$2" | xargs -P4 -I{} sh -c '
-    curl -fs -o /dev/null -u admin:keyhold-dev -H "Content-Type: application/json" "$0/v1/issuers" -d "{\"id\":\"cp-{}\",
+    curl -s -o /dev/null -w "create %{http_code}\n" -u admin:keyhold-dev -H "Content-Type: application/json" "$0/v1/issuers" -d "{\"id\":\"cp-{}\",
       \"issuerUri\":\"https://cp-{}.example\",\"algorithm\":\"ES256\",\"audiences\":[\"api://cp-{}\"],
       \"custodians\":[\"alice\",\"bob\",\"carol\"],\"approvalsRequired\":2,\"signers\":[\"signer\"],\"publishLead\":\"PT2S\",
-      \"rotationPeriod\":\"P30D\",\"tokenTtl\":\"PT1H\"}" &&
-    curl -fs -o /dev/null -u scheduler:keyhold-dev -H "Content-Type: application/json" -d "{}" "$0/v1/issuers/cp-{}/rotations" &&
-    curl -fs -o /dev/null -u admin:keyhold-dev -H "Content-Type: application/json" "$0/v1/issuers/cp-{}/policy-changes" \
-      -d "{\"audiences\":[\"api://cp-{}\",\"api://cp-{}/v2\"],\"reason\":\"bench\"}"' "$BASE"
+      \"rotationPeriod\":\"P30D\",\"tokenTtl\":\"PT1H\"}"
+    curl -s -o /dev/null -w "rotation %{http_code}\n" -u scheduler:keyhold-dev -H "Content-Type: application/json" -d "{}" "$0/v1/issuers/cp-{}/rotations"
+    curl -s -o /dev/null -w "policy-change %{http_code}\n" -u admin:keyhold-dev -H "Content-Type: application/json" "$0/v1/issuers/cp-{}/policy-changes" \
+      -d "{\"audiences\":[\"api://cp-{}\",\"api://cp-{}/v2\"],\"reason\":\"bench\"}"' "$BASE" | sort | uniq -c | sed 's/^/  /'
   echo "issuers cp-$1..cp-$2 added through the API in $(( $(date +%s) - t0 )) s; now $(sql "select count(*) from issuer") issuers," \
     "$(sql "select count(*) from activation_request where state = 'OPEN'") open requests"
 }
