@@ -15,9 +15,9 @@ import dev.keyhold.issuer.IssuerService;
 import dev.keyhold.domain.IssuerStatus;
 import dev.keyhold.issuer.IssuerValidator;
 import dev.keyhold.security.Roles;
-import dev.keyhold.trust.TrustRollbacks;
 import io.quarkus.security.identity.SecurityIdentity;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Instance;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
 import jakarta.persistence.LockModeType;
@@ -57,7 +57,7 @@ public class ActivationRequests {
     @Inject
     ObjectMapper json;
     @Inject
-    TrustRollbacks trustRollbacks;
+    Instance<ApprovedRequestExecutor> executors;
 
     public enum Outcome { RECORDED, APPROVED, REJECTED, EXECUTED, EXPIRED, CANCELLED }
 
@@ -136,7 +136,7 @@ public class ActivationRequests {
             case KEY_ACTIVATION -> Outcome.APPROVED; // activated by the caller in a following transaction
             case ISSUER_RESUME -> resume(issuer, r, actor, now);
             case POLICY_CHANGE -> applyPolicy(issuer, r, actor, now);
-            case TRUST_ROLLBACK -> trustRollbacks.execute(issuer, r, actor, now) ? Outcome.EXECUTED : Outcome.CANCELLED;
+            case TRUST_ROLLBACK -> executor(r.kind).execute(issuer, r, actor, now) ? Outcome.EXECUTED : Outcome.CANCELLED;
         };
         return new Decided(outcome, r.kind, issuer.id, view(r, issuer.toIssuer()));
     }
@@ -234,7 +234,7 @@ public class ActivationRequests {
         }
         if (r.state == ActivationState.APPROVED && r.kind == ActivationKind.KEY_ACTIVATION
                 && issuer.status() == IssuerStatus.ACTIVE) {
-            dev.keyhold.key.KeyEntity key = dev.keyhold.key.KeyEntity.findByKid(r.kid).orElse(null);
+            dev.keyhold.store.KeyEntity key = dev.keyhold.store.KeyEntity.findByKid(r.kid).orElse(null);
             if (key != null && key.state == dev.keyhold.domain.KeyState.PENDING && !now.isBefore(key.activatableAt)) {
                 return ActivationState.EXECUTED;
             }
@@ -257,6 +257,11 @@ public class ActivationRequests {
                 .map(d -> d.id.custodian())
                 .filter(c -> issuer.isCustodian(c) && !c.equals(r.requester))
                 .distinct().toList();
+    }
+
+    private ApprovedRequestExecutor executor(ActivationKind kind) {
+        return executors.stream().filter(e -> e.kind() == kind).findFirst()
+                .orElseThrow(() -> new IllegalStateException("no executor for approved " + kind + " requests"));
     }
 
     private Outcome resume(IssuerEntity issuer, ActivationRequestEntity r, String actor, Instant now) {

@@ -11,7 +11,7 @@ import dev.keyhold.hsm.HsmPort;
 import dev.keyhold.issuer.IssuerEntity;
 import dev.keyhold.issuer.IssuerService;
 import dev.keyhold.domain.IssuerStatus;
-import dev.keyhold.key.KeyEntity;
+import dev.keyhold.store.KeyEntity;
 import dev.keyhold.domain.KeyState;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;

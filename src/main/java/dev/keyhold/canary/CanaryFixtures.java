@@ -8,7 +8,7 @@ import dev.keyhold.issuer.IssuerEntity;
 import dev.keyhold.issuer.IssuerRequest;
 import dev.keyhold.issuer.IssuerService;
 import dev.keyhold.domain.Key;
-import dev.keyhold.key.KeyEntity;
+import dev.keyhold.store.KeyEntity;
 import dev.keyhold.key.KeyService;
 import dev.keyhold.domain.KeyState;
 import dev.keyhold.rotation.RotationService;

@@ -14,7 +14,7 @@ import dev.keyhold.error.ProblemException;
 import dev.keyhold.error.ValidationException;
 import dev.keyhold.hsm.HsmException;
 import dev.keyhold.issuer.IssuerView;
-import dev.keyhold.issuer.KillSwitch;
+import dev.keyhold.activation.KillSwitch;
 import dev.keyhold.key.KeyView;
 import dev.keyhold.security.Roles;
 import io.quarkus.qute.Location;

@@ -4,7 +4,7 @@ import dev.keyhold.audit.Change;
 import dev.keyhold.audit.ChangeRecorder;
 import dev.keyhold.issuer.IssuerEntity;
 import dev.keyhold.issuer.IssuerService;
-import dev.keyhold.issuer.KillSwitch;
+import dev.keyhold.activation.KillSwitch;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;

@@ -5,7 +5,7 @@ import dev.keyhold.audit.Change;
 import dev.keyhold.audit.ChangeRecorder;
 import dev.keyhold.error.ProblemException;
 import dev.keyhold.domain.Key;
-import dev.keyhold.key.KeyEntity;
+import dev.keyhold.store.KeyEntity;
 import dev.keyhold.domain.KeyState;
 import dev.keyhold.domain.Deadlines;
 import jakarta.enterprise.context.ApplicationScoped;

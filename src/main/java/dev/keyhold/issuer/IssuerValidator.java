@@ -6,7 +6,7 @@ import dev.keyhold.error.ValidationException;
 import dev.keyhold.error.ValidationException.FieldError;
 import dev.keyhold.hsm.HsmPort;
 import dev.keyhold.hsm.SigningAlgorithm;
-import dev.keyhold.trust.TrustSettings;
+import dev.keyhold.config.TrustSettings;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 

@@ -1,7 +1,7 @@
 package dev.keyhold.jwks;
 
 import dev.keyhold.issuer.IssuerEntity;
-import dev.keyhold.key.KeyEntity;
+import dev.keyhold.store.KeyEntity;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;

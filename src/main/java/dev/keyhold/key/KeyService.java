@@ -1,5 +1,6 @@
 package dev.keyhold.key;
 
+import dev.keyhold.store.KeyEntity;
 import dev.keyhold.activation.ActivationRequestEntity;
 import dev.keyhold.activation.ActivationService;
 import dev.keyhold.error.ProblemException;

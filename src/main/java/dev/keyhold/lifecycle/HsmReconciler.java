@@ -7,7 +7,7 @@ import dev.keyhold.hsm.HsmException;
 import dev.keyhold.hsm.HsmObjectMissingException;
 import dev.keyhold.hsm.HsmPort;
 import dev.keyhold.issuer.IssuerService;
-import dev.keyhold.key.KeyEntity;
+import dev.keyhold.store.KeyEntity;
 import dev.keyhold.key.KeyHandles;
 import dev.keyhold.domain.KeyState;
 import io.quarkus.narayana.jta.QuarkusTransaction;

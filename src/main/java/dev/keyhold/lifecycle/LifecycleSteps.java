@@ -10,7 +10,7 @@ import dev.keyhold.hsm.HsmPort;
 import dev.keyhold.issuer.IssuerEntity;
 import dev.keyhold.issuer.IssuerService;
 import dev.keyhold.domain.Key;
-import dev.keyhold.key.KeyEntity;
+import dev.keyhold.store.KeyEntity;
 import dev.keyhold.domain.KeyState;
 import dev.keyhold.domain.Deadlines;
 import dev.keyhold.rotation.RotationService;

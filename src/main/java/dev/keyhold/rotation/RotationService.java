@@ -11,7 +11,7 @@ import dev.keyhold.hsm.HsmPort;
 import dev.keyhold.issuer.IssuerEntity;
 import dev.keyhold.issuer.IssuerService;
 import dev.keyhold.issuer.IssuerGate;
-import dev.keyhold.key.KeyEntity;
+import dev.keyhold.store.KeyEntity;
 import dev.keyhold.key.KeyHandles;
 import dev.keyhold.domain.KeyState;
 import dev.keyhold.key.KeyView;

@@ -5,7 +5,7 @@ import dev.keyhold.issuer.IssuerEntity;
 import dev.keyhold.issuer.IssuerValidator;
 import dev.keyhold.jwks.IssuerCache;
 import dev.keyhold.domain.Key;
-import dev.keyhold.key.KeyEntity;
+import dev.keyhold.store.KeyEntity;
 import dev.keyhold.domain.KeyState;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import jakarta.enterprise.context.ApplicationScoped;

@@ -1,5 +1,7 @@
 package dev.keyhold.signing;
 
+import dev.keyhold.ratelimit.RateLimitedException;
+import dev.keyhold.ratelimit.TokenBuckets;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.keyhold.audit.AuditHash;

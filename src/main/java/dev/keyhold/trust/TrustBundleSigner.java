@@ -1,5 +1,6 @@
 package dev.keyhold.trust;
 
+import dev.keyhold.config.TrustSettings;
 import dev.keyhold.audit.Change;
 import dev.keyhold.audit.ChangeRecorder;
 import dev.keyhold.hsm.HsmException;

@@ -3,7 +3,7 @@ package dev.keyhold.trust;
 import dev.keyhold.audit.RecordedChange;
 import dev.keyhold.config.KeyholdConfig;
 import dev.keyhold.issuer.IssuerEntity;
-import dev.keyhold.key.KeyEntity;
+import dev.keyhold.store.KeyEntity;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Event;
 import jakarta.enterprise.event.Observes;

@@ -1,5 +1,6 @@
 package dev.keyhold.trust;
 
+import dev.keyhold.config.TrustSettings;
 import com.nimbusds.jose.jwk.JWK;
 import dev.keyhold.hsm.HsmObjectMissingException;
 import dev.keyhold.hsm.HsmPort;

@@ -1,10 +1,8 @@
 package dev.keyhold.trust;
 
-import dev.keyhold.activation.ActivationRequests;
 import dev.keyhold.activation.ActivationView;
-import dev.keyhold.activation.Refusals;
+import dev.keyhold.activation.Proposals;
 import dev.keyhold.security.Roles;
-import io.quarkus.security.identity.SecurityIdentity;
 import jakarta.annotation.security.RolesAllowed;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.Consumes;
@@ -18,7 +16,6 @@ import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import org.jboss.resteasy.reactive.RestResponse;
 
-import java.net.URI;
 
 @Path("/v1/issuers/{id}/trust-rollbacks")
 @Produces(MediaType.APPLICATION_JSON)
@@ -28,11 +25,7 @@ public class TrustRollbackResource {
     @Inject
     TrustRollbacks rollbacks;
     @Inject
-    ActivationRequests requests;
-    @Inject
-    Refusals refusals;
-    @Inject
-    SecurityIdentity identity;
+    Proposals proposals;
 
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
@@ -46,7 +39,6 @@ public class TrustRollbackResource {
     @APIResponse(responseCode = "201", description = "The TRUST_ROLLBACK request; 'proposed' says what it will do")
     @APIResponse(responseCode = "403", description = "Not an admin nor a custodian of this issuer (audited)")
     public RestResponse<ActivationView> propose(@PathParam("id") String issuerId, TrustRollbacks.RollbackRequest body) {
-        ActivationView v = requests.view(refusals.audited(() -> rollbacks.propose(issuerId, body, identity)).id);
-        return RestResponse.ResponseBuilder.<ActivationView>created(URI.create("/v1/activations/" + v.id())).entity(v).build();
+        return proposals.open(identity -> rollbacks.propose(issuerId, body, identity));
     }
 }

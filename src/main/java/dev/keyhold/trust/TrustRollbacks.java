@@ -1,11 +1,13 @@
 package dev.keyhold.trust;
 
+import dev.keyhold.config.TrustSettings;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.keyhold.domain.ActivationKind;
 import dev.keyhold.activation.ActivationRequestEntity;
 import dev.keyhold.activation.ActivationRequests;
 import dev.keyhold.activation.ActivationService;
+import dev.keyhold.activation.ApprovedRequestExecutor;
 import dev.keyhold.domain.Transition;
 import dev.keyhold.activation.Denied;
 import dev.keyhold.audit.Change;
@@ -21,7 +23,7 @@ import dev.keyhold.issuer.IssuerRequest;
 import dev.keyhold.issuer.IssuerService;
 import dev.keyhold.issuer.IssuerValidator;
 import dev.keyhold.domain.Key;
-import dev.keyhold.key.KeyEntity;
+import dev.keyhold.store.KeyEntity;
 import dev.keyhold.domain.KeyState;
 import dev.keyhold.domain.Deadlines;
 import dev.keyhold.security.Roles;
@@ -52,7 +54,7 @@ import java.util.Map;
  * cancelled rather than applied half-way.
  */
 @ApplicationScoped
-public class TrustRollbacks {
+public class TrustRollbacks implements ApprovedRequestExecutor {
 
     public static final String REVOCATION_REASON = "rollback";
 
@@ -130,6 +132,12 @@ public class TrustRollbacks {
      * Carries out an approved rollback inside the deciding transaction (issuer and request rows locked by the
      * caller). Returns whether it was executed; when the plan no longer holds the request is cancelled instead.
      */
+    @Override
+    public ActivationKind kind() {
+        return ActivationKind.TRUST_ROLLBACK;
+    }
+
+    @Override
     @Transactional(Transactional.TxType.MANDATORY)
     public boolean execute(IssuerEntity issuer, ActivationRequestEntity r, String actor, Instant now) {
         Plan plan;

@@ -3,7 +3,7 @@ package dev.keyhold.verify;
 import dev.keyhold.issuer.Issuer;
 import dev.keyhold.issuer.IssuerEntity;
 import dev.keyhold.domain.Key;
-import dev.keyhold.key.KeyEntity;
+import dev.keyhold.store.KeyEntity;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import jakarta.enterprise.context.ApplicationScoped;
 

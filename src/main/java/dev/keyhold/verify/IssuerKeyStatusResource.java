@@ -9,7 +9,7 @@ import dev.keyhold.issuer.Issuer;
 import dev.keyhold.issuer.IssuerEntity;
 import dev.keyhold.issuer.IssuerValidator;
 import dev.keyhold.domain.Key;
-import dev.keyhold.key.KeyEntity;
+import dev.keyhold.store.KeyEntity;
 import dev.keyhold.domain.Deadlines;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import jakarta.annotation.security.PermitAll;

@@ -101,6 +101,41 @@ class ConsoleAccessTest {
     }
 
     @Test
+    void formsPostedFromAnotherSiteAreRefusedTheLoginIncluded() {
+        // Login CSRF: another site's page posts the attacker's credentials so the custodian works in the attacker's
+        // session. The browser names the sender; a foreign one gets no session.
+        for (Map<String, String> foreign : List.of(Map.of("Origin", "https://evil.example"),
+                Map.of("Sec-Fetch-Site", "cross-site"), Map.of("Sec-Fetch-Site", "same-site"), Map.of("Origin", "null"),
+                Map.of("Origin", "http://localhost:1"))) {
+            Response r = given().redirects().follow(false).headers(foreign).contentType(ContentType.URLENC)
+                    .formParam("j_username", "alice").formParam("j_password", Api.PASSWORD)
+                    .post("/console/j_security_check");
+            assertThat(r.statusCode()).as("login posted with %s", foreign).isEqualTo(403);
+            assertThat(r.contentType()).contains("text/html");
+            assertThat(r.headers().getValues("Set-Cookie")).as("no session for %s", foreign).isEmpty();
+        }
+        // the console's own page: same origin, signed in
+        String self = "http://localhost:" + io.restassured.RestAssured.port;
+        given().redirects().follow(false).header("Origin", self).header("Sec-Fetch-Site", "same-origin")
+                .contentType(ContentType.URLENC).formParam("j_username", "alice").formParam("j_password", Api.PASSWORD)
+                .post("/console/j_security_check").then().statusCode(302).cookie("keyhold-console");
+        // a form with a valid token but sent from another site changes nothing
+        String id = Api.createIssuer("console-origin");
+        String session = login("alice");
+        String token = csrf(session);
+        given().redirects().follow(false).header("Origin", "https://evil.example").cookie("keyhold-console", session)
+                .cookie("keyhold-csrf", token).contentType(ContentType.URLENC).formParam("reason", "x")
+                .formParam("confirmed", "yes").formParam("csrf", token).post("/console/issuers/" + id + "/suspend")
+                .then().statusCode(403);
+        Api.as("admin").get("/v1/issuers/" + id).then().statusCode(200).body("status", org.hamcrest.Matchers.equalTo("ACTIVE"));
+        given().redirects().follow(false).header("Origin", self).cookie("keyhold-console", session)
+                .cookie("keyhold-csrf", token).contentType(ContentType.URLENC).formParam("reason", "drill")
+                .formParam("confirmed", "yes").formParam("csrf", token).post("/console/issuers/" + id + "/suspend")
+                .then().statusCode(303);
+        Api.as("admin").get("/v1/issuers/" + id).then().statusCode(200).body("status", org.hamcrest.Matchers.equalTo("SUSPENDED"));
+    }
+
+    @Test
     void errorsArePagesWithoutStackTraces() {
         String session = login("alice");
         given().cookie("keyhold-console", session).get("/console/requests/" + UUID.randomUUID())

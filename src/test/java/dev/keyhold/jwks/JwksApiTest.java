@@ -87,8 +87,8 @@ class JwksApiTest {
         String b = Api.createIssuer("forge-b");
         String kidA = Api.rotate(a);
         // Even if a bug handed B's document builder A's key, the builder refuses rather than publish it.
-        var keyA = ((dev.keyhold.key.KeyEntity) io.quarkus.narayana.jta.QuarkusTransaction.requiringNew()
-                .call(() -> dev.keyhold.key.KeyEntity.findById(kidA))).toKey();
+        var keyA = ((dev.keyhold.store.KeyEntity) io.quarkus.narayana.jta.QuarkusTransaction.requiringNew()
+                .call(() -> dev.keyhold.store.KeyEntity.findById(kidA))).toKey();
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> JwksDocument.of(b, List.of(keyA),
                         dev.keyhold.issuer.IssuerValidator.DEFAULTS, Instant.now()))
                 .isInstanceOf(IllegalStateException.class);

@@ -4,7 +4,7 @@ import dev.keyhold.hsm.EmbeddedHsm;
 import dev.keyhold.hsm.HsmPort;
 import dev.keyhold.hsm.SigningAlgorithm;
 import dev.keyhold.hsm.SunPkcs11Hsm;
-import dev.keyhold.key.KeyEntity;
+import dev.keyhold.store.KeyEntity;
 import dev.keyhold.key.KeyHandles;
 import dev.keyhold.domain.Deadlines;
 import dev.keyhold.testsupport.Api;

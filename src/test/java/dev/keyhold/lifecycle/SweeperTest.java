@@ -1,7 +1,7 @@
 package dev.keyhold.lifecycle;
 
 import dev.keyhold.domain.Key;
-import dev.keyhold.key.KeyEntity;
+import dev.keyhold.store.KeyEntity;
 import dev.keyhold.domain.Deadlines;
 import dev.keyhold.testsupport.Api;
 import dev.keyhold.testsupport.Lifecycle;

@@ -36,7 +36,12 @@ public final class KeyholdJar implements AutoCloseable {
      * test's own environment cannot leak settings in) and {@code jvmArgs} before {@code -jar}.
      */
     public static KeyholdJar start(Path workDir, Map<String, String> env, List<String> jvmArgs) throws IOException {
-        int port = freePort();
+        return start(workDir, env, jvmArgs, freePort());
+    }
+
+    /** The same on a given port (a restart where the clients expect it). */
+    public static KeyholdJar start(Path workDir, Map<String, String> env, List<String> jvmArgs, int port)
+            throws IOException {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx384m"));
         cmd.addAll(jvmArgs);

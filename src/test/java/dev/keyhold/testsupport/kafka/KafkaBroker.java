@@ -33,7 +33,8 @@ public final class KafkaBroker {
     private static final String PORT = "test-kafka-broker.port";
     private static final String CONTROLLER_PORT = "test-kafka-broker.controller-port";
     private static final String DIR = "test-kafka-broker.dir";
-    private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
+    // A wait for a child process, not a performance bound: a loaded 2-core machine can take over a minute to start it.
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(180);
 
     private KafkaBroker() {
     }

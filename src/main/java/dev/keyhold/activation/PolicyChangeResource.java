@@ -1,10 +1,6 @@
-package dev.keyhold.issuer;
+package dev.keyhold.activation;
 
-import dev.keyhold.activation.ActivationRequests;
-import dev.keyhold.activation.ActivationView;
-import dev.keyhold.activation.Refusals;
 import dev.keyhold.security.Roles;
-import io.quarkus.security.identity.SecurityIdentity;
 import jakarta.annotation.security.RolesAllowed;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.Consumes;
@@ -18,7 +14,6 @@ import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import org.jboss.resteasy.reactive.RestResponse;
 
-import java.net.URI;
 
 @Path("/v1/issuers/{id}/policy-changes")
 @Produces(MediaType.APPLICATION_JSON)
@@ -28,11 +23,7 @@ public class PolicyChangeResource {
     @Inject
     PolicyChanges policyChanges;
     @Inject
-    ActivationRequests requests;
-    @Inject
-    Refusals refusals;
-    @Inject
-    SecurityIdentity identity;
+    Proposals proposals;
 
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
@@ -48,7 +39,6 @@ public class PolicyChangeResource {
     @APIResponse(responseCode = "409", description = "Another policy change of this issuer is live")
     @APIResponse(responseCode = "422", description = "Invalid, immutable field changed, or no change")
     public RestResponse<ActivationView> propose(@PathParam("id") String issuerId, PolicyChangeRequest body) {
-        ActivationView v = requests.view(refusals.audited(() -> policyChanges.propose(issuerId, body, identity)).id);
-        return RestResponse.ResponseBuilder.<ActivationView>created(URI.create("/v1/activations/" + v.id())).entity(v).build();
+        return proposals.open(identity -> policyChanges.propose(issuerId, body, identity));
     }
 }

@@ -1,4 +1,4 @@
-package dev.keyhold.issuer;
+package dev.keyhold.activation;
 
 import java.util.List;
 

@@ -1,5 +1,9 @@
-package dev.keyhold.issuer;
+package dev.keyhold.activation;
 
+import dev.keyhold.issuer.IssuerRequest;
+import dev.keyhold.issuer.IssuerValidator;
+import dev.keyhold.issuer.IssuerEntity;
+import dev.keyhold.issuer.IssuerService;
 import dev.keyhold.domain.IssuerPolicy;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;

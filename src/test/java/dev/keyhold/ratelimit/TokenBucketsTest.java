@@ -1,4 +1,4 @@
-package dev.keyhold.signing;
+package dev.keyhold.ratelimit;
 
 import org.junit.jupiter.api.Test;
 

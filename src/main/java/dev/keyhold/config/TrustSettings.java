@@ -1,4 +1,4 @@
-package dev.keyhold.trust;
+package dev.keyhold.config;
 
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;

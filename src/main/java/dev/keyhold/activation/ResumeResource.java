@@ -1,10 +1,9 @@
-package dev.keyhold.issuer;
+package dev.keyhold.activation;
 
 import dev.keyhold.activation.ActivationRequests;
 import dev.keyhold.activation.ActivationView;
 import dev.keyhold.activation.Refusals;
 import dev.keyhold.security.Roles;
-import io.quarkus.security.identity.SecurityIdentity;
 import jakarta.annotation.security.RolesAllowed;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.Consumes;
@@ -18,7 +17,6 @@ import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import org.jboss.resteasy.reactive.RestResponse;
 
-import java.net.URI;
 
 @Path("/v1/issuers/{id}/resume")
 @Produces(MediaType.APPLICATION_JSON)
@@ -28,11 +26,7 @@ public class ResumeResource {
     @Inject
     KillSwitch killSwitch;
     @Inject
-    ActivationRequests requests;
-    @Inject
-    Refusals refusals;
-    @Inject
-    SecurityIdentity identity;
+    Proposals proposals;
 
     @POST
     @Consumes({MediaType.APPLICATION_JSON, MediaType.WILDCARD})
@@ -47,10 +41,7 @@ public class ResumeResource {
     public RestResponse<ActivationView> resume(@PathParam("id") String issuerId, SuspendResource.SuspendRequest body) {
         String reason = body == null ? null : body.reason();
         SuspendResource.checkReason(reason);
-        KillSwitch.Resumption r = refusals.audited(() -> killSwitch.resume(issuerId, reason, identity));
-        ActivationView v = requests.view(r.request().id);
-        return r.created()
-                ? RestResponse.ResponseBuilder.<ActivationView>created(URI.create("/v1/activations/" + v.id())).entity(v).build()
-                : RestResponse.ok(v);
+        KillSwitch.Resumption r = proposals.audited(identity -> killSwitch.resume(issuerId, reason, identity));
+        return proposals.answer(r.request(), r.created());
     }
 }

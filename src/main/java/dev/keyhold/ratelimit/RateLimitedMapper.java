@@ -1,4 +1,4 @@
-package dev.keyhold.signing;
+package dev.keyhold.ratelimit;
 
 import dev.keyhold.error.Problem;
 import jakarta.ws.rs.core.Response;

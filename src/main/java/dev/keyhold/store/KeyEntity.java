@@ -1,4 +1,4 @@
-package dev.keyhold.key;
+package dev.keyhold.store;
 
 import dev.keyhold.domain.Key;
 import dev.keyhold.domain.KeyState;

@@ -1,5 +1,6 @@
-package dev.keyhold.issuer;
+package dev.keyhold.activation;
 
+import dev.keyhold.issuer.IssuerView;
 import dev.keyhold.activation.Refusals;
 import dev.keyhold.error.ValidationException;
 import dev.keyhold.security.Roles;

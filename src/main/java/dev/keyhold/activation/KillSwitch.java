@@ -1,5 +1,8 @@
-package dev.keyhold.issuer;
+package dev.keyhold.activation;
 
+import dev.keyhold.issuer.IssuerView;
+import dev.keyhold.issuer.IssuerEntity;
+import dev.keyhold.issuer.IssuerService;
 import dev.keyhold.domain.IssuerStatus;
 import dev.keyhold.domain.ActivationKind;
 import dev.keyhold.activation.ActivationRequestEntity;
