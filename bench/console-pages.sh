@@ -29,12 +29,13 @@ add_issuers() { # from to: issuers cp-from..cp-to, each with an open key activat
   local t0
   t0=$(date +%s)
   # Each call's status is printed and counted: a failed call is reported, not hidden.
-  seq "$1" "$2" | xargs -P4 -I{} sh -c '
+  # (xargs would replace a literal {} body too: the empty JSON object comes from the environment)
+  seq "$1" "$2" | EMPTY_JSON='{}' xargs -P4 -I{} sh -c '
     curl -s -o /dev/null -w "create %{http_code}\n" -u admin:keyhold-dev -H "Content-Type: application/json" "$0/v1/issuers" -d "{\"id\":\"cp-{}\",
       \"issuerUri\":\"https://cp-{}.example\",\"algorithm\":\"ES256\",\"audiences\":[\"api://cp-{}\"],
       \"custodians\":[\"alice\",\"bob\",\"carol\"],\"approvalsRequired\":2,\"signers\":[\"signer\"],\"publishLead\":\"PT2S\",
       \"rotationPeriod\":\"P30D\",\"tokenTtl\":\"PT1H\"}"
-    curl -s -o /dev/null -w "rotation %{http_code}\n" -u scheduler:keyhold-dev -H "Content-Type: application/json" -d "{}" "$0/v1/issuers/cp-{}/rotations"
+    curl -s -o /dev/null -w "rotation %{http_code}\n" -u scheduler:keyhold-dev -H "Content-Type: application/json" -d "$EMPTY_JSON" "$0/v1/issuers/cp-{}/rotations"
     curl -s -o /dev/null -w "policy-change %{http_code}\n" -u admin:keyhold-dev -H "Content-Type: application/json" "$0/v1/issuers/cp-{}/policy-changes" \
       -d "{\"audiences\":[\"api://cp-{}\",\"api://cp-{}/v2\"],\"reason\":\"bench\"}"' "$BASE" | sort | uniq -c | sed 's/^/  /'
   echo "issuers cp-$1..cp-$2 added through the API in $(( $(date +%s) - t0 )) s; now $(sql "select count(*) from issuer") issuers," \
@@ -61,7 +62,7 @@ page() { # label cookie-jar path metric-uri
   read -r C1 S1 < <(metric "$4")
   sort -g "$WORK/times" | awk -v l="$1" -v b="$(wc -c <"$WORK/page.html")" -v c=$((C1 - C0)) -v s0="$S0" -v s1="$S1" '{v[NR] = $1 * 1000} END {
     printf "  %-34s %7d bytes: curl p50 %6.1f ms, p95 %6.1f ms, max %6.1f ms; server mean %s\n", l, b, v[int((NR + 1) / 2)],
-      v[int(NR * 0.95 + 0.999)], v[NR], c > 0 ? sprintf("%.1f ms (%d requests)", (s1 - s0) * 1000 / c, c) : "n/a" }'
+      v[int(NR * 0.95 + 0.999)], v[NR], (c > 0 ? sprintf("%.1f ms (%d requests)", (s1 - s0) * 1000 / c, c) : "n/a") }'
 }
 pages() {
   machine
