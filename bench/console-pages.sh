@@ -108,7 +108,7 @@ def follow():
                 ev = line[6:].strip()
             elif line.startswith("data:") and ev:
                 for i in range(1, n + 1):
-                    if ('"live-%d"' % i) in line and i not in arrived and ev.startswith("keyhold.key"):
+                    if (('/issuers/live-%d"' % i) in line or ('"live-%d"' % i) in line) and i not in arrived and ev.startswith("keyhold.key"):
                         with cond:
                             arrived[i] = (time.time(), ev)
                             cond.notify_all()
