@@ -22,8 +22,6 @@ ISSUERS=${1:-1000}
 REQUESTS=${2:-10000}
 N=${3:-20}
 . bench/sign-setup.sh
-machine() { echo "$(date -u +%FT%TZ) machine: nproc $(nproc), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs),"\
-  "$(free -g | awk '/Mem:/{print $2}') GiB RAM; load average $(cut -d' ' -f1-3 /proc/loadavg)"; }
 machine
 add_issuers() { # from to: issuers cp-from..cp-to, each with an open key activation and an open policy change
   local t0

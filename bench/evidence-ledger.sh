@@ -40,8 +40,6 @@ if [ -z "${SKIP_SIGN:-}" ] && [ -z "${APP_OFF:-}" ]; then
 fi
 . bench/sign-setup.sh
 HZ=$(getconf CLK_TCK)
-machine() { echo "$(date -u +%FT%TZ) machine: nproc $(nproc), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs),"\
-  "$(free -g | awk '/Mem:/{print $2}') GiB RAM; load average $(cut -d' ' -f1-3 /proc/loadavg)"; }
 machine
 
 ON_BASE=$BASE ON_PG=$PGPORT ON_PID=$KPID ON_DATA=$WORK/data

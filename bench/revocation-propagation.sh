@@ -21,8 +21,6 @@ IDLE=${3:-30}
 NIMBUS=$(ls ~/.m2/repository/com/nimbusds/nimbus-jose-jwt/10.4.2/nimbus-jose-jwt-10.4.2.jar 2>/dev/null \
   || ls target/quarkus-app/lib/main/com.nimbusds.nimbus-jose-jwt-*.jar | head -1)
 . bench/sign-setup.sh
-machine() { echo "$(date -u +%FT%TZ) machine: nproc $(nproc), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs),"\
-  "$(free -g | awk '/Mem:/{print $2}') GiB RAM; load average $(cut -d' ' -f1-3 /proc/loadavg)"; }
 machine
 ISSUERS=()
 for i in $(seq 1 "$REVOCATIONS"); do

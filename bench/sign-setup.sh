@@ -1,7 +1,8 @@
-# Sourced by the signing benches (sign-throughput.sh, sign-overhead.sh): starts the packaged
+# Sourced by the benches that run the packaged jar (sign-throughput, sign-overhead, evidence-ledger,
+# revocation-propagation, trust-bundles, console-pages, sse-idle): starts the packaged
 # jar from $APP in embedded mode on a throw-away data directory at $PORT (a free port unless set) (rate limits and canaries off, JWKS max-age
 # 1 s, extra JVM options from $JAVA_OPTS), waits until it is ready, and defines BASE, KPID, WORK, sql,
-# start_keyhold (another instance), create_issuer, activate, activate_by_sql, signing_input, thread_ticks, warm_up, median and the raw_* functions.
+# start_keyhold (another instance), stop_keyhold, free_port, machine, create_issuer, activate, activate_many, activate_by_sql, signing_input, thread_ticks, warm_up, median and the raw_* functions.
 # The caller has set -euo pipefail and cd'd to the repository root.
 for tool in wrk curl psql java; do
   command -v "$tool" >/dev/null || { echo "bench needs $tool" >&2; exit 1; }
@@ -46,6 +47,9 @@ start_keyhold() {
     || { echo "Keyhold did not start; log:" >&2; tail -20 "$data.log" >&2; exit 1; }
   STARTED_PGPORT=$(sed -n 4p "$data/pg/postmaster.pid")
 }
+# One line: time, machine (nproc, CPU model, RAM) and load average, for every figure a bench prints.
+machine() { echo "$(date -u +%FT%TZ) machine: nproc $(nproc), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs),"\
+  "$(free -g | awk '/Mem:/{print $2}') GiB RAM; load average $(cut -d' ' -f1-3 /proc/loadavg)"; }
 # A free TCP port (a port someone else's Keyhold answers on would be measured instead).
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 PORT=${PORT:-$(free_port)}

@@ -13,11 +13,11 @@ IDLE=${2:-30}
 NIMBUS=$(ls ~/.m2/repository/com/nimbusds/nimbus-jose-jwt/10.4.2/nimbus-jose-jwt-10.4.2.jar 2>/dev/null \
   || ls target/quarkus-app/lib/main/com.nimbusds.nimbus-jose-jwt-*.jar | head -1)
 . bench/sign-setup.sh
-echo "$(date -u +%FT%TZ) machine: nproc $(nproc), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem:/{print $2}') GiB RAM; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+machine
 echo "poll interval: $(grep '^keyhold.events.poll-interval' src/main/resources/application.properties)"
 mkdir -p "$WORK/cls"
 javac -nowarn -d "$WORK/cls" -cp "$NIMBUS" validator/src/main/java/dev/keyhold/validator/*.java bench/RevocationPropagationBench.java
 PGJAR=$(ls "$APP"/lib/main/org.postgresql.postgresql-*.jar | head -1)
 java -Xmx1g -cp "$WORK/cls:$NIMBUS:$PGJAR" RevocationPropagationBench "$BASE" "$SUBSCRIBERS" --sse "$KPID" \
   "jdbc:postgresql://127.0.0.1:$PGPORT/postgres" "$IDLE" admin:keyhold-dev "$(getconf CLK_TCK)"
-echo "$(date -u +%FT%TZ) load average $(cut -d' ' -f1-3 /proc/loadavg)"
+machine

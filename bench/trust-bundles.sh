@@ -19,8 +19,6 @@ CONNS=${2:-64}
 ISSUERS=${3:-1000}
 command -v nginx >/dev/null || { echo "bench needs nginx: sudo apt-get install nginx-light" >&2; exit 1; }
 . bench/sign-setup.sh
-machine() { echo "$(date -u +%FT%TZ) machine: nproc $(nproc), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs),"\
-  "$(free -g | awk '/Mem:/{print $2}') GiB RAM; load average $(cut -d' ' -f1-3 /proc/loadavg)"; }
 machine
 nginx_stop() { [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null || true; }
 trap 'nginx_stop; cleanup' EXIT
