@@ -1,7 +1,8 @@
-# Sourced by the signing benches (sign-throughput.sh, sign-overhead.sh): starts the packaged
-# jar from $APP in embedded mode on a throw-away data directory at $PORT (rate limits and canaries off, JWKS max-age
+# Sourced by the benches that run the packaged jar (sign-throughput, sign-overhead, evidence-ledger,
+# revocation-propagation, trust-bundles, console-pages, sse-idle): starts the packaged
+# jar from $APP in embedded mode on a throw-away data directory at $PORT (a free port unless set) (rate limits and canaries off, JWKS max-age
 # 1 s, extra JVM options from $JAVA_OPTS), waits until it is ready, and defines BASE, KPID, WORK, sql,
-# create_issuer, activate_by_sql, signing_input, thread_ticks, warm_up, median and the raw_* functions.
+# start_keyhold (another instance), stop_keyhold, free_port, machine, create_issuer, activate, activate_many, activate_by_sql, signing_input, thread_ticks, warm_up, median and the raw_* functions.
 # The caller has set -euo pipefail and cd'd to the repository root.
 for tool in wrk curl psql java; do
   command -v "$tool" >/dev/null || { echo "bench needs $tool" >&2; exit 1; }
@@ -9,28 +10,58 @@ done
 APP=${APP:-target/quarkus-app}
 [ -f "$APP/quarkus-run.jar" ] || ./mvnw -q -B -DskipTests -DskipEnsure package
 WORK=$(mktemp -d)
+# Every Keyhold this bench started ("pid|data dir" per line): stopped at exit, each with its embedded PostgreSQL.
+: >"$WORK/started"
+stop_keyhold() { # pid data-dir
+  local pgpid
+  pgpid=$(head -1 "$2/pg/postmaster.pid" 2>/dev/null || true)
+  kill "$1" 2>/dev/null && wait "$1" 2>/dev/null || true
+  # The JVM stops its embedded PostgreSQL on the way out; a postmaster still running after that is stopped here.
+  [ -n "$pgpid" ] && kill "$pgpid" 2>/dev/null || true
+}
 cleanup() {
-  [ -n "${KPID:-}" ] && kill "$KPID" 2>/dev/null && wait "$KPID" 2>/dev/null || true
+  while IFS='|' read -r pid dir; do stop_keyhold "$pid" "$dir"; done <"$WORK/started"
+  sleep 1
   rm -rf "$WORK"
 }
 trap cleanup EXIT
-# publishLead must exceed the JWKS max-age: a 1 s max-age lets the bench keys become activatable after 2 s.
-KEYHOLD_DATA_DIR="$WORK/data" QUARKUS_HTTP_PORT=$PORT KEYHOLD_JWKS_MAX_AGE=PT1S \
-  KEYHOLD_SIGNING_RATE_LIMIT_PER_ISSUER=0 KEYHOLD_SIGNING_RATE_LIMIT_PER_PRINCIPAL=0 KEYHOLD_CANARY_INTERVAL=off \
-  QUARKUS_LOG_CATEGORY__DEV_KEYHOLD_VERIFY_VERDICTS__LEVEL=WARN \
-  java -Xmx1g ${JAVA_OPTS:-} -jar "$APP/quarkus-run.jar" >"$WORK/keyhold.log" 2>&1 &
-KPID=$!
+# start_keyhold APP PORT DATA [env assignments...]: starts the packaged jar in embedded mode on data directory DATA at
+# PORT (rate limits and canaries off, JWKS max-age 1 s, -Xmx1g plus $JAVA_OPTS), waits until it is ready; sets
+# STARTED_PID and STARTED_PGPORT. publishLead must exceed the JWKS max-age: a 1 s max-age lets the bench keys become
+# activatable after 2 s.
+start_keyhold() {
+  local app=$1 port=$2 data=$3
+  shift 3
+  env KEYHOLD_DATA_DIR="$data" QUARKUS_HTTP_PORT="$port" KEYHOLD_JWKS_MAX_AGE=PT1S \
+    KEYHOLD_SIGNING_RATE_LIMIT_PER_ISSUER=0 KEYHOLD_SIGNING_RATE_LIMIT_PER_PRINCIPAL=0 KEYHOLD_CANARY_INTERVAL=off \
+    QUARKUS_LOG_CATEGORY__DEV_KEYHOLD_VERIFY_VERDICTS__LEVEL=WARN "$@" \
+    java -Xmx1g ${JAVA_OPTS:-} -jar "$app/quarkus-run.jar" >"$data.log" 2>&1 &
+  STARTED_PID=$!
+  echo "$STARTED_PID|$data" >>"$WORK/started"
+  for _ in $(seq 1 180); do
+    kill -0 "$STARTED_PID" 2>/dev/null || break
+    curl -fs "http://127.0.0.1:$port/q/health/ready" >/dev/null 2>&1 && break
+    sleep 1
+  done
+  curl -fs "http://127.0.0.1:$port/q/health/ready" >/dev/null \
+    || { echo "Keyhold did not start; log:" >&2; tail -20 "$data.log" >&2; exit 1; }
+  STARTED_PGPORT=$(sed -n 4p "$data/pg/postmaster.pid")
+}
+# One line: time, machine (nproc, CPU model, RAM) and load average, for every figure a bench prints.
+machine() { echo "$(date -u +%FT%TZ) machine: nproc $(nproc), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs),"\
+  "$(free -g | awk '/Mem:/{print $2}') GiB RAM; load average $(cut -d' ' -f1-3 /proc/loadavg)"; }
+# A free TCP port (a port someone else's Keyhold answers on would be measured instead).
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+PORT=${PORT:-$(free_port)}
+start_keyhold "$APP" "$PORT" "$WORK/data"
+KPID=$STARTED_PID
 BASE="http://127.0.0.1:$PORT"
-for _ in $(seq 1 120); do
-  curl -fs "$BASE/q/health/ready" >/dev/null 2>&1 && break
-  sleep 1
-done
-curl -fs "$BASE/q/health/ready" >/dev/null || { echo "Keyhold did not start; log:" >&2; tail -20 "$WORK/keyhold.log" >&2; exit 1; }
-PGPORT=$(sed -n 4p "$WORK/data/pg/postmaster.pid")
+ln -sf "$WORK/data.log" "$WORK/keyhold.log"
+PGPORT=$STARTED_PGPORT
 sql() { psql -q -t -A -h 127.0.0.1 -p "$PGPORT" -U postgres -d postgres -c "$1"; }
 
-create_issuer() { # id algorithm
-  curl -fs -u admin:keyhold-dev -H 'Content-Type: application/json' -o /dev/null "$BASE/v1/issuers" -d "{
+create_issuer() { # id algorithm [extra JSON members, e.g. "ledgerBestEffort":true]
+  curl -fs -u admin:keyhold-dev -H 'Content-Type: application/json' -o /dev/null "$BASE/v1/issuers" -d "{${3:+$3,}
     \"id\":\"$1\",\"issuerUri\":\"https://$1.example\",\"algorithm\":\"$2\",\"audiences\":[\"api://$1\"],
     \"custodians\":[\"alice\",\"bob\",\"carol\"],\"approvalsRequired\":2,\"signers\":[\"signer\"],
     \"publishLead\":\"PT2S\",\"rotationPeriod\":\"P30D\",\"tokenTtl\":\"PT1H\"}"
@@ -42,6 +73,51 @@ thread_ticks() {
   for t in /proc/"$KPID"/task/*; do
     printf '%s|%s\n' "$(sed -E 's/[-#]?[0-9]+$//; s/[0-9]+/N/g' "$t/comm" 2>/dev/null)" "$(awk '{print $14 + $15}' "$t/stat" 2>/dev/null)"
   done | awk -F'|' '{c[$1] += $2} END {for (k in c) print k "|" c[k]}' | LC_ALL=C sort
+}
+
+# An ACTIVE key for an issuer through the API: a rotation, then alice and bob approve its activation request through
+# POST /v1/activations/{id}/decisions once the publish lead (PT2S) has passed; waits until the key is ACTIVE.
+activate() { # issuer
+  local issuer=$1 kid request
+  kid=$(curl -fs -u scheduler:keyhold-dev -H 'Content-Type: application/json' -d '{}' "$BASE/v1/issuers/$issuer/rotations" \
+    | sed -E 's/.*"kid":"([^"]+)".*/\1/')
+  request=$(sql "select id from activation_request where kid = '$kid' and state = 'OPEN'")
+  sleep 3 # past publishLead (PT2S)
+  for custodian in alice bob; do
+    curl -fs -o /dev/null -u "$custodian:keyhold-dev" -H 'Content-Type: application/json' \
+      -d '{"decision":"approve","comment":"bench"}' "$BASE/v1/activations/$request/decisions"
+  done
+  for _ in $(seq 1 60); do
+    [ "$(sql "select state from signing_key where kid = '$kid'")" = ACTIVE ] && return
+    sleep 1
+  done
+  echo "no ACTIVE key for $issuer" >&2
+  exit 1
+}
+
+# The same for many issuers at once (one publish-lead wait for all): activate_many issuer...
+activate_many() {
+  local issuer kid request
+  : >"$WORK/activating"
+  for issuer in "$@"; do
+    kid=$(curl -fs -u scheduler:keyhold-dev -H 'Content-Type: application/json' -d '{}' "$BASE/v1/issuers/$issuer/rotations" \
+      | sed -E 's/.*"kid":"([^"]+)".*/\1/')
+    echo "$kid" >>"$WORK/activating"
+  done
+  sleep 3 # past publishLead (PT2S)
+  while read -r kid; do
+    request=$(sql "select id from activation_request where kid = '$kid' and state = 'OPEN'")
+    for custodian in alice bob; do
+      curl -fs -o /dev/null -u "$custodian:keyhold-dev" -H 'Content-Type: application/json' \
+        -d '{"decision":"approve","comment":"bench"}' "$BASE/v1/activations/$request/decisions"
+    done
+  done <"$WORK/activating"
+  for _ in $(seq 1 120); do
+    [ "$(sql "select count(*) from signing_key where state = 'ACTIVE' and kid in ($(sed "s/.*/'&'/" "$WORK/activating" | paste -sd,))")" = $# ] && return
+    sleep 1
+  done
+  echo "not every key became ACTIVE" >&2
+  exit 1
 }
 
 # An ACTIVE key for an issuer without the custodians: rotates, then marks the activation executed and the key ACTIVE

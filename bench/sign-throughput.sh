@@ -25,24 +25,6 @@ ROUNDS=${3:-5}
 PORT=${KEYHOLD_BENCH_PORT:-18090}
 . bench/sign-setup.sh
 
-activate() { # issuer
-  local issuer=$1 kid request
-  kid=$(curl -fs -u scheduler:keyhold-dev -H 'Content-Type: application/json' -d '{}' "$BASE/v1/issuers/$issuer/rotations" \
-    | sed -E 's/.*"kid":"([^"]+)".*/\1/')
-  request=$(sql "select id from activation_request where kid = '$kid' and state = 'OPEN'")
-  sleep 3 # past publishLead (PT2S)
-  for custodian in alice bob; do
-    curl -fs -o /dev/null -u "$custodian:keyhold-dev" -H 'Content-Type: application/json' \
-      -d '{"decision":"approve","comment":"bench"}' "$BASE/v1/activations/$request/decisions"
-  done
-  for _ in $(seq 1 60); do
-    [ "$(sql "select state from signing_key where kid = '$kid'")" = ACTIVE ] && return
-    sleep 1
-  done
-  echo "no ACTIVE key for $issuer" >&2
-  exit 1
-}
-
 for ALG in ${ALGS:-ES256 RS256}; do
   ISSUER="bench-$(echo $ALG | tr 'A-Z' 'a-z')"
   create_issuer "$ISSUER" "$ALG"
