@@ -5,6 +5,9 @@ import dev.keyhold.testsupport.Lifecycle;
 import dev.keyhold.testsupport.MutableClock;
 import dev.keyhold.testsupport.Sql;
 import dev.keyhold.testsupport.Tokens;
+import dev.keyhold.validator.EvidenceReporter;
+import dev.keyhold.validator.KeyholdValidator;
+import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
 import io.restassured.response.Response;
@@ -12,14 +15,18 @@ import jakarta.inject.Inject;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import java.net.URI;
+import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.LocalDate;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import static dev.keyhold.testsupport.Api.as;
 import static io.restassured.RestAssured.given;
@@ -149,6 +156,35 @@ class EvidenceTest {
         assertThat(r.getInt("alarms")).isZero();
         assertThat(r.getList("findings.judgement")).containsExactly("issued", "issued");
         assertThat(alarms(kid)).isZero();
+        as("admin").get("/v1/issuers/" + id).then().statusCode(200).body("status", org.hamcrest.Matchers.equalTo("ACTIVE"));
+    }
+
+    @TestHTTPResource("/")
+    URL base;
+
+    @Test
+    void theLibrarysReporterSendsWhatItSawAndAnAcceptedForgeryRaisesTheAlarm() {
+        String id = issuer("kit-report", false);
+        String kid = lifecycle.activeKey(id);
+        String forged = forged(id, kid);
+        String issued = signViaResource(id, Tokens.claims(id));
+        clock.advance(Duration.ofSeconds(1)); // the per-principal report rate
+        URI keyhold = URI.create(base.toString());
+        String credentials = Base64.getEncoder().encodeToString(("validator:" + Api.PASSWORD).getBytes(StandardCharsets.UTF_8));
+        EvidenceReporter reporter = EvidenceReporter.builder(keyhold, () -> "Basic " + credentials)
+                .acceptedSampleRate(1.0).flushInterval(Duration.ZERO).clock(clock).build();
+        try (reporter; KeyholdValidator v = KeyholdValidator.builder(keyhold).trust(id, Set.of("api://" + id))
+                .clock(clock).reporter(reporter).build()) {
+            // a token made with the stolen key verifies: only the ledger tells it from an issued one
+            assertThat(v.validate(forged).valid()).isTrue();
+            assertThat(v.validate(issued).valid()).isTrue();
+            assertThat(v.validate(issued.substring(0, issued.length() - 4) + "AAAA").valid()).isFalse();
+            assertThat(alarms(kid)).isZero();
+            assertThat(reporter.flush()).isEqualTo(3);
+        }
+        assertThat(reporter.stats().alarms()).isEqualTo(1);
+        assertThat(reporter.stats().dropped()).isZero();
+        assertThat(alarms(kid)).isEqualTo(1);
         as("admin").get("/v1/issuers/" + id).then().statusCode(200).body("status", org.hamcrest.Matchers.equalTo("ACTIVE"));
     }
 
