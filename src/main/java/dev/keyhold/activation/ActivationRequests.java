@@ -214,17 +214,32 @@ public class ActivationRequests {
         if (issuerIds != null) {
             query.setParameter("issuers", issuerIds);
         }
+        List<ActivationRequestEntity> rows = query.getResultList();
+        if (rows.isEmpty()) {
+            return List.of();
+        }
+        // Three queries whatever the number of requests: the requests, their decisions, their issuers.
+        Map<UUID, List<ActivationDecisionEntity>> decisions = new java.util.HashMap<>();
+        ActivationDecisionEntity.<ActivationDecisionEntity>list("id.requestId in ?1 order by decidedAt, id.custodian",
+                        rows.stream().map(r -> r.id).toList())
+                .forEach(d -> decisions.computeIfAbsent(d.id.requestId(), x -> new java.util.ArrayList<>()).add(d));
         Map<String, Issuer> byId = new java.util.HashMap<>();
-        return query.getResultList().stream()
-                .map(r -> view(r, byId.computeIfAbsent(r.issuerId, issuers::require))).toList();
+        IssuerEntity.<IssuerEntity>list("id in ?1", rows.stream().map(r -> r.issuerId).distinct().toList())
+                .forEach(i -> byId.put(i.id, i.toIssuer()));
+        return rows.stream().map(r -> view(r, byId.get(r.issuerId), decisions.getOrDefault(r.id, List.of()))).toList();
     }
 
     ActivationView view(ActivationRequestEntity r, Issuer issuer) {
-        List<ActivationView.DecisionView> decisions = ActivationDecisionEntity.<ActivationDecisionEntity>list(
-                        "id.requestId = ?1 order by decidedAt, id.custodian", r.id).stream()
+        return view(r, issuer, ActivationDecisionEntity.<ActivationDecisionEntity>list(
+                "id.requestId = ?1 order by decidedAt, id.custodian", r.id));
+    }
+
+    /** {@code decisions}: all of the request's, ordered by time and custodian. */
+    private ActivationView view(ActivationRequestEntity r, Issuer issuer, List<ActivationDecisionEntity> decisions) {
+        List<ActivationView.DecisionView> shown = decisions.stream()
                 .map(d -> new ActivationView.DecisionView(d.id.custodian(), d.decision.toLowerCase(), d.comment, d.decidedAt))
                 .toList();
-        return ActivationView.of(r, required(r, issuer), approvers(r, issuer).size(), decisions, due(r, issuer));
+        return ActivationView.of(r, required(r, issuer), approvers(r, issuer, decisions).size(), shown, due(r, issuer));
     }
 
     /** What the request is due to become and has not been recorded as yet; null when nothing is due. */
@@ -253,8 +268,12 @@ public class ActivationRequests {
 
     /** Approvals that count: by custodians the issuer names now, never the requester. */
     static List<String> approvers(ActivationRequestEntity r, Issuer issuer) {
-        return ActivationDecisionEntity.<ActivationDecisionEntity>list("id.requestId = ?1 and decision = 'APPROVE'"
-                        + " order by decidedAt, id.custodian", r.id).stream()
+        return approvers(r, issuer, ActivationDecisionEntity.<ActivationDecisionEntity>list("id.requestId = ?1"
+                + " order by decidedAt, id.custodian", r.id));
+    }
+
+    private static List<String> approvers(ActivationRequestEntity r, Issuer issuer, List<ActivationDecisionEntity> ds) {
+        return ds.stream().filter(d -> "APPROVE".equals(d.decision))
                 .map(d -> d.id.custodian())
                 .filter(c -> issuer.isCustodian(c) && !c.equals(r.requester))
                 .distinct().toList();

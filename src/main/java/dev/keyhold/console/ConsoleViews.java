@@ -85,10 +85,18 @@ public class ConsoleViews {
     /** Open requests the caller may read (the API's own scoping), newest first, with their keys and diffs. */
     List<Views.RequestCard> openRequests(SecurityIdentity who, int limit) {
         List<ActivationView> open = decisions.list(ActivationState.OPEN.name(), null, limit, who);
+        if (open.isEmpty()) {
+            return List.of();
+        }
+        // A fixed number of queries for the whole page: every issuer's view and every card's key at once.
         Map<String, IssuerView> byIssuer = new HashMap<>();
+        issuers.list().forEach(i -> byIssuer.put(i.id(), i));
+        Map<String, KeyView> byKid = keys.getAll(open.stream().map(ActivationView::kid)
+                .filter(java.util.Objects::nonNull).distinct().toList());
         List<Views.RequestCard> cards = new ArrayList<>();
         for (ActivationView r : open) {
-            cards.add(card(r, byIssuer.computeIfAbsent(r.issuerId(), issuers::get), who));
+            cards.add(card(r, byIssuer.computeIfAbsent(r.issuerId(), issuers::get), who,
+                    kid -> byKid.containsKey(kid) ? byKid.get(kid) : keys.get(kid)));
         }
         return cards;
     }
@@ -106,10 +114,15 @@ public class ConsoleViews {
     }
 
     Views.RequestCard card(ActivationView r, IssuerView issuer, SecurityIdentity who) {
+        return card(r, issuer, who, keys::get);
+    }
+
+    private Views.RequestCard card(ActivationView r, IssuerView issuer, SecurityIdentity who,
+                                   java.util.function.Function<String, KeyView> key) {
         String algorithm = null;
         String shape = null;
         if (r.kid() != null) {
-            KeyView k = keys.get(r.kid());
+            KeyView k = key.apply(r.kid());
             algorithm = k.algorithm();
             shape = keyShape(k.publicJwk());
         }

@@ -70,8 +70,12 @@ public class IssuerService {
 
     @Transactional
     public List<IssuerView> list() {
+        // Two queries whatever the number of issuers: the listing must not cost one key query per issuer.
+        Map<String, List<Key>> live = new java.util.HashMap<>();
+        KeyEntity.<KeyEntity>list("state in ?1 order by createdAt desc", List.of(KeyState.ACTIVE, KeyState.PENDING))
+                .forEach(k -> live.computeIfAbsent(k.issuerId, x -> new java.util.ArrayList<>()).add(k.toKey()));
         return IssuerEntity.<IssuerEntity>listAll(io.quarkus.panache.common.Sort.by("id")).stream()
-                .map(e -> view(e.toIssuer())).toList();
+                .map(e -> view(e.toIssuer(), live.getOrDefault(e.id, List.of()))).toList();
     }
 
     @Transactional
@@ -104,8 +108,12 @@ public class IssuerService {
     }
 
     public IssuerView view(Issuer issuer) {
+        return view(issuer, KeyEntity.ofIssuer(issuer.id()).stream().map(KeyEntity::toKey).toList());
+    }
+
+    /** The view from the issuer's keys, newest first (only ACTIVE and PENDING ones matter). */
+    private IssuerView view(Issuer issuer, List<Key> keys) {
         Instant now = clock.instant();
-        List<Key> keys = KeyEntity.ofIssuer(issuer.id()).stream().map(KeyEntity::toKey).toList();
         Key active = keys.stream().filter(k -> k.state() == KeyState.ACTIVE).findFirst().orElse(null);
         Instant due = active == null ? null : Deadlines.rotationDue(active.activatedAt(), issuer.policy());
         boolean overdue = due != null && !now.isBefore(due);
