@@ -11,8 +11,8 @@
 # fetched [n] times after 3 untimed, one client: curl's total time on localhost, and the server's own mean from
 # Keyhold's http_server_requests_seconds metric (/q/metrics) for that page.
 # Live update: a page follows GET /v1/events/stream and, on an event it shows, fetches itself again (console.js).
-# Emulated without a browser: a stream reader is open; a rotation is committed (POST .../rotations, which opens a
-# request); the latency is the time from sending that POST until the event arrived on the stream plus the time to
+# Emulated without a browser: a stream reader is open; a policy change is proposed (POST .../policy-changes, which
+# opens a request); the latency is the time from sending that POST until the event arrived on the stream plus the time to
 # fetch /console/requests again; [n] times.
 #
 # Usage: bench/console-pages.sh [issuers=1000] [requests=10000] [n=20]
@@ -96,28 +96,38 @@ cj = http.cookiejar.MozillaCookieJar(jar)
 cj.load(ignore_discard=True, ignore_expires=True)
 page = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(cj))
 arrived = {}
+armed = set()  # issuers whose rotation has been sent: only events after that count (the stream replays history first)
+last_seen = [time.time()]
 cond = threading.Condition()
 def follow():
     with urllib.request.urlopen(urllib.request.Request(base + "/v1/events/stream", headers={"Accept": "text/event-stream"})) as r:
         ev = None
         for raw in r:
             line = raw.decode().strip()
+            last_seen[0] = time.time()
             if line.startswith("event:"):
                 ev = line[6:].strip()
             elif line.startswith("data:") and ev:
                 for i in range(1, n + 1):
-                    if (('/issuers/live-%d"' % i) in line or ('"live-%d"' % i) in line) and i not in arrived and ev.startswith("keyhold.key"):
+                    if (('/issuers/live-%d"' % i) in line or ('"live-%d"' % i) in line) and i in armed and i not in arrived:
                         with cond:
                             arrived[i] = (time.time(), ev)
                             cond.notify_all()
 threading.Thread(target=follow, daemon=True).start()
+# wait until the replayed history has been read (no line for 2 s), so only live events remain
 time.sleep(2)
+while time.time() - last_seen[0] < 2:
+    time.sleep(0.5)
 lat = []
 for i in range(1, n + 1):
-    req = urllib.request.Request(base + "/v1/issuers/live-%d/rotations" % i, data=b"{}", method="POST")
-    req.add_header("Authorization", "Basic " + base64.b64encode(b"scheduler:keyhold-dev").decode())
+    # a proposed policy change: always a new open request (a rotation may find the key the sweep already prepared)
+    body = ('{"audiences":["api://live-%d","api://live-%d/v2"],"reason":"live update"}' % (i, i)).encode()
+    req = urllib.request.Request(base + "/v1/issuers/live-%d/policy-changes" % i, data=body, method="POST")
+    req.add_header("Authorization", "Basic " + base64.b64encode(b"admin:keyhold-dev").decode())
     req.add_header("Content-Type", "application/json")
     t0 = time.time()
+    with cond:
+        armed.add(i)
     urllib.request.urlopen(req).read()
     with cond:
         cond.wait_for(lambda: i in arrived, timeout=30)
