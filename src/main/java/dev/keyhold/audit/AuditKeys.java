@@ -3,7 +3,6 @@ package dev.keyhold.audit;
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jose.jwk.JWK;
-import dev.keyhold.hsm.HsmObjectMissingException;
 import dev.keyhold.hsm.HsmPort;
 import dev.keyhold.hsm.SigningAlgorithm;
 import dev.keyhold.hsm.PublicJwks;
@@ -48,17 +47,7 @@ public class AuditKeys {
         if (stored != null) {
             return stored;
         }
-        PublicKey pub;
-        try {
-            pub = hsm.publicKey(partition, handle);
-        } catch (HsmObjectMissingException missing) {
-            try {
-                pub = hsm.generate(partition, handle, ALG);
-            } catch (IllegalArgumentException raced) {
-                // another instance generated it between our two calls
-                pub = hsm.publicKey(partition, handle);
-            }
-        }
+        PublicKey pub = hsm.publicKeyOrGenerate(partition, handle, ALG);
         JWK jwk = PublicJwks.of(pub, ALG);
         QuarkusTransaction.requiringNew().run(() -> em.createNativeQuery("insert into audit_key (kid, partition_name,"
                         + " hsm_handle, algorithm, public_jwk, created_at) values (?1, ?2, ?3, ?4, ?5, ?6)"

@@ -38,6 +38,22 @@ public interface HsmPort {
     /** @throws HsmObjectMissingException if the handle does not exist */
     PublicKey publicKey(String partition, String handle);
 
+    /**
+     * The public key of the fixed-handle key {@code handle} (Keyhold's own audit and trust keys), generating it first
+     * when the token has none; when another instance generates it between the two calls, its key is the one returned.
+     */
+    default PublicKey publicKeyOrGenerate(String partition, String handle, SigningAlgorithm alg) {
+        try {
+            return publicKey(partition, handle);
+        } catch (HsmObjectMissingException missing) {
+            try {
+                return generate(partition, handle, alg);
+            } catch (IllegalArgumentException raced) {
+                return publicKey(partition, handle);
+            }
+        }
+    }
+
     /** Deletes the key pair and its certificate from the token. @throws HsmObjectMissingException if absent */
     void destroy(String partition, String handle);
 

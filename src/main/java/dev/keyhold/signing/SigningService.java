@@ -169,11 +169,10 @@ public class SigningService {
             throw e;
         }
         String token = signingInput + "." + B64.encodeToString(signature);
-        // --- issue 20 (evidence): the token is handed out only once the issuance ledger holds it ---
+        // the token is handed out only once the issuance ledger holds it
         ledger.record(token, (String) claims.get("jti"), key.kid(), issuer.id(), text(claims.get("sub")),
                 AuditHash.canonicalJson(claims.get("aud")), ((Number) claims.get("iat")).longValue(), exp,
                 issuer.evidence().ledgerBestEffort());
-        // --- end issue 20 ---
         signed.computeIfAbsent(issuer.id(), id -> Counter.builder("keyhold.signing.tokens")
                 .description("tokens signed").tag("issuer", id).register(registry)).increment();
         return new SignResponse(token, key.kid(), Instant.ofEpochSecond(exp));

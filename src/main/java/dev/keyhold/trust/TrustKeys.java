@@ -2,7 +2,6 @@ package dev.keyhold.trust;
 
 import dev.keyhold.config.TrustSettings;
 import com.nimbusds.jose.jwk.JWK;
-import dev.keyhold.hsm.HsmObjectMissingException;
 import dev.keyhold.hsm.HsmPort;
 import dev.keyhold.hsm.SigningAlgorithm;
 import dev.keyhold.hsm.PublicJwks;
@@ -62,16 +61,7 @@ public class TrustKeys {
         if (!hsm.partitions().contains(partition)) {
             throw new IllegalStateException("the trust partition '" + partition + "' is not configured");
         }
-        PublicKey pub;
-        try {
-            pub = hsm.publicKey(partition, handle);
-        } catch (HsmObjectMissingException missing) {
-            try {
-                pub = hsm.generate(partition, handle, ALG);
-            } catch (IllegalArgumentException raced) {
-                pub = hsm.publicKey(partition, handle);
-            }
-        }
+        PublicKey pub = hsm.publicKeyOrGenerate(partition, handle, ALG);
         JWK jwk = PublicJwks.of(pub, ALG);
         QuarkusTransaction.requiringNew().run(() -> em.createNativeQuery("insert into trust_key (kid, partition_name,"
                         + " hsm_handle, algorithm, public_jwk, state, created_at) values (?1, ?2, ?3, ?4, ?5, 'CURRENT', ?6)"
