@@ -91,7 +91,9 @@ class ValidatorRestartIT {
         call(jar, "POST", "/v1/issuers", "admin", "{\"id\":\"" + issuer + "\",\"issuerUri\":\"https://" + issuer
                 + ".example\",\"audiences\":[\"api://" + issuer + "\"],\"custodians\":[\"alice\",\"bob\",\"carol\"],"
                 + "\"approvalsRequired\":2,\"signers\":[\"signer\"],\"publishLead\":\"PT2S\"}", 201);
-        String kid = field(call(jar, "POST", "/v1/issuers/" + issuer + "/rotations", "scheduler", "{}"), 201, "kid");
+        // 201, or 200 when the one-second sweep has already prepared the issuer's first key: either way its kid
+        HttpResponse<String> rotated = call(jar, "POST", "/v1/issuers/" + issuer + "/rotations", "scheduler", "{}");
+        String kid = field(rotated, rotated.statusCode() == 200 ? 200 : 201, "kid");
         String request = field(call(jar, "GET", "/v1/activations?issuer=" + issuer + "&state=OPEN", "alice", null), 200,
                 "id");
         for (String custodian : List.of("alice", "bob")) {
