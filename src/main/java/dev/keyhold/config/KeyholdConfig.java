@@ -38,10 +38,6 @@ public interface KeyholdConfig {
         /** {@code Cache-Control: max-age} of every JWKS; each issuer's publishLead must exceed it. */
         @WithDefault("PT5M")
         Duration maxAge();
-
-        /** How often an instance looks at the outbox for changes made by other instances. */
-        @WithDefault("PT1S")
-        Duration refreshInterval();
     }
 
     interface Policy {

@@ -22,7 +22,7 @@ import java.util.List;
  * <p>A plain Vert.x route rather than a JAX-RS resource, for exact control of what is written and when: the headers
  * go out at once, and each event is flushed as it is read. Everything written happens on the connection's event loop.
  * The outbox is read once per {@code keyhold.events.poll-interval} for all streams together by the
- * {@link EventFollower}, which fans each batch out; a stream behind it (a resume from an older id, a slow client)
+ * {@link OutboxFollower}, which fans each batch out; a stream behind it (a resume from an older id, a slow client)
  * reads on its own, on a worker, until it has caught up. The outbox is visible in commit order (ChangeRecorder), so
  * "seq > cursor" never skips an event that committed late.
  */
@@ -37,7 +37,7 @@ public class EventStream {
     @Inject
     EventsSettings settings;
     @Inject
-    EventFollower follower;
+    OutboxFollower follower;
 
     @Route(path = "/v1/events/stream", methods = Route.HttpMethod.GET, order = 1)
     void stream(RoutingContext rc) {
@@ -99,9 +99,9 @@ public class EventStream {
 
     /**
      * One open stream. All fields are touched only on its event-loop context. While behind the follower it reads the
-     * outbox itself (catching up); once level it joins the {@link EventFollower} and writes what that delivers.
+     * outbox itself (catching up); once level it joins the {@link OutboxFollower} and writes what that delivers.
      */
-    private final class Session implements EventFollower.Subscriber {
+    private final class Session implements OutboxFollower.Subscriber {
         private final RoutingContext rc;
         private final Context ctx;
         private long cursor;

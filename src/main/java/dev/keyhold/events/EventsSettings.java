@@ -8,7 +8,10 @@ import java.time.Duration;
 @ConfigMapping(prefix = "keyhold.events")
 public interface EventsSettings {
 
-    /** How often an open SSE stream looks at the outbox for new events. */
+    /**
+     * How often this instance reads the outbox (one read for everything): caches drop what changes made by other
+     * instances touched, and open SSE streams get new events.
+     */
     @WithDefault("PT0.2S")
     Duration pollInterval();
 

@@ -1,10 +1,12 @@
 package dev.keyhold.jwks;
 
+import dev.keyhold.events.IssuerChangeListener;
+
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * A per-issuer in-memory cache that {@link OutboxFollower} keeps in step with changes, local and from other
+ * A per-issuer in-memory cache that {@link dev.keyhold.events.OutboxFollower} keeps in step with changes, local and from other
  * instances. Reads are lock-free. A value loaded while an invalidation happened is not stored: callers take the
  * generation before loading and store with it, so a load that read old rows cannot overwrite the invalidation.
  */

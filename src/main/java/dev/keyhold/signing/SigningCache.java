@@ -12,9 +12,9 @@ import jakarta.enterprise.context.ApplicationScoped;
 
 
 /**
- * Per-issuer signing snapshots, so the sign path touches no database. {@link dev.keyhold.jwks.OutboxFollower}
+ * Per-issuer signing snapshots, so the sign path touches no database. {@link dev.keyhold.events.OutboxFollower}
  * drops an issuer's snapshot after a change commits on this instance, and within
- * {@code keyhold.jwks.refresh-interval} of a change made by another instance. A load that raced with an
+ * {@code keyhold.events.poll-interval} of a change made by another instance. A load that raced with an
  * invalidation is used once but not stored. Unknown issuers are not cached, so random ids cannot fill memory.
  */
 @ApplicationScoped

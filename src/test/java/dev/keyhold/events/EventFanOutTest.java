@@ -18,7 +18,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * Open event streams share one reader of the outbox ({@link EventFollower}): the number of outbox reads per poll
+ * Open event streams share one reader of the outbox ({@link OutboxFollower}): the number of outbox reads per poll
  * interval does not grow with the number of subscribers, and every subscriber still receives every event, once,
  * in order. A stream that starts behind catches up on its own and then joins.
  */
@@ -30,7 +30,7 @@ class EventFanOutTest {
     @Inject
     OutboxReader reader;
     @Inject
-    EventFollower follower;
+    OutboxFollower follower;
     @Inject
     EventsSettings settings;
     @Inject

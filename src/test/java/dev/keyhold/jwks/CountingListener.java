@@ -1,5 +1,7 @@
 package dev.keyhold.jwks;
 
+import dev.keyhold.events.IssuerChangeListener;
+
 import jakarta.enterprise.context.ApplicationScoped;
 
 import java.util.concurrent.ConcurrentHashMap;

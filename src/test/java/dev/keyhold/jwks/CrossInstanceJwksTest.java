@@ -1,5 +1,7 @@
 package dev.keyhold.jwks;
 
+import dev.keyhold.events.OutboxFollower;
+
 import com.nimbusds.jose.jwk.JWK;
 import dev.keyhold.audit.AuditHash;
 import dev.keyhold.hsm.HsmPort;
@@ -55,7 +57,7 @@ class CrossInstanceJwksTest {
         String[] stable = new String[1];
         await().atMost(Duration.ofSeconds(5)).until(() -> {
             String a = etag(jwksPath);
-            follower.poll();
+            follower.catchUp();
             stable[0] = etag(jwksPath);
             return a.equals(stable[0]);
         });
@@ -75,7 +77,7 @@ class CrossInstanceJwksTest {
             exec(c, "select pg_advisory_xact_lock(?)", 0x4b6579686f6c64L);
 
             // This instance does not rebuild on its own: the follower finds nothing to act on.
-            follower.poll();
+            follower.catchUp();
             assertThat(etag(jwksPath)).isEqualTo(before);
 
             long seq;

@@ -1,4 +1,4 @@
-package dev.keyhold.jwks;
+package dev.keyhold.events;
 
 /**
  * Per-issuer state derived from the database (the JWKS, signing snapshots) that must drop what it holds when
