@@ -6,6 +6,8 @@
 #   auth404 POST /v1/issuers/NOT_A_SLUG/sign as signer: Basic auth, JAX-RS, Jackson, 404 problem; no HSM
 ##   es256 / rs256  POST /v1/issuers/{id}/sign as signer
 # Usage: bench/sign-overhead.sh [seconds] [connections] [rounds] [targets...]
+# ISSUER_JSON='"ledgerBestEffort":true' adds members to the bench issuers' definitions (default: none, so the
+# issuance ledger is strict: a token is handed out once its ledger row has committed).
 #   JAVA_OPTS (e.g. -XX:StartFlightRecording=...) is passed to the server JVM; KEYHOLD_BENCH_APP names another
 #   quarkus-app directory (to compare builds in alternating runs); THREADS_CPU=1 adds the server CPU per request
 #   by thread group (signing pool, event loops, JIT, GC). Prints requests/s, latency and the server process CPU
@@ -22,7 +24,7 @@ APP=${KEYHOLD_BENCH_APP:-target/quarkus-app}
 . bench/sign-setup.sh
 for ALG in ES256 RS256; do
   ISSUER="bench-$(echo $ALG | tr 'A-Z' 'a-z')"
-  create_issuer "$ISSUER" "$ALG"
+  create_issuer "$ISSUER" "$ALG" "${ISSUER_JSON:-}"
   activate_by_sql "$ISSUER"
 done
 sleep 1.5 # JWKS max-age PT1S: the sign snapshot may have been cached before the SQL shortcut

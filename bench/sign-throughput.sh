@@ -6,6 +6,8 @@
 #
 # Usage: bench/sign-throughput.sh [seconds] [connections] [rounds]   (defaults 10 32 5; needs wrk, curl, psql)
 # ALGS="RS256" measures only the algorithms named (default: ES256 RS256); APP=dir runs another build's quarkus-app;
+# ISSUER_JSON='"ledgerBestEffort":true' adds members to the bench issuers' definitions (default: none, so the
+# issuance ledger is strict: a token is handed out once its ledger row has committed).
 # WARMUP=seconds is the shortest warm-up (default 15; it goes on until the server's JIT compilers are quiet).
 #
 # Raw and HTTP windows of [seconds] each alternate, raw first and last (rounds + 1 raw windows); each HTTP window
@@ -27,7 +29,7 @@ PORT=${KEYHOLD_BENCH_PORT:-18090}
 
 for ALG in ${ALGS:-ES256 RS256}; do
   ISSUER="bench-$(echo $ALG | tr 'A-Z' 'a-z')"
-  create_issuer "$ISSUER" "$ALG"
+  create_issuer "$ISSUER" "$ALG" "${ISSUER_JSON:-}"
   activate "$ISSUER"
   INPUT=$(signing_input "$ISSUER")
 

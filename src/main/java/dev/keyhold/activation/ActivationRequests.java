@@ -1,11 +1,16 @@
 package dev.keyhold.activation;
 
+import dev.keyhold.store.ActivationDecisionEntity;
+
+import dev.keyhold.store.ActivationRequestEntity;
+
 import dev.keyhold.domain.ActivationKind;
 import dev.keyhold.domain.ActivationState;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.keyhold.audit.Change;
 import dev.keyhold.audit.ChangeRecorder;
+import dev.keyhold.command.LifecycleCommands;
 import dev.keyhold.error.ProblemException;
 import dev.keyhold.error.ValidationException;
 import dev.keyhold.issuer.Issuer;
@@ -52,6 +57,8 @@ public class ActivationRequests {
     IssuerValidator validator;
     @Inject
     ActivationService activations;
+    @Inject
+    LifecycleCommands commands;
     @Inject
     EntityManager em;
     @Inject
@@ -101,7 +108,7 @@ public class ActivationRequests {
         }
         Instant now = clock.instant();
         if (r.state == ActivationState.OPEN && !now.isBefore(r.expiresAt)) {
-            activations.expire(r, SYSTEM);
+            activations.expire(issuer, r, SYSTEM);
             return new Decided(Outcome.EXPIRED, r.kind, issuer.id, view(r, current));
         }
         if (r.state != ActivationState.OPEN) {
@@ -111,27 +118,16 @@ public class ActivationRequests {
         if (em.find(ActivationDecisionEntity.class, new ActivationDecisionEntity.Id(id, actor)) != null) {
             throw ProblemException.conflict("already-decided", "'" + actor + "' has already decided this request");
         }
-        ActivationDecisionEntity d = new ActivationDecisionEntity();
-        d.id = new ActivationDecisionEntity.Id(id, actor);
-        d.decision = approve ? "APPROVE" : "REJECT";
-        d.comment = comment;
-        d.decidedAt = now;
-        d.persist();
-        em.flush();
-        Map<String, Object> decided = new LinkedHashMap<>(attempt);
-        if (comment != null) {
-            decided.put("comment", comment);
-        }
-        recorder.record(Change.auditOnly("activation.decision", actor, Change.SUCCESS, issuer.id, r.kid, decided));
+        commands.recordDecision(issuer, r, actor, approve, comment, now, attempt);
         if (!approve) {
-            activations.record(r, r.toRequest().reject(now, actor), actor);
+            commands.apply(issuer, r, r.toRequest().reject(now, actor), actor);
             return new Decided(Outcome.REJECTED, r.kind, issuer.id, view(r, current));
         }
         List<String> approvers = approvers(r, current);
         if (approvers.size() < required(r, current)) {
             return new Decided(Outcome.RECORDED, r.kind, issuer.id, view(r, current));
         }
-        activations.record(r, r.toRequest().approve(now, approvers), actor);
+        commands.apply(issuer, r, r.toRequest().approve(now, approvers), actor);
         Outcome outcome = switch (r.kind) {
             case KEY_ACTIVATION -> Outcome.APPROVED; // activated by the caller in a following transaction
             case ISSUER_RESUME -> resume(issuer, r, actor, now);
@@ -149,26 +145,7 @@ public class ActivationRequests {
     @Transactional(Transactional.TxType.MANDATORY)
     public ActivationRequestEntity open(IssuerEntity issuer, ActivationKind kind, String requester, String reason,
                                         String payload) {
-        Instant now = clock.instant();
-        ActivationRequestEntity r = new ActivationRequestEntity();
-        r.id = UUID.randomUUID();
-        r.kind = kind;
-        r.issuerId = issuer.id;
-        r.requester = requester;
-        r.reason = reason;
-        r.state = ActivationState.OPEN;
-        r.approvalsRequired = issuer.approvalsRequired;
-        r.payload = payload;
-        r.createdAt = now;
-        r.expiresAt = now.plusSeconds(issuer.approvalTtlSeconds);
-        r.persist();
-        Map<String, Object> details = new LinkedHashMap<>();
-        details.put("requestId", r.id.toString());
-        details.put("kind", kind.name());
-        details.put("approvalsRequired", r.approvalsRequired);
-        details.put("expiresAt", r.expiresAt.toString());
-        recorder.record(Change.announced("activation.requested", requester, issuer.id, null, details));
-        return r;
+        return commands.openRequest(issuer, kind, null, requester, reason, payload, clock.instant());
     }
 
     /** The live request of this kind for the issuer, after closing it as EXPIRED if its time ran out. Caller holds the issuer lock. */
@@ -177,9 +154,8 @@ public class ActivationRequests {
         Optional<ActivationRequestEntity> live = ActivationRequestEntity.<ActivationRequestEntity>find(
                 "issuerId = ?1 and kind = ?2 and state in ?3", issuer.id, kind,
                 List.of(ActivationState.OPEN, ActivationState.APPROVED)).firstResultOptional();
-        if (live.isPresent() && live.get().state == ActivationState.OPEN
-                && !clock.instant().isBefore(live.get().expiresAt)) {
-            activations.expire(live.get(), SYSTEM);
+        if (live.isPresent() && live.get().toRequest().expiryDue(clock.instant())) {
+            activations.expire(issuer, live.get(), SYSTEM);
             return Optional.empty();
         }
         return live;
@@ -287,7 +263,7 @@ public class ActivationRequests {
     private Outcome resume(IssuerEntity issuer, ActivationRequestEntity r, String actor, Instant now) {
         issuer.status = IssuerStatus.ACTIVE;
         issuer.updatedAt = now;
-        activations.record(r, r.toRequest().execute(now), actor);
+        commands.apply(issuer, r, r.toRequest().execute(now), actor);
         recorder.record(Change.announced("issuer.resumed", actor, issuer.id, null,
                 Map.of("requestId", r.id.toString(), "requester", r.requester)));
         return Outcome.EXECUTED;
@@ -303,7 +279,7 @@ public class ActivationRequests {
         try {
             v = validator.validate(json.readValue(r.payload, IssuerRequest.class));
         } catch (ValidationException | JsonProcessingException e) {
-            activations.record(r, r.toRequest().cancel(now, "the proposed policy is no longer valid: " + e.getMessage()),
+            commands.apply(issuer, r, r.toRequest().cancel(now, "the proposed policy is no longer valid: " + e.getMessage()),
                     actor);
             return Outcome.CANCELLED;
         }
@@ -317,7 +293,7 @@ public class ActivationRequests {
         issuer.suspendOnCompromise = v.evidence().suspendOnCompromise();
         issuer.ledgerBestEffort = v.evidence().ledgerBestEffort();
         issuer.updatedAt = now;
-        activations.record(r, r.toRequest().execute(now), actor);
+        commands.apply(issuer, r, r.toRequest().execute(now), actor);
         Map<String, Object> details = new LinkedHashMap<>();
         details.put("requestId", r.id.toString());
         details.put("requester", r.requester);

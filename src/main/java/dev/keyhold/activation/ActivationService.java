@@ -1,12 +1,12 @@
 package dev.keyhold.activation;
 
+import dev.keyhold.store.ActivationRequestEntity;
+
 import dev.keyhold.domain.ActivationKind;
-import dev.keyhold.domain.ActivationRequest;
 import dev.keyhold.domain.ActivationState;
 import dev.keyhold.domain.Key;
 import dev.keyhold.domain.Transition;
-import dev.keyhold.audit.Change;
-import dev.keyhold.audit.ChangeRecorder;
+import dev.keyhold.command.LifecycleCommands;
 import dev.keyhold.hsm.HsmPort;
 import dev.keyhold.issuer.IssuerEntity;
 import dev.keyhold.issuer.IssuerService;
@@ -21,9 +21,7 @@ import jakarta.transaction.Transactional;
 
 import java.time.Clock;
 import java.time.Instant;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 
@@ -31,7 +29,7 @@ import java.util.UUID;
 public class ActivationService {
 
     @Inject
-    ChangeRecorder recorder;
+    LifecycleCommands commands;
     @Inject
     Clock clock;
     @Inject
@@ -44,26 +42,8 @@ public class ActivationService {
     /** Opens the activation request of a PENDING key. Caller holds the issuer lock. */
     @Transactional(Transactional.TxType.MANDATORY)
     public ActivationRequestEntity openForKey(IssuerEntity issuer, KeyEntity key, String requester, String reason) {
-        Instant now = clock.instant();
-        ActivationRequestEntity r = new ActivationRequestEntity();
-        r.id = UUID.randomUUID();
-        r.kind = ActivationKind.KEY_ACTIVATION;
-        r.issuerId = issuer.id;
-        r.kid = key.kid;
-        r.requester = requester;
-        r.reason = reason;
-        r.state = ActivationState.OPEN;
-        r.approvalsRequired = issuer.approvalsRequired;
-        r.createdAt = now;
-        r.expiresAt = now.plusSeconds(issuer.approvalTtlSeconds);
-        r.persist();
-        Map<String, Object> details = new LinkedHashMap<>();
-        details.put("requestId", r.id.toString());
-        details.put("kind", r.kind.name());
-        details.put("approvalsRequired", r.approvalsRequired);
-        details.put("expiresAt", r.expiresAt.toString());
-        recorder.record(Change.announced("activation.requested", requester, issuer.id, key.kid, details));
-        return r;
+        return commands.openRequest(issuer, ActivationKind.KEY_ACTIVATION, key.kid, requester, reason, null,
+                clock.instant());
     }
 
     /**
@@ -73,37 +53,24 @@ public class ActivationService {
     @Transactional(Transactional.TxType.MANDATORY)
     public ActivationRequestEntity liveOrReopen(IssuerEntity issuer, KeyEntity key, String requester, String reason) {
         ActivationRequestEntity live = ActivationRequestEntity.liveForKey(key.kid).orElse(null);
-        if (live != null && live.state == ActivationState.OPEN && !clock.instant().isBefore(live.expiresAt)) {
-            expire(live, "keyhold");
+        if (live != null && live.toRequest().expiryDue(clock.instant())) {
+            expire(issuer, live, "keyhold");
             live = null;
         }
         return live != null ? live : openForKey(issuer, key, requester, reason);
     }
 
+    /** Records an OPEN request past its expiresAt as EXPIRED. Caller holds the issuer lock. */
     @Transactional(Transactional.TxType.MANDATORY)
-    public void expire(ActivationRequestEntity r, String actor) {
-        record(r, r.toRequest().expire(clock.instant()), actor);
+    public void expire(IssuerEntity issuer, ActivationRequestEntity r, String actor) {
+        commands.apply(issuer, r, r.toRequest().expire(clock.instant()), actor);
     }
 
-    /** Stores a request transition's new value and records its change. Caller holds the issuer lock. */
-    void record(ActivationRequestEntity r, Transition<ActivationRequest> t, String actor) {
-        r.apply(t.value());
-        if (t.change() != null) {
-            recorder.record(Change.of(t.change(), actor, r.issuerId));
-        }
-    }
-
-    /** Stores a key transition's new value and records its change. Caller holds the issuer lock. */
-    public void record(KeyEntity k, Transition<Key> t, String actor) {
-        k.apply(t.value());
-        recorder.record(Change.of(t.change(), actor, k.issuerId));
-    }
-
-    /** Closes the live request of a key that was revoked: it can never be carried out. */
+    /** Closes the live request of a key that was revoked: it can never be carried out. Caller holds the issuer lock. */
     @Transactional(Transactional.TxType.MANDATORY)
-    public void cancelForKey(String kid, String actor) {
+    public void cancelForKey(IssuerEntity issuer, String kid, String actor) {
         ActivationRequestEntity.liveForKey(kid).ifPresent(r ->
-                record(r, r.toRequest().cancel(clock.instant(), "key revoked"), actor));
+                commands.apply(issuer, r, r.toRequest().cancel(clock.instant(), "key revoked"), actor));
     }
 
     /**
@@ -130,7 +97,7 @@ public class ActivationService {
         KeyEntity key = KeyEntity.lockByKid(r.kid).orElseThrow();
         Instant now = clock.instant();
         if (key.state != KeyState.PENDING) {
-            record(r, r.toRequest().cancel(now, "key is " + key.state), actor);
+            commands.apply(issuer, r, r.toRequest().cancel(now, "key is " + key.state), actor);
             return Optional.empty();
         }
         if (now.isBefore(key.activatableAt)) {
@@ -146,8 +113,8 @@ public class ActivationService {
         // The retirement must reach the database before the activation, or the one-ACTIVE index refuses it.
         em.flush();
         Transition<Key> activated = key.toKey().activate(now, issuer.policy(), r.id.toString());
-        record(r, r.toRequest().execute(now), actor);
-        record(key, activated, actor);
+        commands.apply(issuer, r, r.toRequest().execute(now), actor);
+        commands.apply(issuer, key, activated, actor);
         return Optional.of(key.kid);
     }
 
@@ -166,6 +133,6 @@ public class ActivationService {
     /** Retires an ACTIVE key: it stops signing now and stays in the JWKS until verifyUntil. Caller holds the issuer lock. */
     @Transactional(Transactional.TxType.MANDATORY)
     public void retire(IssuerEntity issuer, KeyEntity key, Instant now, String actor, String why) {
-        record(key, key.toKey().retire(now, issuer.policy(), why), actor);
+        commands.apply(issuer, key, key.toKey().retire(now, issuer.policy(), why), actor);
     }
 }

@@ -5,7 +5,7 @@ import dev.keyhold.issuer.IssuerEntity;
 import dev.keyhold.issuer.IssuerService;
 import dev.keyhold.domain.IssuerStatus;
 import dev.keyhold.domain.ActivationKind;
-import dev.keyhold.activation.ActivationRequestEntity;
+import dev.keyhold.store.ActivationRequestEntity;
 import dev.keyhold.activation.ActivationRequests;
 import dev.keyhold.activation.Denied;
 import dev.keyhold.audit.Change;

@@ -8,7 +8,7 @@ import dev.keyhold.domain.IssuerPolicy;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.keyhold.domain.ActivationKind;
-import dev.keyhold.activation.ActivationRequestEntity;
+import dev.keyhold.store.ActivationRequestEntity;
 import dev.keyhold.activation.ActivationRequests;
 import dev.keyhold.activation.PolicyDiff;
 import dev.keyhold.error.ProblemException;

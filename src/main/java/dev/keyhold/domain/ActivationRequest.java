@@ -13,6 +13,31 @@ public record ActivationRequest(UUID id, ActivationKind kind, String issuerId, S
                                 ActivationState state, int approvalsRequired, Instant createdAt, Instant expiresAt,
                                 Instant decidedAt, Instant executedAt) {
 
+    /**
+     * A new OPEN request of {@code kind}, put to the issuer's custodians at {@code now}: it needs
+     * {@code approvalsRequired} approvals before {@code now + ttl}. {@code kid} is the key to activate, or null for
+     * requests about the issuer.
+     */
+    public static Transition<ActivationRequest> open(UUID id, ActivationKind kind, String issuerId, String kid,
+                                                     String requester, int approvalsRequired, Instant now,
+                                                     java.time.Duration ttl) {
+        if (approvalsRequired < 1 || ttl.isNegative() || ttl.isZero()) {
+            throw new IllegalArgumentException("a request needs at least one approval and a positive lifetime");
+        }
+        if ((kind == ActivationKind.KEY_ACTIVATION) != (kid != null)) {
+            throw new IllegalArgumentException("a key activation names its key; other requests name none");
+        }
+        Instant expires = now.plus(ttl);
+        ActivationRequest r = new ActivationRequest(id, kind, issuerId, kid, requester, ActivationState.OPEN,
+                approvalsRequired, now, expires, null, null);
+        Map<String, Object> details = new java.util.LinkedHashMap<>();
+        details.put("requestId", id.toString());
+        details.put("kind", kind.name());
+        details.put("approvalsRequired", approvalsRequired);
+        details.put("expiresAt", expires.toString());
+        return new Transition<>(r, DomainChange.announced("activation.requested", kid, details));
+    }
+
     /** True when an OPEN request has reached expiresAt: it is due to be recorded EXPIRED (a boundary is expired). */
     public boolean expiryDue(Instant now) {
         return state == ActivationState.OPEN && !now.isBefore(expiresAt);

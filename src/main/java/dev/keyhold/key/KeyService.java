@@ -1,8 +1,9 @@
 package dev.keyhold.key;
 
 import dev.keyhold.store.KeyEntity;
-import dev.keyhold.activation.ActivationRequestEntity;
+import dev.keyhold.store.ActivationRequestEntity;
 import dev.keyhold.activation.ActivationService;
+import dev.keyhold.command.LifecycleCommands;
 import dev.keyhold.error.ProblemException;
 import dev.keyhold.error.ValidationException;
 import dev.keyhold.issuer.IssuerEntity;
@@ -30,6 +31,8 @@ public class KeyService {
     IssuerAccess access;
     @Inject
     ActivationService activations;
+    @Inject
+    LifecycleCommands commands;
     @Inject
     Clock clock;
 
@@ -80,8 +83,8 @@ public class KeyService {
         Instant now = clock.instant();
         var revoked = k.toKey().revoke(now, issuer.policy(), reason);
         String actor = who.getPrincipal().getName();
-        activations.cancelForKey(kid, actor);
-        activations.record(k, revoked, actor);
+        activations.cancelForKey(issuer, kid, actor);
+        commands.apply(issuer, k, revoked, actor);
         return KeyView.of(k.toKey(), null);
     }
 

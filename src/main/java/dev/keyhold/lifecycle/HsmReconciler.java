@@ -2,6 +2,8 @@ package dev.keyhold.lifecycle;
 
 import dev.keyhold.audit.Change;
 import dev.keyhold.audit.ChangeRecorder;
+import dev.keyhold.command.LifecycleCommands;
+import dev.keyhold.issuer.IssuerEntity;
 import dev.keyhold.config.KeyholdConfig;
 import dev.keyhold.hsm.HsmException;
 import dev.keyhold.hsm.HsmObjectMissingException;
@@ -72,6 +74,8 @@ public class HsmReconciler {
     IssuerService issuers;
     @Inject
     ChangeRecorder recorder;
+    @Inject
+    LifecycleCommands commands;
     @Inject
     EntityManager em;
     @Inject
@@ -232,7 +236,7 @@ public class HsmReconciler {
         if (known == null) {
             return MissingOutcome.PRESENT;
         }
-        issuers.lock(known.issuerId);
+        IssuerEntity issuer = issuers.lock(known.issuerId);
         KeyEntity k = KeyEntity.lockByKid(kid).orElseThrow();
         if (k.state == KeyState.DESTROYED) {
             return MissingOutcome.PRESENT;
@@ -243,12 +247,7 @@ public class HsmReconciler {
         if (hsm.list(partition).contains(handle)) {
             return MissingOutcome.PRESENT;
         }
-        k.hsmMissingAt = clock.instant();
-        Map<String, Object> details = new LinkedHashMap<>();
-        details.put("partition", partition);
-        details.put("handle", handle);
-        details.put("state", k.state.name());
-        recorder.record(Change.announced("key.hsm-missing", ACTOR, k.issuerId, kid, details));
+        commands.apply(issuer, k, k.toKey().hsmMissing(clock.instant()), ACTOR);
         LOG.errorf("HSM object of key %s (issuer %s, %s/%s) is missing; the key will not sign", kid, k.issuerId,
                 partition, handle);
         return MissingOutcome.NEWLY_MISSING;

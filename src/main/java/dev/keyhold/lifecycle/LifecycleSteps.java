@@ -1,9 +1,8 @@
 package dev.keyhold.lifecycle;
 
-import dev.keyhold.activation.ActivationRequestEntity;
+import dev.keyhold.store.ActivationRequestEntity;
 import dev.keyhold.activation.ActivationService;
-import dev.keyhold.audit.Change;
-import dev.keyhold.audit.ChangeRecorder;
+import dev.keyhold.command.LifecycleCommands;
 import dev.keyhold.hsm.HsmObjectMissingException;
 import dev.keyhold.hsm.HsmPort;
 import dev.keyhold.issuer.IssuerEntity;
@@ -42,7 +41,7 @@ public class LifecycleSteps {
     @Inject
     RotationService rotations;
     @Inject
-    ChangeRecorder recorder;
+    LifecycleCommands commands;
     @Inject
     HsmPort hsm;
     @Inject
@@ -67,7 +66,7 @@ public class LifecycleSteps {
 
     private void execute(IssuerEntity issuer, DueStep step, Instant now) {
         switch (step.kind()) {
-            case EXPIRE_REQUEST -> activations.expire(
+            case EXPIRE_REQUEST -> activations.expire(issuer,
                     em.find(ActivationRequestEntity.class, step.requestId(), LockModeType.PESSIMISTIC_WRITE), ACTOR);
             case ACTIVATE -> activations.activateIfDue(step.requestId(), ACTOR);
             case RETIRE_AT_DEADLINE -> {
@@ -81,22 +80,15 @@ public class LifecycleSteps {
             case PREPARE -> rotations.rotate(issuer.id, ACTOR, "scheduled rotation");
             case ANNOUNCE_OVERDUE -> {
                 KeyEntity k = KeyEntity.lockByKid(step.kid()).orElseThrow();
-                k.overdueNotifiedAt = now;
                 Map<String, Object> details = new LinkedHashMap<>();
                 details.put("rotationDue", Deadlines.rotationDue(k.activatedAt, issuer.policy()).toString());
                 details.put("notAfter", k.notAfter.toString());
                 details.put("awaitingApproval", KeyEntity.inState(issuer.id, KeyState.PENDING).map(p -> p.kid).orElse(null));
-                recorder.record(Change.announced("rotation.overdue", ACTOR, issuer.id, k.kid, details));
+                commands.announceOverdue(issuer, k, now, ACTOR, details);
             }
             case UNPUBLISH -> {
                 KeyEntity k = KeyEntity.lockByKid(step.kid()).orElseThrow();
-                k.unpublishedAt = now;
-                // destroyGrace counts from verifyUntil, when the key left the JWKS, not from a late sweep.
-                k.destroyAt = Deadlines.destroyAt(k.verifyUntil, issuer.policy());
-                Map<String, Object> details = new LinkedHashMap<>();
-                details.put("verifyUntil", k.verifyUntil.toString());
-                details.put("destroyAt", k.destroyAt.toString());
-                recorder.record(Change.announced("key.unpublished", ACTOR, issuer.id, k.kid, details));
+                commands.apply(issuer, k, k.toKey().unpublish(now, issuer.policy()), ACTOR);
             }
             case DESTROY -> destroy(issuer, KeyEntity.lockByKid(step.kid()).orElseThrow(), now);
         }
@@ -116,6 +108,6 @@ public class LifecycleSteps {
         } catch (HsmObjectMissingException e) {
             object = "already-missing";
         }
-        activations.record(k, k.toKey().destroy(now, object), ACTOR);
+        commands.apply(issuer, k, k.toKey().destroy(now, object), ACTOR);
     }
 }

@@ -1,7 +1,7 @@
 package dev.keyhold.lifecycle;
 
 import dev.keyhold.audit.SqlTime;
-import dev.keyhold.activation.ActivationRequestEntity;
+import dev.keyhold.store.ActivationRequestEntity;
 import dev.keyhold.audit.RecordedChange;
 import dev.keyhold.domain.ActivationState;
 import dev.keyhold.domain.Key;

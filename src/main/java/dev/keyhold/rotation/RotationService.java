@@ -1,11 +1,10 @@
 package dev.keyhold.rotation;
 
-import dev.keyhold.domain.Deadlines;
 import com.nimbusds.jose.jwk.JWK;
-import dev.keyhold.activation.ActivationRequestEntity;
+import dev.keyhold.store.ActivationRequestEntity;
 import dev.keyhold.activation.ActivationService;
-import dev.keyhold.audit.Change;
-import dev.keyhold.audit.ChangeRecorder;
+import dev.keyhold.command.LifecycleCommands;
+import dev.keyhold.domain.Key;
 import dev.keyhold.hsm.HsmException;
 import dev.keyhold.hsm.HsmPort;
 import dev.keyhold.issuer.IssuerEntity;
@@ -24,9 +23,6 @@ import org.jboss.logging.Logger;
 
 import java.security.PublicKey;
 import java.time.Clock;
-import java.time.Instant;
-import java.util.LinkedHashMap;
-import java.util.Map;
 
 /** Prepares an issuer's next key: generated in the HSM, published at once, activatable after publishLead. */
 @ApplicationScoped
@@ -39,7 +35,7 @@ public class RotationService {
     @Inject
     ActivationService activations;
     @Inject
-    ChangeRecorder recorder;
+    LifecycleCommands commands;
     @Inject
     HsmPort hsm;
     @Inject
@@ -68,23 +64,8 @@ public class RotationService {
         PublicKey publicKey = hsm.generate(issuer.partition, handle, issuer.algorithm);
         try {
             JWK jwk = PublicJwks.of(publicKey, issuer.algorithm);
-            Instant now = clock.instant();
-            KeyEntity k = new KeyEntity();
-            k.kid = jwk.getKeyID();
-            k.issuerId = issuerId;
-            k.algorithm = issuer.algorithm;
-            k.partition = issuer.partition;
-            k.hsmHandle = handle;
-            k.publicJwk = jwk.toJSONString();
-            k.state = KeyState.PENDING;
-            k.createdAt = now;
-            k.activatableAt = Deadlines.activatableAt(now, issuer.policy());
-            k.persist();
-            Map<String, Object> details = new LinkedHashMap<>();
-            details.put("algorithm", k.algorithm.name());
-            details.put("partition", k.partition);
-            details.put("activatableAt", k.activatableAt.toString());
-            recorder.record(Change.announced("key.created", actor, issuerId, k.kid, details));
+            KeyEntity k = commands.createKey(issuer, Key.create(jwk.getKeyID(), issuerId, issuer.algorithm,
+                    issuer.partition, handle, jwk.toJSONString(), clock.instant(), issuer.policy()), actor);
             ActivationRequestEntity req = activations.openForKey(issuer, k, actor, reason);
             // Surface constraint failures here, while the new HSM object can still be cleaned up.
             em.flush();

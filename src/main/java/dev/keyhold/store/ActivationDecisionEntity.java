@@ -1,4 +1,4 @@
-package dev.keyhold.activation;
+package dev.keyhold.store;
 
 import io.quarkus.hibernate.orm.panache.PanacheEntityBase;
 import jakarta.persistence.Column;
@@ -26,4 +26,15 @@ public class ActivationDecisionEntity extends PanacheEntityBase {
     public String comment;
     @Column(name = "decided_at")
     public Instant decidedAt;
+
+    /** A new row: {@code custodian} approved or rejected {@code requestId} at {@code at}, to be persisted. */
+    public static ActivationDecisionEntity of(UUID requestId, String custodian, boolean approve, String comment,
+                                              Instant at) {
+        ActivationDecisionEntity d = new ActivationDecisionEntity();
+        d.id = new Id(requestId, custodian);
+        d.decision = approve ? "APPROVE" : "REJECT";
+        d.comment = comment;
+        d.decidedAt = at;
+        return d;
+    }
 }

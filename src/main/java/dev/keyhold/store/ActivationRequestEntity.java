@@ -1,4 +1,4 @@
-package dev.keyhold.activation;
+package dev.keyhold.store;
 
 import dev.keyhold.domain.ActivationKind;
 import dev.keyhold.domain.ActivationState;
@@ -49,6 +49,23 @@ public class ActivationRequestEntity extends PanacheEntityBase {
     public dev.keyhold.domain.ActivationRequest toRequest() {
         return new dev.keyhold.domain.ActivationRequest(id, kind, issuerId, kid, requester, state, approvalsRequired,
                 createdAt, expiresAt, decidedAt, executedAt);
+    }
+
+    /** A new row holding {@code r} (an opened request) with its reason and payload, to be persisted. */
+    public static ActivationRequestEntity of(dev.keyhold.domain.ActivationRequest r, String reason, String payload) {
+        ActivationRequestEntity e = new ActivationRequestEntity();
+        e.id = r.id();
+        e.kind = r.kind();
+        e.issuerId = r.issuerId();
+        e.kid = r.kid();
+        e.requester = r.requester();
+        e.reason = reason;
+        e.payload = payload;
+        e.approvalsRequired = r.approvalsRequired();
+        e.createdAt = r.createdAt();
+        e.expiresAt = r.expiresAt();
+        e.apply(r);
+        return e;
     }
 
     /** Takes the state and timestamps of a transition's new value. */

@@ -80,6 +80,21 @@ public class KeyEntity extends PanacheEntityBase {
         return find("issuerId = ?1 and state = ?2", issuerId, state).firstResultOptional();
     }
 
+    /** A new row holding {@code k} (a created key), to be persisted. */
+    public static KeyEntity of(Key k) {
+        KeyEntity e = new KeyEntity();
+        e.kid = k.kid();
+        e.issuerId = k.issuerId();
+        e.algorithm = k.algorithm();
+        e.partition = k.partition();
+        e.hsmHandle = k.hsmHandle();
+        e.publicJwk = k.publicJwk();
+        e.createdAt = k.createdAt();
+        e.activatableAt = k.activatableAt();
+        e.apply(k);
+        return e;
+    }
+
     /** Takes the state and timestamps of a transition's new value (the identity fields never change). */
     public void apply(Key k) {
         state = k.state();

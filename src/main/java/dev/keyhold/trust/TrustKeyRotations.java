@@ -1,11 +1,12 @@
 package dev.keyhold.trust;
 
-import dev.keyhold.activation.ActivationRequestEntity;
+import dev.keyhold.store.ActivationRequestEntity;
 import dev.keyhold.activation.ActivationRequests;
 import dev.keyhold.activation.ApprovedRequestExecutor;
 import dev.keyhold.activation.Denied;
 import dev.keyhold.audit.Change;
 import dev.keyhold.audit.ChangeRecorder;
+import dev.keyhold.command.LifecycleCommands;
 import dev.keyhold.config.TrustSettings;
 import dev.keyhold.domain.ActivationKind;
 import dev.keyhold.error.ProblemException;
@@ -64,6 +65,8 @@ public class TrustKeyRotations implements ApprovedRequestExecutor {
     ActivationRequests requests;
     @Inject
     ChangeRecorder recorder;
+    @Inject
+    LifecycleCommands commands;
     @Inject
     TrustBundleSigner signer;
     @Inject
@@ -169,8 +172,7 @@ public class TrustKeyRotations implements ApprovedRequestExecutor {
         if (!"CURRENT".equals(states.get(oldKid)) || !"NEXT".equals(states.get(newKid))) {
             var cancel = r.toRequest().cancel(now, "the trust keys changed since the rotation was proposed: "
                     + oldKid + " is no longer CURRENT or " + newKid + " no longer NEXT");
-            r.apply(cancel.value());
-            recorder.record(Change.of(cancel.change(), actor, issuer.id));
+            commands.apply(issuer, r, cancel, actor);
             return false;
         }
         TrustKeys.TrustKey oldKey = keys.byKid(oldKid).orElseThrow();
@@ -179,7 +181,7 @@ public class TrustKeyRotations implements ApprovedRequestExecutor {
         em.createNativeQuery("update trust_key set state = 'CURRENT' where kid = ?1").setParameter(1, newKid).executeUpdate();
         TrustKeys.TrustKey newKey = keys.byKid(newKid).orElseThrow();
         int dual = coSignNewest(oldKey, newKey, now);
-        r.apply(r.toRequest().execute(now).value());
+        commands.apply(issuer, r, r.toRequest().execute(now), actor);
         Map<String, Object> details = new LinkedHashMap<>();
         details.put("requestId", r.id.toString());
         details.put("requester", r.requester);

@@ -4,7 +4,7 @@ import dev.keyhold.config.TrustSettings;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.keyhold.domain.ActivationKind;
-import dev.keyhold.activation.ActivationRequestEntity;
+import dev.keyhold.store.ActivationRequestEntity;
 import dev.keyhold.activation.ActivationRequests;
 import dev.keyhold.activation.ActivationService;
 import dev.keyhold.activation.ApprovedRequestExecutor;
@@ -12,6 +12,7 @@ import dev.keyhold.domain.Transition;
 import dev.keyhold.activation.Denied;
 import dev.keyhold.audit.Change;
 import dev.keyhold.audit.ChangeRecorder;
+import dev.keyhold.command.LifecycleCommands;
 import dev.keyhold.error.ProblemException;
 import dev.keyhold.error.ValidationException;
 import dev.keyhold.error.ValidationException.FieldError;
@@ -68,6 +69,8 @@ public class TrustRollbacks implements ApprovedRequestExecutor {
     ActivationService activations;
     @Inject
     ChangeRecorder recorder;
+    @Inject
+    LifecycleCommands commands;
     @Inject
     TrustBundles bundles;
     @Inject
@@ -146,8 +149,7 @@ public class TrustRollbacks implements ApprovedRequestExecutor {
             plan = plan(issuer, n);
         } catch (ProblemException refused) {
             var cancel = r.toRequest().cancel(now, "the rollback no longer applies: " + refused.getMessage());
-            r.apply(cancel.value());
-            recorder.record(Change.of(cancel.change(), actor, issuer.id));
+            commands.apply(issuer, r, cancel, actor);
             return false;
         }
         // Every change first, then the records: the bundle is computed at the first record, from the final state.
@@ -161,18 +163,16 @@ public class TrustRollbacks implements ApprovedRequestExecutor {
         issuer.audiences = new ArrayList<>(plan.audiences());
         issuer.algorithm = plan.algorithm();
         issuer.updatedAt = now;
-        List<Transition<Key>> revoked = new ArrayList<>();
+        Map<KeyEntity, Transition<Key>> revoked = new LinkedHashMap<>();
         for (String kid : plan.revoke()) {
             KeyEntity k = KeyEntity.lockByKid(kid).orElseThrow();
-            Transition<Key> t = k.toKey().revoke(now, issuer.policy(), REVOCATION_REASON);
-            k.apply(t.value());
-            revoked.add(t);
+            revoked.put(k, k.toKey().revoke(now, issuer.policy(), REVOCATION_REASON));
         }
-        r.apply(r.toRequest().execute(now).value());
+        commands.apply(issuer, r, r.toRequest().execute(now), actor);
         bundles.markRollback(issuer.id, plan.toSequence());
-        for (Transition<Key> t : revoked) {
-            activations.cancelForKey(t.value().kid(), actor);
-            recorder.record(Change.of(t.change(), actor, issuer.id));
+        commands.applyAll(issuer, revoked, actor);
+        for (KeyEntity k : revoked.keySet()) {
+            activations.cancelForKey(issuer, k.kid, actor);
         }
         Map<String, Object> details = new LinkedHashMap<>();
         details.put("requestId", r.id.toString());

@@ -131,4 +131,71 @@ class TransitionsTest {
         assertThatThrownBy(() -> request(ActivationState.OPEN).execute(now))
                 .isInstanceOf(IllegalTransitionException.class);
     }
+
+    @Test
+    void aCreatedKeyIsPendingUntilItsPublishLeadHasPassed() {
+        Transition<Key> t = Key.create("kid-9", "acme", SigningAlgorithm.RS256, "default", "h9", "{}", T0, POLICY);
+        assertThat(t.value().state()).isEqualTo(KeyState.PENDING);
+        assertThat(t.value().createdAt()).isEqualTo(T0);
+        assertThat(t.value().activatableAt()).isEqualTo(Deadlines.activatableAt(T0, POLICY)).isAfter(T0);
+        assertThat(t.value().activatedAt()).isNull();
+        assertThat(t.change().action()).isEqualTo("key.created");
+        assertThat(t.change().kid()).isEqualTo("kid-9");
+        assertThat(t.change().details()).containsEntry("algorithm", "RS256").containsEntry("partition", "default");
+        assertThatThrownBy(() -> t.value().activate(t.value().activatableAt().minusNanos(1), POLICY, "r"))
+                .isInstanceOf(IllegalTransitionException.class);
+    }
+
+    @Test
+    void unpublishingIsRecordedOnlyForARetiredKeyPastVerifyUntilAndOnce() {
+        Instant at = T0.plus(Duration.ofDays(10));
+        Key retired = key(KeyState.ACTIVE).retire(at, POLICY, "successor").value();
+        assertThatThrownBy(() -> retired.unpublish(retired.verifyUntil().minusNanos(1), POLICY))
+                .isInstanceOf(IllegalTransitionException.class);
+        Instant late = retired.verifyUntil().plus(Duration.ofHours(5));
+        Transition<Key> t = retired.unpublish(late, POLICY);
+        assertThat(t.value().state()).isEqualTo(KeyState.RETIRED);
+        assertThat(t.value().unpublishedAt()).isEqualTo(late);
+        assertThat(t.value().destroyAt()).as("destroyGrace counts from verifyUntil, not from a late sweep")
+                .isEqualTo(retired.verifyUntil().plus(Duration.ofDays(7)));
+        assertThat(t.change().action()).isEqualTo("key.unpublished");
+        assertThatThrownBy(() -> t.value().unpublish(late, POLICY)).isInstanceOf(IllegalTransitionException.class);
+        for (KeyState other : List.of(KeyState.PENDING, KeyState.ACTIVE, KeyState.REVOKED, KeyState.DESTROYED)) {
+            assertThatThrownBy(() -> key(other).unpublish(late, POLICY)).isInstanceOf(IllegalTransitionException.class);
+        }
+    }
+
+    @Test
+    void aMissingHsmObjectIsRecordedOnceAndNeverForADestroyedKey() {
+        Instant at = T0.plus(Duration.ofDays(3));
+        Transition<Key> t = key(KeyState.ACTIVE).hsmMissing(at);
+        assertThat(t.value().state()).isEqualTo(KeyState.ACTIVE);
+        assertThat(t.value().hsmMissingAt()).isEqualTo(at);
+        assertThat(t.change().action()).isEqualTo("key.hsm-missing");
+        assertThat(t.change().details()).containsEntry("handle", "h1").containsEntry("state", "ACTIVE");
+        assertThatThrownBy(() -> t.value().hsmMissing(at)).isInstanceOf(IllegalTransitionException.class);
+        assertThatThrownBy(() -> key(KeyState.DESTROYED).hsmMissing(at)).isInstanceOf(IllegalTransitionException.class);
+    }
+
+    @Test
+    void anOpenedRequestNeedsItsApprovalsBeforeItsTtlRunsOut() {
+        UUID id = UUID.fromString("00000000-0000-0000-0000-000000000009");
+        Transition<ActivationRequest> t = ActivationRequest.open(id, ActivationKind.KEY_ACTIVATION, "acme", "kid-1",
+                "scheduler", 2, T0, Duration.ofDays(2));
+        assertThat(t.value().state()).isEqualTo(ActivationState.OPEN);
+        assertThat(t.value().expiresAt()).isEqualTo(T0.plus(Duration.ofDays(2)));
+        assertThat(t.change().action()).isEqualTo("activation.requested");
+        assertThat(t.change().details()).containsEntry("requestId", id.toString()).containsEntry("approvalsRequired", 2)
+                .containsEntry("kind", "KEY_ACTIVATION");
+        assertThat(t.value().expiryDue(T0.plus(Duration.ofDays(2)).minusNanos(1))).isFalse();
+        assertThat(t.value().expiryDue(T0.plus(Duration.ofDays(2)))).isTrue();
+        assertThatThrownBy(() -> ActivationRequest.open(id, ActivationKind.KEY_ACTIVATION, "acme", null, "s", 2, T0,
+                Duration.ofDays(1))).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> ActivationRequest.open(id, ActivationKind.POLICY_CHANGE, "acme", "kid-1", "s", 2, T0,
+                Duration.ofDays(1))).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> ActivationRequest.open(id, ActivationKind.POLICY_CHANGE, "acme", null, "s", 0, T0,
+                Duration.ofDays(1))).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> ActivationRequest.open(id, ActivationKind.POLICY_CHANGE, "acme", null, "s", 2, T0,
+                Duration.ZERO)).isInstanceOf(IllegalArgumentException.class);
+    }
 }
