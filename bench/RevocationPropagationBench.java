@@ -97,7 +97,7 @@ public class RevocationPropagationBench {
                         }
                     }
                 }
-                Thread.sleep(2000); // let the start-up settle before the idle window
+                Thread.sleep(STATS_SETTLE_MS); // let the start-up and PostgreSQL's lazy statistics settle first
                 idle("idle, " + instances + " validators subscribed", serverPid, pg, idleSeconds, hz, instances);
                 revocations(base, basic, tokens, validators, pg);
             } finally {
@@ -105,6 +105,9 @@ public class RevocationPropagationBench {
             }
         }
     }
+
+    /** Longer than PostgreSQL's idle statistics flush (PGSTAT_IDLE_INTERVAL, 10 s). */
+    private static final long STATS_SETTLE_MS = 12_000;
 
     /** Plain SSE subscribers: one HTTP/1.1 connection each, whose lines are read and dropped. */
     private static void subscribers(URI base, int n, long pid, Connection pg, int seconds, long hz) throws Exception {
@@ -134,7 +137,10 @@ public class RevocationPropagationBench {
             System.out.printf("only %d of %d SSE streams answered within 600 s%n", open, n);
         }
         System.out.printf("%d SSE subscribers connected in %.1f s%n", open, (System.nanoTime() - t0) / 1e9);
-        Thread.sleep(2000);
+        // Each stream's start read the outbox head (one transaction each). PostgreSQL's backends report their
+        // transaction counts to pg_stat_database lazily (an idle backend within about 10 s), so a window opened at
+        // once would count the connection phase's transactions as idle ones: wait past that first.
+        Thread.sleep(STATS_SETTLE_MS);
         idle("idle, " + open + " SSE subscribers", pid, pg, seconds, hz, n);
         System.out.printf("lines received by all subscribers meanwhile: %d (heartbeats)%n", lines.get());
         streams.forEach(f -> f.cancel(true));

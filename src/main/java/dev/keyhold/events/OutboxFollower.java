@@ -1,8 +1,9 @@
 package dev.keyhold.events;
 
 import dev.keyhold.audit.RecordedChange;
+import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
-import io.quarkus.scheduler.Scheduled;
+import io.vertx.core.Vertx;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.event.TransactionPhase;
@@ -16,6 +17,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * This instance's one reader of the outbox: every {@code keyhold.events.poll-interval} it reads the events committed
@@ -45,9 +47,15 @@ public class OutboxFollower {
     @Inject
     OutboxReader reader;
     @Inject
+    EventsSettings settings;
+    @Inject
+    Vertx vertx;
+    @Inject
     @Any
     Instance<IssuerChangeListener> listeners;
 
+    private final AtomicBoolean polling = new AtomicBoolean();
+    private long timer = -1;
     /** Serialises reads: the scheduled one and any direct call (tests, a catch-up) never interleave. */
     private final Object reading = new Object();
     private final Object lock = new Object();
@@ -68,18 +76,31 @@ public class OutboxFollower {
         } catch (RuntimeException ex) {
             LOG.warn("outbox not readable at start; caches load on demand and the follower starts at its first read", ex);
         }
+        // A Vert.x timer, not @Scheduled: Quarkus's simple scheduler checks its triggers once a second, which would
+        // stretch a sub-second poll interval to a second.
+        timer = vertx.setPeriodic(Math.max(10, settings.pollInterval().toMillis()), id -> poll());
     }
 
-    @Scheduled(every = "${keyhold.events.poll-interval}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP,
-            delayed = "1s")
+    void onStop(@Observes ShutdownEvent e) {
+        vertx.cancelTimer(timer);
+    }
+
+    /** One read on a worker thread, unless the previous one is still running (then this interval is skipped). */
     void poll() {
-        try {
-            catchUp();
-        } catch (RuntimeException ex) {
-            // Keep serving what is cached and keep the streams open; a database outage must not take the JWKS down
-            // (SPEC invariant 7). The next interval tries again.
-            LOG.debugf("outbox read failed: %s", ex.getMessage());
+        if (!polling.compareAndSet(false, true)) {
+            return;
         }
+        vertx.executeBlocking(() -> {
+            catchUp();
+            return null;
+        }, false).onComplete(ar -> {
+            polling.set(false);
+            if (ar.failed()) {
+                // Keep serving what is cached and keep the streams open; a database outage must not take the JWKS
+                // down (SPEC invariant 7). The next interval tries again.
+                LOG.debugf("outbox read failed: %s", ar.cause().getMessage());
+            }
+        });
     }
 
     /** Reads everything committed since the last read and hands it out; returns when caught up. */
