@@ -37,6 +37,9 @@ for issuer in "${ISSUERS[@]}"; do
   echo "$issuer $kid $token" >>"$WORK/tokens"
 done
 echo "$REVOCATIONS issuers with an ACTIVE key and a token each; restarting with the default JWKS max-age"
+# Commit timestamps (read after the restart, which restarts the embedded PostgreSQL): the latency from each revoking
+# transaction's commit, pg_xact_commit_timestamp(xmin) of the key's row.
+sql "alter system set track_commit_timestamp = on" >/dev/null
 stop_keyhold "$KPID" "$WORK/data"
 start_keyhold "$APP" "$PORT" "$WORK/data" KEYHOLD_JWKS_MAX_AGE=PT5M
 KPID=$STARTED_PID
