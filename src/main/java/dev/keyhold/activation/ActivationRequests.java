@@ -1,9 +1,7 @@
 package dev.keyhold.activation;
 
 import dev.keyhold.store.ActivationDecisionEntity;
-
 import dev.keyhold.store.ActivationRequestEntity;
-
 import dev.keyhold.domain.ActivationKind;
 import dev.keyhold.domain.ActivationState;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -107,7 +105,7 @@ public class ActivationRequests {
                     "'" + actor + "' requested this and cannot decide it: dual control needs other custodians");
         }
         Instant now = clock.instant();
-        if (r.state == ActivationState.OPEN && !now.isBefore(r.expiresAt)) {
+        if (r.toRequest().expiryDue(now)) {
             activations.expire(issuer, r, SYSTEM);
             return new Decided(Outcome.EXPIRED, r.kind, issuer.id, view(r, current));
         }
@@ -222,7 +220,7 @@ public class ActivationRequests {
     private ActivationState due(ActivationRequestEntity r, Issuer issuer) {
         Instant now = clock.instant();
         if (r.state == ActivationState.OPEN) {
-            return now.isBefore(r.expiresAt) ? null : ActivationState.EXPIRED;
+            return r.toRequest().expiryDue(now) ? ActivationState.EXPIRED : null;
         }
         if (r.state == ActivationState.APPROVED && r.kind == ActivationKind.KEY_ACTIVATION
                 && issuer.status() == IssuerStatus.ACTIVE) {

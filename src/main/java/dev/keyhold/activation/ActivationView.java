@@ -1,7 +1,6 @@
 package dev.keyhold.activation;
 
 import dev.keyhold.store.ActivationRequestEntity;
-
 import dev.keyhold.domain.ActivationKind;
 import dev.keyhold.domain.ActivationState;
 import com.fasterxml.jackson.annotation.JsonInclude;

@@ -1,7 +1,6 @@
 package dev.keyhold.activation;
 
 import dev.keyhold.store.ActivationRequestEntity;
-
 import io.quarkus.security.identity.SecurityIdentity;
 import jakarta.enterprise.context.RequestScoped;
 import jakarta.inject.Inject;

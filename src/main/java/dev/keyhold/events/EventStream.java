@@ -118,23 +118,32 @@ public class EventStream {
         }
 
         void start() {
-            Vertx vertx = ctx.owner();
             rc.response().closeHandler(v -> close());
             rc.response().exceptionHandler(e -> close());
             follower.opened(this);
-            pollTimer = vertx.setPeriodic(Math.max(10, settings.pollInterval().toMillis()), id -> catchUp());
-            heartbeatTimer = vertx.setPeriodic(Math.max(10, settings.heartbeat().toMillis()), id -> heartbeat());
+            heartbeatTimer = ctx.owner().setPeriodic(Math.max(10, settings.heartbeat().toMillis()), id -> heartbeat());
             catchUp();
         }
 
-        /** Behind the follower: one read of its own, then try to join. Nothing to do while live. */
+        /**
+         * Behind the follower: one read of its own, then try to join; retried every poll interval until it has
+         * joined. A live stream has no timer of its own: the follower delivers to it.
+         */
         void catchUp() {
+            if (closed || live) {
+                return;
+            }
+            if (pollTimer < 0) {
+                pollTimer = ctx.owner().setPeriodic(Math.max(10, settings.pollInterval().toMillis()), id -> catchUp());
+            }
             // A slow client fills its write queue; stop reading until it drains rather than buffer without bound.
-            if (closed || live || reading || rc.response().writeQueueFull()) {
+            if (reading || rc.response().writeQueueFull()) {
                 return;
             }
             if (follower.join(this, cursor)) {
                 live = true;
+                ctx.owner().cancelTimer(pollTimer);
+                pollTimer = -1;
                 return;
             }
             reading = true;
@@ -166,6 +175,7 @@ public class EventStream {
                     // Too slow for the live feed: leave it and catch up on its own once the client has drained.
                     live = false;
                     follower.fellBehind(this);
+                    catchUp(); // polls again, reading once the client has drained
                     return;
                 }
                 write(events);

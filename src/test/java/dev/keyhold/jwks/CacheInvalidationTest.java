@@ -1,7 +1,6 @@
 package dev.keyhold.jwks;
 
 import dev.keyhold.events.OutboxFollower;
-
 import dev.keyhold.testsupport.Api;
 import dev.keyhold.testsupport.Lifecycle;
 import dev.keyhold.testsupport.Sql;

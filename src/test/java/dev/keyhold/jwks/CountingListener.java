@@ -1,7 +1,6 @@
 package dev.keyhold.jwks;
 
 import dev.keyhold.events.IssuerChangeListener;
-
 import jakarta.enterprise.context.ApplicationScoped;
 
 import java.util.concurrent.ConcurrentHashMap;

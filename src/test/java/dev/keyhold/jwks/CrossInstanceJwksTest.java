@@ -1,7 +1,6 @@
 package dev.keyhold.jwks;
 
 import dev.keyhold.events.OutboxFollower;
-
 import com.nimbusds.jose.jwk.JWK;
 import dev.keyhold.audit.AuditHash;
 import dev.keyhold.hsm.HsmPort;
