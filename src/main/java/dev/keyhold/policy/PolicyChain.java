@@ -419,7 +419,7 @@ public class PolicyChain {
         }
         int required = Math.max(PolicyDocuments.approvalsRequired(prevDoc),
                 stmt.get("approvalsRequired") instanceof Number n ? n.intValue() : 0);
-        int got = approvals.count(st, stmt, prevDoc, List.of(prevDoc), claimed).size();
+        int got = approvals.count(st, stmt, List.of(prevDoc), claimed).size();
         if (got < required) {
             throw broken(issuerId, v, "it carries " + got + " valid custodian signature(s), " + required + " required");
         }
