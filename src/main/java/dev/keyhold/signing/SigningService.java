@@ -136,6 +136,12 @@ public class SigningService {
                               long nanos) {
         Issuer issuer = snap.issuer();
         access.requireSigner(issuer, who);
+        if (snap.evidenceProblem() != null) {
+            // Dual control (invariant 4): the stored state is not what custodians signed; nothing signs until it is.
+            refused(issuer.id(), dev.keyhold.activation.ApprovalEvidence.PROBLEM);
+            throw ProblemException.conflict(dev.keyhold.activation.ApprovalEvidence.PROBLEM, "issuer " + issuer.id()
+                    + " cannot sign: its approval evidence does not verify (" + snap.evidenceProblem() + ")");
+        }
         long wait = perIssuer.tryTake(issuer.id(), nanos);
         if (wait > 0) {
             refused(issuer.id(), "rate-limited");
