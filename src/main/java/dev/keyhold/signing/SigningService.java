@@ -136,12 +136,6 @@ public class SigningService {
                               long nanos) {
         Issuer issuer = snap.issuer();
         access.requireSigner(issuer, who);
-        if (snap.evidenceProblem() != null) {
-            // Dual control (invariant 4): the stored state is not what custodians signed; nothing signs until it is.
-            refused(issuer.id(), dev.keyhold.activation.ApprovalEvidence.PROBLEM);
-            throw ProblemException.conflict(dev.keyhold.activation.ApprovalEvidence.PROBLEM, "issuer " + issuer.id()
-                    + " cannot sign: its approval evidence does not verify (" + snap.evidenceProblem() + ")");
-        }
         long wait = perIssuer.tryTake(issuer.id(), nanos);
         if (wait > 0) {
             refused(issuer.id(), "rate-limited");
@@ -150,6 +144,12 @@ public class SigningService {
         if (issuer.status() != IssuerStatus.ACTIVE) {
             refused(issuer.id(), "issuer-suspended");
             IssuerGate.requireActive(issuer);
+        }
+        if (snap.evidenceProblem() != null) {
+            // Dual control (invariant 4): the stored state is not what custodians signed; nothing signs until it is.
+            refused(issuer.id(), dev.keyhold.activation.ApprovalEvidence.PROBLEM);
+            throw ProblemException.conflict(dev.keyhold.activation.ApprovalEvidence.PROBLEM, "issuer " + issuer.id()
+                    + " cannot sign: its approval evidence does not verify (" + snap.evidenceProblem() + ")");
         }
         Key key = snap.active();
         if (key == null) {
