@@ -148,7 +148,10 @@
 
   function subjectText(s) {
     if (!s) { return '—'; }
-    if (s.kid) { return 'Key ' + s.kid + (s.jwkThumbprint ? ' (JWK thumbprint ' + s.jwkThumbprint + ')' : ''); }
+    if (s.kid) {
+      if (s.jwkThumbprint === s.kid) { return 'Key ' + s.kid + ' (its kid is its RFC 7638 JWK thumbprint)'; }
+      return 'Key ' + s.kid + (s.jwkThumbprint ? ' (JWK thumbprint ' + s.jwkThumbprint + ')' : '');
+    }
     if (s.policyDigest) { return 'The proposed policy version with digest ' + s.policyDigest; }
     if (s.toSequence !== undefined) { return 'Trust bundles rolled back to sequence ' + s.toSequence; }
     return JSON.stringify(s);
