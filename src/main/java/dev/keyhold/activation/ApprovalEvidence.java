@@ -19,7 +19,6 @@ import dev.keyhold.store.KeyEntity;
 import dev.keyhold.trust.Jcs;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import jakarta.transaction.Transactional;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -138,11 +137,10 @@ public class ApprovalEvidence {
     /**
      * Verification at use: the issuer's chain (and its HSM mirror), the issuer row against the head, credential rows
      * of the head's custodians, and the ACTIVE key's activation signatures. Reads only; runs in the caller's
-     * transaction.
+     * transaction (deliberately not an interceptor-managed one: a finding must not mark it for rollback).
      *
      * @throws PolicyViolation on any finding
      */
-    @Transactional(Transactional.TxType.MANDATORY)
     public void verifyIssuer(IssuerEntity issuer, KeyEntity active) {
         List<PolicyChain.Version> versions = chain.verify(issuer.id);
         PolicyChain.Version headV = versions.get(versions.size() - 1);
