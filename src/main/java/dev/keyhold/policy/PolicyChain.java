@@ -196,10 +196,15 @@ public class PolicyChain {
         evidence.put("sealedBy", "hsm");
         evidence.put("reason", reason);
         evidence.put("seal", seal.seal(sealPayload(issuerId, PolicyDocuments.version(doc), digest, reason)));
-        return insert(issuerId, text, Jcs.canonicalize(evidence));
+        // version 1 of a new issuer is recorded by issuer.created itself (with its digest)
+        return insert(issuerId, text, Jcs.canonicalize(evidence), !"created".equals(reason));
     }
 
     private Version insert(String issuerId, String document, String evidence) {
+        return insert(issuerId, document, evidence, true);
+    }
+
+    private Version insert(String issuerId, String document, String evidence, boolean audit) {
         Map<String, Object> doc = PolicyDocuments.parse(document);
         int version = PolicyDocuments.version(doc);
         String digest = PolicyDocuments.digest(document);
@@ -208,12 +213,14 @@ public class PolicyChain {
                         + " values (?1, ?2, ?3, ?4, ?5, ?6)").setParameter(1, issuerId).setParameter(2, version)
                 .setParameter(3, document).setParameter(4, digest).setParameter(5, evidence)
                 .setParameter(6, Timestamp.from(now)).executeUpdate();
-        Map<String, Object> details = new LinkedHashMap<>();
-        details.put("version", version);
-        details.put("digest", digest);
-        Map<String, Object> ev = PolicyDocuments.parse(evidence);
-        details.put("evidence", ev.containsKey("sealedBy") ? "sealed:" + ev.get("reason") : "custodians");
-        recorder.record(Change.auditOnly("issuer.policy-version", "keyhold", Change.SUCCESS, issuerId, null, details));
+        if (audit) {
+            Map<String, Object> details = new LinkedHashMap<>();
+            details.put("version", version);
+            details.put("digest", digest);
+            Map<String, Object> ev = PolicyDocuments.parse(evidence);
+            details.put("evidence", ev.containsKey("sealedBy") ? "sealed:" + ev.get("reason") : "custodians");
+            recorder.record(Change.auditOnly("issuer.policy-version", "keyhold", Change.SUCCESS, issuerId, null, details));
+        }
         mirrorAfterCommit(issuerId, version, digest);
         return new Version(version, document, digest, evidence, now);
     }
