@@ -11,7 +11,6 @@ import jakarta.annotation.PostConstruct;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 import java.sql.Timestamp;
@@ -71,8 +70,8 @@ public class OperationsMetrics {
     HsmPort hsm;
     @Inject
     CanaryRunner canaries;
-    @ConfigProperty(name = "keyhold.metrics.enabled", defaultValue = "true")
-    boolean enabled;
+    @Inject
+    MetricsConfig config;
 
     private final Map<String, IssuerHolder> issuers = new ConcurrentHashMap<>();
     private final Map<String, Double> partitionsUp = new ConcurrentHashMap<>();
@@ -112,7 +111,7 @@ public class OperationsMetrics {
     @Scheduled(identity = "keyhold-ops-metrics", every = "${keyhold.metrics.refresh-interval:30s}", delayed = "5s",
             concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void scheduled() {
-        if (!enabled) {
+        if (!config.enabled()) {
             return;
         }
         try {
