@@ -4,10 +4,11 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 
 /**
- * The shared names of the evidence alarms' counters, so the code that raises an alarm and the code that registers
- * every issuer's series at zero ({@link OperationsMetrics}) cannot drift apart. Prometheus names:
+ * The shared names of the evidence alarms' counters, so the code that raises an alarm and the alert rules
+ * (ops/prometheus/keyhold-rules.yml) cannot drift apart. Prometheus names:
  * {@code keyhold_integrity_violations_total{issuer}} and {@code keyhold_evidence_compromise_suspected_total{issuer}}.
- * A series that exists at zero before its first increment lets {@code increase()} see that first increment.
+ * A series appears with its first increment (100,000 issuers' worth of zero counters would cost hundreds of MB);
+ * the alerts catch a new series as well as an increase.
  */
 public final class IntegrityMetrics {
 

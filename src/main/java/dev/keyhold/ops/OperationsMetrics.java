@@ -5,6 +5,10 @@ import dev.keyhold.canary.CanaryRunner;
 import dev.keyhold.hsm.HsmPort;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.prometheus.PrometheusMeterRegistry;
+import io.prometheus.client.Collector;
+import io.prometheus.client.GaugeMetricFamily;
+import io.quarkus.runtime.Startup;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.scheduler.Scheduled;
 import jakarta.annotation.PostConstruct;
@@ -17,6 +21,7 @@ import java.sql.Timestamp;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.OffsetDateTime;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -42,8 +47,12 @@ import java.util.concurrent.ConcurrentHashMap;
  * (age of the oldest audit record no checkpoint covers; 0 when the head is covered), the same two for the ledger,
  * {@code keyhold_hsm_partition_up{partition}}, {@code keyhold_canary_passing} and
  * {@code keyhold_canary_last_run_age_seconds}, {@code keyhold_ops_view_age_seconds} (how old this view is).
- * Each issuer's {@link IntegrityMetrics} counters are registered at zero.
+ *
+ * <p>The per-issuer series are not Micrometer meters: at 100,000 issuers, eight gauges each cost about 400 MB of
+ * meters and half a minute to register. A Prometheus collector writes them at scrape time straight from the view
+ * (one map entry per issuer).
  */
+@Startup
 @ApplicationScoped
 public class OperationsMetrics {
 
@@ -52,7 +61,6 @@ public class OperationsMetrics {
     /** What the last refresh saw of one issuer; replaced as a whole. */
     record IssuerState(boolean suspended, Instant activeNotAfter, Instant rotationDue, boolean pending,
                        boolean successorApproved, int openRequests, Instant earliestRequestExpiry) {
-        static final IssuerState NONE = new IssuerState(false, null, null, false, false, 0, null);
     }
 
     /** Global part of the view. */
@@ -72,18 +80,17 @@ public class OperationsMetrics {
     CanaryRunner canaries;
     @Inject
     MetricsConfig config;
+    /** The registry behind /q/metrics (its CollectorRegistry: the producer of that type is not a singleton). */
+    @Inject
+    PrometheusMeterRegistry prometheus;
 
-    private final Map<String, IssuerHolder> issuers = new ConcurrentHashMap<>();
+    private volatile Map<String, IssuerState> issuers = Map.of();
     private final Map<String, Double> partitionsUp = new ConcurrentHashMap<>();
     private volatile GlobalState global = new GlobalState(null, null, null, null, null);
 
-    /** A mutable cell per issuer that its gauges read; the gauges are registered once. */
-    static final class IssuerHolder {
-        volatile IssuerState state = IssuerState.NONE;
-    }
-
     @PostConstruct
     void globalGauges() {
+        prometheus.getPrometheusRegistry().register(new IssuerCollector());
         Gauge.builder("keyhold.audit.checkpoint.age", this, m -> since(m.global.auditCheckpointAt()))
                 .description("seconds since the latest audit checkpoint was signed (NaN before the first)")
                 .baseUnit("seconds").register(registry);
@@ -127,15 +134,7 @@ public class OperationsMetrics {
         Instant now = clock.instant();
         Map<String, IssuerState> states = QuarkusTransaction.requiringNew().call(this::readIssuers);
         GlobalState g = QuarkusTransaction.requiringNew().call(() -> readGlobal(now));
-        for (Map.Entry<String, IssuerState> e : states.entrySet()) {
-            issuers.computeIfAbsent(e.getKey(), this::register).state = e.getValue();
-        }
-        // Issuers are never deleted; should one vanish, its gauges read as "nothing" rather than stale values.
-        issuers.forEach((id, h) -> {
-            if (!states.containsKey(id)) {
-                h.state = IssuerState.NONE;
-            }
-        });
+        issuers = Map.copyOf(states);
         for (String p : Set.copyOf(hsm.partitions())) {
             double up;
             try {
@@ -153,32 +152,51 @@ public class OperationsMetrics {
         global = g;
     }
 
-    private IssuerHolder register(String id) {
-        IssuerHolder h = new IssuerHolder();
-        Gauge.builder("keyhold.issuer.active.key.expiry", h, x -> until(x.state.activeNotAfter()))
-                .description("seconds until the ACTIVE key's notAfter (NaN without an ACTIVE key)")
-                .baseUnit("seconds").tag("issuer", id).register(registry);
-        Gauge.builder("keyhold.issuer.rotation.due", h, x -> until(x.state.rotationDue()))
-                .description("seconds until the ACTIVE key's rotation is due; negative when overdue")
-                .baseUnit("seconds").tag("issuer", id).register(registry);
-        Gauge.builder("keyhold.issuer.active.key", h, x -> x.state.activeNotAfter() == null ? 0.0 : 1.0)
-                .description("1 while the issuer has an ACTIVE key").tag("issuer", id).register(registry);
-        Gauge.builder("keyhold.issuer.successor.pending", h, x -> x.state.pending() ? 1.0 : 0.0)
-                .description("1 while a PENDING successor key exists").tag("issuer", id).register(registry);
-        Gauge.builder("keyhold.issuer.successor.approved", h, x -> x.state.successorApproved() ? 1.0 : 0.0)
-                .description("1 while the PENDING successor's activation request is APPROVED (it activates at activatableAt)")
-                .tag("issuer", id).register(registry);
-        Gauge.builder("keyhold.issuer.suspended", h, x -> x.state.suspended() ? 1.0 : 0.0)
-                .description("1 while the issuer's kill switch is pulled").tag("issuer", id).register(registry);
-        Gauge.builder("keyhold.issuer.activation.requests.open", h, x -> x.state.openRequests())
-                .description("open activation requests (any kind) awaiting custodian decisions")
-                .tag("issuer", id).register(registry);
-        Gauge.builder("keyhold.issuer.activation.request.expiry", h, x -> until(x.state.earliestRequestExpiry()))
-                .description("seconds until the earliest open activation request expires (NaN when none is open)")
-                .baseUnit("seconds").tag("issuer", id).register(registry);
-        IntegrityMetrics.integrityViolations(registry, id);
-        IntegrityMetrics.compromiseSuspected(registry, id);
-        return h;
+    /** The per-issuer series, written at scrape time from the view. */
+    final class IssuerCollector extends Collector {
+        @Override
+        public List<MetricFamilySamples> collect() {
+            Map<String, IssuerState> view = issuers;
+            List<String> label = List.of("issuer");
+            GaugeMetricFamily expiry = new GaugeMetricFamily("keyhold_issuer_active_key_expiry_seconds",
+                    "seconds until the ACTIVE key's notAfter (NaN without an ACTIVE key)", label);
+            GaugeMetricFamily due = new GaugeMetricFamily("keyhold_issuer_rotation_due_seconds",
+                    "seconds until the ACTIVE key's rotation is due; negative when overdue", label);
+            GaugeMetricFamily active = new GaugeMetricFamily("keyhold_issuer_active_key",
+                    "1 while the issuer has an ACTIVE key", label);
+            GaugeMetricFamily pending = new GaugeMetricFamily("keyhold_issuer_successor_pending",
+                    "1 while a PENDING successor key exists", label);
+            GaugeMetricFamily approved = new GaugeMetricFamily("keyhold_issuer_successor_approved",
+                    "1 while the PENDING successor's activation request is APPROVED (it activates at activatableAt)", label);
+            GaugeMetricFamily suspended = new GaugeMetricFamily("keyhold_issuer_suspended",
+                    "1 while the issuer's kill switch is pulled", label);
+            GaugeMetricFamily open = new GaugeMetricFamily("keyhold_issuer_activation_requests_open",
+                    "open activation requests (any kind) awaiting custodian decisions", label);
+            GaugeMetricFamily requestExpiry = new GaugeMetricFamily("keyhold_issuer_activation_request_expiry_seconds",
+                    "seconds until the earliest open activation request expires (NaN when none is open)", label);
+            for (Map.Entry<String, IssuerState> e : view.entrySet()) {
+                List<String> id = List.of(e.getKey());
+                IssuerState x = e.getValue();
+                expiry.addMetric(id, until(x.activeNotAfter()));
+                due.addMetric(id, until(x.rotationDue()));
+                active.addMetric(id, x.activeNotAfter() == null ? 0.0 : 1.0);
+                pending.addMetric(id, x.pending() ? 1.0 : 0.0);
+                approved.addMetric(id, x.successorApproved() ? 1.0 : 0.0);
+                suspended.addMetric(id, x.suspended() ? 1.0 : 0.0);
+                open.addMetric(id, x.openRequests());
+                requestExpiry.addMetric(id, until(x.earliestRequestExpiry()));
+            }
+            List<MetricFamilySamples> out = new ArrayList<>(8);
+            out.add(expiry);
+            out.add(due);
+            out.add(active);
+            out.add(pending);
+            out.add(approved);
+            out.add(suspended);
+            out.add(open);
+            out.add(requestExpiry);
+            return out;
+        }
     }
 
     @SuppressWarnings("unchecked")

@@ -50,8 +50,6 @@ class OperationsMetricsTest {
         assertThat(value(m, "keyhold_issuer_activation_requests_open", id)).isEqualTo(1.0);
         // approvalTtl P2D
         assertThat(value(m, "keyhold_issuer_activation_request_expiry_seconds", id)).isCloseTo(2 * 86400.0, within(60.0));
-        assertThat(value(m, "keyhold_integrity_violations_total", id)).isEqualTo(0.0);
-        assertThat(value(m, "keyhold_evidence_compromise_suspected_total", id)).isEqualTo(0.0);
         assertThat(m).containsPattern("keyhold_hsm_partition_up\\{partition=\"default\"} 1.0");
         assertThat(m).contains("keyhold_audit_checkpoint_age_seconds", "keyhold_audit_uncheckpointed_seconds",
                 "keyhold_ledger_checkpoint_age_seconds", "keyhold_ledger_uncheckpointed_seconds",
