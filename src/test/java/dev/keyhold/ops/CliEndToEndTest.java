@@ -2,7 +2,10 @@ package dev.keyhold.ops;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.keyhold.activation.ActivationService;
+import dev.keyhold.custodian.ssh.OpenSshKeyFiles;
 import dev.keyhold.testsupport.Api;
+import dev.keyhold.testsupport.CustodianKeys;
 import dev.keyhold.testsupport.Lifecycle;
 import dev.keyhold.testsupport.MutableClock;
 import dev.keyhold.testsupport.Tokens;
@@ -17,6 +20,7 @@ import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,8 +33,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The keyhold command line as a user runs it ({@code bin/keyhold}, the shaded jar the build makes, a child process)
  * against this test's running Keyhold: issuers, keys, rotation, requests, reject, revoke, kill switch and resume,
- * audit verify and export with the offline check (and a tampered export failing it), evidence check, status, and
- * the exit codes for refusals, authentication and usage.
+ * audit verify and export with the offline check (and a tampered export failing it), evidence check, status, the
+ * exit codes for refusals, authentication and usage; and two custodians approving with their SSH keys (a key file,
+ * and ssh-agent) through {@code keyhold approve}, after which the key activates and signs.
  */
 @QuarkusTest
 class CliEndToEndTest {
@@ -46,8 +51,11 @@ class CliEndToEndTest {
     MutableClock clock;
     @Inject
     Tokens tokens;
+    @Inject
+    ActivationService activations;
     @TempDir
     Path dir;
+    String agentSocket;
 
     @BeforeAll
     static void jarBuilt() {
@@ -69,6 +77,10 @@ class CliEndToEndTest {
         env.keySet().removeIf(k -> k.startsWith("KEYHOLD_"));
         env.put("HOME", dir.toString());
         env.put("KEYHOLD_URL", base.toString());
+        env.remove("SSH_AUTH_SOCK");
+        if (agentSocket != null) {
+            env.put("SSH_AUTH_SOCK", agentSocket);
+        }
         if (user != null) {
             env.put("KEYHOLD_USER", user);
             env.put("KEYHOLD_PASSWORD", Api.PASSWORD);
@@ -131,6 +143,71 @@ class CliEndToEndTest {
         assertThat(resume.code()).as(resume.err()).isZero();
         assertThat(resume.out()).contains("resume request ", "needs 2 approvals");
         assertThat(keyhold("bob", "requests", "--issuer", id).out()).contains("ISSUER_RESUME", "resume the suspended issuer");
+    }
+
+    /** An unencrypted OpenSSH private key file of the principal's enrolled test key, mode 600 as ssh-keygen wants. */
+    Path privateKeyFile(String principal) throws Exception {
+        Path f = dir.resolve(principal + "_ed25519");
+        Files.writeString(f, OpenSshKeyFiles.privateKeyFile(CustodianKeys.of(principal), principal));
+        Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-------"));
+        return f;
+    }
+
+    @Test
+    void twoCustodiansApproveWithTheirSshKeysAndTheKeyActivatesAndSigns() throws Exception {
+        String id = Api.createIssuer("clix");
+        Run rotated = keyhold("scheduler", "rotate", id, "--json");
+        assertThat(rotated.code()).as(rotated.err()).isZero();
+        String kid = rotated.json().path("kid").asText();
+        String request = rotated.json().path("activationRequestId").asText();
+
+        // alice signs with her key file
+        Run alice = keyhold("alice", "approve", request, "--key", privateKeyFile("alice").toString(), "-m", "kid checked");
+        assertThat(alice.code()).as(alice.out() + alice.err()).isZero();
+        assertThat(alice.out()).contains("signed and approved: KEY_ACTIVATION of issuer " + id, "\"kid\":\"" + kid + "\"",
+                "request " + request + " OPEN: 1 of 2 approvals");
+
+        // carol with a key that is not hers: the server refuses the signature, nothing is recorded
+        Run wrongKey = keyhold("carol", "approve", request, "--key", privateKeyFile("mallory").toString());
+        assertThat(wrongKey.code()).isEqualTo(1);
+        assertThat(wrongKey.err()).startsWith("keyhold: 422 ").hasLineCount(1);
+
+        // bob signs through ssh-agent: his private key file is gone, only the agent holds the key
+        Path bobKey = privateKeyFile("bob");
+        Path bobPub = Files.writeString(dir.resolve("bob_ed25519.pub"), CustodianKeys.publicKeyLine("bob") + "\n");
+        Path sock = dir.resolve("agent.sock");
+        Process agent = new ProcessBuilder("ssh-agent", "-D", "-a", sock.toString())
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        try {
+            for (int i = 0; i < 200 && !Files.exists(sock); i++) {
+                Thread.sleep(25);
+            }
+            ProcessBuilder add = new ProcessBuilder("ssh-add", bobKey.toString()).redirectErrorStream(true);
+            add.environment().put("SSH_AUTH_SOCK", sock.toString());
+            Process a = add.start();
+            a.getInputStream().readAllBytes();
+            assertThat(a.waitFor()).isZero();
+            Files.delete(bobKey);
+            agentSocket = sock.toString();
+            Run bob = keyhold("bob", "approve", request, "--key", bobPub.toString());
+            assertThat(bob.code()).as(bob.out() + bob.err()).isZero();
+            assertThat(bob.out()).contains("request " + request + " APPROVED: 2 of 2 approvals");
+        } finally {
+            agentSocket = null;
+            agent.destroy();
+        }
+
+        // the approved key activates once activatableAt has passed, and then signs: its evidence (the two SSH
+        // signatures the CLI made) is checked again at use
+        Instant activatable = Instant.parse(rotated.json().path("activatableAt").asText());
+        if (clock.instant().isBefore(activatable)) {
+            clock.advance(java.time.Duration.between(clock.instant(), activatable).plusSeconds(1));
+        }
+        activations.activateIfDue(java.util.UUID.fromString(request), "test");
+        assertThat(keyhold("auditor", "keys", id).out()).containsPattern(kid + "\\s+ACTIVE");
+        assertThat(keyhold("auditor", "issuer", "show", id).out()).contains("active key    " + kid);
+        as("signer").body(Map.of("claims", Tokens.claims(id))).post("/v1/issuers/" + id + "/sign")
+                .then().statusCode(200).body("kid", org.hamcrest.Matchers.equalTo(kid));
     }
 
     @Test
