@@ -90,6 +90,8 @@ public class OperationsMetrics {
 
     @PostConstruct
     void globalGauges() {
+        // The view's age counts from start, so a refresh that never succeeds shows (KeyholdOperationsViewStale).
+        global = new GlobalState(null, null, null, null, clock.instant());
         prometheus.getPrometheusRegistry().register(new IssuerCollector());
         Gauge.builder("keyhold.audit.checkpoint.age", this, m -> since(m.global.auditCheckpointAt()))
                 .description("seconds since the latest audit checkpoint was signed (NaN before the first)")

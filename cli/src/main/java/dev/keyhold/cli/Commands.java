@@ -483,10 +483,21 @@ final class Commands {
         String key;
         @Option(names = {"-m", "--comment"}, paramLabel = "TEXT")
         String comment;
+        @Option(names = "--show", description = "print the statement that would be signed, and stop (no signature, nothing posted)")
+        boolean show;
 
         @Override
         int run() {
             String keyFile = key != null ? key : settings.sshKey();
+            if (show) {
+                byte[] statement = api.getBytes("/v1/activations/" + Api.seg(request) + "/statement");
+                try {
+                    print(Api.JSON.readTree(statement));
+                } catch (IOException e) {
+                    throw CliException.refused("the statement of request " + request + " is not JSON: " + e.getMessage());
+                }
+                return 0;
+            }
             if (keyFile == null) {
                 throw CliException.usage("approve needs your SSH key: --key FILE (or KEYHOLD_SSH_KEY, or ssh-key in the config file)");
             }

@@ -221,6 +221,15 @@ class CliAgainstStubTest {
     }
 
     @Test
+    void showPrintsTheStatementAndSignsNothing() throws Exception {
+        Run r = cli(ALICE, "approve", REQUEST, "--show");
+        assertEquals(0, r.code(), r.err());
+        assertEquals(REQUEST, Api.JSON.readTree(r.out()).path("request").asText());
+        assertTrue(decisions.isEmpty());
+        assertEquals(List.of("GET /v1/activations/" + REQUEST + "/statement"), seen);
+    }
+
+    @Test
     void aStatementForAnotherRequestIsNotSigned() throws Exception {
         Path key = sshKey("alice");
         statement = STATEMENT.replace(REQUEST, "00000000-0000-0000-0000-000000000000");
