@@ -35,7 +35,12 @@ public interface HsmPort {
      */
     byte[] sign(String partition, String handle, SigningAlgorithm alg, byte[] data);
 
-    /** @throws HsmObjectMissingException if the handle does not exist */
+    /**
+     * The public key of {@code handle}, read from its public object (the container certificate), so it stays readable
+     * after {@link #destroyPrivate} removed the private half.
+     *
+     * @throws HsmObjectMissingException if the handle has no public object
+     */
     PublicKey publicKey(String partition, String handle);
 
     /**
@@ -57,8 +62,21 @@ public interface HsmPort {
     /** Deletes the key pair and its certificate from the token. @throws HsmObjectMissingException if absent */
     void destroy(String partition, String handle);
 
-    /** All handles present in the partition's token, sorted. */
+    /**
+     * Deletes only the private key object of {@code handle} (SPEC invariant 9: a key that can no longer sign keeps no
+     * private key); its public object stays, so {@link #publicKey} keeps working and {@link #sign} then fails with
+     * {@link HsmObjectMissingException}. Idempotent: a handle whose private object is already gone (or that does not
+     * exist at all) is not an error.
+     *
+     * @return true when a private object was destroyed by this call, false when there was none
+     */
+    boolean destroyPrivate(String partition, String handle);
+
+    /** All handles present in the partition's token (a private key or a public object), sorted. */
     List<String> list(String partition);
+
+    /** The handles in the partition's token that still have a private key object, sorted. */
+    List<String> listPrivate(String partition);
 
     /** The configured partition names. Does not touch any HSM. */
     Set<String> partitions();

@@ -30,6 +30,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.regex.Pattern;
 
@@ -40,8 +41,14 @@ import java.util.regex.Pattern;
  *   <li>an HSM object with Keyhold's handle prefix and no key row (a crash between HSM generation and commit) is
  *   remembered when first seen and destroyed once {@code keyhold.reconcile.orphan-grace} has passed, with the
  *   audit record {@code hsm.orphan-destroyed};</li>
- *   <li>a key row (not DESTROYED) whose HSM object is gone gets {@code hsm_missing_at}, the audit record and event
- *   {@code keyhold.key.hsm-missing}, and shows on health and metrics. Such a key never signs
+ *   <li>a key that can no longer sign (RETIRED, REVOKED, DESTROYED) whose private key object is still in the HSM (a
+ *   crash between the commit that moved it and the deletion after it, see {@code command/HsmAfterCommit}) loses it
+ *   now (SPEC invariant 9), with the audit record {@code hsm.private-key-destroyed}; a DESTROYED key whose public
+ *   object is still there loses that too ({@code hsm.remains-destroyed});</li>
+ *   <li>a key row whose HSM object is gone gets {@code hsm_missing_at}, the audit record and event
+ *   {@code keyhold.key.hsm-missing}, and shows on health and metrics. For a PENDING or ACTIVE key that means its
+ *   <em>private</em> object is gone, which is never expected (an alarm); for a RETIRED or REVOKED key the private
+ *   object is gone on purpose and only a missing public object is reported. Such a key never signs
  *   ({@code Deadlines.canSign}); if it was the ACTIVE key, the sweeper prepares a successor at once.</li>
  * </ul>
  * Objects whose handle lacks {@link KeyHandles#PREFIX} are not Keyhold's and are left alone; so is the audit
@@ -57,8 +64,13 @@ public class HsmReconciler {
     /** kh-&lt;issuer&gt;-&lt;16 hex&gt;: see {@link KeyHandles#next}. */
     private static final Pattern HANDLE = Pattern.compile("kh-([a-z0-9][a-z0-9-]{0,62})-[0-9a-f]{16}");
 
+    /**
+     * @param privateKeysDestroyed kids of RETIRED, REVOKED or DESTROYED keys whose private object this run destroyed
+     * @param remainsDestroyed     kids of DESTROYED keys whose remaining HSM objects this run removed
+     */
     public record Report(List<String> orphansWaiting, List<String> orphansDestroyed, List<String> newlyMissing,
-                         Map<String, String> missing, Map<String, String> failedPartitions) {
+                         Map<String, String> missing, Map<String, String> failedPartitions,
+                         List<String> privateKeysDestroyed, List<String> remainsDestroyed) {
     }
 
     private record Row(String kid, String issuerId, String handle, KeyState state) {
@@ -103,12 +115,15 @@ public class HsmReconciler {
         List<String> newlyMissing = new ArrayList<>();
         Map<String, String> missing = new LinkedHashMap<>();
         Map<String, String> failed = new LinkedHashMap<>();
+        List<String> privateDestroyed = new ArrayList<>();
+        List<String> remainsDestroyed = new ArrayList<>();
         for (String partition : new TreeSet<>(hsm.partitions())) {
             if (partition.equals(keyhold.audit().partition())) {
                 continue;
             }
             try {
-                reconcilePartition(partition, waiting, destroyed, newlyMissing, missing);
+                reconcilePartition(partition, waiting, destroyed, newlyMissing, missing, privateDestroyed,
+                        remainsDestroyed);
                 status.reconciled(partition);
             } catch (HsmException e) {
                 // Nothing is concluded from a partition that does not answer: no orphan, no missing key.
@@ -116,15 +131,16 @@ public class HsmReconciler {
                 status.partitionFailed(partition, clock.instant(), e.getMessage());
             }
         }
-        status.reconcileDone(clock.instant(), missing, waiting.size());
+        status.reconcileDone(clock.instant(), missing, waiting.size(), privateDestroyed.size() + remainsDestroyed.size());
         return new Report(List.copyOf(waiting), List.copyOf(destroyed), List.copyOf(newlyMissing), Map.copyOf(missing),
-                Map.copyOf(failed));
+                Map.copyOf(failed), List.copyOf(privateDestroyed), List.copyOf(remainsDestroyed));
     }
 
     private void reconcilePartition(String partition, List<String> waiting, List<String> destroyed,
-                                    List<String> newlyMissing, Map<String, String> missing) {
+                                    List<String> newlyMissing, Map<String, String> missing,
+                                    List<String> privateDestroyed, List<String> remainsDestroyed) {
         // Rows before objects: a key's HSM object exists before its row commits, so a row read here whose object
-        // is absent from the later listing is really missing (or being destroyed: markMissing re-checks that).
+        // is absent from the later listing is really missing (or being retired or destroyed: markMissing re-checks).
         Map<String, Row> rows = QuarkusTransaction.requiringNew().call(() -> rows(partition));
         Set<String> objects = new HashSet<>();
         for (String h : hsm.list(partition)) {
@@ -132,6 +148,7 @@ public class HsmReconciler {
                 objects.add(h);
             }
         }
+        Set<String> privateObjects = new HashSet<>(hsm.listPrivate(partition));
         Set<String> orphans = new TreeSet<>(objects);
         orphans.removeAll(rows.keySet());
         Instant now = clock.instant();
@@ -143,8 +160,32 @@ public class HsmReconciler {
                 waiting.add(partition + "/" + handle);
             }
         }
-        for (Row r : rows.values()) {
-            if (r.state() == KeyState.DESTROYED || objects.contains(r.handle())) {
+        for (Row r : new TreeMap<>(rows).values()) {
+            boolean canSign = r.state() == KeyState.PENDING || r.state() == KeyState.ACTIVE;
+            if (!canSign && privateObjects.contains(r.handle())) {
+                // Outside any transaction: the move that ended its signing life is committed, so this is always right.
+                if (hsm.destroyPrivate(partition, r.handle())) {
+                    QuarkusTransaction.requiringNew().run(() -> recordFinished("hsm.private-key-destroyed", r, partition));
+                    LOG.warnf("destroyed the private key of %s key %s (%s/%s), left behind by an interrupted %s",
+                            r.state(), r.kid(), partition, r.handle(), r.state() == KeyState.DESTROYED ? "destruction"
+                                    : "retirement or revocation");
+                    privateDestroyed.add(r.kid());
+                }
+            }
+            if (r.state() == KeyState.DESTROYED) {
+                if (objects.contains(r.handle())) {
+                    try {
+                        hsm.destroy(partition, r.handle());
+                        QuarkusTransaction.requiringNew().run(() -> recordFinished("hsm.remains-destroyed", r, partition));
+                        remainsDestroyed.add(r.kid());
+                    } catch (HsmObjectMissingException raced) {
+                        // the destruction's own after-commit step got there first
+                    }
+                }
+                continue;
+            }
+            // PENDING and ACTIVE keys need their private object; RETIRED and REVOKED keys only their public one.
+            if (canSign ? privateObjects.contains(r.handle()) : objects.contains(r.handle())) {
                 continue;
             }
             MissingOutcome m = QuarkusTransaction.requiringNew().call(() -> markMissing(r.kid(), partition, r.handle()));
@@ -224,11 +265,21 @@ public class HsmReconciler {
         return true;
     }
 
+    /** The audit record of an HSM deletion the reconciler finished for a key that can no longer sign. */
+    @Transactional(Transactional.TxType.MANDATORY)
+    void recordFinished(String action, Row r, String partition) {
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("partition", partition);
+        details.put("handle", r.handle());
+        details.put("state", r.state().name());
+        recorder.record(Change.auditOnly(action, ACTOR, Change.SUCCESS, r.issuerId(), r.kid(), details));
+    }
+
     enum MissingOutcome { PRESENT, ALREADY_MISSING, NEWLY_MISSING }
 
     /**
-     * Marks a key whose HSM object is gone, after checking again under the issuer lock: the sweeper's destroy step
-     * holds that lock from HSM destroy to commit, so a key being destroyed right now is not reported.
+     * Marks a key whose HSM object is gone, after checking again under the issuer lock with the state as it is now:
+     * a key retired, revoked or destroyed since the rows were read lost its private object on purpose.
      */
     @Transactional(Transactional.TxType.MANDATORY)
     MissingOutcome markMissing(String kid, String partition, String handle) {
@@ -244,12 +295,13 @@ public class HsmReconciler {
         if (k.hsmMissingAt != null) {
             return MissingOutcome.ALREADY_MISSING;
         }
-        if (hsm.list(partition).contains(handle)) {
+        boolean canSign = k.state == KeyState.PENDING || k.state == KeyState.ACTIVE;
+        if ((canSign ? hsm.listPrivate(partition) : hsm.list(partition)).contains(handle)) {
             return MissingOutcome.PRESENT;
         }
         commands.apply(issuer, k, k.toKey().hsmMissing(clock.instant()), ACTOR);
-        LOG.errorf("HSM object of key %s (issuer %s, %s/%s) is missing; the key will not sign", kid, k.issuerId,
-                partition, handle);
+        LOG.errorf("HSM %s of %s key %s (issuer %s, %s/%s) is missing; the key will not sign",
+                canSign ? "private key object" : "object", k.state, kid, k.issuerId, partition, handle);
         return MissingOutcome.NEWLY_MISSING;
     }
 
