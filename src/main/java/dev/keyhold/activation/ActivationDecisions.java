@@ -64,7 +64,7 @@ public class ActivationDecisions {
         UUID id = parseId(requestId);
         String actor = who.getPrincipal().getName();
         ActivationRequests.Decided d = refusals.audited(
-                () -> requests.decide(id, "approve".equals(body.decision()), body.comment(), who));
+                () -> requests.decide(id, "approve".equals(body.decision()), body.comment(), body.signature(), who));
         switch (d.outcome()) {
             case EXPIRED -> throw ProblemException.conflict("request-expired",
                     "the request expired at " + d.view().expiresAt() + "; it is now EXPIRED");
@@ -80,6 +80,20 @@ public class ActivationDecisions {
         }
         return d.outcome() == ActivationRequests.Outcome.APPROVED || d.outcome() == ActivationRequests.Outcome.EXECUTED
                 ? requests.view(id) : d.view();
+    }
+
+    /** The exact bytes custodians sign for this request (its statement). */
+    public String statement(String requestId, SecurityIdentity who) {
+        UUID id = parseId(requestId);
+        ActivationRequests.Glance g = requests.glance(id)
+                .orElseThrow(() -> ProblemException.notFound("activation request", requestId));
+        requireReader(g.issuerId(), who);
+        String s = requests.statement(id);
+        if (s == null) {
+            throw ProblemException.conflict("no-statement", "request " + requestId + " was opened before approvals were"
+                    + " signed; it has no statement and cannot be approved");
+        }
+        return s;
     }
 
     public ActivationView get(String requestId, SecurityIdentity who) {

@@ -63,6 +63,10 @@ public class ActivationRequests {
     ObjectMapper json;
     @Inject
     Instance<ApprovedRequestExecutor> executors;
+    @Inject
+    ApprovalEvidence evidence;
+    @Inject
+    dev.keyhold.policy.PolicyChain chain;
 
     public enum Outcome { RECORDED, APPROVED, REJECTED, EXECUTED, EXPIRED, CANCELLED }
 
@@ -87,6 +91,15 @@ public class ActivationRequests {
      */
     @Transactional
     public Decided decide(UUID id, boolean approve, String comment, SecurityIdentity who) {
+        return decide(id, approve, comment, null, who);
+    }
+
+    /**
+     * The same with the approval's signature over the request's statement: an approval without a valid one is
+     * refused with 422 and nothing is recorded. Approvals count by their signatures, never by their rows.
+     */
+    @Transactional
+    public Decided decide(UUID id, boolean approve, String comment, Map<String, Object> signature, SecurityIdentity who) {
         Glance g = glance(id).orElseThrow(() -> ProblemException.notFound("activation request", id.toString()));
         IssuerEntity issuer = issuers.lock(g.issuerId());
         ActivationRequestEntity r = em.find(ActivationRequestEntity.class, id, LockModeType.PESSIMISTIC_WRITE);
@@ -116,20 +129,24 @@ public class ActivationRequests {
         if (em.find(ActivationDecisionEntity.class, new ActivationDecisionEntity.Id(id, actor)) != null) {
             throw ProblemException.conflict("already-decided", "'" + actor + "' has already decided this request");
         }
-        commands.recordDecision(issuer, r, actor, approve, comment, now, attempt);
+        ApprovalEvidence.Checked checked = approve ? evidence.checkApproval(r, actor, signature) : null;
+        commands.recordDecision(issuer, r, actor, approve, comment, now, attempt,
+                checked == null ? null : checked.signature(), checked == null ? null : checked.credentialId());
         if (!approve) {
             commands.apply(issuer, r, r.toRequest().reject(now, actor), actor);
             return new Decided(Outcome.REJECTED, r.kind, issuer.id, view(r, current));
         }
-        List<String> approvers = approvers(r, current);
+        List<ActivationDecisionEntity> decisions = ActivationDecisionEntity.list("id.requestId = ?1"
+                + " order by decidedAt, id.custodian", r.id);
+        List<String> approvers = evidence.approvers(r, decisions);
         if (approvers.size() < required(r, current)) {
             return new Decided(Outcome.RECORDED, r.kind, issuer.id, view(r, current));
         }
         commands.apply(issuer, r, r.toRequest().approve(now, approvers), actor);
         Outcome outcome = switch (r.kind) {
             case KEY_ACTIVATION -> Outcome.APPROVED; // activated by the caller in a following transaction
-            case ISSUER_RESUME -> resume(issuer, r, actor, now);
-            case POLICY_CHANGE -> applyPolicy(issuer, r, actor, now);
+            case ISSUER_RESUME -> resume(issuer, r, actor, now, decisions, approvers);
+            case POLICY_CHANGE -> applyPolicy(issuer, r, actor, now, decisions, approvers);
             case TRUST_ROLLBACK, TRUST_KEY_ROTATION ->
                     executor(r.kind).execute(issuer, r, actor, now) ? Outcome.EXECUTED : Outcome.CANCELLED;
         };
@@ -143,7 +160,16 @@ public class ActivationRequests {
     @Transactional(Transactional.TxType.MANDATORY)
     public ActivationRequestEntity open(IssuerEntity issuer, ActivationKind kind, String requester, String reason,
                                         String payload) {
-        return commands.openRequest(issuer, kind, null, requester, reason, payload, clock.instant());
+        String proposed = kind == ActivationKind.ISSUER_RESUME && chain.head(issuer.id).isPresent()
+                ? chain.proposeResume(issuer.id) : null;
+        return open(issuer, kind, requester, reason, payload, proposed);
+    }
+
+    /** The same with the proposed policy version (canonical) that the statement's subject names. */
+    @Transactional(Transactional.TxType.MANDATORY)
+    public ActivationRequestEntity open(IssuerEntity issuer, ActivationKind kind, String requester, String reason,
+                                        String payload, String proposedPolicy) {
+        return commands.openRequest(issuer, kind, null, requester, reason, payload, proposedPolicy, clock.instant());
     }
 
     /** The live request of this kind for the issuer, after closing it as EXPIRED if its time ran out. Caller holds the issuer lock. */
@@ -157,6 +183,12 @@ public class ActivationRequests {
             return Optional.empty();
         }
         return live;
+    }
+
+    @Transactional
+    public String statement(UUID id) {
+        ActivationRequestEntity r = ActivationRequestEntity.findById(id);
+        return r == null ? null : r.statement;
     }
 
     @Transactional
@@ -258,7 +290,26 @@ public class ActivationRequests {
                 .orElseThrow(() -> new IllegalStateException("no executor for approved " + kind + " requests"));
     }
 
-    private Outcome resume(IssuerEntity issuer, ActivationRequestEntity r, String actor, Instant now) {
+    /**
+     * Appends the approved proposal to the policy chain with the approvals' signatures as its evidence. False when
+     * the chain has moved since the proposal (the request is then cancelled: it approved another successor).
+     */
+    private boolean appendApproved(IssuerEntity issuer, ActivationRequestEntity r, List<ActivationDecisionEntity> decisions,
+                                   List<String> approvers) {
+        if (r.proposedPolicy == null) {
+            return false;
+        }
+        return chain.appendApproved(issuer.id, r.proposedPolicy, r.id.toString(), r.statement,
+                ApprovalEvidence.evidenceSignatures(decisions, approvers)).isPresent();
+    }
+
+    private Outcome resume(IssuerEntity issuer, ActivationRequestEntity r, String actor, Instant now,
+                           List<ActivationDecisionEntity> decisions, List<String> approvers) {
+        if (!appendApproved(issuer, r, decisions, approvers)) {
+            commands.apply(issuer, r, r.toRequest().cancel(now, "the issuer's policy changed since the resume was"
+                    + " proposed; propose it again"), actor);
+            return Outcome.CANCELLED;
+        }
         issuer.status = IssuerStatus.ACTIVE;
         issuer.updatedAt = now;
         commands.apply(issuer, r, r.toRequest().execute(now), actor);
@@ -272,7 +323,8 @@ public class ActivationRequests {
      * (JWKS max-age, partitions) may have changed since it was proposed. If it no longer passes, the request is
      * cancelled rather than applied half-way.
      */
-    private Outcome applyPolicy(IssuerEntity issuer, ActivationRequestEntity r, String actor, Instant now) {
+    private Outcome applyPolicy(IssuerEntity issuer, ActivationRequestEntity r, String actor, Instant now,
+                                List<ActivationDecisionEntity> decisions, List<String> approvers) {
         IssuerValidator.Valid v;
         try {
             v = validator.validate(json.readValue(r.payload, IssuerRequest.class));
@@ -282,6 +334,11 @@ public class ActivationRequests {
             return Outcome.CANCELLED;
         }
         Map<String, Object> changes = PolicyDiff.between(issuer, v);
+        if (!appendApproved(issuer, r, decisions, approvers)) {
+            commands.apply(issuer, r, r.toRequest().cancel(now, "the issuer's policy changed since this change was"
+                    + " proposed; propose it again"), actor);
+            return Outcome.CANCELLED;
+        }
         issuer.algorithm = v.algorithm();
         issuer.audiences = v.audiences();
         issuer.custodians = v.custodians();

@@ -65,6 +65,23 @@ public class ActivationResource {
         return decisions.get(id, identity);
     }
 
+    @GET
+    @Path("/{id}/statement")
+    @RolesAllowed({Roles.CUSTODIAN, Roles.ADMIN, Roles.AUDITOR})
+    @Operation(summary = "The statement to sign", description = "The exact bytes (canonical JSON) a custodian signs to "
+            + "approve this request: issuer, request, kind, requester, subject (kid and JWK thumbprint; the proposed "
+            + "policy's digest; a rollback's target), the policy version and digest in force, approvalsRequired, "
+            + "expiresAt and a nonce. Sign them with ssh-keygen -Y sign -n keyhold-approval, or as a WebAuthn challenge "
+            + "(SHA-256 of these bytes).")
+    @APIResponse(responseCode = "200", description = "The statement bytes")
+    @APIResponse(responseCode = "403", description = "A custodian not named by the request's issuer")
+    @APIResponse(responseCode = "404", description = "No such request")
+    @APIResponse(responseCode = "409", description = "A request opened before approvals were signed")
+    public jakarta.ws.rs.core.Response statement(@PathParam("id") String id) {
+        return jakarta.ws.rs.core.Response.ok(decisions.statement(id, identity).getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                MediaType.APPLICATION_JSON_TYPE).build();
+    }
+
     @POST
     @Path("/{id}/decisions")
     @Consumes(MediaType.APPLICATION_JSON)
@@ -76,7 +93,8 @@ public class ActivationResource {
     @APIResponse(responseCode = "200", description = "The decision is recorded; the request as it is now")
     @APIResponse(responseCode = "403", description = "Not a custodian of the issuer, or the requester (audited)")
     @APIResponse(responseCode = "409", description = "Already decided, request not OPEN, or expired (then marked EXPIRED)")
-    @APIResponse(responseCode = "422", description = "decision is not approve/reject, or comment over 1000 characters")
+    @APIResponse(responseCode = "422", description = "decision is not approve/reject, comment over 1000 characters, or an "
+            + "approval without a valid signature over the request's statement (nothing recorded)")
     public ActivationView decide(@PathParam("id") String id, DecisionRequest body) {
         return decisions.decide(id, body, identity);
     }

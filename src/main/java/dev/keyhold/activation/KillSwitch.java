@@ -38,6 +38,8 @@ public class KillSwitch {
     ChangeRecorder recorder;
     @Inject
     Clock clock;
+    @Inject
+    dev.keyhold.policy.PolicyChain chain;
 
     public record Suspension(boolean changed, IssuerView issuer) {
     }
@@ -57,6 +59,7 @@ public class KillSwitch {
         Instant now = clock.instant();
         issuer.status = IssuerStatus.SUSPENDED;
         issuer.updatedAt = now;
+        chain.suspend(issuer);
         Map<String, Object> details = new LinkedHashMap<>();
         details.put("reason", reason == null ? "" : reason);
         recorder.record(Change.announced("issuer.suspended", actor, issuer.id, null, details));
@@ -76,6 +79,7 @@ public class KillSwitch {
         }
         issuer.status = IssuerStatus.SUSPENDED;
         issuer.updatedAt = clock.instant();
+        chain.suspend(issuer);
         recorder.record(Change.announced("issuer.suspended", actor, issuer.id, null, Map.of("reason", reason)));
         return true;
     }

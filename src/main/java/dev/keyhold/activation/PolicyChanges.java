@@ -39,6 +39,8 @@ public class PolicyChanges {
     ActivationRequests requests;
     @Inject
     ObjectMapper json;
+    @Inject
+    dev.keyhold.policy.PolicyChain chain;
 
     @Transactional
     public ActivationRequestEntity propose(String issuerId, PolicyChangeRequest body, SecurityIdentity who) {
@@ -68,7 +70,16 @@ public class PolicyChanges {
                 or(body.suspendOnCompromise(), issuer.suspendOnCompromise),
                 or(body.ledgerBestEffort(), issuer.ledgerBestEffort));
         IssuerValidator.Valid valid = validator.validate(merged);
-        if (PolicyDiff.between(issuer, valid).isEmpty()) {
+        String proposed = chain.propose(issuer.id, new dev.keyhold.policy.PolicyDocuments.Fields(valid.id(),
+                valid.issuerUri(), valid.partition(), issuer.status, valid.algorithm(), valid.audiences(), valid.signers(),
+                valid.approvalsRequired(), valid.custodians(), valid.policy()));
+        // A change of nothing but custodians' enrolled credentials is a change too: it is how credentials enter the
+        // policy once the credential bootstrap is over.
+        boolean credentialsChanged = chain.head(issuer.id).map(h -> !dev.keyhold.trust.Jcs.canonicalize(
+                dev.keyhold.policy.PolicyDocuments.body(h.doc())).equals(dev.keyhold.trust.Jcs.canonicalize(
+                dev.keyhold.policy.PolicyDocuments.body(dev.keyhold.policy.PolicyDocuments.parse(proposed)))))
+                .orElse(false);
+        if (PolicyDiff.between(issuer, valid).isEmpty() && !credentialsChanged) {
             throw new ValidationException(List.of(new FieldError("body", "proposes no change")));
         }
         if (requests.live(issuer, ActivationKind.POLICY_CHANGE).isPresent()) {
@@ -82,7 +93,7 @@ public class PolicyChanges {
             throw new IllegalStateException("cannot write a policy change as JSON", e);
         }
         return requests.open(issuer, ActivationKind.POLICY_CHANGE, who.getPrincipal().getName(),
-                body.reason() == null ? "policy change" : body.reason(), payload);
+                body.reason() == null ? "policy change" : body.reason(), payload, proposed);
     }
 
     private static void immutable(String field, String proposed, String current, List<FieldError> errors) {

@@ -54,6 +54,8 @@ public class LifecycleCommands {
     EntityManager em;
     @Inject
     HsmAfterCommit hsmAfterCommit;
+    @Inject
+    dev.keyhold.policy.Statements statements;
 
     /** Stores a newly generated PENDING key and records {@code key.created}. */
     @Transactional(Transactional.TxType.MANDATORY)
@@ -72,10 +74,21 @@ public class LifecycleCommands {
     @Transactional(Transactional.TxType.MANDATORY)
     public ActivationRequestEntity openRequest(IssuerEntity issuer, ActivationKind kind, String kid, String requester,
                                                String reason, String payload, Instant now) {
+        return openRequest(issuer, kind, kid, requester, reason, payload, null, now);
+    }
+
+    /**
+     * The same, with the proposed policy version of a resume or policy change; the request's statement (the bytes
+     * custodians sign) is fixed here.
+     */
+    @Transactional(Transactional.TxType.MANDATORY)
+    public ActivationRequestEntity openRequest(IssuerEntity issuer, ActivationKind kind, String kid, String requester,
+                                               String reason, String payload, String proposedPolicy, Instant now) {
         requireLocked(issuer, issuer.id);
         Transition<ActivationRequest> opened = ActivationRequest.open(UUID.randomUUID(), kind, issuer.id, kid, requester,
                 issuer.approvalsRequired, now, Duration.ofSeconds(issuer.approvalTtlSeconds));
-        ActivationRequestEntity r = ActivationRequestEntity.of(opened.value(), reason, payload);
+        ActivationRequestEntity r = ActivationRequestEntity.of(opened.value(), reason, payload,
+                statements.statement(issuer, opened.value(), payload, proposedPolicy), proposedPolicy);
         r.persist();
         recorder.record(Change.of(opened.change(), requester, issuer.id));
         return r;
@@ -89,8 +102,16 @@ public class LifecycleCommands {
     @Transactional(Transactional.TxType.MANDATORY)
     public void recordDecision(IssuerEntity issuer, ActivationRequestEntity r, String custodian, boolean approve,
                                String comment, Instant now, Map<String, Object> attempt) {
+        recordDecision(issuer, r, custodian, approve, comment, now, attempt, null, null);
+    }
+
+    /** The same, storing the verified signature (canonical JSON) and credential of an approval. */
+    @Transactional(Transactional.TxType.MANDATORY)
+    public void recordDecision(IssuerEntity issuer, ActivationRequestEntity r, String custodian, boolean approve,
+                               String comment, Instant now, Map<String, Object> attempt, String signature,
+                               String credentialId) {
         requireLocked(issuer, r.issuerId);
-        ActivationDecisionEntity.of(r.id, custodian, approve, comment, now).persist();
+        ActivationDecisionEntity.of(r.id, custodian, approve, comment, now, signature, credentialId).persist();
         em.flush();
         Map<String, Object> decided = new LinkedHashMap<>(attempt);
         if (comment != null) {

@@ -166,11 +166,15 @@ public class ConsoleResource {
     @Path("/requests/{id}/decision")
     @Consumes(MediaType.APPLICATION_FORM_URLENCODED)
     public Response decide(@PathParam("id") String id, @FormParam("decision") String decision,
-                           @FormParam("comment") String comment, @FormParam(CSRF_FIELD) String csrf) {
+                           @FormParam("comment") String comment, @FormParam(CSRF_FIELD) String csrf,
+                           @FormParam("signature") String signature) {
         requireCsrf(csrf);
         requireConsoleUser();
         String c = comment == null || comment.isBlank() ? null : comment.strip();
-        decisions.decide(id, new DecisionRequest(decision, c), identity);
+        // An approval carries the custodian's signature over the request's statement (an SSH signature pasted in).
+        java.util.Map<String, Object> sig = signature == null || signature.isBlank() ? null
+                : java.util.Map.of("format", "sshsig", "value", signature.strip());
+        decisions.decide(id, new DecisionRequest(decision, c, sig), identity);
         return seeOther("/console/requests/" + id + "?done=" + ("reject".equals(decision) ? "rejected" : "approved"));
     }
 

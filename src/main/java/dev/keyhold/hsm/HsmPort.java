@@ -72,6 +72,16 @@ public interface HsmPort {
      */
     boolean destroyPrivate(String partition, String handle);
 
+    /**
+     * Stores {@code value} as a private token data object (CKO_DATA) labelled {@code label} in the partition,
+     * replacing any earlier one of that label. Keyhold keeps small integrity anchors there (a policy chain head, the
+     * audit checkpoint) that a database writer cannot reach.
+     */
+    void putData(String partition, String label, byte[] value);
+
+    /** The value of the data object labelled {@code label}, if the partition holds one. */
+    java.util.Optional<byte[]> getData(String partition, String label);
+
     /** All handles present in the partition's token (a private key or a public object), sorted. */
     List<String> list(String partition);
 

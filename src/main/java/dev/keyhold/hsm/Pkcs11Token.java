@@ -44,6 +44,7 @@ import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static sun.security.pkcs11.wrapper.PKCS11Constants.CKA_CERTIFICATE_TYPE;
+import static sun.security.pkcs11.wrapper.PKCS11Constants.CKA_APPLICATION;
 import static sun.security.pkcs11.wrapper.PKCS11Constants.CKA_CLASS;
 import static sun.security.pkcs11.wrapper.PKCS11Constants.CKA_DECRYPT;
 import static sun.security.pkcs11.wrapper.PKCS11Constants.CKA_DERIVE;
@@ -53,6 +54,7 @@ import static sun.security.pkcs11.wrapper.PKCS11Constants.CKA_EXTRACTABLE;
 import static sun.security.pkcs11.wrapper.PKCS11Constants.CKA_ID;
 import static sun.security.pkcs11.wrapper.PKCS11Constants.CKA_ISSUER;
 import static sun.security.pkcs11.wrapper.PKCS11Constants.CKA_LABEL;
+import static sun.security.pkcs11.wrapper.PKCS11Constants.CKA_MODIFIABLE;
 import static sun.security.pkcs11.wrapper.PKCS11Constants.CKA_MODULUS;
 import static sun.security.pkcs11.wrapper.PKCS11Constants.CKA_MODULUS_BITS;
 import static sun.security.pkcs11.wrapper.PKCS11Constants.CKA_PRIVATE;
@@ -74,6 +76,7 @@ import static sun.security.pkcs11.wrapper.PKCS11Constants.CKM_RSA_PKCS_KEY_PAIR_
 import static sun.security.pkcs11.wrapper.PKCS11Constants.CKM_SHA256_RSA_PKCS;
 import static sun.security.pkcs11.wrapper.PKCS11Constants.CKM_SHA256_RSA_PKCS_PSS;
 import static sun.security.pkcs11.wrapper.PKCS11Constants.CKO_CERTIFICATE;
+import static sun.security.pkcs11.wrapper.PKCS11Constants.CKO_DATA;
 import static sun.security.pkcs11.wrapper.PKCS11Constants.CKO_PRIVATE_KEY;
 import static sun.security.pkcs11.wrapper.PKCS11Constants.CKS_RO_USER_FUNCTIONS;
 import static sun.security.pkcs11.wrapper.PKCS11Constants.CKS_RW_USER_FUNCTIONS;
@@ -389,6 +392,42 @@ final class Pkcs11Token {
             n++;
         }
         return n;
+    }
+
+    /** Writes a private token data object labelled {@code label}, then removes older ones of that label. */
+    void putData(long session, String label, byte[] value) throws PKCS11Exception {
+        long created = p11.C_CreateObject(session, new CK_ATTRIBUTE[]{
+                new CK_ATTRIBUTE(CKA_CLASS, CKO_DATA),
+                new CK_ATTRIBUTE(CKA_TOKEN, true),
+                new CK_ATTRIBUTE(CKA_PRIVATE, true),
+                new CK_ATTRIBUTE(CKA_MODIFIABLE, true),
+                new CK_ATTRIBUTE(CKA_LABEL, label.toCharArray()),
+                new CK_ATTRIBUTE(CKA_APPLICATION, "keyhold".toCharArray()),
+                new CK_ATTRIBUTE(CKA_VALUE, value)});
+        for (long o : find(session, dataTemplate(label), Integer.MAX_VALUE)) {
+            if (o != created) {
+                p11.C_DestroyObject(session, o);
+            }
+        }
+    }
+
+    /** The value of the data object labelled {@code label} (the newest handle when a crash left two). */
+    Optional<byte[]> getData(long session, String label) throws PKCS11Exception {
+        long[] found = find(session, dataTemplate(label), Integer.MAX_VALUE);
+        if (found.length == 0) {
+            return Optional.empty();
+        }
+        long newest = java.util.Arrays.stream(found).max().getAsLong();
+        CK_ATTRIBUTE[] value = {new CK_ATTRIBUTE(CKA_VALUE)};
+        p11.C_GetAttributeValue(session, newest, value);
+        return Optional.ofNullable(value[0].getByteArray());
+    }
+
+    private static CK_ATTRIBUTE[] dataTemplate(String label) {
+        return new CK_ATTRIBUTE[]{
+                new CK_ATTRIBUTE(CKA_TOKEN, true),
+                new CK_ATTRIBUTE(CKA_CLASS, CKO_DATA),
+                new CK_ATTRIBUTE(CKA_LABEL, label.toCharArray())};
     }
 
     /** The handles of all private keys and container certificates in the token, sorted. */

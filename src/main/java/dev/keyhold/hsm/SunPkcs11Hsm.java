@@ -270,6 +270,22 @@ public class SunPkcs11Hsm implements HsmPort {
     }
 
     @Override
+    public void putData(String partition, String label, byte[] value) {
+        Objects.requireNonNull(label, "label");
+        Objects.requireNonNull(value, "value");
+        PartitionState p = state(partition);
+        p.call("put-data", "write data object '" + label + "'", false, c -> {
+            synchronized (c.writeLock) {
+                ensureLoggedIn(p, c);
+                return c.token.withSession(s -> {
+                    c.token.putData(s, label, value);
+                    return null;
+                });
+            }
+        });
+    }
+
+    @Override
     public List<String> listPrivate(String partition) {
         PartitionState p = state(partition);
         return p.call("list", "list private keys", true, c -> {
@@ -277,6 +293,21 @@ public class SunPkcs11Hsm implements HsmPort {
             List<String> handles = c.token.withSession(c.token::privateHandles);
             c.token.probe();
             return handles;
+        });
+    }
+
+    @Override
+    public java.util.Optional<byte[]> getData(String partition, String label) {
+        Objects.requireNonNull(label, "label");
+        PartitionState p = state(partition);
+        return p.call("get-data", "read data object '" + label + "'", true, c -> {
+            // Logged out, the token hides private objects: "absent" must mean absent.
+            ensureLoggedIn(p, c);
+            java.util.Optional<byte[]> v = c.token.withSession(s -> c.token.getData(s, label));
+            if (v.isEmpty()) {
+                c.token.probe();
+            }
+            return v;
         });
     }
 

@@ -28,6 +28,8 @@ public class IssuerService {
     ChangeRecorder recorder;
     @Inject
     Clock clock;
+    @Inject
+    dev.keyhold.policy.PolicyChain chain;
 
     @Transactional
     public IssuerView create(IssuerRequest request, String actor) {
@@ -56,7 +58,11 @@ public class IssuerService {
         e.createdAt = now;
         e.updatedAt = now;
         e.persist();
+        IssuerEntity.getEntityManager().flush();
+        // Policy version 1, sealed by the HSM: the custodians named now, with the credentials they have enrolled.
+        dev.keyhold.policy.PolicyChain.Version v1 = chain.create(e, "created");
         Map<String, Object> details = new LinkedHashMap<>();
+        details.put("policyDigest", v1.digest());
         details.put("issuerUri", e.issuerUri);
         details.put("partition", e.partition);
         details.put("algorithm", e.algorithm.name());

@@ -25,6 +25,8 @@ public class LifecycleHealth implements HealthCheck {
 
     @Inject
     LifecycleStatus status;
+    @Inject
+    dev.keyhold.policy.IntegrityAlarm integrity;
 
     @Override
     public HealthCheckResponse call() {
@@ -48,6 +50,9 @@ public class LifecycleHealth implements HealthCheck {
         b.withData("hsmDeletionsFinishedLastReconcile", status.lastReconcileFinished());
         b.withData("hsmDeletionsFinishedTotal", status.finishedDeletions());
         status.failingPartitions().forEach((p, f) -> b.withData("reconcile." + p, f.at() + " " + f.reason()));
+        Map<String, String> violations = integrity.findings();
+        b.withData("integrityViolations", violations.size());
+        violations.entrySet().stream().limit(LISTED).forEach(e -> b.withData("integrity." + e.getKey(), e.getValue()));
         return b.build();
     }
 }

@@ -1,14 +1,18 @@
 package dev.keyhold.signing;
 
+import dev.keyhold.activation.ApprovalEvidence;
 import dev.keyhold.error.ProblemException;
 import dev.keyhold.issuer.IssuerEntity;
 import dev.keyhold.issuer.IssuerValidator;
 import dev.keyhold.jwks.IssuerCache;
 import dev.keyhold.domain.Key;
+import dev.keyhold.policy.IntegrityAlarm;
+import dev.keyhold.policy.PolicyViolation;
 import dev.keyhold.store.KeyEntity;
 import dev.keyhold.domain.KeyState;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 
 
 /**
@@ -16,9 +20,21 @@ import jakarta.enterprise.context.ApplicationScoped;
  * drops an issuer's snapshot after a change commits on this instance, and within
  * {@code keyhold.events.poll-interval} of a change made by another instance. A load that raced with an
  * invalidation is used once but not stored. Unknown issuers are not cached, so random ids cannot fill memory.
+ *
+ * <p>Building a snapshot verifies the issuer's approval evidence ({@link ApprovalEvidence#verifyIssuer}: its policy
+ * chain and HSM mirror, the issuer row against the chain head, the ACTIVE key's activation signatures). A snapshot
+ * that fails carries the finding, so signing refuses without checking again per token, and the alarm is raised.
  */
 @ApplicationScoped
 public class SigningCache extends IssuerCache<SigningSnapshot> {
+
+    @Inject
+    ApprovalEvidence evidence;
+    @Inject
+    IntegrityAlarm alarm;
+
+    private record Loaded(SigningSnapshot snapshot, PolicyViolation violation, String kid) {
+    }
 
     /** The issuer's snapshot if it is in memory, else null (never blocks). */
     SigningSnapshot cached(String issuerId) {
@@ -35,18 +51,31 @@ public class SigningCache extends IssuerCache<SigningSnapshot> {
             throw ProblemException.notFound("issuer", issuerId);
         }
         long generation = generation(issuerId);
-        SigningSnapshot loaded = QuarkusTransaction.joiningExisting().call(() -> {
+        Loaded loaded = QuarkusTransaction.joiningExisting().call(() -> {
             IssuerEntity issuer = IssuerEntity.findById(issuerId);
             if (issuer == null) {
                 return null;
             }
-            Key active = KeyEntity.inState(issuerId, KeyState.ACTIVE).map(KeyEntity::toKey).orElse(null);
-            return SigningSnapshot.of(issuer.toIssuer(), active);
+            KeyEntity row = KeyEntity.inState(issuerId, KeyState.ACTIVE).orElse(null);
+            Key active = row == null ? null : row.toKey();
+            PolicyViolation violation = null;
+            try {
+                evidence.verifyIssuer(issuer, row);
+            } catch (PolicyViolation v) {
+                violation = v;
+            }
+            return new Loaded(SigningSnapshot.of(issuer.toIssuer(), active,
+                    violation == null ? null : violation.getMessage()), violation, active == null ? null : active.kid());
         });
         if (loaded == null) {
             throw ProblemException.notFound("issuer", issuerId);
         }
-        store(issuerId, generation, loaded);
-        return loaded;
+        if (loaded.violation() != null) {
+            alarm.raise(issuerId, loaded.kid(), loaded.violation());
+        } else {
+            alarm.clear(issuerId);
+        }
+        store(issuerId, generation, loaded.snapshot());
+        return loaded.snapshot();
     }
 }

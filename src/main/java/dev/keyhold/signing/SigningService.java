@@ -145,6 +145,12 @@ public class SigningService {
             refused(issuer.id(), "issuer-suspended");
             IssuerGate.requireActive(issuer);
         }
+        if (snap.evidenceProblem() != null) {
+            // Dual control (invariant 4): the stored state is not what custodians signed; nothing signs until it is.
+            refused(issuer.id(), dev.keyhold.activation.ApprovalEvidence.PROBLEM);
+            throw ProblemException.conflict(dev.keyhold.activation.ApprovalEvidence.PROBLEM, "issuer " + issuer.id()
+                    + " cannot sign: its approval evidence does not verify (" + snap.evidenceProblem() + ")");
+        }
         Key key = snap.active();
         if (key == null) {
             refused(issuer.id(), "no-active-key");

@@ -11,9 +11,14 @@ import java.util.Base64;
  * tokenTtl) and its ACTIVE key, if any, with the JWS header already encoded. Deadlines are still checked
  * against the clock at every use: a cached snapshot never extends a key's life.
  */
-record SigningSnapshot(Issuer issuer, Key active, String encodedHeader) {
+record SigningSnapshot(Issuer issuer, Key active, String encodedHeader, String evidenceProblem) {
 
     static SigningSnapshot of(Issuer issuer, Key active) {
+        return of(issuer, active, null);
+    }
+
+    /** {@code evidenceProblem}: why the issuer's approval evidence did not verify (then nothing signs), or null. */
+    static SigningSnapshot of(Issuer issuer, Key active, String evidenceProblem) {
         String header = null;
         if (active != null) {
             // kid and alg come from the key row; both are plain ASCII (base64url thumbprint, JWA name).
@@ -21,6 +26,6 @@ record SigningSnapshot(Issuer issuer, Key active, String encodedHeader) {
                     + "\",\"typ\":\"JWT\"}";
             header = Base64.getUrlEncoder().withoutPadding().encodeToString(json.getBytes(StandardCharsets.US_ASCII));
         }
-        return new SigningSnapshot(issuer, active, header);
+        return new SigningSnapshot(issuer, active, header, evidenceProblem);
     }
 }

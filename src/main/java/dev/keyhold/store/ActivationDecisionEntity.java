@@ -26,6 +26,10 @@ public class ActivationDecisionEntity extends PanacheEntityBase {
     public String comment;
     @Column(name = "decided_at")
     public Instant decidedAt;
+    /** Canonical JSON of the custodian's signature over the request's statement (null for a rejection). */
+    public String signature;
+    @Column(name = "credential_id")
+    public String credentialId;
 
     /** A new row: {@code custodian} approved or rejected {@code requestId} at {@code at}, to be persisted. */
     public static ActivationDecisionEntity of(UUID requestId, String custodian, boolean approve, String comment,
@@ -35,6 +39,15 @@ public class ActivationDecisionEntity extends PanacheEntityBase {
         d.decision = approve ? "APPROVE" : "REJECT";
         d.comment = comment;
         d.decidedAt = at;
+        return d;
+    }
+
+    /** The same, with the signature that made an approval count. */
+    public static ActivationDecisionEntity of(UUID requestId, String custodian, boolean approve, String comment,
+                                              Instant at, String signature, String credentialId) {
+        ActivationDecisionEntity d = of(requestId, custodian, approve, comment, at);
+        d.signature = signature;
+        d.credentialId = credentialId;
         return d;
     }
 }

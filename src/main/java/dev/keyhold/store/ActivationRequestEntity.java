@@ -43,6 +43,11 @@ public class ActivationRequestEntity extends PanacheEntityBase {
     public Instant decidedAt;
     @Column(name = "executed_at")
     public Instant executedAt;
+    /** The exact canonical bytes custodians sign (null for requests opened before custodian signatures). */
+    public String statement;
+    /** For ISSUER_RESUME and POLICY_CHANGE: the canonical policy document the statement's subject names. */
+    @Column(name = "proposed_policy")
+    public String proposedPolicy;
     @Version
     public long version;
 
@@ -53,7 +58,15 @@ public class ActivationRequestEntity extends PanacheEntityBase {
 
     /** A new row holding {@code r} (an opened request) with its reason and payload, to be persisted. */
     public static ActivationRequestEntity of(dev.keyhold.domain.ActivationRequest r, String reason, String payload) {
+        return of(r, reason, payload, null, null);
+    }
+
+    /** The same, with the statement fixed at opening and the proposed policy version (resume, policy change). */
+    public static ActivationRequestEntity of(dev.keyhold.domain.ActivationRequest r, String reason, String payload,
+                                             String statement, String proposedPolicy) {
         ActivationRequestEntity e = new ActivationRequestEntity();
+        e.statement = statement;
+        e.proposedPolicy = proposedPolicy;
         e.id = r.id();
         e.kind = r.kind();
         e.issuerId = r.issuerId();

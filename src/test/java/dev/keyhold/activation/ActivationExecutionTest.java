@@ -38,7 +38,7 @@ class ActivationExecutionTest {
         String id = Api.createIssuer("exec");
         String kid = Api.rotate(id);
         UUID request = (UUID) sql.one("select id from activation_request where kid = ?", kid);
-        sql.exec("update activation_request set state = 'APPROVED' where id = ?", request);
+        lifecycle.approve(request.toString());
         Instant activatable = ((java.sql.Timestamp) sql.one("select activatable_at from signing_key where kid = ?", kid)).toInstant();
         clock.freezeAt(activatable.minusSeconds(1));
         assertThat(activations.activateIfDue(request, "test")).isEmpty();

@@ -50,12 +50,7 @@ class DecisionApiTest {
     }
 
     static Response decide(String user, String request, String decision, String comment) {
-        Map<String, Object> body = new java.util.HashMap<>();
-        body.put("decision", decision);
-        if (comment != null) {
-            body.put("comment", comment);
-        }
-        return as(user).body(body).post("/v1/activations/" + request + "/decisions");
+        return dev.keyhold.testsupport.Api.decide(user, request, decision, comment);
     }
 
     String requestOf(String kid) {

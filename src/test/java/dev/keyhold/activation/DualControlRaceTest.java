@@ -103,8 +103,7 @@ class DualControlRaceTest {
         List<Callable<List<Outcome>>> tasks = new ArrayList<>();
         for (int round = 0; round < 4; round++) {
             for (String c : custodians) {
-                tasks.add(() -> List.of(outcome("approve", c, as(c).body(Map.of("decision", "approve"))
-                        .post("/v1/activations/" + request + "/decisions"))));
+                tasks.add(() -> List.of(outcome("approve", c, dev.keyhold.testsupport.Api.approve(c, request))));
             }
             tasks.add(() -> List.of(outcome("look", "admin", as("admin").get("/v1/activations/" + request))));
             tasks.add(() -> List.of(outcome("issuer", "auditor", as("auditor").get("/v1/issuers/" + id))));
@@ -208,8 +207,7 @@ class DualControlRaceTest {
         out.add(outcome("list", custodian, open));
         if (open.statusCode() == 200) {
             for (String request : open.jsonPath().<String>getList("id")) {
-                out.add(outcome("approve", custodian, as(custodian).body(Map.of("decision", "approve"))
-                        .post("/v1/activations/" + request + "/decisions")));
+                out.add(outcome("approve", custodian, dev.keyhold.testsupport.Api.approve(custodian, request)));
                 out.add(outcome("look", custodian, as(custodian).get("/v1/activations/" + request)));
             }
         }

@@ -60,9 +60,7 @@ class ReadsNeverWriteTest {
         String first = lifecycle.activeKey(a);
         String second = Api.rotate(a);
         UUID approved = (UUID) sql.one("select id from activation_request where kid = ? and state = 'OPEN'", second);
-        sql.exec("insert into activation_decision (request_id, custodian, decision, decided_at) values (?, 'alice', 'APPROVE', ?),"
-                + " (?, 'bob', 'APPROVE', ?)", approved, clock.instant(), approved, clock.instant());
-        sql.exec("update activation_request set state = 'APPROVED', decided_at = ? where id = ?", clock.instant(), approved);
+        lifecycle.approve(approved.toString());
         sql.replan(a);
         // Issuer b: an OPEN request past expiresAt (expiry due).
         String b = Api.createIssuer("rnw-b");

@@ -178,9 +178,11 @@ class ConsoleAccessTest {
         String token = csrf(session);
         given().redirects().follow(false).cookie("keyhold-console", session).cookie("keyhold-csrf", token)
                 .contentType(ContentType.URLENC).formParam("decision", "approve").formParam("csrf", token)
+                .formParam("signature", (String) dev.keyhold.testsupport.Api.signature("alice", request).get("value"))
                 .post("/console/requests/" + request + "/decision").then().statusCode(303);
         given().cookie("keyhold-console", session).cookie("keyhold-csrf", token)
                 .contentType(ContentType.URLENC).formParam("decision", "approve").formParam("csrf", token)
+                .formParam("signature", (String) dev.keyhold.testsupport.Api.signature("alice", request).get("value"))
                 .post("/console/requests/" + request + "/decision").then().statusCode(409)
                 .contentType(containsString("text/html")).body(containsString("already decided"));
     }

@@ -195,9 +195,9 @@ class ConsoleBrowserTest {
         String kid = Api.rotate(id);
         String request = requestOf(kid);
         clock.advance(Duration.ofHours(3));
-        as("alice").body(Map.of("decision", "approve", "comment", "ok")).post("/v1/activations/" + request + "/decisions")
+        dev.keyhold.testsupport.Api.decide("alice", request, "approve", "ok")
                 .then().statusCode(200);
-        as("bob").body(Map.of("decision", "approve")).post("/v1/activations/" + request + "/decisions").then().statusCode(200);
+        dev.keyhold.testsupport.Api.approve("bob", request).then().statusCode(200);
         as("admin").get("/v1/keys/" + kid).then().body("state", equalTo("ACTIVE"));
 
         login(one, "auditor");

@@ -78,7 +78,7 @@ class HsmOutageTest {
         String pending = Api.rotate(id);
         UUID request = (UUID) sql.one("select id from activation_request where kid = ? and state = 'OPEN'", pending);
         for (String custodian : List.of("alice", "bob")) {
-            as(custodian).body(Map.of("decision", "approve")).post("/v1/activations/" + request + "/decisions")
+            Api.approve(custodian, request.toString())
                     .then().statusCode(200);
         }
         assertThat(sql.one("select state from activation_request where id = ?", request)).isEqualTo("APPROVED");

@@ -38,7 +38,7 @@ class KillSwitchTest {
     }
 
     static Response decide(String user, String request, String decision) {
-        return as(user).body(Map.of("decision", decision)).post("/v1/activations/" + request + "/decisions");
+        return dev.keyhold.testsupport.Api.decide(user, request, decision, null);
     }
 
     long events(String issuer, String type) {

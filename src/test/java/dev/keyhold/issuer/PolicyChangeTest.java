@@ -25,7 +25,7 @@ class PolicyChangeTest {
     StateFingerprint fingerprint;
 
     static Response decide(String user, String request, String decision) {
-        return as(user).body(Map.of("decision", decision)).post("/v1/activations/" + request + "/decisions");
+        return dev.keyhold.testsupport.Api.decide(user, request, decision, null);
     }
 
     static Response propose(String user, String issuer, String body) {

@@ -184,10 +184,8 @@ class LifecycleScenarioTest {
 
     private void approve(String kid) {
         UUID request = (UUID) sql.one("select id from activation_request where kid = ? and state = 'OPEN'", kid);
-        Instant now = clock.instant();
-        sql.exec("insert into activation_decision (request_id, custodian, decision, decided_at) values (?, 'alice', 'APPROVE', ?),"
-                + " (?, 'bob', 'APPROVE', ?)", request, now, request, now);
-        sql.exec("update activation_request set state = 'APPROVED', decided_at = ? where id = ?", now, request);
+        Api.approve("alice", request.toString()).then().statusCode(200);
+        Api.approve("bob", request.toString()).then().statusCode(200);
         sql.replan((String) sql.one("select issuer_id from activation_request where id = ?", request));
     }
 

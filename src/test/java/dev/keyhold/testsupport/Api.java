@@ -78,6 +78,45 @@ public final class Api {
                 .extract().path("kid");
     }
 
+    /**
+     * A decision body of {@code user}: for "approve", signed over the request's statement with the user's test key
+     * ({@link CustodianKeys}, as {@code ssh-keygen -Y sign -n keyhold-approval} would); when the statement cannot be
+     * read (not a custodian of the issuer) the approval goes without a signature and is refused for that reason.
+     */
+    public static Map<String, Object> decisionBody(String user, String request, String decision, String comment) {
+        Map<String, Object> body = new HashMap<>();
+        body.put("decision", decision);
+        if (comment != null) {
+            body.put("comment", comment);
+        }
+        if ("approve".equals(decision)) {
+            Map<String, Object> sig = signature(user, request);
+            if (sig != null) {
+                body.put("signature", sig);
+            }
+        }
+        return body;
+    }
+
+    /** The user's SSH signature object over the request's statement, or null when the statement is not readable. */
+    public static Map<String, Object> signature(String user, String request) {
+        Response st = as(user).get("/v1/activations/" + request + "/statement");
+        if (st.statusCode() != 200) {
+            return null;
+        }
+        return Map.of("format", "sshsig", "value", CustodianKeys.sign(user, "keyhold-approval", st.asByteArray()));
+    }
+
+    /** {@code POST /v1/activations/{request}/decisions} as {@code user} (approvals signed, see {@link #decisionBody}). */
+    public static Response decide(String user, String request, String decision, String comment) {
+        return as(user).body(decisionBody(user, request, decision, comment)).post("/v1/activations/" + request + "/decisions");
+    }
+
+    /** A signed approval by {@code user}. */
+    public static Response approve(String user, String request) {
+        return decide(user, request, "approve", null);
+    }
+
     static {
         RestAssured.enableLoggingOfRequestAndResponseIfValidationFails();
     }

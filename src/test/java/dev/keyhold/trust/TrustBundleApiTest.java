@@ -202,7 +202,7 @@ class TrustBundleApiTest {
 
     static void approve(String request, String... custodians) {
         for (String c : custodians) {
-            as(c).body(Map.of("decision", "approve")).post("/v1/activations/" + request + "/decisions")
+            dev.keyhold.testsupport.Api.approve(c, request)
                     .then().statusCode(200);
         }
     }

@@ -77,7 +77,7 @@ class TrustKeyRotationTest {
     }
 
     static Response decide(String custodian, String request) {
-        return as(custodian).body(Map.of("decision", "approve")).post("/v1/activations/" + request + "/decisions");
+        return dev.keyhold.testsupport.Api.approve(custodian, request);
     }
 
     @Test

@@ -76,7 +76,7 @@ class TrustRollbackTest {
     }
 
     static io.restassured.response.Response decide(String user, String request) {
-        return as(user).body(Map.of("decision", "approve")).post("/v1/activations/" + request + "/decisions");
+        return dev.keyhold.testsupport.Api.approve(user, request);
     }
 
     @Test

@@ -1,0 +1,107 @@
+package dev.keyhold.custodian;
+
+import dev.keyhold.issuer.IssuerEntity;
+import dev.keyhold.issuer.IssuerService;
+import dev.keyhold.policy.PolicyChain;
+import dev.keyhold.security.Roles;
+import io.quarkus.narayana.jta.QuarkusTransaction;
+import io.quarkus.security.identity.SecurityIdentity;
+import jakarta.annotation.security.RolesAllowed;
+import jakarta.inject.Inject;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+import org.jboss.logging.Logger;
+import org.jboss.resteasy.reactive.RestResponse;
+
+import java.net.URI;
+import java.time.Instant;
+import java.util.List;
+
+@Path("/v1/custodians/me/credentials")
+@Produces(MediaType.APPLICATION_JSON)
+@Tag(name = "Custodian credentials", description = "A custodian's own signing keys (SSH or WebAuthn) for approvals")
+public class CustodianResource {
+
+    private static final Logger LOG = Logger.getLogger(CustodianResource.class);
+
+    @Inject
+    Credentials credentials;
+    @Inject
+    SecurityIdentity identity;
+    @Inject
+    PolicyChain chain;
+    @Inject
+    IssuerService issuers;
+
+    public record ChallengeView(String id, String challenge, Instant expiresAt) {
+    }
+
+    public record CredentialView(String id, String format, String publicKey, String algorithm, Instant enrolledAt,
+                                 boolean sealed) {
+        static CredentialView of(Credentials.Credential c, boolean sealed) {
+            return new CredentialView(c.id(), c.format(), c.publicKey(), c.algorithm(), c.enrolledAt(), sealed);
+        }
+    }
+
+    @POST
+    @Path("/challenges")
+    @Consumes({MediaType.APPLICATION_JSON, MediaType.WILDCARD})
+    @RolesAllowed(Roles.CUSTODIAN)
+    @Operation(summary = "A fresh enrollment challenge", description = "Single use, valid 5 minutes. Sign its text "
+            + "with the new key: ssh-keygen -Y sign -n keyhold-enroll (or use it as the WebAuthn registration challenge).")
+    @APIResponse(responseCode = "201", description = "The challenge")
+    @APIResponse(responseCode = "409", description = "Too many open challenges")
+    public RestResponse<ChallengeView> challenge() {
+        Credentials.Challenge c = credentials.challenge(identity.getPrincipal().getName());
+        return RestResponse.status(RestResponse.Status.CREATED, new ChallengeView(c.id(), c.challenge(), c.expiresAt()));
+    }
+
+    @POST
+    @Consumes(MediaType.APPLICATION_JSON)
+    @RolesAllowed(Roles.CUSTODIAN)
+    @Operation(summary = "Enroll a credential", description = "{\"format\":\"sshsig\",\"publicKey\":\"ssh-ed25519 AAAA… "
+            + "comment\",\"signature\":\"-----BEGIN SSH SIGNATURE-----…\"} (namespace keyhold-enroll, over an open "
+            + "challenge) or {\"format\":\"webauthn\",\"attestationObject\",\"clientDataJSON\"} (base64url). Keyhold "
+            + "seals the (principal, public key) binding with the HSM. The credential enters an issuer's policy with "
+            + "the next policy version that names it: at once (sealed by the HSM) while the issuer has fewer custodians "
+            + "with credentials than approvalsRequired, otherwise through an approved policy change.")
+    @APIResponse(responseCode = "201", description = "Enrolled")
+    @APIResponse(responseCode = "409", description = "This key is already enrolled")
+    @APIResponse(responseCode = "422", description = "The signature over the challenge does not check out (nothing stored)")
+    public RestResponse<CredentialView> enroll(EnrollRequest body) {
+        String principal = identity.getPrincipal().getName();
+        Credentials.Credential c = credentials.enroll(principal, body);
+        bootstrap(principal);
+        return RestResponse.ResponseBuilder.<CredentialView>created(URI.create("/v1/custodians/me/credentials"))
+                .entity(CredentialView.of(c, true)).build();
+    }
+
+    @GET
+    @RolesAllowed(Roles.CUSTODIAN)
+    @Operation(summary = "The caller's credentials", description = "sealed=false marks a row without a valid HSM seal: "
+            + "not a credential (a database write).")
+    public List<CredentialView> list() {
+        return credentials.rows(identity.getPrincipal().getName()).stream()
+                .map(c -> CredentialView.of(c, credentials.sealOk(c))).toList();
+    }
+
+    /** Credential bootstrap in every issuer that names the principal, each in a transaction of its own. */
+    private void bootstrap(String principal) {
+        List<String> named = QuarkusTransaction.requiringNew().call(() -> IssuerEntity.<IssuerEntity>listAll().stream()
+                .filter(i -> i.custodians.contains(principal)).map(i -> i.id).toList());
+        for (String id : named) {
+            try {
+                QuarkusTransaction.requiringNew().run(() -> chain.bootstrap(issuers.lock(id), principal));
+            } catch (RuntimeException e) {
+                LOG.warnf("credential bootstrap of %s in issuer %s failed: %s", principal, id, e.toString());
+            }
+        }
+    }
+}
