@@ -44,6 +44,14 @@ public interface HsmPort {
     PublicKey publicKey(String partition, String handle);
 
     /**
+     * The public key of a key that can sign: like {@link #publicKey}, but its private key object must exist too (a key
+     * about to be activated, a fixed-handle key Keyhold signs with).
+     *
+     * @throws HsmObjectMissingException if the handle has no private key object or no public object
+     */
+    PublicKey signingPublicKey(String partition, String handle);
+
+    /**
      * The public key of the fixed-handle key {@code handle} (Keyhold's own audit and trust keys), generating it first
      * when the token has none; when another instance generates it between the two calls, its key is the one returned.
      */

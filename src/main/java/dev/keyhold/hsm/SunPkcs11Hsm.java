@@ -250,6 +250,13 @@ public class SunPkcs11Hsm implements HsmPort {
     }
 
     @Override
+    public PublicKey signingPublicKey(String partition, String handle) {
+        requireHandle(handle);
+        PartitionState p = state(partition);
+        return p.call("public-key", "read public key '" + handle + "'", true, c -> key(p, c, handle).publicKey());
+    }
+
+    @Override
     public boolean destroyPrivate(String partition, String handle) {
         requireHandle(handle);
         PartitionState p = state(partition);

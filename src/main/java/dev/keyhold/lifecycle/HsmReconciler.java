@@ -40,7 +40,8 @@ import java.util.regex.Pattern;
  * <ul>
  *   <li>an HSM object with Keyhold's handle prefix and no key row (a crash between HSM generation and commit) is
  *   remembered when first seen and destroyed once {@code keyhold.reconcile.orphan-grace} has passed, with the
- *   audit record {@code hsm.orphan-destroyed};</li>
+ *   audit record {@code hsm.orphan-destroyed}. It is claimed in one transaction and destroyed after that commit (no HSM
+ *   call runs inside a transaction); a crash in between leaves it to be found again and destroyed a grace later;</li>
  *   <li>a key that can no longer sign (RETIRED, REVOKED, DESTROYED) whose private key object is still in the HSM (a
  *   crash between the commit that moved it and the deletion after it, see {@code command/HsmAfterCommit}) loses it
  *   now (SPEC invariant 9), with the audit record {@code hsm.private-key-destroyed}; a DESTROYED key whose public
@@ -154,11 +155,22 @@ public class HsmReconciler {
         Instant now = clock.instant();
         QuarkusTransaction.requiringNew().run(() -> remember(partition, orphans, now));
         for (String handle : orphans) {
-            if (QuarkusTransaction.requiringNew().call(() -> destroyOrphanIfDue(partition, handle))) {
-                destroyed.add(partition + "/" + handle);
-            } else {
+            Instant firstSeen = QuarkusTransaction.requiringNew().call(() -> claimOrphanIfDue(partition, handle));
+            if (firstSeen == null) {
                 waiting.add(partition + "/" + handle);
+                continue;
             }
+            // After the commit that claimed it, outside any transaction and lock.
+            String outcome;
+            try {
+                hsm.destroy(partition, handle);
+                outcome = "destroyed";
+            } catch (HsmObjectMissingException e) {
+                outcome = "already-gone";
+            }
+            String o = outcome;
+            QuarkusTransaction.requiringNew().run(() -> recordOrphanDestroyed(partition, handle, firstSeen, o));
+            destroyed.add(partition + "/" + handle);
         }
         for (Row r : new TreeMap<>(rows).values()) {
             boolean canSign = r.state() == KeyState.PENDING || r.state() == KeyState.ACTIVE;
@@ -223,38 +235,36 @@ public class HsmReconciler {
     }
 
     /**
-     * Destroys an orphan once its grace has passed. The orphan's row lock makes concurrent reconcilers (several
-     * instances) destroy and record it once; the key-row check under it keeps a late commit from losing its key.
+     * Claims an orphan for destruction once its grace has passed: returns when it was first seen, or null when it is
+     * not due (or no longer an orphan). The orphan's row lock and its deletion here make concurrent reconcilers
+     * (several instances) claim it once; the key-row check under it keeps a late commit from losing its key. The
+     * caller destroys the object after this transaction has committed.
      */
     @Transactional(Transactional.TxType.MANDATORY)
-    boolean destroyOrphanIfDue(String partition, String handle) {
+    Instant claimOrphanIfDue(String partition, String handle) {
         @SuppressWarnings("unchecked")
         List<Object> seen = em.createNativeQuery("select first_seen_at from hsm_orphan where partition_name = ?1"
                         + " and hsm_handle = ?2 for update")
                 .setParameter(1, partition).setParameter(2, handle).getResultList();
         if (seen.isEmpty()) {
-            return false;
+            return null;
         }
         Instant firstSeen = toInstant(seen.get(0));
         Instant now = clock.instant();
         if (now.isBefore(firstSeen.plus(config.orphanGrace()))) {
-            return false;
+            return null;
         }
         boolean hasRow = ((Number) em.createNativeQuery(
                         "select count(*) from signing_key where partition_name = ?1 and hsm_handle = ?2")
                 .setParameter(1, partition).setParameter(2, handle).getSingleResult()).longValue() > 0;
         em.createNativeQuery("delete from hsm_orphan where partition_name = ?1 and hsm_handle = ?2")
                 .setParameter(1, partition).setParameter(2, handle).executeUpdate();
-        if (hasRow) {
-            return false;
-        }
-        String outcome;
-        try {
-            hsm.destroy(partition, handle);
-            outcome = "destroyed";
-        } catch (HsmObjectMissingException e) {
-            outcome = "already-gone";
-        }
+        return hasRow ? null : firstSeen;
+    }
+
+    /** The audit record of a destroyed orphan, written after the destruction. */
+    @Transactional(Transactional.TxType.MANDATORY)
+    void recordOrphanDestroyed(String partition, String handle, Instant firstSeen, String outcome) {
         Map<String, Object> details = new LinkedHashMap<>();
         details.put("partition", partition);
         details.put("handle", handle);
@@ -262,7 +272,6 @@ public class HsmReconciler {
         details.put("hsmObject", outcome);
         recorder.record(Change.auditOnly("hsm.orphan-destroyed", ACTOR, Change.SUCCESS, issuerOf(handle), null, details));
         LOG.infof("destroyed orphan HSM object %s/%s (first seen %s)", partition, handle, firstSeen);
-        return true;
     }
 
     /** The audit record of an HSM deletion the reconciler finished for a key that can no longer sign. */

@@ -44,6 +44,8 @@ class PrivateKeyLifetimeTest {
     MutableClock clock;
     @Inject
     SigningCache signingCache;
+    @Inject
+    dev.keyhold.activation.ActivationService activations;
 
     @AfterEach
     void reset() {
@@ -142,6 +144,24 @@ class PrivateKeyLifetimeTest {
         HsmReconciler.Report r = reconciler.reconcileOnce();
         assertThat(r.newlyMissing()).contains(kid);
         assertThat(sql.one("select hsm_missing_at from signing_key where kid = ?", kid)).isNotNull();
+    }
+
+    @Test
+    void aPendingKeyWhosePrivateObjectIsGoneIsNotActivatedAndItsPredecessorKeepsSigning() {
+        String id = Api.createIssuer("inv9act");
+        String first = lifecycle.activeKey(id);
+        String next = Api.rotate(id);
+        java.util.UUID request = (java.util.UUID) sql.one("select id from activation_request where kid = ? and state = 'OPEN'",
+                next);
+        lifecycle.approve(request.toString());
+        assertThat(hsm.destroyPrivate("default", handle(next))).isTrue(); // lost behind Keyhold's back
+        assertThat(hsm.publicKey("default", handle(next))).as("its public object is still there").isNotNull();
+        clock.advance(java.time.Duration.ofHours(3)); // past publishLead
+        assertThatThrownBy(() -> activations.activateIfDue(request, "test")).isInstanceOf(HsmObjectMissingException.class);
+        assertThat(sql.one("select state from signing_key where kid = ?", next)).isEqualTo("PENDING");
+        assertThat(sql.one("select state from signing_key where kid = ?", first)).isEqualTo("ACTIVE");
+        assertThat(TestHsm.hasPrivateKey("default", handle(first))).isTrue();
+        Api.sign("signer", id, Map.of("claims", Map.of("sub", "x", "aud", "api://" + id))).then().statusCode(200);
     }
 
     private String handle(String kid) {
