@@ -110,6 +110,21 @@ public class HsmReconciler {
         }
     }
 
+    /**
+     * Checks one key at once when signing found its HSM object missing ({@link KeyObjectMissing}), rather than at the
+     * next run: a PENDING or ACTIVE key whose private object is gone is marked missing and the alarm raised.
+     */
+    void onObjectMissing(@jakarta.enterprise.event.ObservesAsync dev.keyhold.hsm.KeyObjectMissing m) {
+        try {
+            if (QuarkusTransaction.requiringNew().call(() -> markMissing(m.kid(), m.partition(), m.handle()))
+                    == MissingOutcome.NEWLY_MISSING) {
+                status.keyMissing(m.kid(), m.partition() + "/" + m.handle());
+            }
+        } catch (RuntimeException e) {
+            LOG.warnf("could not check key %s after signing found its HSM object missing: %s", m.kid(), e.getMessage());
+        }
+    }
+
     public Report reconcileOnce() {
         List<String> waiting = new ArrayList<>();
         List<String> destroyed = new ArrayList<>();

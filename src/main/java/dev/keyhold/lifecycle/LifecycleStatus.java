@@ -79,6 +79,13 @@ public class LifecycleStatus {
         orphansWaiting = waiting;
     }
 
+    /** One key found missing between reconciliations (signing hit it); the next reconciliation replaces the list. */
+    synchronized void keyMissing(String kid, String where) {
+        Map<String, String> m = new java.util.HashMap<>(missingKeys);
+        m.put(kid, where);
+        missingKeys = Map.copyOf(m);
+    }
+
     public Map<String, Failure> failingIssuers() {
         return new TreeMap<>(failingIssuers);
     }

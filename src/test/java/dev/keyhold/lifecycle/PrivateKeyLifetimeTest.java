@@ -114,9 +114,10 @@ class PrivateKeyLifetimeTest {
             assertThat(refused.statusCode()).as(refused.asString()).isEqualTo(409);
             assertThat(refused.asString()).doesNotContain("\"token\"").contains("key-material-missing");
 
-            // the reconciler reports it: a key that claims to sign but whose private object is gone is an alarm
+            // the alarm: the refused signature has the key checked at once, and it is marked missing
+            awaitMissing(kid);
             HsmReconciler.Report r = reconciler.reconcileOnce();
-            assertThat(r.newlyMissing()).contains(kid);
+            assertThat(r.missing()).containsKey(kid);
             assertThat(r.privateKeysDestroyed()).doesNotContain(kid);
             assertThat(sql.count("select count(*) from outbox_event where subject = ? and type = 'keyhold.key.hsm-missing'",
                     kid)).isEqualTo(1);
@@ -162,6 +163,22 @@ class PrivateKeyLifetimeTest {
         assertThat(sql.one("select state from signing_key where kid = ?", first)).isEqualTo("ACTIVE");
         assertThat(TestHsm.hasPrivateKey("default", handle(first))).isTrue();
         Api.sign("signer", id, Map.of("claims", Map.of("sub", "x", "aud", "api://" + id))).then().statusCode(200);
+    }
+
+    /** Waits for the asynchronous check that a refused signature started (not for application time to pass). */
+    private void awaitMissing(String kid) {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
+        while (sql.one("select hsm_missing_at from signing_key where kid = ?", kid) == null) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("key " + kid + " was not marked missing after the refused signature");
+            }
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError(e);
+            }
+        }
     }
 
     private String handle(String kid) {
