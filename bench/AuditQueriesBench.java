@@ -32,7 +32,7 @@ public class AuditQueriesBench {
         String realKid = a[2];
         long rows = a.length > 3 ? Long.parseLong(a[3]) : 1_000_000;
         int n = a.length > 4 ? Integer.parseInt(a[4]) : 300;
-        try (Connection c = DriverManager.getConnection(jdbc, "postgres", "")) {
+        try (Connection c = DriverManager.getConnection(jdbc, "postgres", System.getenv().getOrDefault("PGPASSWORD", ""))) {
             fill(c, rows);
             explain(c);
         }

@@ -67,7 +67,7 @@ public class RevocationPropagationBench {
         String basic = "Basic " + Base64.getEncoder().encodeToString(args[6].getBytes(StandardCharsets.UTF_8));
         long hz = Long.parseLong(args.length > 7 ? args[7] : "100");
 
-        try (Connection pg = DriverManager.getConnection(jdbc, "postgres", "postgres")) {
+        try (Connection pg = DriverManager.getConnection(jdbc, "postgres", System.getenv().getOrDefault("PGPASSWORD", ""))) {
             idle("idle, no validator connected", serverPid, pg, idleSeconds, hz, 0);
             if (sseOnly) {
                 subscribers(base, instances, serverPid, pg, idleSeconds, hz);

@@ -44,6 +44,7 @@ stop_keyhold "$KPID" "$WORK/data"
 start_keyhold "$APP" "$PORT" "$WORK/data" KEYHOLD_JWKS_MAX_AGE=PT5M
 KPID=$STARTED_PID
 PGPORT=$STARTED_PGPORT
+export PGPASSWORD="$(cat "$WORK/data/pg-password")"  # embedded PostgreSQL requires its password
 echo "JWKS $(curl -fsI "$BASE/issuers/rv-1/.well-known/jwks.json" | grep -i '^cache-control' | tr -d '\r')"
 mkdir -p "$WORK/cls"
 javac -nowarn -d "$WORK/cls" -cp "$NIMBUS" validator/src/main/java/dev/keyhold/validator/*.java bench/RevocationPropagationBench.java

@@ -46,6 +46,7 @@ start_keyhold() {
   curl -fs "http://127.0.0.1:$port/q/health/ready" >/dev/null \
     || { echo "Keyhold did not start; log:" >&2; tail -20 "$data.log" >&2; exit 1; }
   STARTED_PGPORT=$(sed -n 4p "$data/pg/postmaster.pid")
+  export PGPASSWORD="$(cat "$data/pg-password")" # the embedded PostgreSQL requires its password (psql, JDBC)
 }
 # One line: time, machine (nproc, CPU model, RAM) and load average, for every figure a bench prints.
 machine() { echo "$(date -u +%FT%TZ) machine: nproc $(nproc), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs),"\

@@ -117,7 +117,7 @@ public class ActivationService {
         // (HsmUnavailableException, 503) and changes nothing, instead of retiring a working predecessor for a
         // signer that cannot sign (issue 15).
         hsm.check(key.partition);
-        hsm.publicKey(key.partition, key.hsmHandle);
+        hsm.signingPublicKey(key.partition, key.hsmHandle);
         KeyEntity.inState(issuer.id, KeyState.ACTIVE).ifPresent(previous -> retire(issuer, previous, now, actor,
                 "successor " + key.kid + " activated"));
         // The retirement must reach the database before the activation, or the one-ACTIVE index refuses it.

@@ -3,8 +3,6 @@ package dev.keyhold.lifecycle;
 import dev.keyhold.store.ActivationRequestEntity;
 import dev.keyhold.activation.ActivationService;
 import dev.keyhold.command.LifecycleCommands;
-import dev.keyhold.hsm.HsmObjectMissingException;
-import dev.keyhold.hsm.HsmPort;
 import dev.keyhold.issuer.IssuerEntity;
 import dev.keyhold.issuer.IssuerService;
 import dev.keyhold.store.KeyEntity;
@@ -42,8 +40,6 @@ public class LifecycleSteps {
     RotationService rotations;
     @Inject
     LifecycleCommands commands;
-    @Inject
-    HsmPort hsm;
     @Inject
     EntityManager em;
     @Inject
@@ -95,19 +91,12 @@ public class LifecycleSteps {
     }
 
     /**
-     * HSM first, then the row: a crash in between leaves a RETIRED/REVOKED row whose object is gone, which
-     * reconciliation reports and this step completes next time (a missing object counts as destroyed). The other
-     * order could leave a DESTROYED row with a live private key in the HSM.
+     * The row first, the HSM after the commit ({@code command/HsmAfterCommit}): no HSM call runs inside this
+     * transaction or under the issuer lock. The private key object is gone already (since retirement or revocation,
+     * invariant 9); what remains (the public object) is removed after the commit, and a crash in between leaves a
+     * DESTROYED row whose remains the reconciler removes.
      */
     private void destroy(IssuerEntity issuer, KeyEntity k, Instant now) {
-        k.state.requireMoveTo(KeyState.DESTROYED); // before the HSM call: an illegal move destroys nothing
-        String object;
-        try {
-            hsm.destroy(k.partition, k.hsmHandle);
-            object = "destroyed";
-        } catch (HsmObjectMissingException e) {
-            object = "already-missing";
-        }
-        commands.apply(issuer, k, k.toKey().destroy(now, object), ACTOR);
+        commands.apply(issuer, k, k.toKey().destroy(now, "removed-after-commit"), ACTOR);
     }
 }

@@ -10,6 +10,8 @@ import dev.keyhold.evidence.Ledger;
 import dev.keyhold.error.ValidationException;
 import dev.keyhold.error.ValidationException.FieldError;
 import dev.keyhold.hsm.HsmException;
+import dev.keyhold.hsm.HsmObjectMissingException;
+import dev.keyhold.hsm.KeyObjectMissing;
 import dev.keyhold.hsm.HsmPort;
 import dev.keyhold.issuer.Issuer;
 import dev.keyhold.issuer.IssuerGate;
@@ -74,6 +76,8 @@ public class SigningService {
     MeterRegistry registry;
     @Inject
     Ledger ledger;
+    @Inject
+    jakarta.enterprise.event.Event<KeyObjectMissing> objectMissing;
 
     private final TokenBuckets perIssuer;
     private final TokenBuckets perPrincipal;
@@ -172,6 +176,10 @@ public class SigningService {
                     signingInput.getBytes(StandardCharsets.US_ASCII));
         } catch (HsmException e) {
             refused(issuer.id(), "hsm");
+            if (e instanceof HsmObjectMissingException) {
+                // a key that may sign by its row but has no private object: have it checked and reported now
+                objectMissing.fireAsync(new KeyObjectMissing(key.kid(), key.partition(), key.hsmHandle()));
+            }
             throw e;
         }
         String token = signingInput + "." + B64.encodeToString(signature);
