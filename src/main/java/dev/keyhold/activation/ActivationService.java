@@ -37,6 +37,8 @@ public class ActivationService {
     EntityManager em;
     @Inject
     HsmPort hsm;
+    @Inject
+    ApprovalEvidence evidence;
 
     /** Opens the activation request of a PENDING key. Caller holds the issuer lock. */
     @Transactional(Transactional.TxType.MANDATORY)
@@ -100,6 +102,15 @@ public class ActivationService {
             return Optional.empty();
         }
         if (now.isBefore(key.activatableAt)) {
+            return Optional.empty();
+        }
+        // Invariant 4: the approvals are counted again from their signatures; a request marked APPROVED by a
+        // database write is cancelled rather than carried out.
+        int approvers = evidence.approvers(r, dev.keyhold.store.ActivationDecisionEntity.list(
+                "id.requestId = ?1 order by decidedAt, id.custodian", r.id)).size();
+        if (approvers < Math.max(r.approvalsRequired, issuer.approvalsRequired)) {
+            commands.apply(issuer, r, r.toRequest().cancel(now, "its approvals do not carry enough valid custodian"
+                    + " signatures (" + approvers + ")"), actor);
             return Optional.empty();
         }
         // A key goes live only if its HSM partition answers and holds it: with the HSM down, activation refuses

@@ -19,7 +19,6 @@ import dev.keyhold.store.KeyEntity;
 import dev.keyhold.trust.Jcs;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import jakarta.transaction.Transactional;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -73,12 +72,11 @@ public class ApprovalEvidence {
         Map<String, Object> sig = clean(signature);
         List<PolicyChain.Version> versions = verifiedChain(r.issuerId);
         Map<String, Object> stmt = PolicyDocuments.parse(r.statement);
-        Map<String, Object> stmtDoc = versionOf(versions, stmt);
+        versionOf(versions, stmt);
         Map<String, Object> head = versions.get(versions.size() - 1).doc();
-        if (!PolicyDocuments.custodianNames(stmtDoc).contains(actor)
-                || !PolicyDocuments.custodianNames(head).contains(actor)) {
-            throw unprocessable("'" + actor + "' is not a custodian in the issuer's policy version the statement names"
-                    + " and the one in force");
+        if (!PolicyDocuments.custodianNames(head).contains(actor)) {
+            throw unprocessable("'" + actor + "' is not a custodian in the issuer's policy version in force ("
+                    + PolicyDocuments.version(head) + ")");
         }
         List<Map<String, Object>> creds = PolicyDocuments.credentialsOf(head, actor);
         if (creds.isEmpty()) {
@@ -105,7 +103,7 @@ public class ApprovalEvidence {
 
     /**
      * The custodians whose stored approvals carry a valid signature over the request's statement, by custodians of
-     * the statement's policy version and of the version in force, never the requester.
+     * the version in force with a credential of that version, never the requester.
      */
     public List<String> approvers(ActivationRequestEntity r, List<ActivationDecisionEntity> decisions) {
         if (r.statement == null) {
@@ -113,11 +111,9 @@ public class ApprovalEvidence {
         }
         List<PolicyChain.Version> versions = verifiedChain(r.issuerId);
         Map<String, Object> stmt = PolicyDocuments.parse(r.statement);
-        Map<String, Object> stmtDoc = versionOf(versions, stmt);
+        versionOf(versions, stmt);
         Map<String, Object> head = versions.get(versions.size() - 1).doc();
-        List<String> inForce = PolicyDocuments.custodianNames(head);
-        return approvals.count(r.statement, stmt, stmtDoc, List.of(head), signed(decisions)).stream()
-                .filter(inForce::contains).toList();
+        return List.copyOf(approvals.count(r.statement, stmt, List.of(head), signed(decisions)));
     }
 
     /** The stored signatures of the approvals, as the chain's evidence lists them. */
@@ -138,11 +134,10 @@ public class ApprovalEvidence {
     /**
      * Verification at use: the issuer's chain (and its HSM mirror), the issuer row against the head, credential rows
      * of the head's custodians, and the ACTIVE key's activation signatures. Reads only; runs in the caller's
-     * transaction.
+     * transaction (deliberately not an interceptor-managed one: a finding must not mark it for rollback).
      *
      * @throws PolicyViolation on any finding
      */
-    @Transactional(Transactional.TxType.MANDATORY)
     public void verifyIssuer(IssuerEntity issuer, KeyEntity active) {
         List<PolicyChain.Version> versions = chain.verify(issuer.id);
         PolicyChain.Version headV = versions.get(versions.size() - 1);
@@ -210,7 +205,7 @@ public class ApprovalEvidence {
         int required = Math.max(PolicyDocuments.approvalsRequired(stmtDoc),
                 stmt.get("approvalsRequired") instanceof Number n ? n.intValue() : 0);
         List<ActivationDecisionEntity> decisions = ActivationDecisionEntity.list("id.requestId", r.id);
-        return approvals.count(r.statement, stmt, stmtDoc, docs, signed(decisions)).size() >= required;
+        return approvals.count(r.statement, stmt, docs, signed(decisions)).size() >= required;
     }
 
     private static List<Approvals.Signed> signed(List<ActivationDecisionEntity> decisions) {
@@ -229,7 +224,7 @@ public class ApprovalEvidence {
 
     private List<PolicyChain.Version> verifiedChain(String issuerId) {
         try {
-            return chain.verify(issuerId);
+            return chain.verify(issuerId, false);
         } catch (PolicyViolation v) {
             throw ProblemException.conflict(PROBLEM, v.getMessage());
         }

@@ -162,6 +162,9 @@ public class AuditVerifier {
                 break;
             }
         }
+        if (broken.seq == null) {
+            checkMirror(c, last, broken);
+        }
         Checkpoints.CheckpointView vouched = null;
         for (StoredCheckpoint cp : good) {
             if (broken.seq == null || cp.view().seq() < broken.seq) {
@@ -195,6 +198,46 @@ public class AuditVerifier {
     }
 
     /** The earliest break found; later findings only lower it. */
+    @Inject
+    dev.keyhold.config.TrustSettings trust;
+
+    /**
+     * The latest checkpoint as the HSM recorded it: a chain that ends before it, or holds another record there, was
+     * rolled back (records and their checkpoints deleted together, which the stored checkpoints alone cannot show).
+     */
+    private void checkMirror(Connection c, long last, Broken broken) throws SQLException {
+        java.util.Optional<byte[]> m;
+        try {
+            m = hsm.getData(trust.partition(), Checkpoints.MIRROR);
+        } catch (RuntimeException e) {
+            return; // the HSM is down: verification still vouches for what the database holds
+        }
+        if (m.isEmpty()) {
+            return;
+        }
+        String[] v = new String(m.get(), java.nio.charset.StandardCharsets.US_ASCII).split(" ", 2);
+        long seq;
+        try {
+            seq = Long.parseLong(v[0]);
+        } catch (NumberFormatException e) {
+            broken.at(1, "the HSM's record of the latest checkpoint is unreadable");
+            return;
+        }
+        if (seq > last) {
+            broken.at(last + 1, "the chain ends at " + last + " but the HSM recorded a checkpoint of record " + seq
+                    + ": the database was rolled back");
+            return;
+        }
+        try (PreparedStatement ps = c.prepareStatement("select hash from audit_record where seq = ?")) {
+            ps.setLong(1, seq);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next() || v.length < 2 || !v[1].equals(rs.getString(1))) {
+                    broken.at(seq, "record " + seq + " differs from the checkpoint the HSM recorded");
+                }
+            }
+        }
+    }
+
     private static final class Broken {
         Long seq;
         String reason;

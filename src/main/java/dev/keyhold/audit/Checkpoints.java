@@ -49,8 +49,39 @@ public class Checkpoints {
     public record CheckpointView(long seq, String hash, Instant time, String node, String keyId, String signature) {
     }
 
+    /** Label of the HSM data object (trust partition) that mirrors the latest checkpoint: {@code "<seq> <hash>"}. */
+    public static final String MIRROR = "keyhold-audit-checkpoint";
+
+    @Inject
+    dev.keyhold.config.TrustSettings trust;
+
     /** Signs the current head (after recording the checkpoint itself). Blocking: touches the HSM and the database. */
     public CheckpointView create(String actor) {
+        CheckpointView c = createRow(actor);
+        mirror(c);
+        return c;
+    }
+
+    /**
+     * Mirrors the checkpoint in the HSM after its commit, so a database rolled back to before it (records and
+     * checkpoints deleted together) is caught by verification. Never moves the mirror backwards.
+     */
+    void mirror(CheckpointView c) {
+        try {
+            java.util.Optional<byte[]> current = hsm.getData(trust.partition(), MIRROR);
+            if (current.isPresent()) {
+                String[] m = new String(current.get(), java.nio.charset.StandardCharsets.US_ASCII).split(" ", 2);
+                if (Long.parseLong(m[0]) >= c.seq()) {
+                    return;
+                }
+            }
+            hsm.putData(trust.partition(), MIRROR, (c.seq() + " " + c.hash()).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        } catch (RuntimeException e) {
+            LOG.warnf("audit checkpoint %d not mirrored in the HSM: %s", c.seq(), e.toString());
+        }
+    }
+
+    private CheckpointView createRow(String actor) {
         AuditKeys.AuditKey key = keys.ensure();
         return QuarkusTransaction.requiringNew().call(() -> {
             long seq = recorder.record(Change.auditOnly(ACTION, actor, Change.SUCCESS, null, null,

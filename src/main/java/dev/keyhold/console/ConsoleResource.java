@@ -10,6 +10,8 @@ import dev.keyhold.audit.AuditQueryService;
 import dev.keyhold.audit.AuditVerifier;
 import dev.keyhold.audit.DenialRecorder;
 import dev.keyhold.audit.QueryParams;
+import dev.keyhold.custodian.Credentials;
+import dev.keyhold.custodian.WebAuthnSettings;
 import dev.keyhold.error.ProblemException;
 import dev.keyhold.error.ValidationException;
 import dev.keyhold.hsm.HsmException;
@@ -100,6 +102,10 @@ public class ConsoleResource {
     AuditQueryService audit;
     @Inject
     AuditVerifier verifier;
+    @Inject
+    Credentials credentials;
+    @Inject
+    WebAuthnSettings webauthn;
 
     @Context
     HttpHeaders headers;
@@ -127,6 +133,9 @@ public class ConsoleResource {
     @Inject
     @Location("console/audit")
     Template auditPage;
+    @Inject
+    @Location("console/credentials")
+    Template credentialsPage;
     @Inject
     @Location("console/error")
     Template errorPage;
@@ -176,6 +185,25 @@ public class ConsoleResource {
                 : java.util.Map.of("format", "sshsig", "value", signature.strip());
         decisions.decide(id, new DecisionRequest(decision, c, sig), identity);
         return seeOther("/console/requests/" + id + "?done=" + ("reject".equals(decision) ? "rejected" : "approved"));
+    }
+
+    // ---- the custodian's own credentials (passkeys) ---------------------------------------------------------------
+
+    /**
+     * "My credentials": the custodian's enrolled credentials and the passkey enrollment (passkeys.js, which calls
+     * {@link ConsolePasskeys}). A row whose HSM seal does not verify is shown as such: it is not a credential.
+     */
+    @GET
+    @Path("/credentials")
+    public Response credentials(@QueryParam("done") String done) {
+        requireRole(Roles.CUSTODIAN, "credentials are the custodians' own");
+        String principal = identity.getPrincipal().getName();
+        List<Views.CredentialRow> rows = credentials.rows(principal).stream()
+                .map(c -> new Views.CredentialRow(c.id(), c.format(), c.algorithm(), ConsoleViews.time(c.enrolledAt()),
+                        credentials.sealOk(c)))
+                .toList();
+        return page(credentialsPage, "credentials", t -> t.data("credentials", rows).data("notice", notice(done))
+                .data("rpId", webauthn.rpId()));
     }
 
     // ---- issuers ----------------------------------------------------------------------------------------------
@@ -425,13 +453,16 @@ public class ConsoleResource {
 
     /** The double-submit check: the form's token must equal the cookie's. Refused before anything else runs. */
     private void requireCsrf(String field) {
-        Cookie c = headers.getCookies().get(CSRF_COOKIE);
-        boolean ok = c != null && field != null && c.getValue().length() >= 32
-                && MessageDigest.isEqual(c.getValue().getBytes(StandardCharsets.US_ASCII), field.getBytes(StandardCharsets.US_ASCII));
-        if (!ok) {
+        if (!csrfMatches(headers.getCookies().get(CSRF_COOKIE), field)) {
             throw new ProblemException(403, "csrf", "Form expired",
                     "This form was not sent from a current console page. Reload the page and try again.", null);
         }
+    }
+
+    /** The double-submit comparison: a token of at least 32 characters, equal to the cookie's (constant time). */
+    static boolean csrfMatches(Cookie c, String token) {
+        return c != null && token != null && c.getValue().length() >= 32
+                && MessageDigest.isEqual(c.getValue().getBytes(StandardCharsets.US_ASCII), token.getBytes(StandardCharsets.US_ASCII));
     }
 
     private Response page(Template template, String active, UnaryOperator<TemplateInstance> data) {
@@ -500,6 +531,7 @@ public class ConsoleResource {
         }
         return switch (done) {
             case "approved" -> "Your approval is recorded.";
+            case "enrolled" -> "Your passkey is enrolled.";
             case "rejected" -> "Your rejection is recorded; the request is closed.";
             case "suspended" -> "The issuer is suspended: nothing signs for it until a resume is approved.";
             case "resume-opened" -> "Resume requested: it needs the approval of other custodians.";

@@ -19,6 +19,11 @@ public final class Views {
                       String active) {
     }
 
+    /** One of the custodian's credentials; {@code sealed} false: a row without a valid HSM seal (not a credential). */
+    @TemplateData
+    public record CredentialRow(String id, String format, String algorithm, String enrolledAt, boolean sealed) {
+    }
+
     @TemplateData
     public record DecisionRow(String custodian, String decision, String comment, String decidedAt) {
     }

@@ -27,13 +27,15 @@ public class Approvals {
     }
 
     /**
-     * The custodians whose signatures check out. {@code stmtDoc}: the statement's policy version; {@code docs}: the
-     * documents a credential may be looked up in (the statement's version and later verified ones).
+     * The custodians whose signatures check out. {@code docs}: the verified policy documents whose custodians count
+     * (and in which their credentials are looked up): the version in force at decision time, the previous version
+     * for a chain link, the statement's version and later ones at use.
      */
-    public Set<String> count(String statement, Map<String, Object> stmt, Map<String, Object> stmtDoc,
-                             List<Map<String, Object>> docs, List<Signed> claimed) {
+    public Set<String> count(String statement, Map<String, Object> stmt, List<Map<String, Object>> docs,
+                             List<Signed> claimed) {
         Set<String> out = new LinkedHashSet<>();
-        List<String> named = PolicyDocuments.custodianNames(stmtDoc);
+        Set<String> named = new java.util.HashSet<>();
+        docs.forEach(d -> named.addAll(PolicyDocuments.custodianNames(d)));
         for (Signed s : claimed) {
             if (s.signature() == null || out.contains(s.custodian()) || !named.contains(s.custodian())
                     || Objects.equals(s.custodian(), stmt.get("requester"))) {

@@ -121,6 +121,20 @@ class AuditVerifyTest {
     }
 
     @Test
+    void aTailCutTogetherWithItsCheckpointsIsCaughtByTheHsmMirror() throws Exception {
+        long signed = checkpoints.create("test").seq();
+        long cut = seqOf("issuer.created");
+        try (ChainTamper t = new ChainTamper(ds, cut, signed)) {
+            assertThat(t.head()).isEqualTo(signed);
+            // the database as it was before: the records and every checkpoint of them gone, the rest perfect
+            t.exec("delete from audit_record where seq >= ?", cut);
+            t.exec("delete from audit_checkpoint where seq >= ?", cut);
+            assertBrokenAt(cut, "rolled back");
+        }
+        assertIntact();
+    }
+
+    @Test
     void aTruncatedTailIsDetectedThroughTheSignedCheckpoint() throws Exception {
         long signed = checkpoints.create("test").seq();
         long cut = seqOf("issuer.created");

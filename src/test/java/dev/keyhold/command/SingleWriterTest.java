@@ -40,6 +40,55 @@ class SingleWriterTest {
             + "(signing_key|activation_request|activation_decision|KeyEntity|ActivationRequestEntity"
             + "|ActivationDecisionEntity)\\b.*");
 
+    /** Custodian signatures: each table of credentials and policy versions has exactly one writer. */
+    private static final java.util.Map<String, String> TABLE_WRITERS = java.util.Map.of(
+            "custodian_challenge", "dev/keyhold/custodian/Credentials",
+            "custodian_credential", "dev/keyhold/custodian/Credentials",
+            "issuer_policy", "dev/keyhold/policy/PolicyChain");
+
+    @Test
+    void credentialAndPolicyTablesHaveOneWriterEach() throws IOException {
+        List<String> found = new ArrayList<>();
+        try (Stream<Path> files = Files.walk(Path.of("target/classes/dev/keyhold"))) {
+            for (Path f : files.filter(x -> x.toString().endsWith(".class")).toList()) {
+                try (InputStream in = Files.newInputStream(f)) {
+                    found.addAll(tableWrites(new ClassReader(in)));
+                }
+            }
+        }
+        assertEquals(List.of(), found, "writes of credential or policy tables outside their writer");
+        try (InputStream in = SingleWriterTest.class.getResourceAsStream("SingleWriterTest$Violations.class")) {
+            assertEquals(1, tableWrites(new ClassReader(in)).size(), "the scan must see an insert into issuer_policy");
+        }
+    }
+
+    private static List<String> tableWrites(ClassReader reader) {
+        String owner = reader.getClassName();
+        List<String> found = new ArrayList<>();
+        String outer = owner.contains("$") ? owner.substring(0, owner.indexOf('$')) : owner;
+        reader.accept(new ClassVisitor(Opcodes.ASM9) {
+            @Override
+            public MethodVisitor visitMethod(int access, String name, String descriptor, String signature,
+                                             String[] exceptions) {
+                return new MethodVisitor(Opcodes.ASM9) {
+                    @Override
+                    public void visitLdcInsn(Object value) {
+                        if (!(value instanceof String s)) {
+                            return;
+                        }
+                        TABLE_WRITERS.forEach((table, writer) -> {
+                            if (Pattern.compile("(?is).*\\b(insert\\s+into|update|delete\\s+from)\\s+" + table + "\\b.*")
+                                    .matcher(s).matches() && !outer.equals(writer)) {
+                                found.add(owner + "." + name + " writes " + table + ": '" + s + "'");
+                            }
+                        });
+                    }
+                };
+            }
+        }, 0);
+        return found;
+    }
+
     @Test
     void onlyTheCommandServiceWritesKeyAndActivationRows() throws IOException {
         Path classes = Path.of("target/classes/dev/keyhold");
@@ -104,6 +153,10 @@ class SingleWriterTest {
 
         String more() {
             return "DELETE FROM activation_decision where 1 = 1";
+        }
+
+        String policy() {
+            return "insert into issuer_policy (issuer_id, version) values ('x', 2)";
         }
     }
 

@@ -78,7 +78,7 @@ class ConsoleBrowserTest {
         assertThat(card.getText()).contains(id, kid, "ES256", "P-256", "scheduler", "0 of 2 needed", "Key activation");
         ConsoleBrowsers.screenshot(one, "requests");
         card.findElement(By.name("comment")).sendKeys("kid checked against the HSM listing");
-        card.findElement(By.cssSelector("button.approve")).click();
+        approveWithSsh(one, card, "alice", request);
         waitFor(one, By.id("notice"));
         assertThat(one.findElement(By.cssSelector(".approvals")).getText()).isEqualTo("1 of 2 needed");
         assertThat(one.findElements(By.cssSelector("button.approve"))).isEmpty(); // alice has decided
@@ -91,7 +91,7 @@ class ConsoleBrowserTest {
         assertThat(one.findElements(By.id("request-" + request))).hasSize(1);
         login(two, "bob");
         go(two, "console/requests/" + request);
-        two.findElement(By.cssSelector("button.approve")).click();
+        approveWithSsh(two, two.findElement(By.id("request-" + request)), "bob", request);
         waitFor(two, By.id("notice"));
         new WebDriverWait(one, WAIT).until(ExpectedConditions.numberOfElementsToBe(By.id("request-" + request), 0));
         ConsoleBrowsers.screenshot(one, "requests-after-live-update");
@@ -153,12 +153,12 @@ class ConsoleBrowserTest {
         // one other custodian is not enough; the second resumes the issuer
         login(two, "alice");
         go(two, "console/requests/" + request);
-        two.findElement(By.cssSelector("button.approve")).click();
+        approveWithSsh(two, two.findElement(By.id("request-" + request)), "alice", request);
         waitFor(two, By.id("notice"));
         as("admin").get("/v1/issuers/" + id).then().body("status", equalTo("SUSPENDED"));
         login(two, "bob");
         go(two, "console/requests/" + request);
-        two.findElement(By.cssSelector("button.approve")).click();
+        approveWithSsh(two, two.findElement(By.id("request-" + request)), "bob", request);
         waitFor(two, By.id("notice"));
         assertThat(two.findElement(By.cssSelector(".state")).getText()).isEqualTo("EXECUTED");
         as("admin").get("/v1/issuers/" + id).then().body("status", equalTo("ACTIVE"));
@@ -254,6 +254,18 @@ class ConsoleBrowserTest {
         d.findElement(By.id("j_password")).sendKeys(Api.PASSWORD);
         d.findElement(By.id("sign-in")).click();
         new WebDriverWait(d, WAIT).until(ExpectedConditions.textToBePresentInElementLocated(By.id("who"), user));
+    }
+
+    /**
+     * Approves in the console with an SSH signature over the request's statement, pasted into the card's form as a
+     * custodian who signed it in a terminal would (the test custodians' SSH keys, testsupport/CustodianKeys).
+     */
+    private static void approveWithSsh(ChromeDriver d, WebElement card, String user, String request) {
+        card.findElement(By.cssSelector(".ssh-approve summary")).click();
+        String sig = (String) Api.signature(user, request).get("value");
+        // the armored signature has line breaks: set it as the value rather than typing it
+        d.executeScript("arguments[0].value = arguments[1];", card.findElement(By.name("signature")), sig);
+        card.findElement(By.cssSelector("button.approve-ssh")).click();
     }
 
     private static WebElement waitFor(ChromeDriver d, By what) {

@@ -96,7 +96,7 @@ class OpenApiContractTest {
         int checked = 0;
         for (var entry : paths.entrySet()) {
             String template = entry.getKey();
-            String url = template.replace("{kid}", kid).replace("{sequence}", "1")
+            String url = template.replace("{kid}", kid).replace("{sequence}", "1").replace("{version}", "1")
                     .replace("{id}", template.startsWith("/v1/activations") ? request : issuer);
             if (template.equals("/v1/events/stream")) {
                 url += "?after=not-a-number"; // a good request would stream forever

@@ -17,6 +17,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -100,7 +101,18 @@ class AuthorizationMatrixTest {
             new Row("GET", "/v1/activations?issuer={issuer}&state=OPEN", none(),
                     EnumSet.of(Caller.ADMIN, Caller.AUDITOR, Caller.CUSTODIAN_OF_ISSUER)),
             new Row("GET", "/v1/activations/{request}", none(), EnumSet.of(Caller.ADMIN, Caller.AUDITOR, Caller.CUSTODIAN_OF_ISSUER)),
-            new Row("POST", "/v1/activations/{request}/decisions", json("{\"decision\":\"approve\"}"),
+            new Row("GET", "/v1/activations/{request}/statement", none(),
+                    EnumSet.of(Caller.ADMIN, Caller.AUDITOR, Caller.CUSTODIAN_OF_ISSUER)),
+            new Row("GET", "/v1/issuers/{issuer}/policy", none(), ANY_ROLE),
+            new Row("GET", "/v1/issuers/{issuer}/policy/1", none(), ANY_ROLE),
+            new Row("POST", "/v1/custodians/me/credentials/challenges", json("{}"),
+                    EnumSet.of(Caller.CUSTODIAN_OF_ISSUER, Caller.CUSTODIAN_NOT_OF_ISSUER)),
+            new Row("GET", "/v1/custodians/me/credentials", none(),
+                    EnumSet.of(Caller.CUSTODIAN_OF_ISSUER, Caller.CUSTODIAN_NOT_OF_ISSUER)),
+            // signed by alice (the custodian of the issuer) over the request's statement; refused callers are refused
+            // before the signature is looked at
+            new Row("POST", "/v1/activations/{request}/decisions", f -> toJson(Map.of("decision", "approve",
+                    "signature", Api.signature("alice", f.request()))),
                     EnumSet.of(Caller.CUSTODIAN_OF_ISSUER)),
             new Row("POST", "/v1/issuers/{issuer}/suspend", json("{\"reason\":\"matrix\"}"), ISSUER_GUARDIANS),
             new Row("POST", "/v1/issuers/{issuer}/resume", json("{}"), ISSUER_GUARDIANS,
@@ -128,6 +140,14 @@ class AuthorizationMatrixTest {
             new Row("POST", "/v1/evidence/reports", json("{\"accepted\":[{\"token\":\"a.b.c\"}]}"),
                     EnumSet.noneOf(Caller.class))
     );
+
+    static String toJson(Object o) {
+        try {
+            return new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(o);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
 
     /** Rows are static; setups that need CDI beans reach them through here (set before each case). */
     static volatile Lifecycle lifecycle;

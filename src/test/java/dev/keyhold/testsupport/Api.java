@@ -100,12 +100,20 @@ public final class Api {
 
     /** The user's SSH signature object over the request's statement, or null when the statement is not readable. */
     public static Map<String, Object> signature(String user, String request) {
-        Response st = as(user).get("/v1/activations/" + request + "/statement");
-        if (st.statusCode() != 200) {
-            return null;
+        byte[] statement = STATEMENTS.get(request);
+        if (statement == null) {
+            Response st = as(user).get("/v1/activations/" + request + "/statement");
+            if (st.statusCode() != 200) {
+                return null;
+            }
+            statement = st.asByteArray();
+            // a request's statement never changes: later approvals of it sign the same bytes
+            STATEMENTS.put(request, statement);
         }
-        return Map.of("format", "sshsig", "value", CustodianKeys.sign(user, "keyhold-approval", st.asByteArray()));
+        return Map.of("format", "sshsig", "value", CustodianKeys.sign(user, "keyhold-approval", statement));
     }
+
+    private static final Map<String, byte[]> STATEMENTS = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** {@code POST /v1/activations/{request}/decisions} as {@code user} (approvals signed, see {@link #decisionBody}). */
     public static Response decide(String user, String request, String decision, String comment) {

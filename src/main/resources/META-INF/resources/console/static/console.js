@@ -21,6 +21,8 @@
   function say(text) { if (status) { status.textContent = text; } }
 
   function editing() {
+    // a passkey approval under way: its statement panel stays as it is until signed or cancelled (passkeys.js)
+    if (live.querySelector('.passkey-approve:not([hidden])')) { return true; }
     var a = document.activeElement;
     if (a && live.contains(a) && /^(INPUT|TEXTAREA|SELECT)$/.test(a.tagName)) { return true; }
     var fields = live.querySelectorAll('textarea, input:not([type=hidden])');
