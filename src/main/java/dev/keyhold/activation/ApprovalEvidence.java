@@ -136,10 +136,19 @@ public class ApprovalEvidence {
      * of the head's custodians, and the ACTIVE key's activation signatures. Reads only; runs in the caller's
      * transaction (deliberately not an interceptor-managed one: a finding must not mark it for rollback).
      *
+     * @return whether every check ran: false when the HSM did not answer for the mirror or the key's public key (the
+     *     result must then not be cached: signing fails on the HSM anyway, and the checks run again once it is back)
      * @throws PolicyViolation on any finding
      */
-    public void verifyIssuer(IssuerEntity issuer, KeyEntity active) {
-        List<PolicyChain.Version> versions = chain.verify(issuer.id);
+    public boolean verifyIssuer(IssuerEntity issuer, KeyEntity active) {
+        boolean complete = true;
+        List<PolicyChain.Version> versions;
+        try {
+            versions = chain.verify(issuer.id, true);
+        } catch (dev.keyhold.hsm.HsmException e) {
+            versions = chain.verify(issuer.id, false);
+            complete = false;
+        }
         PolicyChain.Version headV = versions.get(versions.size() - 1);
         Map<String, Object> head = headV.doc();
         String row = Jcs.canonicalize(PolicyDocuments.rowView(PolicyChain.fields(issuer)));
@@ -153,14 +162,19 @@ public class ApprovalEvidence {
                     + issuer.id + " carries no valid HSM seal (a database write)");
         }
         if (active == null) {
-            return;
+            return complete;
         }
         if (!issuer.id.equals(active.issuerId) || active.state != KeyState.ACTIVE) {
             throw new PolicyViolation("key-not-bound", "key " + active.kid + " is not an ACTIVE key of " + issuer.id);
         }
         String thumb = Statements.thumbprint(active.publicJwk);
-        if (!thumb.equals(active.kid)
-                || !thumb.equals(Statements.thumbprint(hsm.publicKey(active.partition, active.hsmHandle), active.algorithm))) {
+        String inHsm = thumb;
+        try {
+            inHsm = Statements.thumbprint(hsm.publicKey(active.partition, active.hsmHandle), active.algorithm);
+        } catch (dev.keyhold.hsm.HsmException e) {
+            complete = false;
+        }
+        if (!thumb.equals(active.kid) || !thumb.equals(inHsm)) {
             throw new PolicyViolation("key-mismatch", "the ACTIVE key " + active.kid + " of issuer " + issuer.id
                     + " does not match its public key in the HSM (a database write)");
         }
@@ -168,7 +182,7 @@ public class ApprovalEvidence {
                 issuer.id, active.kid, ActivationKind.KEY_ACTIVATION);
         for (ActivationRequestEntity r : requests) {
             if (activationHolds(issuer.id, r, active, versions)) {
-                return;
+                return complete;
             }
         }
         throw new PolicyViolation("activation-unsigned", "the ACTIVE key " + active.kid + " of issuer " + issuer.id

@@ -33,7 +33,7 @@ public class SigningCache extends IssuerCache<SigningSnapshot> {
     @Inject
     IntegrityAlarm alarm;
 
-    private record Loaded(SigningSnapshot snapshot, PolicyViolation violation, String kid) {
+    private record Loaded(SigningSnapshot snapshot, PolicyViolation violation, String kid, boolean complete) {
     }
 
     /** The issuer's snapshot if it is in memory, else null (never blocks). */
@@ -59,13 +59,15 @@ public class SigningCache extends IssuerCache<SigningSnapshot> {
             KeyEntity row = KeyEntity.inState(issuerId, KeyState.ACTIVE).orElse(null);
             Key active = row == null ? null : row.toKey();
             PolicyViolation violation = null;
+            boolean complete = true;
             try {
-                evidence.verifyIssuer(issuer, row);
+                complete = evidence.verifyIssuer(issuer, row);
             } catch (PolicyViolation v) {
                 violation = v;
             }
             return new Loaded(SigningSnapshot.of(issuer.toIssuer(), active,
-                    violation == null ? null : violation.getMessage()), violation, active == null ? null : active.kid());
+                    violation == null ? null : violation.getMessage()), violation, active == null ? null : active.kid(),
+                    complete);
         });
         if (loaded == null) {
             throw ProblemException.notFound("issuer", issuerId);
@@ -75,7 +77,10 @@ public class SigningCache extends IssuerCache<SigningSnapshot> {
         } else {
             alarm.clear(issuerId);
         }
-        store(issuerId, generation, loaded.snapshot());
+        // A snapshot checked without the HSM (it did not answer) is used once and not cached.
+        if (loaded.complete()) {
+            store(issuerId, generation, loaded.snapshot());
+        }
         return loaded.snapshot();
     }
 }

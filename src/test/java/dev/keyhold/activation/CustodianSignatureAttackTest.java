@@ -337,6 +337,33 @@ class CustodianSignatureAttackTest {
         signs(id, kid);
     }
 
+    @Test
+    void aCustodianWithoutCredentialsIsAddedByTheCredentialBootstrapOnce() throws Exception {
+        // frank (a custodian principal the test setup does not enroll) is named before he has any credential
+        Map<String, Object> body = Api.issuerBody(Api.uniqueId("bootstrap"));
+        body.put("custodians", new java.util.ArrayList<>(List.of("dave", "frank")));
+        String id = Api.createIssuer(body);
+        as("admin").get("/v1/issuers/" + id + "/policy").then().body("version", equalTo(1));
+        String kid = Api.rotate(id);
+        String request = requestOf(kid);
+        // nobody could reach M = 2: frank has nothing to sign with
+        Api.approve("frank", request).then().statusCode(422);
+        KeyPair frank = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
+        enroll("frank", frank);
+        as("admin").get("/v1/issuers/" + id + "/policy").then().body("version", equalTo(2))
+                .body("evidence.sealedBy", equalTo("hsm")).body("evidence.reason", equalTo("credential-bootstrap"));
+        // once M custodians have credentials, a further credential needs a policy change
+        enroll("frank", KeyPairGenerator.getInstance("Ed25519").generateKeyPair());
+        as("admin").get("/v1/issuers/" + id + "/policy").then().body("version", equalTo(2));
+        String statement = as("frank").get("/v1/activations/" + request + "/statement").asString();
+        as("frank").body(Map.of("decision", "approve", "signature", Map.of("format", "sshsig", "value",
+                        SshSig.sign(frank, "keyhold-approval", statement.getBytes(StandardCharsets.UTF_8)))))
+                .post("/v1/activations/" + request + "/decisions").then().statusCode(200).body("state", equalTo("OPEN"));
+        clock.advance(Duration.ofHours(2).plusSeconds(1));
+        Api.approve("dave", request).then().statusCode(200).body("state", equalTo("EXECUTED"));
+        signs(id, kid);
+    }
+
     // ------------------------------------------------------------------------------------------ helpers
 
     private void enroll(String principal, KeyPair pair) {

@@ -250,4 +250,18 @@ class SunPkcs11HsmTest {
         }
         hsm.destroy("default", handle);
     }
+
+    @org.junit.jupiter.api.Test
+    void dataObjectsAreWrittenReplacedAndReadBackAndAreNotKeys() {
+        String label = "keyhold-test-data:" + newHandle("d");
+        assertThat(hsm.getData("default", label)).isEmpty();
+        hsm.putData("default", label, "1 sha256:abc".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        assertThat(hsm.getData("default", label)).hasValueSatisfying(v ->
+                assertThat(new String(v, java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("1 sha256:abc"));
+        hsm.putData("default", label, "2 sha256:def".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        assertThat(hsm.getData("default", label)).hasValueSatisfying(v ->
+                assertThat(new String(v, java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("2 sha256:def"));
+        // a data object is no key: the handle listing (what the reconciler looks at) does not show it
+        assertThat(hsm.list("default")).doesNotContain(label);
+    }
 }

@@ -76,7 +76,8 @@ class LifecycleScenarioTest {
         clock.freezeAt(activatable1.plus(S));
         assertThat(sweep(id)).containsExactly(StepKind.ACTIVATE);
         assertThat(state(k1)).isEqualTo("ACTIVE");
-        events.expect("keyhold.key.activated");
+        // approved over the API (signed decisions), which announces the approval
+        events.expect("keyhold.activation.approved", "keyhold.key.activated");
         Instant a1 = activatable1.plus(S);
         as("auditor").get("/v1/issuers/" + id).then().statusCode(200)
                 .body("activeKid", org.hamcrest.Matchers.equalTo(k1))
@@ -102,7 +103,7 @@ class LifecycleScenarioTest {
         assertThat(state(k1)).isEqualTo("RETIRED");
         assertThat(state(k2)).isEqualTo("ACTIVE");
         assertThat(jwks(id)).containsExactlyInAnyOrder(k1, k2);
-        events.expect("keyhold.key.retired", "keyhold.key.activated");
+        events.expect("keyhold.activation.approved", "keyhold.key.retired", "keyhold.key.activated");
 
         // unpublish: k1 leaves the JWKS at verifyUntil even before the sweep; the sweep then records it.
         // k2's own prepareAt (a2 + 1h) falls on the same instant: preparing k3 comes first.

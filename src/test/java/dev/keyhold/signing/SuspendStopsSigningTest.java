@@ -40,9 +40,9 @@ class SuspendStopsSigningTest {
         String request = as("alice").body("{}").post("/v1/issuers/" + id + "/resume").then()
                 .statusCode(org.hamcrest.Matchers.anyOf(equalTo(200), equalTo(201))).extract().path("id");
         // the requester does not count: two other custodians approve
-        Api.approve("bob", request).then().statusCode(200);
+        dev.keyhold.testsupport.Api.approve("bob", request).then().statusCode(200);
         as("signer").body(body).post("/v1/issuers/" + id + "/sign").then().statusCode(409);
-        Api.approve("carol", request).then().statusCode(200);
+        dev.keyhold.testsupport.Api.approve("carol", request).then().statusCode(200);
         as("signer").body(body).post("/v1/issuers/" + id + "/sign").then().statusCode(200).body("token", notNullValue());
     }
 }

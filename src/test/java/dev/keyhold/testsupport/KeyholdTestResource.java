@@ -19,7 +19,7 @@ public class KeyholdTestResource implements QuarkusTestResourceLifecycleManager 
     }
 
     static Map<String, String> extraPrincipals() {
-        return Map.of("dave", "custodian", "erin", "custodian", "mallory", "custodian",
+        return Map.of("dave", "custodian", "erin", "custodian", "mallory", "custodian", "frank", "custodian",
                 "signer2", "signer", "ops", "admin", "flooder", "validator");
     }
 

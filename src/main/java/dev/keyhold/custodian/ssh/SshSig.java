@@ -40,7 +40,10 @@ import java.util.Base64;
  * {@code ecdsa-sha2-nistp256}: string type, string(mpint r || mpint s), ECDSA P-256 with SHA-256 over the signed data.
  * FIDO forms (PROTOCOL.u2f): string type, string signature (as above), byte flags, uint32 counter; the authenticator
  * signs {@code SHA-256(application) || flags || counter || SHA-256(signed data)}. Keyhold requires the
- * user-presence flag (0x01), like {@code ssh-keygen -Y verify} without {@code no-touch-required}.
+ * user-presence flag (0x01), as sshd does by default; {@code ssh-keygen -Y verify} does not check it, so a key made
+ * with {@code -O no-touch-required} signs what ssh-keygen accepts and Keyhold refuses. The counter is not checked.
+ * The signature type must equal the key type (so {@code webauthn-sk-ecdsa-sha2-nistp256@openssh.com} signatures and
+ * RSA are refused).
  *
  * <p>Signatures are not unique (ECDSA is randomised and malleable): nothing may rely on a signature's bytes as an
  * identifier; replay is prevented by what is signed (a statement with a nonce, a single-use challenge).
