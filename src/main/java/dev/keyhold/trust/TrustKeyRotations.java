@@ -56,6 +56,8 @@ public class TrustKeyRotations implements ApprovedRequestExecutor {
     @Inject
     TrustKeys keys;
     @Inject
+    TrustAnchorDocument anchor;
+    @Inject
     TrustSettings settings;
     @Inject
     HsmPort hsm;
@@ -128,6 +130,7 @@ public class TrustKeyRotations implements ApprovedRequestExecutor {
         PublicKey pub = hsm.generate(partition, handle, TrustKeys.ALG);
         JWK jwk = PublicJwks.of(pub, TrustKeys.ALG);
         int inserted = QuarkusTransaction.requiringNew().call(() -> {
+            anchor.changing();
             int n = em.createNativeQuery("insert into trust_key (kid, partition_name, hsm_handle, algorithm, public_jwk,"
                             + " state, created_at) values (?1, ?2, ?3, ?4, ?5, 'NEXT', ?6) on conflict do nothing")
                     .setParameter(1, jwk.getKeyID()).setParameter(2, partition).setParameter(3, handle)
@@ -176,6 +179,7 @@ public class TrustKeyRotations implements ApprovedRequestExecutor {
             return false;
         }
         TrustKeys.TrustKey oldKey = keys.byKid(oldKid).orElseThrow();
+        anchor.changing();
         em.createNativeQuery("update trust_key set state = 'RETIRED', retired_at = ?2 where kid = ?1")
                 .setParameter(1, oldKid).setParameter(2, Timestamp.from(now)).executeUpdate();
         em.createNativeQuery("update trust_key set state = 'CURRENT' where kid = ?1").setParameter(1, newKid).executeUpdate();

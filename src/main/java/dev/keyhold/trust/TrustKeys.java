@@ -32,6 +32,8 @@ public class TrustKeys {
     @Inject
     HsmPort hsm;
     @Inject
+    TrustAnchorDocument anchor;
+    @Inject
     EntityManager em;
     @Inject
     Clock clock;
@@ -69,6 +71,7 @@ public class TrustKeys {
                 .setParameter(1, jwk.getKeyID()).setParameter(2, partition).setParameter(3, handle)
                 .setParameter(4, ALG.name()).setParameter(5, jwk.toJSONString())
                 .setParameter(6, Timestamp.from(clock.instant())).executeUpdate());
+        anchor.changing(); // committed: the trust anchor document is read again
         return current().orElseThrow(() -> new IllegalStateException("no CURRENT trust key after generating one"));
     }
 

@@ -11,6 +11,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
+import org.openqa.selenium.Dimension;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.support.ui.ExpectedConditions;
@@ -120,6 +121,15 @@ class ConsolePasskeyTest {
         assertThat(text(panel, ".st-digest")).isEqualTo(sha256(statement));
         assertThat(signCount(keyOne)).as("nothing signed before she confirms").isEqualTo(aliceCount);
         ConsoleBrowsers.screenshot(one, "passkey-statement");
+        // readable at 400 px: the statement's long values wrap, nothing is wider than the window
+        one.manage().window().setSize(new Dimension(400, 900));
+        try {
+            Number wide = (Number) one.executeScript("return document.documentElement.scrollWidth;");
+            assertThat(wide.intValue()).isLessThanOrEqualTo(400);
+            ConsoleBrowsers.screenshot(one, "passkey-statement-400px");
+        } finally {
+            one.manage().window().setSize(new Dimension(1280, 900));
+        }
         one.findElement(By.id("comment-" + request)).sendKeys("kid checked against the HSM listing");
         panel.findElement(By.cssSelector(".sign-passkey")).click();
         waitFor(one, By.id("notice"));
