@@ -15,7 +15,7 @@ import dev.keyhold.key.KeyHandles;
 import dev.keyhold.domain.KeyState;
 import dev.keyhold.key.KeyView;
 import dev.keyhold.hsm.PublicJwks;
-import dev.keyhold.hsm.SigningAlgorithm;
+import dev.keyhold.domain.SigningAlgorithm;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;

@@ -3,7 +3,7 @@ package dev.keyhold.trust;
 import dev.keyhold.config.TrustSettings;
 import com.nimbusds.jose.jwk.JWK;
 import dev.keyhold.hsm.HsmPort;
-import dev.keyhold.hsm.SigningAlgorithm;
+import dev.keyhold.domain.SigningAlgorithm;
 import dev.keyhold.hsm.PublicJwks;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.runtime.StartupEvent;

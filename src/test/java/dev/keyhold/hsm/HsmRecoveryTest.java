@@ -1,5 +1,6 @@
 package dev.keyhold.hsm;
 
+import dev.keyhold.domain.SigningAlgorithm;
 import dev.keyhold.testsupport.MutableClock;
 import dev.keyhold.testsupport.TestHsm;
 import org.junit.jupiter.api.AfterEach;
