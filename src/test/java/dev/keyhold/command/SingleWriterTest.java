@@ -23,7 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Issue 16: {@link LifecycleCommands} is the only writer of key, activation request and decision rows. Read from the
+ * {@link LifecycleCommands} is the only writer of key, activation request and decision rows. Read from the
  * compiled main classes (javac's bytecode, before Quarkus rewrites field access), so a write cannot hide in a
  * lambda, an inner class or a helper: outside the row classes themselves and the command service, no class may
  * assign a row field, create a row, call a row's persist/delete/apply/update, or carry SQL or JPQL that inserts,
