@@ -15,7 +15,7 @@ import java.util.Random;
 import java.util.function.IntFunction;
 
 /**
- * Audit query benchmark (issue 3), run by bench/audit-queries.sh against a throwaway embedded Keyhold:
+ * Audit query benchmark, run by bench/audit-queries.sh against a throwaway embedded Keyhold:
  * bulk-inserts synthetic audit records with generate_series until the table holds ROWS, then times the auditor
  * queries end to end over HTTP and prints p50/p95/p99, and the plans PostgreSQL uses.
  *

@@ -23,7 +23,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * Revocation propagation to relying-party validators (issue 17; bench/revocation-propagation.sh runs it).
+ * Revocation propagation to relying-party validators (bench/revocation-propagation.sh runs it).
  *
  * <p>Builds {@code instances} independent {@link KeyholdValidator}s in this JVM, each with its own HTTP client
  * (so its own connection to {@code GET /v1/events/stream}), each trusting every issuer of the tokens file. Then:

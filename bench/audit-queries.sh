@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Audit query latency over 1,000,000 stored records (issue 3): starts a throwaway embedded Keyhold, bulk-inserts
+# Audit query latency over 1,000,000 stored records: starts a throwaway embedded Keyhold, bulk-inserts
 # synthetic audit records with generate_series, then times GET /v1/keys/{kid}/history and filtered GET /v1/audit
 # pages over HTTP and prints p50/p95/p99 and the query plans. Goal: p95 < 50 ms.
 #

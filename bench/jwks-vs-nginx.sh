@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # JWKS throughput: Keyhold's /issuers/{id}/.well-known/jwks.json against nginx serving the same bytes as a
 # static file, both loaded by wrk in the same run on this machine. Prints both rates and their ratio.
-# Goal (issue 2): Keyhold >= 0.7 x nginx at 64 connections.
+# Goal: Keyhold >= 0.7 x nginx at 64 connections.
 #
 # Usage: [ROUNDS=3] [APP=quarkus-app dir] bench/jwks-vs-nginx.sh [seconds] [connections]     (needs: wrk, nginx; apt-get install wrk nginx-light)
 set -euo pipefail

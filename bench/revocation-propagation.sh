@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Revocation propagation to relying-party validators (issue 17; docs/benchmarks.md, "Revocation propagation").
+# Revocation propagation to relying-party validators (docs/benchmarks.md, "Revocation propagation").
 # Goal: POST /v1/keys/{kid}/revoke committed -> every one of 100 validator instances refuses tokens of that kid,
 # p99 < 1 s, with the JWKS max-age at its default (5 min); p50/p99/max over at least 50 revocations; the server's
 # CPU and database reads while 100 validators are subscribed and idle.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Trust bundles (issue 18; docs/benchmarks.md, "Trust bundles"). Two goals, one session:
+# Trust bundles (docs/benchmarks.md, "Trust bundles"). Two goals, one session:
 #
 # 1. Serving: GET /issuers/{id}/trust-bundle against nginx serving the same bytes as a static file (same
 #    Content-Type, Cache-Control and ETag on), wrk -t2 -c[connections] in alternating rounds after a warm-up, as

@@ -27,8 +27,8 @@ import java.util.stream.Stream;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The packaged jar in production mode, configured the ways an operator configures Quarkus (issue 15 part 1), and
- * its bearer authentication (issue 22). A real PostgreSQL and real SoftHSM2 tokens are made here and handed to the
+ * The packaged jar in production mode, configured the ways an operator configures Quarkus , and
+ * its bearer authentication. A real PostgreSQL and real SoftHSM2 tokens are made here and handed to the
  * jar as production settings. Each configuration source that carries the datasource URL must give production mode
  * (no demo users: {@code admin:keyhold-dev} is 401); configurations that would start half-configured are refused
  * with one line and a non-zero exit, before anything is created.
@@ -105,7 +105,7 @@ class ProductionModeIT {
         }
     }
 
-    /** Issue 22 over a production-mode instance: one request per rule. */
+    /** Bearer audiences over a production-mode instance: one request per rule. */
     private void bearerRules(KeyholdJar jar) throws Exception {
         HttpResponse<String> other = jar.call("GET", "/v1/issuers", bearer(c -> c.audience("other-app").subject("ops")
                 .claim("groups", List.of("auditor"))), null);

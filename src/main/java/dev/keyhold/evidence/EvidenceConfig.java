@@ -6,7 +6,7 @@ import io.smallrye.config.WithDefault;
 
 import java.time.Duration;
 
-/** {@code keyhold.evidence.*}: the issuance ledger and the validators' reports (README "Evidence"). */
+/** {@code keyhold.evidence.*}: the issuance ledger and the validators' reports (docs/evidence.md). */
 @ConfigMapping(prefix = "keyhold.evidence")
 public interface EvidenceConfig {
 

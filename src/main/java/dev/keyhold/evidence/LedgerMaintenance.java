@@ -5,7 +5,7 @@ import dev.keyhold.audit.Change;
 import dev.keyhold.audit.ChangeRecorder;
 import dev.keyhold.config.NodeName;
 import dev.keyhold.hsm.HsmPort;
-import dev.keyhold.hsm.SigningAlgorithm;
+import dev.keyhold.domain.SigningAlgorithm;
 import io.agroal.api.AgroalDataSource;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.scheduler.Scheduled;

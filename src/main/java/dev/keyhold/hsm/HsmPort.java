@@ -1,5 +1,6 @@
 package dev.keyhold.hsm;
 
+import dev.keyhold.domain.SigningAlgorithm;
 import java.security.PublicKey;
 import java.util.List;
 import java.util.Set;

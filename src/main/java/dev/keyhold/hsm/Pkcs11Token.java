@@ -1,5 +1,6 @@
 package dev.keyhold.hsm;
 
+import dev.keyhold.domain.SigningAlgorithm;
 import org.bouncycastle.asn1.ASN1Integer;
 import org.bouncycastle.asn1.ASN1OctetString;
 import org.bouncycastle.asn1.x500.X500Name;

@@ -1,5 +1,6 @@
 package dev.keyhold.hsm;
 
+import dev.keyhold.domain.SigningAlgorithm;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Instance;

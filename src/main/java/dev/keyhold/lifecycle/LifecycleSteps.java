@@ -47,8 +47,21 @@ public class LifecycleSteps {
     @Inject
     NextDue nextDue;
 
-    @Transactional(Transactional.TxType.REQUIRES_NEW)
+    /**
+     * Decides and takes the due step. Preparing the next key is the one step taken after the transaction: it calls
+     * the HSM, which must not happen under the issuer lock (RotationService re-checks under its own lock).
+     */
+    @Transactional(Transactional.TxType.NOT_SUPPORTED)
     public Optional<DueStep> takeOne(String issuerId) {
+        Optional<DueStep> step = decideAndTake(issuerId);
+        if (step.isPresent() && step.get().kind() == StepKind.PREPARE) {
+            rotations.rotate(issuerId, ACTOR, "scheduled rotation");
+        }
+        return step;
+    }
+
+    @Transactional(Transactional.TxType.REQUIRES_NEW)
+    Optional<DueStep> decideAndTake(String issuerId) {
         IssuerEntity issuer = issuers.lock(issuerId);
         Instant now = clock.instant();
         NextDue.PlannerInput in = nextDue.input(issuerId);
@@ -73,7 +86,9 @@ public class LifecycleSteps {
                         + (KeyEntity.inState(issuer.id, KeyState.PENDING).isPresent()
                         ? " before its successor was approved" : " with no successor"));
             }
-            case PREPARE -> rotations.rotate(issuer.id, ACTOR, "scheduled rotation");
+            case PREPARE -> {
+                // taken by takeOne after this transaction
+            }
             case ANNOUNCE_OVERDUE -> {
                 KeyEntity k = KeyEntity.lockByKid(step.kid()).orElseThrow();
                 Map<String, Object> details = new LinkedHashMap<>();

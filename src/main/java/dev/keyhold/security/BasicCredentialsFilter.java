@@ -12,7 +12,7 @@ import java.util.regex.Pattern;
 /**
  * A malformed {@code Authorization: Basic} header (not base64, a space inside, no colon) is refused here with a 401
  * problem. Left to the authentication mechanism, its base64 decoder throws, which surfaced as a 500 with a stack
- * trace in the log, reachable without any credential (issue 15).
+ * trace in the log, reachable without any credential.
  */
 public class BasicCredentialsFilter {
 

@@ -59,7 +59,7 @@ import java.util.concurrent.TimeUnit;
  * the issuer's audiences. The lifetime is {@code tokenTtl} unless {@code ttl} (ISO duration) or a client
  * {@code exp} asks for less; asking for more is refused (422), never silently shortened. {@code nbf} and
  * {@code jti} pass through when well-formed; a token without a {@code jti} gets a random one. Every token is
- * recorded in the issuance ledger before it is returned (issue 20, {@link Ledger}).
+ * recorded in the issuance ledger before it is returned ({@link Ledger}).
  */
 @ApplicationScoped
 public class SigningService {
@@ -322,7 +322,7 @@ public class SigningService {
                 out.put(k, v);
             }
         });
-        // issue 20: every token carries a jti, so the ledger and a relying party can name it
+        // evidence: every token carries a jti, so the ledger and a relying party can name it
         out.putIfAbsent("jti", UUID.randomUUID().toString());
         out.put("iat", iat);
         out.put("exp", exp);

@@ -33,7 +33,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * A crash between signing and the ledger batch's commit (a child JVM that halts while its batch waits on the
  * database): no token was handed out that the ledger lacks — unless the issuer is "ledger best effort", where the
- * tokens handed out in that window are exactly the ones lost (README "Evidence" states the window).
+ * tokens handed out in that window are exactly the ones lost (docs/evidence.md states the window).
  */
 @QuarkusTest
 class LedgerCrashTest {

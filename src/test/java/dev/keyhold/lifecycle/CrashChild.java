@@ -1,7 +1,7 @@
 package dev.keyhold.lifecycle;
 
 import com.nimbusds.jose.jwk.JWK;
-import dev.keyhold.hsm.SigningAlgorithm;
+import dev.keyhold.domain.SigningAlgorithm;
 import dev.keyhold.hsm.SunPkcs11Hsm;
 import dev.keyhold.hsm.PublicJwks;
 

@@ -2,7 +2,7 @@ package dev.keyhold.lifecycle;
 
 import dev.keyhold.hsm.EmbeddedHsm;
 import dev.keyhold.hsm.HsmPort;
-import dev.keyhold.hsm.SigningAlgorithm;
+import dev.keyhold.domain.SigningAlgorithm;
 import dev.keyhold.hsm.SunPkcs11Hsm;
 import dev.keyhold.store.KeyEntity;
 import dev.keyhold.key.KeyHandles;

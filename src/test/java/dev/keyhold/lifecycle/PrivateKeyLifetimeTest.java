@@ -3,7 +3,7 @@ package dev.keyhold.lifecycle;
 import dev.keyhold.hsm.HsmObjectMissingException;
 import dev.keyhold.hsm.HsmPort;
 import dev.keyhold.hsm.PublicJwks;
-import dev.keyhold.hsm.SigningAlgorithm;
+import dev.keyhold.domain.SigningAlgorithm;
 import dev.keyhold.signing.SigningCache;
 import dev.keyhold.testsupport.Api;
 import dev.keyhold.testsupport.Lifecycle;

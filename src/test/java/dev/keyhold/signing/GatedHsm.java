@@ -1,7 +1,7 @@
 package dev.keyhold.signing;
 
 import dev.keyhold.hsm.HsmPort;
-import dev.keyhold.hsm.SigningAlgorithm;
+import dev.keyhold.domain.SigningAlgorithm;
 import dev.keyhold.hsm.SunPkcs11Hsm;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Alternative;
@@ -109,5 +109,20 @@ public class GatedHsm implements HsmPort {
     @Override
     public List<LibraryStatus> libraries() {
         return real.libraries();
+    }
+
+    @Override
+    public PublicKey signingPublicKey(String partition, String handle) {
+        return real.signingPublicKey(partition, handle);
+    }
+
+    @Override
+    public boolean destroyPrivate(String partition, String handle) {
+        return real.destroyPrivate(partition, handle);
+    }
+
+    @Override
+    public List<String> listPrivate(String partition) {
+        return real.listPrivate(partition);
     }
 }
