@@ -15,7 +15,7 @@ import java.util.Random;
 import java.util.function.IntFunction;
 
 /**
- * Audit query benchmark (issue 3), run by bench/audit-queries.sh against a throwaway embedded Keyhold:
+ * Audit query benchmark, run by bench/audit-queries.sh against a throwaway embedded Keyhold:
  * bulk-inserts synthetic audit records with generate_series until the table holds ROWS, then times the auditor
  * queries end to end over HTTP and prints p50/p95/p99, and the plans PostgreSQL uses.
  *
@@ -32,7 +32,7 @@ public class AuditQueriesBench {
         String realKid = a[2];
         long rows = a.length > 3 ? Long.parseLong(a[3]) : 1_000_000;
         int n = a.length > 4 ? Integer.parseInt(a[4]) : 300;
-        try (Connection c = DriverManager.getConnection(jdbc, "postgres", "")) {
+        try (Connection c = DriverManager.getConnection(jdbc, "postgres", System.getenv().getOrDefault("PGPASSWORD", ""))) {
             fill(c, rows);
             explain(c);
         }

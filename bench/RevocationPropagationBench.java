@@ -23,7 +23,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * Revocation propagation to relying-party validators (issue 17; bench/revocation-propagation.sh runs it).
+ * Revocation propagation to relying-party validators (bench/revocation-propagation.sh runs it).
  *
  * <p>Builds {@code instances} independent {@link KeyholdValidator}s in this JVM, each with its own HTTP client
  * (so its own connection to {@code GET /v1/events/stream}), each trusting every issuer of the tokens file. Then:
@@ -67,7 +67,7 @@ public class RevocationPropagationBench {
         String basic = "Basic " + Base64.getEncoder().encodeToString(args[6].getBytes(StandardCharsets.UTF_8));
         long hz = Long.parseLong(args.length > 7 ? args[7] : "100");
 
-        try (Connection pg = DriverManager.getConnection(jdbc, "postgres", "postgres")) {
+        try (Connection pg = DriverManager.getConnection(jdbc, "postgres", System.getenv().getOrDefault("PGPASSWORD", ""))) {
             idle("idle, no validator connected", serverPid, pg, idleSeconds, hz, 0);
             if (sseOnly) {
                 subscribers(base, instances, serverPid, pg, idleSeconds, hz);

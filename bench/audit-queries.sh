@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Audit query latency over 1,000,000 stored records (issue 3): starts a throwaway embedded Keyhold, bulk-inserts
+# Audit query latency over 1,000,000 stored records: starts a throwaway embedded Keyhold, bulk-inserts
 # synthetic audit records with generate_series, then times GET /v1/keys/{kid}/history and filtered GET /v1/audit
 # pages over HTTP and prints p50/p95/p99 and the query plans. Goal: p95 < 50 ms.
 #
@@ -38,6 +38,7 @@ KID=$(curl -fs -u scheduler:keyhold-dev -H 'Content-Type: application/json' -d '
 
 PG_PORT=$(sed -n 4p "$(find "$WORK/data" -name postmaster.pid | head -1)")
 PGJAR=$(ls target/quarkus-app/lib/main/org.postgresql.postgresql-*.jar | head -1)
+export PGPASSWORD="$(cat "$WORK/data/pg-password")"  # embedded PostgreSQL requires its password
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; $(date -u +%FT%TZ)"
 java -cp "$PGJAR" bench/AuditQueriesBench.java "jdbc:postgresql://127.0.0.1:$PG_PORT/postgres" \
   "http://127.0.0.1:$PORT" "$KID" "$ROWS" "$N"

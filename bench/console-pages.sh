@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Console pages (issue 19; docs/benchmarks.md, "Console"). Goal: each page renders in < 200 ms server time with
+# Console pages (docs/benchmarks.md, "Console"). Goal: each page renders in < 200 ms server time with
 # 1,000 issuers and 10,000 open requests; a live update reaches an open page within 1 s of the commit.
 #
 # Data, all through the API: [issuers] issuers (admin), each with a rotation (a KEY_ACTIVATION request, its key

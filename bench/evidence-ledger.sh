@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Evidence ledger benchmark (issue 20; docs/benchmarks.md, "Evidence ledger"). Three parts, one session:
+# Evidence ledger benchmark (docs/benchmarks.md, "Evidence ledger"). Three parts, one session:
 #
 # 1. Signing cost of the ledger: ES256 POST /v1/issuers/{id}/sign, wrk -t2 -c32 (bench/sign.lua), windows of
 #    [seconds] alternating in rotating order between three variants, each warmed up first (until the JIT is quiet):

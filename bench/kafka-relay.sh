@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Kafka relay benchmark (issue 6): end-to-end latency (commit -> consumer) at a fixed event rate, and the relay's
+# Kafka relay benchmark: end-to-end latency (commit -> consumer) at a fixed event rate, and the relay's
 # throughput draining a backlog. Starts its own single-node Kafka broker (child JVM from the Maven artifacts),
 # PostgreSQL and Keyhold (as a Quarkus test); prints p50/p95/p99 and rates, appends them to target/relay-bench.txt.
 # Goal: p99 < 500 ms at 1,000 events/s.

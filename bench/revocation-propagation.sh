@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Revocation propagation to relying-party validators (issue 17; docs/benchmarks.md, "Revocation propagation").
+# Revocation propagation to relying-party validators (docs/benchmarks.md, "Revocation propagation").
 # Goal: POST /v1/keys/{kid}/revoke committed -> every one of 100 validator instances refuses tokens of that kid,
 # p99 < 1 s, with the JWKS max-age at its default (5 min); p50/p99/max over at least 50 revocations; the server's
 # CPU and database reads while 100 validators are subscribed and idle.
@@ -44,6 +44,7 @@ stop_keyhold "$KPID" "$WORK/data"
 start_keyhold "$APP" "$PORT" "$WORK/data" KEYHOLD_JWKS_MAX_AGE=PT5M
 KPID=$STARTED_PID
 PGPORT=$STARTED_PGPORT
+export PGPASSWORD="$(cat "$WORK/data/pg-password")"  # embedded PostgreSQL requires its password
 echo "JWKS $(curl -fsI "$BASE/issuers/rv-1/.well-known/jwks.json" | grep -i '^cache-control' | tr -d '\r')"
 mkdir -p "$WORK/cls"
 javac -nowarn -d "$WORK/cls" -cp "$NIMBUS" validator/src/main/java/dev/keyhold/validator/*.java bench/RevocationPropagationBench.java

@@ -11,7 +11,9 @@
 #   JAVA_OPTS (e.g. -XX:StartFlightRecording=...) is passed to the server JVM; KEYHOLD_BENCH_APP names another
 #   quarkus-app directory (to compare builds in alternating runs); THREADS_CPU=1 adds the server CPU per request
 #   by thread group (signing pool, event loops, JIT, GC). Prints requests/s, latency and the server process CPU
-#   time per request (from /proc: robust to a busy shared machine, unlike requests/s).
+#   time per request (from /proc: robust to a busy shared machine, unlike requests/s), its PostgreSQL's (postmaster
+#   and backends: the ledger's writes) and their sum. Each target is warmed up until its rate is steady and the JIT
+#   quiet (bench/warm.sh: WARM_WINDOW, WARM_TOLERANCE, WARMUP_MAX).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${1:-10}
@@ -40,23 +42,30 @@ run() { # target seconds
     rs256) ISSUER=bench-rs256 wrk -t2 -c"$CONNS" -d"$2s" --latency -s bench/sign.lua "$BASE" ;;
   esac
 }
-for t in $TARGETS; do run "$t" 3 >/dev/null; done # warm-up
+# Warm-up of each target until its rate is steady and the JIT quiet (bench/warm.sh), not for a fixed time.
+window_rate() { run "$1" "$WARM_WINDOW" | awk '/Requests\/sec/ {print $2}'; }
+for t in $TARGETS; do JIT_PID=$KPID warm_until_steady "$t" window_rate "$t"; done
 for r in $(seq 1 "$ROUNDS"); do
   for t in $TARGETS; do
     [ -n "${THREADS_CPU:-}" ] && thread_ticks >"$WORK/threads0"
     C0=$(cpu_ticks)
+    G0=$(pg_ticks)
     OUT=$(run "$t" "$DURATION")
     C1=$(cpu_ticks)
+    G1=$(pg_ticks)
     RPS=$(echo "$OUT" | awk '/Requests\/sec/ {print $2}')
     P50=$(echo "$OUT" | awk '$1=="50%" {print $2}')
     P99=$(echo "$OUT" | awk '$1=="99%" {print $2}')
     NON=$(echo "$OUT" | awk '/Non-2xx/ {print $NF}')
     REQS=$(echo "$OUT" | awk '/requests in/ {print $1}')
     CPU_US=$(awk -v d=$((C1 - C0)) -v n="$REQS" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.0f", d * 1e6 / hz / n }')
-    printf '%s round %d %-8s rps=%s p50=%s p99=%s non2xx=%s server_cpu_us_per_req=%s load=%s\n' "$(date -u +%H:%M:%S)" "$r" "$t" \
-      "$RPS" "$P50" "$P99" "${NON:-0}" "$CPU_US" "$(cut -d' ' -f1 /proc/loadavg)"
+    PG_US=$(awk -v d=$((G1 - G0)) -v n="$REQS" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.0f", d * 1e6 / hz / n }')
+    printf '%s round %d %-8s rps=%s p50=%s p99=%s non2xx=%s server_cpu_us_per_req=%s pg_cpu_us_per_req=%s total_cpu_us_per_req=%s load=%s\n' \
+      "$(date -u +%H:%M:%S)" "$r" "$t" "$RPS" "$P50" "$P99" "${NON:-0}" "$CPU_US" "$PG_US" "$((CPU_US + PG_US))" \
+      "$(cut -d' ' -f1 /proc/loadavg)"
     if [ -n "${THREADS_CPU:-}" ]; then
-      thread_ticks | LC_ALL=C join -t'|' "$WORK/threads0" - | awk -F'|' -v n="$REQS" -v hz="$(getconf CLK_TCK)" \
+      # -a2 -e0: a thread group that appeared during the round counts from zero
+      thread_ticks | LC_ALL=C join -t'|' -a2 -e0 -o 0,1.2,2.2 "$WORK/threads0" - | awk -F'|' -v n="$REQS" -v hz="$(getconf CLK_TCK)" \
         '$3 > $2 { printf "    %6.0f us/req  %s\n", ($3 - $2) * 1e6 / hz / n, $1 }' | sort -n -r
     fi
   done

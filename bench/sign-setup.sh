@@ -2,7 +2,7 @@
 # revocation-propagation, trust-bundles, console-pages, sse-idle): starts the packaged
 # jar from $APP in embedded mode on a throw-away data directory at $PORT (a free port unless set) (rate limits and canaries off, JWKS max-age
 # 1 s, extra JVM options from $JAVA_OPTS), waits until it is ready, and defines BASE, KPID, WORK, sql,
-# start_keyhold (another instance), stop_keyhold, free_port, machine, create_issuer, activate, activate_many, activate_by_sql, signing_input, thread_ticks, warm_up, median and the raw_* functions.
+# start_keyhold (another instance), stop_keyhold, free_port, machine, create_issuer, activate, activate_many, activate_by_sql, signing_input, thread_ticks, jit_ticks, pg_ticks, warm_up (bench/warm.sh), median and the raw_* functions.
 # The caller has set -euo pipefail and cd'd to the repository root.
 for tool in wrk curl psql java; do
   command -v "$tool" >/dev/null || { echo "bench needs $tool" >&2; exit 1; }
@@ -46,6 +46,7 @@ start_keyhold() {
   curl -fs "http://127.0.0.1:$port/q/health/ready" >/dev/null \
     || { echo "Keyhold did not start; log:" >&2; tail -20 "$data.log" >&2; exit 1; }
   STARTED_PGPORT=$(sed -n 4p "$data/pg/postmaster.pid")
+  export PGPASSWORD="$(cat "$data/pg-password")" # the embedded PostgreSQL requires its password (psql, JDBC)
 }
 # One line: time, machine (nproc, CPU model, RAM) and load average, for every figure a bench prints.
 machine() { echo "$(date -u +%FT%TZ) machine: nproc $(nproc), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs),"\
@@ -72,7 +73,7 @@ create_issuer() { # id algorithm [extra JSON members, e.g. "ledgerBestEffort":tr
 thread_ticks() {
   for t in /proc/"$KPID"/task/*; do
     printf '%s|%s\n' "$(sed -E 's/[-#]?[0-9]+$//; s/[0-9]+/N/g' "$t/comm" 2>/dev/null)" "$(awk '{print $14 + $15}' "$t/stat" 2>/dev/null)"
-  done | awk -F'|' '{c[$1] += $2} END {for (k in c) print k "|" c[k]}' | LC_ALL=C sort
+  done | awk -F'|' '{c[$1] += $2} END {for (k in c) print k "|" c[k]}' | LC_ALL=C sort -t'|' -k1,1
 }
 
 # An ACTIVE key for an issuer through the API: a rotation, then alice and bob approve its activation request through
@@ -152,25 +153,32 @@ raw_window() { echo raw >&"${RAWB[1]}"; read -r _ _ _ RAW RAW_CPU <&"${RAWB[0]}"
 raw_adapter() { echo adapter >&"${RAWB[1]}"; read -r _ _ _ ADAPTER _ <&"${RAWB[0]}"; }
 raw_stop() { eval "exec ${RAWB[1]}>&-"; wait "$RAWB_PID" 2>/dev/null || true; }
 
+. bench/warm.sh
 # CPU ticks of the server's JIT compiler threads (C1 and C2) so far.
-jit_ticks() { thread_ticks | awk -F'|' '$1 ~ /^CN Compiler/ {s += $2} END {print s + 0}'; }
+jit_ticks() { jit_ticks_of "$KPID"; }
 
-# Warm-up: load in windows of 5 s until the JIT compilers have gone quiet (under 2 % of one CPU in a window), at
-# least WARMUP seconds (default 15), at most 120 s. Rounds measured while C2 still compiles are not steady state:
-# on 2 cores it took ~10 % of the CPU between 10 and 20 s of RS256 load and kept the signing threads at 50-85 %
-# of the cores for a whole window 30 s in, where later windows had 93-95 % (docs/benchmarks.md).
-warm_up() { # issuer (load with $CONNS connections; the line printed names $ALG)
-  local spent=0 before after quiet=0
-  while [ "$spent" -lt 120 ]; do
-    before=$(jit_ticks)
-    ISSUER=$1 wrk -t2 -c"$CONNS" -d5s -s bench/sign.lua "$BASE" >/dev/null
-    after=$(jit_ticks)
-    spent=$((spent + 5))
-    # 2 % of one CPU over 5 s = 0.1 s of CPU
-    quiet=$(awk -v d=$((after - before)) -v hz="$(getconf CLK_TCK)" 'BEGIN { print (d / hz < 0.1) ? 1 : 0 }')
-    [ "$spent" -ge "${WARMUP:-15}" ] && [ "$quiet" = 1 ] && break
+# CPU ticks (user + system) of the server's PostgreSQL so far: the postmaster, its live children (backends, WAL
+# writer, checkpointer, ...) and, through the postmaster's cutime/cstime, its children that have exited. Part of the
+# cost of a token: the ledger's batches are written by these processes, not by the JVM.
+pg_ticks() {
+  local pm c s
+  pm=$(head -1 "$WORK/data/pg/postmaster.pid" 2>/dev/null) || { echo 0; return; }
+  s=$(awk '{print $14 + $15 + $16 + $17}' "/proc/$pm/stat" 2>/dev/null || echo 0)
+  for c in $(ps -o pid= --ppid "$pm" 2>/dev/null); do
+    s=$((s + $(awk '{print $14 + $15}' "/proc/$c/stat" 2>/dev/null || echo 0)))
   done
-  echo "$ALG: warm-up ${spent} s (JIT compilers quiet: $([ "$quiet" = 1 ] && echo yes || echo no))"
+  echo "$s"
+}
+
+# Warm-up: load in windows of WARM_WINDOW (5) s until two consecutive windows' rates are within 5 % and the JIT
+# compilers have gone quiet (under 2 % of one CPU in a window), at least WARMUP seconds (default 15), at most
+# WARMUP_MAX (120) s (bench/warm.sh). Rounds measured while C2 still compiles are not steady state: on 2 cores it took
+# ~10 % of the CPU between 10 and 20 s of RS256 load and kept the signing threads at 50-85 % of the cores for a whole
+# window 30 s in, where later windows had 93-95 % (docs/benchmarks.md).
+sign_window() { ISSUER=$1 wrk -t2 -c"$CONNS" -d"${WARM_WINDOW}s" -s bench/sign.lua "$BASE" | awk '/Requests\/sec/ {print $2}'; }
+warm_up() { # issuer (load with $CONNS connections; the line printed names $ALG)
+  JIT_PID=$KPID WARM_MIN_ROUNDS=$(( (${WARMUP:-15} + WARM_WINDOW - 1) / WARM_WINDOW )) \
+    warm_until_steady "$ALG" sign_window "$1"
 }
 
 # The median of the numbers on standard input, one per line (the mean of the middle two for an even count).

@@ -2,7 +2,7 @@
 # Signing throughput: tokens/s through POST /v1/issuers/{id}/sign over HTTP (wrk, Basic auth, 32 connections)
 # against the raw SunPKCS11 signing rate (2 threads) on the same SoftHSM2 token and the same signing input,
 # in the same run. Prints both rates, their ratio and the HTTP latency percentiles.
-# Goals (issue 7): ES256 >= 0.35 x raw, RS256 >= 0.8 x raw, p99 < 20 ms.
+# Goals: ES256 >= 0.35 x raw, RS256 >= 0.8 x raw, p99 < 20 ms.
 #
 # Usage: bench/sign-throughput.sh [seconds] [connections] [rounds]   (defaults 10 32 5; needs wrk, curl, psql)
 # ALGS="RS256" measures only the algorithms named (default: ES256 RS256); APP=dir runs another build's quarkus-app;

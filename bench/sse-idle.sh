@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Idle SSE subscribers (issue 16; docs/benchmarks.md, "Event feed: idle subscribers"). Goal: 1,000 idle subscribers
+# Idle SSE subscribers (docs/benchmarks.md, "Event feed: idle subscribers"). Goal: 1,000 idle subscribers
 # of GET /v1/events/stream cost one database read per poll interval (keyhold.events.poll-interval, 0.2 s).
 # Starts the packaged jar (bench/sign-setup.sh), then bench/RevocationPropagationBench.java in its --sse mode: an idle
 # window of [idle-seconds] with no subscriber, then [subscribers] plain HTTP/1.1 connections to the stream and the

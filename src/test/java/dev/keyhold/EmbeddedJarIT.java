@@ -64,6 +64,20 @@ class EmbeddedJarIT {
         assertThat(Files.isRegularFile(data.resolve("hsm/default.pin"))).isTrue();
         // the token PIN never reaches the log
         assertThat(out).doesNotContain(Files.readString(data.resolve("hsm/default.pin")).trim());
+        // the embedded PostgreSQL's password: owner-only, never logged; initdb's and PostgreSQL's chatter stays out
+        Path pgPassword = data.resolve("pg-password");
+        assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(pgPassword)))
+                .isEqualTo("rw-------");
+        assertThat(out).doesNotContain(Files.readString(pgPassword).trim());
+        assertThat(out).doesNotContain("initdb").doesNotContain("postmaster").doesNotContain("database system is ready");
+        // the demo custodians' SSH keys, made and enrolled at the first start
+        for (String custodian : List.of("alice", "bob", "carol")) {
+            Path key = data.resolve("custodian-keys").resolve(custodian);
+            assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(key)))
+                    .isEqualTo("rw-------");
+            String blob = Files.readString(data.resolve("custodian-keys").resolve(custodian + ".pub")).split(" ")[1];
+            assertThat(call(port, "GET", "/v1/custodians/me/credentials", custodian, null).body()).contains(blob);
+        }
 
         assertThat(call(port, "POST", "/v1/issuers", "admin", "{\"id\":\"it\",\"issuerUri\":\"https://it.example\","
                 + "\"audiences\":[\"api\"],\"custodians\":[\"alice\",\"bob\",\"carol\"],\"signers\":[\"signer\"]}").statusCode())

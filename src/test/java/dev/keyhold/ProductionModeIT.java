@@ -27,8 +27,8 @@ import java.util.stream.Stream;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The packaged jar in production mode, configured the ways an operator configures Quarkus (issue 15 part 1), and
- * its bearer authentication (issue 22). A real PostgreSQL and real SoftHSM2 tokens are made here and handed to the
+ * The packaged jar in production mode, configured the ways an operator configures Quarkus , and
+ * its bearer authentication. A real PostgreSQL and real SoftHSM2 tokens are made here and handed to the
  * jar as production settings. Each configuration source that carries the datasource URL must give production mode
  * (no demo users: {@code admin:keyhold-dev} is 401); configurations that would start half-configured are refused
  * with one line and a non-zero exit, before anything is created.
@@ -38,6 +38,7 @@ class ProductionModeIT {
     private static final Path BASE = Path.of("target", "keyhold-prod-it").toAbsolutePath();
     private static final String IDP = "https://idp.test.example";
     private static String jdbcUrl;
+    private static String dbPassword;
     private static Map<String, String> hsmEnv;
 
     @BeforeAll
@@ -45,7 +46,9 @@ class ProductionModeIT {
         EmbeddedPostgresServer.stopOrphan(BASE.resolve("pg"));
         deleteRecursively(BASE);
         Files.createDirectories(BASE);
-        jdbcUrl = EmbeddedPostgresServer.start(BASE.resolve("pg"));
+        EmbeddedPostgresServer.Server db = EmbeddedPostgresServer.start(BASE.resolve("pg"));
+        jdbcUrl = db.url();
+        dbPassword = db.password();
         hsmEnv = new LinkedHashMap<>();
         EmbeddedHsm.prepare(BASE, List.of("default", "audit")).forEach((k, v) -> hsmEnv.put(envName(k), v));
         hsmEnv.put("SOFTHSM2_CONF", EmbeddedHsm.configFile().orElseThrow().toString());
@@ -74,15 +77,19 @@ class ProductionModeIT {
                 case "environment" -> {
                     env.put("QUARKUS_DATASOURCE_JDBC_URL", jdbcUrl);
                     env.put("QUARKUS_DATASOURCE_USERNAME", "postgres");
+                    env.put("QUARKUS_DATASOURCE_PASSWORD", dbPassword);
                 }
                 case "system property" -> {
                     jvm.add("-Dquarkus.datasource.jdbc.url=" + jdbcUrl);
                     jvm.add("-Dquarkus.datasource.username=postgres");
+                    jvm.add("-Dquarkus.datasource.password=" + dbPassword);
                 }
                 case ".env" -> Files.writeString(work.resolve(".env"),
-                        "QUARKUS_DATASOURCE_JDBC_URL=" + jdbcUrl + "\nQUARKUS_DATASOURCE_USERNAME=postgres\n");
+                        "QUARKUS_DATASOURCE_JDBC_URL=" + jdbcUrl + "\nQUARKUS_DATASOURCE_USERNAME=postgres\n"
+                        + "QUARKUS_DATASOURCE_PASSWORD=" + dbPassword + "\n");
                 default -> Files.writeString(Files.createDirectories(work.resolve("config")).resolve("application.properties"),
-                        "quarkus.datasource.jdbc.url=" + jdbcUrl + "\nquarkus.datasource.username=postgres\n");
+                        "quarkus.datasource.jdbc.url=" + jdbcUrl + "\nquarkus.datasource.username=postgres\n"
+                        + "quarkus.datasource.password=" + dbPassword + "\n");
             }
             try (KeyholdJar jar = KeyholdJar.start(work, env, jvm).awaitStarted()) {
                 assertThat(jar.output()).as(source).doesNotContain("embedded mode");
@@ -98,7 +105,7 @@ class ProductionModeIT {
         }
     }
 
-    /** Issue 22 over a production-mode instance: one request per rule. */
+    /** Bearer audiences over a production-mode instance: one request per rule. */
     private void bearerRules(KeyholdJar jar) throws Exception {
         HttpResponse<String> other = jar.call("GET", "/v1/issuers", bearer(c -> c.audience("other-app").subject("ops")
                 .claim("groups", List.of("auditor"))), null);
@@ -158,6 +165,7 @@ class ProductionModeIT {
         env.remove("MP_JWT_VERIFY_AUDIENCES");
         env.put("QUARKUS_DATASOURCE_JDBC_URL", jdbcUrl);
         env.put("QUARKUS_DATASOURCE_USERNAME", "postgres");
+        env.put("QUARKUS_DATASOURCE_PASSWORD", dbPassword);
         try (KeyholdJar jar = KeyholdJar.start(work, env, List.of())) {
             assertThat(jar.awaitExit()).isNotZero();
             assertThat(refusalLines(jar)).singleElement().asString().contains("mp.jwt.verify.audiences")

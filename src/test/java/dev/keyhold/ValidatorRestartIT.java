@@ -21,7 +21,7 @@ import java.util.regex.Pattern;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Issue 17, the library against the packaged service over real HTTP, with the service crashed and restarted on the
+ * The relying-party kit against the packaged service over real HTTP, with the service crashed and restarted on the
  * same data while the library is cut off: a key revoked by the restarted service is refused from the moment the
  * library is back, before any token is accepted, because the library resumes the feed from its cursor (the outbox
  * sequence, which survives the restart).

@@ -115,9 +115,9 @@ public class ActivationService {
         }
         // A key goes live only if its HSM partition answers and holds it: with the HSM down, activation refuses
         // (HsmUnavailableException, 503) and changes nothing, instead of retiring a working predecessor for a
-        // signer that cannot sign (issue 15).
+        // signer that cannot sign.
         hsm.check(key.partition);
-        hsm.publicKey(key.partition, key.hsmHandle);
+        hsm.signingPublicKey(key.partition, key.hsmHandle);
         KeyEntity.inState(issuer.id, KeyState.ACTIVE).ifPresent(previous -> retire(issuer, previous, now, actor,
                 "successor " + key.kid + " activated"));
         // The retirement must reach the database before the activation, or the one-ACTIVE index refuses it.

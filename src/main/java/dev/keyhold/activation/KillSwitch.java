@@ -67,7 +67,7 @@ public class KillSwitch {
     }
 
     /**
-     * The kill switch pulled by Keyhold itself (issue 20: a forged token reported for an issuer whose policy says
+     * The kill switch pulled by Keyhold itself (evidence: a forged token reported for an issuer whose policy says
      * {@code suspendOnCompromise}), in the caller's transaction. Resuming needs the usual M-of-N approval. Returns
      * whether it changed anything (an already suspended issuer is left as it is).
      */

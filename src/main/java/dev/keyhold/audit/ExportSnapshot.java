@@ -70,13 +70,13 @@ public final class ExportSnapshot {
         return ps;
     }
 
-    /** Refuses (422) a window in which {@code countSql} (a windowed count) finds more than {@code max} {@code unit}. */
+    /** Refuses a window in which {@code countSql} (a windowed count) finds more than {@code max} {@code unit}. */
     public void refuseLargerThan(String countSql, long max, String unit) throws SQLException {
         try (PreparedStatement ps = windowed(countSql); ResultSet rs = ps.executeQuery()) {
             rs.next();
             if (rs.getLong(1) > max) {
-                throw new ProblemException(422, "window-too-large", "The window is too large", "the window holds "
-                        + rs.getLong(1) + " " + unit + "; export at most " + max + " at a time", null);
+                throw ProblemException.unprocessable("window-too-large", "The window is too large", "the window holds "
+                        + rs.getLong(1) + " " + unit + "; export at most " + max + " at a time");
             }
         }
     }

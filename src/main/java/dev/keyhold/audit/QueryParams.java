@@ -91,10 +91,10 @@ public final class QueryParams {
         }
     }
 
-    /** Throws a 400 problem listing every bad parameter, if there is one. */
+    /** Throws a bad-request problem listing every bad parameter, if there is one. */
     public void done() {
         if (!errors.isEmpty()) {
-            throw new ProblemException(400, "invalid-query", "Invalid query parameters",
+            throw new ProblemException(ProblemException.Kind.BAD_REQUEST, "invalid-query", "Invalid query parameters",
                     errors.stream().map(e -> e.field() + ": " + e.message()).reduce((a, b) -> a + "; " + b).orElseThrow(),
                     Map.of("errors", List.copyOf(errors)));
         }

@@ -1,6 +1,7 @@
 package dev.keyhold.audit;
 
-import io.quarkus.vertx.web.RouteFilter;
+import io.vertx.ext.web.Router;
+import jakarta.enterprise.event.Observes;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.RoutingContext;
@@ -10,6 +11,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
 
 /** Gives every request an id, echoed in {@code X-Request-Id} and written into the audit records it causes. */
+@jakarta.inject.Singleton
 public class RequestIdFilter {
 
     private static final Pattern SANE = Pattern.compile("[A-Za-z0-9._:-]{1,64}");
@@ -17,13 +19,12 @@ public class RequestIdFilter {
     private static final String RUN = Long.toString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE, 36);
     private static final AtomicLong COUNTER = new AtomicLong();
 
-    @RouteFilter(2000)
+    // Only the API records audit entries: registered under /v1/ only, so other paths (the public JWKS) never run it.
+    void register(@Observes Router router) {
+        router.route("/v1/*").order(-2000).handler(this::filter);
+    }
+
     void filter(RoutingContext rc) {
-        // Only the API records audit entries; the public JWKS path stays as lean as possible.
-        if (!rc.request().path().startsWith("/v1/")) {
-            rc.next();
-            return;
-        }
         assign(rc.request());
         rc.next();
     }

@@ -5,6 +5,7 @@ import dev.keyhold.audit.ChangeRecorder;
 import dev.keyhold.domain.ActivationKind;
 import dev.keyhold.domain.ActivationRequest;
 import dev.keyhold.domain.Key;
+import dev.keyhold.domain.KeyState;
 import dev.keyhold.domain.Transition;
 import dev.keyhold.issuer.IssuerEntity;
 import dev.keyhold.store.ActivationDecisionEntity;
@@ -51,6 +52,8 @@ public class LifecycleCommands {
     ChangeRecorder recorder;
     @Inject
     EntityManager em;
+    @Inject
+    HsmAfterCommit hsmAfterCommit;
     @Inject
     dev.keyhold.policy.Statements statements;
 
@@ -133,8 +136,10 @@ public class LifecycleCommands {
     public void apply(IssuerEntity issuer, KeyEntity k, Transition<Key> t, String actor) {
         requireLocked(issuer, k.issuerId);
         requireSame(k.kid, t.value().kid());
+        KeyState before = k.state;
         k.apply(t.value());
         recorder.record(Change.of(t.change(), actor, issuer.id));
+        deleteAfterCommit(k, before);
     }
 
     /**
@@ -148,8 +153,29 @@ public class LifecycleCommands {
             requireLocked(issuer, k.issuerId);
             requireSame(k.kid, t.value().kid());
         });
+        Map<KeyEntity, KeyState> before = new LinkedHashMap<>();
+        transitions.keySet().forEach(k -> before.put(k, k.state));
         transitions.forEach((k, t) -> k.apply(t.value()));
         transitions.values().forEach(t -> recorder.record(Change.of(t.change(), actor, issuer.id)));
+        before.forEach(this::deleteAfterCommit);
+    }
+
+    /**
+     * A key that has just stopped being able to sign loses its private key object, and a destroyed key the rest of
+     * its HSM objects, after this transaction commits (invariant 9; see {@link HsmAfterCommit}).
+     */
+    private void deleteAfterCommit(KeyEntity k, KeyState before) {
+        if (k.state == before) {
+            return;
+        }
+        switch (k.state) {
+            case RETIRED, REVOKED -> hsmAfterCommit.afterCommit(k.kid, k.partition, k.hsmHandle,
+                    HsmAfterCommit.Deletion.PRIVATE_KEY);
+            case DESTROYED -> hsmAfterCommit.afterCommit(k.kid, k.partition, k.hsmHandle,
+                    HsmAfterCommit.Deletion.EVERYTHING);
+            default -> {
+            }
+        }
     }
 
     /**

@@ -32,6 +32,13 @@ public interface KeyholdConfig {
 
         @WithDefault("default,audit,trust")
         String partitions();
+
+        /**
+         * Embedded mode makes development SSH keys for the demo custodians at its first start
+         * ({@code <data-dir>/custodian-keys/<name>}) and enrolls them ({@code embedded/DemoCustodianEnrollment}).
+         */
+        @WithDefault("true")
+        boolean demoCustodianKeys();
     }
 
     interface Jwks {

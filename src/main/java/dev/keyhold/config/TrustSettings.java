@@ -5,7 +5,7 @@ import io.smallrye.config.WithDefault;
 
 import java.time.Duration;
 
-/** Trust bundles and the trust key (README "Trust bundles"). */
+/** Trust bundles and the trust key (docs/trust-bundles.md). */
 @ConfigMapping(prefix = "keyhold.trust")
 public interface TrustSettings {
 

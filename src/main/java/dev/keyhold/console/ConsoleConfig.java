@@ -4,7 +4,7 @@ import io.smallrye.config.ConfigMapping;
 
 import java.util.Optional;
 
-/** The console's settings (README "Console"). */
+/** The console's settings (docs/console.md). */
 @ConfigMapping(prefix = "keyhold.console")
 public interface ConsoleConfig {
 

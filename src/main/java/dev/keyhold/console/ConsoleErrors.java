@@ -1,12 +1,11 @@
 package dev.keyhold.console;
 
+import dev.keyhold.error.FailureClassifier;
 import dev.keyhold.error.HtmlErrors;
-import io.quarkus.qute.Location;
-import io.quarkus.qute.Template;
+import dev.keyhold.error.PageRenderer;
 import io.quarkus.security.AuthenticationRedirectException;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 
 import java.net.URI;
@@ -22,8 +21,7 @@ public class ConsoleErrors implements HtmlErrors {
     static final String LOGIN_POST = "/console/j_security_check";
 
     @Inject
-    @Location("console/error")
-    Template errorPage;
+    PageRenderer pages;
 
     public static boolean isConsole(String path) {
         return path != null && (path.equals("/console") || path.startsWith("/console/"));
@@ -42,9 +40,6 @@ public class ConsoleErrors implements HtmlErrors {
         if (LOGIN_POST.equals(path)) {
             return Response.seeOther(URI.create("/console/login?error=true")).header("Cache-Control", "no-store").build();
         }
-        String html = errorPage.data("nav", null).data("status", 401).data("title", "Please sign in")
-                .data("detail", "You are not signed in, or your session has ended.").render();
-        return Response.status(401).type(MediaType.TEXT_HTML_TYPE.withCharset("UTF-8")).entity(html)
-                .header("Cache-Control", "no-store").build();
+        return pages.render(FailureClassifier.classify(cause), null);
     }
 }

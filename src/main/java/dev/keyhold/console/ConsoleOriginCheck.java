@@ -1,6 +1,7 @@
 package dev.keyhold.console;
 
-import io.quarkus.vertx.web.RouteFilter;
+import io.vertx.ext.web.Router;
+import jakarta.enterprise.event.Observes;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.RoutingContext;
@@ -17,11 +18,21 @@ import java.util.Set;
  * is refused) and {@code Origin} (it must be this server's own host). A request with neither header does not come
  * from a browser page and gains nothing from a victim's cookies; it goes on to the usual checks.
  */
+@jakarta.inject.Singleton
 public class ConsoleOriginCheck {
 
     private static final Set<HttpMethod> SAFE = Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.OPTIONS);
 
-    @RouteFilter(9_500)
+    /** Only under /console (the login form posts there too), and only for methods that are not safe. */
+    void register(@Observes Router router) {
+        for (HttpMethod m : HttpMethod.values()) {
+            if (!SAFE.contains(m)) {
+                router.route("/console").method(m).order(-9_500).handler(this::check);
+                router.route("/console/*").method(m).order(-9_500).handler(this::check);
+            }
+        }
+    }
+
     void check(RoutingContext rc) {
         HttpServerRequest req = rc.request();
         if (SAFE.contains(req.method()) || !ConsoleErrors.isConsole(req.path()) || sameOrigin(req)) {

@@ -12,9 +12,11 @@ import dev.keyhold.audit.DenialRecorder;
 import dev.keyhold.audit.QueryParams;
 import dev.keyhold.custodian.Credentials;
 import dev.keyhold.custodian.WebAuthnSettings;
+import dev.keyhold.error.Failure;
+import dev.keyhold.error.FailureClassifier;
+import dev.keyhold.error.PageRenderer;
 import dev.keyhold.error.ProblemException;
 import dev.keyhold.error.ValidationException;
-import dev.keyhold.hsm.HsmException;
 import dev.keyhold.issuer.IssuerView;
 import dev.keyhold.activation.KillSwitch;
 import dev.keyhold.key.KeyView;
@@ -24,11 +26,9 @@ import io.quarkus.qute.Template;
 import io.quarkus.qute.TemplateInstance;
 import io.quarkus.security.Authenticated;
 import io.quarkus.security.ForbiddenException;
-import io.quarkus.security.UnauthorizedException;
 import io.quarkus.security.identity.SecurityIdentity;
 import jakarta.annotation.security.PermitAll;
 import jakarta.inject.Inject;
-import jakarta.persistence.OptimisticLockException;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.FormParam;
 import jakarta.ws.rs.GET;
@@ -53,8 +53,6 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
-import java.sql.SQLException;
-import java.sql.SQLTransientConnectionException;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.LinkedHashMap;
@@ -137,8 +135,7 @@ public class ConsoleResource {
     @Location("console/credentials")
     Template credentialsPage;
     @Inject
-    @Location("console/error")
-    Template errorPage;
+    PageRenderer pages;
     @Inject
     @Location("console/login")
     Template loginPage;
@@ -351,72 +348,35 @@ public class ConsoleResource {
     @GET
     @Path("/{rest: .+}")
     public Response notFound() {
-        throw new ProblemException(404, "not-found", "Not found", "There is no such page.", null);
+        throw new ProblemException.NotFound("Not found", "There is no such page.");
     }
 
     // ---- errors as pages ---------------------------------------------------------------------------------------
 
+    /**
+     * Every failure in the console, classified as the API classifies it (error/FailureClassifier), so the same input
+     * gets the same status; rendered as a page. Redirects thrown as exceptions pass through.
+     */
     @ServerExceptionMapper
-    public Response problem(ProblemException e) {
-        if (e.status() == 403 && !(e instanceof Denied)) {
-            // Denials thrown as Denied were recorded where they were thrown (Refusals); this is any other 403.
-            recordDenial(e.getMessage());
+    public Response failure(Throwable e) {
+        if (e instanceof WebApplicationException w && w.getResponse() != null && w.getResponse().getStatus() < 400) {
+            return w.getResponse();
         }
-        String detail = e.getMessage();
-        if (e instanceof ValidationException) {
-            detail = "Please go back and correct: " + detail;
+        Failure f = FailureClassifier.classify(e);
+        if (f.status() == 403 && denialToRecord(e)) {
+            recordDenial(e instanceof ForbiddenException ? "role not allowed" : f.detail());
         }
-        return error(e.status(), e.title(), detail);
+        return pages.render(f, currentNav());
     }
 
-    @ServerExceptionMapper
-    public Response forbidden(ForbiddenException e) {
-        recordDenial("role not allowed");
-        return error(403, "Forbidden", "Your role does not allow this.");
-    }
-
-    @ServerExceptionMapper
-    public Response unauthenticated(UnauthorizedException e) {
-        return error(401, "Please sign in", "You are not signed in, or your session has ended.");
-    }
-
-    @ServerExceptionMapper
-    public Response web(WebApplicationException e) {
-        int status = e.getResponse() == null ? 500 : e.getResponse().getStatus();
-        if (status < 400) {
-            return e.getResponse();
-        }
-        return switch (status) {
-            case 404 -> error(404, "Not found", "There is no such page.");
-            case 405 -> error(405, "Not allowed", "This page cannot be used that way.");
-            case 415 -> error(415, "Unsupported form", "Please use the console's own forms.");
-            default -> error(status, "Request not accepted", "The request could not be handled.");
-        };
-    }
-
-    @ServerExceptionMapper
-    public Response unexpected(Throwable e) {
+    /** Denials thrown as Denied were recorded where they were thrown (Refusals); every other 403 is recorded here. */
+    private static boolean denialToRecord(Throwable e) {
         for (Throwable c = e; c != null; c = c.getCause()) {
-            if (c instanceof ProblemException p) {
-                return problem(p);
-            }
-            if (c instanceof HsmException) {
-                LOG.warnf("console: HSM unavailable: %s", c.getMessage());
-                return error(503, "HSM unavailable", "The HSM cannot be reached just now; try again shortly.");
-            }
-            if (c instanceof org.hibernate.exception.ConstraintViolationException || c instanceof OptimisticLockException
-                    || c instanceof org.hibernate.StaleStateException
-                    || (c instanceof SQLException s && "40001".equals(s.getSQLState()))) {
-                return error(409, "Changed at the same time", "Someone changed the same thing at the same time; reload and try again.");
-            }
-            if (c instanceof SQLTransientConnectionException || c instanceof org.hibernate.exception.JDBCConnectionException
-                    || (c instanceof SQLException s && s.getSQLState() != null && s.getSQLState().startsWith("08"))) {
-                LOG.warn("console: database unavailable", e);
-                return error(503, "Database unavailable", "The database cannot be reached just now; try again shortly.");
+            if (c instanceof Denied) {
+                return false;
             }
         }
-        LOG.error("console: unexpected failure", e);
-        return error(500, "Internal error", "Something went wrong; it has been logged.");
+        return true;
     }
 
     // ---- helpers ----------------------------------------------------------------------------------------------
@@ -454,8 +414,8 @@ public class ConsoleResource {
     /** The double-submit check: the form's token must equal the cookie's. Refused before anything else runs. */
     private void requireCsrf(String field) {
         if (!csrfMatches(headers.getCookies().get(CSRF_COOKIE), field)) {
-            throw new ProblemException(403, "csrf", "Form expired",
-                    "This form was not sent from a current console page. Reload the page and try again.", null);
+            throw new ProblemException.Forbidden("csrf", "Form expired",
+                    "This form was not sent from a current console page. Reload the page and try again.");
         }
     }
 
@@ -494,17 +454,13 @@ public class ConsoleResource {
                 identity.hasRole(Roles.ADMIN), identity.hasRole(Roles.AUDITOR), csrf, active);
     }
 
-    private Response error(int status, String title, String detail) {
-        Views.Nav nav = null;
+    private Views.Nav currentNav() {
         try {
             Cookie c = headers.getCookies().get(CSRF_COOKIE);
-            nav = nav(null, c == null ? "" : c.getValue());
+            return nav(null, c == null ? "" : c.getValue());
         } catch (RuntimeException ignored) {
-            // no identity available: the page shows no navigation
+            return null; // no identity available: the page shows no navigation
         }
-        String html = errorPage.data("nav", nav).data("status", status).data("title", title).data("detail", detail).render();
-        return Response.status(status).type(MediaType.TEXT_HTML_TYPE.withCharset("UTF-8")).entity(html)
-                .header("Cache-Control", "no-store").build();
     }
 
     private boolean https() {

@@ -10,7 +10,7 @@ import java.util.Set;
  * A random key for the form login's encrypted session cookie, drawn once per process, as the lowest-priority source
  * of {@code quarkus.http.auth.session.encryption-key}: any configured key wins. Without it Quarkus draws its own and
  * logs it at WARN, and a key in a log is a key anyone with the logs can forge sessions with. Several instances behind
- * one load balancer must be given one key (README "Console").
+ * one load balancer must be given one key (docs/console.md).
  */
 public class ConsoleSessionKey implements ConfigSource {
 

@@ -1,6 +1,5 @@
 package dev.keyhold.domain;
 
-import dev.keyhold.hsm.SigningAlgorithm;
 
 import java.time.Instant;
 import java.util.LinkedHashMap;

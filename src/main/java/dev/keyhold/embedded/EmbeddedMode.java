@@ -73,10 +73,10 @@ public final class EmbeddedMode {
      */
     public static Map<String, String> start(Path dataDir, List<String> partitions, Map<String, String> extraPrincipals) {
         Map<String, String> config = new LinkedHashMap<>();
-        String url = EmbeddedPostgresServer.start(dataDir.resolve("pg"));
-        config.put("quarkus.datasource.jdbc.url", url);
-        config.put("quarkus.datasource.username", "postgres");
-        config.put("quarkus.datasource.password", "");
+        EmbeddedPostgresServer.Server db = EmbeddedPostgresServer.start(dataDir.resolve("pg"));
+        config.put("quarkus.datasource.jdbc.url", db.url());
+        config.put("quarkus.datasource.username", db.username());
+        config.put("quarkus.datasource.password", db.password());
         config.putAll(EmbeddedHsm.prepare(dataDir, partitions));
         Map<String, String> principals = new LinkedHashMap<>(DEMO_PRINCIPALS);
         principals.putAll(extraPrincipals);

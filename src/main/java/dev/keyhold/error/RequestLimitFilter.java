@@ -1,7 +1,6 @@
 package dev.keyhold.error;
 
 import io.quarkus.vertx.web.RouteFilter;
-import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 
 import java.util.Map;
@@ -9,8 +8,8 @@ import java.util.Map;
 /**
  * Refuses an over-long URL (414) or oversized headers (431) with a problem document. The HTTP decoder's own limits
  * ({@code quarkus.http.limits.max-initial-line-length}, {@code max-header-size}) are set well above these, because
- * what the decoder refuses it answers with a bare status and no body; only a request beyond those hard limits
- * still gets the bare answer.
+ * what the decoder refuses it answers with a bare status and no body (Quarkus exposes no hook for Vert.x's
+ * invalid-request handler); only a request beyond those hard limits still gets the bare answer.
  */
 public class RequestLimitFilter {
 
@@ -38,14 +37,9 @@ public class RequestLimitFilter {
     }
 
     private static void refuse(RoutingContext rc, int status, String slug, String title, String detail) {
-        JsonObject body = new JsonObject()
-                .put("type", Problem.typeUri(slug))
-                .put("title", title)
-                .put("status", status)
-                .put("detail", detail);
         rc.response().setStatusCode(status)
                 .putHeader("Content-Type", Problem.MEDIA_TYPE)
                 .putHeader("Connection", "close")
-                .end(body.encode());
+                .end(ProblemRenderer.json(new Failure(status, slug, title, detail), null));
     }
 }

@@ -17,7 +17,7 @@ import jakarta.inject.Singleton;
 import java.io.IOException;
 
 /**
- * Request bodies mean exactly what they say, or they are refused with 400 (issue 15): a duplicate member is an
+ * Request bodies mean exactly what they say, or they are refused with 400: a duplicate member is an
  * error, not "the last one wins" (a decision {@code {"decision":"reject","decision":"approve"}} must not be recorded
  * as approve); no lossy or textual coercion ({@code 2.9} or {@code "3"} for an integer); no number that overflows to
  * infinity ({@code 1e400} would be signed as the string "Infinity").

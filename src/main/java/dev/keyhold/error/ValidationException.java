@@ -10,7 +10,7 @@ public class ValidationException extends ProblemException {
     }
 
     public ValidationException(List<FieldError> errors) {
-        super(422, "invalid-request", "The request is not valid",
+        super(Kind.INVALID, "invalid-request", "The request is not valid",
                 errors.stream().map(e -> e.field() + ": " + e.message()).reduce((a, b) -> a + "; " + b).orElse("invalid"),
                 Map.of("errors", List.copyOf(errors)));
     }

@@ -64,7 +64,7 @@ public class CompromiseAlarm {
         details.put("exp", forged.exp());
         details.put("reporter", reporter);
         details.put("suspendOnCompromise", issuer.suspendOnCompromise);
-        // A best-effort issuer can hand out a token the ledger then lost (README "Evidence"): say so in the alarm.
+        // A best-effort issuer can hand out a token the ledger then lost (docs/evidence.md): say so in the alarm.
         details.put("ledgerBestEffort", issuer.ledgerBestEffort);
         recorder.record(Change.announced(EVENT_ACTION, reporter, issuer.id, forged.kid(), details));
         boolean suspended = issuer.suspendOnCompromise && killSwitch.suspendBySystem(issuer.id, SYSTEM_ACTOR,

@@ -6,7 +6,7 @@ import io.smallrye.config.WithDefault;
 
 import java.time.Duration;
 
-/** {@code keyhold.evidence.*}: the issuance ledger and the validators' reports (README "Evidence"). */
+/** {@code keyhold.evidence.*}: the issuance ledger and the validators' reports (docs/evidence.md). */
 @ConfigMapping(prefix = "keyhold.evidence")
 public interface EvidenceConfig {
 
@@ -19,7 +19,10 @@ public interface EvidenceConfig {
     MemorySize maxBodySize();
 
     interface Ledger {
-        /** How long the writer waits for more tokens after the first of a batch (group commit). */
+        /**
+         * The longest the writer waits, once it has taken what is queued, for the entries of signatures still under
+         * way (group commit). It does not wait when none are, and never for signatures begun after it started waiting.
+         */
         @WithDefault("PT0.002S")
         Duration linger();
 

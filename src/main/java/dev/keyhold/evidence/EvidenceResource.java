@@ -20,7 +20,7 @@ import java.net.URI;
 import java.time.Instant;
 import java.util.List;
 
-/** The evidence endpoints (README "Evidence"). */
+/** The evidence endpoints (docs/evidence.md). */
 @Path("/v1/evidence")
 @Produces(MediaType.APPLICATION_JSON)
 public class EvidenceResource {

@@ -1,5 +1,6 @@
 package dev.keyhold.evidence;
 
+import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -10,25 +11,36 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The issuance ledger's writer: plain Java (no CDI), so a crash test can run exactly this code in a child JVM.
  *
- * <p>Signing threads {@link #append} entries to a queue and, unless the issuer is "ledger best effort", wait in
- * {@link #record} until the batch holding theirs has committed. One writer thread takes what is queued, lingers up to
- * {@code linger} for more (group commit), and writes the batch in one transaction: it locks the single
- * {@code ledger_head} row (so batches from several instances form one chain), inserts the batch row and its tokens
- * (one multi-row insert per thousand tokens), moves the head and commits. Only then are the waiters released.
- * A failed write is retried with the same entries until {@code writeTimeout}; then its waiters fail (their tokens
- * were never handed out) and best-effort entries are lost and counted.
+ * <p>Signing threads {@link #append} entries to a queue and, unless the issuer is "ledger best effort", are answered
+ * ({@link #recordAsync}) only once the batch holding theirs has committed. One writer thread does group commit:
+ * <ul>
+ *   <li>it takes everything queued as soon as the previous commit returns (entries that arrived during a commit form
+ *       the next batch);
+ *   <li>it lingers (at most {@code linger}) only while signatures announced with {@link #expect} are under way, and
+ *       only for those: a lone request is written at once, a burst still goes out as one batch;
+ *   <li>it writes the batch row, its tokens and the new chain head in ONE statement of a fixed shape (the tokens as
+ *       array parameters, {@code unnest}ed) and commits durably ({@code synchronous_commit = on} for that transaction
+ *       whatever the server's default): two round trips, the statement (with its BEGIN) and the COMMIT;
+ *   <li>it keeps the chain head in memory. The head update is a compare-and-set on the head it knows; when another
+ *       instance moved the head, nothing is written, and the writer re-reads the head and computes the batch again.
+ * </ul>
+ * A failed write is retried with the same entries until {@code writeTimeout} (after a failure whose outcome is unknown
+ * — a connection lost during the commit — the re-read finds the batch if it did commit, so it is not written twice);
+ * then its waiters fail (their tokens were never handed out) and best-effort entries are lost and counted.
  */
 public final class IssuanceLedger implements AutoCloseable {
 
@@ -48,24 +60,86 @@ public final class IssuanceLedger implements AutoCloseable {
         }
     }
 
+    /**
+     * A signature under way whose entry will follow: while any is open, the writer waits (up to {@code linger}) for
+     * its entry instead of committing a batch without it. Exactly one of {@link #record} or {@link #close} ends it.
+     */
+    public final class Expected implements AutoCloseable {
+        private boolean open = true;
+
+        private Expected() {
+        }
+
+        /** The entry of this signature: as {@link IssuanceLedger#recordAsync}. */
+        public CompletableFuture<Void> record(LedgerEntry entry, boolean bestEffort) {
+            boolean wasOpen = open;
+            open = false;
+            return handOut(enqueue(entry, wasOpen), bestEffort);
+        }
+
+        /** The signature failed: no entry follows. */
+        @Override
+        public void close() {
+            if (open) {
+                open = false;
+                settle();
+            }
+        }
+    }
+
     private record Pending(LedgerEntry entry, CompletableFuture<Void> durable) {
     }
 
-    private static final int ROWS_PER_INSERT = 1000;
-    private static final int COLUMNS = 11;
+    /** The chain head as this instance last wrote or read it. */
+    private record Head(long seq, String hash, Instant recordedAt) {
+    }
+
+    /**
+     * Batch, tokens and head in one statement (then COMMIT). The head update is the compare-and-set: when
+     * the head is not the one this instance knows, {@code head} is empty and so are both inserts. The set_config
+     * makes this transaction's commit wait for the WAL flush even on a server whose default is
+     * {@code synchronous_commit = off}.
+     */
+    static final String WRITE_SQL = "with durable as (select set_config('synchronous_commit', 'on', true) as v),"
+            + " head as (update ledger_head set seq = ?, hash = ?, recorded_at = ?"
+            + " where id = 1 and seq = ? and hash = ? returning seq, hash, recorded_at),"
+            + " batch as (insert into ledger_batch (seq, recorded_at, node, token_count, tokens_digest, prev_hash, hash)"
+            + " select seq, recorded_at, ?, ?, ?, ?, hash from head),"
+            + " tokens as (insert into ledger_token (recorded_at, batch_seq, position, token_sha256, jti, kid,"
+            + " issuer_id, sub, aud, iat, exp)"
+            + " select head.recorded_at, head.seq, (t.ord - 1)::integer, t.sha, t.jti, t.kid, t.iss, t.sub, t.aud,"
+            + " t.iat, t.exp from head, unnest(?::bytea[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],"
+            + " ?::bigint[], ?::bigint[]) with ordinality as t(sha, jti, kid, iss, sub, aud, iat, exp, ord))"
+            + " select (select count(*) from head), (select v from durable)";
+
+    /** The head, and whether a batch (seq, hash) is in the ledger (after a write whose outcome is unknown). */
+    static final String HEAD_SQL = "select seq, hash, recorded_at,"
+            + " exists (select 1 from ledger_batch where seq = ? and hash = ?) from ledger_head where id = 1";
 
     private final Connections connections;
     private final Clock clock;
     private final Settings settings;
-    private final LinkedBlockingQueue<Pending> queue;
     private final LedgerPartitions partitions;
     private final Thread writer;
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition changed = lock.newCondition();
+    private final ArrayDeque<Pending> queue = new ArrayDeque<>();
+    /** Signatures under way (guarded by lock). */
+    private int expected;
+    /** Expected signatures that have settled, by entry or failure (guarded by lock). */
+    private long settled;
     private volatile boolean closing;
+    private volatile int pending;
+
+    /** Writer thread only. */
+    private Head head;
 
     private final LongAdder batches = new LongAdder();
     private final LongAdder tokens = new LongAdder();
     private final LongAdder lost = new LongAdder();
     private final LongAdder failures = new LongAdder();
+    private final LongAdder headRereads = new LongAdder();
     private volatile String lastError;
 
     IssuanceLedger(Connections connections, Clock clock, Settings settings, LedgerPartitions partitions) {
@@ -73,7 +147,6 @@ public final class IssuanceLedger implements AutoCloseable {
         this.clock = clock;
         this.settings = settings;
         this.partitions = partitions;
-        this.queue = new LinkedBlockingQueue<>(settings.maxPending());
         this.writer = new Thread(this::run, "keyhold-ledger-writer");
         this.writer.setDaemon(true);
         this.writer.start();
@@ -83,40 +156,108 @@ public final class IssuanceLedger implements AutoCloseable {
         return new IssuanceLedger(connections, clock, settings, new LedgerPartitions());
     }
 
+    /** Announces a signature whose entry will follow (group commit waits for it, up to the linger). */
+    public Expected expect() {
+        lock.lock();
+        try {
+            expected++;
+        } finally {
+            lock.unlock();
+        }
+        return new Expected();
+    }
+
     /** Queues an entry; the future completes when its batch has committed (or fails when it cannot). */
     public CompletableFuture<Void> append(LedgerEntry entry) {
+        return enqueue(entry, false);
+    }
+
+    private CompletableFuture<Void> enqueue(LedgerEntry entry, boolean wasExpected) {
         CompletableFuture<Void> f = new CompletableFuture<>();
-        if (closing) {
-            f.completeExceptionally(new LedgerUnavailableException("the ledger is closing", null));
-        } else if (!queue.offer(new Pending(entry, f))) {
-            f.completeExceptionally(new LedgerUnavailableException("the ledger queue is full ("
-                    + settings.maxPending() + " entries waiting for the database)", null));
+        lock.lock();
+        try {
+            if (wasExpected) {
+                expected--;
+                settled++;
+            }
+            if (closing) {
+                f.completeExceptionally(new LedgerUnavailableException("the ledger is closing", null));
+            } else if (queue.size() >= settings.maxPending()) {
+                f.completeExceptionally(new LedgerUnavailableException("the ledger queue is full ("
+                        + settings.maxPending() + " entries waiting for the database)", null));
+            } else {
+                queue.add(new Pending(entry, f));
+                pending = queue.size();
+            }
+            changed.signal();
+        } finally {
+            lock.unlock();
         }
         return f;
     }
 
+    private void settle() {
+        lock.lock();
+        try {
+            expected--;
+            settled++;
+            changed.signal();
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /**
-     * Records an entry. Strict (the default): returns once the entry is durable, else throws — the caller must not
-     * hand the token out. Best effort: returns at once (a failure is counted as lost).
+     * Records an entry. Strict: the future completes once the entry is durable, or fails with
+     * {@link LedgerUnavailableException} (also after {@code writeTimeout}) — the caller must not hand the token out.
+     * Best effort: completes at once (a failure is counted as lost).
      */
-    public void record(LedgerEntry entry, boolean bestEffort) {
-        CompletableFuture<Void> f = append(entry);
+    public CompletableFuture<Void> recordAsync(LedgerEntry entry, boolean bestEffort) {
+        return handOut(append(entry), bestEffort);
+    }
+
+    private CompletableFuture<Void> handOut(CompletableFuture<Void> durable, boolean bestEffort) {
         if (bestEffort) {
-            f.whenComplete((ok, e) -> {
+            durable.whenComplete((ok, e) -> {
                 if (e != null) {
                     lost.increment();
                 }
             });
-            return;
+            return CompletableFuture.completedFuture(null);
         }
+        CompletableFuture<Void> out = new CompletableFuture<>();
+        durable.orTimeout(settings.writeTimeout().toNanos(), TimeUnit.NANOSECONDS).whenComplete((ok, e) -> {
+            if (e == null) {
+                out.complete(null);
+            } else {
+                out.completeExceptionally(unavailable(e));
+            }
+        });
+        return out;
+    }
+
+    private LedgerUnavailableException unavailable(Throwable e) {
+        Throwable c = e instanceof ExecutionException || e instanceof java.util.concurrent.CompletionException
+                ? e.getCause() : e;
+        if (c instanceof LedgerUnavailableException u) {
+            return u;
+        }
+        if (c instanceof TimeoutException) {
+            return new LedgerUnavailableException("the ledger did not record the token within "
+                    + settings.writeTimeout(), c);
+        }
+        return new LedgerUnavailableException("the ledger could not record the token", c);
+    }
+
+    /**
+     * Records an entry, blocking. Strict (the default): returns once the entry is durable, else throws — the caller
+     * must not hand the token out. Best effort: returns at once (a failure is counted as lost).
+     */
+    public void record(LedgerEntry entry, boolean bestEffort) {
         try {
-            f.get(settings.writeTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            recordAsync(entry, bestEffort).get();
         } catch (ExecutionException e) {
-            throw e.getCause() instanceof LedgerUnavailableException u ? u
-                    : new LedgerUnavailableException("the ledger could not record the token", e.getCause());
-        } catch (TimeoutException e) {
-            throw new LedgerUnavailableException("the ledger did not record the token within "
-                    + settings.writeTimeout(), e);
+            throw unavailable(e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new LedgerUnavailableException("interrupted while waiting for the ledger", e);
@@ -124,7 +265,7 @@ public final class IssuanceLedger implements AutoCloseable {
     }
 
     public int pending() {
-        return queue.size();
+        return pending;
     }
 
     public long batchesWritten() {
@@ -143,6 +284,11 @@ public final class IssuanceLedger implements AutoCloseable {
         return failures.sum();
     }
 
+    /** How often another instance had moved the chain head, so this one re-read it. */
+    public long headRereads() {
+        return headRereads.sum();
+    }
+
     public String lastError() {
         return lastError;
     }
@@ -154,8 +300,13 @@ public final class IssuanceLedger implements AutoCloseable {
     /** Stops taking entries, writes what is queued (up to writeTimeout), stops the writer. */
     @Override
     public void close() {
-        closing = true;
-        writer.interrupt();
+        lock.lock();
+        try {
+            closing = true;
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
         try {
             writer.join(settings.writeTimeout().toMillis() + 1000);
         } catch (InterruptedException e) {
@@ -165,63 +316,98 @@ public final class IssuanceLedger implements AutoCloseable {
 
     private void run() {
         while (true) {
-            List<Pending> batch = new ArrayList<>();
+            List<Pending> batch;
             try {
-                Pending first = queue.poll(200, TimeUnit.MILLISECONDS);
-                if (first == null) {
-                    if (closing) {
-                        return;
-                    }
-                    continue;
-                }
-                batch.add(first);
-                collect(batch);
+                batch = take();
             } catch (InterruptedException e) {
-                // close(): write what is left, then stop
-                queue.drainTo(batch, settings.maxBatch() - batch.size());
-                if (batch.isEmpty() && queue.isEmpty()) {
-                    return;
-                }
+                closing = true;
+                continue;
             }
-            if (!batch.isEmpty()) {
-                writeWithRetries(batch);
+            if (batch == null) {
+                return;
             }
+            writeWithRetries(batch);
         }
     }
 
-    /** Group commit: what is queued now, then what arrives within the linger, up to maxBatch. */
-    private void collect(List<Pending> batch) throws InterruptedException {
-        queue.drainTo(batch, settings.maxBatch() - batch.size());
-        long deadline = System.nanoTime() + settings.linger().toNanos();
-        while (batch.size() < settings.maxBatch() && !closing) {
-            long left = deadline - System.nanoTime();
-            if (left <= 0) {
-                break;
+    /**
+     * The next batch: what is queued (waiting for a first entry if none), then, while signatures announced before now
+     * are under way, their entries — up to the linger and maxBatch. Null once closing with nothing queued.
+     */
+    private List<Pending> take() throws InterruptedException {
+        List<Pending> batch = new ArrayList<>();
+        lock.lock();
+        try {
+            while (queue.isEmpty()) {
+                if (closing) {
+                    return null;
+                }
+                changed.await();
             }
-            Pending p = queue.poll(left, TimeUnit.NANOSECONDS);
+            drain(batch);
+            if (expected > 0 && !closing && batch.size() < settings.maxBatch()) {
+                long target = settled + expected;
+                long left = settings.linger().toNanos();
+                while (settled < target && batch.size() < settings.maxBatch() && left > 0 && !closing) {
+                    left = changed.awaitNanos(left);
+                    drain(batch);
+                }
+            }
+            return batch;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void drain(List<Pending> batch) {
+        while (batch.size() < settings.maxBatch()) {
+            Pending p = queue.poll();
             if (p == null) {
                 break;
             }
             batch.add(p);
-            queue.drainTo(batch, settings.maxBatch() - batch.size());
         }
+        pending = queue.size();
     }
 
     private void writeWithRetries(List<Pending> batch) {
         long giveUp = System.nanoTime() + settings.writeTimeout().toNanos();
         long backoffMs = 10;
+        String digest = digest(batch);
+        Head attempted = null;
         while (true) {
             try {
-                write(batch);
-                batches.increment();
-                tokens.add(batch.size());
-                batch.forEach(p -> p.durable().complete(null));
-                return;
+                if (head == null || attempted != null) {
+                    Head known = readHead(attempted);
+                    if (known == null) {
+                        // the failed attempt did commit: the head is ours
+                        head = attempted;
+                        done(batch);
+                        return;
+                    }
+                    head = known;
+                    attempted = null;
+                }
+                Head next = next(batch.size(), digest);
+                attempted = next;
+                if (write(batch, digest, next)) {
+                    head = next;
+                    done(batch);
+                    return;
+                }
+                // another instance moved the head: re-read it and chain onto it
+                headRereads.increment();
+                head = null;
+                attempted = null;
             } catch (SQLException | RuntimeException e) {
                 failures.increment();
                 lastError = e.getMessage();
                 partitions.forget();
+                if (attempted == null) {
+                    head = null;
+                }
                 if (System.nanoTime() + backoffMs * 1_000_000 > giveUp) {
+                    head = null;
                     LedgerUnavailableException u = new LedgerUnavailableException("the ledger batch could not be"
                             + " written: " + e.getMessage(), e);
                     batch.forEach(p -> p.durable().completeExceptionally(u));
@@ -238,66 +424,106 @@ public final class IssuanceLedger implements AutoCloseable {
         }
     }
 
-    private void write(List<Pending> batch) throws SQLException {
+    private void done(List<Pending> batch) {
+        batches.increment();
+        tokens.add(batch.size());
+        batch.forEach(p -> p.durable().complete(null));
+    }
+
+    /** The batch's place in the chain: after the known head, never earlier in time than it. */
+    private Head next(int count, String digest) {
         Instant at = clock.instant().truncatedTo(ChronoUnit.MICROS);
-        try (Connection c = connections.open()) {
-            // The batch's day must have its partition before the transaction (DDL commits): the head's time counts
-            // when it is later than our clock (another instance's clock runs ahead).
-            try (PreparedStatement ps = c.prepareStatement("select recorded_at from ledger_head where id = 1");
-                 ResultSet rs = ps.executeQuery()) {
-                OffsetDateTime headAt = rs.next() ? rs.getObject(1, OffsetDateTime.class) : null;
-                partitions.ensure(c, LedgerPartitions.dayOf(headAt != null && headAt.toInstant().isAfter(at)
-                        ? headAt.toInstant() : at));
+        // Time never runs backwards along the chain (an instance whose clock lags uses the head's time).
+        if (head.recordedAt() != null && head.recordedAt().isAfter(at)) {
+            at = head.recordedAt();
+        }
+        long seq = head.seq() + 1;
+        return new Head(seq, LedgerHash.batchHash(seq, at, settings.node(), count, digest, head.hash()),
+                at);
+    }
+
+    private static String digest(List<Pending> batch) {
+        List<String> lines = new ArrayList<>(batch.size());
+        for (int i = 0; i < batch.size(); i++) {
+            LedgerEntry e = batch.get(i).entry();
+            lines.add(LedgerHash.line(i, e.tokenSha256Hex(), e.jti(), e.kid(), e.issuerId(), e.sub(), e.aud(),
+                    e.iat(), e.exp()));
+        }
+        return LedgerHash.tokensDigest(lines);
+    }
+
+    /** The head in the database; null when {@code attempted} is already in the ledger (its commit went through). */
+    private Head readHead(Head attempted) throws SQLException {
+        try (Connection c = connections.open();
+             PreparedStatement ps = c.prepareStatement(HEAD_SQL)) {
+            ps.setLong(1, attempted == null ? -1 : attempted.seq());
+            ps.setString(2, attempted == null ? "" : attempted.hash());
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    throw new SQLException("ledger_head is missing (migration V9 not applied?)");
+                }
+                if (rs.getBoolean(4)) {
+                    return null;
+                }
+                OffsetDateTime at = rs.getObject(3, OffsetDateTime.class);
+                return new Head(rs.getLong(1), rs.getString(2), at == null ? null : at.toInstant());
             }
+        }
+    }
+
+    /** One statement and its commit; false when the head was not {@link #head} (nothing written). */
+    private boolean write(List<Pending> batch, String digest, Head next) throws SQLException {
+        int n = batch.size();
+        byte[][] sha = new byte[n][];
+        String[] jti = new String[n];
+        String[] kid = new String[n];
+        String[] iss = new String[n];
+        String[] sub = new String[n];
+        String[] aud = new String[n];
+        Long[] iat = new Long[n];
+        Long[] exp = new Long[n];
+        for (int i = 0; i < n; i++) {
+            LedgerEntry e = batch.get(i).entry();
+            sha[i] = e.tokenSha256();
+            jti[i] = e.jti();
+            kid[i] = e.kid();
+            iss[i] = e.issuerId();
+            sub[i] = e.sub();
+            aud[i] = e.aud();
+            iat[i] = e.iat();
+            exp[i] = e.exp();
+        }
+        try (Connection c = connections.open()) {
+            // The batch's day must have its partition before the statement (DDL commits); known days cost nothing.
+            partitions.ensure(c, LedgerPartitions.dayOf(next.recordedAt()));
+            // An explicit transaction (BEGIN goes out with the statement): a writer that dies before its COMMIT
+            // leaves nothing behind, so no batch lands that its process did not see committed.
             c.setAutoCommit(false);
-            try {
-                long seq;
-                String prev;
-                try (PreparedStatement ps = c.prepareStatement(
-                        "select seq, hash, recorded_at from ledger_head where id = 1 for update");
-                     ResultSet rs = ps.executeQuery()) {
-                    if (!rs.next()) {
-                        throw new SQLException("ledger_head is missing (migration V9 not applied?)");
-                    }
-                    seq = rs.getLong(1) + 1;
-                    prev = rs.getString(2);
-                    OffsetDateTime headAt = rs.getObject(3, OffsetDateTime.class);
-                    // Time never runs backwards along the chain (an instance whose clock lags uses the head's time).
-                    if (headAt != null && headAt.toInstant().isAfter(at)) {
-                        at = headAt.toInstant();
-                    }
+            OffsetDateTime ts = OffsetDateTime.ofInstant(next.recordedAt(), ZoneOffset.UTC);
+            try (PreparedStatement ps = c.prepareStatement(WRITE_SQL)) {
+                int p = 1;
+                ps.setLong(p++, next.seq());
+                ps.setString(p++, next.hash());
+                ps.setObject(p++, ts);
+                ps.setLong(p++, head.seq());
+                ps.setString(p++, head.hash());
+                ps.setString(p++, settings.node());
+                ps.setInt(p++, n);
+                ps.setString(p++, digest);
+                ps.setString(p++, head.hash());
+                List<Array> arrays = List.of(c.createArrayOf("bytea", sha), c.createArrayOf("text", jti),
+                        c.createArrayOf("text", kid), c.createArrayOf("text", iss), c.createArrayOf("text", sub),
+                        c.createArrayOf("text", aud), c.createArrayOf("bigint", iat), c.createArrayOf("bigint", exp));
+                for (Array a : arrays) {
+                    ps.setArray(p++, a);
                 }
-                List<String> lines = new ArrayList<>(batch.size());
-                for (int i = 0; i < batch.size(); i++) {
-                    LedgerEntry e = batch.get(i).entry();
-                    lines.add(LedgerHash.line(i, e.tokenSha256Hex(), e.jti(), e.kid(), e.issuerId(), e.sub(), e.aud(),
-                            e.iat(), e.exp()));
-                }
-                String digest = LedgerHash.tokensDigest(lines);
-                String hash = LedgerHash.batchHash(seq, at, settings.node(), batch.size(), digest, prev);
-                OffsetDateTime ts = OffsetDateTime.ofInstant(at, ZoneOffset.UTC);
-                try (PreparedStatement ps = c.prepareStatement("insert into ledger_batch (seq, recorded_at, node,"
-                        + " token_count, tokens_digest, prev_hash, hash) values (?, ?, ?, ?, ?, ?, ?)")) {
-                    ps.setLong(1, seq);
-                    ps.setObject(2, ts);
-                    ps.setString(3, settings.node());
-                    ps.setInt(4, batch.size());
-                    ps.setString(5, digest);
-                    ps.setString(6, prev);
-                    ps.setString(7, hash);
-                    ps.executeUpdate();
-                }
-                for (int from = 0; from < batch.size(); from += ROWS_PER_INSERT) {
-                    insertTokens(c, batch, from, Math.min(batch.size(), from + ROWS_PER_INSERT), seq, ts);
-                }
-                try (PreparedStatement ps = c.prepareStatement(
-                        "update ledger_head set seq = ?, hash = ?, recorded_at = ? where id = 1")) {
-                    ps.setLong(1, seq);
-                    ps.setString(2, hash);
-                    ps.setObject(3, ts);
-                    ps.executeUpdate();
+                boolean written;
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    written = rs.getLong(1) == 1;
                 }
                 c.commit();
+                return written;
             } catch (SQLException | RuntimeException e) {
                 try {
                     c.rollback();
@@ -306,34 +532,6 @@ public final class IssuanceLedger implements AutoCloseable {
                 }
                 throw e;
             }
-        }
-    }
-
-    private static void insertTokens(Connection c, List<Pending> batch, int from, int to, long seq,
-                                     OffsetDateTime ts) throws SQLException {
-        StringBuilder sql = new StringBuilder("insert into ledger_token (recorded_at, batch_seq, position,"
-                + " token_sha256, jti, kid, issuer_id, sub, aud, iat, exp) values ");
-        for (int i = from; i < to; i++) {
-            sql.append(i == from ? "" : ",").append("(?,?,?,?,?,?,?,?,?,?,?)");
-        }
-        try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
-            int p = 1;
-            for (int i = from; i < to; i++) {
-                LedgerEntry e = batch.get(i).entry();
-                ps.setObject(p++, ts);
-                ps.setLong(p++, seq);
-                ps.setInt(p++, i);
-                ps.setBytes(p++, e.tokenSha256());
-                ps.setString(p++, e.jti());
-                ps.setString(p++, e.kid());
-                ps.setString(p++, e.issuerId());
-                ps.setString(p++, e.sub());
-                ps.setString(p++, e.aud());
-                ps.setLong(p++, e.iat());
-                ps.setLong(p++, e.exp());
-            }
-            assert p == (to - from) * COLUMNS + 1;
-            ps.executeUpdate();
         }
     }
 }

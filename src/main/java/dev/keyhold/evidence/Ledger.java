@@ -12,6 +12,8 @@ import jakarta.inject.Inject;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 /**
  * The application's issuance ledger ({@link IssuanceLedger} on the application's connection pool). The sign path
@@ -56,15 +58,51 @@ public class Ledger {
      */
     public void record(String token, String jti, String kid, String issuerId, String sub, String aud, long iat,
                        long exp, boolean bestEffort) {
-        LedgerEntry e = new LedgerEntry(LedgerHash.sha256(token.getBytes(StandardCharsets.US_ASCII)), jti, kid,
-                issuerId, sub, aud, iat, exp);
         try {
-            ledger().record(e, bestEffort);
+            ledger().record(entry(token, jti, kid, issuerId, sub, aud, iat, exp), bestEffort);
         } catch (IssuanceLedger.LedgerUnavailableException u) {
-            registry.counter("keyhold.signing.refusals", "issuer", issuerId, "reason", "ledger").increment();
-            throw ProblemException.unavailable("ledger-unavailable", "the token could not be recorded in the issuance"
-                    + " ledger, so it is not handed out: " + u.getMessage());
+            throw refused(issuerId, u);
         }
+    }
+
+    /**
+     * Announces a signature about to be made, so the ledger's group commit waits for its entry (a lone signature
+     * is not kept waiting for others). Close it if the signature fails; else pass it to {@link #recordAsync}.
+     */
+    public IssuanceLedger.Expected expect() {
+        return ledger().expect();
+    }
+
+    /**
+     * As {@link #record} without blocking: the future completes when the token may be handed out, or fails with the
+     * 503 {@code ledger-unavailable} problem. It completes on the ledger's writer thread (or at once).
+     */
+    public CompletableFuture<Void> recordAsync(IssuanceLedger.Expected expected, String token, String jti, String kid,
+                                              String issuerId, String sub, String aud, long iat, long exp,
+                                              boolean bestEffort) {
+        CompletableFuture<Void> out = new CompletableFuture<>();
+        expected.record(entry(token, jti, kid, issuerId, sub, aud, iat, exp), bestEffort).whenComplete((ok, e) -> {
+            if (e == null) {
+                out.complete(null);
+            } else {
+                Throwable c = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+                out.completeExceptionally(c instanceof IssuanceLedger.LedgerUnavailableException u
+                        ? refused(issuerId, u) : c);
+            }
+        });
+        return out;
+    }
+
+    private static LedgerEntry entry(String token, String jti, String kid, String issuerId, String sub, String aud,
+                                     long iat, long exp) {
+        return new LedgerEntry(LedgerHash.sha256(token.getBytes(StandardCharsets.US_ASCII)), jti, kid, issuerId, sub,
+                aud, iat, exp);
+    }
+
+    private ProblemException refused(String issuerId, IssuanceLedger.LedgerUnavailableException u) {
+        registry.counter("keyhold.signing.refusals", "issuer", issuerId, "reason", "ledger").increment();
+        return ProblemException.unavailable("ledger-unavailable", "the token could not be recorded in the issuance"
+                + " ledger, so it is not handed out: " + u.getMessage());
     }
 
     LedgerPartitions partitions() {
@@ -82,6 +120,8 @@ public class Ledger {
                 .description("best-effort tokens handed out but never recorded").register(registry);
         FunctionCounter.builder("keyhold.ledger.write.failures", l, IssuanceLedger::failures)
                 .description("failed ledger batch writes (retried)").register(registry);
+        FunctionCounter.builder("keyhold.ledger.head.rereads", l, IssuanceLedger::headRereads)
+                .description("batches recomputed because another instance had moved the chain head").register(registry);
     }
 
     @PreDestroy

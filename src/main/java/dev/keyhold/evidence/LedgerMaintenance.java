@@ -5,7 +5,7 @@ import dev.keyhold.audit.Change;
 import dev.keyhold.audit.ChangeRecorder;
 import dev.keyhold.config.NodeName;
 import dev.keyhold.hsm.HsmPort;
-import dev.keyhold.hsm.SigningAlgorithm;
+import dev.keyhold.domain.SigningAlgorithm;
 import io.agroal.api.AgroalDataSource;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.scheduler.Scheduled;
@@ -139,8 +139,13 @@ public class LedgerMaintenance {
         return QuarkusTransaction.requiringNew().call(() -> {
             List<LocalDate> dropped;
             try (Connection c = ds.getConnection()) {
-                // The head first, as the writer takes it: a writer waiting on a partition lock while holding the head
-                // would otherwise deadlock with us.
+                // The tables in the order the writer's one statement takes them: it locks both parents when it starts
+                // and then waits for the head row, and dropping a partition locks its parent exclusively; taking the
+                // head first would deadlock with a writer between the two.
+                try (PreparedStatement ps = c.prepareStatement("lock table ledger_batch, ledger_token"
+                        + " in access exclusive mode")) {
+                    ps.execute();
+                }
                 try (PreparedStatement ps = c.prepareStatement("select 1 from ledger_head where id = 1 for update")) {
                     ps.executeQuery().close();
                 }

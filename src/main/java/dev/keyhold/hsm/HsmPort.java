@@ -1,5 +1,6 @@
 package dev.keyhold.hsm;
 
+import dev.keyhold.domain.SigningAlgorithm;
 import java.security.PublicKey;
 import java.util.List;
 import java.util.Set;
@@ -35,8 +36,21 @@ public interface HsmPort {
      */
     byte[] sign(String partition, String handle, SigningAlgorithm alg, byte[] data);
 
-    /** @throws HsmObjectMissingException if the handle does not exist */
+    /**
+     * The public key of {@code handle}, read from its public object (the container certificate), so it stays readable
+     * after {@link #destroyPrivate} removed the private half.
+     *
+     * @throws HsmObjectMissingException if the handle has no public object
+     */
     PublicKey publicKey(String partition, String handle);
+
+    /**
+     * The public key of a key that can sign: like {@link #publicKey}, but its private key object must exist too (a key
+     * about to be activated, a fixed-handle key Keyhold signs with).
+     *
+     * @throws HsmObjectMissingException if the handle has no private key object or no public object
+     */
+    PublicKey signingPublicKey(String partition, String handle);
 
     /**
      * The public key of the fixed-handle key {@code handle} (Keyhold's own audit and trust keys), generating it first
@@ -58,6 +72,16 @@ public interface HsmPort {
     void destroy(String partition, String handle);
 
     /**
+     * Deletes only the private key object of {@code handle} (SPEC invariant 9: a key that can no longer sign keeps no
+     * private key); its public object stays, so {@link #publicKey} keeps working and {@link #sign} then fails with
+     * {@link HsmObjectMissingException}. Idempotent: a handle whose private object is already gone (or that does not
+     * exist at all) is not an error.
+     *
+     * @return true when a private object was destroyed by this call, false when there was none
+     */
+    boolean destroyPrivate(String partition, String handle);
+
+    /**
      * Stores {@code value} as a private token data object (CKO_DATA) labelled {@code label} in the partition,
      * replacing any earlier one of that label. Keyhold keeps small integrity anchors there (a policy chain head, the
      * audit checkpoint) that a database writer cannot reach.
@@ -67,8 +91,11 @@ public interface HsmPort {
     /** The value of the data object labelled {@code label}, if the partition holds one. */
     java.util.Optional<byte[]> getData(String partition, String label);
 
-    /** All handles present in the partition's token, sorted. */
+    /** All handles present in the partition's token (a private key or a public object), sorted. */
     List<String> list(String partition);
+
+    /** The handles in the partition's token that still have a private key object, sorted. */
+    List<String> listPrivate(String partition);
 
     /** The configured partition names. Does not touch any HSM. */
     Set<String> partitions();

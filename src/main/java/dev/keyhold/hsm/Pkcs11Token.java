@@ -1,5 +1,6 @@
 package dev.keyhold.hsm;
 
+import dev.keyhold.domain.SigningAlgorithm;
 import org.bouncycastle.asn1.ASN1Integer;
 import org.bouncycastle.asn1.ASN1OctetString;
 import org.bouncycastle.asn1.x500.X500Name;
@@ -376,6 +377,24 @@ final class Pkcs11Token {
         return n;
     }
 
+    /**
+     * Destroys only the private key object(s) with CKA_ID = {@code handle}; the container certificate (and with it the
+     * public key) stays.
+     *
+     * @return how many private objects were destroyed (0: there was none)
+     */
+    int destroyPrivate(long session, String handle) throws PKCS11Exception {
+        int n = 0;
+        for (long o : find(session, new CK_ATTRIBUTE[]{
+                new CK_ATTRIBUTE(CKA_TOKEN, true),
+                new CK_ATTRIBUTE(CKA_CLASS, CKO_PRIVATE_KEY),
+                new CK_ATTRIBUTE(CKA_ID, id(handle))}, Integer.MAX_VALUE)) {
+            p11.C_DestroyObject(session, o);
+            n++;
+        }
+        return n;
+    }
+
     /** Writes a private token data object labelled {@code label}, then removes older ones of that label. */
     void putData(long session, String label, byte[] value) throws PKCS11Exception {
         long created = p11.C_CreateObject(session, new CK_ATTRIBUTE[]{
@@ -414,8 +433,17 @@ final class Pkcs11Token {
 
     /** The handles of all private keys and container certificates in the token, sorted. */
     List<String> handles(long session) throws PKCS11Exception {
+        return handles(session, new long[]{CKO_PRIVATE_KEY, CKO_CERTIFICATE});
+    }
+
+    /** The handles that have a private key object in the token, sorted. */
+    List<String> privateHandles(long session) throws PKCS11Exception {
+        return handles(session, new long[]{CKO_PRIVATE_KEY});
+    }
+
+    private List<String> handles(long session, long[] classes) throws PKCS11Exception {
         TreeSet<String> out = new TreeSet<>();
-        for (long cls : new long[]{CKO_PRIVATE_KEY, CKO_CERTIFICATE}) {
+        for (long cls : classes) {
             for (long o : find(session, new CK_ATTRIBUTE[]{
                     new CK_ATTRIBUTE(CKA_TOKEN, true), new CK_ATTRIBUTE(CKA_CLASS, cls)}, Integer.MAX_VALUE)) {
                 CK_ATTRIBUTE[] idAttr = {new CK_ATTRIBUTE(CKA_ID)};

@@ -1,5 +1,6 @@
 package dev.keyhold.hsm;
 
+import dev.keyhold.domain.SigningAlgorithm;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Instance;
@@ -209,7 +210,21 @@ public class SunPkcs11Hsm implements HsmPort {
     public PublicKey publicKey(String partition, String handle) {
         requireHandle(handle);
         PartitionState p = state(partition);
-        return p.call("public-key", "read public key '" + handle + "'", true, c -> key(p, c, handle).publicKey());
+        return p.call("public-key", "read public key '" + handle + "'", true, c -> {
+            KeyRef cached = c.keys.get(handle);
+            if (cached != null) {
+                return cached.publicKey();
+            }
+            // From the public object alone: a retired or revoked key has no private object any more (invariant 9).
+            return c.token.withSession(s -> {
+                Optional<PublicKey> pub = c.token.certificatePublicKey(s, handle);
+                if (pub.isEmpty()) {
+                    c.token.probe();
+                    throw missing(p.name, handle);
+                }
+                return pub.get();
+            });
+        });
     }
 
     @Override
@@ -236,6 +251,33 @@ public class SunPkcs11Hsm implements HsmPort {
     }
 
     @Override
+    public PublicKey signingPublicKey(String partition, String handle) {
+        requireHandle(handle);
+        PartitionState p = state(partition);
+        return p.call("public-key", "read public key '" + handle + "'", true, c -> key(p, c, handle).publicKey());
+    }
+
+    @Override
+    public boolean destroyPrivate(String partition, String handle) {
+        requireHandle(handle);
+        PartitionState p = state(partition);
+        return p.call("destroy-private", "destroy the private key of '" + handle + "'", false, c -> {
+            synchronized (c.writeLock) {
+                // Logged out, the token hides private objects: "none found" must mean none there.
+                ensureLoggedIn(p, c);
+                c.keys.remove(handle);
+                int destroyed = c.token.withSession(s -> c.token.destroyPrivate(s, handle));
+                c.keys.remove(handle);
+                if (destroyed == 0) {
+                    // A token that lost its storage finds nothing: never take that for "already gone".
+                    c.token.probe();
+                }
+                return destroyed > 0;
+            }
+        });
+    }
+
+    @Override
     public void putData(String partition, String label, byte[] value) {
         Objects.requireNonNull(label, "label");
         Objects.requireNonNull(value, "value");
@@ -248,6 +290,17 @@ public class SunPkcs11Hsm implements HsmPort {
                     return null;
                 });
             }
+        });
+    }
+
+    @Override
+    public List<String> listPrivate(String partition) {
+        PartitionState p = state(partition);
+        return p.call("list", "list private keys", true, c -> {
+            ensureLoggedIn(p, c);
+            List<String> handles = c.token.withSession(c.token::privateHandles);
+            c.token.probe();
+            return handles;
         });
     }
 

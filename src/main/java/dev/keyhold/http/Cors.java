@@ -1,6 +1,7 @@
 package dev.keyhold.http;
 
-import io.quarkus.vertx.web.RouteFilter;
+import io.vertx.ext.web.Router;
+import jakarta.enterprise.event.Observes;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
@@ -11,18 +12,21 @@ import io.vertx.ext.web.RoutingContext;
  * a browser on another origin reads keys and events (panva/jose's {@code createRemoteJWKSet} uses {@code fetch}),
  * and nothing else. The credentialed API gets no CORS headers at all, so browsers refuse cross-origin calls to it.
  */
+@jakarta.inject.Singleton
 public class Cors {
 
     static final String ALLOW_HEADERS = "If-None-Match, Last-Event-ID, Cache-Control, Accept";
     static final String EXPOSE_HEADERS = "ETag, Retry-After";
     static final String MAX_AGE = "86400";
 
-    @RouteFilter(9_000)
-    void cors(RoutingContext rc) {
-        if (!PublicDocuments.matches(rc.request().path())) {
-            rc.next();
-            return;
+    /** On the public documents' own paths only ({@link PublicDocuments#PATHS}): no other request runs it. */
+    void register(@Observes Router router) {
+        for (String path : PublicDocuments.PATHS) {
+            router.route(path).order(-9_000).handler(this::cors);
         }
+    }
+
+    void cors(RoutingContext rc) {
         HttpServerResponse res = rc.response();
         res.putHeader("Access-Control-Allow-Origin", "*");
         boolean preflight = rc.request().method() == HttpMethod.OPTIONS

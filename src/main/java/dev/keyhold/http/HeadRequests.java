@@ -1,6 +1,7 @@
 package dev.keyhold.http;
 
-import io.quarkus.vertx.web.RouteFilter;
+import io.vertx.ext.web.Router;
+import jakarta.enterprise.event.Observes;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.RoutingContext;
 
@@ -10,12 +11,17 @@ import io.vertx.ext.web.RoutingContext;
  * response still knows the connection's request was HEAD, so Vert.x writes the status and headers and drops the
  * body. Handlers that would stream forever (SSE) ask {@link #isHead} and end after the headers.
  */
+@jakarta.inject.Singleton
 public class HeadRequests {
 
     private static final String KEY = "keyhold.head";
 
-    // Runs first, so every other filter sees the request once, as a GET.
-    @RouteFilter(10_000)
+    // Runs first, so every other filter sees the request once, as a GET. Registered for HEAD only: a GET never
+    // runs it.
+    void register(@Observes Router router) {
+        router.route().method(HttpMethod.HEAD).order(-10_000).handler(this::head);
+    }
+
     void head(RoutingContext rc) {
         if (rc.request().method() == HttpMethod.HEAD && rc.get(KEY) == null) {
             rc.put(KEY, Boolean.TRUE);

@@ -17,7 +17,7 @@ public interface HttpLimits {
 
     /**
      * Largest request body by Content-Length (error/BodyLimitFilter): 413 beyond. /v1/evidence/ has its own,
-     * keyhold.evidence.max-body-size (issue 20).
+     * keyhold.evidence.max-body-size.
      */
     @WithDefault("64K")
     io.quarkus.runtime.configuration.MemorySize maxBodySize();

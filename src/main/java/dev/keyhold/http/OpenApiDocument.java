@@ -19,7 +19,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Makes {@code /q/openapi} true for a generated client (issue 15): every operation lists the statuses it really
+ * Makes {@code /q/openapi} true for a generated client: every operation lists the statuses it really
  * answers, every error is a {@code Problem} ({@code application/problem+json}), both authentication schemes are
  * declared (HTTP Basic for embedded mode's principals, bearer JWT from an OIDC provider) and required where they are,
  * and the Vert.x routes the scanner cannot see into (JWKS, event stream, trust documents) are described as they answer
@@ -62,7 +62,7 @@ public class OpenApiDocument implements OASFilter {
         api.getComponents().addSchema("Jwks", jwksSchema());
         api.getComponents().addSchema("CloudEvent", cloudEventSchema());
         api.getComponents().addSecurityScheme(BASIC, OASFactory.createSecurityScheme().type(SecurityScheme.Type.HTTP)
-                .scheme("basic").description("Embedded mode's demo principals (see README); no users exist in production"));
+                .scheme("basic").description("Embedded mode's demo principals (see docs/operations.md); no users exist in production"));
         api.getComponents().addSecurityScheme(BEARER, OASFactory.createSecurityScheme().type(SecurityScheme.Type.HTTP)
                 .scheme("bearer").bearerFormat("JWT").description("A JWT from the configured OIDC provider; roles from its groups claim"));
         if (api.getPaths() == null) {
@@ -165,7 +165,7 @@ public class OpenApiDocument implements OASFilter {
         replace(api, "/v1/events/stream", op);
     }
 
-    /** The trust-bundle Vert.x routes (issue 18): compact JWS documents and the trust anchor's JWKs. */
+    /** The trust-bundle Vert.x routes: compact JWS documents and the trust anchor's JWKs. */
     private static void describeTrust(OpenAPI api) {
         replace(api, "/issuers/{id}/trust-bundle", trustDocument("trustBundle", "An issuer's newest signed trust bundle",
                 "application/jwt", true).addParameter(pathParam("id", "issuer id")));

@@ -1,5 +1,6 @@
 package dev.keyhold.http;
 
+import java.util.List;
 import java.util.regex.Pattern;
 
 /**
@@ -8,7 +9,12 @@ import java.util.regex.Pattern;
  */
 public final class PublicDocuments {
 
-    private static final Pattern PATHS = Pattern.compile(
+    /** Their routes, as Vert.x route paths: filters that serve only them are registered on exactly these. */
+    public static final List<String> PATHS = List.of("/issuers/:id/.well-known/jwks.json",
+            "/issuers/:id/trust-bundle", "/issuers/:id/trust-bundles/:sequence", "/v1/trust-anchor", "/v1/events",
+            "/v1/events/stream");
+
+    private static final Pattern PATTERN = Pattern.compile(
             "/issuers/[^/]+/(?:\\.well-known/jwks\\.json|trust-bundle|trust-bundles/[^/]+)"
                     + "|/v1/trust-anchor|/v1/events|/v1/events/stream");
 
@@ -16,6 +22,6 @@ public final class PublicDocuments {
     }
 
     public static boolean matches(String path) {
-        return path != null && PATHS.matcher(path).matches();
+        return path != null && PATTERN.matcher(path).matches();
     }
 }

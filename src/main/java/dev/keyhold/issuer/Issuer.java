@@ -2,7 +2,7 @@ package dev.keyhold.issuer;
 
 import dev.keyhold.domain.IssuerStatus;
 import dev.keyhold.domain.IssuerPolicy;
-import dev.keyhold.hsm.SigningAlgorithm;
+import dev.keyhold.domain.SigningAlgorithm;
 
 import java.time.Instant;
 import java.util.List;

@@ -95,6 +95,12 @@ public class IssuerService {
         return requireEntity(id).toIssuer();
     }
 
+    /** The issuer's row, not locked, or 404. */
+    @Transactional(Transactional.TxType.MANDATORY)
+    public IssuerEntity entity(String id) {
+        return requireEntity(id);
+    }
+
     /** The issuer's row, locked until the transaction ends: serialises changes per issuer. */
     @Transactional(Transactional.TxType.MANDATORY)
     public IssuerEntity lock(String id) {

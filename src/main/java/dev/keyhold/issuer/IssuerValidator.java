@@ -5,7 +5,7 @@ import dev.keyhold.config.KeyholdConfig;
 import dev.keyhold.error.ValidationException;
 import dev.keyhold.error.ValidationException.FieldError;
 import dev.keyhold.hsm.HsmPort;
-import dev.keyhold.hsm.SigningAlgorithm;
+import dev.keyhold.domain.SigningAlgorithm;
 import dev.keyhold.config.TrustSettings;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;

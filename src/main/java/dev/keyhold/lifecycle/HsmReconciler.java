@@ -30,6 +30,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.regex.Pattern;
 
@@ -39,9 +40,16 @@ import java.util.regex.Pattern;
  * <ul>
  *   <li>an HSM object with Keyhold's handle prefix and no key row (a crash between HSM generation and commit) is
  *   remembered when first seen and destroyed once {@code keyhold.reconcile.orphan-grace} has passed, with the
- *   audit record {@code hsm.orphan-destroyed};</li>
- *   <li>a key row (not DESTROYED) whose HSM object is gone gets {@code hsm_missing_at}, the audit record and event
- *   {@code keyhold.key.hsm-missing}, and shows on health and metrics. Such a key never signs
+ *   audit record {@code hsm.orphan-destroyed}. It is claimed in one transaction and destroyed after that commit (no HSM
+ *   call runs inside a transaction); a crash in between leaves it to be found again and destroyed a grace later;</li>
+ *   <li>a key that can no longer sign (RETIRED, REVOKED, DESTROYED) whose private key object is still in the HSM (a
+ *   crash between the commit that moved it and the deletion after it, see {@code command/HsmAfterCommit}) loses it
+ *   now (SPEC invariant 9), with the audit record {@code hsm.private-key-destroyed}; a DESTROYED key whose public
+ *   object is still there loses that too ({@code hsm.remains-destroyed});</li>
+ *   <li>a key row whose HSM object is gone gets {@code hsm_missing_at}, the audit record and event
+ *   {@code keyhold.key.hsm-missing}, and shows on health and metrics. For a PENDING or ACTIVE key that means its
+ *   <em>private</em> object is gone, which is never expected (an alarm); for a RETIRED or REVOKED key the private
+ *   object is gone on purpose and only a missing public object is reported. Such a key never signs
  *   ({@code Deadlines.canSign}); if it was the ACTIVE key, the sweeper prepares a successor at once.</li>
  * </ul>
  * Objects whose handle lacks {@link KeyHandles#PREFIX} are not Keyhold's and are left alone; so is the audit
@@ -57,8 +65,13 @@ public class HsmReconciler {
     /** kh-&lt;issuer&gt;-&lt;16 hex&gt;: see {@link KeyHandles#next}. */
     private static final Pattern HANDLE = Pattern.compile("kh-([a-z0-9][a-z0-9-]{0,62})-[0-9a-f]{16}");
 
+    /**
+     * @param privateKeysDestroyed kids of RETIRED, REVOKED or DESTROYED keys whose private object this run destroyed
+     * @param remainsDestroyed     kids of DESTROYED keys whose remaining HSM objects this run removed
+     */
     public record Report(List<String> orphansWaiting, List<String> orphansDestroyed, List<String> newlyMissing,
-                         Map<String, String> missing, Map<String, String> failedPartitions) {
+                         Map<String, String> missing, Map<String, String> failedPartitions,
+                         List<String> privateKeysDestroyed, List<String> remainsDestroyed) {
     }
 
     private record Row(String kid, String issuerId, String handle, KeyState state) {
@@ -97,18 +110,36 @@ public class HsmReconciler {
         }
     }
 
+    /**
+     * Checks one key at once when signing found its HSM object missing ({@link KeyObjectMissing}), rather than at the
+     * next run: a PENDING or ACTIVE key whose private object is gone is marked missing and the alarm raised.
+     */
+    void onObjectMissing(@jakarta.enterprise.event.ObservesAsync dev.keyhold.hsm.KeyObjectMissing m) {
+        try {
+            if (QuarkusTransaction.requiringNew().call(() -> markMissing(m.kid(), m.partition(), m.handle()))
+                    == MissingOutcome.NEWLY_MISSING) {
+                status.keyMissing(m.kid(), m.partition() + "/" + m.handle());
+            }
+        } catch (RuntimeException e) {
+            LOG.warnf("could not check key %s after signing found its HSM object missing: %s", m.kid(), e.getMessage());
+        }
+    }
+
     public Report reconcileOnce() {
         List<String> waiting = new ArrayList<>();
         List<String> destroyed = new ArrayList<>();
         List<String> newlyMissing = new ArrayList<>();
         Map<String, String> missing = new LinkedHashMap<>();
         Map<String, String> failed = new LinkedHashMap<>();
+        List<String> privateDestroyed = new ArrayList<>();
+        List<String> remainsDestroyed = new ArrayList<>();
         for (String partition : new TreeSet<>(hsm.partitions())) {
             if (partition.equals(keyhold.audit().partition())) {
                 continue;
             }
             try {
-                reconcilePartition(partition, waiting, destroyed, newlyMissing, missing);
+                reconcilePartition(partition, waiting, destroyed, newlyMissing, missing, privateDestroyed,
+                        remainsDestroyed);
                 status.reconciled(partition);
             } catch (HsmException e) {
                 // Nothing is concluded from a partition that does not answer: no orphan, no missing key.
@@ -116,15 +147,16 @@ public class HsmReconciler {
                 status.partitionFailed(partition, clock.instant(), e.getMessage());
             }
         }
-        status.reconcileDone(clock.instant(), missing, waiting.size());
+        status.reconcileDone(clock.instant(), missing, waiting.size(), privateDestroyed.size() + remainsDestroyed.size());
         return new Report(List.copyOf(waiting), List.copyOf(destroyed), List.copyOf(newlyMissing), Map.copyOf(missing),
-                Map.copyOf(failed));
+                Map.copyOf(failed), List.copyOf(privateDestroyed), List.copyOf(remainsDestroyed));
     }
 
     private void reconcilePartition(String partition, List<String> waiting, List<String> destroyed,
-                                    List<String> newlyMissing, Map<String, String> missing) {
+                                    List<String> newlyMissing, Map<String, String> missing,
+                                    List<String> privateDestroyed, List<String> remainsDestroyed) {
         // Rows before objects: a key's HSM object exists before its row commits, so a row read here whose object
-        // is absent from the later listing is really missing (or being destroyed: markMissing re-checks that).
+        // is absent from the later listing is really missing (or being retired or destroyed: markMissing re-checks).
         Map<String, Row> rows = QuarkusTransaction.requiringNew().call(() -> rows(partition));
         Set<String> objects = new HashSet<>();
         for (String h : hsm.list(partition)) {
@@ -132,19 +164,55 @@ public class HsmReconciler {
                 objects.add(h);
             }
         }
+        Set<String> privateObjects = new HashSet<>(hsm.listPrivate(partition));
         Set<String> orphans = new TreeSet<>(objects);
         orphans.removeAll(rows.keySet());
         Instant now = clock.instant();
         QuarkusTransaction.requiringNew().run(() -> remember(partition, orphans, now));
         for (String handle : orphans) {
-            if (QuarkusTransaction.requiringNew().call(() -> destroyOrphanIfDue(partition, handle))) {
-                destroyed.add(partition + "/" + handle);
-            } else {
+            Instant firstSeen = QuarkusTransaction.requiringNew().call(() -> claimOrphanIfDue(partition, handle));
+            if (firstSeen == null) {
                 waiting.add(partition + "/" + handle);
+                continue;
             }
+            // After the commit that claimed it, outside any transaction and lock.
+            String outcome;
+            try {
+                hsm.destroy(partition, handle);
+                outcome = "destroyed";
+            } catch (HsmObjectMissingException e) {
+                outcome = "already-gone";
+            }
+            String o = outcome;
+            QuarkusTransaction.requiringNew().run(() -> recordOrphanDestroyed(partition, handle, firstSeen, o));
+            destroyed.add(partition + "/" + handle);
         }
-        for (Row r : rows.values()) {
-            if (r.state() == KeyState.DESTROYED || objects.contains(r.handle())) {
+        for (Row r : new TreeMap<>(rows).values()) {
+            boolean canSign = r.state() == KeyState.PENDING || r.state() == KeyState.ACTIVE;
+            if (!canSign && privateObjects.contains(r.handle())) {
+                // Outside any transaction: the move that ended its signing life is committed, so this is always right.
+                if (hsm.destroyPrivate(partition, r.handle())) {
+                    QuarkusTransaction.requiringNew().run(() -> recordFinished("hsm.private-key-destroyed", r, partition));
+                    LOG.warnf("destroyed the private key of %s key %s (%s/%s), left behind by an interrupted %s",
+                            r.state(), r.kid(), partition, r.handle(), r.state() == KeyState.DESTROYED ? "destruction"
+                                    : "retirement or revocation");
+                    privateDestroyed.add(r.kid());
+                }
+            }
+            if (r.state() == KeyState.DESTROYED) {
+                if (objects.contains(r.handle())) {
+                    try {
+                        hsm.destroy(partition, r.handle());
+                        QuarkusTransaction.requiringNew().run(() -> recordFinished("hsm.remains-destroyed", r, partition));
+                        remainsDestroyed.add(r.kid());
+                    } catch (HsmObjectMissingException raced) {
+                        // the destruction's own after-commit step got there first
+                    }
+                }
+                continue;
+            }
+            // PENDING and ACTIVE keys need their private object; RETIRED and REVOKED keys only their public one.
+            if (canSign ? privateObjects.contains(r.handle()) : objects.contains(r.handle())) {
                 continue;
             }
             MissingOutcome m = QuarkusTransaction.requiringNew().call(() -> markMissing(r.kid(), partition, r.handle()));
@@ -182,38 +250,36 @@ public class HsmReconciler {
     }
 
     /**
-     * Destroys an orphan once its grace has passed. The orphan's row lock makes concurrent reconcilers (several
-     * instances) destroy and record it once; the key-row check under it keeps a late commit from losing its key.
+     * Claims an orphan for destruction once its grace has passed: returns when it was first seen, or null when it is
+     * not due (or no longer an orphan). The orphan's row lock and its deletion here make concurrent reconcilers
+     * (several instances) claim it once; the key-row check under it keeps a late commit from losing its key. The
+     * caller destroys the object after this transaction has committed.
      */
     @Transactional(Transactional.TxType.MANDATORY)
-    boolean destroyOrphanIfDue(String partition, String handle) {
+    Instant claimOrphanIfDue(String partition, String handle) {
         @SuppressWarnings("unchecked")
         List<Object> seen = em.createNativeQuery("select first_seen_at from hsm_orphan where partition_name = ?1"
                         + " and hsm_handle = ?2 for update")
                 .setParameter(1, partition).setParameter(2, handle).getResultList();
         if (seen.isEmpty()) {
-            return false;
+            return null;
         }
         Instant firstSeen = toInstant(seen.get(0));
         Instant now = clock.instant();
         if (now.isBefore(firstSeen.plus(config.orphanGrace()))) {
-            return false;
+            return null;
         }
         boolean hasRow = ((Number) em.createNativeQuery(
                         "select count(*) from signing_key where partition_name = ?1 and hsm_handle = ?2")
                 .setParameter(1, partition).setParameter(2, handle).getSingleResult()).longValue() > 0;
         em.createNativeQuery("delete from hsm_orphan where partition_name = ?1 and hsm_handle = ?2")
                 .setParameter(1, partition).setParameter(2, handle).executeUpdate();
-        if (hasRow) {
-            return false;
-        }
-        String outcome;
-        try {
-            hsm.destroy(partition, handle);
-            outcome = "destroyed";
-        } catch (HsmObjectMissingException e) {
-            outcome = "already-gone";
-        }
+        return hasRow ? null : firstSeen;
+    }
+
+    /** The audit record of a destroyed orphan, written after the destruction. */
+    @Transactional(Transactional.TxType.MANDATORY)
+    void recordOrphanDestroyed(String partition, String handle, Instant firstSeen, String outcome) {
         Map<String, Object> details = new LinkedHashMap<>();
         details.put("partition", partition);
         details.put("handle", handle);
@@ -221,14 +287,23 @@ public class HsmReconciler {
         details.put("hsmObject", outcome);
         recorder.record(Change.auditOnly("hsm.orphan-destroyed", ACTOR, Change.SUCCESS, issuerOf(handle), null, details));
         LOG.infof("destroyed orphan HSM object %s/%s (first seen %s)", partition, handle, firstSeen);
-        return true;
+    }
+
+    /** The audit record of an HSM deletion the reconciler finished for a key that can no longer sign. */
+    @Transactional(Transactional.TxType.MANDATORY)
+    void recordFinished(String action, Row r, String partition) {
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("partition", partition);
+        details.put("handle", r.handle());
+        details.put("state", r.state().name());
+        recorder.record(Change.auditOnly(action, ACTOR, Change.SUCCESS, r.issuerId(), r.kid(), details));
     }
 
     enum MissingOutcome { PRESENT, ALREADY_MISSING, NEWLY_MISSING }
 
     /**
-     * Marks a key whose HSM object is gone, after checking again under the issuer lock: the sweeper's destroy step
-     * holds that lock from HSM destroy to commit, so a key being destroyed right now is not reported.
+     * Marks a key whose HSM object is gone, after checking again under the issuer lock with the state as it is now:
+     * a key retired, revoked or destroyed since the rows were read lost its private object on purpose.
      */
     @Transactional(Transactional.TxType.MANDATORY)
     MissingOutcome markMissing(String kid, String partition, String handle) {
@@ -244,12 +319,13 @@ public class HsmReconciler {
         if (k.hsmMissingAt != null) {
             return MissingOutcome.ALREADY_MISSING;
         }
-        if (hsm.list(partition).contains(handle)) {
+        boolean canSign = k.state == KeyState.PENDING || k.state == KeyState.ACTIVE;
+        if ((canSign ? hsm.listPrivate(partition) : hsm.list(partition)).contains(handle)) {
             return MissingOutcome.PRESENT;
         }
         commands.apply(issuer, k, k.toKey().hsmMissing(clock.instant()), ACTOR);
-        LOG.errorf("HSM object of key %s (issuer %s, %s/%s) is missing; the key will not sign", kid, k.issuerId,
-                partition, handle);
+        LOG.errorf("HSM %s of %s key %s (issuer %s, %s/%s) is missing; the key will not sign",
+                canSign ? "private key object" : "object", k.state, kid, k.issuerId, partition, handle);
         return MissingOutcome.NEWLY_MISSING;
     }
 

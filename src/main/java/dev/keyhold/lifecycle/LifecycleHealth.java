@@ -45,6 +45,10 @@ public class LifecycleHealth implements HealthCheck {
         b.withData("hsmMissingKeys", missing.size());
         missing.entrySet().stream().limit(LISTED).forEach(e -> b.withData("missing." + e.getKey(), e.getValue()));
         b.withData("hsmOrphansWaiting", status.orphansWaiting());
+        // Private keys of retired or revoked keys (and remains of destroyed ones) the reconciler had to delete after
+        // an interrupted command: each is also an audit record.
+        b.withData("hsmDeletionsFinishedLastReconcile", status.lastReconcileFinished());
+        b.withData("hsmDeletionsFinishedTotal", status.finishedDeletions());
         status.failingPartitions().forEach((p, f) -> b.withData("reconcile." + p, f.at() + " " + f.reason()));
         Map<String, String> violations = integrity.findings();
         b.withData("integrityViolations", violations.size());

@@ -28,6 +28,8 @@ public class LifecycleStatus {
     private volatile Instant lastReconcileAt;
     private volatile Map<String, String> missingKeys = Map.of();
     private volatile int orphansWaiting;
+    private volatile int lastReconcileFinished;
+    private final java.util.concurrent.atomic.AtomicLong finishedDeletions = new java.util.concurrent.atomic.AtomicLong();
 
     @Inject
     MeterRegistry metrics;
@@ -37,6 +39,8 @@ public class LifecycleStatus {
         metrics.gauge("keyhold.scheduler.failing.issuers", failingIssuers, Map::size);
         metrics.gauge("keyhold.hsm.missing.keys", this, s -> s.missingKeys.size());
         metrics.gauge("keyhold.hsm.orphans.waiting", this, s -> s.orphansWaiting);
+        metrics.gauge("keyhold.hsm.deletions.finished.by.reconciler", finishedDeletions,
+                java.util.concurrent.atomic.AtomicLong::get);
     }
 
     void issuerFailed(String issuerId, Instant at, String reason) {
@@ -65,10 +69,21 @@ public class LifecycleStatus {
         failingPartitions.remove(partition);
     }
 
-    void reconcileDone(Instant at, Map<String, String> missing, int waiting) {
+    void reconcileDone(Instant at, Map<String, String> missing, int waiting, int finished) {
         lastReconcileAt = at;
+        lastReconcileFinished = finished;
+        if (finished > 0) {
+            finishedDeletions.addAndGet(finished);
+        }
         missingKeys = Map.copyOf(missing);
         orphansWaiting = waiting;
+    }
+
+    /** One key found missing between reconciliations (signing hit it); the next reconciliation replaces the list. */
+    synchronized void keyMissing(String kid, String where) {
+        Map<String, String> m = new java.util.HashMap<>(missingKeys);
+        m.put(kid, where);
+        missingKeys = Map.copyOf(m);
     }
 
     public Map<String, Failure> failingIssuers() {
@@ -98,6 +113,19 @@ public class LifecycleStatus {
 
     public Instant lastReconcileAt() {
         return lastReconcileAt;
+    }
+
+    /**
+     * HSM deletions (private key objects of keys that can no longer sign, remains of destroyed keys) that the last
+     * reconciliation had to finish after an interrupted retirement, revocation or destruction.
+     */
+    public int lastReconcileFinished() {
+        return lastReconcileFinished;
+    }
+
+    /** The same, counted since this process started. */
+    public long finishedDeletions() {
+        return finishedDeletions.get();
     }
 
     public int orphansWaiting() {

@@ -3,8 +3,6 @@ package dev.keyhold.lifecycle;
 import dev.keyhold.store.ActivationRequestEntity;
 import dev.keyhold.activation.ActivationService;
 import dev.keyhold.command.LifecycleCommands;
-import dev.keyhold.hsm.HsmObjectMissingException;
-import dev.keyhold.hsm.HsmPort;
 import dev.keyhold.issuer.IssuerEntity;
 import dev.keyhold.issuer.IssuerService;
 import dev.keyhold.store.KeyEntity;
@@ -43,16 +41,27 @@ public class LifecycleSteps {
     @Inject
     LifecycleCommands commands;
     @Inject
-    HsmPort hsm;
-    @Inject
     EntityManager em;
     @Inject
     Clock clock;
     @Inject
     NextDue nextDue;
 
-    @Transactional(Transactional.TxType.REQUIRES_NEW)
+    /**
+     * Decides and takes the due step. Preparing the next key is the one step taken after the transaction: it calls
+     * the HSM, which must not happen under the issuer lock (RotationService re-checks under its own lock).
+     */
+    @Transactional(Transactional.TxType.NOT_SUPPORTED)
     public Optional<DueStep> takeOne(String issuerId) {
+        Optional<DueStep> step = decideAndTake(issuerId);
+        if (step.isPresent() && step.get().kind() == StepKind.PREPARE) {
+            rotations.rotate(issuerId, ACTOR, "scheduled rotation");
+        }
+        return step;
+    }
+
+    @Transactional(Transactional.TxType.REQUIRES_NEW)
+    Optional<DueStep> decideAndTake(String issuerId) {
         IssuerEntity issuer = issuers.lock(issuerId);
         Instant now = clock.instant();
         NextDue.PlannerInput in = nextDue.input(issuerId);
@@ -77,7 +86,9 @@ public class LifecycleSteps {
                         + (KeyEntity.inState(issuer.id, KeyState.PENDING).isPresent()
                         ? " before its successor was approved" : " with no successor"));
             }
-            case PREPARE -> rotations.rotate(issuer.id, ACTOR, "scheduled rotation");
+            case PREPARE -> {
+                // taken by takeOne after this transaction
+            }
             case ANNOUNCE_OVERDUE -> {
                 KeyEntity k = KeyEntity.lockByKid(step.kid()).orElseThrow();
                 Map<String, Object> details = new LinkedHashMap<>();
@@ -95,19 +106,12 @@ public class LifecycleSteps {
     }
 
     /**
-     * HSM first, then the row: a crash in between leaves a RETIRED/REVOKED row whose object is gone, which
-     * reconciliation reports and this step completes next time (a missing object counts as destroyed). The other
-     * order could leave a DESTROYED row with a live private key in the HSM.
+     * The row first, the HSM after the commit ({@code command/HsmAfterCommit}): no HSM call runs inside this
+     * transaction or under the issuer lock. The private key object is gone already (since retirement or revocation,
+     * invariant 9); what remains (the public object) is removed after the commit, and a crash in between leaves a
+     * DESTROYED row whose remains the reconciler removes.
      */
     private void destroy(IssuerEntity issuer, KeyEntity k, Instant now) {
-        k.state.requireMoveTo(KeyState.DESTROYED); // before the HSM call: an illegal move destroys nothing
-        String object;
-        try {
-            hsm.destroy(k.partition, k.hsmHandle);
-            object = "destroyed";
-        } catch (HsmObjectMissingException e) {
-            object = "already-missing";
-        }
-        commands.apply(issuer, k, k.toKey().destroy(now, object), ACTOR);
+        commands.apply(issuer, k, k.toKey().destroy(now, "removed-after-commit"), ACTOR);
     }
 }

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.keyhold.domain.IssuerPolicy;
 import dev.keyhold.domain.IssuerStatus;
-import dev.keyhold.hsm.SigningAlgorithm;
+import dev.keyhold.domain.SigningAlgorithm;
 import dev.keyhold.trust.Jcs;
 
 import java.nio.charset.StandardCharsets;

@@ -5,7 +5,7 @@ import com.nimbusds.jose.JWSObject;
 import com.nimbusds.jose.crypto.ECDSAVerifier;
 import dev.keyhold.config.TrustSettings;
 import dev.keyhold.hsm.HsmPort;
-import dev.keyhold.hsm.SigningAlgorithm;
+import dev.keyhold.domain.SigningAlgorithm;
 import dev.keyhold.trust.Jcs;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;

@@ -79,7 +79,7 @@ public class Statements {
         }
     }
 
-    public static String thumbprint(java.security.PublicKey key, dev.keyhold.hsm.SigningAlgorithm alg) {
+    public static String thumbprint(java.security.PublicKey key, dev.keyhold.domain.SigningAlgorithm alg) {
         try {
             return dev.keyhold.hsm.PublicJwks.of(key, alg).computeThumbprint().toString();
         } catch (Exception e) {

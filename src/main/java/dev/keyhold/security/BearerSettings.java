@@ -11,7 +11,7 @@ import java.util.Optional;
 import java.util.stream.Collectors;
 
 /**
- * Bearer tokens must be meant for Keyhold (issue 22): when bearer authentication is configured, an audience must
+ * Bearer tokens must be meant for Keyhold: when bearer authentication is configured, an audience must
  * be too, or any token the organisation's identity provider issued for any application would be accepted.
  * Checked by {@code KeyholdMain} before anything starts, and again here for launches that bypass it
  * ({@code quarkus:dev}, an IDE).

@@ -7,7 +7,7 @@ public final class Roles {
     public static final String SCHEDULER = "scheduler";
     public static final String SIGNER = "signer";
     public static final String AUDITOR = "auditor";
-    /** Relying parties that report tokens to the evidence endpoints (issue 20). */
+    /** Relying parties that report tokens to the evidence endpoints. */
     public static final String VALIDATOR = "validator";
 
     private Roles() {

@@ -9,6 +9,21 @@ public interface SigningConfig {
 
     RateLimit rateLimit();
 
+    Executor executor();
+
+    /**
+     * The HSM threads of the sign path ({@link SigningExecutor}): {@code threads} signatures at once (0 = one per
+     * CPU), and up to {@code queue} more waiting in arrival order; beyond that a request is refused with 503 and
+     * {@code Retry-After}.
+     */
+    interface Executor {
+        @WithDefault("0")
+        int threads();
+
+        @WithDefault("1024")
+        int queue();
+    }
+
     /**
      * Token buckets held in memory by each instance (so N instances allow N times the rate): each refills at
      * the configured requests per second and holds one second's worth as burst. 0 switches a limit off.

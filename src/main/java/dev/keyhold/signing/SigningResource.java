@@ -2,6 +2,7 @@ package dev.keyhold.signing;
 
 import dev.keyhold.security.Roles;
 import io.quarkus.security.identity.SecurityIdentity;
+import io.smallrye.mutiny.Uni;
 import jakarta.annotation.security.RolesAllowed;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.Consumes;
@@ -12,8 +13,10 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 
 /**
- * {@code POST /v1/issuers/{id}/sign}: for the signers the issuer names. Runs on a worker thread (the HSM call
- * blocks); it reads no database unless the issuer's snapshot is not cached yet.
+ * {@code POST /v1/issuers/{id}/sign}: for the signers the issuer names. Non-blocking: it runs on the request's event
+ * loop behind the same filters, authentication and {@code @RolesAllowed} check as every endpoint, and parks no
+ * thread while the HSM signs ({@link SigningExecutor}) and the ledger commits; the response is written when the
+ * token is durable. It reads no database unless the issuer's snapshot is not cached yet (then on a worker).
  */
 @Path("/v1/issuers/{id}/sign")
 public class SigningResource {
@@ -27,7 +30,7 @@ public class SigningResource {
     @Consumes(MediaType.APPLICATION_JSON)
     @Produces(MediaType.APPLICATION_JSON)
     @RolesAllowed(Roles.SIGNER)
-    public SignResponse sign(@PathParam("id") String issuerId, SignRequest request) {
-        return signing.sign(issuerId, request, identity);
+    public Uni<SignResponse> sign(@PathParam("id") String issuerId, SignRequest request) {
+        return Uni.createFrom().completionStage(signing.sign(issuerId, request, identity));
     }
 }

@@ -6,10 +6,13 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.keyhold.audit.AuditHash;
 import dev.keyhold.error.ProblemException;
+import dev.keyhold.evidence.IssuanceLedger;
 import dev.keyhold.evidence.Ledger;
 import dev.keyhold.error.ValidationException;
 import dev.keyhold.error.ValidationException.FieldError;
 import dev.keyhold.hsm.HsmException;
+import dev.keyhold.hsm.HsmObjectMissingException;
+import dev.keyhold.hsm.KeyObjectMissing;
 import dev.keyhold.hsm.HsmPort;
 import dev.keyhold.issuer.Issuer;
 import dev.keyhold.issuer.IssuerGate;
@@ -23,6 +26,8 @@ import io.micrometer.core.instrument.Timer;
 import io.quarkus.security.identity.SecurityIdentity;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
 
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
@@ -37,6 +42,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
@@ -53,7 +59,7 @@ import java.util.concurrent.TimeUnit;
  * the issuer's audiences. The lifetime is {@code tokenTtl} unless {@code ttl} (ISO duration) or a client
  * {@code exp} asks for less; asking for more is refused (422), never silently shortened. {@code nbf} and
  * {@code jti} pass through when well-formed; a token without a {@code jti} gets a random one. Every token is
- * recorded in the issuance ledger before it is returned (issue 20, {@link Ledger}).
+ * recorded in the issuance ledger before it is returned ({@link Ledger}).
  */
 @ApplicationScoped
 public class SigningService {
@@ -74,6 +80,10 @@ public class SigningService {
     MeterRegistry registry;
     @Inject
     Ledger ledger;
+    @Inject
+    jakarta.enterprise.event.Event<KeyObjectMissing> objectMissing;
+    @Inject
+    SigningExecutor executor;
 
     private final TokenBuckets perIssuer;
     private final TokenBuckets perPrincipal;
@@ -87,23 +97,48 @@ public class SigningService {
         this.perPrincipal = new TokenBuckets(config.rateLimit().perPrincipal());
     }
 
-    public SignResponse sign(String issuerId, SignRequest request, SecurityIdentity who) {
+    /**
+     * Signs without blocking the calling thread (the request's event loop): the checks and the claims run here, a
+     * snapshot the cache does not hold is loaded on a worker, the HSM signature runs on {@link SigningExecutor}
+     * (503 {@code signing-busy} with {@code Retry-After} when its queue is full), and the result completes when the
+     * issuance ledger holds the token (on the ledger's writer thread). Refusals complete it exceptionally with the
+     * same problems as before.
+     */
+    public CompletableFuture<SignResponse> sign(String issuerId, SignRequest request, SecurityIdentity who) {
         long start = System.nanoTime();
-        boolean signedOk = false;
+        CompletableFuture<SignResponse> result = new CompletableFuture<>();
+        result.whenComplete((r, e) -> latency(e == null).record(System.nanoTime() - start, TimeUnit.NANOSECONDS));
         try {
             Instant now = clock.instant();
             long nanos = takePrincipalToken(who, now);
-            SignResponse r = sign(cache.get(issuerId), request, who, now, nanos);
-            signedOk = true;
-            return r;
-        } finally {
-            latency(signedOk).record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+            SigningSnapshot snap = cache.cached(issuerId);
+            Context ctx = Vertx.currentContext();
+            if (snap != null || ctx == null) {
+                submit(snap != null ? snap : cache.get(issuerId), request, who, now, nanos, result);
+            } else {
+                // a cache miss reads the database (and checks the approval evidence): not on the event loop
+                ctx.executeBlocking(() -> cache.get(issuerId), false).onComplete(loaded -> {
+                    if (loaded.failed()) {
+                        result.completeExceptionally(loaded.cause());
+                        return;
+                    }
+                    try {
+                        submit(loaded.result(), request, who, now, nanos, result);
+                    } catch (RuntimeException e) {
+                        result.completeExceptionally(e);
+                    }
+                });
+            }
+        } catch (RuntimeException e) {
+            result.completeExceptionally(e);
         }
+        return result;
     }
 
     /**
      * {@code keyhold_signing_latency_seconds{outcome}}: a Prometheus histogram of the service's time per request
-     * (checks, claims, the HSM signature), {@code outcome} = {@code signed} or {@code refused}. HTTP parsing and
+     * (checks, claims, the wait for an HSM thread, the HSM signature, the wait for the ledger), {@code outcome} =
+     * {@code signed} or {@code refused}. HTTP parsing and
      * writing are not in it; the HSM's own share is {@code keyhold_hsm_latency_seconds{operation="sign"}}.
      */
     private Timer latency(boolean signedOk) {
@@ -132,8 +167,23 @@ public class SigningService {
         return nanos;
     }
 
-    private SignResponse sign(SigningSnapshot snap, SignRequest request, SecurityIdentity who, Instant now,
-                              long nanos) {
+    /** What the HSM thread needs: the checks have passed and the signing input is ready. */
+    private record Prepared(Issuer issuer, Key key, Map<String, Object> claims, String signingInput) {
+    }
+
+    /** The checks and claims (on the caller's thread), then the signature on an HSM thread. */
+    private void submit(SigningSnapshot snap, SignRequest request, SecurityIdentity who, Instant now, long nanos,
+                        CompletableFuture<SignResponse> result) {
+        Prepared p = prepare(snap, request, who, now, nanos);
+        if (!executor.offer(() -> signAndRecord(p, result))) {
+            refused(p.issuer().id(), "busy");
+            throw ProblemException.unavailable("signing-busy", "all " + executor.threads() + " HSM signing threads"
+                    + " are busy and " + executor.queueCapacity() + " signatures are waiting; retry later");
+        }
+    }
+
+    private Prepared prepare(SigningSnapshot snap, SignRequest request, SecurityIdentity who, Instant now,
+                             long nanos) {
         Issuer issuer = snap.issuer();
         access.requireSigner(issuer, who);
         long wait = perIssuer.tryTake(issuer.id(), nanos);
@@ -164,24 +214,46 @@ public class SigningService {
                     + issuer.id() + " cannot sign: " + why);
         }
         Map<String, Object> claims = claims(issuer, request, now);
-        long exp = ((Number) claims.get("exp")).longValue();
-        String signingInput = snap.encodedHeader() + "." + B64.encodeToString(json(claims));
+        return new Prepared(issuer, key, claims, snap.encodedHeader() + "." + B64.encodeToString(json(claims)));
+    }
+
+    /** On an HSM thread: sign, queue the ledger entry, and return; the result completes once the entry is durable. */
+    private void signAndRecord(Prepared p, CompletableFuture<SignResponse> result) {
+        Issuer issuer = p.issuer();
+        Key key = p.key();
+        IssuanceLedger.Expected expected = ledger.expect();
         byte[] signature;
         try {
             signature = hsm.sign(key.partition(), key.hsmHandle(), key.algorithm(),
-                    signingInput.getBytes(StandardCharsets.US_ASCII));
-        } catch (HsmException e) {
-            refused(issuer.id(), "hsm");
-            throw e;
+                    p.signingInput().getBytes(StandardCharsets.US_ASCII));
+        } catch (RuntimeException e) {
+            expected.close();
+            if (e instanceof HsmException) {
+                refused(issuer.id(), "hsm");
+                if (e instanceof HsmObjectMissingException) {
+                    // a key that may sign by its row but has no private object: have it checked and reported now
+                    objectMissing.fireAsync(new KeyObjectMissing(key.kid(), key.partition(), key.hsmHandle()));
+                }
+            }
+            result.completeExceptionally(e);
+            return;
         }
-        String token = signingInput + "." + B64.encodeToString(signature);
+        String token = p.signingInput() + "." + B64.encodeToString(signature);
+        Map<String, Object> claims = p.claims();
+        long exp = ((Number) claims.get("exp")).longValue();
         // the token is handed out only once the issuance ledger holds it
-        ledger.record(token, (String) claims.get("jti"), key.kid(), issuer.id(), text(claims.get("sub")),
-                AuditHash.canonicalJson(claims.get("aud")), ((Number) claims.get("iat")).longValue(), exp,
-                issuer.evidence().ledgerBestEffort());
-        signed.computeIfAbsent(issuer.id(), id -> Counter.builder("keyhold.signing.tokens")
-                .description("tokens signed").tag("issuer", id).register(registry)).increment();
-        return new SignResponse(token, key.kid(), Instant.ofEpochSecond(exp));
+        ledger.recordAsync(expected, token, (String) claims.get("jti"), key.kid(), issuer.id(),
+                text(claims.get("sub")), AuditHash.canonicalJson(claims.get("aud")),
+                ((Number) claims.get("iat")).longValue(), exp, issuer.evidence().ledgerBestEffort())
+                .whenComplete((ok, e) -> {
+                    if (e != null) {
+                        result.completeExceptionally(e);
+                        return;
+                    }
+                    signed.computeIfAbsent(issuer.id(), id -> Counter.builder("keyhold.signing.tokens")
+                            .description("tokens signed").tag("issuer", id).register(registry)).increment();
+                    result.complete(new SignResponse(token, key.kid(), Instant.ofEpochSecond(exp)));
+                });
     }
 
     /** The payload: iss first, then the client's claims, then iat and exp. Every fault is reported at once. */
@@ -250,7 +322,7 @@ public class SigningService {
                 out.put(k, v);
             }
         });
-        // issue 20: every token carries a jti, so the ledger and a relying party can name it
+        // evidence: every token carries a jti, so the ledger and a relying party can name it
         out.putIfAbsent("jti", UUID.randomUUID().toString());
         out.put("iat", iat);
         out.put("exp", exp);

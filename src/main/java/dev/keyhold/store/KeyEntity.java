@@ -2,7 +2,7 @@ package dev.keyhold.store;
 
 import dev.keyhold.domain.Key;
 import dev.keyhold.domain.KeyState;
-import dev.keyhold.hsm.SigningAlgorithm;
+import dev.keyhold.domain.SigningAlgorithm;
 import io.quarkus.hibernate.orm.panache.PanacheEntityBase;
 import jakarta.persistence.Column;
 import jakarta.persistence.Entity;

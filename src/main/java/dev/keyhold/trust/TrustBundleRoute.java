@@ -40,11 +40,16 @@ public class TrustBundleRoute {
     @Inject
     Clock clock;
 
+    @Inject
+    TrustAnchorDocument anchor;
+
     private final long maxAge;
+    private final String anchorCacheControl;
 
     @Inject
     public TrustBundleRoute(KeyholdConfig config) {
         this.maxAge = config.jwks().maxAge().toSeconds();
+        this.anchorCacheControl = "public, max-age=" + maxAge;
     }
 
     @Route(path = "/issuers/:id/trust-bundle", methods = Route.HttpMethod.GET, order = 1, type = Route.HandlerType.NORMAL)
@@ -83,15 +88,26 @@ public class TrustBundleRoute {
 
     @Route(path = "/v1/trust-anchor", methods = Route.HttpMethod.GET, order = 1, type = Route.HandlerType.NORMAL)
     void anchor(RoutingContext rc) {
-        rc.vertx().executeBlocking(() -> keys.anchors(), false)
-                .onSuccess(list -> {
-                    JsonArray a = new JsonArray();
-                    list.forEach(k -> a.add(new JsonObject(k.jwk().toJSONString()).put("status", k.state())));
-                    rc.response().putHeader("Content-Type", "application/json")
-                            .putHeader("Cache-Control", "public, max-age=" + maxAge)
-                            .end(new JsonObject().put("keys", a).encode());
-                })
+        TrustAnchorDocument.Rendered hit = anchor.cached();
+        if (hit != null) {
+            respond(rc, hit);
+            return;
+        }
+        rc.vertx().executeBlocking(anchor::load, false)
+                .onSuccess(d -> respond(rc, d))
                 .onFailure(e -> unavailable(rc, e));
+    }
+
+    private void respond(RoutingContext rc, TrustAnchorDocument.Rendered d) {
+        HttpServerResponse res = rc.response();
+        res.headers().set("ETag", d.etag()).set("Cache-Control", anchorCacheControl);
+        String ifNoneMatch = rc.request().getHeader("If-None-Match");
+        if (ifNoneMatch != null && matches(ifNoneMatch, d.etag())) {
+            res.setStatusCode(304).end();
+            return;
+        }
+        res.headers().set("Content-Type", "application/json").set("Content-Length", Integer.toString(d.length()));
+        res.end(d.buffer());
     }
 
     private void blocking(RoutingContext rc, Supplier<TrustBundleStore.Result> load,

@@ -42,7 +42,7 @@ public class TrustHealth implements HealthCheck {
                 problem = "no trust key yet";
             } else {
                 b.withData("trustKid", key.get().kid());
-                hsm.publicKey(key.get().partition(), key.get().handle());
+                hsm.signingPublicKey(key.get().partition(), key.get().handle());
             }
             Number unsigned = QuarkusTransaction.joiningExisting().call(() -> (Number) em.createNativeQuery(
                     "select count(*) from trust_bundle where first_signed_at is null").getSingleResult());

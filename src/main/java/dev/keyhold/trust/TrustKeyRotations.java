@@ -27,7 +27,6 @@ import jakarta.transaction.Transactional;
 
 import java.nio.charset.StandardCharsets;
 import java.security.PublicKey;
-import java.sql.Timestamp;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -55,6 +54,8 @@ public class TrustKeyRotations implements ApprovedRequestExecutor {
 
     @Inject
     TrustKeys keys;
+    @Inject
+    TrustAnchorDocument anchor;
     @Inject
     TrustSettings settings;
     @Inject
@@ -128,11 +129,8 @@ public class TrustKeyRotations implements ApprovedRequestExecutor {
         PublicKey pub = hsm.generate(partition, handle, TrustKeys.ALG);
         JWK jwk = PublicJwks.of(pub, TrustKeys.ALG);
         int inserted = QuarkusTransaction.requiringNew().call(() -> {
-            int n = em.createNativeQuery("insert into trust_key (kid, partition_name, hsm_handle, algorithm, public_jwk,"
-                            + " state, created_at) values (?1, ?2, ?3, ?4, ?5, 'NEXT', ?6) on conflict do nothing")
-                    .setParameter(1, jwk.getKeyID()).setParameter(2, partition).setParameter(3, handle)
-                    .setParameter(4, TrustKeys.ALG.name()).setParameter(5, jwk.toJSONString())
-                    .setParameter(6, Timestamp.from(clock.instant())).executeUpdate();
+            anchor.changing();
+            int n = keys.insert(jwk, partition, handle, "NEXT") ? 1 : 0;
             if (n == 1) {
                 Map<String, Object> details = new LinkedHashMap<>();
                 details.put("trustKid", jwk.getKeyID());
@@ -164,11 +162,7 @@ public class TrustKeyRotations implements ApprovedRequestExecutor {
         Map<String, Object> p = BundleContent.parse(r.payload);
         String oldKid = (String) p.get("currentTrustKid");
         String newKid = (String) p.get("nextTrustKid");
-        @SuppressWarnings("unchecked")
-        List<Object[]> rows = em.createNativeQuery("select kid, state from trust_key where state in ('CURRENT', 'NEXT')"
-                + " order by kid for update").getResultList();
-        Map<String, String> states = new LinkedHashMap<>();
-        rows.forEach(row -> states.put((String) row[0], (String) row[1]));
+        Map<String, String> states = keys.lockAnchorStates();
         if (!"CURRENT".equals(states.get(oldKid)) || !"NEXT".equals(states.get(newKid))) {
             var cancel = r.toRequest().cancel(now, "the trust keys changed since the rotation was proposed: "
                     + oldKid + " is no longer CURRENT or " + newKid + " no longer NEXT");
@@ -176,9 +170,8 @@ public class TrustKeyRotations implements ApprovedRequestExecutor {
             return false;
         }
         TrustKeys.TrustKey oldKey = keys.byKid(oldKid).orElseThrow();
-        em.createNativeQuery("update trust_key set state = 'RETIRED', retired_at = ?2 where kid = ?1")
-                .setParameter(1, oldKid).setParameter(2, Timestamp.from(now)).executeUpdate();
-        em.createNativeQuery("update trust_key set state = 'CURRENT' where kid = ?1").setParameter(1, newKid).executeUpdate();
+        anchor.changing();
+        keys.promote(oldKid, newKid, now);
         TrustKeys.TrustKey newKey = keys.byKid(newKid).orElseThrow();
         int dual = coSignNewest(oldKey, newKey, now);
         commands.apply(issuer, r, r.toRequest().execute(now), actor);

@@ -3,7 +3,7 @@ package dev.keyhold.trust;
 import dev.keyhold.config.TrustSettings;
 import com.nimbusds.jose.jwk.JWK;
 import dev.keyhold.hsm.HsmPort;
-import dev.keyhold.hsm.SigningAlgorithm;
+import dev.keyhold.domain.SigningAlgorithm;
 import dev.keyhold.hsm.PublicJwks;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.runtime.StartupEvent;
@@ -11,12 +11,16 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
+import jakarta.persistence.Tuple;
 
 import java.security.PublicKey;
 import java.sql.Timestamp;
 import java.text.ParseException;
 import java.time.Clock;
+import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -31,6 +35,8 @@ public class TrustKeys {
 
     @Inject
     HsmPort hsm;
+    @Inject
+    TrustAnchorDocument anchor;
     @Inject
     EntityManager em;
     @Inject
@@ -63,12 +69,8 @@ public class TrustKeys {
         }
         PublicKey pub = hsm.publicKeyOrGenerate(partition, handle, ALG);
         JWK jwk = PublicJwks.of(pub, ALG);
-        QuarkusTransaction.requiringNew().run(() -> em.createNativeQuery("insert into trust_key (kid, partition_name,"
-                        + " hsm_handle, algorithm, public_jwk, state, created_at) values (?1, ?2, ?3, ?4, ?5, 'CURRENT', ?6)"
-                        + " on conflict do nothing")
-                .setParameter(1, jwk.getKeyID()).setParameter(2, partition).setParameter(3, handle)
-                .setParameter(4, ALG.name()).setParameter(5, jwk.toJSONString())
-                .setParameter(6, Timestamp.from(clock.instant())).executeUpdate());
+        QuarkusTransaction.requiringNew().run(() -> insert(jwk, partition, handle, "CURRENT"));
+        anchor.changing(); // committed: the trust anchor document is read again
         return current().orElseThrow(() -> new IllegalStateException("no CURRENT trust key after generating one"));
     }
 
@@ -78,13 +80,8 @@ public class TrustKeys {
 
     /** CURRENT then NEXT: what validators pin. */
     public List<TrustKey> anchors() {
-        return QuarkusTransaction.joiningExisting().call(() -> {
-            @SuppressWarnings("unchecked")
-            List<Object[]> rows = em.createNativeQuery("select kid, partition_name, hsm_handle, state, public_jwk"
-                    + " from trust_key where state in ('CURRENT', 'NEXT') order by state, created_at").getResultList();
-            return rows.stream().map(r -> new TrustKey((String) r[0], (String) r[1], (String) r[2], (String) r[3],
-                    parse((String) r[4]))).toList();
-        });
+        return QuarkusTransaction.joiningExisting().call(() -> rows(em.createNativeQuery(COLUMNS
+                + " where state in ('CURRENT', 'NEXT') order by state, created_at", Tuple.class)));
     }
 
     /** The announced NEXT trust key, if a rotation has made one. */
@@ -94,13 +91,55 @@ public class TrustKeys {
 
     /** A trust key in any state (RETIRED ones included). */
     public Optional<TrustKey> byKid(String kid) {
-        return QuarkusTransaction.joiningExisting().call(() -> {
-            @SuppressWarnings("unchecked")
-            List<Object[]> rows = em.createNativeQuery("select kid, partition_name, hsm_handle, state, public_jwk"
-                    + " from trust_key where kid = ?1").setParameter(1, kid).getResultList();
-            return rows.stream().map(r -> new TrustKey((String) r[0], (String) r[1], (String) r[2], (String) r[3],
-                    parse((String) r[4]))).findFirst();
-        });
+        return QuarkusTransaction.joiningExisting().call(() -> rows(em.createNativeQuery(COLUMNS + " where kid = ?1",
+                Tuple.class).setParameter(1, kid)).stream().findFirst());
+    }
+
+    /**
+     * Records a key the HSM holds, in {@code state} (CURRENT for the first key, NEXT for a rotation's); false when a
+     * row for that kid exists already (another instance recorded it first). Runs in the caller's transaction.
+     */
+    @jakarta.transaction.Transactional(jakarta.transaction.Transactional.TxType.MANDATORY)
+    public boolean insert(JWK jwk, String partition, String handle, String state) {
+        return em.createNativeQuery("insert into trust_key (kid, partition_name, hsm_handle, algorithm, public_jwk,"
+                        + " state, created_at) values (?1, ?2, ?3, ?4, ?5, ?6, ?7) on conflict do nothing")
+                .setParameter(1, jwk.getKeyID()).setParameter(2, partition).setParameter(3, handle)
+                .setParameter(4, ALG.name()).setParameter(5, jwk.toJSONString()).setParameter(6, state)
+                .setParameter(7, Timestamp.from(clock.instant())).executeUpdate() == 1;
+    }
+
+    /** The CURRENT and NEXT keys' states by kid, their rows locked until the caller's transaction ends. */
+    @jakarta.transaction.Transactional(jakarta.transaction.Transactional.TxType.MANDATORY)
+    public Map<String, String> lockAnchorStates() {
+        Map<String, String> states = new LinkedHashMap<>();
+        for (Object row : em.createNativeQuery("select kid, state from trust_key where state in ('CURRENT', 'NEXT')"
+                + " order by kid for update", Tuple.class).getResultList()) {
+            Tuple t = (Tuple) row;
+            states.put(t.get("kid", String.class), t.get("state", String.class));
+        }
+        return states;
+    }
+
+    /** A trust key rotation's step: {@code oldKid} RETIRED as of {@code now}, {@code newKid} CURRENT. */
+    @jakarta.transaction.Transactional(jakarta.transaction.Transactional.TxType.MANDATORY)
+    public void promote(String oldKid, String newKid, Instant now) {
+        em.createNativeQuery("update trust_key set state = 'RETIRED', retired_at = ?2 where kid = ?1")
+                .setParameter(1, oldKid).setParameter(2, Timestamp.from(now)).executeUpdate();
+        em.createNativeQuery("update trust_key set state = 'CURRENT' where kid = ?1").setParameter(1, newKid).executeUpdate();
+    }
+
+    private static final String COLUMNS = "select kid, partition_name, hsm_handle, state, public_jwk from trust_key";
+
+    /** Rows read by column name, never by position: a renamed or reordered column fails here, loudly. */
+    private static List<TrustKey> rows(jakarta.persistence.Query query) {
+        List<TrustKey> keys = new java.util.ArrayList<>();
+        for (Object row : query.getResultList()) {
+            Tuple t = (Tuple) row;
+            keys.add(new TrustKey(t.get("kid", String.class), t.get("partition_name", String.class),
+                    t.get("hsm_handle", String.class), t.get("state", String.class),
+                    parse(t.get("public_jwk", String.class))));
+        }
+        return keys;
     }
 
     /**

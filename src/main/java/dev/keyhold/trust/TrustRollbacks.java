@@ -16,7 +16,7 @@ import dev.keyhold.command.LifecycleCommands;
 import dev.keyhold.error.ProblemException;
 import dev.keyhold.error.ValidationException;
 import dev.keyhold.error.ValidationException.FieldError;
-import dev.keyhold.hsm.SigningAlgorithm;
+import dev.keyhold.domain.SigningAlgorithm;
 import dev.keyhold.issuer.Issuer;
 import dev.keyhold.issuer.IssuerEntity;
 import dev.keyhold.domain.IssuerPolicy;

@@ -5,13 +5,9 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.keyhold.config.KeyholdConfig;
 import dev.keyhold.error.ProblemException;
-import dev.keyhold.issuer.Issuer;
-import dev.keyhold.issuer.IssuerEntity;
 import dev.keyhold.issuer.IssuerValidator;
 import dev.keyhold.domain.Key;
-import dev.keyhold.store.KeyEntity;
 import dev.keyhold.domain.Deadlines;
-import io.quarkus.narayana.jta.QuarkusTransaction;
 import jakarta.annotation.security.PermitAll;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.GET;
@@ -45,21 +41,15 @@ public class IssuerKeyStatusResource {
 
     @Inject
     KeyholdConfig config;
+    @Inject
+    IssuerKeyRows issuerKeys;
 
     @GET
     public Response status(@PathParam("id") String issuerId, @HeaderParam("If-None-Match") String ifNoneMatch) {
         if (issuerId == null || !IssuerValidator.SLUG.matcher(issuerId).matches()) {
             throw notFound(issuerId);
         }
-        record Rows(Issuer issuer, List<Key> keys) {
-        }
-        Rows rows = QuarkusTransaction.joiningExisting().call(() -> {
-            IssuerEntity e = IssuerEntity.findById(issuerId);
-            return e == null ? null : new Rows(e.toIssuer(), KeyEntity.ofIssuer(issuerId).stream().map(KeyEntity::toKey).toList());
-        });
-        if (rows == null) {
-            throw notFound(issuerId);
-        }
+        IssuerKeyRows.Rows rows = issuerKeys.of(issuerId).orElseThrow(() -> notFound(issuerId));
         ObjectNode doc = JSON.createObjectNode();
         doc.put("id", rows.issuer().id());
         doc.put("issuerUri", rows.issuer().issuerUri());

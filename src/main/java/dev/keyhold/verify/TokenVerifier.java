@@ -7,7 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jose.jwk.JWK;
 import com.nimbusds.jose.jwk.RSAKey;
-import dev.keyhold.hsm.SigningAlgorithm;
+import dev.keyhold.domain.SigningAlgorithm;
 import dev.keyhold.issuer.Issuer;
 import dev.keyhold.domain.IssuerStatus;
 import dev.keyhold.domain.Key;
@@ -73,7 +73,7 @@ public class TokenVerifier {
         Verdict v = o.verdict();
         // Tag values are bounded: a registered issuer's id, else a fixed placeholder, so a stream of forged tokens
         // cannot blow up the metric's cardinality. No kid tag: every key ever made would stay a series forever
-        // (issue 15); the kid is in the log line and, for JSON logs, in the MDC.
+        //; the kid is in the log line and, for JSON logs, in the MDC.
         String issuerTag = o.issuer() != null ? o.issuer().id() : "unregistered";
         String reasonTag = v.valid() ? "valid" : v.reason();
         registry.counter("keyhold.verify.verdicts", "issuer", issuerTag, "reason", reasonTag).increment();

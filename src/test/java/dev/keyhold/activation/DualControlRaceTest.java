@@ -169,7 +169,7 @@ class DualControlRaceTest {
             } else if (pick < 85) {
                 tasks.add(() -> List.of(outcome("issuer", "auditor", as("auditor").get("/v1/issuers/" + id))));
             } else {
-                // the scheduler's entry point, as issue 5's sweep will call it
+                // the scheduler's entry point, as the sweep calls it
                 tasks.add(() -> {
                     activations.activateDue(id, "scheduler");
                     return List.of();

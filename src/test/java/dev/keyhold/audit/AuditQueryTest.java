@@ -68,7 +68,7 @@ class AuditQueryTest {
         String c = Api.createIssuer("audq");
         as("auditor").queryParam("from", later.toString()).queryParam("to", later.plusSeconds(60).toString())
                 .queryParam("issuer", c).get("/v1/audit").then().statusCode(200)
-                // the new issuer's first trust bundle is signed right after its creation commits (issue 18)
+                // the new issuer's first trust bundle is signed right after its creation commits
                 .body("records.action", equalTo(List.of("issuer.created", "trust.bundle-published")));
         as("auditor").queryParam("to", later.toString()).queryParam("issuer", c).get("/v1/audit").then()
                 .statusCode(200).body("records.size()", equalTo(0));
@@ -92,7 +92,7 @@ class AuditQueryTest {
                 + " where b.recorded_at < a.recorded_at")).isZero();
         as("auditor").queryParam("from", last.toString()).queryParam("to", last.plusNanos(1000).toString())
                 .queryParam("issuer", id).get("/v1/audit").then().statusCode(200)
-                // the first trust bundle's record shares the lagging node's (clamped) time (issue 18)
+                // the first trust bundle's record shares the lagging node's (clamped) time
                 .body("records.action", equalTo(List.of("issuer.created", "trust.bundle-published")));
         as("auditor").queryParam("from", "2000-01-01T00:00:00Z").queryParam("to", "2000-01-02T00:00:00Z")
                 .get("/v1/audit").then().statusCode(200).body("records.size()", equalTo(0));

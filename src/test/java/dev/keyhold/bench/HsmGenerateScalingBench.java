@@ -1,6 +1,6 @@
 package dev.keyhold.bench;
 
-import dev.keyhold.hsm.SigningAlgorithm;
+import dev.keyhold.domain.SigningAlgorithm;
 import dev.keyhold.hsm.SunPkcs11Hsm;
 import dev.keyhold.testsupport.TestHsm;
 import org.junit.jupiter.api.Test;

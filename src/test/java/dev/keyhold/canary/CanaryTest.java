@@ -65,7 +65,7 @@ class CanaryTest {
         assertThat(broken.results()).filteredOn(x -> x.name().equals("foreign-issuer-claim"))
                 .singleElement().extracting(CanaryResult::actual).isEqualTo("valid");
 
-        // Issue 15: a failed canary no longer takes readiness (and so the JWKS) down; /v1/verify fails closed instead.
+        // A failed canary no longer takes readiness (and so the JWKS) down; /v1/verify fails closed instead.
         given().get("/q/health/ready").then().statusCode(200);
         given().get("/q/health/group/canaries").then().statusCode(503)
                 .body("checks.find { it.name == 'canaries' }.status", equalTo("DOWN"));

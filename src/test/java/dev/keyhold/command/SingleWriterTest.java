@@ -15,7 +15,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
@@ -23,7 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Issue 16: {@link LifecycleCommands} is the only writer of key, activation request and decision rows. Read from the
+ * {@link LifecycleCommands} is the only writer of key, activation request and decision rows. Read from the
  * compiled main classes (javac's bytecode, before Quarkus rewrites field access), so a write cannot hide in a
  * lambda, an inner class or a helper: outside the row classes themselves and the command service, no class may
  * assign a row field, create a row, call a row's persist/delete/apply/update, or carry SQL or JPQL that inserts,
@@ -127,6 +130,62 @@ class SingleWriterTest {
         assertEquals(8, found.size(), all);
     }
 
+    /**
+     * The trust aggregate's tables, each written by its own store only: trust keys by {@code TrustKeys}, bundle
+     * signatures by {@code TrustBundleSigner}; a bundle row is inserted by {@code TrustBundles} and stamped (its
+     * predecessor's digest, its first signing) by {@code TrustBundleSigner}, the one table still written from two
+     * classes. Read from SQL constants in the compiled classes (nested and lambda code counts as its outer class).
+     */
+    @Test
+    void eachTrustTableHasItsOwnWriters() throws IOException {
+        Map<String, Set<String>> allowed = Map.of(
+                "trust_key", Set.of("dev/keyhold/trust/TrustKeys"),
+                "trust_bundle_signature", Set.of("dev/keyhold/trust/TrustBundleSigner"),
+                "trust_bundle", Set.of("dev/keyhold/trust/TrustBundles", "dev/keyhold/trust/TrustBundleSigner"));
+        Map<String, Set<String>> writers = new TreeMap<>();
+        try (Stream<Path> files = Files.walk(Path.of("target/classes/dev/keyhold"))) {
+            for (Path f : files.filter(x -> x.toString().endsWith(".class")).toList()) {
+                try (InputStream in = Files.newInputStream(f)) {
+                    sqlWriters(new ClassReader(in), allowed.keySet(), writers);
+                }
+            }
+        }
+        for (Map.Entry<String, Set<String>> e : allowed.entrySet()) {
+            assertTrue(writers.containsKey(e.getKey()), "no writer of " + e.getKey() + " found: the scan is broken");
+            assertEquals(e.getValue(), writers.get(e.getKey()), "writers of " + e.getKey());
+        }
+        // the scan itself sees a write of a trust table
+        Map<String, Set<String>> planted = new TreeMap<>();
+        try (InputStream in = SingleWriterTest.class.getResourceAsStream("SingleWriterTest$Violations.class")) {
+            sqlWriters(new ClassReader(in), allowed.keySet(), planted);
+        }
+        assertEquals(Set.of("dev/keyhold/command/SingleWriterTest"), planted.get("trust_key"), String.valueOf(planted));
+    }
+
+    private static void sqlWriters(ClassReader reader, Set<String> tables, Map<String, Set<String>> writers) {
+        String owner = reader.getClassName();
+        String outer = owner.contains("$") ? owner.substring(0, owner.indexOf('$')) : owner;
+        reader.accept(new ClassVisitor(Opcodes.ASM9) {
+            @Override
+            public MethodVisitor visitMethod(int access, String name, String descriptor, String signature,
+                                             String[] exceptions) {
+                return new MethodVisitor(Opcodes.ASM9) {
+                    @Override
+                    public void visitLdcInsn(Object value) {
+                        if (value instanceof String sql) {
+                            for (String table : tables) {
+                                if (Pattern.compile("(?is).*\\b(insert\\s+into|update|delete\\s+from)\\s+" + table
+                                        + "\\b.*").matcher(sql).matches()) {
+                                    writers.computeIfAbsent(table, t -> new TreeSet<>()).add(outer);
+                                }
+                            }
+                        }
+                    }
+                };
+            }
+        }, 0);
+    }
+
     @SuppressWarnings("unused")
     private static final class Violations {
         void assign(KeyEntity k) {
@@ -157,6 +216,10 @@ class SingleWriterTest {
 
         String policy() {
             return "insert into issuer_policy (issuer_id, version) values ('x', 2)";
+        }
+
+        String trust() {
+            return "update trust_key set state = 'CURRENT'";
         }
     }
 

@@ -1,6 +1,5 @@
 package dev.keyhold.domain;
 
-import dev.keyhold.hsm.SigningAlgorithm;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;

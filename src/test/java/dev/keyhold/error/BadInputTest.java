@@ -22,7 +22,7 @@ import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.startsWith;
 
-/** Each bad input of issue 15 part 5, one by one: a 4xx problem, nothing changed, nothing logged as an error. */
+/** Each bad input of the hostile-input list, one by one: a 4xx problem, nothing changed, nothing logged as an error. */
 @QuarkusTest
 class BadInputTest {
 

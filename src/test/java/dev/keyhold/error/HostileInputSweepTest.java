@@ -19,7 +19,7 @@ import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * A hostile client's sweep (issue 15 part 5): every endpoint, unauthenticated and as each role, with malformed
+ * A hostile client's sweep : every endpoint, unauthenticated and as each role, with malformed
  * credentials, bodies, query parameters and paths. Nothing may answer 5xx, every refusal is a problem document,
  * and nothing may log a stack trace or an error.
  */

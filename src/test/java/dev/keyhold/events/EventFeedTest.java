@@ -46,7 +46,7 @@ class EventFeedTest {
                 .containsKey("time").containsKey("data");
         assertThat(events.stream().map(e -> e.get("type")).filter(t -> ((String) t).startsWith("keyhold.")).count())
                 .isEqualTo(events.size());
-        // Trust bundle events (issue 18) come with these changes; their order is the subject of the trust tests.
+        // Trust bundle events come with these changes; their order is the subject of the trust tests.
         assertThat(events.stream().filter(e -> ("/issuers/" + id).equals(e.get("source"))).map(e -> e.get("type"))
                 .filter(t -> !((String) t).startsWith("keyhold.trust.")).toList())
                 .containsExactly("keyhold.issuer.created", "keyhold.key.created", "keyhold.activation.requested");
@@ -97,7 +97,7 @@ class EventFeedTest {
         // a client that saw the first event reconnects: Last-Event-ID wins over ?after
         try (SseClient sse = new SseClient(URI.create(stream + "?after=0"), Map.of("Last-Event-ID", mine.get(0).toString()))) {
             await().atMost(Duration.ofSeconds(5)).until(() -> sse.ids().contains(mine.get(2)));
-            // Trust bundle events (issue 18) interleave; their order is the subject of the trust tests.
+            // Trust bundle events interleave; their order is the subject of the trust tests.
             assertThat(sse.ids().stream().filter(s -> sql.count("select count(*) from outbox_event where seq = ?"
                     + " and type like 'keyhold.trust.%'", s) == 0).toList()).startsWith(mine.get(1), mine.get(2));
         }

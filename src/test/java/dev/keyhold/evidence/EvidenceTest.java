@@ -33,7 +33,7 @@ import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Issue 20 over real PostgreSQL and SoftHSM2: every token the sign endpoint returns is in the ledger; an auditor
+ * Evidence over real PostgreSQL and SoftHSM2: every token the sign endpoint returns is in the ledger; an auditor
  * tells issued from forged; validators' reports of a forged token raise the alarm (and the kill switch where the
  * issuer says so); junk never does.
  */

@@ -1,6 +1,6 @@
 package dev.keyhold.evidence;
 
-import dev.keyhold.hsm.SigningAlgorithm;
+import dev.keyhold.domain.SigningAlgorithm;
 import dev.keyhold.hsm.SunPkcs11Hsm;
 
 import java.io.BufferedReader;

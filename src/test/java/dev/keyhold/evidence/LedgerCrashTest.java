@@ -33,7 +33,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * A crash between signing and the ledger batch's commit (a child JVM that halts while its batch waits on the
  * database): no token was handed out that the ledger lacks — unless the issuer is "ledger best effort", where the
- * tokens handed out in that window are exactly the ones lost (README "Evidence" states the window).
+ * tokens handed out in that window are exactly the ones lost (docs/evidence.md states the window).
  */
 @QuarkusTest
 class LedgerCrashTest {
@@ -121,7 +121,7 @@ class LedgerCrashTest {
             // The child's writer is waiting on our lock with its batch (a wait on an event, bounded).
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
             while (sql.count("select count(*) from pg_stat_activity where wait_event_type = 'Lock'"
-                    + " and query like '%ledger_head%for update%' and pid <> pg_backend_pid()") == 0) {
+                    + " and query like '%update ledger_head set%' and pid <> pg_backend_pid()") == 0) {
                 assertThat(System.nanoTime()).as("the child's batch reached the database").isLessThan(deadline);
                 Thread.onSpinWait();
             }
@@ -133,7 +133,7 @@ class LedgerCrashTest {
             blocker.rollback();
             // The dead child's backend goes when it next talks to its socket: wait until it has.
             long gone = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (sql.count("select count(*) from pg_stat_activity where query like '%ledger_head%for update%'"
+            while (sql.count("select count(*) from pg_stat_activity where query like '%update ledger_head set%'"
                     + " and state <> 'idle' and pid <> pg_backend_pid()") > 0) {
                 assertThat(System.nanoTime()).isLessThan(gone);
                 Thread.onSpinWait();

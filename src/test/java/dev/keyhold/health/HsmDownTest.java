@@ -19,7 +19,7 @@ import static org.hamcrest.Matchers.hasItem;
 
 /**
  * Fail closed (invariant 7): with the HSM unreachable Keyhold makes no keys but stays ready and serves the JWKS.
- * Issue 15 changed readiness: it was 503 here, which took the JWKS out of the load balancer exactly when it must
+ * Readiness changed: it was 503 here, which took the JWKS out of the load balancer exactly when it must
  * keep being served; the HSM's state is now in the health group {@code hsm}.
  */
 @QuarkusTest

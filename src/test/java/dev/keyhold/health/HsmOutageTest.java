@@ -29,7 +29,7 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.notNullValue;
 
 /**
- * Issue 15 part 2: the HSM goes away under a running instance (a SoftHSM2 token directory moved away, as an operator
+ * The HSM goes away under a running instance (a SoftHSM2 token directory moved away, as an operator
  * did by hand) and comes back. While it is away the instance stays ready and keeps serving the JWKS, and signing,
  * rotation and activation refuse on their own with 503 problems and change nothing; once it is back, signing works
  * again with no restart (the PKCS#11 library is re-initialised in-process).
@@ -105,7 +105,7 @@ class HsmOutageTest {
 
             // Signing, rotation and activation refuse on their own, with 503 problems and Retry-After.
             unavailable(sign(id));
-            // Reads never write (issue 16): the due activation is taken by the sweep, which cannot reach the key now.
+            // Reads never write: the due activation is taken by the sweep, which cannot reach the key now.
             sweeper.sweep(java.util.List.of(id));
             as("alice").get("/v1/activations/" + request).then().statusCode(200).body("state", equalTo("APPROVED"));
             assertThat(sql.one("select state from signing_key where kid = ?", pending)).isEqualTo("PENDING");

@@ -24,7 +24,7 @@ import static dev.keyhold.testsupport.Tokens.claims;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Issue 15 part 4: with {@code KEYHOLD_LOG_JSON=true} every console line is one JSON object, and a request's lines
+ * With {@code KEYHOLD_LOG_JSON=true} every console line is one JSON object, and a request's lines
  * carry its request id, actor, issuer and kid in {@code mdc}; never the token. The line is formatted by the console
  * handler's own formatter (the one the setting switched on), captured beside it.
  */

@@ -13,7 +13,7 @@ class OperationsTest {
 
     @Test
     void readinessIsWhatTheInstanceCanServeAndTheRestIsInTheOperationsGroup() {
-        // Issue 15: readiness no longer includes the HSM, canaries, scheduler or relay (SPEC invariant 7).
+        // Readiness no longer includes the HSM, canaries, scheduler or relay (SPEC invariant 7).
         given().get("/q/health/ready").then().statusCode(200)
                 .body("status", equalTo("UP"))
                 .body("checks.name", org.hamcrest.Matchers.contains("serving"))

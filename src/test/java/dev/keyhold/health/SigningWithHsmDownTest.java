@@ -1,7 +1,7 @@
 package dev.keyhold.health;
 
 import com.nimbusds.jose.jwk.JWK;
-import dev.keyhold.hsm.SigningAlgorithm;
+import dev.keyhold.domain.SigningAlgorithm;
 import dev.keyhold.hsm.PublicJwks;
 import dev.keyhold.testsupport.Api;
 import dev.keyhold.testsupport.Sql;

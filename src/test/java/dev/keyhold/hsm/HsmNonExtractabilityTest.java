@@ -1,5 +1,6 @@
 package dev.keyhold.hsm;
 
+import dev.keyhold.domain.SigningAlgorithm;
 import dev.keyhold.testsupport.TestHsm;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

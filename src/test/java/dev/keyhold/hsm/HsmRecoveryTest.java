@@ -1,5 +1,6 @@
 package dev.keyhold.hsm;
 
+import dev.keyhold.domain.SigningAlgorithm;
 import dev.keyhold.testsupport.MutableClock;
 import dev.keyhold.testsupport.TestHsm;
 import org.junit.jupiter.api.AfterEach;
@@ -14,7 +15,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * In-process recovery of the PKCS#11 library (issue 15), on the real SoftHSM2 of the test JVM, without Quarkus:
+ * In-process recovery of the PKCS#11 library, on the real SoftHSM2 of the test JVM, without Quarkus:
  * a token that vanished and came back is usable again after a re-initialisation, re-initialisation is spaced by
  * backoff on the given clock, and a library that cannot be initialised again reports itself broken (liveness) until
  * it can.

@@ -1,5 +1,6 @@
 package dev.keyhold.hsm;
 
+import dev.keyhold.domain.SigningAlgorithm;
 import dev.keyhold.hsm.SunPkcs11Hsm.PartitionSettings;
 import dev.keyhold.testsupport.TestHsm;
 import org.junit.jupiter.api.BeforeAll;

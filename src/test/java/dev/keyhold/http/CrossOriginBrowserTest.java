@@ -13,7 +13,7 @@ import java.util.Map;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Issue 21 in a real browser: a page on another origin reads the JWKS with plain {@code fetch} (what panva/jose's
+ * The public documents in a real browser: a page on another origin reads the JWKS with plain {@code fetch} (what panva/jose's
  * {@code createRemoteJWKSet} does), also conditionally (If-None-Match forces a preflight), and the event feed; the same
  * page cannot read the credentialed API.
  */

@@ -16,7 +16,7 @@ import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * {@code /q/openapi} as a client generator reads it (issue 15 part 4): both security schemes, a Problem on every
+ * {@code /q/openapi} as a client generator reads it : both security schemes, a Problem on every
  * error response, the Vert.x routes described as they answer, and every operation answering, on the running
  * service, only statuses it documents.
  */

@@ -14,7 +14,7 @@ import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Issue 21 over plain HTTP: HEAD answers like GET on every public GET route (same status, same headers, ETag
+ * The public documents over plain HTTP: HEAD answers like GET on every public GET route (same status, same headers, ETag
  * included, no body); the public documents carry CORS for any origin and answer preflights; the credentialed API
  * answers no CORS at all.
  */

@@ -75,7 +75,7 @@ class CacheInvalidationTest {
         long allBefore = sql.count(all, id);
         as("admin").body(Map.of("reason", "test")).post("/v1/issuers/" + id + "/suspend").then().statusCode(200);
         assertThat(sql.count(lifecycle, id) - lifecycleBefore).isEqualTo(1);
-        // The suspension's trust bundle is signed right after its commit (issue 18): one more event of this issuer.
+        // The suspension's trust bundle is signed right after its commit: one more event of this issuer.
         long events = sql.count(all, id) - allBefore;
         assertThat(counts.count(id)).isEqualTo(events); // at commit, so a local change is visible at once
         catchUp();

@@ -4,7 +4,7 @@ import dev.keyhold.events.OutboxFollower;
 import com.nimbusds.jose.jwk.JWK;
 import dev.keyhold.audit.AuditHash;
 import dev.keyhold.hsm.HsmPort;
-import dev.keyhold.hsm.SigningAlgorithm;
+import dev.keyhold.domain.SigningAlgorithm;
 import dev.keyhold.key.KeyHandles;
 import dev.keyhold.hsm.PublicJwks;
 import dev.keyhold.testsupport.Api;

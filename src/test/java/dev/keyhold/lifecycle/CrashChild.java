@@ -1,7 +1,7 @@
 package dev.keyhold.lifecycle;
 
 import com.nimbusds.jose.jwk.JWK;
-import dev.keyhold.hsm.SigningAlgorithm;
+import dev.keyhold.domain.SigningAlgorithm;
 import dev.keyhold.hsm.SunPkcs11Hsm;
 import dev.keyhold.hsm.PublicJwks;
 
@@ -20,13 +20,18 @@ import java.util.Map;
  * {@link Runtime#halt}s: no shutdown hooks, no commit, no rollback sent; PostgreSQL aborts the transaction when the
  * connection drops, as after a power cut.
  *
- * <p>Usage: {@code generate <partition> <handle> <issuerId>} or {@code destroy <partition> <handle> <kid>}; the
+ * <p>{@code retire} and {@code destroy} model the other order (the move commits, then the HSM deletion runs after the
+ * commit): they commit the move and halt before the deletion.
+ *
+ * <p>Usage: {@code generate <partition> <handle> <issuerId>}, {@code retire <partition> <handle> <kid>} or
+ * {@code destroy <partition> <handle> <kid>}; the
  * partition's library, slot and PIN come from the environment ({@code KH_LIBRARY}, {@code KH_SLOT},
  * {@code KH_PIN}), the database from {@code KH_JDBC_URL}, {@code KH_JDBC_USER}, {@code KH_JDBC_PASSWORD}.
  */
 public final class CrashChild {
 
     public static final String HALTING = "halting before commit";
+    public static final String COMMITTED = "committed, halting before the HSM deletion";
 
     private CrashChild() {
     }
@@ -57,14 +62,22 @@ public final class CrashChild {
                 ps.setTimestamp(7, Timestamp.from(now));
                 ps.executeUpdate();
             }
-        } else if (mode.equals("destroy")) {
+        } else if (mode.equals("retire") || mode.equals("destroy")) {
+            // Keyhold's order since invariant 9: the move commits first, the HSM deletion follows the commit. This
+            // process dies in between, so the HSM half never happens.
             String kid = args[3];
-            hsm.destroy(partition, handle);
-            try (PreparedStatement ps = db.prepareStatement(
-                    "update signing_key set state = 'DESTROYED', destroyed_at = now() where kid = ?")) {
+            String sql = mode.equals("retire")
+                    ? "update signing_key set state = 'RETIRED', retired_at = now(), verify_until = now() + interval '1 hour'"
+                    + " where kid = ? and state = 'ACTIVE'"
+                    : "update signing_key set state = 'DESTROYED', destroyed_at = now() where kid = ?";
+            try (PreparedStatement ps = db.prepareStatement(sql)) {
                 ps.setString(1, kid);
-                ps.executeUpdate();
+                if (ps.executeUpdate() != 1) {
+                    throw new IllegalStateException("no row moved for " + kid);
+                }
             }
+            db.commit();
+            System.out.println(COMMITTED);
         } else {
             throw new IllegalArgumentException(mode);
         }

@@ -2,7 +2,7 @@ package dev.keyhold.lifecycle;
 
 import dev.keyhold.domain.ActivationKind;
 import dev.keyhold.domain.ActivationState;
-import dev.keyhold.hsm.SigningAlgorithm;
+import dev.keyhold.domain.SigningAlgorithm;
 import dev.keyhold.domain.IssuerPolicy;
 import dev.keyhold.domain.IssuerStatus;
 import dev.keyhold.domain.Key;

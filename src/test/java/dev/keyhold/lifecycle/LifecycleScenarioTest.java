@@ -219,7 +219,7 @@ class LifecycleScenarioTest {
         void expect(String... types) {
             List<String> next = new ArrayList<>();
             for (long i = 0; ; i++) {
-                // Trust bundle events (issue 18) are left to the trust tests.
+                // Trust bundle events are left to the trust tests.
                 Object t = sql.one("select type from outbox_event where issuer_id = ? and type not like 'keyhold.trust.%'"
                         + " order by seq offset ? limit 1",
                         issuerId, seen + i);

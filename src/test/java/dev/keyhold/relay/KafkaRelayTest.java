@@ -171,7 +171,7 @@ class KafkaRelayTest {
     }
 
     /**
-     * Issue 21: the lag is read from the outbox and the committed position when asked, so it shows within seconds of
+     * The relay's lag is read from the outbox and the committed position when asked, so it shows within seconds of
      * a broker stop, while the relay's attempt is still blocked waiting for the broker, not only after the attempt
      * has failed (the delivery timeout, 30 s by default).
      */

@@ -68,7 +68,7 @@ class RelayRunTest {
         List<ProducerRecord<String, byte[]>> mine = mock.history().stream().filter(r -> issuer.equals(r.key())).toList();
         List<Long> expected = seqs(issuer);
         assertThat(mine).extracting(r -> json(r).get("id").asLong()).containsExactlyElementsOf(expected);
-        // Trust bundles publish their own events between these (issue 18); the lifecycle events keep their order.
+        // Trust bundles publish their own events between these; the lifecycle events keep their order.
         assertThat(mine).extracting(r -> json(r).get("type").asText()).filteredOn(t -> !t.startsWith("keyhold.trust."))
                 .containsExactly("keyhold.issuer.created", "keyhold.key.created", "keyhold.activation.requested");
         ProducerRecord<String, byte[]> first = mine.get(0);

@@ -1,7 +1,7 @@
 package dev.keyhold.rotation;
 
 import dev.keyhold.domain.Deadlines;
-import dev.keyhold.hsm.SigningAlgorithm;
+import dev.keyhold.domain.SigningAlgorithm;
 import dev.keyhold.domain.IssuerPolicy;
 import dev.keyhold.domain.Key;
 import dev.keyhold.domain.KeyState;

@@ -133,7 +133,7 @@ class AuthorizationMatrixTest {
             new Row("GET", "/v1/audit/verify", none(), EnumSet.of(Caller.AUDITOR)),
             new Row("POST", "/v1/audit/checkpoints", json("{}"), EnumSet.of(Caller.AUDITOR, Caller.ADMIN)),
             new Row("GET", "/v1/keys/{kid}/history", none(), EnumSet.of(Caller.AUDITOR)),
-            // issue 20 (evidence); reports are for the validator role alone, which no caller here holds
+            // evidence: reports are for the validator role alone, which no caller here holds
             new Row("GET", "/v1/audit/export?from=2999-01-01T00:00:00Z", none(), EnumSet.of(Caller.AUDITOR)),
             new Row("POST", "/v1/evidence/tokens", json("{\"tokens\":[\"a.b.c\"]}"), EnumSet.of(Caller.AUDITOR)),
             new Row("GET", "/v1/evidence/ledger/export?from=2999-01-01T00:00:00Z", none(), EnumSet.of(Caller.AUDITOR)),

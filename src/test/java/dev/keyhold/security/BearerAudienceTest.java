@@ -21,7 +21,7 @@ import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Issue 22: a bearer token is accepted only when it is meant for Keyhold (its {@code aud} names Keyhold's
+ * A bearer token is accepted only when it is meant for Keyhold (its {@code aud} names Keyhold's
  * audience) and names its principal by the configured claim ({@code sub}); tokens the organisation's identity
  * provider issued for other applications are refused, counted, and never let through by their groups.
  */

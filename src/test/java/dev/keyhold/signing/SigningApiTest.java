@@ -194,7 +194,7 @@ class SigningApiTest {
         String id = Api.createIssuer("susp");
         lifecycle.activeKey(id);
         sign("signer", id, Map.of("claims", claims(id))).then().statusCode(200);
-        // what issue 4's suspend does: change the row and record the change in one transaction
+        // what the kill switch's suspend does: change the row and record the change in one transaction
         QuarkusTransaction.requiringNew().run(() -> {
             em.createNativeQuery("update issuer set status = 'SUSPENDED' where id = ?1").setParameter(1, id).executeUpdate();
             recorder.record(Change.announced("issuer.suspended", "admin", id, null, Map.of("reason", "test")));

@@ -15,7 +15,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The sign path is counted per issuer and, like every other API path, timed by the generic HTTP server timer
- * (issue 16 put it back: the sign endpoint goes through the same stack as the rest).
+ * (the standard-stack rework put it back: the sign endpoint goes through the same stack as the rest).
  */
 @QuarkusTest
 class SigningMetricsTest {

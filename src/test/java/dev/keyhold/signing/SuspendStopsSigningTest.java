@@ -12,7 +12,7 @@ import static dev.keyhold.testsupport.Api.as;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.notNullValue;
 
-/** The kill switch (issue 4) against the signing path (issue 7): one custodian stops signing at once. */
+/** The kill switch against the signing path: one custodian stops signing at once. */
 @QuarkusTest
 class SuspendStopsSigningTest {
 

@@ -28,6 +28,9 @@ public final class TestEnvironment {
             Path pg = DIR.resolve("pg");
             EmbeddedPostgresServer.stopOrphan(pg);
             TestHsm.deleteRecursively(pg);
+            // a fresh cluster gets a fresh password (EmbeddedPostgresServer keeps it beside the data directory)
+            TestHsm.deleteRecursively(EmbeddedPostgresServer.passwordFile(pg));
+            TestHsm.deleteRecursively(DIR.resolve("pg.log"));
             config = KeyholdTestResource.start(DIR);
         }
         return config;

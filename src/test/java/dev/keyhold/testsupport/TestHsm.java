@@ -173,4 +173,45 @@ public final class TestHsm {
                     .orElseThrow(() -> new IllegalStateException("no token directory for serial " + serial));
         }
     }
+
+    /**
+     * The handles (CKA_ID as UTF-8) of the token objects of one type ({@code privkey}, {@code pubkey}, {@code cert}) in a
+     * test partition, as OpenSC's pkcs11-tool lists them after logging in: the token itself, read by a second PKCS#11
+     * client in its own process, not Keyhold's adapter.
+     */
+    public static java.util.Set<String> tokenObjects(String partition, String type) {
+        PartitionSettings s = settings(partition);
+        try {
+            ProcessBuilder pb = new ProcessBuilder("pkcs11-tool", "--module", s.library(), "--slot",
+                    String.valueOf(s.slot()), "--login", "--pin", s.pin(), "--list-objects", "--type", type)
+                    .redirectErrorStream(true);
+            pb.environment().put("SOFTHSM2_CONF", softhsmConf().toString());
+            Process p = pb.start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                throw new IllegalStateException("pkcs11-tool failed: " + out);
+            }
+            java.util.Set<String> ids = new java.util.TreeSet<>();
+            Matcher m = Pattern.compile("(?m)^\\s+ID:\\s+([0-9a-fA-F]+)\\s*$").matcher(out);
+            while (m.find()) {
+                ids.add(new String(java.util.HexFormat.of().parseHex(m.group(1)), StandardCharsets.UTF_8));
+            }
+            return ids;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** True when the token holds a private key object with CKA_ID = {@code handle} (see {@link #tokenObjects}). */
+    public static boolean hasPrivateKey(String partition, String handle) {
+        return tokenObjects(partition, "privkey").contains(handle);
+    }
+
+    /** True when the token holds a certificate object with CKA_ID = {@code handle} (see {@link #tokenObjects}). */
+    public static boolean hasCertificate(String partition, String handle) {
+        return tokenObjects(partition, "cert").contains(handle);
+    }
 }

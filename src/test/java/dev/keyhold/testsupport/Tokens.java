@@ -2,7 +2,7 @@ package dev.keyhold.testsupport;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.keyhold.hsm.HsmPort;
-import dev.keyhold.hsm.SigningAlgorithm;
+import dev.keyhold.domain.SigningAlgorithm;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 

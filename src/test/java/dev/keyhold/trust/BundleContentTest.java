@@ -1,6 +1,6 @@
 package dev.keyhold.trust;
 
-import dev.keyhold.hsm.SigningAlgorithm;
+import dev.keyhold.domain.SigningAlgorithm;
 import dev.keyhold.issuer.Issuer;
 import dev.keyhold.domain.IssuerStatus;
 import dev.keyhold.issuer.IssuerValidator;

@@ -159,7 +159,7 @@ class TrustRollbackTest {
         decide("alice", request).then().statusCode(200);
         decide("bob", request).then().statusCode(200);
         clock.advance(java.time.Duration.ofHours(3));
-        // Reads never write (issue 16): the scheduler's step activates it.
+        // Reads never write: the scheduler's step activates it.
         sweeper.sweep(List.of(s.issuer()));
         assertThat(sql.one("select state from signing_key where kid = ?", s.pending())).isEqualTo("ACTIVE");
         propose("admin", s.issuer(), 2).then().statusCode(409).body("type", containsString("rollback-excludes-active-key"))

@@ -239,7 +239,7 @@ class VerifyApiTest {
 
     @Test
     void verdictsAreCountedByIssuerAndReasonWithoutAKidTag() {
-        // Issue 15: the kid tag grew with every key ever verified, so it was dropped; the kid is in the log line.
+        // The kid tag grew with every key ever verified, so it was dropped; the kid is in the log line.
         String id = Api.createIssuer("count");
         String kid = lifecycle.activeKey(id);
         assertThat(verdict(Tokens.sign(id, claims(id)))).isNull();

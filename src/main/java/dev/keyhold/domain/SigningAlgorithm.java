@@ -1,4 +1,4 @@
-package dev.keyhold.hsm;
+package dev.keyhold.domain;
 
 import java.security.spec.AlgorithmParameterSpec;
 import java.security.spec.ECGenParameterSpec;
@@ -85,7 +85,7 @@ public enum SigningAlgorithm {
     }
 
     /** Bit length of the curve order for EC algorithms, used to refuse an ES384 request on a P-256 key. */
-    int curveOrderBits() {
+    public int curveOrderBits() {
         return switch (this) {
             case ES256 -> 256;
             case ES384 -> 384;
