@@ -16,7 +16,7 @@ import dev.keyhold.policy.Statements;
 import dev.keyhold.store.ActivationDecisionEntity;
 import dev.keyhold.store.ActivationRequestEntity;
 import dev.keyhold.store.KeyEntity;
-import dev.keyhold.trust.Jcs;
+import dev.keyhold.domain.CanonicalJson;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
@@ -92,7 +92,7 @@ public class ApprovalEvidence {
                 signatures.verify(c, r.statement, sig);
                 Map<String, Object> stored = new LinkedHashMap<>(sig);
                 stored.put("credentialId", c.get("id"));
-                return new Checked(Jcs.canonicalize(stored), (String) c.get("id"));
+                return new Checked(CanonicalJson.canonicalize(stored), (String) c.get("id"));
             } catch (InvalidSignatureException e) {
                 last = e.getMessage();
             }
@@ -151,8 +151,8 @@ public class ApprovalEvidence {
         }
         PolicyChain.Version headV = versions.get(versions.size() - 1);
         Map<String, Object> head = headV.doc();
-        String row = Jcs.canonicalize(PolicyDocuments.rowView(PolicyChain.fields(issuer)));
-        if (!row.equals(Jcs.canonicalize(PolicyDocuments.rowView(head)))) {
+        String row = CanonicalJson.canonicalize(PolicyDocuments.rowView(PolicyChain.fields(issuer)));
+        if (!row.equals(CanonicalJson.canonicalize(PolicyDocuments.rowView(head)))) {
             throw new PolicyViolation("issuer-row-differs", "issuer " + issuer.id + "'s stored settings differ from its"
                     + " policy version " + headV.version() + " (a database write)");
         }

@@ -75,8 +75,8 @@ public class PolicyChanges {
                 valid.approvalsRequired(), valid.custodians(), valid.policy()));
         // A change of nothing but custodians' enrolled credentials is a change too: it is how credentials enter the
         // policy once the credential bootstrap is over.
-        boolean credentialsChanged = chain.head(issuer.id).map(h -> !dev.keyhold.trust.Jcs.canonicalize(
-                dev.keyhold.policy.PolicyDocuments.body(h.doc())).equals(dev.keyhold.trust.Jcs.canonicalize(
+        boolean credentialsChanged = chain.head(issuer.id).map(h -> !dev.keyhold.domain.CanonicalJson.canonicalize(
+                dev.keyhold.policy.PolicyDocuments.body(h.doc())).equals(dev.keyhold.domain.CanonicalJson.canonicalize(
                 dev.keyhold.policy.PolicyDocuments.body(dev.keyhold.policy.PolicyDocuments.parse(proposed)))))
                 .orElse(false);
         if (PolicyDiff.between(issuer, valid).isEmpty() && !credentialsChanged) {

@@ -7,7 +7,6 @@ import dev.keyhold.custodian.ssh.SshPublicKey;
 import dev.keyhold.custodian.ssh.SshSig;
 import dev.keyhold.custodian.webauthn.WebAuthnCredentials;
 import dev.keyhold.error.ProblemException;
-import dev.keyhold.policy.Seal;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;

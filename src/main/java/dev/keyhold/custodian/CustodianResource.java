@@ -1,10 +1,6 @@
 package dev.keyhold.custodian;
 
-import dev.keyhold.issuer.IssuerEntity;
-import dev.keyhold.issuer.IssuerService;
-import dev.keyhold.policy.PolicyChain;
 import dev.keyhold.security.Roles;
-import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.security.identity.SecurityIdentity;
 import jakarta.annotation.security.RolesAllowed;
 import jakarta.inject.Inject;
@@ -17,7 +13,6 @@ import jakarta.ws.rs.core.MediaType;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
-import org.jboss.logging.Logger;
 import org.jboss.resteasy.reactive.RestResponse;
 
 import java.net.URI;
@@ -29,16 +24,12 @@ import java.util.List;
 @Tag(name = "Custodian credentials", description = "A custodian's own signing keys (SSH or WebAuthn) for approvals")
 public class CustodianResource {
 
-    private static final Logger LOG = Logger.getLogger(CustodianResource.class);
-
     @Inject
     Credentials credentials;
     @Inject
     SecurityIdentity identity;
     @Inject
-    PolicyChain chain;
-    @Inject
-    IssuerService issuers;
+    jakarta.enterprise.event.Event<CredentialEnrolled> enrolled;
 
     public record ChallengeView(String id, String challenge, Instant expiresAt) {
     }
@@ -78,7 +69,8 @@ public class CustodianResource {
     public RestResponse<CredentialView> enroll(EnrollRequest body) {
         String principal = identity.getPrincipal().getName();
         Credentials.Credential c = credentials.enroll(principal, body);
-        bootstrap(principal);
+        // credential bootstrap in the issuers that name the principal (policy/PolicyChain)
+        enrolled.fire(new CredentialEnrolled(principal, c.id()));
         return RestResponse.ResponseBuilder.<CredentialView>created(URI.create("/v1/custodians/me/credentials"))
                 .entity(CredentialView.of(c, true)).build();
     }
@@ -90,18 +82,5 @@ public class CustodianResource {
     public List<CredentialView> list() {
         return credentials.rows(identity.getPrincipal().getName()).stream()
                 .map(c -> CredentialView.of(c, credentials.sealOk(c))).toList();
-    }
-
-    /** Credential bootstrap in every issuer that names the principal, each in a transaction of its own. */
-    private void bootstrap(String principal) {
-        List<String> named = QuarkusTransaction.requiringNew().call(() -> IssuerEntity.<IssuerEntity>listAll().stream()
-                .filter(i -> i.custodians.contains(principal)).map(i -> i.id).toList());
-        for (String id : named) {
-            try {
-                QuarkusTransaction.requiringNew().run(() -> chain.bootstrap(issuers.lock(id), principal));
-            } catch (RuntimeException e) {
-                LOG.warnf("credential bootstrap of %s in issuer %s failed: %s", principal, id, e.toString());
-            }
-        }
     }
 }

@@ -29,7 +29,7 @@ public class IssuerService {
     @Inject
     Clock clock;
     @Inject
-    dev.keyhold.policy.PolicyChain chain;
+    jakarta.enterprise.event.Event<IssuerCreated> created;
 
     @Transactional
     public IssuerView create(IssuerRequest request, String actor) {
@@ -59,10 +59,9 @@ public class IssuerService {
         e.updatedAt = now;
         e.persist();
         IssuerEntity.getEntityManager().flush();
-        // Policy version 1, sealed by the HSM: the custodians named now, with the credentials they have enrolled.
-        dev.keyhold.policy.PolicyChain.Version v1 = chain.create(e, "created");
+        // Policy version 1 (policy/PolicyChain), sealed by the HSM: the custodians named now, with their credentials.
+        created.fire(new IssuerCreated(e));
         Map<String, Object> details = new LinkedHashMap<>();
-        details.put("policyDigest", v1.digest());
         details.put("issuerUri", e.issuerUri);
         details.put("partition", e.partition);
         details.put("algorithm", e.algorithm.name());

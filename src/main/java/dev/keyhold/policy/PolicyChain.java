@@ -7,10 +7,11 @@ import dev.keyhold.audit.ChangeRecorder;
 import dev.keyhold.audit.SqlTime;
 import dev.keyhold.config.TrustSettings;
 import dev.keyhold.custodian.Credentials;
+import dev.keyhold.custodian.Seal;
 import dev.keyhold.domain.IssuerStatus;
 import dev.keyhold.hsm.HsmPort;
 import dev.keyhold.issuer.IssuerEntity;
-import dev.keyhold.trust.Jcs;
+import dev.keyhold.domain.CanonicalJson;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
@@ -101,6 +102,33 @@ public class PolicyChain {
 
     // ------------------------------------------------------------------------------------------------ writing
 
+    /** A new issuer's version 1, in the transaction that creates it. */
+    void onIssuerCreated(@jakarta.enterprise.event.Observes dev.keyhold.issuer.IssuerCreated e) {
+        create(e.issuer(), "created");
+    }
+
+    /**
+     * Credential bootstrap in every issuer that names the principal, each in a transaction of its own (after an
+     * enrollment, outside any transaction).
+     */
+    void onCredentialEnrolled(@jakarta.enterprise.event.Observes dev.keyhold.custodian.CredentialEnrolled e) {
+        List<String> named = io.quarkus.narayana.jta.QuarkusTransaction.requiringNew().call(() ->
+                IssuerEntity.<IssuerEntity>listAll().stream().filter(i -> i.custodians.contains(e.principal()))
+                        .map(i -> i.id).toList());
+        for (String id : named) {
+            try {
+                io.quarkus.narayana.jta.QuarkusTransaction.requiringNew().run(() -> {
+                    IssuerEntity issuer = IssuerEntity.findById(id, jakarta.persistence.LockModeType.PESSIMISTIC_WRITE);
+                    if (issuer != null) {
+                        bootstrap(issuer, e.principal());
+                    }
+                });
+            } catch (RuntimeException ex) {
+                LOG.warnf("credential bootstrap of %s in issuer %s failed: %s", e.principal(), id, ex.toString());
+            }
+        }
+    }
+
     /** Version 1 of a new issuer, sealed by the HSM; lists each custodian's sealed credentials as of now. */
     @Transactional(Transactional.TxType.MANDATORY)
     public Version create(IssuerEntity issuer, String reason) {
@@ -136,7 +164,7 @@ public class PolicyChain {
             return Optional.empty();
         }
         List<Map<String, Object>> fresh = credentialEntries(principal);
-        if (Jcs.canonicalize(fresh).equals(Jcs.canonicalize(PolicyDocuments.credentialsOf(doc, principal)))) {
+        if (CanonicalJson.canonicalize(fresh).equals(CanonicalJson.canonicalize(PolicyDocuments.credentialsOf(doc, principal)))) {
             return Optional.empty();
         }
         List<Map<String, Object>> custodians = new ArrayList<>();
@@ -186,7 +214,7 @@ public class PolicyChain {
         evidence.put("request", requestId);
         evidence.put("statement", statement);
         evidence.put("signatures", signatures);
-        return Optional.of(insert(issuerId, document, Jcs.canonicalize(evidence)));
+        return Optional.of(insert(issuerId, document, CanonicalJson.canonicalize(evidence)));
     }
 
     private Version appendSealed(String issuerId, Map<String, Object> doc, String reason) {
@@ -197,7 +225,7 @@ public class PolicyChain {
         evidence.put("reason", reason);
         evidence.put("seal", seal.seal(sealPayload(issuerId, PolicyDocuments.version(doc), digest, reason)));
         // version 1 of a new issuer is recorded by issuer.created itself (with its digest)
-        return insert(issuerId, text, Jcs.canonicalize(evidence), !"created".equals(reason));
+        return insert(issuerId, text, CanonicalJson.canonicalize(evidence), !"created".equals(reason));
     }
 
     private Version insert(String issuerId, String document, String evidence) {
@@ -393,11 +421,11 @@ public class PolicyChain {
             boolean ok = switch (reason) {
                 case "created", "upgrade" -> first;
                 case "suspended" -> !first && IssuerStatus.SUSPENDED.name().equals(doc.get("status"))
-                        && Jcs.canonicalize(PolicyDocuments.with(PolicyDocuments.body(doc), Map.of("status", "")))
-                        .equals(Jcs.canonicalize(PolicyDocuments.with(PolicyDocuments.body(prevDoc), Map.of("status", ""))));
+                        && CanonicalJson.canonicalize(PolicyDocuments.with(PolicyDocuments.body(doc), Map.of("status", "")))
+                        .equals(CanonicalJson.canonicalize(PolicyDocuments.with(PolicyDocuments.body(prevDoc), Map.of("status", ""))));
                 case "credential-bootstrap" -> !first
-                        && Jcs.canonicalize(PolicyDocuments.withoutCredentials(doc))
-                        .equals(Jcs.canonicalize(PolicyDocuments.withoutCredentials(prevDoc)))
+                        && CanonicalJson.canonicalize(PolicyDocuments.withoutCredentials(doc))
+                        .equals(CanonicalJson.canonicalize(PolicyDocuments.withoutCredentials(prevDoc)))
                         && PolicyDocuments.custodiansWithCredentials(prevDoc) < PolicyDocuments.approvalsRequired(prevDoc);
                 default -> false;
             };

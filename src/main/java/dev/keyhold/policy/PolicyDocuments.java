@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.keyhold.domain.IssuerPolicy;
 import dev.keyhold.domain.IssuerStatus;
 import dev.keyhold.domain.SigningAlgorithm;
-import dev.keyhold.trust.Jcs;
+import dev.keyhold.domain.CanonicalJson;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -92,7 +92,7 @@ public final class PolicyDocuments {
     }
 
     public static String canonical(Map<String, Object> doc) {
-        return Jcs.canonicalize(doc);
+        return CanonicalJson.canonicalize(doc);
     }
 
     public static Map<String, Object> parse(String json) {

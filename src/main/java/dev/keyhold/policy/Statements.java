@@ -5,7 +5,7 @@ import dev.keyhold.domain.ActivationKind;
 import dev.keyhold.domain.ActivationRequest;
 import dev.keyhold.issuer.IssuerEntity;
 import dev.keyhold.store.KeyEntity;
-import dev.keyhold.trust.Jcs;
+import dev.keyhold.domain.CanonicalJson;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.transaction.Transactional;
@@ -53,7 +53,7 @@ public class Statements {
         byte[] nonce = new byte[16];
         RANDOM.nextBytes(nonce);
         s.put("nonce", Base64.getUrlEncoder().withoutPadding().encodeToString(nonce));
-        return Jcs.canonicalize(s);
+        return CanonicalJson.canonicalize(s);
     }
 
     static Map<String, Object> subject(ActivationKind kind, String kid, String payload, String proposed) {

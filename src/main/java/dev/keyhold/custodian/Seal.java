@@ -1,4 +1,4 @@
-package dev.keyhold.policy;
+package dev.keyhold.custodian;
 
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JWSObject;
@@ -6,7 +6,7 @@ import com.nimbusds.jose.crypto.ECDSAVerifier;
 import dev.keyhold.config.TrustSettings;
 import dev.keyhold.hsm.HsmPort;
 import dev.keyhold.domain.SigningAlgorithm;
-import dev.keyhold.trust.Jcs;
+import dev.keyhold.domain.CanonicalJson;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
@@ -40,7 +40,7 @@ public class Seal {
     /** A compact JWS by the seal key over the canonical JSON of {@code payload}. */
     public String seal(Map<String, Object> payload) {
         key();
-        String input = HEADER + "." + B64.encodeToString(Jcs.canonicalize(payload).getBytes(StandardCharsets.UTF_8));
+        String input = HEADER + "." + B64.encodeToString(CanonicalJson.canonicalize(payload).getBytes(StandardCharsets.UTF_8));
         byte[] sig = hsm.sign(trust.partition(), HANDLE, SigningAlgorithm.ES256, input.getBytes(StandardCharsets.US_ASCII));
         return input + "." + B64.encodeToString(sig);
     }
@@ -65,7 +65,7 @@ public class Seal {
     /** Whether {@code jws} seals exactly {@code expected} (canonical JSON). */
     public boolean seals(String jws, Map<String, Object> expected) {
         try {
-            return open(jws).equals(Jcs.canonicalize(expected));
+            return open(jws).equals(CanonicalJson.canonicalize(expected));
         } catch (SealException e) {
             return false;
         }
