@@ -23,8 +23,16 @@ import java.util.function.IntFunction;
  */
 public class AuditQueriesBench {
 
-    static final String[] ACTIONS = {"issuer.created", "key.created", "activation.requested", "activation.approved",
-            "key.activated", "key.retired", "key.unpublished", "key.destroyed"};
+    static final String[] ACTIONS = {
+        "issuer.created",
+        "key.created",
+        "activation.requested",
+        "activation.approved",
+        "key.activated",
+        "key.retired",
+        "key.unpublished",
+        "key.destroyed"
+    };
 
     public static void main(String[] a) throws Exception {
         String jdbc = a[0];
@@ -32,31 +40,55 @@ public class AuditQueriesBench {
         String realKid = a[2];
         long rows = a.length > 3 ? Long.parseLong(a[3]) : 1_000_000;
         int n = a.length > 4 ? Integer.parseInt(a[4]) : 300;
-        try (Connection c = DriverManager.getConnection(jdbc, "postgres", System.getenv().getOrDefault("PGPASSWORD", ""))) {
+        try (Connection c =
+                DriverManager.getConnection(jdbc, "postgres", System.getenv().getOrDefault("PGPASSWORD", ""))) {
             fill(c, rows);
             explain(c);
         }
         HttpClient http = HttpClient.newHttpClient();
-        String auth = "Basic " + Base64.getEncoder().encodeToString("auditor:keyhold-dev".getBytes(StandardCharsets.UTF_8));
+        String auth =
+                "Basic " + Base64.getEncoder().encodeToString("auditor:keyhold-dev".getBytes(StandardCharsets.UTF_8));
         Random r = new Random(42);
-        time(http, auth, "key history, synthetic kids (8 records each)", n,
+        time(
+                http,
+                auth,
+                "key history, synthetic kids (8 records each)",
+                n,
                 i -> base + "/v1/keys/" + kid(r.nextInt((int) (rows / 8))) + "/history");
         time(http, auth, "key history, a real key", n, i -> base + "/v1/keys/" + realKid + "/history");
-        time(http, auth, "issuer + action, limit 100", n,
-                i -> base + "/v1/audit?issuer=bench-" + r.nextInt(1000) + "&action=" + ACTIONS[r.nextInt(8)] + "&limit=100");
-        time(http, auth, "issuer, after=<middle>, limit 100 (deep page)", n,
+        time(
+                http,
+                auth,
+                "issuer + action, limit 100",
+                n,
+                i -> base + "/v1/audit?issuer=bench-" + r.nextInt(1000) + "&action=" + ACTIONS[r.nextInt(8)]
+                        + "&limit=100");
+        time(
+                http,
+                auth,
+                "issuer, after=<middle>, limit 100 (deep page)",
+                n,
                 i -> base + "/v1/audit?issuer=bench-" + r.nextInt(1000) + "&after=" + (rows / 2) + "&limit=100");
         time(http, auth, "actor + 1 day window, limit 100", n, i -> {
             long day = r.nextInt(10);
-            return base + "/v1/audit?actor=actor-" + r.nextInt(20) + "&from=" + ago(day + 1) + "&to=" + ago(day) + "&limit=100";
+            return base + "/v1/audit?actor=actor-" + r.nextInt(20) + "&from=" + ago(day + 1) + "&to=" + ago(day)
+                    + "&limit=100";
         });
         time(http, auth, "1 hour window only, limit 100", n, i -> {
             long h = r.nextInt(200);
             return base + "/v1/audit?from=" + agoHours(h + 1) + "&to=" + agoHours(h) + "&limit=100";
         });
-        time(http, auth, "no filter, after=<random>, limit 100", n,
+        time(
+                http,
+                auth,
+                "no filter, after=<random>, limit 100",
+                n,
                 i -> base + "/v1/audit?after=" + r.nextInt((int) rows) + "&limit=100");
-        time(http, auth, "no filter, after=<random>, limit 1000 (max page)", n,
+        time(
+                http,
+                auth,
+                "no filter, after=<random>, limit 1000 (max page)",
+                n,
                 i -> base + "/v1/audit?after=" + r.nextInt((int) rows) + "&limit=1000");
     }
 
@@ -66,11 +98,17 @@ public class AuditQueriesBench {
     }
 
     static String ago(long days) {
-        return java.time.Instant.now().minus(java.time.Duration.ofDays(days)).truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
+        return java.time.Instant.now()
+                .minus(java.time.Duration.ofDays(days))
+                .truncatedTo(java.time.temporal.ChronoUnit.SECONDS)
+                .toString();
     }
 
     static String agoHours(long hours) {
-        return java.time.Instant.now().minus(java.time.Duration.ofHours(hours)).truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
+        return java.time.Instant.now()
+                .minus(java.time.Duration.ofHours(hours))
+                .truncatedTo(java.time.temporal.ChronoUnit.SECONDS)
+                .toString();
     }
 
     static void fill(Connection c, long rows) throws Exception {
@@ -89,28 +127,31 @@ public class AuditQueriesBench {
             // thrown away, and verification is not what is measured. 1000 issuers, 20 actors, 8 actions, keys with
             // 8 records each, one record per ~0.9 s over the last ~10 days.
             s.execute("insert into audit_record (seq, recorded_at, node, actor, action, outcome, issuer_id, kid,"
-                    + " request_id, details, prev_hash, hash) select g, now() - ((" + rows + " - g) * interval '864 ms'),"
+                    + " request_id, details, prev_hash, hash) select g, now() - ((" + rows
+                    + " - g) * interval '864 ms'),"
                     + " 'bench-node', 'actor-' || (g % 20), (array['" + String.join("','", ACTIONS) + "'])[1 + g % 8],"
-                    + " 'success', 'bench-' || (g % 1000), 'bench' || lpad(((g / 8) % " + (rows / 8) + ")::text, 38, '0'),"
+                    + " 'success', 'bench-' || (g % 1000), 'bench' || lpad(((g / 8) % " + (rows / 8)
+                    + ")::text, 38, '0'),"
                     + " md5(g::text), '{\"n\":' || g || '}', md5((g - 1)::text) || md5((g - 1)::text),"
                     + " md5(g::text) || md5(g::text) from generate_series(" + (have + 1) + ", " + rows + ") g");
             s.execute("analyze audit_record");
-            System.out.printf("inserted %d synthetic audit records in %.1f s%n", rows - have, (System.nanoTime() - t0) / 1e9);
+            System.out.printf(
+                    "inserted %d synthetic audit records in %.1f s%n", rows - have, (System.nanoTime() - t0) / 1e9);
         }
     }
 
     static void explain(Connection c) throws Exception {
         String[] queries = {
-                "select * from audit_record where kid = 'bench" + "0".repeat(33) + "12345' order by seq",
-                "select * from audit_record where seq > 0 and issuer_id = 'bench-7' and action = 'key.created' order by seq limit 101",
-                "select * from audit_record where seq > 500000 and issuer_id = 'bench-7' order by seq limit 101",
-                // what AuditQueryService runs for actor + window: two probes turn the window into a seq range
-                "select seq from audit_record where recorded_at >= now() - interval '2 days' order by recorded_at, seq limit 1",
-                "select seq from audit_record where recorded_at < now() - interval '1 day' order by recorded_at desc, seq desc limit 1",
-                "select * from audit_record where seq > (select seq from audit_record where recorded_at >= now() - interval '2 days'"
-                        + " order by recorded_at, seq limit 1) - 1 and seq <= (select seq from audit_record where recorded_at <"
-                        + " now() - interval '1 day' order by recorded_at desc, seq desc limit 1) and actor = 'actor-3'"
-                        + " order by seq limit 101",
+            "select * from audit_record where kid = 'bench" + "0".repeat(33) + "12345' order by seq",
+            "select * from audit_record where seq > 0 and issuer_id = 'bench-7' and action = 'key.created' order by seq limit 101",
+            "select * from audit_record where seq > 500000 and issuer_id = 'bench-7' order by seq limit 101",
+            // what AuditQueryService runs for actor + window: two probes turn the window into a seq range
+            "select seq from audit_record where recorded_at >= now() - interval '2 days' order by recorded_at, seq limit 1",
+            "select seq from audit_record where recorded_at < now() - interval '1 day' order by recorded_at desc, seq desc limit 1",
+            "select * from audit_record where seq > (select seq from audit_record where recorded_at >= now() - interval '2 days'"
+                    + " order by recorded_at, seq limit 1) - 1 and seq <= (select seq from audit_record where recorded_at <"
+                    + " now() - interval '1 day' order by recorded_at desc, seq desc limit 1) and actor = 'actor-3'"
+                    + " order by seq limit 101",
         };
         try (Statement s = c.createStatement()) {
             for (String q : queries) {
@@ -127,7 +168,9 @@ public class AuditQueriesBench {
     static void time(HttpClient http, String auth, String name, int n, IntFunction<String> url) throws Exception {
         List<Double> ms = new ArrayList<>();
         for (int i = 0; i < n + 30; i++) {
-            HttpRequest req = HttpRequest.newBuilder(URI.create(url.apply(i))).header("Authorization", auth).build();
+            HttpRequest req = HttpRequest.newBuilder(URI.create(url.apply(i)))
+                    .header("Authorization", auth)
+                    .build();
             long t0 = System.nanoTime();
             HttpResponse<String> res = http.send(req, HttpResponse.BodyHandlers.ofString());
             long t1 = System.nanoTime();
@@ -139,8 +182,9 @@ public class AuditQueriesBench {
             }
         }
         Collections.sort(ms);
-        System.out.printf("%-48s n=%d  p50 %6.2f ms  p95 %6.2f ms  p99 %6.2f ms  max %6.2f ms%n", name, n,
-                pct(ms, 50), pct(ms, 95), pct(ms, 99), ms.get(ms.size() - 1));
+        System.out.printf(
+                "%-48s n=%d  p50 %6.2f ms  p95 %6.2f ms  p99 %6.2f ms  max %6.2f ms%n",
+                name, n, pct(ms, 50), pct(ms, 95), pct(ms, 99), ms.get(ms.size() - 1));
     }
 
     static double pct(List<Double> sorted, int p) {

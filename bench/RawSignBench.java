@@ -7,8 +7,8 @@ import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.security.PrivateKey;
 import java.security.KeyStore;
+import java.security.PrivateKey;
 import java.security.Provider;
 import java.security.Security;
 import java.security.Signature;
@@ -59,8 +59,8 @@ public class RawSignBench {
         // One persistent key in the token, as Keyhold signs with (a session key would skip SoftHSM2's per-use
         // check of the object's file and flatter the provider). Made through the adapter, which writes the layout
         // the PKCS11 KeyStore reads.
-        SunPkcs11Hsm hsm = new SunPkcs11Hsm(Map.of("default",
-                new SunPkcs11Hsm.PartitionSettings(library, Integer.valueOf(slot), null, pin)));
+        SunPkcs11Hsm hsm = new SunPkcs11Hsm(
+                Map.of("default", new SunPkcs11Hsm.PartitionSettings(library, Integer.valueOf(slot), null, pin)));
         String handle = "bench-raw-" + alg + "-" + ProcessHandle.current().pid();
         hsm.generate("default", handle, alg);
         try {

@@ -1,6 +1,5 @@
 import dev.keyhold.validator.KeyholdValidator;
 import dev.keyhold.validator.Verdict;
-
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -67,7 +66,8 @@ public class RevocationPropagationBench {
         String basic = "Basic " + Base64.getEncoder().encodeToString(args[6].getBytes(StandardCharsets.UTF_8));
         long hz = Long.parseLong(args.length > 7 ? args[7] : "100");
 
-        try (Connection pg = DriverManager.getConnection(jdbc, "postgres", System.getenv().getOrDefault("PGPASSWORD", ""))) {
+        try (Connection pg =
+                DriverManager.getConnection(jdbc, "postgres", System.getenv().getOrDefault("PGPASSWORD", ""))) {
             idle("idle, no validator connected", serverPid, pg, idleSeconds, hz, 0);
             if (sseOnly) {
                 subscribers(base, instances, serverPid, pg, idleSeconds, hz);
@@ -87,13 +87,15 @@ public class RevocationPropagationBench {
                 while (validators.stream().anyMatch(v -> !v.feedStatus().connected())) {
                     Thread.sleep(50);
                 }
-                System.out.printf("%d validators built and connected to the feed in %.1f s (%d issuers each)%n",
+                System.out.printf(
+                        "%d validators built and connected to the feed in %.1f s (%d issuers each)%n",
                         instances, (System.nanoTime() - t0) / 1e9, tokens.size());
                 for (String[] t : tokens) {
                     for (KeyholdValidator v : validators) {
                         Verdict verdict = v.validate(t[2]);
                         if (!verdict.valid()) {
-                            throw new IllegalStateException("token of " + t[0] + " refused before its revocation: " + verdict);
+                            throw new IllegalStateException(
+                                    "token of " + t[0] + " refused before its revocation: " + verdict);
                         }
                     }
                 }
@@ -111,7 +113,8 @@ public class RevocationPropagationBench {
 
     /** Plain SSE subscribers: one HTTP/1.1 connection each, whose lines are read and dropped. */
     private static void subscribers(URI base, int n, long pid, Connection pg, int seconds, long hz) throws Exception {
-        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        HttpClient http =
+                HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
         List<java.util.concurrent.CompletableFuture<HttpResponse<Void>>> streams = new ArrayList<>();
         java.util.concurrent.atomic.AtomicLong lines = new java.util.concurrent.atomic.AtomicLong();
         // A stream's response future completes only when its body ends, which an open stream never does: a stream
@@ -119,17 +122,31 @@ public class RevocationPropagationBench {
         java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(n);
         long t0 = System.nanoTime();
         for (int i = 0; i < n; i++) {
-            HttpRequest r = HttpRequest.newBuilder(base.resolve("/v1/events/stream")).header("Accept", "text/event-stream").GET().build();
-            streams.add(http.sendAsync(r, HttpResponse.BodyHandlers.fromLineSubscriber(new java.util.concurrent.Flow.Subscriber<String>() {
-                public void onSubscribe(java.util.concurrent.Flow.Subscription s) { s.request(Long.MAX_VALUE); started.countDown(); }
-                public void onNext(String line) { lines.incrementAndGet(); }
-                public void onError(Throwable t) { }
-                public void onComplete() { }
-            })));
+            HttpRequest r = HttpRequest.newBuilder(base.resolve("/v1/events/stream"))
+                    .header("Accept", "text/event-stream")
+                    .GET()
+                    .build();
+            streams.add(http.sendAsync(
+                    r, HttpResponse.BodyHandlers.fromLineSubscriber(new java.util.concurrent.Flow.Subscriber<String>() {
+                        public void onSubscribe(java.util.concurrent.Flow.Subscription s) {
+                            s.request(Long.MAX_VALUE);
+                            started.countDown();
+                        }
+
+                        public void onNext(String line) {
+                            lines.incrementAndGet();
+                        }
+
+                        public void onError(Throwable t) {}
+
+                        public void onComplete() {}
+                    })));
         }
         started.await(600, TimeUnit.SECONDS);
         int open = (int) (n - started.getCount());
-        long ended = streams.stream().filter(java.util.concurrent.CompletableFuture::isDone).count();
+        long ended = streams.stream()
+                .filter(java.util.concurrent.CompletableFuture::isDone)
+                .count();
         if (ended > 0) {
             System.out.printf("%d streams already ended (refused or closed)%n", ended);
         }
@@ -146,7 +163,8 @@ public class RevocationPropagationBench {
         streams.forEach(f -> f.cancel(true));
     }
 
-    private static void idle(String label, long pid, Connection pg, int seconds, long hz, int subscribers) throws Exception {
+    private static void idle(String label, long pid, Connection pg, int seconds, long hz, int subscribers)
+            throws Exception {
         long c0 = cpuTicks(pid);
         Map<String, Long> s0 = pgStats(pg);
         Thread.sleep(seconds * 1000L);
@@ -154,8 +172,9 @@ public class RevocationPropagationBench {
         Map<String, Long> s1 = pgStats(pg);
         StringBuilder out = new StringBuilder();
         s1.forEach((k, v) -> out.append(String.format(" %s %.1f/s", k, (v - s0.get(k)) / (double) seconds)));
-        System.out.printf("%s, %d s: Keyhold CPU %.1f %% of one core;%s%n", label, seconds,
-                (c1 - c0) * 100.0 / hz / seconds, out);
+        System.out.printf(
+                "%s, %d s: Keyhold CPU %.1f %% of one core;%s%n",
+                label, seconds, (c1 - c0) * 100.0 / hz / seconds, out);
     }
 
     private static long cpuTicks(long pid) throws Exception {
@@ -181,8 +200,9 @@ public class RevocationPropagationBench {
         return m;
     }
 
-    private static void revocations(URI base, String basic, List<String[]> tokens, List<KeyholdValidator> validators,
-                                    Connection pg) throws Exception {
+    private static void revocations(
+            URI base, String basic, List<String[]> tokens, List<KeyholdValidator> validators, Connection pg)
+            throws Exception {
         HttpClient http = HttpClient.newHttpClient();
         int n = validators.size();
         List<Double> all = new ArrayList<>();
@@ -201,8 +221,10 @@ public class RevocationPropagationBench {
                 seen[i] = validators.get(i).feedStatus().lastEventId();
             }
             HttpRequest revoke = HttpRequest.newBuilder(base.resolve("/v1/keys/" + kid + "/revoke"))
-                    .header("Authorization", basic).header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString("{\"reason\":\"bench " + round + "\"}")).build();
+                    .header("Authorization", basic)
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"reason\":\"bench " + round + "\"}"))
+                    .build();
             long sentWall = System.currentTimeMillis();
             long sent = System.nanoTime();
             // The instances are checked while the POST is in flight: the commit happens inside it.
@@ -244,9 +266,11 @@ public class RevocationPropagationBench {
                 }
                 LockSupport.parkNanos(200_000);
             }
-            // revoked_at is the revoking transaction's time (the server's clock, this machine's): just before its commit.
+            // revoked_at is the revoking transaction's time (the server's clock, this machine's): just before its
+            // commit.
             double revokedAt;
-            try (var ps = pg.prepareStatement("select extract(epoch from revoked_at) * 1000 from signing_key where kid = ?")) {
+            try (var ps = pg.prepareStatement(
+                    "select extract(epoch from revoked_at) * 1000 from signing_key where kid = ?")) {
                 ps.setString(1, kid);
                 try (ResultSet rs = ps.executeQuery()) {
                     rs.next();
@@ -279,28 +303,41 @@ public class RevocationPropagationBench {
             }
             double max = Arrays.stream(lat).max().orElse(-1);
             slowest.add(max);
-            System.out.printf("revocation %2d: POST %.1f ms; all %d instances refuse after %.1f ms (first %.1f ms)%s%n",
-                    round, posts.get(posts.size() - 1), n - pending, max,
+            System.out.printf(
+                    "revocation %2d: POST %.1f ms; all %d instances refuse after %.1f ms (first %.1f ms)%s%n",
+                    round,
+                    posts.get(posts.size() - 1),
+                    n - pending,
+                    max,
                     Arrays.stream(lat).filter(x -> x >= 0).min().orElse(-1),
-                    Double.isNaN(committedAt) ? "" : String.format("; commit at +%.1f ms, epoch %.0f ms, kid %s",
-                            committedAt - sentWall, committedAt, kid));
+                    Double.isNaN(committedAt)
+                            ? ""
+                            : String.format(
+                                    "; commit at +%.1f ms, epoch %.0f ms, kid %s",
+                                    committedAt - sentWall, committedAt, kid));
             Thread.sleep(300);
         }
-        System.out.printf("%d revocations x %d instances: latency from the POST's send p50 %.1f ms, p99 %.1f ms, max %.1f ms%n",
+        System.out.printf(
+                "%d revocations x %d instances: latency from the POST's send p50 %.1f ms, p99 %.1f ms, max %.1f ms%n",
                 tokens.size(), n, pct(all, 50), pct(all, 99), pct(all, 100));
-        System.out.printf("  from the key's revoked_at (the revoking transaction's time): p50 %.1f ms, p99 %.1f ms, max %.1f ms%n",
+        System.out.printf(
+                "  from the key's revoked_at (the revoking transaction's time): p50 %.1f ms, p99 %.1f ms, max %.1f ms%n",
                 pct(allFromRevokedAt, 50), pct(allFromRevokedAt, 99), pct(allFromRevokedAt, 100));
         if (!allFromCommit.isEmpty()) {
-            System.out.printf("  from the revoking transaction's commit (pg_xact_commit_timestamp): p50 %.1f ms, p99 %.1f ms,"
-                    + " max %.1f ms (%d refusals)%n", pct(allFromCommit, 50), pct(allFromCommit, 99), pct(allFromCommit, 100),
-                    allFromCommit.size());
+            System.out.printf(
+                    "  from the revoking transaction's commit (pg_xact_commit_timestamp): p50 %.1f ms, p99 %.1f ms,"
+                            + " max %.1f ms (%d refusals)%n",
+                    pct(allFromCommit, 50), pct(allFromCommit, 99), pct(allFromCommit, 100), allFromCommit.size());
         }
-        System.out.printf("  from the POST's response (0 when the instance refused before it): p50 %.1f ms, p99 %.1f ms, max %.1f ms%n",
+        System.out.printf(
+                "  from the POST's response (0 when the instance refused before it): p50 %.1f ms, p99 %.1f ms, max %.1f ms%n",
                 pct(allFromResponse, 50), pct(allFromResponse, 99), pct(allFromResponse, 100));
-        System.out.printf("  per revocation, the slowest instance: p50 %.1f ms, p99 %.1f ms, max %.1f ms%n",
+        System.out.printf(
+                "  per revocation, the slowest instance: p50 %.1f ms, p99 %.1f ms, max %.1f ms%n",
                 pct(slowest, 50), pct(slowest, 99), pct(slowest, 100));
-        System.out.printf("  the POST itself: p50 %.1f ms, p99 %.1f ms, max %.1f ms%n", pct(posts, 50), pct(posts, 99),
-                pct(posts, 100));
+        System.out.printf(
+                "  the POST itself: p50 %.1f ms, p99 %.1f ms, max %.1f ms%n",
+                pct(posts, 50), pct(posts, 99), pct(posts, 100));
     }
 
     private static double pct(List<Double> values, int p) {

@@ -5,7 +5,6 @@ import dev.keyhold.embedded.StartupDecision;
 import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.annotations.QuarkusMain;
 import io.smallrye.config.SmallRyeConfig;
-
 import java.nio.file.Path;
 import java.util.Map;
 
@@ -20,8 +19,8 @@ public class KeyholdMain {
     public static void main(String... args) {
         // `java -jar quarkus-run.jar verify-audit export.json`: the offline verifier, before anything starts.
         if (args.length > 0 && args[0].equals("verify-audit")) {
-            System.exit(dev.keyhold.tools.VerifyAudit.run(java.util.Arrays.copyOfRange(args, 1, args.length),
-                    System.out));
+            System.exit(
+                    dev.keyhold.tools.VerifyAudit.run(java.util.Arrays.copyOfRange(args, 1, args.length), System.out));
         }
         SmallRyeConfig config = StartupDecision.quarkusSources();
         StartupDecision.Outcome outcome = StartupDecision.decide(config, Path.of(System.getProperty("user.dir", ".")));
@@ -31,8 +30,8 @@ public class KeyholdMain {
         }
         if (outcome.embedded()) {
             try {
-                Map<String, String> embedded = EmbeddedMode.start(EmbeddedMode.dataDir(config),
-                        EmbeddedMode.partitions(config), Map.of());
+                Map<String, String> embedded =
+                        EmbeddedMode.start(EmbeddedMode.dataDir(config), EmbeddedMode.partitions(config), Map.of());
                 embedded.forEach((k, v) -> {
                     if (System.getProperty(k) == null) {
                         System.setProperty(k, v);

@@ -1,15 +1,14 @@
 package dev.keyhold;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.NetworkInterface;
-import java.net.Socket;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -23,8 +22,8 @@ import java.util.Base64;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 
 /**
  * README command 1 as a newcomer runs it: the packaged jar in embedded mode, honouring KEYHOLD_DATA_DIR and
@@ -33,7 +32,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class EmbeddedJarIT {
 
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final List<Process> started = new ArrayList<>();
 
     @AfterEach
@@ -59,40 +59,60 @@ class EmbeddedJarIT {
         // embedded mode (published demo passwords) listens on loopback only, and says so
         assertThat(out).contains("listening on http://127.0.0.1:" + port);
         InetAddress external = nonLoopbackAddress();
-        assertThat(reachable(external, port)).as("embedded mode reachable on " + external).isFalse();
+        assertThat(reachable(external, port))
+                .as("embedded mode reachable on " + external)
+                .isFalse();
         assertThat(Files.isDirectory(data.resolve("pg"))).isTrue();
         assertThat(Files.isRegularFile(data.resolve("hsm/default.pin"))).isTrue();
         // the token PIN never reaches the log
-        assertThat(out).doesNotContain(Files.readString(data.resolve("hsm/default.pin")).trim());
+        assertThat(out)
+                .doesNotContain(
+                        Files.readString(data.resolve("hsm/default.pin")).trim());
         // the embedded PostgreSQL's password: owner-only, never logged; initdb's and PostgreSQL's chatter stays out
         Path pgPassword = data.resolve("pg-password");
         assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(pgPassword)))
                 .isEqualTo("rw-------");
         assertThat(out).doesNotContain(Files.readString(pgPassword).trim());
-        assertThat(out).doesNotContain("initdb").doesNotContain("postmaster").doesNotContain("database system is ready");
+        assertThat(out)
+                .doesNotContain("initdb")
+                .doesNotContain("postmaster")
+                .doesNotContain("database system is ready");
         // the demo custodians' SSH keys, made and enrolled at the first start
         for (String custodian : List.of("alice", "bob", "carol")) {
             Path key = data.resolve("custodian-keys").resolve(custodian);
             assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(key)))
                     .isEqualTo("rw-------");
-            String blob = Files.readString(data.resolve("custodian-keys").resolve(custodian + ".pub")).split(" ")[1];
-            assertThat(call(port, "GET", "/v1/custodians/me/credentials", custodian, null).body()).contains(blob);
+            String blob = Files.readString(data.resolve("custodian-keys").resolve(custodian + ".pub"))
+                    .split(" ")[1];
+            assertThat(call(port, "GET", "/v1/custodians/me/credentials", custodian, null)
+                            .body())
+                    .contains(blob);
         }
 
-        assertThat(call(port, "POST", "/v1/issuers", "admin", "{\"id\":\"it\",\"issuerUri\":\"https://it.example\","
-                + "\"audiences\":[\"api\"],\"custodians\":[\"alice\",\"bob\",\"carol\"],\"signers\":[\"signer\"]}").statusCode())
+        assertThat(call(
+                                port,
+                                "POST",
+                                "/v1/issuers",
+                                "admin",
+                                "{\"id\":\"it\",\"issuerUri\":\"https://it.example\","
+                                        + "\"audiences\":[\"api\"],\"custodians\":[\"alice\",\"bob\",\"carol\"],\"signers\":[\"signer\"]}")
+                        .statusCode())
                 .isEqualTo(201);
         HttpResponse<String> rotated = call(port, "POST", "/v1/issuers/it/rotations", "scheduler", "{}");
         assertThat(rotated.statusCode()).isEqualTo(201);
         String kid = rotated.body().replaceAll(".*\"kid\":\"([^\"]+)\".*", "$1");
-        assertThat(call(port, "GET", "/issuers/it/.well-known/jwks.json", null, null).body()).contains(kid);
+        assertThat(call(port, "GET", "/issuers/it/.well-known/jwks.json", null, null)
+                        .body())
+                .contains(kid);
 
         // a clean stop, then a restart on the same data
         first.destroy();
         assertThat(first.waitFor(60, TimeUnit.SECONDS)).isTrue();
         Process second = start(data, port, data.resolveSibling(data.getFileName() + "-2.log"));
         awaitReady(port, second, data.resolveSibling(data.getFileName() + "-2.log"));
-        assertThat(call(port, "GET", "/issuers/it/.well-known/jwks.json", null, null).body()).contains(kid);
+        assertThat(call(port, "GET", "/issuers/it/.well-known/jwks.json", null, null)
+                        .body())
+                .contains(kid);
         HttpResponse<String> again = call(port, "POST", "/v1/issuers/it/rotations", "scheduler", "{}");
         assertThat(again.statusCode()).isEqualTo(200);
         assertThat(again.body()).contains(kid);
@@ -104,10 +124,15 @@ class EmbeddedJarIT {
         // an explicit QUARKUS_HTTP_HOST wins
         Process third = start(data, port, log3, "0.0.0.0");
         awaitReady(port, third, log3);
-        assertThat(call(port, "GET", "/v1/issuers/it", "auditor", null).statusCode()).isEqualTo(200);
+        assertThat(call(port, "GET", "/v1/issuers/it", "auditor", null).statusCode())
+                .isEqualTo(200);
         assertThat(Files.readString(log3)).contains("listening on http://0.0.0.0:" + port);
-        assertThat(reachable(external, port)).as("reachable on " + external + " with QUARKUS_HTTP_HOST=0.0.0.0").isTrue();
-        assertThat(call(port, "GET", "/issuers/it/.well-known/jwks.json", null, null).body()).contains(kid);
+        assertThat(reachable(external, port))
+                .as("reachable on " + external + " with QUARKUS_HTTP_HOST=0.0.0.0")
+                .isTrue();
+        assertThat(call(port, "GET", "/issuers/it/.well-known/jwks.json", null, null)
+                        .body())
+                .contains(kid);
 
         // a clean stop after the crash also stops the PostgreSQL it adopted: nothing is left running
         third.destroy();
@@ -124,9 +149,13 @@ class EmbeddedJarIT {
     }
 
     private Process start(Path data, int port, Path log, String host) throws IOException {
-        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx512m", "-jar", System.getProperty("keyhold.jar"))
-                .redirectErrorStream(true).redirectOutput(log.toFile());
+        ProcessBuilder pb = new ProcessBuilder(
+                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                        "-Xmx512m",
+                        "-jar",
+                        System.getProperty("keyhold.jar"))
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile());
         pb.environment().put("KEYHOLD_DATA_DIR", data.toString());
         pb.environment().put("QUARKUS_HTTP_PORT", Integer.toString(port));
         pb.environment().remove("QUARKUS_DATASOURCE_JDBC_URL");
@@ -160,13 +189,18 @@ class EmbeddedJarIT {
     private HttpResponse<String> call(int port, String method, String path, String user, String body) throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://localhost:" + port + path))
                 .timeout(Duration.ofSeconds(30))
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+                .method(
+                        method,
+                        body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
         if (body != null) {
             b.header("Content-Type", "application/json");
         }
         if (user != null) {
-            b.header("Authorization", "Basic " + Base64.getEncoder()
-                    .encodeToString((user + ":keyhold-dev").getBytes(StandardCharsets.UTF_8)));
+            b.header(
+                    "Authorization",
+                    "Basic "
+                            + Base64.getEncoder()
+                                    .encodeToString((user + ":keyhold-dev").getBytes(StandardCharsets.UTF_8)));
         }
         return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }

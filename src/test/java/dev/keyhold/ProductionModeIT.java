@@ -1,5 +1,7 @@
 package dev.keyhold;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.crypto.RSASSASigner;
@@ -10,9 +12,6 @@ import dev.keyhold.embedded.EmbeddedPostgresServer;
 import dev.keyhold.hsm.EmbeddedHsm;
 import dev.keyhold.security.BearerTokenTest;
 import dev.keyhold.testsupport.KeyholdJar;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,8 +22,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 
 /**
  * The packaged jar in production mode, configured the ways an operator configures Quarkus , and
@@ -52,8 +51,12 @@ class ProductionModeIT {
         hsmEnv = new LinkedHashMap<>();
         EmbeddedHsm.prepare(BASE, List.of("default", "audit")).forEach((k, v) -> hsmEnv.put(envName(k), v));
         hsmEnv.put("SOFTHSM2_CONF", EmbeddedHsm.configFile().orElseThrow().toString());
-        hsmEnv.put("MP_JWT_VERIFY_PUBLICKEY_LOCATION",
-                Path.of("src/test/resources/jwt/test-oidc-public.pem").toAbsolutePath().toUri().toString());
+        hsmEnv.put(
+                "MP_JWT_VERIFY_PUBLICKEY_LOCATION",
+                Path.of("src/test/resources/jwt/test-oidc-public.pem")
+                        .toAbsolutePath()
+                        .toUri()
+                        .toString());
         hsmEnv.put("MP_JWT_VERIFY_ISSUER", IDP);
         hsmEnv.put("MP_JWT_VERIFY_AUDIENCES", "keyhold");
     }
@@ -62,7 +65,8 @@ class ProductionModeIT {
     private static String envName(String dotted) {
         String[] p = dotted.split("\\.");
         if (dotted.startsWith("keyhold.hsm.partitions.") && p.length == 5) {
-            return "KEYHOLD_HSM_PARTITIONS__" + p[3].toUpperCase() + "__" + p[4].toUpperCase().replace('-', '_');
+            return "KEYHOLD_HSM_PARTITIONS__" + p[3].toUpperCase() + "__"
+                    + p[4].toUpperCase().replace('-', '_');
         }
         return dotted.toUpperCase().replaceAll("[^A-Z0-9]", "_");
     }
@@ -84,20 +88,33 @@ class ProductionModeIT {
                     jvm.add("-Dquarkus.datasource.username=postgres");
                     jvm.add("-Dquarkus.datasource.password=" + dbPassword);
                 }
-                case ".env" -> Files.writeString(work.resolve(".env"),
-                        "QUARKUS_DATASOURCE_JDBC_URL=" + jdbcUrl + "\nQUARKUS_DATASOURCE_USERNAME=postgres\n"
-                        + "QUARKUS_DATASOURCE_PASSWORD=" + dbPassword + "\n");
-                default -> Files.writeString(Files.createDirectories(work.resolve("config")).resolve("application.properties"),
-                        "quarkus.datasource.jdbc.url=" + jdbcUrl + "\nquarkus.datasource.username=postgres\n"
-                        + "quarkus.datasource.password=" + dbPassword + "\n");
+                case ".env" ->
+                    Files.writeString(
+                            work.resolve(".env"),
+                            "QUARKUS_DATASOURCE_JDBC_URL=" + jdbcUrl + "\nQUARKUS_DATASOURCE_USERNAME=postgres\n"
+                                    + "QUARKUS_DATASOURCE_PASSWORD=" + dbPassword + "\n");
+                default ->
+                    Files.writeString(
+                            Files.createDirectories(work.resolve("config")).resolve("application.properties"),
+                            "quarkus.datasource.jdbc.url=" + jdbcUrl + "\nquarkus.datasource.username=postgres\n"
+                                    + "quarkus.datasource.password=" + dbPassword + "\n");
             }
             try (KeyholdJar jar = KeyholdJar.start(work, env, jvm).awaitStarted()) {
                 assertThat(jar.output()).as(source).doesNotContain("embedded mode");
                 assertThat(work.resolve("data")).as(source).doesNotExist();
-                HttpResponse<String> demo = jar.call("GET", "/v1/issuers", KeyholdJar.basic("admin", "keyhold-dev"), null);
+                HttpResponse<String> demo =
+                        jar.call("GET", "/v1/issuers", KeyholdJar.basic("admin", "keyhold-dev"), null);
                 assertThat(demo.statusCode()).as(source).isEqualTo(401);
-                assertThat(jar.call("GET", "/v1/issuers", bearer(c -> c.audience("keyhold").subject("ops")
-                        .claim("groups", List.of("auditor"))), null).statusCode()).as(source).isEqualTo(200);
+                assertThat(jar.call(
+                                        "GET",
+                                        "/v1/issuers",
+                                        bearer(c -> c.audience("keyhold")
+                                                .subject("ops")
+                                                .claim("groups", List.of("auditor"))),
+                                        null)
+                                .statusCode())
+                        .as(source)
+                        .isEqualTo(200);
                 if (source.equals("environment")) {
                     bearerRules(jar);
                 }
@@ -107,16 +124,25 @@ class ProductionModeIT {
 
     /** Bearer audiences over a production-mode instance: one request per rule. */
     private void bearerRules(KeyholdJar jar) throws Exception {
-        HttpResponse<String> other = jar.call("GET", "/v1/issuers", bearer(c -> c.audience("other-app").subject("ops")
-                .claim("groups", List.of("auditor"))), null);
+        HttpResponse<String> other = jar.call(
+                "GET",
+                "/v1/issuers",
+                bearer(c -> c.audience("other-app").subject("ops").claim("groups", List.of("auditor"))),
+                null);
         assertThat(other.statusCode()).isEqualTo(401);
         assertThat(other.headers().firstValue("WWW-Authenticate")).isPresent();
-        HttpResponse<String> none = jar.call("GET", "/v1/issuers", bearer(c -> c.subject("ops")
-                .claim("groups", List.of("auditor"))), null);
+        HttpResponse<String> none =
+                jar.call("GET", "/v1/issuers", bearer(c -> c.subject("ops").claim("groups", List.of("auditor"))), null);
         assertThat(none.statusCode()).isEqualTo(401);
         assertThat(none.headers().firstValue("WWW-Authenticate")).isPresent();
-        HttpResponse<String> noSub = jar.call("GET", "/v1/issuers", bearer(c -> c.audience("keyhold")
-                .claim("preferred_username", "ops").claim("upn", "ops").claim("groups", List.of("auditor"))), null);
+        HttpResponse<String> noSub = jar.call(
+                "GET",
+                "/v1/issuers",
+                bearer(c -> c.audience("keyhold")
+                        .claim("preferred_username", "ops")
+                        .claim("upn", "ops")
+                        .claim("groups", List.of("auditor"))),
+                null);
         assertThat(noSub.statusCode()).isEqualTo(401);
         assertThat(noSub.headers().firstValue("WWW-Authenticate")).isPresent();
         String metrics = jar.call("GET", "/q/metrics", null, null).body();
@@ -127,9 +153,11 @@ class ProductionModeIT {
     }
 
     private static double counter(String metrics, String reason) {
-        return metrics.lines().filter(l -> l.startsWith("keyhold_auth_bearer_refused_total{")
-                        && l.contains("reason=\"" + reason + "\""))
-                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).findFirst()
+        return metrics.lines()
+                .filter(l ->
+                        l.startsWith("keyhold_auth_bearer_refused_total{") && l.contains("reason=\"" + reason + "\""))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+                .findFirst()
                 .orElseThrow(() -> new AssertionError("no counter for " + reason + " in\n" + metrics));
     }
 
@@ -138,11 +166,17 @@ class ProductionModeIT {
     @Test
     void embeddedModeIsRefusedBesideAProductionSetting() throws Exception {
         Path work = Files.createDirectories(BASE.resolve("work-refused-hsm"));
-        try (KeyholdJar jar = KeyholdJar.start(work, Map.of("KEYHOLD_HSM_PARTITIONS__DEFAULT__LIBRARY",
-                "/usr/lib/softhsm/libsofthsm2.so"), List.of())) {
+        try (KeyholdJar jar = KeyholdJar.start(
+                work,
+                Map.of("KEYHOLD_HSM_PARTITIONS__DEFAULT__LIBRARY", "/usr/lib/softhsm/libsofthsm2.so"),
+                List.of())) {
             assertThat(jar.awaitExit()).isNotZero();
-            assertThat(refusalLines(jar)).singleElement().asString().contains("quarkus.datasource.jdbc.url")
-                    .satisfies(l -> assertThat(SettingScan.normalize(l)).contains("KEYHOLD_HSM_PARTITIONS_DEFAULT_LIBRARY"));
+            assertThat(refusalLines(jar))
+                    .singleElement()
+                    .asString()
+                    .contains("quarkus.datasource.jdbc.url")
+                    .satisfies(l ->
+                            assertThat(SettingScan.normalize(l)).contains("KEYHOLD_HSM_PARTITIONS_DEFAULT_LIBRARY"));
         }
         assertThat(work.resolve("data")).doesNotExist();
     }
@@ -168,7 +202,10 @@ class ProductionModeIT {
         env.put("QUARKUS_DATASOURCE_PASSWORD", dbPassword);
         try (KeyholdJar jar = KeyholdJar.start(work, env, List.of())) {
             assertThat(jar.awaitExit()).isNotZero();
-            assertThat(refusalLines(jar)).singleElement().asString().contains("mp.jwt.verify.audiences")
+            assertThat(refusalLines(jar))
+                    .singleElement()
+                    .asString()
+                    .contains("mp.jwt.verify.audiences")
                     .satisfies(l -> assertThat(SettingScan.normalize(l)).contains("MP_JWT_VERIFY_PUBLICKEY_LOCATION"));
         }
     }
@@ -180,9 +217,13 @@ class ProductionModeIT {
     }
 
     private String bearer(UnaryOperator<JWTClaimsSet.Builder> claims) throws Exception {
-        JWTClaimsSet.Builder b = new JWTClaimsSet.Builder().issuer(IDP).issueTime(new Date())
+        JWTClaimsSet.Builder b = new JWTClaimsSet.Builder()
+                .issuer(IDP)
+                .issueTime(new Date())
                 .expirationTime(new Date(System.currentTimeMillis() + 300_000));
-        SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.RS256).build(), claims.apply(b).build());
+        SignedJWT jwt = new SignedJWT(
+                new JWSHeader.Builder(JWSAlgorithm.RS256).build(),
+                claims.apply(b).build());
         jwt.sign(new RSASSASigner(BearerTokenTest.providerKey()));
         lastToken = jwt.serialize();
         return "Bearer " + lastToken;

@@ -1,11 +1,11 @@
 package dev.keyhold;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.keyhold.testsupport.KeyholdJar;
 import dev.keyhold.testsupport.MutableClock;
 import dev.keyhold.testsupport.TcpProxy;
 import dev.keyhold.validator.KeyholdValidator;
-import org.junit.jupiter.api.Test;
-
 import java.net.URI;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
@@ -17,8 +17,7 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
 
 /**
  * The relying-party kit against the packaged service over real HTTP, with the service crashed and restarted on the
@@ -33,22 +32,38 @@ class ValidatorRestartIT {
     @Test
     void aRevocationByARestartedServiceIsHonouredOnReconnectBeforeAnyTokenIsAccepted() throws Exception {
         Path data = Files.createTempDirectory("keyhold-restart-it");
-        Map<String, String> env = Map.of("KEYHOLD_DATA_DIR", data.resolve("data").toString(),
+        Map<String, String> env = Map.of(
+                "KEYHOLD_DATA_DIR",
+                data.resolve("data").toString(),
                 // short leads so a key can be activated within the test: JWKS max-age 1 s, publish lead 2 s
-                "KEYHOLD_JWKS_MAX_AGE", "PT1S", "KEYHOLD_SCHEDULER_INTERVAL", "1S");
+                "KEYHOLD_JWKS_MAX_AGE",
+                "PT1S",
+                "KEYHOLD_SCHEDULER_INTERVAL",
+                "1S");
         Files.createDirectories(data.resolve("run1"));
         Files.createDirectories(data.resolve("run2"));
-        KeyholdJar first = KeyholdJar.start(data.resolve("run1"), env, List.of()).awaitStarted();
+        KeyholdJar first =
+                KeyholdJar.start(data.resolve("run1"), env, List.of()).awaitStarted();
         KeyholdJar second = null;
         MutableClock libraryClock = new MutableClock();
         try (TcpProxy proxy = new TcpProxy(first.port)) {
             String issuer = "restart-it";
             String kid = activeKey(first, issuer);
-            String token = field(call(first, "POST", "/v1/issuers/" + issuer + "/sign", "signer",
-                    "{\"claims\":{\"sub\":\"user-1\",\"aud\":\"api://" + issuer + "\"}}"), 200, "token");
+            String token = field(
+                    call(
+                            first,
+                            "POST",
+                            "/v1/issuers/" + issuer + "/sign",
+                            "signer",
+                            "{\"claims\":{\"sub\":\"user-1\",\"aud\":\"api://" + issuer + "\"}}"),
+                    200,
+                    "token");
             try (KeyholdValidator v = KeyholdValidator.builder(URI.create("http://127.0.0.1:" + proxy.port()))
-                    .trust(issuer, Set.of("api://" + issuer)).clock(libraryClock).maxStaleness(Duration.ofSeconds(30))
-                    .reconnectBackoff(Duration.ofMillis(50), Duration.ofMillis(200)).build()) {
+                    .trust(issuer, Set.of("api://" + issuer))
+                    .clock(libraryClock)
+                    .maxStaleness(Duration.ofSeconds(30))
+                    .reconnectBackoff(Duration.ofMillis(50), Duration.ofMillis(200))
+                    .build()) {
                 assertThat(v.validate(token).valid()).isTrue();
                 awaitTrue(() -> v.feedStatus().connected(), "library connected to the feed");
 
@@ -57,7 +72,8 @@ class ValidatorRestartIT {
                 awaitTrue(() -> !v.feedStatus().connected(), "library sees the feed dropped");
                 first.process.destroyForcibly();
                 assertThat(first.process.waitFor(60, TimeUnit.SECONDS)).isTrue();
-                second = KeyholdJar.start(data.resolve("run2"), env, List.of(), first.port).awaitStarted();
+                second = KeyholdJar.start(data.resolve("run2"), env, List.of(), first.port)
+                        .awaitStarted();
 
                 call(second, "POST", "/v1/keys/" + kid + "/revoke", "alice", "{\"reason\":\"stolen\"}", 200);
                 // cut off past maxStaleness: fail closed
@@ -68,15 +84,20 @@ class ValidatorRestartIT {
                 long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
                 int checks = 0;
                 while (!v.feedStatus().connected() && System.nanoTime() < end) {
-                    assertThat(v.validate(token).valid()).as("accepted before the feed caught up").isFalse();
+                    assertThat(v.validate(token).valid())
+                            .as("accepted before the feed caught up")
+                            .isFalse();
                     checks++;
                 }
                 assertThat(v.feedStatus().connected()).isTrue();
                 assertThat(checks).isPositive();
                 assertThat(v.validate(token).reason()).isEqualTo("key_not_usable");
                 // the restarted service's own verdict agrees
-                assertThat(field(call(second, "POST", "/v1/verify", "auditor", "{\"token\":\"" + token + "\"}"), 200,
-                        "reason")).isEqualTo("key_not_usable");
+                assertThat(field(
+                                call(second, "POST", "/v1/verify", "auditor", "{\"token\":\"" + token + "\"}"),
+                                200,
+                                "reason"))
+                        .isEqualTo("key_not_usable");
             }
         } finally {
             first.close();
@@ -88,18 +109,33 @@ class ValidatorRestartIT {
 
     /** Registers an issuer, rotates, has two custodians approve, and waits for the sweep to activate the key. */
     private static String activeKey(KeyholdJar jar, String issuer) throws Exception {
-        call(jar, "POST", "/v1/issuers", "admin", "{\"id\":\"" + issuer + "\",\"issuerUri\":\"https://" + issuer
-                + ".example\",\"audiences\":[\"api://" + issuer + "\"],\"custodians\":[\"alice\",\"bob\",\"carol\"],"
-                + "\"approvalsRequired\":2,\"signers\":[\"signer\"],\"publishLead\":\"PT2S\"}", 201);
+        call(
+                jar,
+                "POST",
+                "/v1/issuers",
+                "admin",
+                "{\"id\":\"" + issuer + "\",\"issuerUri\":\"https://" + issuer
+                        + ".example\",\"audiences\":[\"api://" + issuer
+                        + "\"],\"custodians\":[\"alice\",\"bob\",\"carol\"],"
+                        + "\"approvalsRequired\":2,\"signers\":[\"signer\"],\"publishLead\":\"PT2S\"}",
+                201);
         // 201, or 200 when the one-second sweep has already prepared the issuer's first key: either way its kid
         HttpResponse<String> rotated = call(jar, "POST", "/v1/issuers/" + issuer + "/rotations", "scheduler", "{}");
         String kid = field(rotated, rotated.statusCode() == 200 ? 200 : 201, "kid");
-        String request = field(call(jar, "GET", "/v1/activations?issuer=" + issuer + "&state=OPEN", "alice", null), 200,
-                "id");
+        String request =
+                field(call(jar, "GET", "/v1/activations?issuer=" + issuer + "&state=OPEN", "alice", null), 200, "id");
         for (String custodian : List.of("alice", "bob")) {
-            call(jar, "POST", "/v1/activations/" + request + "/decisions", custodian, "{\"decision\":\"approve\"}", 200);
+            call(
+                    jar,
+                    "POST",
+                    "/v1/activations/" + request + "/decisions",
+                    custodian,
+                    "{\"decision\":\"approve\"}",
+                    200);
         }
-        awaitTrue(() -> field(call(jar, "GET", "/v1/keys/" + kid, "auditor", null), 200, "state").equals("ACTIVE"),
+        awaitTrue(
+                () -> field(call(jar, "GET", "/v1/keys/" + kid, "auditor", null), 200, "state")
+                        .equals("ACTIVE"),
                 "key " + kid + " activated by the sweep once its publish lead has passed");
         return kid;
     }

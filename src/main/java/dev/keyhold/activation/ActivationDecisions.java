@@ -12,11 +12,10 @@ import io.quarkus.security.identity.SecurityIdentity;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.transaction.Transactional;
-import org.jboss.logging.Logger;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import org.jboss.logging.Logger;
 
 /**
  * The REST-facing side of dual control. Transaction boundaries are chosen here, deliberately outside any
@@ -40,10 +39,13 @@ public class ActivationDecisions {
 
     @Inject
     ActivationRequests requests;
+
     @Inject
     ActivationService activations;
+
     @Inject
     Refusals refusals;
+
     @Inject
     IssuerService issuers;
 
@@ -66,8 +68,9 @@ public class ActivationDecisions {
         ActivationRequests.Decided d = refusals.audited(
                 () -> requests.decide(id, "approve".equals(body.decision()), body.comment(), body.signature(), who));
         switch (d.outcome()) {
-            case EXPIRED -> throw ProblemException.conflict("request-expired",
-                    "the request expired at " + d.view().expiresAt() + "; it is now EXPIRED");
+            case EXPIRED ->
+                throw ProblemException.conflict(
+                        "request-expired", "the request expired at " + d.view().expiresAt() + "; it is now EXPIRED");
             case APPROVED -> activateQuietly(() -> activations.activateIfDue(id, actor), id);
             // An issuer that resumes may have a key approved while it was suspended: it goes live now if due.
             case EXECUTED -> {
@@ -75,31 +78,33 @@ public class ActivationDecisions {
                     activateQuietly(() -> activations.activateDue(d.issuerId(), actor), id);
                 }
             }
-            default -> {
-            }
+            default -> {}
         }
         return d.outcome() == ActivationRequests.Outcome.APPROVED || d.outcome() == ActivationRequests.Outcome.EXECUTED
-                ? requests.view(id) : d.view();
+                ? requests.view(id)
+                : d.view();
     }
 
     /** The exact bytes custodians sign for this request (its statement). */
     public String statement(String requestId, SecurityIdentity who) {
         UUID id = parseId(requestId);
-        ActivationRequests.Glance g = requests.glance(id)
-                .orElseThrow(() -> ProblemException.notFound("activation request", requestId));
+        ActivationRequests.Glance g =
+                requests.glance(id).orElseThrow(() -> ProblemException.notFound("activation request", requestId));
         requireReader(g.issuerId(), who);
         String s = requests.statement(id);
         if (s == null) {
-            throw ProblemException.conflict("no-statement", "request " + requestId + " was opened before approvals were"
-                    + " signed; it has no statement and cannot be approved");
+            throw ProblemException.conflict(
+                    "no-statement",
+                    "request " + requestId + " was opened before approvals were"
+                            + " signed; it has no statement and cannot be approved");
         }
         return s;
     }
 
     public ActivationView get(String requestId, SecurityIdentity who) {
         UUID id = parseId(requestId);
-        ActivationRequests.Glance g = requests.glance(id)
-                .orElseThrow(() -> ProblemException.notFound("activation request", requestId));
+        ActivationRequests.Glance g =
+                requests.glance(id).orElseThrow(() -> ProblemException.notFound("activation request", requestId));
         requireReader(g.issuerId(), who);
         return requests.view(id);
     }
@@ -121,7 +126,8 @@ public class ActivationDecisions {
         if (issuer != null && !issuer.isBlank()) {
             issuers.require(issuer);
             if (scope != null && !scope.contains(issuer)) {
-                throw ProblemException.forbidden("'" + who.getPrincipal().getName() + "' is not a custodian of issuer " + issuer);
+                throw ProblemException.forbidden(
+                        "'" + who.getPrincipal().getName() + "' is not a custodian of issuer " + issuer);
             }
             scope = List.of(issuer);
         }
@@ -132,7 +138,8 @@ public class ActivationDecisions {
     private void requireReader(String issuerId, SecurityIdentity who) {
         List<String> scope = scope(who);
         if (scope != null && !scope.contains(issuerId)) {
-            throw ProblemException.forbidden("'" + who.getPrincipal().getName() + "' is not a custodian of issuer " + issuerId);
+            throw ProblemException.forbidden(
+                    "'" + who.getPrincipal().getName() + "' is not a custodian of issuer " + issuerId);
         }
     }
 
@@ -143,7 +150,10 @@ public class ActivationDecisions {
             return null;
         }
         String name = who.getPrincipal().getName();
-        return IssuerEntity.<IssuerEntity>listAll().stream().filter(i -> i.custodians.contains(name)).map(i -> i.id).toList();
+        return IssuerEntity.<IssuerEntity>listAll().stream()
+                .filter(i -> i.custodians.contains(name))
+                .map(i -> i.id)
+                .toList();
     }
 
     private void activateQuietly(Runnable activation, UUID requestId) {
@@ -162,5 +172,4 @@ public class ActivationDecisions {
             throw ProblemException.notFound("activation request", id);
         }
     }
-
 }

@@ -1,23 +1,23 @@
 package dev.keyhold.activation;
 
-import dev.keyhold.store.ActivationDecisionEntity;
-import dev.keyhold.store.ActivationRequestEntity;
-import dev.keyhold.domain.ActivationKind;
-import dev.keyhold.domain.ActivationState;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.keyhold.audit.Change;
 import dev.keyhold.audit.ChangeRecorder;
 import dev.keyhold.command.LifecycleCommands;
+import dev.keyhold.domain.ActivationKind;
+import dev.keyhold.domain.ActivationState;
+import dev.keyhold.domain.IssuerStatus;
 import dev.keyhold.error.ProblemException;
 import dev.keyhold.error.ValidationException;
 import dev.keyhold.issuer.Issuer;
 import dev.keyhold.issuer.IssuerEntity;
 import dev.keyhold.issuer.IssuerRequest;
 import dev.keyhold.issuer.IssuerService;
-import dev.keyhold.domain.IssuerStatus;
 import dev.keyhold.issuer.IssuerValidator;
 import dev.keyhold.security.Roles;
+import dev.keyhold.store.ActivationDecisionEntity;
+import dev.keyhold.store.ActivationRequestEntity;
 import io.quarkus.security.identity.SecurityIdentity;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Instance;
@@ -25,7 +25,6 @@ import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
 import jakarta.persistence.LockModeType;
 import jakarta.transaction.Transactional;
-
 import java.time.Clock;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -47,40 +46,60 @@ public class ActivationRequests {
 
     @Inject
     ChangeRecorder recorder;
+
     @Inject
     Clock clock;
+
     @Inject
     IssuerService issuers;
+
     @Inject
     IssuerValidator validator;
+
     @Inject
     ActivationService activations;
+
     @Inject
     LifecycleCommands commands;
+
     @Inject
     EntityManager em;
+
     @Inject
     ObjectMapper json;
+
     @Inject
     Instance<ApprovedRequestExecutor> executors;
+
     @Inject
     ApprovalEvidence evidence;
+
     @Inject
     dev.keyhold.policy.PolicyChain chain;
 
-    public enum Outcome { RECORDED, APPROVED, REJECTED, EXECUTED, EXPIRED, CANCELLED }
-
-    public record Decided(Outcome outcome, ActivationKind kind, String issuerId, ActivationView view) {
+    public enum Outcome {
+        RECORDED,
+        APPROVED,
+        REJECTED,
+        EXECUTED,
+        EXPIRED,
+        CANCELLED
     }
+
+    public record Decided(Outcome outcome, ActivationKind kind, String issuerId, ActivationView view) {}
 
     /** What a reader needs to know before deciding whether to expire or activate: no entity, no lock. */
-    public record Glance(UUID id, ActivationKind kind, String issuerId, ActivationState state, Instant expiresAt) {
-    }
+    public record Glance(UUID id, ActivationKind kind, String issuerId, ActivationState state, Instant expiresAt) {}
 
     @Transactional
     public Optional<Glance> glance(UUID id) {
-        return em.createQuery("select r.kind, r.issuerId, r.state, r.expiresAt from ActivationRequestEntity r"
-                        + " where r.id = ?1", Object[].class).setParameter(1, id).getResultStream().findFirst()
+        return em.createQuery(
+                        "select r.kind, r.issuerId, r.state, r.expiresAt from ActivationRequestEntity r"
+                                + " where r.id = ?1",
+                        Object[].class)
+                .setParameter(1, id)
+                .getResultStream()
+                .findFirst()
                 .map(o -> new Glance(id, (ActivationKind) o[0], (String) o[1], (ActivationState) o[2], (Instant) o[3]));
     }
 
@@ -99,7 +118,8 @@ public class ActivationRequests {
      * refused with 422 and nothing is recorded. Approvals count by their signatures, never by their rows.
      */
     @Transactional
-    public Decided decide(UUID id, boolean approve, String comment, Map<String, Object> signature, SecurityIdentity who) {
+    public Decided decide(
+            UUID id, boolean approve, String comment, Map<String, Object> signature, SecurityIdentity who) {
         Glance g = glance(id).orElseThrow(() -> ProblemException.notFound("activation request", id.toString()));
         IssuerEntity issuer = issuers.lock(g.issuerId());
         ActivationRequestEntity r = em.find(ActivationRequestEntity.class, id, LockModeType.PESSIMISTIC_WRITE);
@@ -110,11 +130,21 @@ public class ActivationRequests {
         attempt.put("kind", r.kind.name());
         attempt.put("decision", approve ? "approve" : "reject");
         if (!who.hasRole(Roles.CUSTODIAN) || !current.isCustodian(actor)) {
-            throw new Denied("activation.decide", actor, issuer.id, r.kid, attempt,
+            throw new Denied(
+                    "activation.decide",
+                    actor,
+                    issuer.id,
+                    r.kid,
+                    attempt,
                     "'" + actor + "' is not a custodian of issuer " + issuer.id);
         }
         if (actor.equals(r.requester)) {
-            throw new Denied("activation.decide", actor, issuer.id, r.kid, attempt,
+            throw new Denied(
+                    "activation.decide",
+                    actor,
+                    issuer.id,
+                    r.kid,
+                    attempt,
                     "'" + actor + "' requested this and cannot decide it: dual control needs other custodians");
         }
         Instant now = clock.instant();
@@ -123,21 +153,29 @@ public class ActivationRequests {
             return new Decided(Outcome.EXPIRED, r.kind, issuer.id, view(r, current));
         }
         if (r.state != ActivationState.OPEN) {
-            throw ProblemException.conflict("request-not-open", "the request is " + r.state
-                    + "; decisions are taken only while it is OPEN");
+            throw ProblemException.conflict(
+                    "request-not-open", "the request is " + r.state + "; decisions are taken only while it is OPEN");
         }
         if (em.find(ActivationDecisionEntity.class, new ActivationDecisionEntity.Id(id, actor)) != null) {
             throw ProblemException.conflict("already-decided", "'" + actor + "' has already decided this request");
         }
         ApprovalEvidence.Checked checked = approve ? evidence.checkApproval(r, actor, signature) : null;
-        commands.recordDecision(issuer, r, actor, approve, comment, now, attempt,
-                checked == null ? null : checked.signature(), checked == null ? null : checked.credentialId());
+        commands.recordDecision(
+                issuer,
+                r,
+                actor,
+                approve,
+                comment,
+                now,
+                attempt,
+                checked == null ? null : checked.signature(),
+                checked == null ? null : checked.credentialId());
         if (!approve) {
             commands.apply(issuer, r, r.toRequest().reject(now, actor), actor);
             return new Decided(Outcome.REJECTED, r.kind, issuer.id, view(r, current));
         }
-        List<ActivationDecisionEntity> decisions = ActivationDecisionEntity.list("id.requestId = ?1"
-                + " order by decidedAt, id.custodian", r.id);
+        List<ActivationDecisionEntity> decisions =
+                ActivationDecisionEntity.list("id.requestId = ?1" + " order by decidedAt, id.custodian", r.id);
         List<String> approvers = evidence.approvers(r, decisions);
         if (approvers.size() < required(r, current)) {
             return new Decided(Outcome.RECORDED, r.kind, issuer.id, view(r, current));
@@ -148,7 +186,7 @@ public class ActivationRequests {
             case ISSUER_RESUME -> resume(issuer, r, actor, now, decisions, approvers);
             case POLICY_CHANGE -> applyPolicy(issuer, r, actor, now, decisions, approvers);
             case TRUST_ROLLBACK, TRUST_KEY_ROTATION ->
-                    executor(r.kind).execute(issuer, r, actor, now) ? Outcome.EXECUTED : Outcome.CANCELLED;
+                executor(r.kind).execute(issuer, r, actor, now) ? Outcome.EXECUTED : Outcome.CANCELLED;
         };
         return new Decided(outcome, r.kind, issuer.id, view(r, issuer.toIssuer()));
     }
@@ -158,17 +196,24 @@ public class ActivationRequests {
      * and has checked that none of this kind is live.
      */
     @Transactional(Transactional.TxType.MANDATORY)
-    public ActivationRequestEntity open(IssuerEntity issuer, ActivationKind kind, String requester, String reason,
-                                        String payload) {
-        String proposed = kind == ActivationKind.ISSUER_RESUME && chain.head(issuer.id).isPresent()
-                ? chain.proposeResume(issuer.id) : null;
+    public ActivationRequestEntity open(
+            IssuerEntity issuer, ActivationKind kind, String requester, String reason, String payload) {
+        String proposed =
+                kind == ActivationKind.ISSUER_RESUME && chain.head(issuer.id).isPresent()
+                        ? chain.proposeResume(issuer.id)
+                        : null;
         return open(issuer, kind, requester, reason, payload, proposed);
     }
 
     /** The same with the proposed policy version (canonical) that the statement's subject names. */
     @Transactional(Transactional.TxType.MANDATORY)
-    public ActivationRequestEntity open(IssuerEntity issuer, ActivationKind kind, String requester, String reason,
-                                        String payload, String proposedPolicy) {
+    public ActivationRequestEntity open(
+            IssuerEntity issuer,
+            ActivationKind kind,
+            String requester,
+            String reason,
+            String payload,
+            String proposedPolicy) {
         return commands.openRequest(issuer, kind, null, requester, reason, payload, proposedPolicy, clock.instant());
     }
 
@@ -176,8 +221,11 @@ public class ActivationRequests {
     @Transactional(Transactional.TxType.MANDATORY)
     public Optional<ActivationRequestEntity> live(IssuerEntity issuer, ActivationKind kind) {
         Optional<ActivationRequestEntity> live = ActivationRequestEntity.<ActivationRequestEntity>find(
-                "issuerId = ?1 and kind = ?2 and state in ?3", issuer.id, kind,
-                List.of(ActivationState.OPEN, ActivationState.APPROVED)).firstResultOptional();
+                        "issuerId = ?1 and kind = ?2 and state in ?3",
+                        issuer.id,
+                        kind,
+                        List.of(ActivationState.OPEN, ActivationState.APPROVED))
+                .firstResultOptional();
         if (live.isPresent() && live.get().toRequest().expiryDue(clock.instant())) {
             activations.expire(issuer, live.get(), SYSTEM);
             return Optional.empty();
@@ -226,26 +274,38 @@ public class ActivationRequests {
         }
         // Three queries whatever the number of requests: the requests, their decisions, their issuers.
         Map<UUID, List<ActivationDecisionEntity>> decisions = new java.util.HashMap<>();
-        ActivationDecisionEntity.<ActivationDecisionEntity>list("id.requestId in ?1 order by decidedAt, id.custodian",
+        ActivationDecisionEntity.<ActivationDecisionEntity>list(
+                        "id.requestId in ?1 order by decidedAt, id.custodian",
                         rows.stream().map(r -> r.id).toList())
-                .forEach(d -> decisions.computeIfAbsent(d.id.requestId(), x -> new java.util.ArrayList<>()).add(d));
+                .forEach(d -> decisions
+                        .computeIfAbsent(d.id.requestId(), x -> new java.util.ArrayList<>())
+                        .add(d));
         Map<String, Issuer> byId = new java.util.HashMap<>();
-        IssuerEntity.<IssuerEntity>list("id in ?1", rows.stream().map(r -> r.issuerId).distinct().toList())
+        IssuerEntity.<IssuerEntity>list(
+                        "id in ?1",
+                        rows.stream().map(r -> r.issuerId).distinct().toList())
                 .forEach(i -> byId.put(i.id, i.toIssuer()));
-        return rows.stream().map(r -> view(r, byId.get(r.issuerId), decisions.getOrDefault(r.id, List.of()))).toList();
+        return rows.stream()
+                .map(r -> view(r, byId.get(r.issuerId), decisions.getOrDefault(r.id, List.of())))
+                .toList();
     }
 
     ActivationView view(ActivationRequestEntity r, Issuer issuer) {
-        return view(r, issuer, ActivationDecisionEntity.<ActivationDecisionEntity>list(
-                "id.requestId = ?1 order by decidedAt, id.custodian", r.id));
+        return view(
+                r,
+                issuer,
+                ActivationDecisionEntity.<ActivationDecisionEntity>list(
+                        "id.requestId = ?1 order by decidedAt, id.custodian", r.id));
     }
 
     /** {@code decisions}: all of the request's, ordered by time and custodian. */
     private ActivationView view(ActivationRequestEntity r, Issuer issuer, List<ActivationDecisionEntity> decisions) {
         List<ActivationView.DecisionView> shown = decisions.stream()
-                .map(d -> new ActivationView.DecisionView(d.id.custodian(), d.decision.toLowerCase(), d.comment, d.decidedAt))
+                .map(d -> new ActivationView.DecisionView(
+                        d.id.custodian(), d.decision.toLowerCase(), d.comment, d.decidedAt))
                 .toList();
-        return ActivationView.of(r, required(r, issuer), approvers(r, issuer, decisions).size(), shown, due(r, issuer));
+        return ActivationView.of(
+                r, required(r, issuer), approvers(r, issuer, decisions).size(), shown, due(r, issuer));
     }
 
     /** What the request is due to become and has not been recorded as yet; null when nothing is due. */
@@ -254,9 +314,11 @@ public class ActivationRequests {
         if (r.state == ActivationState.OPEN) {
             return r.toRequest().expiryDue(now) ? ActivationState.EXPIRED : null;
         }
-        if (r.state == ActivationState.APPROVED && r.kind == ActivationKind.KEY_ACTIVATION
+        if (r.state == ActivationState.APPROVED
+                && r.kind == ActivationKind.KEY_ACTIVATION
                 && issuer.status() == IssuerStatus.ACTIVE) {
-            dev.keyhold.store.KeyEntity key = dev.keyhold.store.KeyEntity.findByKid(r.kid).orElse(null);
+            dev.keyhold.store.KeyEntity key =
+                    dev.keyhold.store.KeyEntity.findByKid(r.kid).orElse(null);
             if (key != null && key.state == dev.keyhold.domain.KeyState.PENDING && !now.isBefore(key.activatableAt)) {
                 return ActivationState.EXECUTED;
             }
@@ -274,19 +336,26 @@ public class ActivationRequests {
 
     /** Approvals that count: by custodians the issuer names now, never the requester. */
     static List<String> approvers(ActivationRequestEntity r, Issuer issuer) {
-        return approvers(r, issuer, ActivationDecisionEntity.<ActivationDecisionEntity>list("id.requestId = ?1"
-                + " order by decidedAt, id.custodian", r.id));
+        return approvers(
+                r,
+                issuer,
+                ActivationDecisionEntity.<ActivationDecisionEntity>list(
+                        "id.requestId = ?1" + " order by decidedAt, id.custodian", r.id));
     }
 
     private static List<String> approvers(ActivationRequestEntity r, Issuer issuer, List<ActivationDecisionEntity> ds) {
-        return ds.stream().filter(d -> "APPROVE".equals(d.decision))
+        return ds.stream()
+                .filter(d -> "APPROVE".equals(d.decision))
                 .map(d -> d.id.custodian())
                 .filter(c -> issuer.isCustodian(c) && !c.equals(r.requester))
-                .distinct().toList();
+                .distinct()
+                .toList();
     }
 
     private ApprovedRequestExecutor executor(ActivationKind kind) {
-        return executors.stream().filter(e -> e.kind() == kind).findFirst()
+        return executors.stream()
+                .filter(e -> e.kind() == kind)
+                .findFirst()
                 .orElseThrow(() -> new IllegalStateException("no executor for approved " + kind + " requests"));
     }
 
@@ -294,26 +363,49 @@ public class ActivationRequests {
      * Appends the approved proposal to the policy chain with the approvals' signatures as its evidence. False when
      * the chain has moved since the proposal (the request is then cancelled: it approved another successor).
      */
-    private boolean appendApproved(IssuerEntity issuer, ActivationRequestEntity r, List<ActivationDecisionEntity> decisions,
-                                   List<String> approvers) {
+    private boolean appendApproved(
+            IssuerEntity issuer,
+            ActivationRequestEntity r,
+            List<ActivationDecisionEntity> decisions,
+            List<String> approvers) {
         if (r.proposedPolicy == null) {
             return false;
         }
-        return chain.appendApproved(issuer.id, r.proposedPolicy, r.id.toString(), r.statement,
-                ApprovalEvidence.evidenceSignatures(decisions, approvers)).isPresent();
+        return chain.appendApproved(
+                        issuer.id,
+                        r.proposedPolicy,
+                        r.id.toString(),
+                        r.statement,
+                        ApprovalEvidence.evidenceSignatures(decisions, approvers))
+                .isPresent();
     }
 
-    private Outcome resume(IssuerEntity issuer, ActivationRequestEntity r, String actor, Instant now,
-                           List<ActivationDecisionEntity> decisions, List<String> approvers) {
+    private Outcome resume(
+            IssuerEntity issuer,
+            ActivationRequestEntity r,
+            String actor,
+            Instant now,
+            List<ActivationDecisionEntity> decisions,
+            List<String> approvers) {
         if (!appendApproved(issuer, r, decisions, approvers)) {
-            commands.apply(issuer, r, r.toRequest().cancel(now, "the issuer's policy changed since the resume was"
-                    + " proposed; propose it again"), actor);
+            commands.apply(
+                    issuer,
+                    r,
+                    r.toRequest()
+                            .cancel(
+                                    now,
+                                    "the issuer's policy changed since the resume was" + " proposed; propose it again"),
+                    actor);
             return Outcome.CANCELLED;
         }
         issuer.status = IssuerStatus.ACTIVE;
         issuer.updatedAt = now;
         commands.apply(issuer, r, r.toRequest().execute(now), actor);
-        recorder.record(Change.announced("issuer.resumed", actor, issuer.id, null,
+        recorder.record(Change.announced(
+                "issuer.resumed",
+                actor,
+                issuer.id,
+                null,
                 Map.of("requestId", r.id.toString(), "requester", r.requester)));
         return Outcome.EXECUTED;
     }
@@ -323,20 +415,35 @@ public class ActivationRequests {
      * (JWKS max-age, partitions) may have changed since it was proposed. If it no longer passes, the request is
      * cancelled rather than applied half-way.
      */
-    private Outcome applyPolicy(IssuerEntity issuer, ActivationRequestEntity r, String actor, Instant now,
-                                List<ActivationDecisionEntity> decisions, List<String> approvers) {
+    private Outcome applyPolicy(
+            IssuerEntity issuer,
+            ActivationRequestEntity r,
+            String actor,
+            Instant now,
+            List<ActivationDecisionEntity> decisions,
+            List<String> approvers) {
         IssuerValidator.Valid v;
         try {
             v = validator.validate(json.readValue(r.payload, IssuerRequest.class));
         } catch (ValidationException | JsonProcessingException e) {
-            commands.apply(issuer, r, r.toRequest().cancel(now, "the proposed policy is no longer valid: " + e.getMessage()),
+            commands.apply(
+                    issuer,
+                    r,
+                    r.toRequest().cancel(now, "the proposed policy is no longer valid: " + e.getMessage()),
                     actor);
             return Outcome.CANCELLED;
         }
         Map<String, Object> changes = PolicyDiff.between(issuer, v);
         if (!appendApproved(issuer, r, decisions, approvers)) {
-            commands.apply(issuer, r, r.toRequest().cancel(now, "the issuer's policy changed since this change was"
-                    + " proposed; propose it again"), actor);
+            commands.apply(
+                    issuer,
+                    r,
+                    r.toRequest()
+                            .cancel(
+                                    now,
+                                    "the issuer's policy changed since this change was"
+                                            + " proposed; propose it again"),
+                    actor);
             return Outcome.CANCELLED;
         }
         issuer.algorithm = v.algorithm();

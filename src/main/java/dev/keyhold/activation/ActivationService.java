@@ -1,23 +1,22 @@
 package dev.keyhold.activation;
 
-import dev.keyhold.store.ActivationRequestEntity;
+import dev.keyhold.command.LifecycleCommands;
 import dev.keyhold.domain.ActivationKind;
 import dev.keyhold.domain.ActivationState;
+import dev.keyhold.domain.IssuerStatus;
 import dev.keyhold.domain.Key;
+import dev.keyhold.domain.KeyState;
 import dev.keyhold.domain.Transition;
-import dev.keyhold.command.LifecycleCommands;
 import dev.keyhold.hsm.HsmPort;
 import dev.keyhold.issuer.IssuerEntity;
 import dev.keyhold.issuer.IssuerService;
-import dev.keyhold.domain.IssuerStatus;
+import dev.keyhold.store.ActivationRequestEntity;
 import dev.keyhold.store.KeyEntity;
-import dev.keyhold.domain.KeyState;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
 import jakarta.persistence.LockModeType;
 import jakarta.transaction.Transactional;
-
 import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
@@ -29,22 +28,27 @@ public class ActivationService {
 
     @Inject
     LifecycleCommands commands;
+
     @Inject
     Clock clock;
+
     @Inject
     IssuerService issuers;
+
     @Inject
     EntityManager em;
+
     @Inject
     HsmPort hsm;
+
     @Inject
     ApprovalEvidence evidence;
 
     /** Opens the activation request of a PENDING key. Caller holds the issuer lock. */
     @Transactional(Transactional.TxType.MANDATORY)
     public ActivationRequestEntity openForKey(IssuerEntity issuer, KeyEntity key, String requester, String reason) {
-        return commands.openRequest(issuer, ActivationKind.KEY_ACTIVATION, key.kid, requester, reason, null,
-                clock.instant());
+        return commands.openRequest(
+                issuer, ActivationKind.KEY_ACTIVATION, key.kid, requester, reason, null, clock.instant());
     }
 
     /**
@@ -53,7 +57,8 @@ public class ActivationService {
      */
     @Transactional(Transactional.TxType.MANDATORY)
     public ActivationRequestEntity liveOrReopen(IssuerEntity issuer, KeyEntity key, String requester, String reason) {
-        ActivationRequestEntity live = ActivationRequestEntity.liveForKey(key.kid).orElse(null);
+        ActivationRequestEntity live =
+                ActivationRequestEntity.liveForKey(key.kid).orElse(null);
         if (live != null && live.toRequest().expiryDue(clock.instant())) {
             expire(issuer, live, "keyhold");
             live = null;
@@ -70,8 +75,8 @@ public class ActivationService {
     /** Closes the live request of a key that was revoked: it can never be carried out. Caller holds the issuer lock. */
     @Transactional(Transactional.TxType.MANDATORY)
     public void cancelForKey(IssuerEntity issuer, String kid, String actor) {
-        ActivationRequestEntity.liveForKey(kid).ifPresent(r ->
-                commands.apply(issuer, r, r.toRequest().cancel(clock.instant(), "key revoked"), actor));
+        ActivationRequestEntity.liveForKey(kid)
+                .ifPresent(r -> commands.apply(issuer, r, r.toRequest().cancel(clock.instant(), "key revoked"), actor));
     }
 
     /**
@@ -84,8 +89,10 @@ public class ActivationService {
     public Optional<String> activateIfDue(UUID requestId, String actor) {
         // A scalar read, not an entity load: a request already in the persistence context would be version-checked
         // by the lock below and fail as a stale object when a concurrent caller has just executed it.
-        List<Object[]> known = em.createQuery("select r.issuerId, r.kind from ActivationRequestEntity r where r.id = ?1",
-                Object[].class).setParameter(1, requestId).getResultList();
+        List<Object[]> known = em.createQuery(
+                        "select r.issuerId, r.kind from ActivationRequestEntity r where r.id = ?1", Object[].class)
+                .setParameter(1, requestId)
+                .getResultList();
         if (known.isEmpty() || known.get(0)[1] != ActivationKind.KEY_ACTIVATION) {
             return Optional.empty();
         }
@@ -106,11 +113,21 @@ public class ActivationService {
         }
         // Invariant 4: the approvals are counted again from their signatures; a request marked APPROVED by a
         // database write is cancelled rather than carried out.
-        int approvers = evidence.approvers(r, dev.keyhold.store.ActivationDecisionEntity.list(
-                "id.requestId = ?1 order by decidedAt, id.custodian", r.id)).size();
+        int approvers = evidence.approvers(
+                        r,
+                        dev.keyhold.store.ActivationDecisionEntity.list(
+                                "id.requestId = ?1 order by decidedAt, id.custodian", r.id))
+                .size();
         if (approvers < Math.max(r.approvalsRequired, issuer.approvalsRequired)) {
-            commands.apply(issuer, r, r.toRequest().cancel(now, "its approvals do not carry enough valid custodian"
-                    + " signatures (" + approvers + ")"), actor);
+            commands.apply(
+                    issuer,
+                    r,
+                    r.toRequest()
+                            .cancel(
+                                    now,
+                                    "its approvals do not carry enough valid custodian" + " signatures (" + approvers
+                                            + ")"),
+                    actor);
             return Optional.empty();
         }
         // A key goes live only if its HSM partition answers and holds it: with the HSM down, activation refuses
@@ -118,8 +135,8 @@ public class ActivationService {
         // signer that cannot sign.
         hsm.check(key.partition);
         hsm.signingPublicKey(key.partition, key.hsmHandle);
-        KeyEntity.inState(issuer.id, KeyState.ACTIVE).ifPresent(previous -> retire(issuer, previous, now, actor,
-                "successor " + key.kid + " activated"));
+        KeyEntity.inState(issuer.id, KeyState.ACTIVE)
+                .ifPresent(previous -> retire(issuer, previous, now, actor, "successor " + key.kid + " activated"));
         // The retirement must reach the database before the activation, or the one-ACTIVE index refuses it.
         em.flush();
         Transition<Key> activated = key.toKey().activate(now, issuer.policy(), r.id.toString());
@@ -131,13 +148,22 @@ public class ActivationService {
     /** Activates every approved key of the issuer whose time has come (the scheduler's and lookers' entry). */
     public List<String> activateDue(String issuerId, String actor) {
         List<UUID> approved = approvedKeyRequests(issuerId);
-        return approved.stream().map(id -> activateIfDue(id, actor)).flatMap(Optional::stream).toList();
+        return approved.stream()
+                .map(id -> activateIfDue(id, actor))
+                .flatMap(Optional::stream)
+                .toList();
     }
 
     @Transactional
     List<UUID> approvedKeyRequests(String issuerId) {
-        return ActivationRequestEntity.<ActivationRequestEntity>list("issuerId = ?1 and state = ?2 and kind = ?3",
-                issuerId, ActivationState.APPROVED, ActivationKind.KEY_ACTIVATION).stream().map(r -> r.id).toList();
+        return ActivationRequestEntity.<ActivationRequestEntity>list(
+                        "issuerId = ?1 and state = ?2 and kind = ?3",
+                        issuerId,
+                        ActivationState.APPROVED,
+                        ActivationKind.KEY_ACTIVATION)
+                .stream()
+                .map(r -> r.id)
+                .toList();
     }
 
     /** Retires an ACTIVE key: it stops signing now and stays in the JWKS until verifyUntil. Caller holds the issuer lock. */

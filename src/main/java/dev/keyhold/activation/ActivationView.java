@@ -1,13 +1,12 @@
 package dev.keyhold.activation;
 
-import dev.keyhold.store.ActivationRequestEntity;
-import dev.keyhold.domain.ActivationKind;
-import dev.keyhold.domain.ActivationState;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-
+import dev.keyhold.domain.ActivationKind;
+import dev.keyhold.domain.ActivationState;
+import dev.keyhold.store.ActivationRequestEntity;
 import java.time.Instant;
 import java.util.List;
 
@@ -19,18 +18,34 @@ import java.util.List;
  * APPROVED key activation whose key has reached {@code activatableAt}; absent when nothing is due.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public record ActivationView(String id, ActivationKind kind, String issuerId, String kid, String requester,
-                             String reason, ActivationState state, int approvalsRequired, int approvals,
-                             Instant createdAt, Instant expiresAt, Instant decidedAt, Instant executedAt,
-                             JsonNode proposed, List<DecisionView> decisions, ActivationState due) {
+public record ActivationView(
+        String id,
+        ActivationKind kind,
+        String issuerId,
+        String kid,
+        String requester,
+        String reason,
+        ActivationState state,
+        int approvalsRequired,
+        int approvals,
+        Instant createdAt,
+        Instant expiresAt,
+        Instant decidedAt,
+        Instant executedAt,
+        JsonNode proposed,
+        List<DecisionView> decisions,
+        ActivationState due) {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    public record DecisionView(String custodian, String decision, String comment, Instant decidedAt) {
-    }
+    public record DecisionView(String custodian, String decision, String comment, Instant decidedAt) {}
 
-    static ActivationView of(ActivationRequestEntity r, int approvalsRequired, int approvals, List<DecisionView> decisions,
-                             ActivationState due) {
+    static ActivationView of(
+            ActivationRequestEntity r,
+            int approvalsRequired,
+            int approvals,
+            List<DecisionView> decisions,
+            ActivationState due) {
         JsonNode proposed = null;
         if (r.payload != null) {
             try {
@@ -39,7 +54,22 @@ public record ActivationView(String id, ActivationKind kind, String issuerId, St
                 throw new IllegalStateException("stored payload of request " + r.id + " is not JSON", e);
             }
         }
-        return new ActivationView(r.id.toString(), r.kind, r.issuerId, r.kid, r.requester, r.reason, r.state,
-                approvalsRequired, approvals, r.createdAt, r.expiresAt, r.decidedAt, r.executedAt, proposed, decisions, due);
+        return new ActivationView(
+                r.id.toString(),
+                r.kind,
+                r.issuerId,
+                r.kid,
+                r.requester,
+                r.reason,
+                r.state,
+                approvalsRequired,
+                approvals,
+                r.createdAt,
+                r.expiresAt,
+                r.decidedAt,
+                r.executedAt,
+                proposed,
+                decisions,
+                due);
     }
 }

@@ -4,6 +4,7 @@ import dev.keyhold.custodian.ApprovalSignatures;
 import dev.keyhold.custodian.Credentials;
 import dev.keyhold.custodian.InvalidSignatureException;
 import dev.keyhold.domain.ActivationKind;
+import dev.keyhold.domain.CanonicalJson;
 import dev.keyhold.domain.KeyState;
 import dev.keyhold.error.ProblemException;
 import dev.keyhold.hsm.HsmPort;
@@ -16,10 +17,8 @@ import dev.keyhold.policy.Statements;
 import dev.keyhold.store.ActivationDecisionEntity;
 import dev.keyhold.store.ActivationRequestEntity;
 import dev.keyhold.store.KeyEntity;
-import dev.keyhold.domain.CanonicalJson;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -36,23 +35,26 @@ import java.util.Set;
 public class ApprovalEvidence {
 
     public static final String PROBLEM = "approval-evidence-invalid";
-    private static final Set<String> SIGNATURE_FIELDS = Set.of("format", "value", "credentialId",
-            "authenticatorData", "clientDataJSON", "signature");
+    private static final Set<String> SIGNATURE_FIELDS =
+            Set.of("format", "value", "credentialId", "authenticatorData", "clientDataJSON", "signature");
 
     @Inject
     PolicyChain chain;
+
     @Inject
     Approvals approvals;
+
     @Inject
     ApprovalSignatures signatures;
+
     @Inject
     Credentials credentials;
+
     @Inject
     HsmPort hsm;
 
     /** A checked approval: the signature as stored (canonical JSON, with the credential's id) and the credential. */
-    public record Checked(String signature, String credentialId) {
-    }
+    public record Checked(String signature, String credentialId) {}
 
     /**
      * Checks {@code actor}'s signature over the request's statement with their credentials in the policy version in
@@ -117,8 +119,8 @@ public class ApprovalEvidence {
     }
 
     /** The stored signatures of the approvals, as the chain's evidence lists them. */
-    public static List<Map<String, Object>> evidenceSignatures(List<ActivationDecisionEntity> decisions,
-                                                               List<String> approvers) {
+    public static List<Map<String, Object>> evidenceSignatures(
+            List<ActivationDecisionEntity> decisions, List<String> approvers) {
         List<Map<String, Object>> out = new ArrayList<>();
         for (ActivationDecisionEntity d : decisions) {
             if ("APPROVE".equals(d.decision) && d.signature != null && approvers.contains(d.id.custodian())) {
@@ -153,13 +155,17 @@ public class ApprovalEvidence {
         Map<String, Object> head = headV.doc();
         String row = CanonicalJson.canonicalize(PolicyDocuments.rowView(PolicyChain.fields(issuer)));
         if (!row.equals(CanonicalJson.canonicalize(PolicyDocuments.rowView(head)))) {
-            throw new PolicyViolation("issuer-row-differs", "issuer " + issuer.id + "'s stored settings differ from its"
-                    + " policy version " + headV.version() + " (a database write)");
+            throw new PolicyViolation(
+                    "issuer-row-differs",
+                    "issuer " + issuer.id + "'s stored settings differ from its" + " policy version " + headV.version()
+                            + " (a database write)");
         }
         List<String> unsealed = credentials.unsealed(PolicyDocuments.custodianNames(head));
         if (!unsealed.isEmpty()) {
-            throw new PolicyViolation("credential-unsealed", "credential " + unsealed.get(0) + " of a custodian of issuer "
-                    + issuer.id + " carries no valid HSM seal (a database write)");
+            throw new PolicyViolation(
+                    "credential-unsealed",
+                    "credential " + unsealed.get(0) + " of a custodian of issuer " + issuer.id
+                            + " carries no valid HSM seal (a database write)");
         }
         if (active == null) {
             return complete;
@@ -175,23 +181,27 @@ public class ApprovalEvidence {
             complete = false;
         }
         if (!thumb.equals(active.kid) || !thumb.equals(inHsm)) {
-            throw new PolicyViolation("key-mismatch", "the ACTIVE key " + active.kid + " of issuer " + issuer.id
-                    + " does not match its public key in the HSM (a database write)");
+            throw new PolicyViolation(
+                    "key-mismatch",
+                    "the ACTIVE key " + active.kid + " of issuer " + issuer.id
+                            + " does not match its public key in the HSM (a database write)");
         }
-        List<ActivationRequestEntity> requests = ActivationRequestEntity.list("issuerId = ?1 and kid = ?2 and kind = ?3",
-                issuer.id, active.kid, ActivationKind.KEY_ACTIVATION);
+        List<ActivationRequestEntity> requests = ActivationRequestEntity.list(
+                "issuerId = ?1 and kid = ?2 and kind = ?3", issuer.id, active.kid, ActivationKind.KEY_ACTIVATION);
         for (ActivationRequestEntity r : requests) {
             if (activationHolds(issuer.id, r, active, versions)) {
                 return complete;
             }
         }
-        throw new PolicyViolation("activation-unsigned", "the ACTIVE key " + active.kid + " of issuer " + issuer.id
-                + " has no activation statement signed by enough custodians (a database write, or a key activated"
-                + " before approvals were signed)");
+        throw new PolicyViolation(
+                "activation-unsigned",
+                "the ACTIVE key " + active.kid + " of issuer " + issuer.id
+                        + " has no activation statement signed by enough custodians (a database write, or a key activated"
+                        + " before approvals were signed)");
     }
 
-    private boolean activationHolds(String issuerId, ActivationRequestEntity r, KeyEntity key,
-                                    List<PolicyChain.Version> versions) {
+    private boolean activationHolds(
+            String issuerId, ActivationRequestEntity r, KeyEntity key, List<PolicyChain.Version> versions) {
         if (r.statement == null) {
             return false;
         }
@@ -201,9 +211,12 @@ public class ApprovalEvidence {
         } catch (IllegalArgumentException e) {
             return false;
         }
-        if (!(stmt.get("subject") instanceof Map<?, ?> sub) || !Statements.TYPE.equals(stmt.get("type"))
-                || !issuerId.equals(stmt.get("issuer")) || !"KEY_ACTIVATION".equals(stmt.get("kind"))
-                || !key.kid.equals(sub.get("kid")) || !key.kid.equals(sub.get("jwkThumbprint"))
+        if (!(stmt.get("subject") instanceof Map<?, ?> sub)
+                || !Statements.TYPE.equals(stmt.get("type"))
+                || !issuerId.equals(stmt.get("issuer"))
+                || !"KEY_ACTIVATION".equals(stmt.get("kind"))
+                || !key.kid.equals(sub.get("kid"))
+                || !key.kid.equals(sub.get("jwkThumbprint"))
                 || !r.id.toString().equals(stmt.get("request"))) {
             return false;
         }
@@ -214,9 +227,12 @@ public class ApprovalEvidence {
             return false;
         }
         int v = PolicyDocuments.version(stmtDoc);
-        List<Map<String, Object>> docs = versions.stream().filter(x -> x.version() >= v).map(PolicyChain.Version::doc)
+        List<Map<String, Object>> docs = versions.stream()
+                .filter(x -> x.version() >= v)
+                .map(PolicyChain.Version::doc)
                 .toList();
-        int required = Math.max(PolicyDocuments.approvalsRequired(stmtDoc),
+        int required = Math.max(
+                PolicyDocuments.approvalsRequired(stmtDoc),
                 stmt.get("approvalsRequired") instanceof Number n ? n.intValue() : 0);
         List<ActivationDecisionEntity> decisions = ActivationDecisionEntity.list("id.requestId", r.id);
         return approvals.count(r.statement, stmt, docs, signed(decisions)).size() >= required;
@@ -252,8 +268,8 @@ public class ApprovalEvidence {
                 return v.doc();
             }
         }
-        throw ProblemException.conflict(PROBLEM, "the statement names a policy version that is not in the issuer's"
-                + " verified chain");
+        throw ProblemException.conflict(
+                PROBLEM, "the statement names a policy version that is not in the issuer's" + " verified chain");
     }
 
     private static Map<String, Object> clean(Map<String, Object> signature) {

@@ -1,9 +1,8 @@
 package dev.keyhold.activation;
 
-import dev.keyhold.store.ActivationRequestEntity;
 import dev.keyhold.domain.ActivationKind;
 import dev.keyhold.issuer.IssuerEntity;
-
+import dev.keyhold.store.ActivationRequestEntity;
 import java.time.Instant;
 
 /**

@@ -1,7 +1,6 @@
 package dev.keyhold.activation;
 
 import dev.keyhold.error.ProblemException;
-
 import java.util.Map;
 
 /**
@@ -16,7 +15,8 @@ public class Denied extends ProblemException {
     private final String kid;
     private final Map<String, Object> details;
 
-    public Denied(String action, String actor, String issuerId, String kid, Map<String, Object> details, String detail) {
+    public Denied(
+            String action, String actor, String issuerId, String kid, Map<String, Object> details, String detail) {
         super(403, "forbidden", "Forbidden", detail, null);
         this.action = action;
         this.actor = actor;

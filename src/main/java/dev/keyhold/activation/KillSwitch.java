@@ -1,22 +1,19 @@
 package dev.keyhold.activation;
 
-import dev.keyhold.issuer.IssuerView;
-import dev.keyhold.issuer.IssuerEntity;
-import dev.keyhold.issuer.IssuerService;
-import dev.keyhold.domain.IssuerStatus;
-import dev.keyhold.domain.ActivationKind;
-import dev.keyhold.store.ActivationRequestEntity;
-import dev.keyhold.activation.ActivationRequests;
-import dev.keyhold.activation.Denied;
 import dev.keyhold.audit.Change;
 import dev.keyhold.audit.ChangeRecorder;
+import dev.keyhold.domain.ActivationKind;
+import dev.keyhold.domain.IssuerStatus;
 import dev.keyhold.error.ProblemException;
+import dev.keyhold.issuer.IssuerEntity;
+import dev.keyhold.issuer.IssuerService;
+import dev.keyhold.issuer.IssuerView;
 import dev.keyhold.security.Roles;
+import dev.keyhold.store.ActivationRequestEntity;
 import io.quarkus.security.identity.SecurityIdentity;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.transaction.Transactional;
-
 import java.time.Clock;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -32,20 +29,22 @@ public class KillSwitch {
 
     @Inject
     IssuerService issuers;
+
     @Inject
     ActivationRequests requests;
+
     @Inject
     ChangeRecorder recorder;
+
     @Inject
     Clock clock;
+
     @Inject
     dev.keyhold.policy.PolicyChain chain;
 
-    public record Suspension(boolean changed, IssuerView issuer) {
-    }
+    public record Suspension(boolean changed, IssuerView issuer) {}
 
-    public record Resumption(boolean created, ActivationRequestEntity request) {
-    }
+    public record Resumption(boolean created, ActivationRequestEntity request) {}
 
     /** Idempotent: suspending a suspended issuer changes nothing and records nothing. */
     @Transactional
@@ -96,8 +95,14 @@ public class KillSwitch {
         if (live.isPresent()) {
             return new Resumption(false, live.get());
         }
-        return new Resumption(true, requests.open(issuer, ActivationKind.ISSUER_RESUME, who.getPrincipal().getName(),
-                reason == null ? "resume" : reason, null));
+        return new Resumption(
+                true,
+                requests.open(
+                        issuer,
+                        ActivationKind.ISSUER_RESUME,
+                        who.getPrincipal().getName(),
+                        reason == null ? "resume" : reason,
+                        null));
     }
 
     /** Admins, or custodians the issuer names; refusals are audited by the caller. */
@@ -106,7 +111,12 @@ public class KillSwitch {
         if (who.hasRole(Roles.ADMIN) || (who.hasRole(Roles.CUSTODIAN) && issuer.custodians.contains(actor))) {
             return;
         }
-        throw new Denied(action, actor, issuer.id, null, Map.of(),
+        throw new Denied(
+                action,
+                actor,
+                issuer.id,
+                null,
+                Map.of(),
                 "'" + actor + "' is neither an admin nor a custodian of issuer " + issuer.id);
     }
 }

@@ -1,9 +1,8 @@
 package dev.keyhold.activation;
 
-import dev.keyhold.issuer.IssuerEntity;
 import dev.keyhold.domain.IssuerPolicy;
+import dev.keyhold.issuer.IssuerEntity;
 import dev.keyhold.issuer.IssuerValidator;
-
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -12,8 +11,7 @@ import java.util.Objects;
 /** What a policy change changes, field by field ({@code {"from":…, "to":…}}), for the audit record and the event. */
 public final class PolicyDiff {
 
-    private PolicyDiff() {
-    }
+    private PolicyDiff() {}
 
     public static Map<String, Object> between(IssuerEntity now, IssuerValidator.Valid proposed) {
         Map<String, Object> d = new LinkedHashMap<>();
@@ -24,13 +22,25 @@ public final class PolicyDiff {
         put(d, "signers", List.copyOf(now.signers), proposed.signers());
         IssuerPolicy a = now.policy();
         IssuerPolicy b = proposed.policy();
-        put(d, "rotationPeriod", a.rotationPeriod().toString(), b.rotationPeriod().toString());
+        put(
+                d,
+                "rotationPeriod",
+                a.rotationPeriod().toString(),
+                b.rotationPeriod().toString());
         put(d, "publishLead", a.publishLead().toString(), b.publishLead().toString());
         put(d, "tokenTtl", a.tokenTtl().toString(), b.tokenTtl().toString());
-        put(d, "activeDeadline", a.activeDeadline().toString(), b.activeDeadline().toString());
+        put(
+                d,
+                "activeDeadline",
+                a.activeDeadline().toString(),
+                b.activeDeadline().toString());
         put(d, "destroyGrace", a.destroyGrace().toString(), b.destroyGrace().toString());
         put(d, "approvalTtl", a.approvalTtl().toString(), b.approvalTtl().toString());
-        put(d, "suspendOnCompromise", now.suspendOnCompromise, proposed.evidence().suspendOnCompromise());
+        put(
+                d,
+                "suspendOnCompromise",
+                now.suspendOnCompromise,
+                proposed.evidence().suspendOnCompromise());
         put(d, "ledgerBestEffort", now.ledgerBestEffort, proposed.evidence().ledgerBestEffort());
         return d;
     }

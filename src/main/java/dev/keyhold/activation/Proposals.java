@@ -4,10 +4,9 @@ import dev.keyhold.store.ActivationRequestEntity;
 import io.quarkus.security.identity.SecurityIdentity;
 import jakarta.enterprise.context.RequestScoped;
 import jakarta.inject.Inject;
-import org.jboss.resteasy.reactive.RestResponse;
-
 import java.net.URI;
 import java.util.function.Function;
+import org.jboss.resteasy.reactive.RestResponse;
 
 /**
  * The HTTP answer of every operation that opens a dual-control request (policy change, resume, trust rollback, ...):
@@ -19,8 +18,10 @@ public class Proposals {
 
     @Inject
     ActivationRequests requests;
+
     @Inject
     Refusals refusals;
+
     @Inject
     SecurityIdentity identity;
 
@@ -38,7 +39,9 @@ public class Proposals {
     public RestResponse<ActivationView> answer(ActivationRequestEntity request, boolean created) {
         ActivationView v = requests.view(request.id);
         return created
-                ? RestResponse.ResponseBuilder.<ActivationView>created(URI.create("/v1/activations/" + v.id())).entity(v).build()
+                ? RestResponse.ResponseBuilder.<ActivationView>created(URI.create("/v1/activations/" + v.id()))
+                        .entity(v)
+                        .build()
                 : RestResponse.ok(v);
     }
 }

@@ -3,7 +3,6 @@ package dev.keyhold.activation;
 import dev.keyhold.audit.DenialRecorder;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Supplier;

@@ -1,8 +1,5 @@
 package dev.keyhold.activation;
 
-import dev.keyhold.activation.ActivationRequests;
-import dev.keyhold.activation.ActivationView;
-import dev.keyhold.activation.Refusals;
 import dev.keyhold.security.Roles;
 import jakarta.annotation.security.RolesAllowed;
 import jakarta.inject.Inject;
@@ -17,7 +14,6 @@ import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import org.jboss.resteasy.reactive.RestResponse;
 
-
 @Path("/v1/issuers/{id}/resume")
 @Produces(MediaType.APPLICATION_JSON)
 @Tag(name = "Dual control")
@@ -25,15 +21,18 @@ public class ResumeResource {
 
     @Inject
     KillSwitch killSwitch;
+
     @Inject
     Proposals proposals;
 
     @POST
     @Consumes({MediaType.APPLICATION_JSON, MediaType.WILDCARD})
     @RolesAllowed({Roles.ADMIN, Roles.CUSTODIAN})
-    @Operation(summary = "Ask to resume a suspended issuer", description = "Opens an ISSUER_RESUME request that needs "
-            + "the same M-of-N custodian approval as a key activation (the requester does not count). When approved the "
-            + "issuer is ACTIVE again. While one is live it is returned (200) instead of opening another.")
+    @Operation(
+            summary = "Ask to resume a suspended issuer",
+            description = "Opens an ISSUER_RESUME request that needs "
+                    + "the same M-of-N custodian approval as a key activation (the requester does not count). When approved the "
+                    + "issuer is ACTIVE again. While one is live it is returned (200) instead of opening another.")
     @APIResponse(responseCode = "201", description = "Request opened")
     @APIResponse(responseCode = "200", description = "The live resume request")
     @APIResponse(responseCode = "403", description = "Not an admin nor a custodian of this issuer (audited)")

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.agroal.api.AgroalDataSource;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -28,20 +27,37 @@ public class AuditExport {
     public static final String FORMAT = "keyhold-audit-export/1";
     /** Larger windows are refused (422): export them in parts. */
     public static final int MAX_RECORDS = 200_000;
+
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @Inject
     AgroalDataSource ds;
+
     @Inject
     Clock clock;
 
-    public record Document(String format, Instant exportedAt, Instant from, Instant to, List<JsonNode> auditKeys,
-                           List<Record> records, List<ExportSnapshot.Checkpoint> checkpoints) {
-    }
+    public record Document(
+            String format,
+            Instant exportedAt,
+            Instant from,
+            Instant to,
+            List<JsonNode> auditKeys,
+            List<Record> records,
+            List<ExportSnapshot.Checkpoint> checkpoints) {}
 
-    public record Record(long seq, String recordedAt, String node, String actor, String action, String outcome,
-                         String issuerId, String kid, String requestId, String details, String prevHash, String hash) {
-    }
+    public record Record(
+            long seq,
+            String recordedAt,
+            String node,
+            String actor,
+            String action,
+            String outcome,
+            String issuerId,
+            String kid,
+            String requestId,
+            String details,
+            String prevHash,
+            String hash) {}
 
     public Document export(Instant from, Instant to) {
         return ExportSnapshot.read(ds, from, to, "the audit trail", snapshot -> export(snapshot, from, to));
@@ -50,28 +66,42 @@ public class AuditExport {
     private Document export(ExportSnapshot snapshot, Instant from, Instant to) throws SQLException {
         snapshot.refuseLargerThan("select count(*) from audit_record" + ExportSnapshot.WINDOW, MAX_RECORDS, "records");
         List<Record> records = new ArrayList<>();
-        try (PreparedStatement ps = snapshot.windowed("select " + AuditRow.COLUMNS + " from audit_record"
-                + ExportSnapshot.WINDOW + " order by seq")) {
+        try (PreparedStatement ps = snapshot.windowed(
+                "select " + AuditRow.COLUMNS + " from audit_record" + ExportSnapshot.WINDOW + " order by seq")) {
             ps.setFetchSize(2000);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     AuditRow r = AuditRow.read(rs);
-                    records.add(new Record(r.seq(), r.recordedAt().toString(), r.node(), r.actor(), r.action(),
-                            r.outcome(), r.issuerId(), r.kid(), r.requestId(), r.detailsJson(), r.prevHash(), r.hash()));
+                    records.add(new Record(
+                            r.seq(),
+                            r.recordedAt().toString(),
+                            r.node(),
+                            r.actor(),
+                            r.action(),
+                            r.outcome(),
+                            r.issuerId(),
+                            r.kid(),
+                            r.requestId(),
+                            r.detailsJson(),
+                            r.prevHash(),
+                            r.hash()));
                 }
             }
         }
-        List<ExportSnapshot.Checkpoint> checkpoints = records.isEmpty() ? List.of()
-                : snapshot.checkpoints("audit_checkpoint", records.get(0).seq(), records.get(records.size() - 1).seq());
-        return new Document(FORMAT, clock.instant(), from, to, publicKeys(snapshot.connection()), records,
-                checkpoints);
+        List<ExportSnapshot.Checkpoint> checkpoints = records.isEmpty()
+                ? List.of()
+                : snapshot.checkpoints(
+                        "audit_checkpoint",
+                        records.get(0).seq(),
+                        records.get(records.size() - 1).seq());
+        return new Document(FORMAT, clock.instant(), from, to, publicKeys(snapshot.connection()), records, checkpoints);
     }
 
     /** Every audit key's public JWK, as stored (also used by the ledger export). */
     public static List<JsonNode> publicKeys(Connection c) throws SQLException {
         List<JsonNode> keys = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement("select public_jwk from audit_key order by created_at, kid");
-             ResultSet rs = ps.executeQuery()) {
+                ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
                 try {
                     keys.add(JSON.readTree(rs.getString(1)));

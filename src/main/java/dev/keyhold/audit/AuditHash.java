@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
-
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -29,8 +28,7 @@ public final class AuditHash {
             .enable(MapperFeature.SORT_PROPERTIES_ALPHABETICALLY)
             .build();
 
-    private AuditHash() {
-    }
+    private AuditHash() {}
 
     public static String canonicalJson(Object value) {
         try {
@@ -40,8 +38,18 @@ public final class AuditHash {
         }
     }
 
-    public static String compute(long seq, Instant recordedAt, String node, String actor, String action, String outcome,
-                                 String issuerId, String kid, String requestId, String detailsJson, String prevHash) {
+    public static String compute(
+            long seq,
+            Instant recordedAt,
+            String node,
+            String actor,
+            String action,
+            String outcome,
+            String issuerId,
+            String kid,
+            String requestId,
+            String detailsJson,
+            String prevHash) {
         List<Object> fields = new ArrayList<>();
         fields.add(seq);
         fields.add(recordedAt.toString());
@@ -73,7 +81,8 @@ public final class AuditHash {
 
     static String sha256Hex(String s) {
         try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
+            return HexFormat.of()
+                    .formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }

@@ -3,14 +3,13 @@ package dev.keyhold.audit;
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jose.jwk.JWK;
-import dev.keyhold.hsm.HsmPort;
 import dev.keyhold.domain.SigningAlgorithm;
+import dev.keyhold.hsm.HsmPort;
 import dev.keyhold.hsm.PublicJwks;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
-
 import java.security.PublicKey;
 import java.sql.Timestamp;
 import java.text.ParseException;
@@ -29,15 +28,17 @@ public class AuditKeys {
 
     @Inject
     HsmPort hsm;
+
     @Inject
     EntityManager em;
+
     @Inject
     Clock clock;
+
     @Inject
     AuditSettings settings;
 
-    public record AuditKey(String kid, String partition, String handle, JWK jwk) {
-    }
+    public record AuditKey(String kid, String partition, String handle, JWK jwk) {}
 
     /** The audit key, generating it in the HSM and storing its public half when it does not exist yet. */
     public AuditKey ensure() {
@@ -49,20 +50,29 @@ public class AuditKeys {
         }
         PublicKey pub = hsm.publicKeyOrGenerate(partition, handle, ALG);
         JWK jwk = PublicJwks.of(pub, ALG);
-        QuarkusTransaction.requiringNew().run(() -> em.createNativeQuery("insert into audit_key (kid, partition_name,"
-                        + " hsm_handle, algorithm, public_jwk, created_at) values (?1, ?2, ?3, ?4, ?5, ?6)"
-                        + " on conflict do nothing")
-                .setParameter(1, jwk.getKeyID()).setParameter(2, partition).setParameter(3, handle)
-                .setParameter(4, ALG.name()).setParameter(5, jwk.toJSONString())
-                .setParameter(6, Timestamp.from(clock.instant())).executeUpdate());
+        QuarkusTransaction.requiringNew()
+                .run(() -> em.createNativeQuery("insert into audit_key (kid, partition_name,"
+                                + " hsm_handle, algorithm, public_jwk, created_at) values (?1, ?2, ?3, ?4, ?5, ?6)"
+                                + " on conflict do nothing")
+                        .setParameter(1, jwk.getKeyID())
+                        .setParameter(2, partition)
+                        .setParameter(3, handle)
+                        .setParameter(4, ALG.name())
+                        .setParameter(5, jwk.toJSONString())
+                        .setParameter(6, Timestamp.from(clock.instant()))
+                        .executeUpdate());
         return QuarkusTransaction.requiringNew().call(() -> find(partition, handle));
     }
 
     private AuditKey find(String partition, String handle) {
         @SuppressWarnings("unchecked")
-        List<Object[]> rows = em.createNativeQuery("select kid, public_jwk from audit_key where partition_name = ?1"
-                + " and hsm_handle = ?2").setParameter(1, partition).setParameter(2, handle).getResultList();
-        return rows.isEmpty() ? null
+        List<Object[]> rows = em.createNativeQuery(
+                        "select kid, public_jwk from audit_key where partition_name = ?1" + " and hsm_handle = ?2")
+                .setParameter(1, partition)
+                .setParameter(2, handle)
+                .getResultList();
+        return rows.isEmpty()
+                ? null
                 : new AuditKey((String) rows.get(0)[0], partition, handle, parse((String) rows.get(0)[1]));
     }
 

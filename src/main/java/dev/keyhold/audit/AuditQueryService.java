@@ -3,7 +3,6 @@ package dev.keyhold.audit;
 import io.agroal.api.AgroalDataSource;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -31,14 +30,17 @@ public class AuditQueryService {
         long after = q.after();
         Long upTo = null;
         if (q.from() != null) {
-            Long first = probe("select seq from audit_record where recorded_at >= ? order by recorded_at, seq limit 1", q.from());
+            Long first = probe(
+                    "select seq from audit_record where recorded_at >= ? order by recorded_at, seq limit 1", q.from());
             if (first == null) {
                 return new AuditPage(List.of(), null);
             }
             after = Math.max(after, first - 1);
         }
         if (q.to() != null) {
-            upTo = probe("select seq from audit_record where recorded_at < ? order by recorded_at desc, seq desc limit 1", q.to());
+            upTo = probe(
+                    "select seq from audit_record where recorded_at < ? order by recorded_at desc, seq desc limit 1",
+                    q.to());
             if (upTo == null) {
                 return new AuditPage(List.of(), null);
             }
@@ -63,18 +65,22 @@ public class AuditQueryService {
         List<AuditRecordView> page = fetched.stream()
                 .filter(r -> (q.from() == null || !r.recordedAt().isBefore(q.from()))
                         && (q.to() == null || r.recordedAt().isBefore(q.to())))
-                .map(AuditRecordView::of).toList();
+                .map(AuditRecordView::of)
+                .toList();
         return new AuditPage(page, more ? fetched.get(fetched.size() - 1).seq() : null);
     }
 
     /** Every record naming the kid, oldest first. A key has a handful, so no paging. */
     public List<AuditRecordView> history(String kid) {
         return query("select " + AuditRow.COLUMNS + " from audit_record where kid = ? order by seq", List.of(kid))
-                .stream().map(AuditRecordView::of).toList();
+                .stream()
+                .map(AuditRecordView::of)
+                .toList();
     }
 
     private Long probe(String sql, java.time.Instant at) {
-        try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+        try (Connection c = ds.getConnection();
+                PreparedStatement ps = c.prepareStatement(sql)) {
             ps.setTimestamp(1, Timestamp.from(at));
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() ? rs.getLong(1) : null;
@@ -92,7 +98,8 @@ public class AuditQueryService {
     }
 
     private List<AuditRow> query(String sql, List<Object> args) {
-        try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+        try (Connection c = ds.getConnection();
+                PreparedStatement ps = c.prepareStatement(sql)) {
             for (int i = 0; i < args.size(); i++) {
                 ps.setObject(i + 1, args.get(i));
             }

@@ -10,9 +10,8 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
-import org.jboss.resteasy.reactive.RestResponse;
-
 import java.net.URI;
+import org.jboss.resteasy.reactive.RestResponse;
 
 /**
  * The auditor's view. Reading the trail is the auditor's alone (SPEC): admins are the people whose actions the
@@ -24,24 +23,39 @@ public class AuditResource {
 
     @Inject
     AuditQueryService queries;
+
     @Inject
     AuditVerifier verifier;
+
     @Inject
     Checkpoints checkpoints;
+
     @Inject
     SecurityIdentity identity;
+
     @Inject
     AuditExport exports;
 
     @GET
     @RolesAllowed(Roles.AUDITOR)
-    public AuditPage find(@QueryParam("issuer") String issuer, @QueryParam("kid") String kid,
-                          @QueryParam("actor") String actor, @QueryParam("action") String action,
-                          @QueryParam("from") String from, @QueryParam("to") String to,
-                          @QueryParam("after") String after, @QueryParam("limit") String limit) {
+    public AuditPage find(
+            @QueryParam("issuer") String issuer,
+            @QueryParam("kid") String kid,
+            @QueryParam("actor") String actor,
+            @QueryParam("action") String action,
+            @QueryParam("from") String from,
+            @QueryParam("to") String to,
+            @QueryParam("after") String after,
+            @QueryParam("limit") String limit) {
         QueryParams p = new QueryParams();
-        AuditQuery q = new AuditQuery(p.text("issuer", issuer), p.text("kid", kid), p.text("actor", actor),
-                p.text("action", action), p.instant("from", from), p.instant("to", to), p.seq("after", after),
+        AuditQuery q = new AuditQuery(
+                p.text("issuer", issuer),
+                p.text("kid", kid),
+                p.text("actor", actor),
+                p.text("action", action),
+                p.instant("from", from),
+                p.instant("to", to),
+                p.seq("after", after),
                 p.limit(limit, 100));
         p.check(q.from() == null || q.to() == null || q.from().isBefore(q.to()), "to", "must be after from");
         p.done();
@@ -72,8 +86,10 @@ public class AuditResource {
     @Path("/checkpoints")
     @RolesAllowed({Roles.AUDITOR, Roles.ADMIN})
     public RestResponse<Checkpoints.CheckpointView> checkpoint() {
-        Checkpoints.CheckpointView c = checkpoints.create(identity.getPrincipal().getName());
+        Checkpoints.CheckpointView c =
+                checkpoints.create(identity.getPrincipal().getName());
         return RestResponse.ResponseBuilder.<Checkpoints.CheckpointView>created(URI.create("/v1/audit/verify"))
-                .entity(c).build();
+                .entity(c)
+                .build();
     }
 }

@@ -2,7 +2,6 @@ package dev.keyhold.audit;
 
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
-
 import java.time.Duration;
 
 /** Settings of the audit trail's checkpoints ({@code keyhold.audit.partition} stays in KeyholdConfig). */

@@ -6,7 +6,6 @@ import dev.keyhold.hsm.HsmPort;
 import io.agroal.api.AgroalDataSource;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-
 import java.security.GeneralSecurityException;
 import java.security.PublicKey;
 import java.security.Signature;
@@ -40,6 +39,7 @@ public class AuditVerifier {
 
     @Inject
     AgroalDataSource ds;
+
     @Inject
     HsmPort hsm;
 
@@ -48,16 +48,19 @@ public class AuditVerifier {
      * checkpoint (null when ok); {@code checkpoint} is the latest checkpoint that verified and lies before any break:
      * the last point the trail is vouched for.
      */
-    public record Verdict(boolean ok, long records, Long firstBrokenSeq, Checkpoints.CheckpointView checkpoint,
-                          String reason, int checkpoints, List<AuditKeyStatus> auditKeys) {
-    }
+    public record Verdict(
+            boolean ok,
+            long records,
+            Long firstBrokenSeq,
+            Checkpoints.CheckpointView checkpoint,
+            String reason,
+            int checkpoints,
+            List<AuditKeyStatus> auditKeys) {}
 
     /** {@code matchesHsm} is null when the HSM could not be asked. */
-    public record AuditKeyStatus(String kid, Boolean matchesHsm) {
-    }
+    public record AuditKeyStatus(String kid, Boolean matchesHsm) {}
 
-    private record StoredCheckpoint(long id, Checkpoints.CheckpointView view) {
-    }
+    private record StoredCheckpoint(long id, Checkpoints.CheckpointView view) {}
 
     public Verdict verify() {
         try (Connection c = ds.getConnection()) {
@@ -78,8 +81,9 @@ public class AuditVerifier {
         Broken broken = new Broken();
         Map<String, PublicKey> keys = new HashMap<>();
         List<AuditKeyStatus> keyStatus = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement("select kid, partition_name, hsm_handle, public_jwk from audit_key");
-             ResultSet rs = ps.executeQuery()) {
+        try (PreparedStatement ps =
+                        c.prepareStatement("select kid, partition_name, hsm_handle, public_jwk from audit_key");
+                ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
                 JWK jwk = AuditKeys.parse(rs.getString(4));
                 PublicKey pub = AuditKeys.publicKey(jwk);
@@ -100,19 +104,29 @@ public class AuditVerifier {
         List<StoredCheckpoint> good = new ArrayList<>();
         int count = 0;
         try (PreparedStatement ps = c.prepareStatement("select id, seq, hash, signed_at, node, key_id, signature"
-                + " from audit_checkpoint order by seq, id");
-             ResultSet rs = ps.executeQuery()) {
+                        + " from audit_checkpoint order by seq, id");
+                ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
                 count++;
-                StoredCheckpoint cp = new StoredCheckpoint(rs.getLong(1), new Checkpoints.CheckpointView(rs.getLong(2),
-                        rs.getString(3), rs.getObject(4, OffsetDateTime.class).toInstant(), rs.getString(5),
-                        rs.getString(6), rs.getString(7)));
+                StoredCheckpoint cp = new StoredCheckpoint(
+                        rs.getLong(1),
+                        new Checkpoints.CheckpointView(
+                                rs.getLong(2),
+                                rs.getString(3),
+                                rs.getObject(4, OffsetDateTime.class).toInstant(),
+                                rs.getString(5),
+                                rs.getString(6),
+                                rs.getString(7)));
                 if (!signatureValid(cp.view(), keys.get(cp.view().keyId()))) {
-                    broken.at(cp.view().seq(), "checkpoint " + cp.id() + " (seq " + cp.view().seq()
-                            + ") does not carry a valid audit key signature");
+                    broken.at(
+                            cp.view().seq(),
+                            "checkpoint " + cp.id() + " (seq " + cp.view().seq()
+                                    + ") does not carry a valid audit key signature");
                     continue;
                 }
-                checkpointsBySeq.computeIfAbsent(cp.view().seq(), s -> new ArrayList<>()).add(cp);
+                checkpointsBySeq
+                        .computeIfAbsent(cp.view().seq(), s -> new ArrayList<>())
+                        .add(cp);
                 good.add(cp);
             }
         }
@@ -120,7 +134,8 @@ public class AuditVerifier {
         long records = 0;
         long expected = 1;
         String prev = AuditHash.GENESIS;
-        try (PreparedStatement ps = c.prepareStatement("select " + AuditRow.COLUMNS + " from audit_record order by seq")) {
+        try (PreparedStatement ps =
+                c.prepareStatement("select " + AuditRow.COLUMNS + " from audit_record order by seq")) {
             ps.setFetchSize(FETCH);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
@@ -130,9 +145,12 @@ public class AuditVerifier {
                     }
                     AuditRow r = AuditRow.read(rs);
                     if (r.seq() != expected) {
-                        broken.at(expected, r.seq() > expected
-                                ? "record " + expected + " is missing (the next stored record is " + r.seq() + ")"
-                                : "record " + r.seq() + " is out of order");
+                        broken.at(
+                                expected,
+                                r.seq() > expected
+                                        ? "record " + expected + " is missing (the next stored record is " + r.seq()
+                                                + ")"
+                                        : "record " + r.seq() + " is out of order");
                     } else if (!r.prevHash().equals(prev)) {
                         broken.at(r.seq(), "record " + r.seq() + " does not link to the record before it");
                     } else if (!r.expectedHash(prev).equals(r.hash())) {
@@ -141,12 +159,16 @@ public class AuditVerifier {
                         List<StoredCheckpoint> signed = checkpointsBySeq.getOrDefault(r.seq(), List.of());
                         for (StoredCheckpoint cp : signed) {
                             if (!cp.view().hash().equals(r.hash())) {
-                                broken.at(r.seq(), "record " + r.seq() + " differs from signed checkpoint " + cp.id()
-                                        + ": the chain was rewritten at or before it");
+                                broken.at(
+                                        r.seq(),
+                                        "record " + r.seq() + " differs from signed checkpoint " + cp.id()
+                                                + ": the chain was rewritten at or before it");
                             }
                         }
                         if (Checkpoints.ACTION.equals(r.action()) && signed.isEmpty() && broken.seq == null) {
-                            broken.at(r.seq(), "record " + r.seq() + " announces a checkpoint that is missing or invalid");
+                            broken.at(
+                                    r.seq(),
+                                    "record " + r.seq() + " announces a checkpoint that is missing or invalid");
                         }
                     }
                     prev = r.hash();
@@ -157,8 +179,10 @@ public class AuditVerifier {
         long last = expected - 1;
         for (StoredCheckpoint cp : good) {
             if (cp.view().seq() > last) {
-                broken.at(last + 1, "the chain ends at " + last + " but checkpoint " + cp.id() + " signs record "
-                        + cp.view().seq() + ": records were cut off");
+                broken.at(
+                        last + 1,
+                        "the chain ends at " + last + " but checkpoint " + cp.id() + " signs record "
+                                + cp.view().seq() + ": records were cut off");
                 break;
             }
         }
@@ -224,8 +248,10 @@ public class AuditVerifier {
             return;
         }
         if (seq > last) {
-            broken.at(last + 1, "the chain ends at " + last + " but the HSM recorded a checkpoint of record " + seq
-                    + ": the database was rolled back");
+            broken.at(
+                    last + 1,
+                    "the chain ends at " + last + " but the HSM recorded a checkpoint of record " + seq
+                            + ": the database was rolled back");
             return;
         }
         try (PreparedStatement ps = c.prepareStatement("select hash from audit_record where seq = ?")) {

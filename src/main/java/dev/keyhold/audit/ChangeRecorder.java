@@ -6,7 +6,6 @@ import jakarta.enterprise.event.Event;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
 import jakarta.transaction.Transactional;
-
 import java.sql.Timestamp;
 import java.time.Clock;
 import java.time.Instant;
@@ -30,21 +29,27 @@ public class ChangeRecorder {
 
     @Inject
     EntityManager em;
+
     @Inject
     Clock clock;
+
     @Inject
     NodeName node;
+
     @Inject
     RequestIds requestIds;
+
     @Inject
     Event<RecordedChange> recorded;
 
     @Transactional(Transactional.TxType.MANDATORY)
     public long record(Change change) {
         em.createNativeQuery("select count(*) from (select pg_advisory_xact_lock(?1)) l")
-                .setParameter(1, CHAIN_LOCK).getSingleResult();
+                .setParameter(1, CHAIN_LOCK)
+                .getSingleResult();
         @SuppressWarnings("unchecked")
-        List<Object[]> head = em.createNativeQuery("select seq, hash, recorded_at from audit_record order by seq desc limit 1")
+        List<Object[]> head = em.createNativeQuery(
+                        "select seq, hash, recorded_at from audit_record order by seq desc limit 1")
                 .getResultList();
         long seq = head.isEmpty() ? 1 : ((Number) head.get(0)[0]).longValue() + 1;
         String prev = head.isEmpty() ? AuditHash.GENESIS : (String) head.get(0)[1];
@@ -56,25 +61,48 @@ public class ChangeRecorder {
         }
         String details = AuditHash.canonicalJson(change.details());
         String requestId = requestIds.current();
-        String hash = AuditHash.compute(seq, at, node.get(), change.actor(), change.action(), change.outcome(),
-                change.issuerId(), change.kid(), requestId, details, prev);
-        em.createNativeQuery("insert into audit_record (seq, recorded_at, node, actor, action, outcome, issuer_id, kid,"
-                        + " request_id, details, prev_hash, hash) values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)")
-                .setParameter(1, seq).setParameter(2, Timestamp.from(at)).setParameter(3, node.get())
-                .setParameter(4, change.actor()).setParameter(5, change.action()).setParameter(6, change.outcome())
-                .setParameter(7, change.issuerId()).setParameter(8, change.kid()).setParameter(9, requestId)
-                .setParameter(10, details).setParameter(11, prev).setParameter(12, hash)
+        String hash = AuditHash.compute(
+                seq,
+                at,
+                node.get(),
+                change.actor(),
+                change.action(),
+                change.outcome(),
+                change.issuerId(),
+                change.kid(),
+                requestId,
+                details,
+                prev);
+        em.createNativeQuery(
+                        "insert into audit_record (seq, recorded_at, node, actor, action, outcome, issuer_id, kid,"
+                                + " request_id, details, prev_hash, hash) values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)")
+                .setParameter(1, seq)
+                .setParameter(2, Timestamp.from(at))
+                .setParameter(3, node.get())
+                .setParameter(4, change.actor())
+                .setParameter(5, change.action())
+                .setParameter(6, change.outcome())
+                .setParameter(7, change.issuerId())
+                .setParameter(8, change.kid())
+                .setParameter(9, requestId)
+                .setParameter(10, details)
+                .setParameter(11, prev)
+                .setParameter(12, hash)
                 .executeUpdate();
         long outboxSeq = 0;
         if (change.eventType() != null) {
-            outboxSeq = ((Number) em.createNativeQuery("select nextval('outbox_event_seq')").getSingleResult()).longValue();
+            outboxSeq = ((Number) em.createNativeQuery("select nextval('outbox_event_seq')")
+                            .getSingleResult())
+                    .longValue();
             em.createNativeQuery("insert into outbox_event (seq, type, source, issuer_id, subject, event_time, data)"
                             + " values (?7, ?1, ?2, ?3, ?4, ?5, ?6)")
                     .setParameter(1, change.eventType())
                     .setParameter(2, change.issuerId() == null ? "/keyhold" : "/issuers/" + change.issuerId())
-                    .setParameter(3, change.issuerId()).setParameter(4, change.kid())
+                    .setParameter(3, change.issuerId())
+                    .setParameter(4, change.kid())
                     .setParameter(5, Timestamp.from(at))
-                    .setParameter(6, AuditHash.canonicalJson(change.eventData())).setParameter(7, outboxSeq)
+                    .setParameter(6, AuditHash.canonicalJson(change.eventData()))
+                    .setParameter(7, outboxSeq)
                     .executeUpdate();
         }
         recorded.fire(new RecordedChange(seq, change.action(), change.issuerId(), change.kid(), outboxSeq));

@@ -7,16 +7,13 @@ import io.quarkus.scheduler.Scheduled;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
-import org.jboss.logging.Logger;
-
-import java.nio.charset.StandardCharsets;
 import java.sql.Timestamp;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.Base64;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.jboss.logging.Logger;
 
 /**
  * Signed checkpoints of the audit chain head. A checkpoint is itself recorded: it first appends an
@@ -34,20 +31,24 @@ public class Checkpoints {
 
     @Inject
     AuditKeys keys;
+
     @Inject
     HsmPort hsm;
+
     @Inject
     ChangeRecorder recorder;
+
     @Inject
     EntityManager em;
+
     @Inject
     Clock clock;
+
     @Inject
     NodeName node;
 
     /** A checkpoint as verification reports it; the signature is base64url R‖S over {@link #signedBytes}. */
-    public record CheckpointView(long seq, String hash, Instant time, String node, String keyId, String signature) {
-    }
+    public record CheckpointView(long seq, String hash, Instant time, String node, String keyId, String signature) {}
 
     /** Label of the HSM data object (trust partition) that mirrors the latest checkpoint: {@code "<seq> <hash>"}. */
     public static final String MIRROR = "keyhold-audit-checkpoint";
@@ -75,7 +76,10 @@ public class Checkpoints {
                     return;
                 }
             }
-            hsm.putData(trust.partition(), MIRROR, (c.seq() + " " + c.hash()).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            hsm.putData(
+                    trust.partition(),
+                    MIRROR,
+                    (c.seq() + " " + c.hash()).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
         } catch (RuntimeException e) {
             LOG.warnf("audit checkpoint %d not mirrored in the HSM: %s", c.seq(), e.toString());
         }
@@ -84,24 +88,37 @@ public class Checkpoints {
     private CheckpointView createRow(String actor) {
         AuditKeys.AuditKey key = keys.ensure();
         return QuarkusTransaction.requiringNew().call(() -> {
-            long seq = recorder.record(Change.auditOnly(ACTION, actor, Change.SUCCESS, null, null,
-                    Map.of("keyId", key.kid())));
+            long seq = recorder.record(
+                    Change.auditOnly(ACTION, actor, Change.SUCCESS, null, null, Map.of("keyId", key.kid())));
             String hash = (String) em.createNativeQuery("select hash from audit_record where seq = ?1")
-                    .setParameter(1, seq).getSingleResult();
+                    .setParameter(1, seq)
+                    .getSingleResult();
             CheckpointView unsigned = new CheckpointView(seq, hash, clock.instant(), node.get(), key.kid(), null);
             byte[] sig = hsm.sign(key.partition(), key.handle(), AuditKeys.ALG, signedBytes(unsigned));
-            CheckpointView c = new CheckpointView(seq, hash, unsigned.time(), unsigned.node(), key.kid(),
+            CheckpointView c = new CheckpointView(
+                    seq,
+                    hash,
+                    unsigned.time(),
+                    unsigned.node(),
+                    key.kid(),
                     Base64.getUrlEncoder().withoutPadding().encodeToString(sig));
             em.createNativeQuery("insert into audit_checkpoint (seq, hash, signed_at, node, key_id, signature,"
                             + " requested_by) values (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
-                    .setParameter(1, c.seq()).setParameter(2, c.hash()).setParameter(3, Timestamp.from(c.time()))
-                    .setParameter(4, c.node()).setParameter(5, c.keyId()).setParameter(6, c.signature())
-                    .setParameter(7, actor).executeUpdate();
+                    .setParameter(1, c.seq())
+                    .setParameter(2, c.hash())
+                    .setParameter(3, Timestamp.from(c.time()))
+                    .setParameter(4, c.node())
+                    .setParameter(5, c.keyId())
+                    .setParameter(6, c.signature())
+                    .setParameter(7, actor)
+                    .executeUpdate();
             return c;
         });
     }
 
-    @Scheduled(every = "${keyhold.audit.checkpoint-interval:PT5M}", delayed = "${keyhold.audit.checkpoint-interval:PT5M}",
+    @Scheduled(
+            every = "${keyhold.audit.checkpoint-interval:PT5M}",
+            delayed = "${keyhold.audit.checkpoint-interval:PT5M}",
             concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void periodic() {
         try {
@@ -118,7 +135,8 @@ public class Checkpoints {
         return QuarkusTransaction.requiringNew().call(() -> {
             @SuppressWarnings("unchecked")
             List<Object[]> r = em.createNativeQuery("select (select coalesce(max(seq), 0) from audit_record),"
-                    + " (select coalesce(max(seq), 0) from audit_checkpoint)").getResultList();
+                            + " (select coalesce(max(seq), 0) from audit_checkpoint)")
+                    .getResultList();
             return ((Number) r.get(0)[0]).longValue() > ((Number) r.get(0)[1]).longValue();
         });
     }

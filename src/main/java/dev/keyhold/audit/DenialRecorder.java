@@ -10,13 +10,12 @@ import io.vertx.core.Vertx;
 import io.vertx.ext.web.RoutingContext;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import org.jboss.logging.Logger;
-
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.jboss.logging.Logger;
 
 /**
  * Audits refused privileged attempts (SPEC: 403s on /v1, wrong custodian, self-approval) with outcome
@@ -38,10 +37,13 @@ public class DenialRecorder implements dev.keyhold.error.DenialSink {
 
     @Inject
     ChangeRecorder recorder;
+
     @Inject
     CurrentIdentityAssociation identities;
+
     @Inject
     CurrentVertxRequest currentRequest;
+
     @Inject
     jakarta.persistence.EntityManager em;
 
@@ -52,8 +54,8 @@ public class DenialRecorder implements dev.keyhold.error.DenialSink {
      * cannot be audited is reported as the failure it is.
      */
     public void denied(String actor, String action, String issuerId, String kid, Map<String, Object> details) {
-        QuarkusTransaction.requiringNew().run(() ->
-                recorder.record(Change.auditOnly(action, actor, Change.DENIED, issuerId, kid, details)));
+        QuarkusTransaction.requiringNew()
+                .run(() -> recorder.record(Change.auditOnly(action, actor, Change.DENIED, issuerId, kid, details)));
         Context ctx = Vertx.currentContext();
         if (ctx != null) {
             ctx.putLocal(RECORDED, Boolean.TRUE);
@@ -73,14 +75,21 @@ public class DenialRecorder implements dev.keyhold.error.DenialSink {
         }
         String path = rc.normalizedPath();
         String method = rc.request().method().name();
-        return identities.getDeferredIdentity()
-                .onItem().transformToUni(who -> blocking(() -> {
+        return identities
+                .getDeferredIdentity()
+                .onItem()
+                .transformToUni(who -> blocking(() -> {
                     String kid = group(KEY_PATH, path);
                     String issuer = group(ISSUER_PATH, path);
-                    denied(actor(who), REQUEST_DENIED, issuer != null ? issuer : issuerOfKey(kid), kid,
+                    denied(
+                            actor(who),
+                            REQUEST_DENIED,
+                            issuer != null ? issuer : issuerOfKey(kid),
+                            kid,
                             details(method, path, reason));
                 }))
-                .onFailure().recoverWithItem(e -> {
+                .onFailure()
+                .recoverWithItem(e -> {
                     LOG.errorf(e, "could not audit a refused %s %s", method, path);
                     return null;
                 });
@@ -94,7 +103,7 @@ public class DenialRecorder implements dev.keyhold.error.DenialSink {
     public void recordRequestDenied(String reason) {
         Uni<Void> record = requestDenied(reason);
         if (Context.isOnEventLoopThread()) {
-            record.subscribe().with(ignored -> { });
+            record.subscribe().with(ignored -> {});
         } else {
             record.await().indefinitely();
         }
@@ -107,7 +116,8 @@ public class DenialRecorder implements dev.keyhold.error.DenialSink {
         }
         return QuarkusTransaction.requiringNew().call(() -> {
             List<?> rows = em.createNativeQuery("select issuer_id from signing_key where kid = ?1")
-                    .setParameter(1, kid).getResultList();
+                    .setParameter(1, kid)
+                    .getResultList();
             return rows.isEmpty() ? null : (String) rows.get(0);
         });
     }
@@ -115,10 +125,14 @@ public class DenialRecorder implements dev.keyhold.error.DenialSink {
     private static Uni<Void> blocking(Runnable work) {
         Context ctx = Vertx.currentContext();
         if (ctx != null && Context.isOnEventLoopThread()) {
-            return Uni.createFrom().completionStage(() -> ctx.executeBlocking(() -> {
-                work.run();
-                return (Void) null;
-            }, false).toCompletionStage());
+            return Uni.createFrom()
+                    .completionStage(() -> ctx.executeBlocking(
+                                    () -> {
+                                        work.run();
+                                        return (Void) null;
+                                    },
+                                    false)
+                            .toCompletionStage());
         }
         work.run();
         return Uni.createFrom().voidItem();
@@ -130,7 +144,9 @@ public class DenialRecorder implements dev.keyhold.error.DenialSink {
     }
 
     private static String actor(SecurityIdentity who) {
-        return who == null || who.isAnonymous() ? "anonymous" : who.getPrincipal().getName();
+        return who == null || who.isAnonymous()
+                ? "anonymous"
+                : who.getPrincipal().getName();
     }
 
     private static Map<String, Object> details(String method, String path, String reason) {

@@ -2,7 +2,6 @@ package dev.keyhold.audit;
 
 import dev.keyhold.error.ProblemException;
 import io.agroal.api.AgroalDataSource;
-
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -24,8 +23,7 @@ public final class ExportSnapshot {
     public static final String WINDOW = " where recorded_at >= ? and recorded_at < ?";
 
     /** A checkpoint as exported: the chain's hash at {@code seq}, signed by the audit key {@code keyId}. */
-    public record Checkpoint(long seq, String hash, String time, String node, String keyId, String signature) {
-    }
+    public record Checkpoint(long seq, String hash, String time, String node, String keyId, String signature) {}
 
     @FunctionalInterface
     public interface Read<T> {
@@ -72,11 +70,14 @@ public final class ExportSnapshot {
 
     /** Refuses a window in which {@code countSql} (a windowed count) finds more than {@code max} {@code unit}. */
     public void refuseLargerThan(String countSql, long max, String unit) throws SQLException {
-        try (PreparedStatement ps = windowed(countSql); ResultSet rs = ps.executeQuery()) {
+        try (PreparedStatement ps = windowed(countSql);
+                ResultSet rs = ps.executeQuery()) {
             rs.next();
             if (rs.getLong(1) > max) {
-                throw ProblemException.unprocessable("window-too-large", "The window is too large", "the window holds "
-                        + rs.getLong(1) + " " + unit + "; export at most " + max + " at a time");
+                throw ProblemException.unprocessable(
+                        "window-too-large",
+                        "The window is too large",
+                        "the window holds " + rs.getLong(1) + " " + unit + "; export at most " + max + " at a time");
             }
         }
     }
@@ -90,9 +91,13 @@ public final class ExportSnapshot {
             ps.setLong(2, lastSeq);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    checkpoints.add(new Checkpoint(rs.getLong(1), rs.getString(2),
-                            rs.getObject(3, OffsetDateTime.class).toInstant().toString(), rs.getString(4),
-                            rs.getString(5), rs.getString(6)));
+                    checkpoints.add(new Checkpoint(
+                            rs.getLong(1),
+                            rs.getString(2),
+                            rs.getObject(3, OffsetDateTime.class).toInstant().toString(),
+                            rs.getString(4),
+                            rs.getString(5),
+                            rs.getString(6)));
                 }
             }
         }

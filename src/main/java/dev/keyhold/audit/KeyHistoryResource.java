@@ -9,7 +9,6 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
-
 import java.util.List;
 import java.util.regex.Pattern;
 
@@ -27,8 +26,7 @@ public class KeyHistoryResource {
     @Inject
     AuditQueryService queries;
 
-    public record KeyHistory(String kid, List<AuditRecordView> records) {
-    }
+    public record KeyHistory(String kid, List<AuditRecordView> records) {}
 
     @GET
     @RolesAllowed(Roles.AUDITOR)

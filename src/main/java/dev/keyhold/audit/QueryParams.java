@@ -2,7 +2,6 @@ package dev.keyhold.audit;
 
 import dev.keyhold.error.ProblemException;
 import dev.keyhold.error.ValidationException.FieldError;
-
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
@@ -94,8 +93,14 @@ public final class QueryParams {
     /** Throws a bad-request problem listing every bad parameter, if there is one. */
     public void done() {
         if (!errors.isEmpty()) {
-            throw new ProblemException(ProblemException.Kind.BAD_REQUEST, "invalid-query", "Invalid query parameters",
-                    errors.stream().map(e -> e.field() + ": " + e.message()).reduce((a, b) -> a + "; " + b).orElseThrow(),
+            throw new ProblemException(
+                    ProblemException.Kind.BAD_REQUEST,
+                    "invalid-query",
+                    "Invalid query parameters",
+                    errors.stream()
+                            .map(e -> e.field() + ": " + e.message())
+                            .reduce((a, b) -> a + "; " + b)
+                            .orElseThrow(),
                     Map.of("errors", List.copyOf(errors)));
         }
     }

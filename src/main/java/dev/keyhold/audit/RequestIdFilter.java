@@ -1,11 +1,10 @@
 package dev.keyhold.audit;
 
-import io.vertx.ext.web.Router;
-import jakarta.enterprise.event.Observes;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-
+import jakarta.enterprise.event.Observes;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
@@ -17,6 +16,7 @@ public class RequestIdFilter {
     private static final Pattern SANE = Pattern.compile("[A-Za-z0-9._:-]{1,64}");
     /** Unique per process run, cheap to make: a random run prefix and a counter (no SecureRandom per request). */
     private static final String RUN = Long.toString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE, 36);
+
     private static final AtomicLong COUNTER = new AtomicLong();
 
     // Only the API records audit entries: registered under /v1/ only, so other paths (the public JWKS) never run it.

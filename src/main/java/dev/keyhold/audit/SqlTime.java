@@ -7,8 +7,7 @@ import java.time.OffsetDateTime;
 /** A {@code timestamptz} as native queries return it (the JDBC driver and Hibernate differ on the type), as an Instant. */
 public final class SqlTime {
 
-    private SqlTime() {
-    }
+    private SqlTime() {}
 
     public static Instant instant(Object o) {
         if (o instanceof Timestamp t) {

@@ -1,11 +1,11 @@
 package dev.keyhold.canary;
 
+import io.smallrye.health.api.HealthGroup;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
-import io.smallrye.health.api.HealthGroup;
 
 /**
  * {@code canaries}, in the health groups {@code canaries} and {@code operations}: DOWN while the latest canary run
@@ -19,22 +19,29 @@ public class CanaryHealth implements HealthCheck {
 
     @Inject
     CanaryRunner runner;
+
     @Inject
     CanaryConfig config;
 
     @Override
     public HealthCheckResponse call() {
-        HealthCheckResponseBuilder b = HealthCheckResponse.named("canaries").up().withData("interval", config.interval());
-        runner.last().ifPresentOrElse(r -> {
-            b.withData("at", r.at().toString());
-            r.results().forEach(x -> b.withData(x.name(), x.passed() ? "passed" : "FAILED: got " + x.actual()));
-            if (r.error() != null) {
-                b.withData("error", r.error());
-            }
-            if (!r.passed()) {
-                b.down();
-            }
-        }, () -> b.withData("state", "not run yet"));
+        HealthCheckResponseBuilder b =
+                HealthCheckResponse.named("canaries").up().withData("interval", config.interval());
+        runner.last()
+                .ifPresentOrElse(
+                        r -> {
+                            b.withData("at", r.at().toString());
+                            r.results()
+                                    .forEach(x ->
+                                            b.withData(x.name(), x.passed() ? "passed" : "FAILED: got " + x.actual()));
+                            if (r.error() != null) {
+                                b.withData("error", r.error());
+                            }
+                            if (!r.passed()) {
+                                b.down();
+                            }
+                        },
+                        () -> b.withData("state", "not run yet"));
         return b.build();
     }
 }

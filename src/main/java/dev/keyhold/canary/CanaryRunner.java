@@ -4,24 +4,20 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.keyhold.audit.Change;
 import dev.keyhold.audit.ChangeRecorder;
-import dev.keyhold.hsm.HsmPort;
-import dev.keyhold.issuer.Issuer;
 import dev.keyhold.domain.Key;
 import dev.keyhold.domain.KeyState;
+import dev.keyhold.hsm.HsmPort;
+import dev.keyhold.issuer.Issuer;
 import dev.keyhold.verify.TokenVerifier;
-import dev.keyhold.verify.VerifierGate;
-import dev.keyhold.verify.VerificationDirectory;
 import dev.keyhold.verify.Verdict;
+import dev.keyhold.verify.VerificationDirectory;
+import dev.keyhold.verify.VerifierGate;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.scheduler.Scheduled;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
-import org.jboss.logging.Logger;
-
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 import java.nio.charset.StandardCharsets;
 import java.security.PublicKey;
 import java.security.SecureRandom;
@@ -33,6 +29,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+import org.jboss.logging.Logger;
 
 /**
  * Forged-token canaries: a self-test that keeps proving the reference validator ({@link TokenVerifier}, the
@@ -55,27 +54,37 @@ public class CanaryRunner {
 
     @Inject
     CanaryFixtures fixtures;
+
     @Inject
     TokenVerifier verifier;
+
     @Inject
     VerificationDirectory directory;
+
     @Inject
     HsmPort hsm;
+
     @Inject
     ChangeRecorder recorder;
+
     @Inject
     Clock clock;
+
     @Inject
     ObjectMapper mapper;
+
     @Inject
     VerifierGate gate;
 
     private volatile CanaryReport last;
     /** Set when the application starts to stop: a run cut short by shutdown is not a failure. */
     private volatile boolean stopping;
+
     private List<String> lastAnnounced = List.of();
 
-    @Scheduled(every = "${keyhold.canary.interval}", delayed = "10s",
+    @Scheduled(
+            every = "${keyhold.canary.interval}",
+            delayed = "10s",
             concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void scheduled() {
         runOnce();
@@ -103,11 +112,14 @@ public class CanaryRunner {
         } catch (RuntimeException e) {
             if (stopping) {
                 // The database or HSM went away because Keyhold is stopping, not because the validator is wrong.
-                LOG.infof("canary run cut short by shutdown (%s); not counted", e.getClass().getSimpleName());
+                LOG.infof(
+                        "canary run cut short by shutdown (%s); not counted",
+                        e.getClass().getSimpleName());
                 return last;
             }
             LOG.errorf("canaries could not run: %s", e.toString());
-            report = new CanaryReport(now, List.of(), "could not run: " + e.getClass().getSimpleName());
+            report = new CanaryReport(
+                    now, List.of(), "could not run: " + e.getClass().getSimpleName());
         }
         if (stopping && !report.passed()) {
             LOG.infof("canary run during shutdown did not pass; not counted");
@@ -142,31 +154,70 @@ public class CanaryRunner {
         List<CanaryResult> out = new ArrayList<>();
 
         // Issuer A's own key, claiming issuer B, with B's audience: only the binding check stands in the way.
-        out.add(check("foreign-issuer-claim", Verdict.KID_NOT_BOUND_TO_ISSUER,
-                signed(key, header(key.algorithm().name(), key.kid()), claims(b, now)), directory, now));
-        out.add(check("revoked-key", Verdict.KEY_NOT_USABLE,
-                signed(f.revokedOfA(), header("ES256", f.revokedOfA().kid()), claims(a, now)), directory, now));
+        out.add(check(
+                "foreign-issuer-claim",
+                Verdict.KID_NOT_BOUND_TO_ISSUER,
+                signed(key, header(key.algorithm().name(), key.kid()), claims(b, now)),
+                directory,
+                now));
+        out.add(check(
+                "revoked-key",
+                Verdict.KEY_NOT_USABLE,
+                signed(f.revokedOfA(), header("ES256", f.revokedOfA().kid()), claims(a, now)),
+                directory,
+                now));
         // The database cannot hold a canary key that is RETIRED (that needs an approved activation, which no one can
         // give for a canary issuer), so the engine gets a directory in which A's key retired and passed verifyUntil.
-        Key retired = new Key(key.kid(), key.issuerId(), key.algorithm(), key.partition(), key.hsmHandle(),
-                key.publicJwk(), KeyState.RETIRED, key.createdAt(), key.activatableAt(),
-                now.minus(a.policy().tokenTtl()).minusSeconds(120), now.minus(a.policy().tokenTtl()).minusSeconds(60),
-                now.minus(a.policy().tokenTtl()).minusSeconds(1), now.minusSeconds(1), null, null, null, null, null,
+        Key retired = new Key(
+                key.kid(),
+                key.issuerId(),
+                key.algorithm(),
+                key.partition(),
+                key.hsmHandle(),
+                key.publicJwk(),
+                KeyState.RETIRED,
+                key.createdAt(),
+                key.activatableAt(),
+                now.minus(a.policy().tokenTtl()).minusSeconds(120),
+                now.minus(a.policy().tokenTtl()).minusSeconds(60),
+                now.minus(a.policy().tokenTtl()).minusSeconds(1),
+                now.minusSeconds(1),
+                null,
+                null,
+                null,
+                null,
+                null,
                 null);
-        out.add(check("retired-past-verify-until", Verdict.KEY_NOT_USABLE,
-                signed(key, header(key.algorithm().name(), key.kid()), claims(a, now)), overlay(retired), now));
+        out.add(check(
+                "retired-past-verify-until",
+                Verdict.KEY_NOT_USABLE,
+                signed(key, header(key.algorithm().name(), key.kid()), claims(a, now)),
+                overlay(retired),
+                now));
         String unsigned = b64(header("none", key.kid())) + "." + b64(claims(a, now)) + ".";
         // An empty signature part is not a JWS at all (RFC 7515 compact form); "none" with bytes in it is a forgery.
         out.add(check("alg-none", Verdict.MALFORMED, unsigned, directory, now));
         out.add(check("alg-none-with-signature", Verdict.INVALID_SIGNATURE, unsigned + "c2lnbmF0dXJl", directory, now));
-        out.add(check("hs256-with-public-key", Verdict.INVALID_SIGNATURE,
-                hmacWithPublicKey(key, claims(a, now)), directory, now));
-        out.add(check("alg-swap", Verdict.INVALID_SIGNATURE,
-                signed(key, header("ES384", key.kid()), claims(a, now)), directory, now));
+        out.add(check(
+                "hs256-with-public-key",
+                Verdict.INVALID_SIGNATURE,
+                hmacWithPublicKey(key, claims(a, now)),
+                directory,
+                now));
+        out.add(check(
+                "alg-swap",
+                Verdict.INVALID_SIGNATURE,
+                signed(key, header("ES384", key.kid()), claims(a, now)),
+                directory,
+                now));
         byte[] random = new byte[32];
         RANDOM.nextBytes(random);
-        out.add(check("kid-from-nowhere", Verdict.KID_NOT_BOUND_TO_ISSUER,
-                signed(key, header(key.algorithm().name(), B64.encodeToString(random)), claims(a, now)), directory, now));
+        out.add(check(
+                "kid-from-nowhere",
+                Verdict.KID_NOT_BOUND_TO_ISSUER,
+                signed(key, header(key.algorithm().name(), B64.encodeToString(random)), claims(a, now)),
+                directory,
+                now));
         return out;
     }
 
@@ -193,16 +244,19 @@ public class CanaryRunner {
 
     private String signed(Key key, Map<String, Object> header, Map<String, Object> claims) {
         String input = b64(header) + "." + b64(claims);
-        byte[] sig = hsm.sign(key.partition(), key.hsmHandle(), key.algorithm(), input.getBytes(StandardCharsets.US_ASCII));
+        byte[] sig =
+                hsm.sign(key.partition(), key.hsmHandle(), key.algorithm(), input.getBytes(StandardCharsets.US_ASCII));
         return input + "." + B64.encodeToString(sig);
     }
 
     /** The classic confusion attack: HMAC keyed with the PEM text of the verifier's public key. */
     private String hmacWithPublicKey(Key key, Map<String, Object> claims) {
         try {
-            PublicKey pub = com.nimbusds.jose.jwk.JWK.parse(key.publicJwk()).toECKey().toECPublicKey();
+            PublicKey pub =
+                    com.nimbusds.jose.jwk.JWK.parse(key.publicJwk()).toECKey().toECPublicKey();
             String pem = "-----BEGIN PUBLIC KEY-----\n"
-                    + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(pub.getEncoded())
+                    + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
+                            .encodeToString(pub.getEncoded())
                     + "\n-----END PUBLIC KEY-----\n";
             String input = b64(header("HS256", key.kid())) + "." + b64(claims);
             Mac mac = Mac.getInstance("HmacSHA256");
@@ -245,14 +299,16 @@ public class CanaryRunner {
             Map<String, Object> details = new LinkedHashMap<>();
             details.put("failed", failed);
             List<String> results = new ArrayList<>();
-            report.results().stream().filter(r -> !r.passed())
+            report.results().stream()
+                    .filter(r -> !r.passed())
                     .forEach(r -> results.add(r.name() + ": expected " + r.expected() + ", got " + r.actual()));
             details.put("results", results);
             if (report.error() != null) {
                 details.put("error", report.error());
             }
-            QuarkusTransaction.requiringNew().run(() ->
-                    recorder.record(Change.announced("canary.failed", CanaryFixtures.ACTOR, null, null, details)));
+            QuarkusTransaction.requiringNew()
+                    .run(() -> recorder.record(
+                            Change.announced("canary.failed", CanaryFixtures.ACTOR, null, null, details)));
         } catch (RuntimeException e) {
             LOG.errorf("could not record keyhold.canary.failed: %s", e.toString());
         }

@@ -28,10 +28,14 @@ public class HsmAfterCommit {
     private static final Logger LOG = Logger.getLogger(HsmAfterCommit.class);
 
     /** What to delete once the move is committed. */
-    public enum Deletion { PRIVATE_KEY, EVERYTHING }
+    public enum Deletion {
+        PRIVATE_KEY,
+        EVERYTHING
+    }
 
     @Inject
     TransactionSynchronizationRegistry transactions;
+
     @Inject
     HsmPort hsm;
 
@@ -39,8 +43,7 @@ public class HsmAfterCommit {
     void afterCommit(String kid, String partition, String handle, Deletion what) {
         transactions.registerInterposedSynchronization(new Synchronization() {
             @Override
-            public void beforeCompletion() {
-            }
+            public void beforeCompletion() {}
 
             @Override
             public void afterCompletion(int status) {
@@ -56,8 +59,9 @@ public class HsmAfterCommit {
         try {
             if (what == Deletion.PRIVATE_KEY) {
                 boolean destroyed = hsm.destroyPrivate(partition, handle);
-                LOG.debugf("private key of %s (%s/%s) %s", kid, partition, handle,
-                        destroyed ? "destroyed" : "was already gone");
+                LOG.debugf(
+                        "private key of %s (%s/%s) %s",
+                        kid, partition, handle, destroyed ? "destroyed" : "was already gone");
             } else {
                 try {
                     hsm.destroy(partition, handle);
@@ -67,8 +71,10 @@ public class HsmAfterCommit {
                 }
             }
         } catch (RuntimeException e) {
-            LOG.warnf("HSM deletion (%s) of key %s in partition %s failed after its move was committed; the HSM"
-                    + " reconciler finishes it: %s", what, kid, partition, e.getMessage());
+            LOG.warnf(
+                    "HSM deletion (%s) of key %s in partition %s failed after its move was committed; the HSM"
+                            + " reconciler finishes it: %s",
+                    what, kid, partition, e.getMessage());
         }
     }
 }

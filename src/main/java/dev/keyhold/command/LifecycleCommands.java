@@ -15,9 +15,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
 import jakarta.transaction.Transactional;
-import org.hibernate.LockMode;
-import org.hibernate.Session;
-
 import java.time.Duration;
 import java.time.Instant;
 import java.util.EnumSet;
@@ -25,6 +22,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import org.hibernate.LockMode;
+import org.hibernate.Session;
 
 /**
  * The only writer of key, activation request and decision rows ({@code SingleWriterTest} checks the compiled classes
@@ -45,15 +44,18 @@ import java.util.UUID;
 public class LifecycleCommands {
 
     /** Lock modes under which this transaction holds the issuer row exclusively. */
-    private static final Set<LockMode> ROW_LOCKS = EnumSet.of(LockMode.PESSIMISTIC_WRITE,
-            LockMode.PESSIMISTIC_FORCE_INCREMENT, LockMode.WRITE);
+    private static final Set<LockMode> ROW_LOCKS =
+            EnumSet.of(LockMode.PESSIMISTIC_WRITE, LockMode.PESSIMISTIC_FORCE_INCREMENT, LockMode.WRITE);
 
     @Inject
     ChangeRecorder recorder;
+
     @Inject
     EntityManager em;
+
     @Inject
     HsmAfterCommit hsmAfterCommit;
+
     @Inject
     dev.keyhold.policy.Statements statements;
 
@@ -72,8 +74,14 @@ public class LifecycleCommands {
      * now) and records {@code activation.requested}. {@code kid}: the key to activate, null for issuer requests.
      */
     @Transactional(Transactional.TxType.MANDATORY)
-    public ActivationRequestEntity openRequest(IssuerEntity issuer, ActivationKind kind, String kid, String requester,
-                                               String reason, String payload, Instant now) {
+    public ActivationRequestEntity openRequest(
+            IssuerEntity issuer,
+            ActivationKind kind,
+            String kid,
+            String requester,
+            String reason,
+            String payload,
+            Instant now) {
         return openRequest(issuer, kind, kid, requester, reason, payload, null, now);
     }
 
@@ -82,13 +90,31 @@ public class LifecycleCommands {
      * custodians sign) is fixed here.
      */
     @Transactional(Transactional.TxType.MANDATORY)
-    public ActivationRequestEntity openRequest(IssuerEntity issuer, ActivationKind kind, String kid, String requester,
-                                               String reason, String payload, String proposedPolicy, Instant now) {
+    public ActivationRequestEntity openRequest(
+            IssuerEntity issuer,
+            ActivationKind kind,
+            String kid,
+            String requester,
+            String reason,
+            String payload,
+            String proposedPolicy,
+            Instant now) {
         requireLocked(issuer, issuer.id);
-        Transition<ActivationRequest> opened = ActivationRequest.open(UUID.randomUUID(), kind, issuer.id, kid, requester,
-                issuer.approvalsRequired, now, Duration.ofSeconds(issuer.approvalTtlSeconds));
-        ActivationRequestEntity r = ActivationRequestEntity.of(opened.value(), reason, payload,
-                statements.statement(issuer, opened.value(), payload, proposedPolicy), proposedPolicy);
+        Transition<ActivationRequest> opened = ActivationRequest.open(
+                UUID.randomUUID(),
+                kind,
+                issuer.id,
+                kid,
+                requester,
+                issuer.approvalsRequired,
+                now,
+                Duration.ofSeconds(issuer.approvalTtlSeconds));
+        ActivationRequestEntity r = ActivationRequestEntity.of(
+                opened.value(),
+                reason,
+                payload,
+                statements.statement(issuer, opened.value(), payload, proposedPolicy),
+                proposedPolicy);
         r.persist();
         recorder.record(Change.of(opened.change(), requester, issuer.id));
         return r;
@@ -100,18 +126,32 @@ public class LifecycleCommands {
      * String)}). Flushed at once, so a second decision by the same custodian fails here on the primary key.
      */
     @Transactional(Transactional.TxType.MANDATORY)
-    public void recordDecision(IssuerEntity issuer, ActivationRequestEntity r, String custodian, boolean approve,
-                               String comment, Instant now, Map<String, Object> attempt) {
+    public void recordDecision(
+            IssuerEntity issuer,
+            ActivationRequestEntity r,
+            String custodian,
+            boolean approve,
+            String comment,
+            Instant now,
+            Map<String, Object> attempt) {
         recordDecision(issuer, r, custodian, approve, comment, now, attempt, null, null);
     }
 
     /** The same, storing the verified signature (canonical JSON) and credential of an approval. */
     @Transactional(Transactional.TxType.MANDATORY)
-    public void recordDecision(IssuerEntity issuer, ActivationRequestEntity r, String custodian, boolean approve,
-                               String comment, Instant now, Map<String, Object> attempt, String signature,
-                               String credentialId) {
+    public void recordDecision(
+            IssuerEntity issuer,
+            ActivationRequestEntity r,
+            String custodian,
+            boolean approve,
+            String comment,
+            Instant now,
+            Map<String, Object> attempt,
+            String signature,
+            String credentialId) {
         requireLocked(issuer, r.issuerId);
-        ActivationDecisionEntity.of(r.id, custodian, approve, comment, now, signature, credentialId).persist();
+        ActivationDecisionEntity.of(r.id, custodian, approve, comment, now, signature, credentialId)
+                .persist();
         em.flush();
         Map<String, Object> decided = new LinkedHashMap<>(attempt);
         if (comment != null) {
@@ -169,12 +209,11 @@ public class LifecycleCommands {
             return;
         }
         switch (k.state) {
-            case RETIRED, REVOKED -> hsmAfterCommit.afterCommit(k.kid, k.partition, k.hsmHandle,
-                    HsmAfterCommit.Deletion.PRIVATE_KEY);
-            case DESTROYED -> hsmAfterCommit.afterCommit(k.kid, k.partition, k.hsmHandle,
-                    HsmAfterCommit.Deletion.EVERYTHING);
-            default -> {
-            }
+            case RETIRED, REVOKED ->
+                hsmAfterCommit.afterCommit(k.kid, k.partition, k.hsmHandle, HsmAfterCommit.Deletion.PRIVATE_KEY);
+            case DESTROYED ->
+                hsmAfterCommit.afterCommit(k.kid, k.partition, k.hsmHandle, HsmAfterCommit.Deletion.EVERYTHING);
+            default -> {}
         }
     }
 
@@ -183,8 +222,8 @@ public class LifecycleCommands {
      * ({@code rotation.overdue}); the planner then stops scheduling the announcement for this key.
      */
     @Transactional(Transactional.TxType.MANDATORY)
-    public void announceOverdue(IssuerEntity issuer, KeyEntity k, Instant now, String actor,
-                                Map<String, Object> details) {
+    public void announceOverdue(
+            IssuerEntity issuer, KeyEntity k, Instant now, String actor, Map<String, Object> details) {
         requireLocked(issuer, k.issuerId);
         if (k.overdueNotifiedAt != null) {
             throw new IllegalStateException("rotation.overdue of key " + k.kid + " was already announced");
@@ -201,13 +240,15 @@ public class LifecycleCommands {
      * row under another's lock.
      */
     private void requireLocked(IssuerEntity issuer, String rowIssuerId) {
-        if (issuer == null || !em.contains(issuer) || !ROW_LOCKS.contains(em.unwrap(Session.class).getCurrentLockMode(issuer))) {
-            throw new IllegalStateException("a lifecycle command needs the issuer row lock of "
-                    + (issuer == null ? rowIssuerId : issuer.id));
+        if (issuer == null
+                || !em.contains(issuer)
+                || !ROW_LOCKS.contains(em.unwrap(Session.class).getCurrentLockMode(issuer))) {
+            throw new IllegalStateException(
+                    "a lifecycle command needs the issuer row lock of " + (issuer == null ? rowIssuerId : issuer.id));
         }
         if (!issuer.id.equals(rowIssuerId)) {
-            throw new IllegalStateException("a row of issuer " + rowIssuerId + " cannot be written under the lock of "
-                    + issuer.id);
+            throw new IllegalStateException(
+                    "a row of issuer " + rowIssuerId + " cannot be written under the lock of " + issuer.id);
         }
     }
 

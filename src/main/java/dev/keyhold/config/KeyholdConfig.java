@@ -2,7 +2,6 @@ package dev.keyhold.config;
 
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
-
 import java.time.Duration;
 import java.util.Optional;
 
@@ -58,5 +57,4 @@ public interface KeyholdConfig {
         @WithDefault("audit")
         String partition();
     }
-
 }

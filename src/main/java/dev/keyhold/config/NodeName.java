@@ -2,7 +2,6 @@ package dev.keyhold.config;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 

@@ -1,10 +1,6 @@
 package dev.keyhold.config;
 
 import io.smallrye.config.SmallRyeConfig;
-import org.eclipse.microprofile.config.Config;
-import org.eclipse.microprofile.config.ConfigValue;
-import org.eclipse.microprofile.config.spi.ConfigSource;
-
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -13,6 +9,9 @@ import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Set;
 import java.util.function.Predicate;
+import org.eclipse.microprofile.config.Config;
+import org.eclipse.microprofile.config.ConfigValue;
+import org.eclipse.microprofile.config.spi.ConfigSource;
 
 /**
  * Finds which settings of a family are configured, in whatever form a source holds them: dotted in properties
@@ -30,8 +29,7 @@ public final class SettingScan {
         }
     }
 
-    private SettingScan() {
-    }
+    private SettingScan() {}
 
     /** The environment form of a property name: upper case, every run of other characters one '_'. */
     public static String normalize(String name) {
@@ -44,8 +42,10 @@ public final class SettingScan {
      * One entry per setting (the first source that names it, highest ordinal first).
      */
     public static List<Found> find(Config config, Predicate<String> rule) {
-        Set<String> profiles = Set.copyOf(config instanceof SmallRyeConfig s ? s.getProfiles()
-                : config.unwrap(SmallRyeConfig.class).getProfiles());
+        Set<String> profiles = Set.copyOf(
+                config instanceof SmallRyeConfig s
+                        ? s.getProfiles()
+                        : config.unwrap(SmallRyeConfig.class).getProfiles());
         Map<String, Found> found = new LinkedHashMap<>();
         for (ConfigSource source : config.getConfigSources()) {
             for (String raw : names(source)) {

@@ -2,7 +2,6 @@ package dev.keyhold.config;
 
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
-
 import java.time.Duration;
 
 /** Trust bundles and the trust key (docs/trust-bundles.md). */

@@ -1,7 +1,6 @@
 package dev.keyhold.console;
 
 import io.smallrye.config.ConfigMapping;
-
 import java.util.Optional;
 
 /** The console's settings (docs/console.md). */

@@ -7,7 +7,6 @@ import io.quarkus.security.AuthenticationRedirectException;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.core.Response;
-
 import java.net.URI;
 
 /**
@@ -34,11 +33,15 @@ public class ConsoleErrors implements HtmlErrors {
         }
         if (cause instanceof AuthenticationRedirectException r) {
             // the login mechanism's own redirect (e.g. OpenID Connect's last step back to the page asked for)
-            return Response.status(r.getCode()).location(URI.create(r.getRedirectUri()))
-                    .header("Cache-Control", "no-store").build();
+            return Response.status(r.getCode())
+                    .location(URI.create(r.getRedirectUri()))
+                    .header("Cache-Control", "no-store")
+                    .build();
         }
         if (LOGIN_POST.equals(path)) {
-            return Response.seeOther(URI.create("/console/login?error=true")).header("Cache-Control", "no-store").build();
+            return Response.seeOther(URI.create("/console/login?error=true"))
+                    .header("Cache-Control", "no-store")
+                    .build();
         }
         return pages.render(FailureClassifier.classify(cause), null);
     }

@@ -1,11 +1,10 @@
 package dev.keyhold.console;
 
-import io.vertx.ext.web.Router;
-import jakarta.enterprise.event.Observes;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-
+import jakarta.enterprise.event.Observes;
 import java.net.URI;
 import java.util.Locale;
 import java.util.Set;
@@ -39,7 +38,8 @@ public class ConsoleOriginCheck {
             rc.next();
             return;
         }
-        rc.response().setStatusCode(403)
+        rc.response()
+                .setStatusCode(403)
                 .putHeader("Content-Type", "text/html; charset=UTF-8")
                 .putHeader("Cache-Control", "no-store")
                 .end("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Refused · Keyhold console"
@@ -77,7 +77,9 @@ public class ConsoleOriginCheck {
         if (origin.getHost() == null || origin.getPort() >= 0) {
             return false;
         }
-        String port = "https".equalsIgnoreCase(origin.getScheme()) ? "443" : "http".equalsIgnoreCase(origin.getScheme()) ? "80" : null;
+        String port = "https".equalsIgnoreCase(origin.getScheme())
+                ? "443"
+                : "http".equalsIgnoreCase(origin.getScheme()) ? "80" : null;
         return port != null && (origin.getHost() + ":" + port).equalsIgnoreCase(host.trim());
     }
 }

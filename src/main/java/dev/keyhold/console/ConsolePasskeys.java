@@ -24,7 +24,6 @@ import jakarta.ws.rs.core.Cookie;
 import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
-
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -50,12 +49,16 @@ public class ConsolePasskeys {
 
     @Inject
     SecurityIdentity identity;
+
     @Inject
     CustodianResource custodians;
+
     @Inject
     Credentials credentials;
+
     @Inject
     WebAuthnSettings webauthn;
+
     @Inject
     ActivationDecisions decisions;
 
@@ -63,19 +66,20 @@ public class ConsolePasskeys {
     HttpHeaders headers;
 
     /** What the browser needs for navigator.credentials: the relying party, the user handle, the enrolled passkeys. */
-    public record Passkeys(String rpId, String user, String userHandle, List<Passkey> credentials) {
-    }
+    public record Passkeys(String rpId, String user, String userHandle, List<Passkey> credentials) {}
 
-    public record Passkey(String id, String credentialId, String algorithm, String enrolledAt) {
-    }
+    public record Passkey(String id, String credentialId, String algorithm, String enrolledAt) {}
 
     @GET
     @Path("/passkeys")
     public Passkeys passkeys() {
         requireCustodian();
         String principal = identity.getPrincipal().getName();
-        List<Passkey> mine = credentials.sealed(principal).stream().filter(c -> "webauthn".equals(c.format()))
-                .map(c -> new Passkey(c.id(), c.credentialId(), c.algorithm(), c.enrolledAt().toString())).toList();
+        List<Passkey> mine = credentials.sealed(principal).stream()
+                .filter(c -> "webauthn".equals(c.format()))
+                .map(c -> new Passkey(
+                        c.id(), c.credentialId(), c.algorithm(), c.enrolledAt().toString()))
+                .toList();
         return new Passkeys(webauthn.rpId(), principal, userHandle(principal), mine);
     }
 
@@ -94,8 +98,12 @@ public class ConsolePasskeys {
         requireCsrf(csrf);
         requireCustodian();
         if (body == null || !"webauthn".equals(body.format())) {
-            throw new ProblemException(422, "invalid-credential", "Unprocessable credential",
-                    "the console enrolls passkeys (format \"webauthn\"); enroll SSH keys with the API", null);
+            throw new ProblemException(
+                    422,
+                    "invalid-credential",
+                    "Unprocessable credential",
+                    "the console enrolls passkeys (format \"webauthn\"); enroll SSH keys with the API",
+                    null);
         }
         return Response.status(201).entity(custodians.enroll(body).getEntity()).build();
     }
@@ -105,14 +113,18 @@ public class ConsolePasskeys {
     @Path("/activations/{id}/statement")
     public Response statement(@PathParam("id") String id) {
         requireConsoleUser();
-        return Response.ok(decisions.statement(id, identity).getBytes(StandardCharsets.UTF_8), MediaType.APPLICATION_JSON_TYPE)
-                .header("Cache-Control", "no-store").build();
+        return Response.ok(
+                        decisions.statement(id, identity).getBytes(StandardCharsets.UTF_8),
+                        MediaType.APPLICATION_JSON_TYPE)
+                .header("Cache-Control", "no-store")
+                .build();
     }
 
     @POST
     @Path("/activations/{id}/decisions")
     @Consumes(MediaType.APPLICATION_JSON)
-    public ActivationView decide(@HeaderParam(CSRF_HEADER) String csrf, @PathParam("id") String id, DecisionRequest body) {
+    public ActivationView decide(
+            @HeaderParam(CSRF_HEADER) String csrf, @PathParam("id") String id, DecisionRequest body) {
         requireCsrf(csrf);
         requireConsoleUser();
         return decisions.decide(id, body, identity);
@@ -135,8 +147,12 @@ public class ConsolePasskeys {
     private void requireCsrf(String header) {
         Cookie c = headers.getCookies().get(ConsoleResource.CSRF_COOKIE);
         if (!ConsoleResource.csrfMatches(c, header)) {
-            throw new ProblemException(403, "csrf", "Page expired",
-                    "This call was not made from a current console page. Reload the page and try again.", null);
+            throw new ProblemException(
+                    403,
+                    "csrf",
+                    "Page expired",
+                    "This call was not made from a current console page. Reload the page and try again.",
+                    null);
         }
     }
 
@@ -146,7 +162,8 @@ public class ConsolePasskeys {
      */
     static String userHandle(String principal) {
         try {
-            byte[] h = MessageDigest.getInstance("SHA-256").digest(("keyhold-custodian:" + principal).getBytes(StandardCharsets.UTF_8));
+            byte[] h = MessageDigest.getInstance("SHA-256")
+                    .digest(("keyhold-custodian:" + principal).getBytes(StandardCharsets.UTF_8));
             return Base64.getUrlEncoder().withoutPadding().encodeToString(h);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);

@@ -3,6 +3,7 @@ package dev.keyhold.console;
 import dev.keyhold.activation.ActivationDecisions;
 import dev.keyhold.activation.DecisionRequest;
 import dev.keyhold.activation.Denied;
+import dev.keyhold.activation.KillSwitch;
 import dev.keyhold.activation.Refusals;
 import dev.keyhold.audit.AuditPage;
 import dev.keyhold.audit.AuditQuery;
@@ -18,7 +19,6 @@ import dev.keyhold.error.PageRenderer;
 import dev.keyhold.error.ProblemException;
 import dev.keyhold.error.ValidationException;
 import dev.keyhold.issuer.IssuerView;
-import dev.keyhold.activation.KillSwitch;
 import dev.keyhold.key.KeyView;
 import dev.keyhold.security.Roles;
 import io.quarkus.qute.Location;
@@ -45,9 +45,6 @@ import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.NewCookie;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.UriInfo;
-import org.jboss.logging.Logger;
-import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
-
 import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
@@ -59,6 +56,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.UnaryOperator;
+import org.jboss.logging.Logger;
+import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
 /**
  * {@code /console}: server-rendered pages for custodians, auditors and admins. Every page calls the same services the
@@ -84,61 +83,82 @@ public class ConsoleResource {
 
     @Inject
     SecurityIdentity identity;
+
     @Inject
     ConsoleViews views;
+
     @Inject
     ConsoleConfig config;
+
     @Inject
     ActivationDecisions decisions;
+
     @Inject
     KillSwitch killSwitch;
+
     @Inject
     Refusals refusals;
+
     @Inject
     DenialRecorder denials;
+
     @Inject
     AuditQueryService audit;
+
     @Inject
     AuditVerifier verifier;
+
     @Inject
     Credentials credentials;
+
     @Inject
     WebAuthnSettings webauthn;
 
     @Context
     HttpHeaders headers;
+
     @Context
     UriInfo uri;
 
     @Inject
     @Location("console/requests")
     Template requestsPage;
+
     @Inject
     @Location("console/request")
     Template requestPage;
+
     @Inject
     @Location("console/issuers")
     Template issuersPage;
+
     @Inject
     @Location("console/issuer")
     Template issuerPage;
+
     @Inject
     @Location("console/suspend")
     Template suspendPage;
+
     @Inject
     @Location("console/key")
     Template keyPage;
+
     @Inject
     @Location("console/audit")
     Template auditPage;
+
     @Inject
     @Location("console/credentials")
     Template credentialsPage;
+
     @Inject
     PageRenderer pages;
+
     @Inject
     @Location("console/login")
     Template loginPage;
+
     @Inject
     @Location("console/logged-out")
     Template loggedOutPage;
@@ -156,8 +176,12 @@ public class ConsoleResource {
     public Response requests() {
         requireConsoleUser();
         List<Views.RequestCard> open = views.openRequests(identity, OPEN_REQUESTS_SHOWN);
-        return page(requestsPage, "requests", t -> t.data("requests", open)
-                .data("limited", open.size() >= OPEN_REQUESTS_SHOWN).data("shown", OPEN_REQUESTS_SHOWN));
+        return page(
+                requestsPage,
+                "requests",
+                t -> t.data("requests", open)
+                        .data("limited", open.size() >= OPEN_REQUESTS_SHOWN)
+                        .data("shown", OPEN_REQUESTS_SHOWN));
     }
 
     @GET
@@ -171,14 +195,18 @@ public class ConsoleResource {
     @POST
     @Path("/requests/{id}/decision")
     @Consumes(MediaType.APPLICATION_FORM_URLENCODED)
-    public Response decide(@PathParam("id") String id, @FormParam("decision") String decision,
-                           @FormParam("comment") String comment, @FormParam(CSRF_FIELD) String csrf,
-                           @FormParam("signature") String signature) {
+    public Response decide(
+            @PathParam("id") String id,
+            @FormParam("decision") String decision,
+            @FormParam("comment") String comment,
+            @FormParam(CSRF_FIELD) String csrf,
+            @FormParam("signature") String signature) {
         requireCsrf(csrf);
         requireConsoleUser();
         String c = comment == null || comment.isBlank() ? null : comment.strip();
         // An approval carries the custodian's signature over the request's statement (an SSH signature pasted in).
-        java.util.Map<String, Object> sig = signature == null || signature.isBlank() ? null
+        java.util.Map<String, Object> sig = signature == null || signature.isBlank()
+                ? null
                 : java.util.Map.of("format", "sshsig", "value", signature.strip());
         decisions.decide(id, new DecisionRequest(decision, c, sig), identity);
         return seeOther("/console/requests/" + id + "?done=" + ("reject".equals(decision) ? "rejected" : "approved"));
@@ -196,11 +224,13 @@ public class ConsoleResource {
         requireRole(Roles.CUSTODIAN, "credentials are the custodians' own");
         String principal = identity.getPrincipal().getName();
         List<Views.CredentialRow> rows = credentials.rows(principal).stream()
-                .map(c -> new Views.CredentialRow(c.id(), c.format(), c.algorithm(), ConsoleViews.time(c.enrolledAt()),
-                        credentials.sealOk(c)))
+                .map(c -> new Views.CredentialRow(
+                        c.id(), c.format(), c.algorithm(), ConsoleViews.time(c.enrolledAt()), credentials.sealOk(c)))
                 .toList();
-        return page(credentialsPage, "credentials", t -> t.data("credentials", rows).data("notice", notice(done))
-                .data("rpId", webauthn.rpId()));
+        return page(
+                credentialsPage,
+                "credentials",
+                t -> t.data("credentials", rows).data("notice", notice(done)).data("rpId", webauthn.rpId()));
     }
 
     // ---- issuers ----------------------------------------------------------------------------------------------
@@ -221,8 +251,14 @@ public class ConsoleResource {
         boolean mayAct = mayActOn(v);
         List<Views.KeyRow> keys = views.keysOf(id);
         List<Views.RequestLink> reqs = views.requestsOf(id, identity);
-        return page(issuerPage, "issuers", t -> t.data("i", ConsoleViews.issuerRow(v)).data("keys", keys)
-                .data("links", reqs).data("mayAct", mayAct).data("notice", notice(done)));
+        return page(
+                issuerPage,
+                "issuers",
+                t -> t.data("i", ConsoleViews.issuerRow(v))
+                        .data("keys", keys)
+                        .data("links", reqs)
+                        .data("mayAct", mayAct)
+                        .data("notice", notice(done)));
     }
 
     /**
@@ -232,18 +268,25 @@ public class ConsoleResource {
     @POST
     @Path("/issuers/{id}/suspend")
     @Consumes(MediaType.APPLICATION_FORM_URLENCODED)
-    public Response suspend(@PathParam("id") String id, @FormParam("reason") String reason,
-                            @FormParam("confirmed") String confirmed, @FormParam(CSRF_FIELD) String csrf) {
+    public Response suspend(
+            @PathParam("id") String id,
+            @FormParam("reason") String reason,
+            @FormParam("confirmed") String confirmed,
+            @FormParam(CSRF_FIELD) String csrf) {
         requireCsrf(csrf);
         requireConsoleUser();
         String r = reason == null ? "" : reason.strip();
         if (r.isEmpty() || r.length() > 500) {
-            throw new ValidationException(List.of(new ValidationException.FieldError("reason",
+            throw new ValidationException(List.of(new ValidationException.FieldError(
+                    "reason",
                     "a reason is required (1 to 500 characters): it goes into the audit trail and the event")));
         }
         if (!"yes".equals(confirmed)) {
             IssuerView v = views.visibleIssuer(id, identity);
-            return page(suspendPage, "issuers", t -> t.data("i", ConsoleViews.issuerRow(v)).data("reason", r));
+            return page(
+                    suspendPage,
+                    "issuers",
+                    t -> t.data("i", ConsoleViews.issuerRow(v)).data("reason", r));
         }
         refusals.audited(() -> killSwitch.suspend(id, r, identity));
         return seeOther("/console/issuers/" + id + "?done=suspended");
@@ -252,16 +295,18 @@ public class ConsoleResource {
     @POST
     @Path("/issuers/{id}/resume")
     @Consumes(MediaType.APPLICATION_FORM_URLENCODED)
-    public Response resume(@PathParam("id") String id, @FormParam("reason") String reason,
-                           @FormParam(CSRF_FIELD) String csrf) {
+    public Response resume(
+            @PathParam("id") String id, @FormParam("reason") String reason, @FormParam(CSRF_FIELD) String csrf) {
         requireCsrf(csrf);
         requireConsoleUser();
         String r = reason == null || reason.isBlank() ? null : reason.strip();
         if (r != null && r.length() > 500) {
-            throw new ValidationException(List.of(new ValidationException.FieldError("reason", "at most 500 characters")));
+            throw new ValidationException(
+                    List.of(new ValidationException.FieldError("reason", "at most 500 characters")));
         }
         KillSwitch.Resumption res = refusals.audited(() -> killSwitch.resume(id, r, identity));
-        return seeOther("/console/requests/" + res.request().id + "?done=" + (res.created() ? "resume-opened" : "resume-live"));
+        return seeOther(
+                "/console/requests/" + res.request().id + "?done=" + (res.created() ? "resume-opened" : "resume-live"));
     }
 
     // ---- keys and audit ---------------------------------------------------------------------------------------
@@ -274,37 +319,68 @@ public class ConsoleResource {
         boolean auditor = identity.hasRole(Roles.AUDITOR);
         // The audit trail is the auditor's to read (as GET /v1/keys/{kid}/history); others see the key's own dates.
         List<Views.TimelineRow> timeline = auditor
-                ? audit.history(kid).stream().map(ConsoleViews::timelineRow).toList() : List.of();
-        return page(keyPage, "issuers", t -> t.data("k", ConsoleViews.keyRow(k)).data("timeline", timeline)
-                .data("auditor", auditor).data("jwk", k.publicJwk().toPrettyString()));
+                ? audit.history(kid).stream().map(ConsoleViews::timelineRow).toList()
+                : List.of();
+        return page(
+                keyPage,
+                "issuers",
+                t -> t.data("k", ConsoleViews.keyRow(k))
+                        .data("timeline", timeline)
+                        .data("auditor", auditor)
+                        .data("jwk", k.publicJwk().toPrettyString()));
     }
 
     @GET
     @Path("/audit")
-    public Response audit(@QueryParam("issuer") String issuer, @QueryParam("kid") String kid,
-                          @QueryParam("actor") String actor, @QueryParam("action") String action,
-                          @QueryParam("from") String from, @QueryParam("to") String to,
-                          @QueryParam("after") String after, @QueryParam("limit") String limit) {
+    public Response audit(
+            @QueryParam("issuer") String issuer,
+            @QueryParam("kid") String kid,
+            @QueryParam("actor") String actor,
+            @QueryParam("action") String action,
+            @QueryParam("from") String from,
+            @QueryParam("to") String to,
+            @QueryParam("after") String after,
+            @QueryParam("limit") String limit) {
         requireRole(Roles.AUDITOR, "the audit trail is the auditors' to read");
         QueryParams p = new QueryParams();
-        AuditQuery q = new AuditQuery(p.text("issuer", blankToNull(issuer)), p.text("kid", blankToNull(kid)),
-                p.text("actor", blankToNull(actor)), p.text("action", blankToNull(action)),
-                p.instant("from", from), p.instant("to", to), p.seq("after", after), p.limit(limit, 50));
+        AuditQuery q = new AuditQuery(
+                p.text("issuer", blankToNull(issuer)),
+                p.text("kid", blankToNull(kid)),
+                p.text("actor", blankToNull(actor)),
+                p.text("action", blankToNull(action)),
+                p.instant("from", from),
+                p.instant("to", to),
+                p.seq("after", after),
+                p.limit(limit, 50));
         p.check(q.from() == null || q.to() == null || q.from().isBefore(q.to()), "to", "must be after from");
         p.done();
         AuditPage found = audit.find(q);
         AuditVerifier.Verdict v = verifier.verify();
         var cp = v.checkpoint();
-        Views.ChainState chain = new Views.ChainState(v.ok(), v.records(),
-                v.firstBrokenSeq() == null ? null : v.firstBrokenSeq().toString(), v.reason(), v.checkpoints(),
-                cp == null ? null : Long.toString(cp.seq()), cp == null ? null : ConsoleViews.time(cp.time()),
-                cp == null ? null : cp.node(), cp == null ? null : cp.keyId());
-        Views.AuditFilter f = new Views.AuditFilter(nz(issuer), nz(kid), nz(actor), nz(action), nz(from), nz(to), q.limit());
-        List<Views.TimelineRow> rows = found.records().stream().map(ConsoleViews::timelineRow).toList();
+        Views.ChainState chain = new Views.ChainState(
+                v.ok(),
+                v.records(),
+                v.firstBrokenSeq() == null ? null : v.firstBrokenSeq().toString(),
+                v.reason(),
+                v.checkpoints(),
+                cp == null ? null : Long.toString(cp.seq()),
+                cp == null ? null : ConsoleViews.time(cp.time()),
+                cp == null ? null : cp.node(),
+                cp == null ? null : cp.keyId());
+        Views.AuditFilter f =
+                new Views.AuditFilter(nz(issuer), nz(kid), nz(actor), nz(action), nz(from), nz(to), q.limit());
+        List<Views.TimelineRow> rows =
+                found.records().stream().map(ConsoleViews::timelineRow).toList();
         String next = found.next() == null ? null : "/console/audit?" + query(f, found.next());
         String first = q.after() > 0 ? "/console/audit?" + query(f, 0) : null;
-        return page(auditPage, "audit", t -> t.data("chain", chain).data("f", f).data("rows", rows)
-                .data("next", next).data("first", first));
+        return page(
+                auditPage,
+                "audit",
+                t -> t.data("chain", chain)
+                        .data("f", f)
+                        .data("rows", rows)
+                        .data("next", next)
+                        .data("first", first));
     }
 
     // ---- login and logout -------------------------------------------------------------------------------------
@@ -316,8 +392,10 @@ public class ConsoleResource {
         if (ConsoleSecurity.CODE.equals(ConsoleSecurity.login(config))) {
             return seeOther("/console");
         }
-        return Response.ok(loginPage.data("error", error != null).render(), MediaType.TEXT_HTML_TYPE.withCharset("UTF-8"))
-                .header("Cache-Control", "no-store").build();
+        return Response.ok(
+                        loginPage.data("error", error != null).render(), MediaType.TEXT_HTML_TYPE.withCharset("UTF-8"))
+                .header("Cache-Control", "no-store")
+                .build();
     }
 
     @GET
@@ -325,7 +403,8 @@ public class ConsoleResource {
     @PermitAll
     public Response loggedOut() {
         return Response.ok(loggedOutPage.instance().render(), MediaType.TEXT_HTML_TYPE.withCharset("UTF-8"))
-                .header("Cache-Control", "no-store").build();
+                .header("Cache-Control", "no-store")
+                .build();
     }
 
     /**
@@ -339,9 +418,13 @@ public class ConsoleResource {
         requireCsrf(csrf);
         NewCookie noCsrf = expired(CSRF_COOKIE);
         if (ConsoleSecurity.CODE.equals(ConsoleSecurity.login(config))) {
-            return Response.seeOther(URI.create("/console/oidc-logout")).cookie(noCsrf).build();
+            return Response.seeOther(URI.create("/console/oidc-logout"))
+                    .cookie(noCsrf)
+                    .build();
         }
-        return Response.seeOther(URI.create("/console/logged-out")).cookie(expired(formCookieName()), noCsrf).build();
+        return Response.seeOther(URI.create("/console/logged-out"))
+                .cookie(expired(formCookieName()), noCsrf)
+                .build();
     }
 
     /** Any other console path: the 404 page (unmatched paths would otherwise get the API's problem JSON). */
@@ -359,7 +442,9 @@ public class ConsoleResource {
      */
     @ServerExceptionMapper
     public Response failure(Throwable e) {
-        if (e instanceof WebApplicationException w && w.getResponse() != null && w.getResponse().getStatus() < 400) {
+        if (e instanceof WebApplicationException w
+                && w.getResponse() != null
+                && w.getResponse().getStatus() < 400) {
             return w.getResponse();
         }
         Failure f = FailureClassifier.classify(e);
@@ -395,7 +480,8 @@ public class ConsoleResource {
 
     private boolean mayActOn(IssuerView v) {
         return identity.hasRole(Roles.ADMIN)
-                || (identity.hasRole(Roles.CUSTODIAN) && v.custodians().contains(identity.getPrincipal().getName()));
+                || (identity.hasRole(Roles.CUSTODIAN)
+                        && v.custodians().contains(identity.getPrincipal().getName()));
     }
 
     private void recordDenial(String reason) {
@@ -404,7 +490,9 @@ public class ConsoleResource {
             d.put("method", "console");
             d.put("path", uri.getPath());
             d.put("reason", reason);
-            String actor = identity.isAnonymous() ? "anonymous" : identity.getPrincipal().getName();
+            String actor = identity.isAnonymous()
+                    ? "anonymous"
+                    : identity.getPrincipal().getName();
             denials.denied(actor, DenialRecorder.REQUEST_DENIED, null, null, d);
         } catch (RuntimeException ex) {
             LOG.errorf(ex, "could not audit a refused console request to %s", uri.getPath());
@@ -414,15 +502,20 @@ public class ConsoleResource {
     /** The double-submit check: the form's token must equal the cookie's. Refused before anything else runs. */
     private void requireCsrf(String field) {
         if (!csrfMatches(headers.getCookies().get(CSRF_COOKIE), field)) {
-            throw new ProblemException.Forbidden("csrf", "Form expired",
+            throw new ProblemException.Forbidden(
+                    "csrf",
+                    "Form expired",
                     "This form was not sent from a current console page. Reload the page and try again.");
         }
     }
 
     /** The double-submit comparison: a token of at least 32 characters, equal to the cookie's (constant time). */
     static boolean csrfMatches(Cookie c, String token) {
-        return c != null && token != null && c.getValue().length() >= 32
-                && MessageDigest.isEqual(c.getValue().getBytes(StandardCharsets.US_ASCII), token.getBytes(StandardCharsets.US_ASCII));
+        return c != null
+                && token != null
+                && c.getValue().length() >= 32
+                && MessageDigest.isEqual(
+                        c.getValue().getBytes(StandardCharsets.US_ASCII), token.getBytes(StandardCharsets.US_ASCII));
     }
 
     private Response page(Template template, String active, UnaryOperator<TemplateInstance> data) {
@@ -438,8 +531,13 @@ public class ConsoleResource {
         Response.ResponseBuilder b = Response.ok(t.render(), MediaType.TEXT_HTML_TYPE.withCharset("UTF-8"))
                 .header("Cache-Control", "no-store");
         if (fresh) {
-            b.cookie(new NewCookie.Builder(CSRF_COOKIE).value(token).path("/console").httpOnly(true).secure(https())
-                    .sameSite(NewCookie.SameSite.STRICT).build());
+            b.cookie(new NewCookie.Builder(CSRF_COOKIE)
+                    .value(token)
+                    .path("/console")
+                    .httpOnly(true)
+                    .secure(https())
+                    .sameSite(NewCookie.SameSite.STRICT)
+                    .build());
         }
         return b.build();
     }
@@ -450,8 +548,14 @@ public class ConsoleResource {
         }
         List<String> roles = new ArrayList<>(identity.getRoles());
         roles.sort(null);
-        return new Views.Nav(identity.getPrincipal().getName(), String.join(", ", roles), identity.hasRole(Roles.CUSTODIAN),
-                identity.hasRole(Roles.ADMIN), identity.hasRole(Roles.AUDITOR), csrf, active);
+        return new Views.Nav(
+                identity.getPrincipal().getName(),
+                String.join(", ", roles),
+                identity.hasRole(Roles.CUSTODIAN),
+                identity.hasRole(Roles.ADMIN),
+                identity.hasRole(Roles.AUDITOR),
+                csrf,
+                active);
     }
 
     private Views.Nav currentNav() {
@@ -468,13 +572,20 @@ public class ConsoleResource {
     }
 
     private NewCookie expired(String name) {
-        return new NewCookie.Builder(name).value("").path("/console").maxAge(0).httpOnly(true).secure(https())
-                .sameSite(NewCookie.SameSite.STRICT).build();
+        return new NewCookie.Builder(name)
+                .value("")
+                .path("/console")
+                .maxAge(0)
+                .httpOnly(true)
+                .secure(https())
+                .sameSite(NewCookie.SameSite.STRICT)
+                .build();
     }
 
     private static String formCookieName() {
         return org.eclipse.microprofile.config.ConfigProvider.getConfig()
-                .getOptionalValue("quarkus.http.auth.form.cookie-name", String.class).orElse("quarkus-credential");
+                .getOptionalValue("quarkus.http.auth.form.cookie-name", String.class)
+                .orElse("quarkus-credential");
     }
 
     private static Response seeOther(String path) {

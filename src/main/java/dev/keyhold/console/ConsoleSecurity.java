@@ -3,9 +3,8 @@ package dev.keyhold.console;
 import io.quarkus.vertx.http.security.HttpSecurity;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
-import org.eclipse.microprofile.config.ConfigProvider;
-
 import java.util.Locale;
+import org.eclipse.microprofile.config.ConfigProvider;
 
 /**
  * Who may open which console path, and with which login. Only the console's paths are pinned to the console's
@@ -30,10 +29,13 @@ public class ConsoleSecurity {
 
     /** {@code form} or {@code code}: the configured value, else code when an OpenID Connect provider is configured. */
     public static String login(ConsoleConfig config) {
-        String chosen = config.login().map(s -> s.trim().toLowerCase(Locale.ROOT)).orElse(null);
+        String chosen =
+                config.login().map(s -> s.trim().toLowerCase(Locale.ROOT)).orElse(null);
         if (chosen == null || chosen.isEmpty()) {
-            boolean oidc = ConfigProvider.getConfig().getOptionalValue("quarkus.oidc.auth-server-url", String.class)
-                    .filter(s -> !s.isBlank()).isPresent();
+            boolean oidc = ConfigProvider.getConfig()
+                    .getOptionalValue("quarkus.oidc.auth-server-url", String.class)
+                    .filter(s -> !s.isBlank())
+                    .isPresent();
             return oidc ? CODE : FORM;
         }
         if (!chosen.equals(FORM) && !chosen.equals(CODE)) {

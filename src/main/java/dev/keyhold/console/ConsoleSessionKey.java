@@ -1,10 +1,9 @@
 package dev.keyhold.console;
 
-import org.eclipse.microprofile.config.spi.ConfigSource;
-
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.Set;
+import org.eclipse.microprofile.config.spi.ConfigSource;
 
 /**
  * A random key for the form login's encrypted session cookie, drawn once per process, as the lowest-priority source

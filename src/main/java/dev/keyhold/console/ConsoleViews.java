@@ -2,12 +2,12 @@ package dev.keyhold.console;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.keyhold.activation.ActivationDecisions;
-import dev.keyhold.domain.ActivationState;
 import dev.keyhold.activation.ActivationView;
 import dev.keyhold.audit.AuditRecordView;
+import dev.keyhold.domain.ActivationState;
+import dev.keyhold.domain.IssuerStatus;
 import dev.keyhold.error.ProblemException;
 import dev.keyhold.issuer.IssuerService;
-import dev.keyhold.domain.IssuerStatus;
 import dev.keyhold.issuer.IssuerView;
 import dev.keyhold.key.KeyService;
 import dev.keyhold.key.KeyView;
@@ -15,7 +15,6 @@ import dev.keyhold.security.Roles;
 import io.quarkus.security.identity.SecurityIdentity;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -36,16 +35,28 @@ import java.util.Objects;
 @ApplicationScoped
 public class ConsoleViews {
 
-    static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss 'UTC'").withZone(ZoneOffset.UTC);
+    static final DateTimeFormatter TIME =
+            DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss 'UTC'").withZone(ZoneOffset.UTC);
     /** Policy fields a POLICY_CHANGE may change, in the order the diff lists them. */
-    private static final List<String> POLICY_FIELDS = List.of("algorithm", "audiences", "custodians",
-            "approvalsRequired", "signers", "rotationPeriod", "publishLead", "tokenTtl", "activeDeadline",
-            "destroyGrace", "approvalTtl");
+    private static final List<String> POLICY_FIELDS = List.of(
+            "algorithm",
+            "audiences",
+            "custodians",
+            "approvalsRequired",
+            "signers",
+            "rotationPeriod",
+            "publishLead",
+            "tokenTtl",
+            "activeDeadline",
+            "destroyGrace",
+            "approvalTtl");
 
     @Inject
     ActivationDecisions decisions;
+
     @Inject
     IssuerService issuers;
+
     @Inject
     KeyService keys;
 
@@ -55,31 +66,49 @@ public class ConsoleViews {
 
     /** Admins and auditors see every issuer; a custodian those that name them; anyone else none. */
     boolean maySee(IssuerView issuer, SecurityIdentity who) {
-        return who.hasRole(Roles.ADMIN) || who.hasRole(Roles.AUDITOR)
-                || (who.hasRole(Roles.CUSTODIAN) && issuer.custodians().contains(who.getPrincipal().getName()));
+        return who.hasRole(Roles.ADMIN)
+                || who.hasRole(Roles.AUDITOR)
+                || (who.hasRole(Roles.CUSTODIAN)
+                        && issuer.custodians().contains(who.getPrincipal().getName()));
     }
 
     /** The issuer if the caller may see it; 404 when it does not exist, 403 when it is not theirs. */
     IssuerView visibleIssuer(String id, SecurityIdentity who) {
         IssuerView v = issuers.get(id);
         if (!maySee(v, who)) {
-            throw ProblemException.forbidden("'" + who.getPrincipal().getName() + "' is not a custodian of issuer " + id);
+            throw ProblemException.forbidden(
+                    "'" + who.getPrincipal().getName() + "' is not a custodian of issuer " + id);
         }
         return v;
     }
 
     List<Views.IssuerRow> issuers(SecurityIdentity who) {
-        return issuers.list().stream().filter(i -> maySee(i, who)).map(ConsoleViews::issuerRow).toList();
+        return issuers.list().stream()
+                .filter(i -> maySee(i, who))
+                .map(ConsoleViews::issuerRow)
+                .toList();
     }
 
     static Views.IssuerRow issuerRow(IssuerView i) {
         String policy = "rotation " + i.rotationPeriod() + ", publish lead " + i.publishLead() + ", token TTL "
                 + i.tokenTtl() + ", active deadline " + i.activeDeadline() + ", destroy grace " + i.destroyGrace()
                 + ", approval TTL " + i.approvalTtl();
-        return new Views.IssuerRow(i.id(), i.issuerUri(), i.status().name(), i.status() == IssuerStatus.SUSPENDED,
-                i.algorithm(), i.partition(), i.activeKid(), time(i.nextRotationDue()), i.overdue(),
-                i.awaitingApproval(), String.join(", ", i.custodians()), i.approvalsRequired(), i.custodians().size(),
-                String.join(", ", i.audiences()), policy);
+        return new Views.IssuerRow(
+                i.id(),
+                i.issuerUri(),
+                i.status().name(),
+                i.status() == IssuerStatus.SUSPENDED,
+                i.algorithm(),
+                i.partition(),
+                i.activeKid(),
+                time(i.nextRotationDue()),
+                i.overdue(),
+                i.awaitingApproval(),
+                String.join(", ", i.custodians()),
+                i.approvalsRequired(),
+                i.custodians().size(),
+                String.join(", ", i.audiences()),
+                policy);
     }
 
     /** Open requests the caller may read (the API's own scoping), newest first, with their keys and diffs. */
@@ -91,11 +120,17 @@ public class ConsoleViews {
         // A fixed number of queries for the whole page: every issuer's view and every card's key at once.
         Map<String, IssuerView> byIssuer = new HashMap<>();
         issuers.list().forEach(i -> byIssuer.put(i.id(), i));
-        Map<String, KeyView> byKid = keys.getAll(open.stream().map(ActivationView::kid)
-                .filter(java.util.Objects::nonNull).distinct().toList());
+        Map<String, KeyView> byKid = keys.getAll(open.stream()
+                .map(ActivationView::kid)
+                .filter(java.util.Objects::nonNull)
+                .distinct()
+                .toList());
         List<Views.RequestCard> cards = new ArrayList<>();
         for (ActivationView r : open) {
-            cards.add(card(r, byIssuer.computeIfAbsent(r.issuerId(), issuers::get), who,
+            cards.add(card(
+                    r,
+                    byIssuer.computeIfAbsent(r.issuerId(), issuers::get),
+                    who,
                     kid -> byKid.containsKey(kid) ? byKid.get(kid) : keys.get(kid)));
         }
         return cards;
@@ -103,8 +138,8 @@ public class ConsoleViews {
 
     List<Views.RequestLink> requestsOf(String issuerId, SecurityIdentity who) {
         return decisions.list(null, issuerId, 20, who).stream()
-                .map(r -> new Views.RequestLink(r.id(), r.kind().name(), r.state().name(), r.kid(), r.requester(),
-                        time(r.createdAt())))
+                .map(r -> new Views.RequestLink(
+                        r.id(), r.kind().name(), r.state().name(), r.kid(), r.requester(), time(r.createdAt())))
                 .toList();
     }
 
@@ -117,8 +152,11 @@ public class ConsoleViews {
         return card(r, issuer, who, keys::get);
     }
 
-    private Views.RequestCard card(ActivationView r, IssuerView issuer, SecurityIdentity who,
-                                   java.util.function.Function<String, KeyView> key) {
+    private Views.RequestCard card(
+            ActivationView r,
+            IssuerView issuer,
+            SecurityIdentity who,
+            java.util.function.Function<String, KeyView> key) {
         String algorithm = null;
         String shape = null;
         if (r.kid() != null) {
@@ -127,7 +165,8 @@ public class ConsoleViews {
             shape = keyShape(k.publicJwk());
         }
         List<Views.DecisionRow> ds = r.decisions().stream()
-                .map(d -> new Views.DecisionRow(d.custodian(), d.decision(), d.comment(), time(d.decidedAt()))).toList();
+                .map(d -> new Views.DecisionRow(d.custodian(), d.decision(), d.comment(), time(d.decidedAt())))
+                .toList();
         String name = who.getPrincipal().getName();
         String whyNot = null;
         if (r.state() != ActivationState.OPEN) {
@@ -141,10 +180,25 @@ public class ConsoleViews {
         } else if (r.decisions().stream().anyMatch(d -> d.custodian().equals(name))) {
             whyNot = "You have decided this request.";
         }
-        return new Views.RequestCard(r.id(), r.kind().name(), kindLabel(r.kind().name()), r.issuerId(), r.kid(),
-                algorithm, shape, r.requester(), r.reason(), r.state().name(), time(r.createdAt()),
-                time(r.expiresAt()), r.approvals(), r.approvalsRequired(), ds, diff(r.proposed(), issuer),
-                whyNot == null, whyNot);
+        return new Views.RequestCard(
+                r.id(),
+                r.kind().name(),
+                kindLabel(r.kind().name()),
+                r.issuerId(),
+                r.kid(),
+                algorithm,
+                shape,
+                r.requester(),
+                r.reason(),
+                r.state().name(),
+                time(r.createdAt()),
+                time(r.expiresAt()),
+                r.approvals(),
+                r.approvalsRequired(),
+                ds,
+                diff(r.proposed(), issuer),
+                whyNot == null,
+                whyNot);
     }
 
     static String kindLabel(String kind) {
@@ -231,7 +285,9 @@ public class ConsoleViews {
     }
 
     private static String text(Object o) {
-        return o instanceof List<?> l ? String.join(", ", l.stream().map(String::valueOf).toList()) : String.valueOf(o);
+        return o instanceof List<?> l
+                ? String.join(", ", l.stream().map(String::valueOf).toList())
+                : String.valueOf(o);
     }
 
     private static String joined(JsonNode array) {
@@ -252,15 +308,31 @@ public class ConsoleViews {
     }
 
     static Views.KeyRow keyRow(KeyView k) {
-        return new Views.KeyRow(k.kid(), k.state().name(), k.algorithm(), keyShape(k.publicJwk()), time(k.createdAt()),
-                time(k.activatableAt()), time(k.activatedAt()), time(k.notAfter()), time(k.retiredAt()),
-                time(k.verifyUntil()), time(k.destroyAt()), time(k.destroyedAt()), time(k.revokedAt()),
-                k.revocationReason(), k.hsmObjectMissing(), k.issuerId(), k.activationRequestId());
+        return new Views.KeyRow(
+                k.kid(),
+                k.state().name(),
+                k.algorithm(),
+                keyShape(k.publicJwk()),
+                time(k.createdAt()),
+                time(k.activatableAt()),
+                time(k.activatedAt()),
+                time(k.notAfter()),
+                time(k.retiredAt()),
+                time(k.verifyUntil()),
+                time(k.destroyAt()),
+                time(k.destroyedAt()),
+                time(k.revokedAt()),
+                k.revocationReason(),
+                k.hsmObjectMissing(),
+                k.issuerId(),
+                k.activationRequestId());
     }
 
     static Views.TimelineRow timelineRow(AuditRecordView r) {
-        String details = r.details() == null || r.details().isNull() || r.details().isEmpty()
-                ? "" : r.details().toString();
+        String details =
+                r.details() == null || r.details().isNull() || r.details().isEmpty()
+                        ? ""
+                        : r.details().toString();
         return new Views.TimelineRow(r.seq(), time(r.time()), r.action(), label(r), r.actor(), r.outcome(), details);
     }
 
@@ -269,8 +341,11 @@ public class ConsoleViews {
         return switch (r.action()) {
             case "key.created" -> "created in the HSM and published";
             case "activation.requested" -> "activation requested";
-            case "activation.decision" -> r.details() != null && "reject".equals(r.details().path("decision").asText())
-                    ? "rejected" : "approved";
+            case "activation.decision" ->
+                r.details() != null
+                                && "reject".equals(r.details().path("decision").asText())
+                        ? "rejected"
+                        : "approved";
             case "activation.approved" -> "quorum reached";
             case "activation.rejected" -> "request rejected";
             case "activation.expired" -> "request expired";

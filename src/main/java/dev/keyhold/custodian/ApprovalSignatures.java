@@ -5,7 +5,6 @@ import dev.keyhold.custodian.ssh.SshSig;
 import dev.keyhold.custodian.webauthn.WebAuthnCredentials;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -32,17 +31,24 @@ public class ApprovalSignatures {
             throw new InvalidSignatureException("the signature's format does not match the credential");
         }
         switch (format) {
-            case "sshsig" -> SshSig.verify(SshPublicKey.parse((String) credential.get("publicKey")), NAMESPACE, bytes,
-                    text(signature, "value"));
+            case "sshsig" ->
+                SshSig.verify(
+                        SshPublicKey.parse((String) credential.get("publicKey")),
+                        NAMESPACE,
+                        bytes,
+                        text(signature, "value"));
             case "webauthn" -> {
                 if (!Objects.equals(signature.get("credentialId"), credential.get("credentialId"))
                         && !Objects.equals(signature.get("credentialId"), credential.get("id"))) {
                     throw new InvalidSignatureException("the assertion is by another credential");
                 }
-                WebAuthnCredentials.verifyAssertion((String) credential.get("publicKey"),
+                WebAuthnCredentials.verifyAssertion(
+                        (String) credential.get("publicKey"),
                         Credentials.decode(text(signature, "authenticatorData")),
                         Credentials.decode(text(signature, "clientDataJSON")),
-                        Credentials.decode(text(signature, "signature")), sha256(bytes), webauthn.origins(),
+                        Credentials.decode(text(signature, "signature")),
+                        sha256(bytes),
+                        webauthn.origins(),
                         webauthn.rpId());
             }
             default -> throw new InvalidSignatureException("signature.format must be \"sshsig\" or \"webauthn\"");

@@ -11,7 +11,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
 import jakarta.transaction.Transactional;
-
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.sql.Timestamp;
@@ -43,21 +42,31 @@ public class Credentials {
 
     @Inject
     EntityManager em;
+
     @Inject
     Clock clock;
+
     @Inject
     Seal seal;
+
     @Inject
     ChangeRecorder recorder;
+
     @Inject
     WebAuthnSettings webauthn;
 
-    public record Challenge(String id, String challenge, Instant expiresAt) {
-    }
+    public record Challenge(String id, String challenge, Instant expiresAt) {}
 
     /** One enrolled credential, as stored and sealed. */
-    public record Credential(String id, String principal, String format, String publicKey, String credentialId,
-                             String algorithm, Instant enrolledAt, String seal) {
+    public record Credential(
+            String id,
+            String principal,
+            String format,
+            String publicKey,
+            String credentialId,
+            String algorithm,
+            Instant enrolledAt,
+            String seal) {
 
         /** The entry a policy document lists for it. */
         public Map<String, Object> policyEntry() {
@@ -89,20 +98,31 @@ public class Credentials {
     public Challenge challenge(String principal) {
         Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
         long open = ((Number) em.createNativeQuery("select count(*) from custodian_challenge where principal = ?1"
-                        + " and used_at is null and expires_at > ?2").setParameter(1, principal)
-                .setParameter(2, Timestamp.from(now)).getSingleResult()).longValue();
+                                + " and used_at is null and expires_at > ?2")
+                        .setParameter(1, principal)
+                        .setParameter(2, Timestamp.from(now))
+                        .getSingleResult())
+                .longValue();
         if (open >= MAX_OPEN_CHALLENGES) {
-            throw ProblemException.conflict("too-many-challenges", "at most " + MAX_OPEN_CHALLENGES
-                    + " open enrollment challenges per custodian; use one or wait " + CHALLENGE_TTL.toMinutes() + " minutes");
+            throw ProblemException.conflict(
+                    "too-many-challenges",
+                    "at most " + MAX_OPEN_CHALLENGES + " open enrollment challenges per custodian; use one or wait "
+                            + CHALLENGE_TTL.toMinutes() + " minutes");
         }
         byte[] raw = new byte[32];
         RANDOM.nextBytes(raw);
-        String text = "keyhold-enroll:" + Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
+        String text =
+                "keyhold-enroll:" + Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
         UUID id = UUID.randomUUID();
         Instant expires = now.plus(CHALLENGE_TTL);
-        em.createNativeQuery("insert into custodian_challenge (id, principal, purpose, challenge, created_at, expires_at)"
-                        + " values (?1, ?2, 'enroll', ?3, ?4, ?5)").setParameter(1, id).setParameter(2, principal)
-                .setParameter(3, text).setParameter(4, Timestamp.from(now)).setParameter(5, Timestamp.from(expires))
+        em.createNativeQuery(
+                        "insert into custodian_challenge (id, principal, purpose, challenge, created_at, expires_at)"
+                                + " values (?1, ?2, 'enroll', ?3, ?4, ?5)")
+                .setParameter(1, id)
+                .setParameter(2, principal)
+                .setParameter(3, text)
+                .setParameter(4, Timestamp.from(now))
+                .setParameter(5, Timestamp.from(expires))
                 .executeUpdate();
         return new Challenge(id.toString(), text, expires);
     }
@@ -118,9 +138,12 @@ public class Credentials {
         }
         Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
         @SuppressWarnings("unchecked")
-        List<Object[]> open = em.createNativeQuery("select id, challenge from custodian_challenge where principal = ?1"
-                        + " and purpose = 'enroll' and used_at is null and expires_at > ?2 order by created_at desc for update")
-                .setParameter(1, principal).setParameter(2, Timestamp.from(now)).getResultList();
+        List<Object[]> open = em.createNativeQuery(
+                        "select id, challenge from custodian_challenge where principal = ?1"
+                                + " and purpose = 'enroll' and used_at is null and expires_at > ?2 order by created_at desc for update")
+                .setParameter(1, principal)
+                .setParameter(2, Timestamp.from(now))
+                .getResultList();
         if (body.challenge() != null) {
             open = open.stream().filter(r -> r[1].equals(body.challenge())).toList();
         }
@@ -137,31 +160,43 @@ public class Credentials {
                 break;
             } catch (InvalidSignatureException e) {
                 if (open.size() == 1) {
-                    throw unprocessable("the credential's signature over the challenge does not check out: "
-                            + e.getMessage());
+                    throw unprocessable(
+                            "the credential's signature over the challenge does not check out: " + e.getMessage());
                 }
             }
         }
         if (c == null) {
             throw unprocessable("the credential's signature does not check out over any open challenge");
         }
-        if (em.createNativeQuery("select 1 from custodian_credential where id = ?1").setParameter(1, c.id())
-                .getResultList().size() > 0) {
+        if (em.createNativeQuery("select 1 from custodian_credential where id = ?1")
+                        .setParameter(1, c.id())
+                        .getResultList()
+                        .size()
+                > 0) {
             throw ProblemException.conflict("credential-exists", "credential " + c.id() + " is already enrolled");
         }
         String s = seal.seal(c.binding());
         em.createNativeQuery("update custodian_challenge set used_at = ?1 where id = ?2")
-                .setParameter(1, Timestamp.from(now)).setParameter(2, used).executeUpdate();
+                .setParameter(1, Timestamp.from(now))
+                .setParameter(2, used)
+                .executeUpdate();
         em.createNativeQuery("insert into custodian_credential (id, principal, format, public_key, credential_id,"
                         + " algorithm, enrolled_at, seal) values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
-                .setParameter(1, c.id()).setParameter(2, principal).setParameter(3, c.format())
-                .setParameter(4, c.publicKey()).setParameter(5, c.credentialId()).setParameter(6, c.algorithm())
-                .setParameter(7, Timestamp.from(now)).setParameter(8, s).executeUpdate();
+                .setParameter(1, c.id())
+                .setParameter(2, principal)
+                .setParameter(3, c.format())
+                .setParameter(4, c.publicKey())
+                .setParameter(5, c.credentialId())
+                .setParameter(6, c.algorithm())
+                .setParameter(7, Timestamp.from(now))
+                .setParameter(8, s)
+                .executeUpdate();
         Map<String, Object> details = new LinkedHashMap<>();
         details.put("credentialId", c.id());
         details.put("format", c.format());
         details.put("algorithm", c.algorithm());
-        recorder.record(Change.auditOnly("custodian.credential-enrolled", principal, Change.SUCCESS, null, null, details));
+        recorder.record(
+                Change.auditOnly("custodian.credential-enrolled", principal, Change.SUCCESS, null, null, details));
         return new Credential(c.id(), principal, c.format(), c.publicKey(), c.credentialId(), c.algorithm(), now, s);
     }
 
@@ -171,13 +206,25 @@ public class Credentials {
             case "sshsig" -> {
                 SshPublicKey key = SshPublicKey.parse(body.publicKey());
                 SshSig.verify(key, ENROLL_NAMESPACE, message, body.signature());
-                return new Credential(key.fingerprint(), principal, "sshsig", key.canonical(), null, key.type(), now, null);
+                return new Credential(
+                        key.fingerprint(), principal, "sshsig", key.canonical(), null, key.type(), now, null);
             }
             case "webauthn" -> {
-                WebAuthnCredentials.Registered r = WebAuthnCredentials.register(decode(body.attestationObject()),
-                        decode(body.clientDataJSON()), message, webauthn.origins(), webauthn.rpId());
-                return new Credential("webauthn:" + r.credentialId(), principal, "webauthn", r.publicKeySpki(),
-                        r.credentialId(), r.algorithm(), now, null);
+                WebAuthnCredentials.Registered r = WebAuthnCredentials.register(
+                        decode(body.attestationObject()),
+                        decode(body.clientDataJSON()),
+                        message,
+                        webauthn.origins(),
+                        webauthn.rpId());
+                return new Credential(
+                        "webauthn:" + r.credentialId(),
+                        principal,
+                        "webauthn",
+                        r.publicKeySpki(),
+                        r.credentialId(),
+                        r.algorithm(),
+                        now,
+                        null);
             }
             default -> throw unprocessable("format: \"sshsig\" or \"webauthn\"");
         }
@@ -195,11 +242,19 @@ public class Credentials {
         @SuppressWarnings("unchecked")
         List<Object[]> rows = em.createNativeQuery("select id, principal, format, public_key, credential_id, algorithm,"
                         + " enrolled_at, seal from custodian_credential where principal = ?1 order by enrolled_at, id")
-                .setParameter(1, principal).getResultList();
+                .setParameter(1, principal)
+                .getResultList();
         List<Credential> out = new ArrayList<>();
         for (Object[] r : rows) {
-            out.add(new Credential((String) r[0], (String) r[1], (String) r[2], (String) r[3], (String) r[4],
-                    (String) r[5], SqlTime.instant(r[6]), (String) r[7]));
+            out.add(new Credential(
+                    (String) r[0],
+                    (String) r[1],
+                    (String) r[2],
+                    (String) r[3],
+                    (String) r[4],
+                    (String) r[5],
+                    SqlTime.instant(r[6]),
+                    (String) r[7]));
         }
         return out;
     }

@@ -7,6 +7,10 @@ package dev.keyhold.custodian;
  * (base64url; the challenge is the challenge text's UTF-8 bytes). {@code challenge}: optional, which challenge was
  * signed (default: any open one of the caller).
  */
-public record EnrollRequest(String format, String publicKey, String signature, String attestationObject,
-                            String clientDataJSON, String challenge) {
-}
+public record EnrollRequest(
+        String format,
+        String publicKey,
+        String signature,
+        String attestationObject,
+        String clientDataJSON,
+        String challenge) {}

@@ -4,12 +4,11 @@ import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JWSObject;
 import com.nimbusds.jose.crypto.ECDSAVerifier;
 import dev.keyhold.config.TrustSettings;
-import dev.keyhold.hsm.HsmPort;
-import dev.keyhold.domain.SigningAlgorithm;
 import dev.keyhold.domain.CanonicalJson;
+import dev.keyhold.domain.SigningAlgorithm;
+import dev.keyhold.hsm.HsmPort;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-
 import java.nio.charset.StandardCharsets;
 import java.security.interfaces.ECPublicKey;
 import java.text.ParseException;
@@ -27,11 +26,12 @@ public class Seal {
 
     public static final String HANDLE = "keyhold-seal";
     private static final Base64.Encoder B64 = Base64.getUrlEncoder().withoutPadding();
-    private static final String HEADER = B64.encodeToString(
-            "{\"alg\":\"ES256\",\"typ\":\"keyhold-seal+jwt\"}".getBytes(StandardCharsets.US_ASCII));
+    private static final String HEADER =
+            B64.encodeToString("{\"alg\":\"ES256\",\"typ\":\"keyhold-seal+jwt\"}".getBytes(StandardCharsets.US_ASCII));
 
     @Inject
     HsmPort hsm;
+
     @Inject
     TrustSettings trust;
 
@@ -40,8 +40,10 @@ public class Seal {
     /** A compact JWS by the seal key over the canonical JSON of {@code payload}. */
     public String seal(Map<String, Object> payload) {
         key();
-        String input = HEADER + "." + B64.encodeToString(CanonicalJson.canonicalize(payload).getBytes(StandardCharsets.UTF_8));
-        byte[] sig = hsm.sign(trust.partition(), HANDLE, SigningAlgorithm.ES256, input.getBytes(StandardCharsets.US_ASCII));
+        String input = HEADER + "."
+                + B64.encodeToString(CanonicalJson.canonicalize(payload).getBytes(StandardCharsets.UTF_8));
+        byte[] sig =
+                hsm.sign(trust.partition(), HANDLE, SigningAlgorithm.ES256, input.getBytes(StandardCharsets.US_ASCII));
         return input + "." + B64.encodeToString(sig);
     }
 
@@ -49,7 +51,11 @@ public class Seal {
     public String open(String jws) {
         try {
             JWSObject o = JWSObject.parse(jws);
-            if (!"keyhold-seal+jwt".equals(o.getHeader().getType() == null ? null : o.getHeader().getType().getType())
+            if (!"keyhold-seal+jwt"
+                            .equals(
+                                    o.getHeader().getType() == null
+                                            ? null
+                                            : o.getHeader().getType().getType())
                     || !o.verify(new ECDSAVerifier(key()))) {
                 throw new SealException("the seal does not verify under the HSM seal key");
             }

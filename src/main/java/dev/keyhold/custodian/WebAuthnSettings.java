@@ -2,7 +2,6 @@ package dev.keyhold.custodian;
 
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
-
 import java.util.Set;
 
 /**

@@ -46,8 +46,8 @@ public enum ActivationState {
     /** @throws IllegalTransitionException naming the rule when the move is not legal from this state */
     public void requireMoveTo(ActivationState to) {
         if (!canMoveTo(to)) {
-            throw new IllegalTransitionException("illegal-request-transition",
-                    refusal(to) + " (the request is " + this + ")");
+            throw new IllegalTransitionException(
+                    "illegal-request-transition", refusal(to) + " (the request is " + this + ")");
         }
     }
 

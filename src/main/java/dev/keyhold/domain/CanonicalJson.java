@@ -20,8 +20,7 @@ public final class CanonicalJson {
 
     static final long MAX_SAFE = (1L << 53) - 1;
 
-    private CanonicalJson() {
-    }
+    private CanonicalJson() {}
 
     public static String canonicalize(Object value) {
         StringBuilder sb = new StringBuilder();
@@ -36,7 +35,10 @@ public final class CanonicalJson {
             string(s, sb);
         } else if (v instanceof Boolean b) {
             sb.append(b ? "true" : "false");
-        } else if (v instanceof Integer || v instanceof Long || v instanceof Short || v instanceof Byte
+        } else if (v instanceof Integer
+                || v instanceof Long
+                || v instanceof Short
+                || v instanceof Byte
                 || v instanceof BigInteger) {
             BigInteger n = v instanceof BigInteger b ? b : BigInteger.valueOf(((Number) v).longValue());
             if (n.abs().compareTo(BigInteger.valueOf(MAX_SAFE)) > 0) {
@@ -74,7 +76,8 @@ public final class CanonicalJson {
             }
             sb.append(']');
         } else {
-            throw new IllegalArgumentException("not a canonicalizable JSON value: " + v.getClass().getSimpleName());
+            throw new IllegalArgumentException(
+                    "not a canonicalizable JSON value: " + v.getClass().getSimpleName());
         }
     }
 
@@ -93,7 +96,8 @@ public final class CanonicalJson {
                 default -> {
                     if (c < 0x20) {
                         sb.append(String.format("\\u%04x", (int) c));
-                    } else if (Character.isHighSurrogate(c) && i + 1 < s.length()
+                    } else if (Character.isHighSurrogate(c)
+                            && i + 1 < s.length()
                             && Character.isLowSurrogate(s.charAt(i + 1))) {
                         sb.append(c).append(s.charAt(++i));
                     } else if (Character.isSurrogate(c)) {

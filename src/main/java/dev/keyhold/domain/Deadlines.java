@@ -1,6 +1,5 @@
 package dev.keyhold.domain;
 
-
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
@@ -22,8 +21,7 @@ import java.util.Optional;
  */
 public final class Deadlines {
 
-    private Deadlines() {
-    }
+    private Deadlines() {}
 
     public static Instant activatableAt(Instant createdAt, IssuerPolicy p) {
         return createdAt.plus(p.publishLead());
@@ -75,8 +73,8 @@ public final class Deadlines {
         if (pending != null) {
             return Optional.empty();
         }
-        return Optional.of(active == null || active.hsmMissingAt() != null ? Instant.EPOCH
-                : prepareAt(active.activatedAt(), p));
+        return Optional.of(
+                active == null || active.hsmMissingAt() != null ? Instant.EPOCH : prepareAt(active.activatedAt(), p));
     }
 
     /** True when the next key should be prepared now; see {@link #prepareDueAt}. */
@@ -87,7 +85,8 @@ public final class Deadlines {
     /** When an ACTIVE key's cadence ends (its {@link #rotationDue}); empty for any other key. */
     public static Optional<Instant> overdueAt(Key k, IssuerPolicy p) {
         return k != null && k.state() == KeyState.ACTIVE && k.activatedAt() != null
-                ? Optional.of(rotationDue(k.activatedAt(), p)) : Optional.empty();
+                ? Optional.of(rotationDue(k.activatedAt(), p))
+                : Optional.empty();
     }
 
     /** True when an ACTIVE key is still signing at or past its rotationDue (the cadence has ended). */
@@ -107,7 +106,8 @@ public final class Deadlines {
 
     /** When a RETIRED key not yet marked unpublished left the JWKS (its verifyUntil); empty otherwise. */
     public static Optional<Instant> unpublishDueAt(Key k) {
-        return k.state() == KeyState.RETIRED && k.unpublishedAt() == null ? Optional.ofNullable(k.verifyUntil())
+        return k.state() == KeyState.RETIRED && k.unpublishedAt() == null
+                ? Optional.ofNullable(k.verifyUntil())
                 : Optional.empty();
     }
 
@@ -118,7 +118,8 @@ public final class Deadlines {
 
     /** When a RETIRED or REVOKED key's HSM object must be destroyed (its destroyAt); empty otherwise. */
     public static Optional<Instant> destroyDueAt(Key k) {
-        return k.state() == KeyState.RETIRED || k.state() == KeyState.REVOKED ? Optional.ofNullable(k.destroyAt())
+        return k.state() == KeyState.RETIRED || k.state() == KeyState.REVOKED
+                ? Optional.ofNullable(k.destroyAt())
                 : Optional.empty();
     }
 
@@ -143,7 +144,9 @@ public final class Deadlines {
 
     /** True when the key may sign at {@code now}: ACTIVE, before notAfter, and its HSM object not known missing. */
     public static boolean canSign(Key k, Instant now) {
-        return k.state() == KeyState.ACTIVE && k.notAfter() != null && now.isBefore(k.notAfter())
+        return k.state() == KeyState.ACTIVE
+                && k.notAfter() != null
+                && now.isBefore(k.notAfter())
                 && k.hsmMissingAt() == null;
     }
 

@@ -1,6 +1,5 @@
 package dev.keyhold.domain;
 
-
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -12,20 +11,61 @@ import java.util.Map;
  * throws {@link IllegalTransitionException}), sets the timestamps that move sets, and returns the new value with
  * the change to record. Nothing here reads a clock, a database or the HSM.
  */
-public record Key(String kid, String issuerId, SigningAlgorithm algorithm, String partition, String hsmHandle,
-                  String publicJwk, KeyState state, Instant createdAt, Instant activatableAt, Instant activatedAt,
-                  Instant notAfter, Instant retiredAt, Instant verifyUntil, Instant unpublishedAt, Instant destroyAt,
-                  Instant destroyedAt, Instant revokedAt, String revocationReason, Instant hsmMissingAt) {
+public record Key(
+        String kid,
+        String issuerId,
+        SigningAlgorithm algorithm,
+        String partition,
+        String hsmHandle,
+        String publicJwk,
+        KeyState state,
+        Instant createdAt,
+        Instant activatableAt,
+        Instant activatedAt,
+        Instant notAfter,
+        Instant retiredAt,
+        Instant verifyUntil,
+        Instant unpublishedAt,
+        Instant destroyAt,
+        Instant destroyedAt,
+        Instant revokedAt,
+        String revocationReason,
+        Instant hsmMissingAt) {
 
     /**
      * A new PENDING key, generated in the HSM under {@code hsmHandle} at {@code now}: it may be activated from
      * {@code activatableAt} (the publish lead) on, once its activation request is approved.
      */
-    public static Transition<Key> create(String kid, String issuerId, SigningAlgorithm algorithm, String partition,
-                                         String hsmHandle, String publicJwk, Instant now, IssuerPolicy policy) {
+    public static Transition<Key> create(
+            String kid,
+            String issuerId,
+            SigningAlgorithm algorithm,
+            String partition,
+            String hsmHandle,
+            String publicJwk,
+            Instant now,
+            IssuerPolicy policy) {
         Instant activatable = Deadlines.activatableAt(now, policy);
-        Key created = new Key(kid, issuerId, algorithm, partition, hsmHandle, publicJwk, KeyState.PENDING, now,
-                activatable, null, null, null, null, null, null, null, null, null, null);
+        Key created = new Key(
+                kid,
+                issuerId,
+                algorithm,
+                partition,
+                hsmHandle,
+                publicJwk,
+                KeyState.PENDING,
+                now,
+                activatable,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null);
         Map<String, Object> details = new LinkedHashMap<>();
         details.put("algorithm", algorithm.name());
         details.put("partition", partition);
@@ -37,13 +77,31 @@ public record Key(String kid, String issuerId, SigningAlgorithm algorithm, Strin
     public Transition<Key> activate(Instant now, IssuerPolicy policy, String requestId) {
         state.requireMoveTo(KeyState.ACTIVE);
         if (now.isBefore(activatableAt)) {
-            throw new IllegalTransitionException("not-yet-activatable",
+            throw new IllegalTransitionException(
+                    "not-yet-activatable",
                     "key " + kid + " cannot be activated before its activatableAt " + activatableAt);
         }
         Instant until = Deadlines.notAfter(now, policy);
-        Key next = new Key(kid, issuerId, algorithm, partition, hsmHandle, publicJwk, KeyState.ACTIVE, createdAt,
-                activatableAt, now, until, retiredAt, verifyUntil, unpublishedAt, destroyAt, destroyedAt, revokedAt,
-                revocationReason, hsmMissingAt);
+        Key next = new Key(
+                kid,
+                issuerId,
+                algorithm,
+                partition,
+                hsmHandle,
+                publicJwk,
+                KeyState.ACTIVE,
+                createdAt,
+                activatableAt,
+                now,
+                until,
+                retiredAt,
+                verifyUntil,
+                unpublishedAt,
+                destroyAt,
+                destroyedAt,
+                revokedAt,
+                revocationReason,
+                hsmMissingAt);
         Map<String, Object> details = new LinkedHashMap<>();
         details.put("requestId", requestId);
         details.put("notAfter", until.toString());
@@ -55,9 +113,26 @@ public record Key(String kid, String issuerId, SigningAlgorithm algorithm, Strin
     public Transition<Key> retire(Instant at, IssuerPolicy policy, String why) {
         state.requireMoveTo(KeyState.RETIRED);
         Instant until = Deadlines.verifyUntil(at, policy);
-        Key next = new Key(kid, issuerId, algorithm, partition, hsmHandle, publicJwk, KeyState.RETIRED, createdAt,
-                activatableAt, activatedAt, notAfter, at, until, unpublishedAt, destroyAt, destroyedAt, revokedAt,
-                revocationReason, hsmMissingAt);
+        Key next = new Key(
+                kid,
+                issuerId,
+                algorithm,
+                partition,
+                hsmHandle,
+                publicJwk,
+                KeyState.RETIRED,
+                createdAt,
+                activatableAt,
+                activatedAt,
+                notAfter,
+                at,
+                until,
+                unpublishedAt,
+                destroyAt,
+                destroyedAt,
+                revokedAt,
+                revocationReason,
+                hsmMissingAt);
         Map<String, Object> details = new LinkedHashMap<>();
         details.put("why", why);
         details.put("verifyUntil", until.toString());
@@ -68,9 +143,26 @@ public record Key(String kid, String issuerId, SigningAlgorithm algorithm, Strin
     public Transition<Key> revoke(Instant now, IssuerPolicy policy, String reason) {
         state.requireMoveTo(KeyState.REVOKED);
         Instant destroy = Deadlines.destroyAt(now, policy);
-        Key next = new Key(kid, issuerId, algorithm, partition, hsmHandle, publicJwk, KeyState.REVOKED, createdAt,
-                activatableAt, activatedAt, notAfter, retiredAt, verifyUntil, unpublishedAt, destroy, destroyedAt, now,
-                reason, hsmMissingAt);
+        Key next = new Key(
+                kid,
+                issuerId,
+                algorithm,
+                partition,
+                hsmHandle,
+                publicJwk,
+                KeyState.REVOKED,
+                createdAt,
+                activatableAt,
+                activatedAt,
+                notAfter,
+                retiredAt,
+                verifyUntil,
+                unpublishedAt,
+                destroy,
+                destroyedAt,
+                now,
+                reason,
+                hsmMissingAt);
         Map<String, Object> details = new LinkedHashMap<>();
         details.put("reason", reason);
         details.put("previousState", state.name());
@@ -81,9 +173,26 @@ public record Key(String kid, String issuerId, SigningAlgorithm algorithm, Strin
     /** RETIRED or REVOKED → DESTROYED at {@code now}; {@code hsmObject} says what the HSM had left. */
     public Transition<Key> destroy(Instant now, String hsmObject) {
         state.requireMoveTo(KeyState.DESTROYED);
-        Key next = new Key(kid, issuerId, algorithm, partition, hsmHandle, publicJwk, KeyState.DESTROYED, createdAt,
-                activatableAt, activatedAt, notAfter, retiredAt, verifyUntil, unpublishedAt, destroyAt, now, revokedAt,
-                revocationReason, hsmMissingAt);
+        Key next = new Key(
+                kid,
+                issuerId,
+                algorithm,
+                partition,
+                hsmHandle,
+                publicJwk,
+                KeyState.DESTROYED,
+                createdAt,
+                activatableAt,
+                activatedAt,
+                notAfter,
+                retiredAt,
+                verifyUntil,
+                unpublishedAt,
+                destroyAt,
+                now,
+                revokedAt,
+                revocationReason,
+                hsmMissingAt);
         Map<String, Object> details = new LinkedHashMap<>();
         details.put("previousState", state.name());
         details.put("hsmObject", hsmObject);
@@ -95,13 +204,32 @@ public record Key(String kid, String issuerId, SigningAlgorithm algorithm, Strin
      */
     public Transition<Key> unpublish(Instant now, IssuerPolicy policy) {
         if (state != KeyState.RETIRED || unpublishedAt != null || verifyUntil == null || now.isBefore(verifyUntil)) {
-            throw new IllegalTransitionException("not-unpublishable", "key " + kid + " (" + state
-                    + ", verifyUntil " + verifyUntil + ") is not due to leave the JWKS at " + now);
+            throw new IllegalTransitionException(
+                    "not-unpublishable",
+                    "key " + kid + " (" + state + ", verifyUntil " + verifyUntil + ") is not due to leave the JWKS at "
+                            + now);
         }
         // destroyGrace counts from verifyUntil, when the key left the JWKS, not from a late sweep.
         Instant destroy = Deadlines.destroyAt(verifyUntil, policy);
-        Key next = new Key(kid, issuerId, algorithm, partition, hsmHandle, publicJwk, state, createdAt, activatableAt,
-                activatedAt, notAfter, retiredAt, verifyUntil, now, destroy, destroyedAt, revokedAt, revocationReason,
+        Key next = new Key(
+                kid,
+                issuerId,
+                algorithm,
+                partition,
+                hsmHandle,
+                publicJwk,
+                state,
+                createdAt,
+                activatableAt,
+                activatedAt,
+                notAfter,
+                retiredAt,
+                verifyUntil,
+                now,
+                destroy,
+                destroyedAt,
+                revokedAt,
+                revocationReason,
                 hsmMissingAt);
         Map<String, Object> details = new LinkedHashMap<>();
         details.put("verifyUntil", verifyUntil.toString());
@@ -115,12 +243,31 @@ public record Key(String kid, String issuerId, SigningAlgorithm algorithm, Strin
      */
     public Transition<Key> hsmMissing(Instant now) {
         if (state == KeyState.DESTROYED || hsmMissingAt != null) {
-            throw new IllegalTransitionException("not-markable-missing", "key " + kid + " is " + state
-                    + (hsmMissingAt != null ? ", already recorded missing at " + hsmMissingAt : ""));
+            throw new IllegalTransitionException(
+                    "not-markable-missing",
+                    "key " + kid + " is " + state
+                            + (hsmMissingAt != null ? ", already recorded missing at " + hsmMissingAt : ""));
         }
-        Key next = new Key(kid, issuerId, algorithm, partition, hsmHandle, publicJwk, state, createdAt, activatableAt,
-                activatedAt, notAfter, retiredAt, verifyUntil, unpublishedAt, destroyAt, destroyedAt, revokedAt,
-                revocationReason, now);
+        Key next = new Key(
+                kid,
+                issuerId,
+                algorithm,
+                partition,
+                hsmHandle,
+                publicJwk,
+                state,
+                createdAt,
+                activatableAt,
+                activatedAt,
+                notAfter,
+                retiredAt,
+                verifyUntil,
+                unpublishedAt,
+                destroyAt,
+                destroyedAt,
+                revokedAt,
+                revocationReason,
+                now);
         Map<String, Object> details = new LinkedHashMap<>();
         details.put("partition", partition);
         details.put("handle", hsmHandle);

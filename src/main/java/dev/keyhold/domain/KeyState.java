@@ -9,7 +9,11 @@ import java.util.Set;
  * A bad move fails with a message naming the rule, e.g. "only PENDING keys can be activated".
  */
 public enum KeyState {
-    PENDING, ACTIVE, RETIRED, REVOKED, DESTROYED;
+    PENDING,
+    ACTIVE,
+    RETIRED,
+    REVOKED,
+    DESTROYED;
 
     private static final Map<KeyState, Set<KeyState>> MOVES = Map.of(
             PENDING, EnumSet.of(ACTIVE, REVOKED),

@@ -9,13 +9,12 @@ import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
-import org.jboss.logging.Logger;
-
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.jboss.logging.Logger;
 
 /**
  * Embedded mode's demo custodians (alice, bob, carol) get development SSH keys at the first start
@@ -32,6 +31,7 @@ public class DemoCustodianEnrollment {
 
     @Inject
     KeyholdConfig config;
+
     @Inject
     Credentials credentials;
 
@@ -67,19 +67,25 @@ public class DemoCustodianEnrollment {
         List<String> enrolled = new ArrayList<>();
         for (String name : custodians) {
             DemoCustodianKeys.DemoKey key = DemoCustodianKeys.ensure(dataDir, name);
-            String canonical = dev.keyhold.custodian.ssh.SshPublicKey.parse(key.publicKeyLine()).canonical();
+            String canonical = dev.keyhold.custodian.ssh.SshPublicKey.parse(key.publicKeyLine())
+                    .canonical();
             if (credentials.sealed(name).stream().anyMatch(c -> c.publicKey().equals(canonical))) {
                 continue;
             }
             Credentials.Challenge challenge = credentials.challenge(name);
-            String signature = SshSig.sign(key.pair(), Credentials.ENROLL_NAMESPACE,
+            String signature = SshSig.sign(
+                    key.pair(),
+                    Credentials.ENROLL_NAMESPACE,
                     challenge.challenge().getBytes(StandardCharsets.UTF_8));
-            credentials.enroll(name, new EnrollRequest("sshsig", key.publicKeyLine(), signature, null, null,
-                    challenge.challenge()));
+            credentials.enroll(
+                    name,
+                    new EnrollRequest("sshsig", key.publicKeyLine(), signature, null, null, challenge.challenge()));
             enrolled.add(name);
         }
         if (!enrolled.isEmpty()) {
-            LOG.debugf("demo custodian keys enrolled for %s (files in %s)", enrolled,
+            LOG.debugf(
+                    "demo custodian keys enrolled for %s (files in %s)",
+                    enrolled,
                     dataDir.resolve(DemoCustodianKeys.FOLDER).toAbsolutePath().normalize());
         }
         return enrolled;

@@ -2,7 +2,6 @@ package dev.keyhold.embedded;
 
 import dev.keyhold.custodian.ssh.OpenSshKeyFiles;
 import dev.keyhold.custodian.ssh.SshSig;
-
 import java.io.ByteArrayInputStream;
 import java.io.DataInputStream;
 import java.io.IOException;
@@ -40,19 +39,21 @@ public final class DemoCustodianKeys {
     /** The folder under the data directory. */
     public static final String FOLDER = "custodian-keys";
 
-    private static final Set<PosixFilePermission> OWNER_ONLY = EnumSet.of(PosixFilePermission.OWNER_READ,
-            PosixFilePermission.OWNER_WRITE);
-    private static final Set<PosixFilePermission> OWNER_DIR = EnumSet.of(PosixFilePermission.OWNER_READ,
-            PosixFilePermission.OWNER_WRITE, PosixFilePermission.OWNER_EXECUTE);
-    private static final Set<PosixFilePermission> PUBLIC_FILE = EnumSet.of(PosixFilePermission.OWNER_READ,
-            PosixFilePermission.OWNER_WRITE, PosixFilePermission.GROUP_READ, PosixFilePermission.OTHERS_READ);
+    private static final Set<PosixFilePermission> OWNER_ONLY =
+            EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
+    private static final Set<PosixFilePermission> OWNER_DIR = EnumSet.of(
+            PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE, PosixFilePermission.OWNER_EXECUTE);
+    private static final Set<PosixFilePermission> PUBLIC_FILE = EnumSet.of(
+            PosixFilePermission.OWNER_READ,
+            PosixFilePermission.OWNER_WRITE,
+            PosixFilePermission.GROUP_READ,
+            PosixFilePermission.OTHERS_READ);
 
     /* DER prefixes of an Ed25519 key as PKCS#8 and X.509 (RFC 8410): the 32 key bytes follow. */
     private static final byte[] PKCS8_PREFIX = HexFormat.of().parseHex("302e020100300506032b657004220420");
     private static final byte[] X509_PREFIX = HexFormat.of().parseHex("302a300506032b6570032100");
 
-    private DemoCustodianKeys() {
-    }
+    private DemoCustodianKeys() {}
 
     /** One custodian's key: the pair, its authorized_keys line ({@code "ssh-ed25519 AAAA… <name>"}), its file. */
     public record DemoKey(String name, KeyPair pair, String publicKeyLine, Path privateKeyFile) {
@@ -98,8 +99,8 @@ public final class DemoCustodianKeys {
     }
 
     private static void write(Path file, String content, Set<PosixFilePermission> perms) throws IOException {
-        Path tmp = Files.createTempFile(file.getParent(), "." + file.getFileName(), ".tmp",
-                PosixFilePermissions.asFileAttribute(perms));
+        Path tmp = Files.createTempFile(
+                file.getParent(), "." + file.getFileName(), ".tmp", PosixFilePermissions.asFileAttribute(perms));
         try {
             Files.writeString(tmp, content, StandardCharsets.US_ASCII);
             Files.setPosixFilePermissions(tmp, perms); // the umask may have narrowed the public file
@@ -121,8 +122,10 @@ public final class DemoCustodianKeys {
      */
     static KeyPair read(String armored) throws GeneralSecurityException {
         String body = armored.replace("-----BEGIN OPENSSH PRIVATE KEY-----", "")
-                .replace("-----END OPENSSH PRIVATE KEY-----", "").replaceAll("\\s", "");
-        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(Base64.getDecoder().decode(body)))) {
+                .replace("-----END OPENSSH PRIVATE KEY-----", "")
+                .replaceAll("\\s", "");
+        try (DataInputStream in =
+                new DataInputStream(new ByteArrayInputStream(Base64.getDecoder().decode(body)))) {
             byte[] magic = new byte[15];
             in.readFully(magic);
             if (!new String(magic, StandardCharsets.US_ASCII).equals("openssh-key-v1\0")) {
@@ -149,8 +152,8 @@ public final class DemoCustodianKeys {
                     throw new GeneralSecurityException("damaged Ed25519 key");
                 }
                 KeyFactory kf = KeyFactory.getInstance("Ed25519");
-                PrivateKey privateKey = kf.generatePrivate(new PKCS8EncodedKeySpec(concat(PKCS8_PREFIX,
-                        Arrays.copyOf(sk, 32))));
+                PrivateKey privateKey =
+                        kf.generatePrivate(new PKCS8EncodedKeySpec(concat(PKCS8_PREFIX, Arrays.copyOf(sk, 32))));
                 PublicKey publicKey = kf.generatePublic(new X509EncodedKeySpec(concat(X509_PREFIX, pk)));
                 Arrays.fill(sk, (byte) 0);
                 return new KeyPair(publicKey, privateKey);

@@ -1,14 +1,13 @@
 package dev.keyhold.embedded;
 
 import dev.keyhold.hsm.EmbeddedHsm;
-import org.eclipse.microprofile.config.Config;
-
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.eclipse.microprofile.config.Config;
 
 /**
  * Embedded mode: what a newcomer gets with no configuration. A real PostgreSQL and a SoftHSM2 token per
@@ -26,8 +25,7 @@ public final class EmbeddedMode {
     /** Demo principal → role. alice, bob and carol are custodians. */
     public static final Map<String, String> DEMO_PRINCIPALS = demoPrincipals();
 
-    private EmbeddedMode() {
-    }
+    private EmbeddedMode() {}
 
     private static Map<String, String> demoPrincipals() {
         Map<String, String> m = new LinkedHashMap<>();
@@ -50,11 +48,16 @@ public final class EmbeddedMode {
 
     /** The partitions embedded mode makes tokens for ({@code keyhold.embedded.partitions}). */
     public static List<String> partitions(Config config) {
-        String p = config.getOptionalValue("keyhold.embedded.partitions", String.class).orElse("");
+        String p = config.getOptionalValue("keyhold.embedded.partitions", String.class)
+                .orElse("");
         if (p.isBlank()) {
             return List.of("default", "audit", "trust");
         }
-        return Arrays.stream(p.split(",")).map(String::trim).filter(s -> !s.isEmpty()).distinct().toList();
+        return Arrays.stream(p.split(","))
+                .map(String::trim)
+                .filter(s -> !s.isEmpty())
+                .distinct()
+                .toList();
     }
 
     /**
@@ -63,7 +66,8 @@ public final class EmbeddedMode {
      */
     public static Optional<String> defaultHost(Config config) {
         return config.getOptionalValue("quarkus.http.host", String.class).isPresent()
-                ? Optional.empty() : Optional.of(LOOPBACK);
+                ? Optional.empty()
+                : Optional.of(LOOPBACK);
     }
 
     /**
@@ -71,7 +75,8 @@ public final class EmbeddedMode {
      *
      * @param extraPrincipals further principal → role pairs (tests use them for larger custodian sets)
      */
-    public static Map<String, String> start(Path dataDir, List<String> partitions, Map<String, String> extraPrincipals) {
+    public static Map<String, String> start(
+            Path dataDir, List<String> partitions, Map<String, String> extraPrincipals) {
         Map<String, String> config = new LinkedHashMap<>();
         EmbeddedPostgresServer.Server db = EmbeddedPostgresServer.start(dataDir.resolve("pg"));
         config.put("quarkus.datasource.jdbc.url", db.url());

@@ -1,9 +1,6 @@
 package dev.keyhold.embedded;
 
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
-import org.jboss.logging.Logger;
-import org.postgresql.PGConnection;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
@@ -29,6 +26,8 @@ import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.regex.Pattern;
+import org.jboss.logging.Logger;
+import org.postgresql.PGConnection;
 
 /**
  * A real PostgreSQL for embedded mode, its data kept in a directory of ours so it survives restarts.
@@ -100,8 +99,7 @@ public final class EmbeddedPostgresServer {
     private static Path runningDir;
     private static Server runningServer;
 
-    private EmbeddedPostgresServer() {
-    }
+    private EmbeddedPostgresServer() {}
 
     private static Map<String, String> serverConfig() {
         Map<String, String> m = new LinkedHashMap<>();
@@ -152,8 +150,7 @@ public final class EmbeddedPostgresServer {
     }
 
     /** A cluster started (or adopted: {@code process} null) and secured by {@link #launch}. */
-    record Launched(EmbeddedPostgres process, Server server) {
-    }
+    record Launched(EmbeddedPostgres process, Server server) {}
 
     /**
      * Starts the cluster in {@code dir} (or uses the postmaster already running on {@code adoptedPort}) with embedded
@@ -183,8 +180,8 @@ public final class EmbeddedPostgresServer {
                 pg = builder.start();
                 port = pg.getPort();
             } catch (IOException | RuntimeException e) {
-                throw new IllegalStateException("could not start embedded PostgreSQL in " + dir + ": " + e.getMessage()
-                        + tail(serverLog), e);
+                throw new IllegalStateException(
+                        "could not start embedded PostgreSQL in " + dir + ": " + e.getMessage() + tail(serverLog), e);
             }
             LOG.debugf("embedded PostgreSQL listens on %s:%d; its own log is %s", HOST, port, serverLog);
         }
@@ -238,14 +235,19 @@ public final class EmbeddedPostgresServer {
                     s.execute("select pg_reload_conf()");
                 }
             }
-            LOG.debugf("embedded PostgreSQL now requires a password (SCRAM-SHA-256, kept in %s); no trust entries remain",
+            LOG.debugf(
+                    "embedded PostgreSQL now requires a password (SCRAM-SHA-256, kept in %s); no trust entries remain",
                     passwordFile);
             return password;
         } catch (IOException e) {
             throw new UncheckedIOException("could not secure embedded PostgreSQL in " + dir + ": " + e.getMessage(), e);
         } catch (SQLException e) {
-            throw new IllegalStateException("could not secure embedded PostgreSQL in " + dir + ": " + e.getMessage()
-                    + (known.isEmpty() ? "" : " (is " + passwordFile + " the password this cluster was given?)"), e);
+            throw new IllegalStateException(
+                    "could not secure embedded PostgreSQL in " + dir + ": " + e.getMessage()
+                            + (known.isEmpty()
+                                    ? ""
+                                    : " (is " + passwordFile + " the password this cluster was given?)"),
+                    e);
         }
     }
 
@@ -253,7 +255,9 @@ public final class EmbeddedPostgresServer {
     private static void requirePasswordIfLocked(Path dir, Path passwordFile, Optional<String> known) {
         Path hba = dir.resolve("pg_hba.conf");
         try {
-            if (known.isEmpty() && Files.isRegularFile(hba) && !TRUST.matcher(Files.readString(hba)).find()) {
+            if (known.isEmpty()
+                    && Files.isRegularFile(hba)
+                    && !TRUST.matcher(Files.readString(hba)).find()) {
                 throw new IllegalStateException("the embedded PostgreSQL in " + dir + " requires the password that was"
                         + " kept in " + passwordFile + ", which is missing: restore that file");
             }
@@ -283,9 +287,11 @@ public final class EmbeddedPostgresServer {
         try {
             Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);
             if (!perms.equals(EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE))) {
-                LOG.warnf("%s was readable by others (%s); made it owner-only", file, PosixFilePermissions.toString(perms));
-                Files.setPosixFilePermissions(file, EnumSet.of(PosixFilePermission.OWNER_READ,
-                        PosixFilePermission.OWNER_WRITE));
+                LOG.warnf(
+                        "%s was readable by others (%s); made it owner-only",
+                        file, PosixFilePermissions.toString(perms));
+                Files.setPosixFilePermissions(
+                        file, EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE));
             }
             String p = Files.readString(file, StandardCharsets.UTF_8).strip();
             if (p.isEmpty()) {
@@ -299,13 +305,14 @@ public final class EmbeddedPostgresServer {
 
     /** Writes a file that only its owner can read, from its first byte on (created 600, then moved into place). */
     static void writeOwnerOnly(Path file, String content) throws IOException {
-        writeAtomically(file, content + "\n", EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE));
+        writeAtomically(
+                file, content + "\n", EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE));
     }
 
     private static void writeAtomically(Path file, String content, Set<PosixFilePermission> perms) throws IOException {
         Files.createDirectories(file.getParent());
-        Path tmp = Files.createTempFile(file.getParent(), "." + file.getFileName(), ".tmp",
-                PosixFilePermissions.asFileAttribute(perms));
+        Path tmp = Files.createTempFile(
+                file.getParent(), "." + file.getFileName(), ".tmp", PosixFilePermissions.asFileAttribute(perms));
         try {
             Files.writeString(tmp, content, StandardCharsets.UTF_8);
             try (var ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
@@ -327,8 +334,8 @@ public final class EmbeddedPostgresServer {
                 return "";
             }
             List<String> lines = Files.readAllLines(log);
-            return "; last lines of " + log + ":\n" + String.join("\n", lines.subList(Math.max(0, lines.size() - 10),
-                    lines.size()));
+            return "; last lines of " + log + ":\n"
+                    + String.join("\n", lines.subList(Math.max(0, lines.size() - 10), lines.size()));
         } catch (IOException | RuntimeException e) {
             return "";
         }
@@ -358,8 +365,7 @@ public final class EmbeddedPostgresServer {
     }
 
     /** A running postmaster, as its {@code postmaster.pid} file names it (line 1 the pid, line 4 the port). */
-    record Postmaster(ProcessHandle process, int port) {
-    }
+    record Postmaster(ProcessHandle process, int port) {}
 
     static Optional<Postmaster> livePostmaster(Path dir) {
         Path pidFile = dir.resolve("postmaster.pid");

@@ -5,8 +5,6 @@ import dev.keyhold.security.BearerSettings;
 import io.smallrye.config.PropertiesConfigSource;
 import io.smallrye.config.SmallRyeConfig;
 import io.smallrye.config.SmallRyeConfigBuilder;
-import org.eclipse.microprofile.config.Config;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -15,6 +13,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.Collectors;
+import org.eclipse.microprofile.config.Config;
 
 /**
  * Decides, before Quarkus starts, whether Keyhold runs in embedded mode or production mode, from the same
@@ -36,14 +35,16 @@ public final class StartupDecision {
         }
     }
 
-    private StartupDecision() {
-    }
+    private StartupDecision() {}
 
     /** The configuration Quarkus will read at run time, as far as it can be known before Quarkus starts. */
     public static SmallRyeConfig quarkusSources() {
         SmallRyeConfig first = builder(List.of()).build();
         String profile = first.getOptionalValue("quarkus.profile", String.class).orElse("prod");
-        List<String> profiles = Arrays.stream(profile.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+        List<String> profiles = Arrays.stream(profile.split(","))
+                .map(String::trim)
+                .filter(s -> !s.isEmpty())
+                .toList();
         SmallRyeConfigBuilder b = builder(profiles);
         first.getOptionalValue("quarkus.config.locations", String.class)
                 .ifPresent(l -> b.withDefaultValue("smallrye.config.locations", l));
@@ -73,7 +74,9 @@ public final class StartupDecision {
 
     private static boolean isDatasourceSetting(String normalized) {
         return normalized.startsWith("QUARKUS_DATASOURCE_")
-                && (normalized.endsWith("_URL") || normalized.endsWith("_USERNAME") || normalized.endsWith("_PASSWORD"));
+                && (normalized.endsWith("_URL")
+                        || normalized.endsWith("_USERNAME")
+                        || normalized.endsWith("_PASSWORD"));
     }
 
     private static boolean isDatasourceUrl(String normalized) {
@@ -95,7 +98,9 @@ public final class StartupDecision {
         }
         List<SettingScan.Found> production = SettingScan.find(config, StartupDecision::isProductionSetting);
         boolean datasource = production.stream().anyMatch(f -> isDatasourceUrl(SettingScan.normalize(f.name())));
-        String embedded = config.getOptionalValue("keyhold.embedded", String.class).orElse("").trim();
+        String embedded = config.getOptionalValue("keyhold.embedded", String.class)
+                .orElse("")
+                .trim();
         if (embedded.equalsIgnoreCase("true") && !production.isEmpty()) {
             return Outcome.refuse("keyhold.embedded=true, but a production setting is present: " + production.get(0)
                     + ". Embedded mode (demo users, local database) never runs beside production settings.");
@@ -104,8 +109,9 @@ public final class StartupDecision {
             return new Outcome(false, Optional.empty());
         }
         if (!production.isEmpty()) {
-            return Outcome.refuse("a production setting is present (" + production.stream()
-                    .map(SettingScan.Found::toString).collect(Collectors.joining(", ")) + ") but no datasource URL"
+            return Outcome.refuse("a production setting is present ("
+                    + production.stream().map(SettingScan.Found::toString).collect(Collectors.joining(", "))
+                    + ") but no datasource URL"
                     + " (quarkus.datasource.jdbc.url / QUARKUS_DATASOURCE_JDBC_URL): Keyhold will not start in embedded"
                     + " mode (demo users, local database) beside production settings. Configure the database too, or"
                     + " remove the setting.");
@@ -128,12 +134,16 @@ public final class StartupDecision {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        SmallRyeConfig only = new SmallRyeConfigBuilder().withSources(source).withProfile("prod").build();
+        SmallRyeConfig only = new SmallRyeConfigBuilder()
+                .withSources(source)
+                .withProfile("prod")
+                .build();
         List<SettingScan.Found> found = SettingScan.find(only, StartupDecision::isProductionSetting);
         if (found.isEmpty()) {
             return Optional.empty();
         }
-        return Optional.of(file.toAbsolutePath().normalize() + " sets " + found.get(0).name() + ", but Quarkus does not"
-                + " read application.properties from the working directory: move the file to config/application.properties");
+        return Optional.of(
+                file.toAbsolutePath().normalize() + " sets " + found.get(0).name() + ", but Quarkus does not"
+                        + " read application.properties from the working directory: move the file to config/application.properties");
     }
 }

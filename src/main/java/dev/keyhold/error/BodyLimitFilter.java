@@ -16,6 +16,7 @@ public class BodyLimitFilter {
 
     @ConfigProperty(name = "keyhold.http.max-body-size", defaultValue = "64K")
     MemorySize maxBody;
+
     @ConfigProperty(name = "keyhold.evidence.max-body-size", defaultValue = "2M")
     MemorySize maxEvidenceBody;
 
@@ -24,7 +25,8 @@ public class BodyLimitFilter {
         String length = rc.request().getHeader("Content-Length");
         if (length != null) {
             long n = declared(length);
-            long max = rc.request().path().startsWith("/v1/evidence/") ? maxEvidenceBody.asLongValue()
+            long max = rc.request().path().startsWith("/v1/evidence/")
+                    ? maxEvidenceBody.asLongValue()
                     : maxBody.asLongValue();
             if (n < 0 || n > max) {
                 int status = n < 0 ? 400 : 413;
@@ -34,7 +36,8 @@ public class BodyLimitFilter {
                         .put("status", status)
                         .put("detail", n < 0 ? "invalid Content-Length" : "the body exceeds " + max + " bytes")
                         .put("instance", rc.request().path());
-                rc.response().setStatusCode(status)
+                rc.response()
+                        .setStatusCode(status)
                         .putHeader("Content-Type", Problem.MEDIA_TYPE)
                         .putHeader("Connection", "close")
                         .end(body.encode());

@@ -9,8 +9,13 @@ import java.util.Map;
  *
  * @param headers response headers that belong to the answer (Retry-After, Allow, WWW-Authenticate)
  */
-public record Failure(int status, String slug, String title, String detail, Map<String, Object> extensions,
-                      Map<String, String> headers) {
+public record Failure(
+        int status,
+        String slug,
+        String title,
+        String detail,
+        Map<String, Object> extensions,
+        Map<String, String> headers) {
 
     public Failure {
         extensions = extensions == null ? Map.of() : Map.copyOf(extensions);

@@ -17,14 +17,13 @@ import jakarta.persistence.OptimisticLockException;
 import jakarta.validation.ConstraintViolationException;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.Response;
-import org.jboss.logging.Logger;
-
 import java.sql.SQLException;
 import java.sql.SQLTransientConnectionException;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
+import org.jboss.logging.Logger;
 
 /**
  * The one place that decides what a failure means to the caller: every exception, from any layer, becomes one
@@ -42,8 +41,7 @@ public final class FailureClassifier {
      */
     static final Set<String> INVALID_TEXT_STATES = Set.of("22021", "22P05", "22P02");
 
-    private FailureClassifier() {
-    }
+    private FailureClassifier() {}
 
     /** The status each kind of application refusal gets, here and nowhere else. */
     public static int statusOf(ProblemException.Kind kind) {
@@ -88,13 +86,16 @@ public final class FailureClassifier {
             Failure f = new Failure(statusOf(p.kind()), p.slug(), p.title(), p.getMessage(), p.extensions(), null);
             Object retry = p.extensions().get("retryAfter");
             return p.kind() == ProblemException.Kind.RATE_LIMITED && retry != null
-                    ? f.withHeader("Retry-After", String.valueOf(retry)) : f;
+                    ? f.withHeader("Retry-After", String.valueOf(retry))
+                    : f;
         }
         if (c instanceof IllegalTransitionException t) {
             return new Failure(409, t.slug(), "Conflict with the current state", t.getMessage());
         }
-        if (c instanceof UnauthorizedException || c instanceof AuthenticationFailedException
-                || c instanceof AuthenticationCompletionException || c instanceof AuthenticationRedirectException) {
+        if (c instanceof UnauthorizedException
+                || c instanceof AuthenticationFailedException
+                || c instanceof AuthenticationCompletionException
+                || c instanceof AuthenticationRedirectException) {
             return new Failure(401, "unauthenticated", "Authentication required", "valid credentials are required")
                     .withHeader("WWW-Authenticate", CHALLENGE);
         }
@@ -106,11 +107,16 @@ public final class FailureClassifier {
         }
         if (c instanceof ConstraintViolationException v) {
             List<ValidationException.FieldError> errors = v.getConstraintViolations().stream()
-                    .map(x -> new ValidationException.FieldError(lastNode(x.getPropertyPath().toString()), x.getMessage()))
+                    .map(x -> new ValidationException.FieldError(
+                            lastNode(x.getPropertyPath().toString()), x.getMessage()))
                     .toList();
-            return new Failure(400, "invalid-request", "The request is not valid",
+            return new Failure(
+                    400,
+                    "invalid-request",
+                    "The request is not valid",
                     errors.stream().map(x -> x.field() + ": " + x.message()).collect(Collectors.joining("; ")),
-                    Map.of("errors", errors), null);
+                    Map.of("errors", errors),
+                    null);
         }
         if (c instanceof HsmException h) {
             return hsm(h);
@@ -118,18 +124,28 @@ public final class FailureClassifier {
         if (c instanceof WebApplicationException w) {
             return web(w);
         }
-        if (c instanceof org.hibernate.exception.ConstraintViolationException || c instanceof OptimisticLockException
+        if (c instanceof org.hibernate.exception.ConstraintViolationException
+                || c instanceof OptimisticLockException
                 || c instanceof org.hibernate.StaleStateException
                 || (c instanceof SQLException s && "40001".equals(s.getSQLState()))) {
-            return new Failure(409, "concurrent-change", "Conflict with a concurrent change",
+            return new Failure(
+                    409,
+                    "concurrent-change",
+                    "Conflict with a concurrent change",
                     "another request changed the same thing at the same time; retry");
         }
         if (c instanceof SQLException s && s.getSQLState() != null && INVALID_TEXT_STATES.contains(s.getSQLState())) {
-            return new Failure(400, "bad-request", "Bad request",
+            return new Failure(
+                    400,
+                    "bad-request",
+                    "Bad request",
                     "the input holds characters that cannot be stored (e.g. NUL) or text of the wrong form");
         }
-        if (c instanceof SQLTransientConnectionException || c instanceof org.hibernate.exception.JDBCConnectionException
-                || (c instanceof SQLException s && s.getSQLState() != null && s.getSQLState().startsWith("08"))) {
+        if (c instanceof SQLTransientConnectionException
+                || c instanceof org.hibernate.exception.JDBCConnectionException
+                || (c instanceof SQLException s
+                        && s.getSQLState() != null
+                        && s.getSQLState().startsWith("08"))) {
             LOG.warn("database unavailable", c);
             return new Failure(503, "database-unavailable", "Database unavailable", "the database is unavailable");
         }
@@ -139,13 +155,20 @@ public final class FailureClassifier {
     private static Failure hsm(HsmException e) {
         if (e instanceof HsmObjectMissingException) {
             LOG.errorf("HSM object missing in partition %s", e.partition());
-            return new Failure(409, "key-material-missing", "The key's HSM object is missing",
+            return new Failure(
+                    409,
+                    "key-material-missing",
+                    "The key's HSM object is missing",
                     "the key cannot be used: its HSM object is missing");
         }
         LOG.warnf("HSM failure (%s): %s", e.getClass().getSimpleName(), e.getMessage());
-        return new Failure(503, "hsm-unavailable", "HSM unavailable", e instanceof HsmAuthenticationException
-                ? "the HSM refused Keyhold's login for partition " + e.partition()
-                : "the HSM partition " + e.partition() + " is unavailable");
+        return new Failure(
+                503,
+                "hsm-unavailable",
+                "HSM unavailable",
+                e instanceof HsmAuthenticationException
+                        ? "the HSM refused Keyhold's login for partition " + e.partition()
+                        : "the HSM partition " + e.partition() + " is unavailable");
     }
 
     private static Failure web(WebApplicationException e) {
@@ -174,12 +197,16 @@ public final class FailureClassifier {
         String detail = "the body is not valid JSON for this request";
         if (e instanceof UnrecognizedPropertyException u) {
             detail = "unknown field '" + u.getPropertyName() + "'";
-        } else if (e instanceof JsonParseException p && String.valueOf(p.getOriginalMessage()).startsWith("Duplicate field")) {
-            detail = "a JSON object has a duplicate member: " + p.getOriginalMessage().replace("Duplicate field", "field");
+        } else if (e instanceof JsonParseException p
+                && String.valueOf(p.getOriginalMessage()).startsWith("Duplicate field")) {
+            detail = "a JSON object has a duplicate member: "
+                    + p.getOriginalMessage().replace("Duplicate field", "field");
         } else if (e instanceof JsonMappingException m && !m.getPath().isEmpty()) {
-            detail = "field '" + m.getPath().stream()
-                    .map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
-                    .collect(Collectors.joining(".")) + "' has the wrong type or form";
+            detail = "field '"
+                    + m.getPath().stream()
+                            .map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
+                            .collect(Collectors.joining("."))
+                    + "' has the wrong type or form";
         }
         return new Failure(400, "malformed-body", "Malformed request body", detail);
     }

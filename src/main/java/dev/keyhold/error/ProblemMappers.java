@@ -31,6 +31,7 @@ public class ProblemMappers {
     // Refused privileged attempts are audited: every 403 on /v1, in its own transaction.
     @Inject
     DenialSink denials;
+
     @Inject
     HtmlErrors pages;
 
@@ -42,8 +43,12 @@ public class ProblemMappers {
         return render(e, uri);
     }
 
-    @ServerExceptionMapper({UnauthorizedException.class, AuthenticationFailedException.class,
-            AuthenticationCompletionException.class, AuthenticationRedirectException.class})
+    @ServerExceptionMapper({
+        UnauthorizedException.class,
+        AuthenticationFailedException.class,
+        AuthenticationCompletionException.class,
+        AuthenticationRedirectException.class
+    })
     public Response unauthenticated(RuntimeException e, UriInfo uri) {
         Response page = uri == null ? null : pages.unauthenticated(uri.getPath(), e);
         if (page != null) {
@@ -58,9 +63,17 @@ public class ProblemMappers {
         return denials.requestDenied("role not allowed").replaceWith(() -> render(e, uri));
     }
 
-    @ServerExceptionMapper({JsonProcessingException.class, JsonMappingException.class, MismatchedInputException.class,
-            InvalidFormatException.class, UnrecognizedPropertyException.class, JsonParseException.class,
-            ConstraintViolationException.class, IllegalTransitionException.class, HsmException.class})
+    @ServerExceptionMapper({
+        JsonProcessingException.class,
+        JsonMappingException.class,
+        MismatchedInputException.class,
+        InvalidFormatException.class,
+        UnrecognizedPropertyException.class,
+        JsonParseException.class,
+        ConstraintViolationException.class,
+        IllegalTransitionException.class,
+        HsmException.class
+    })
     public Response classified(Exception e, UriInfo uri) {
         return render(e, uri);
     }
@@ -85,9 +98,10 @@ public class ProblemMappers {
     }
 
     /** A problem response built by hand (kept for callers and tests that name the parts). */
-    static Response respond(int status, String slug, String title, String detail, UriInfo uri,
-                            java.util.Map<String, Object> ext) {
-        return ProblemRenderer.render(new Failure(status, slug, title, detail, ext, null), uri == null ? null : uri.getPath());
+    static Response respond(
+            int status, String slug, String title, String detail, UriInfo uri, java.util.Map<String, Object> ext) {
+        return ProblemRenderer.render(
+                new Failure(status, slug, title, detail, ext, null), uri == null ? null : uri.getPath());
     }
 
     private static Response render(Throwable e, UriInfo uri) {

@@ -2,7 +2,6 @@ package dev.keyhold.error;
 
 import io.quarkus.vertx.web.RouteFilter;
 import io.vertx.ext.web.RoutingContext;
-
 import java.util.Map;
 
 /**
@@ -29,7 +28,11 @@ public class RequestLimitFilter {
             size += h.getKey().length() + h.getValue().length() + 4;
         }
         if (size > maxHeaders) {
-            refuse(rc, 431, "headers-too-large", "Request header fields too large",
+            refuse(
+                    rc,
+                    431,
+                    "headers-too-large",
+                    "Request header fields too large",
                     "the request headers exceed " + maxHeaders + " bytes");
             return;
         }
@@ -37,7 +40,8 @@ public class RequestLimitFilter {
     }
 
     private static void refuse(RoutingContext rc, int status, String slug, String title, String detail) {
-        rc.response().setStatusCode(status)
+        rc.response()
+                .setStatusCode(status)
                 .putHeader("Content-Type", Problem.MEDIA_TYPE)
                 .putHeader("Connection", "close")
                 .end(ProblemRenderer.json(new Failure(status, slug, title, detail), null));

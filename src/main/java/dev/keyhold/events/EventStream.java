@@ -9,9 +9,8 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import org.jboss.logging.Logger;
-
 import java.util.List;
+import org.jboss.logging.Logger;
 
 /**
  * {@code GET /v1/events/stream}: the event feed as Server-Sent Events. Each event is {@code id: <seq>},
@@ -34,15 +33,19 @@ public class EventStream {
 
     @Inject
     OutboxReader reader;
+
     @Inject
     EventsSettings settings;
+
     @Inject
     OutboxFollower follower;
 
     @Route(path = "/v1/events/stream", methods = Route.HttpMethod.GET, order = 1)
     void stream(RoutingContext rc) {
         String lastEventId = rc.request().getHeader("Last-Event-ID");
-        String after = lastEventId != null && !lastEventId.isBlank() ? lastEventId : rc.request().getParam("after");
+        String after = lastEventId != null && !lastEventId.isBlank()
+                ? lastEventId
+                : rc.request().getParam("after");
         Long cursor = null;
         if (after != null && !after.isBlank()) {
             try {
@@ -51,8 +54,10 @@ public class EventStream {
                 cursor = -1L;
             }
             if (cursor < 0) {
-                badRequest(rc, (lastEventId != null && !lastEventId.isBlank() ? "Last-Event-ID" : "after")
-                        + ": must be a sequence number >= 0");
+                badRequest(
+                        rc,
+                        (lastEventId != null && !lastEventId.isBlank() ? "Last-Event-ID" : "after")
+                                + ": must be a sequence number >= 0");
                 return;
             }
         }
@@ -94,7 +99,10 @@ public class EventStream {
                 .put("status", 400)
                 .put("detail", detail)
                 .put("instance", rc.request().path());
-        rc.response().setStatusCode(400).putHeader("Content-Type", Problem.MEDIA_TYPE).end(body.encode());
+        rc.response()
+                .setStatusCode(400)
+                .putHeader("Content-Type", Problem.MEDIA_TYPE)
+                .end(body.encode());
     }
 
     /**
@@ -121,7 +129,8 @@ public class EventStream {
             rc.response().closeHandler(v -> close());
             rc.response().exceptionHandler(e -> close());
             follower.opened(this);
-            heartbeatTimer = ctx.owner().setPeriodic(Math.max(10, settings.heartbeat().toMillis()), id -> heartbeat());
+            heartbeatTimer =
+                    ctx.owner().setPeriodic(Math.max(10, settings.heartbeat().toMillis()), id -> heartbeat());
             catchUp();
         }
 
@@ -134,7 +143,8 @@ public class EventStream {
                 return;
             }
             if (pollTimer < 0) {
-                pollTimer = ctx.owner().setPeriodic(Math.max(10, settings.pollInterval().toMillis()), id -> catchUp());
+                pollTimer = ctx.owner()
+                        .setPeriodic(Math.max(10, settings.pollInterval().toMillis()), id -> catchUp());
             }
             // A slow client fills its write queue; stop reading until it drains rather than buffer without bound.
             if (reading || rc.response().writeQueueFull()) {
@@ -188,9 +198,15 @@ public class EventStream {
                 if (e.seq() <= cursor) {
                     continue;
                 }
-                out.append("id: ").append(e.seq()).append('\n')
-                        .append("event: ").append(e.type()).append('\n')
-                        .append("data: ").append(e.toCloudEventJson()).append("\n\n");
+                out.append("id: ")
+                        .append(e.seq())
+                        .append('\n')
+                        .append("event: ")
+                        .append(e.type())
+                        .append('\n')
+                        .append("data: ")
+                        .append(e.toCloudEventJson())
+                        .append("\n\n");
                 cursor = e.seq();
             }
             if (!out.isEmpty()) {

@@ -2,7 +2,6 @@ package dev.keyhold.events;
 
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
-
 import java.time.Duration;
 
 @ConfigMapping(prefix = "keyhold.events")

@@ -3,15 +3,14 @@ package dev.keyhold.events;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-
 import java.time.Instant;
 
 /**
  * One outbox row, and its CloudEvents 1.0 structured-mode JSON: {@code id} is the outbox sequence number,
  * {@code source} {@code /issuers/{id}}, {@code subject} the kid where there is one.
  */
-public record OutboxEvent(long seq, String type, String source, String issuerId, String subject, Instant time,
-                          String dataJson) {
+public record OutboxEvent(
+        long seq, String type, String source, String issuerId, String subject, Instant time, String dataJson) {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 

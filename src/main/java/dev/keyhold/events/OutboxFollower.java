@@ -10,14 +10,13 @@ import jakarta.enterprise.event.TransactionPhase;
 import jakarta.enterprise.inject.Any;
 import jakarta.enterprise.inject.Instance;
 import jakarta.inject.Inject;
-import org.jboss.logging.Logger;
-
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.jboss.logging.Logger;
 
 /**
  * This instance's one reader of the outbox: every {@code keyhold.events.poll-interval} it reads the events committed
@@ -46,10 +45,13 @@ public class OutboxFollower {
 
     @Inject
     OutboxReader reader;
+
     @Inject
     EventsSettings settings;
+
     @Inject
     Vertx vertx;
+
     @Inject
     @Any
     Instance<IssuerChangeListener> listeners;
@@ -58,6 +60,7 @@ public class OutboxFollower {
     private long timer = -1;
     /** Serialises reads: the scheduled one and any direct call (tests, a catch-up) never interleave. */
     private final Object reading = new Object();
+
     private final Object lock = new Object();
     // Guarded by lock.
     private final Set<Subscriber> open = new LinkedHashSet<>();
@@ -74,7 +77,9 @@ public class OutboxFollower {
                 tail = head;
             }
         } catch (RuntimeException ex) {
-            LOG.warn("outbox not readable at start; caches load on demand and the follower starts at its first read", ex);
+            LOG.warn(
+                    "outbox not readable at start; caches load on demand and the follower starts at its first read",
+                    ex);
         }
         // A Vert.x timer, not @Scheduled: Quarkus's simple scheduler checks its triggers once a second, which would
         // stretch a sub-second poll interval to a second.
@@ -90,17 +95,21 @@ public class OutboxFollower {
         if (!polling.compareAndSet(false, true)) {
             return;
         }
-        vertx.executeBlocking(() -> {
-            catchUp();
-            return null;
-        }, false).onComplete(ar -> {
-            polling.set(false);
-            if (ar.failed()) {
-                // Keep serving what is cached and keep the streams open; a database outage must not take the JWKS
-                // down (SPEC invariant 7). The next interval tries again.
-                LOG.debugf("outbox read failed: %s", ar.cause().getMessage());
-            }
-        });
+        vertx.executeBlocking(
+                        () -> {
+                            catchUp();
+                            return null;
+                        },
+                        false)
+                .onComplete(ar -> {
+                    polling.set(false);
+                    if (ar.failed()) {
+                        // Keep serving what is cached and keep the streams open; a database outage must not take the
+                        // JWKS
+                        // down (SPEC invariant 7). The next interval tries again.
+                        LOG.debugf("outbox read failed: %s", ar.cause().getMessage());
+                    }
+                });
     }
 
     /** Reads everything committed since the last read and hands it out; returns when caught up. */

@@ -5,7 +5,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
 import jakarta.transaction.Transactional;
-
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -32,17 +31,27 @@ public class OutboxReader {
         @SuppressWarnings("unchecked")
         List<Object[]> rows = em.createNativeQuery("select seq, type, source, issuer_id, subject, event_time, data"
                         + " from outbox_event where seq > ?1 order by seq limit ?2")
-                .setParameter(1, seq).setParameter(2, limit).getResultList();
+                .setParameter(1, seq)
+                .setParameter(2, limit)
+                .getResultList();
         return rows.stream().map(OutboxReader::event).toList();
     }
 
     @Transactional
     public long head() {
-        return ((Number) em.createNativeQuery("select coalesce(max(seq), 0) from outbox_event").getSingleResult()).longValue();
+        return ((Number) em.createNativeQuery("select coalesce(max(seq), 0) from outbox_event")
+                        .getSingleResult())
+                .longValue();
     }
 
     private static OutboxEvent event(Object[] r) {
-        return new OutboxEvent(((Number) r[0]).longValue(), (String) r[1], (String) r[2], (String) r[3], (String) r[4],
-                SqlTime.instant(r[5]), (String) r[6]);
+        return new OutboxEvent(
+                ((Number) r[0]).longValue(),
+                (String) r[1],
+                (String) r[2],
+                (String) r[3],
+                (String) r[4],
+                SqlTime.instant(r[5]),
+                (String) r[6]);
     }
 }

@@ -1,15 +1,14 @@
 package dev.keyhold.evidence;
 
+import dev.keyhold.activation.KillSwitch;
 import dev.keyhold.audit.Change;
 import dev.keyhold.audit.ChangeRecorder;
 import dev.keyhold.issuer.IssuerEntity;
 import dev.keyhold.issuer.IssuerService;
-import dev.keyhold.activation.KillSwitch;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
 import jakarta.transaction.Transactional;
-
 import java.sql.Timestamp;
 import java.time.Clock;
 import java.util.HexFormat;
@@ -30,17 +29,20 @@ public class CompromiseAlarm {
 
     @Inject
     IssuerService issuers;
+
     @Inject
     KillSwitch killSwitch;
+
     @Inject
     ChangeRecorder recorder;
+
     @Inject
     EntityManager em;
+
     @Inject
     Clock clock;
 
-    public record Raised(boolean raised, boolean suspended) {
-    }
+    public record Raised(boolean raised, boolean suspended) {}
 
     @Transactional
     public Raised raise(TokenFinding forged, String reporter) {
@@ -50,11 +52,16 @@ public class CompromiseAlarm {
         int inserted = em.createNativeQuery("insert into compromise_report (token_sha256, issuer_id, kid,"
                         + " first_reported_at, first_reporter, reports) values (?1, ?2, ?3, ?4, ?5, 1)"
                         + " on conflict (token_sha256) do nothing")
-                .setParameter(1, hash).setParameter(2, forged.issuer()).setParameter(3, forged.kid())
-                .setParameter(4, Timestamp.from(clock.instant())).setParameter(5, reporter).executeUpdate();
+                .setParameter(1, hash)
+                .setParameter(2, forged.issuer())
+                .setParameter(3, forged.kid())
+                .setParameter(4, Timestamp.from(clock.instant()))
+                .setParameter(5, reporter)
+                .executeUpdate();
         if (inserted == 0) {
             em.createNativeQuery("update compromise_report set reports = reports + 1 where token_sha256 = ?1")
-                    .setParameter(1, hash).executeUpdate();
+                    .setParameter(1, hash)
+                    .executeUpdate();
             return new Raised(false, false);
         }
         Map<String, Object> details = new LinkedHashMap<>();
@@ -67,9 +74,12 @@ public class CompromiseAlarm {
         // A best-effort issuer can hand out a token the ledger then lost (docs/evidence.md): say so in the alarm.
         details.put("ledgerBestEffort", issuer.ledgerBestEffort);
         recorder.record(Change.announced(EVENT_ACTION, reporter, issuer.id, forged.kid(), details));
-        boolean suspended = issuer.suspendOnCompromise && killSwitch.suspendBySystem(issuer.id, SYSTEM_ACTOR,
-                "compromise suspected: key " + forged.kid() + " signed a token Keyhold never issued (sha256 "
-                        + forged.sha256() + ", reported by " + reporter + ")");
+        boolean suspended = issuer.suspendOnCompromise
+                && killSwitch.suspendBySystem(
+                        issuer.id,
+                        SYSTEM_ACTOR,
+                        "compromise suspected: key " + forged.kid() + " signed a token Keyhold never issued (sha256 "
+                                + forged.sha256() + ", reported by " + reporter + ")");
         return new Raised(true, suspended);
     }
 }

@@ -3,7 +3,6 @@ package dev.keyhold.evidence;
 import io.quarkus.runtime.configuration.MemorySize;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
-
 import java.time.Duration;
 
 /** {@code keyhold.evidence.*}: the issuance ledger and the validators' reports (docs/evidence.md). */

@@ -1,17 +1,16 @@
 package dev.keyhold.evidence;
 
 import io.agroal.api.AgroalDataSource;
+import io.smallrye.health.api.HealthGroup;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import io.smallrye.health.api.HealthGroup;
-import org.eclipse.microprofile.health.HealthCheck;
-import org.eclipse.microprofile.health.HealthCheckResponse;
-import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
-
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import org.eclipse.microprofile.health.HealthCheck;
+import org.eclipse.microprofile.health.HealthCheckResponse;
+import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
 
 /**
  * The evidence state in the health groups {@code evidence} and {@code operations} (not readiness), check {@code evidence}. Always UP (a suspected compromise is an
@@ -29,6 +28,7 @@ public class EvidenceHealth implements HealthCheck {
 
     @Inject
     AgroalDataSource ds;
+
     @Inject
     Ledger ledger;
 
@@ -36,16 +36,19 @@ public class EvidenceHealth implements HealthCheck {
     public HealthCheckResponse call() {
         HealthCheckResponseBuilder b = HealthCheckResponse.named("evidence").up();
         try (Connection c = ds.getConnection();
-             PreparedStatement ps = c.prepareStatement("select issuer_id, kid, count(*), max(first_reported_at)"
-                     + " from compromise_report group by issuer_id, kid order by max(first_reported_at) desc");
-             ResultSet rs = ps.executeQuery()) {
+                PreparedStatement ps = c.prepareStatement("select issuer_id, kid, count(*), max(first_reported_at)"
+                        + " from compromise_report group by issuer_id, kid order by max(first_reported_at) desc");
+                ResultSet rs = ps.executeQuery()) {
             long total = 0;
             int listed = 0;
             while (rs.next()) {
                 total += rs.getLong(3);
                 if (listed++ < LISTED) {
-                    b.withData("suspect." + rs.getString(2), "issuer " + rs.getString(1) + ", " + rs.getLong(3)
-                            + " forged token(s), last " + rs.getObject(4, java.time.OffsetDateTime.class).toInstant());
+                    b.withData(
+                            "suspect." + rs.getString(2),
+                            "issuer " + rs.getString(1) + ", " + rs.getLong(3) + " forged token(s), last "
+                                    + rs.getObject(4, java.time.OffsetDateTime.class)
+                                            .toInstant());
                 }
             }
             b.withData("compromiseSuspected", total);

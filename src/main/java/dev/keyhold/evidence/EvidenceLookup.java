@@ -9,7 +9,6 @@ import io.agroal.api.AgroalDataSource;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-
 import java.nio.charset.StandardCharsets;
 import java.sql.Array;
 import java.sql.Connection;
@@ -36,20 +35,20 @@ public class EvidenceLookup {
 
     /** Tokens longer than this are not parsed (no Keyhold token comes near it). */
     static final int MAX_TOKEN_CHARS = 16 * 1024;
+
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @Inject
     AgroalDataSource ds;
+
     @Inject
     TokenVerifier verifier;
 
     /** A ledger row found by hash. */
-    record Hit(String jti, String kid, String issuerId, long iat, long exp, long batch) {
-    }
+    record Hit(String jti, String kid, String issuerId, long iat, long exp, long batch) {}
 
     /** What the caller gave for one token: the compact JWS, or (reports of rejected tokens) only its hash. */
-    record Item(String token, String sha256Hex) {
-    }
+    record Item(String token, String sha256Hex) {}
 
     public List<TokenFinding> judgeTokens(List<String> tokens) {
         return judge(tokens.stream().map(t -> new Item(t, null)).toList());
@@ -60,7 +59,8 @@ public class EvidenceLookup {
         for (Item i : items) {
             hashes.add(i.token() != null ? sha256Hex(i.token()) : normalisedHash(i.sha256Hex()));
         }
-        Map<String, Hit> hits = find(hashes.stream().filter(h -> h != null).distinct().toList());
+        Map<String, Hit> hits =
+                find(hashes.stream().filter(h -> h != null).distinct().toList());
         Instant coveredFrom = coveredFrom();
         Map<String, Optional<Key>> keys = new HashMap<>();
         List<TokenFinding> out = new ArrayList<>(items.size());
@@ -69,10 +69,21 @@ public class EvidenceLookup {
             String hash = hashes.get(n);
             Hit hit = hash == null ? null : hits.get(hash);
             if (hit != null) {
-                out.add(new TokenFinding(n, hash, true, null, TokenFinding.ISSUED, hit.kid(), hit.issuerId(),
-                        hit.jti(), hit.iat(), hit.exp(), hit.batch()));
+                out.add(new TokenFinding(
+                        n,
+                        hash,
+                        true,
+                        null,
+                        TokenFinding.ISSUED,
+                        hit.kid(),
+                        hit.issuerId(),
+                        hit.jti(),
+                        hit.iat(),
+                        hit.exp(),
+                        hit.batch()));
             } else if (item.token() == null) {
-                out.add(new TokenFinding(n, hash, false, null, TokenFinding.UNKNOWN, null, null, null, null, null, null));
+                out.add(new TokenFinding(
+                        n, hash, false, null, TokenFinding.UNKNOWN, null, null, null, null, null, null));
             } else {
                 out.add(unrecorded(n, hash, item.token(), coveredFrom, keys));
             }
@@ -80,15 +91,22 @@ public class EvidenceLookup {
         return out;
     }
 
-    private TokenFinding unrecorded(int n, String hash, String token, Instant coveredFrom,
-                                    Map<String, Optional<Key>> keys) {
+    private TokenFinding unrecorded(
+            int n, String hash, String token, Instant coveredFrom, Map<String, Optional<Key>> keys) {
         JsonNode header = token.length() > MAX_TOKEN_CHARS ? null : part(token, 0);
-        String kid = header != null && header.path("kid").isTextual() ? header.get("kid").asText() : null;
-        Key key = kid == null || kid.length() > 128 ? null
-                : keys.computeIfAbsent(kid, k -> QuarkusTransaction.joiningExisting()
-                .call(() -> KeyEntity.findByKid(k).map(KeyEntity::toKey))).orElse(null);
+        String kid = header != null && header.path("kid").isTextual()
+                ? header.get("kid").asText()
+                : null;
+        Key key = kid == null || kid.length() > 128
+                ? null
+                : keys.computeIfAbsent(
+                                kid,
+                                k -> QuarkusTransaction.joiningExisting()
+                                        .call(() -> KeyEntity.findByKid(k).map(KeyEntity::toKey)))
+                        .orElse(null);
         if (key == null || !verifier.signatureVerifies(key, token)) {
-            return new TokenFinding(n, hash, false, false, TokenFinding.NOT_KEYHOLD, null, null, null, null, null, null);
+            return new TokenFinding(
+                    n, hash, false, false, TokenFinding.NOT_KEYHOLD, null, null, null, null, null, null);
         }
         JsonNode payload = part(token, 1);
         JsonNode iat = payload == null ? null : payload.get("iat");
@@ -98,9 +116,18 @@ public class EvidenceLookup {
         // Keyhold always sets an integral iat (the signing time): one before the ledger's coverage cannot be judged;
         // a missing or odd one was never Keyhold's.
         boolean covered = iatValue == null || iatValue >= coveredFrom.getEpochSecond();
-        return new TokenFinding(n, hash, false, true, covered ? TokenFinding.FORGED : TokenFinding.NOT_COVERED,
-                key.kid(), key.issuerId(), jti != null && jti.isTextual() ? jti.asText() : null, iatValue,
-                exp != null && exp.isIntegralNumber() && exp.canConvertToLong() ? exp.asLong() : null, null);
+        return new TokenFinding(
+                n,
+                hash,
+                false,
+                true,
+                covered ? TokenFinding.FORGED : TokenFinding.NOT_COVERED,
+                key.kid(),
+                key.issuerId(),
+                jti != null && jti.isTextual() ? jti.asText() : null,
+                iatValue,
+                exp != null && exp.isIntegralNumber() && exp.canConvertToLong() ? exp.asLong() : null,
+                null);
     }
 
     /** The ledger rows of these hashes (hex), one index probe per hash and partition. */
@@ -110,15 +137,22 @@ public class EvidenceLookup {
             return hits;
         }
         try (Connection c = ds.getConnection();
-             PreparedStatement ps = c.prepareStatement("select encode(t.token_sha256, 'hex'), t.jti, t.kid,"
-                     + " t.issuer_id, t.iat, t.exp, t.batch_seq from ledger_token t"
-                     + " where t.token_sha256 = any (select decode(h, 'hex') from unnest(?::text[]) h)")) {
+                PreparedStatement ps = c.prepareStatement("select encode(t.token_sha256, 'hex'), t.jti, t.kid,"
+                        + " t.issuer_id, t.iat, t.exp, t.batch_seq from ledger_token t"
+                        + " where t.token_sha256 = any (select decode(h, 'hex') from unnest(?::text[]) h)")) {
             Array arr = c.createArrayOf("text", hexHashes.toArray());
             ps.setArray(1, arr);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    hits.putIfAbsent(rs.getString(1), new Hit(rs.getString(2), rs.getString(3), rs.getString(4),
-                            rs.getLong(5), rs.getLong(6), rs.getLong(7)));
+                    hits.putIfAbsent(
+                            rs.getString(1),
+                            new Hit(
+                                    rs.getString(2),
+                                    rs.getString(3),
+                                    rs.getString(4),
+                                    rs.getLong(5),
+                                    rs.getLong(6),
+                                    rs.getLong(7)));
                 }
             }
         } catch (SQLException e) {
@@ -129,8 +163,8 @@ public class EvidenceLookup {
 
     Instant coveredFrom() {
         try (Connection c = ds.getConnection();
-             PreparedStatement ps = c.prepareStatement("select covered_from from ledger_head where id = 1");
-             ResultSet rs = ps.executeQuery()) {
+                PreparedStatement ps = c.prepareStatement("select covered_from from ledger_head where id = 1");
+                ResultSet rs = ps.executeQuery()) {
             rs.next();
             return rs.getObject(1, OffsetDateTime.class).toInstant();
         } catch (SQLException e) {

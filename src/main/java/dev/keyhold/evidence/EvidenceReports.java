@@ -8,7 +8,6 @@ import dev.keyhold.ratelimit.TokenBuckets;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -28,10 +27,13 @@ public class EvidenceReports {
 
     @Inject
     EvidenceLookup lookup;
+
     @Inject
     CompromiseAlarm alarm;
+
     @Inject
     Clock clock;
+
     @Inject
     MeterRegistry registry;
 
@@ -45,31 +47,28 @@ public class EvidenceReports {
     }
 
     /** One reported token: {@code token}, or {@code sha256} (hex or base64url) with the token's {@code header}. */
-    public record Item(String token, String sha256, Map<String, Object> header, String reason) {
-    }
+    public record Item(String token, String sha256, Map<String, Object> header, String reason) {}
 
-    public record Report(List<Item> rejected, List<Item> accepted) {
-    }
+    public record Report(List<Item> rejected, List<Item> accepted) {}
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record Finding(String list, int index, String judgement, String kid, String issuer, Boolean alarm) {
-    }
+    public record Finding(String list, int index, String judgement, String kid, String issuer, Boolean alarm) {}
 
-    public record Result(int received, int alarms, List<String> suspendedIssuers, List<Finding> findings) {
-    }
+    public record Result(int received, int alarms, List<String> suspendedIssuers, List<Finding> findings) {}
 
     public Result report(Report report, String principal) {
         Instant now = clock.instant();
         long wait = perPrincipal.tryTake(principal, now.getEpochSecond() * 1_000_000_000L + now.getNano());
         if (wait > 0) {
-            registry.counter("keyhold.evidence.reports", "outcome", "rate-limited").increment();
+            registry.counter("keyhold.evidence.reports", "outcome", "rate-limited")
+                    .increment();
             throw new RateLimitedException("report rate limit of principal '" + principal + "' exceeded", wait);
         }
         List<Item> rejected = report == null || report.rejected() == null ? List.of() : report.rejected();
         List<Item> accepted = report == null || report.accepted() == null ? List.of() : report.accepted();
         if (rejected.size() + accepted.size() == 0 || rejected.size() + accepted.size() > maxTokens) {
-            throw new ValidationException(List.of(new FieldError("rejected", "rejected and accepted together must hold"
-                    + " 1 to " + maxTokens + " tokens")));
+            throw new ValidationException(List.of(new FieldError(
+                    "rejected", "rejected and accepted together must hold" + " 1 to " + maxTokens + " tokens")));
         }
         registry.counter("keyhold.evidence.reports", "outcome", "received").increment();
         List<EvidenceLookup.Item> items = new ArrayList<>();
@@ -89,29 +88,40 @@ public class EvidenceReports {
                 raised = r.raised();
                 if (r.raised()) {
                     alarms++;
-                    registry.counter("keyhold.evidence.compromise.suspected", "issuer", f.issuer()).increment();
+                    registry.counter("keyhold.evidence.compromise.suspected", "issuer", f.issuer())
+                            .increment();
                 }
                 if (r.suspended()) {
                     suspended.add(f.issuer());
                 }
             }
-            registry.counter("keyhold.evidence.reported.tokens", "judgement", f.judgement()).increment();
+            registry.counter("keyhold.evidence.reported.tokens", "judgement", f.judgement())
+                    .increment();
             findings.add(new Finding(lists.get(i), indexes.get(i), f.judgement(), f.kid(), f.issuer(), raised));
         }
-        findings.sort((a, b) -> a.list().equals(b.list()) ? Integer.compare(a.index(), b.index())
+        findings.sort((a, b) -> a.list().equals(b.list())
+                ? Integer.compare(a.index(), b.index())
                 : a.list().equals("rejected") ? -1 : 1);
         return new Result(rejected.size() + accepted.size(), alarms, suspended, findings);
     }
 
     /** Items to judge; an item that is neither a token nor a hash is {@code malformed} at once. */
-    private static void collect(String list, List<Item> in, List<EvidenceLookup.Item> items, List<String> lists,
-                                List<Integer> indexes, List<Finding> findings, boolean hashAllowed) {
+    private static void collect(
+            String list,
+            List<Item> in,
+            List<EvidenceLookup.Item> items,
+            List<String> lists,
+            List<Integer> indexes,
+            List<Finding> findings,
+            boolean hashAllowed) {
         for (int i = 0; i < in.size(); i++) {
             Item it = in.get(i);
             EvidenceLookup.Item judged = null;
             if (it != null && it.token() != null && it.sha256() == null) {
                 judged = new EvidenceLookup.Item(it.token(), null);
-            } else if (it != null && it.token() == null && hashAllowed
+            } else if (it != null
+                    && it.token() == null
+                    && hashAllowed
                     && EvidenceLookup.normalisedHash(it.sha256()) != null) {
                 judged = new EvidenceLookup.Item(null, it.sha256());
             }

@@ -14,11 +14,10 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
-import org.jboss.resteasy.reactive.RestResponse;
-
 import java.net.URI;
 import java.time.Instant;
 import java.util.List;
+import org.jboss.resteasy.reactive.RestResponse;
 
 /** The evidence endpoints (docs/evidence.md). */
 @Path("/v1/evidence")
@@ -29,20 +28,22 @@ public class EvidenceResource {
 
     @Inject
     EvidenceLookup lookup;
+
     @Inject
     EvidenceReports reports;
+
     @Inject
     LedgerExport exports;
+
     @Inject
     LedgerMaintenance maintenance;
+
     @Inject
     SecurityIdentity identity;
 
-    public record TokensRequest(List<String> tokens) {
-    }
+    public record TokensRequest(List<String> tokens) {}
 
-    public record TokensResponse(List<TokenFinding> results) {
-    }
+    public record TokensResponse(List<TokenFinding> results) {}
 
     /** Did Keyhold issue these tokens? Read only: an auditor's lookup raises no alarm. */
     @POST
@@ -50,10 +51,14 @@ public class EvidenceResource {
     @Consumes(MediaType.APPLICATION_JSON)
     @RolesAllowed(Roles.AUDITOR)
     public TokensResponse tokens(TokensRequest body) {
-        if (body == null || body.tokens() == null || body.tokens().isEmpty() || body.tokens().size() > MAX_LOOKUP) {
+        if (body == null
+                || body.tokens() == null
+                || body.tokens().isEmpty()
+                || body.tokens().size() > MAX_LOOKUP) {
             throw new ValidationException(List.of(new FieldError("tokens", "1 to " + MAX_LOOKUP + " tokens")));
         }
-        return new TokensResponse(lookup.judgeTokens(body.tokens().stream().map(t -> t == null ? "" : t).toList()));
+        return new TokensResponse(lookup.judgeTokens(
+                body.tokens().stream().map(t -> t == null ? "" : t).toList()));
     }
 
     /** A validator's report of rejected tokens and a sample of accepted ones. */
@@ -82,10 +87,13 @@ public class EvidenceResource {
     @Path("/ledger/checkpoints")
     @RolesAllowed({Roles.AUDITOR, Roles.ADMIN})
     public RestResponse<LedgerMaintenance.LedgerCheckpoint> checkpoint() {
-        LedgerMaintenance.LedgerCheckpoint cp = maintenance.checkpoint(identity.getPrincipal().getName())
-                .orElseThrow(() -> dev.keyhold.error.ProblemException.conflict("ledger-empty",
-                        "the ledger holds no batch yet"));
+        LedgerMaintenance.LedgerCheckpoint cp = maintenance
+                .checkpoint(identity.getPrincipal().getName())
+                .orElseThrow(() ->
+                        dev.keyhold.error.ProblemException.conflict("ledger-empty", "the ledger holds no batch yet"));
         return RestResponse.ResponseBuilder.<LedgerMaintenance.LedgerCheckpoint>created(
-                URI.create("/v1/evidence/ledger/export")).entity(cp).build();
+                        URI.create("/v1/evidence/ledger/export"))
+                .entity(cp)
+                .build();
     }
 }

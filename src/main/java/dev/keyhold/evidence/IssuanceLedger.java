@@ -50,8 +50,7 @@ public final class IssuanceLedger implements AutoCloseable {
         Connection open() throws SQLException;
     }
 
-    public record Settings(Duration linger, int maxBatch, int maxPending, Duration writeTimeout, String node) {
-    }
+    public record Settings(Duration linger, int maxBatch, int maxPending, Duration writeTimeout, String node) {}
 
     /** The ledger could not make an entry durable in time (or is full, or closed). */
     public static final class LedgerUnavailableException extends RuntimeException {
@@ -67,8 +66,7 @@ public final class IssuanceLedger implements AutoCloseable {
     public final class Expected implements AutoCloseable {
         private boolean open = true;
 
-        private Expected() {
-        }
+        private Expected() {}
 
         /** The entry of this signature: as {@link IssuanceLedger#recordAsync}. */
         public CompletableFuture<Void> record(LedgerEntry entry, boolean bestEffort) {
@@ -87,12 +85,10 @@ public final class IssuanceLedger implements AutoCloseable {
         }
     }
 
-    private record Pending(LedgerEntry entry, CompletableFuture<Void> durable) {
-    }
+    private record Pending(LedgerEntry entry, CompletableFuture<Void> durable) {}
 
     /** The chain head as this instance last wrote or read it. */
-    private record Head(long seq, String hash, Instant recordedAt) {
-    }
+    private record Head(long seq, String hash, Instant recordedAt) {}
 
     /**
      * Batch, tokens and head in one statement (then COMMIT). The head update is the compare-and-set: when
@@ -129,6 +125,7 @@ public final class IssuanceLedger implements AutoCloseable {
     private int expected;
     /** Expected signatures that have settled, by entry or failure (guarded by lock). */
     private long settled;
+
     private volatile boolean closing;
     private volatile int pending;
 
@@ -183,8 +180,9 @@ public final class IssuanceLedger implements AutoCloseable {
             if (closing) {
                 f.completeExceptionally(new LedgerUnavailableException("the ledger is closing", null));
             } else if (queue.size() >= settings.maxPending()) {
-                f.completeExceptionally(new LedgerUnavailableException("the ledger queue is full ("
-                        + settings.maxPending() + " entries waiting for the database)", null));
+                f.completeExceptionally(new LedgerUnavailableException(
+                        "the ledger queue is full (" + settings.maxPending() + " entries waiting for the database)",
+                        null));
             } else {
                 queue.add(new Pending(entry, f));
                 pending = queue.size();
@@ -226,25 +224,27 @@ public final class IssuanceLedger implements AutoCloseable {
             return CompletableFuture.completedFuture(null);
         }
         CompletableFuture<Void> out = new CompletableFuture<>();
-        durable.orTimeout(settings.writeTimeout().toNanos(), TimeUnit.NANOSECONDS).whenComplete((ok, e) -> {
-            if (e == null) {
-                out.complete(null);
-            } else {
-                out.completeExceptionally(unavailable(e));
-            }
-        });
+        durable.orTimeout(settings.writeTimeout().toNanos(), TimeUnit.NANOSECONDS)
+                .whenComplete((ok, e) -> {
+                    if (e == null) {
+                        out.complete(null);
+                    } else {
+                        out.completeExceptionally(unavailable(e));
+                    }
+                });
         return out;
     }
 
     private LedgerUnavailableException unavailable(Throwable e) {
         Throwable c = e instanceof ExecutionException || e instanceof java.util.concurrent.CompletionException
-                ? e.getCause() : e;
+                ? e.getCause()
+                : e;
         if (c instanceof LedgerUnavailableException u) {
             return u;
         }
         if (c instanceof TimeoutException) {
-            return new LedgerUnavailableException("the ledger did not record the token within "
-                    + settings.writeTimeout(), c);
+            return new LedgerUnavailableException(
+                    "the ledger did not record the token within " + settings.writeTimeout(), c);
         }
         return new LedgerUnavailableException("the ledger could not record the token", c);
     }
@@ -408,8 +408,8 @@ public final class IssuanceLedger implements AutoCloseable {
                 }
                 if (System.nanoTime() + backoffMs * 1_000_000 > giveUp) {
                     head = null;
-                    LedgerUnavailableException u = new LedgerUnavailableException("the ledger batch could not be"
-                            + " written: " + e.getMessage(), e);
+                    LedgerUnavailableException u = new LedgerUnavailableException(
+                            "the ledger batch could not be" + " written: " + e.getMessage(), e);
                     batch.forEach(p -> p.durable().completeExceptionally(u));
                     return;
                 }
@@ -438,16 +438,15 @@ public final class IssuanceLedger implements AutoCloseable {
             at = head.recordedAt();
         }
         long seq = head.seq() + 1;
-        return new Head(seq, LedgerHash.batchHash(seq, at, settings.node(), count, digest, head.hash()),
-                at);
+        return new Head(seq, LedgerHash.batchHash(seq, at, settings.node(), count, digest, head.hash()), at);
     }
 
     private static String digest(List<Pending> batch) {
         List<String> lines = new ArrayList<>(batch.size());
         for (int i = 0; i < batch.size(); i++) {
             LedgerEntry e = batch.get(i).entry();
-            lines.add(LedgerHash.line(i, e.tokenSha256Hex(), e.jti(), e.kid(), e.issuerId(), e.sub(), e.aud(),
-                    e.iat(), e.exp()));
+            lines.add(LedgerHash.line(
+                    i, e.tokenSha256Hex(), e.jti(), e.kid(), e.issuerId(), e.sub(), e.aud(), e.iat(), e.exp()));
         }
         return LedgerHash.tokensDigest(lines);
     }
@@ -455,7 +454,7 @@ public final class IssuanceLedger implements AutoCloseable {
     /** The head in the database; null when {@code attempted} is already in the ledger (its commit went through). */
     private Head readHead(Head attempted) throws SQLException {
         try (Connection c = connections.open();
-             PreparedStatement ps = c.prepareStatement(HEAD_SQL)) {
+                PreparedStatement ps = c.prepareStatement(HEAD_SQL)) {
             ps.setLong(1, attempted == null ? -1 : attempted.seq());
             ps.setString(2, attempted == null ? "" : attempted.hash());
             try (ResultSet rs = ps.executeQuery()) {
@@ -511,9 +510,15 @@ public final class IssuanceLedger implements AutoCloseable {
                 ps.setInt(p++, n);
                 ps.setString(p++, digest);
                 ps.setString(p++, head.hash());
-                List<Array> arrays = List.of(c.createArrayOf("bytea", sha), c.createArrayOf("text", jti),
-                        c.createArrayOf("text", kid), c.createArrayOf("text", iss), c.createArrayOf("text", sub),
-                        c.createArrayOf("text", aud), c.createArrayOf("bigint", iat), c.createArrayOf("bigint", exp));
+                List<Array> arrays = List.of(
+                        c.createArrayOf("bytea", sha),
+                        c.createArrayOf("text", jti),
+                        c.createArrayOf("text", kid),
+                        c.createArrayOf("text", iss),
+                        c.createArrayOf("text", sub),
+                        c.createArrayOf("text", aud),
+                        c.createArrayOf("bigint", iat),
+                        c.createArrayOf("bigint", exp));
                 for (Array a : arrays) {
                     ps.setArray(p++, a);
                 }

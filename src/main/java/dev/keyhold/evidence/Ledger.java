@@ -9,7 +9,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.concurrent.CompletableFuture;
@@ -24,12 +23,16 @@ public class Ledger {
 
     @Inject
     AgroalDataSource ds;
+
     @Inject
     Clock clock;
+
     @Inject
     NodeName node;
+
     @Inject
     EvidenceConfig config;
+
     @Inject
     MeterRegistry registry;
 
@@ -41,8 +44,11 @@ public class Ledger {
             synchronized (this) {
                 if (ledger == null) {
                     EvidenceConfig.Ledger c = config.ledger();
-                    ledger = IssuanceLedger.start(ds::getConnection, clock, new IssuanceLedger.Settings(c.linger(),
-                            c.maxBatch(), c.maxPending(), c.writeTimeout(), node.get()));
+                    ledger = IssuanceLedger.start(
+                            ds::getConnection,
+                            clock,
+                            new IssuanceLedger.Settings(
+                                    c.linger(), c.maxBatch(), c.maxPending(), c.writeTimeout(), node.get()));
                     meters(ledger);
                 }
                 l = ledger;
@@ -56,8 +62,16 @@ public class Ledger {
      * {@code bestEffort}); 503 {@code ledger-unavailable} when it cannot be recorded in time — the token must then
      * not be handed out.
      */
-    public void record(String token, String jti, String kid, String issuerId, String sub, String aud, long iat,
-                       long exp, boolean bestEffort) {
+    public void record(
+            String token,
+            String jti,
+            String kid,
+            String issuerId,
+            String sub,
+            String aud,
+            long iat,
+            long exp,
+            boolean bestEffort) {
         try {
             ledger().record(entry(token, jti, kid, issuerId, sub, aud, iat, exp), bestEffort);
         } catch (IssuanceLedger.LedgerUnavailableException u) {
@@ -77,32 +91,44 @@ public class Ledger {
      * As {@link #record} without blocking: the future completes when the token may be handed out, or fails with the
      * 503 {@code ledger-unavailable} problem. It completes on the ledger's writer thread (or at once).
      */
-    public CompletableFuture<Void> recordAsync(IssuanceLedger.Expected expected, String token, String jti, String kid,
-                                              String issuerId, String sub, String aud, long iat, long exp,
-                                              boolean bestEffort) {
+    public CompletableFuture<Void> recordAsync(
+            IssuanceLedger.Expected expected,
+            String token,
+            String jti,
+            String kid,
+            String issuerId,
+            String sub,
+            String aud,
+            long iat,
+            long exp,
+            boolean bestEffort) {
         CompletableFuture<Void> out = new CompletableFuture<>();
-        expected.record(entry(token, jti, kid, issuerId, sub, aud, iat, exp), bestEffort).whenComplete((ok, e) -> {
-            if (e == null) {
-                out.complete(null);
-            } else {
-                Throwable c = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-                out.completeExceptionally(c instanceof IssuanceLedger.LedgerUnavailableException u
-                        ? refused(issuerId, u) : c);
-            }
-        });
+        expected.record(entry(token, jti, kid, issuerId, sub, aud, iat, exp), bestEffort)
+                .whenComplete((ok, e) -> {
+                    if (e == null) {
+                        out.complete(null);
+                    } else {
+                        Throwable c = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+                        out.completeExceptionally(
+                                c instanceof IssuanceLedger.LedgerUnavailableException u ? refused(issuerId, u) : c);
+                    }
+                });
         return out;
     }
 
-    private static LedgerEntry entry(String token, String jti, String kid, String issuerId, String sub, String aud,
-                                     long iat, long exp) {
-        return new LedgerEntry(LedgerHash.sha256(token.getBytes(StandardCharsets.US_ASCII)), jti, kid, issuerId, sub,
-                aud, iat, exp);
+    private static LedgerEntry entry(
+            String token, String jti, String kid, String issuerId, String sub, String aud, long iat, long exp) {
+        return new LedgerEntry(
+                LedgerHash.sha256(token.getBytes(StandardCharsets.US_ASCII)), jti, kid, issuerId, sub, aud, iat, exp);
     }
 
     private ProblemException refused(String issuerId, IssuanceLedger.LedgerUnavailableException u) {
-        registry.counter("keyhold.signing.refusals", "issuer", issuerId, "reason", "ledger").increment();
-        return ProblemException.unavailable("ledger-unavailable", "the token could not be recorded in the issuance"
-                + " ledger, so it is not handed out: " + u.getMessage());
+        registry.counter("keyhold.signing.refusals", "issuer", issuerId, "reason", "ledger")
+                .increment();
+        return ProblemException.unavailable(
+                "ledger-unavailable",
+                "the token could not be recorded in the issuance" + " ledger, so it is not handed out: "
+                        + u.getMessage());
     }
 
     LedgerPartitions partitions() {
@@ -111,17 +137,23 @@ public class Ledger {
 
     private void meters(IssuanceLedger l) {
         Gauge.builder("keyhold.ledger.pending", l, IssuanceLedger::pending)
-                .description("tokens waiting for their ledger batch").register(registry);
+                .description("tokens waiting for their ledger batch")
+                .register(registry);
         FunctionCounter.builder("keyhold.ledger.batches", l, IssuanceLedger::batchesWritten)
-                .description("ledger batches committed").register(registry);
+                .description("ledger batches committed")
+                .register(registry);
         FunctionCounter.builder("keyhold.ledger.tokens", l, IssuanceLedger::tokensWritten)
-                .description("tokens recorded in the ledger").register(registry);
+                .description("tokens recorded in the ledger")
+                .register(registry);
         FunctionCounter.builder("keyhold.ledger.lost", l, IssuanceLedger::lost)
-                .description("best-effort tokens handed out but never recorded").register(registry);
+                .description("best-effort tokens handed out but never recorded")
+                .register(registry);
         FunctionCounter.builder("keyhold.ledger.write.failures", l, IssuanceLedger::failures)
-                .description("failed ledger batch writes (retried)").register(registry);
+                .description("failed ledger batch writes (retried)")
+                .register(registry);
         FunctionCounter.builder("keyhold.ledger.head.rereads", l, IssuanceLedger::headRereads)
-                .description("batches recomputed because another instance had moved the chain head").register(registry);
+                .description("batches recomputed because another instance had moved the chain head")
+                .register(registry);
     }
 
     @PreDestroy

@@ -1,7 +1,6 @@
 package dev.keyhold.evidence;
 
 import dev.keyhold.audit.AuditHash;
-
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -29,11 +28,18 @@ public final class LedgerHash {
 
     public static final String GENESIS = AuditHash.GENESIS;
 
-    private LedgerHash() {
-    }
+    private LedgerHash() {}
 
-    public static String line(int position, String tokenSha256Hex, String jti, String kid, String issuerId, String sub,
-                              String aud, long iat, long exp) {
+    public static String line(
+            int position,
+            String tokenSha256Hex,
+            String jti,
+            String kid,
+            String issuerId,
+            String sub,
+            String aud,
+            long iat,
+            long exp) {
         List<Object> f = new ArrayList<>();
         f.add(position);
         f.add(tokenSha256Hex);
@@ -56,8 +62,8 @@ public final class LedgerHash {
         return HexFormat.of().formatHex(md.digest());
     }
 
-    public static String batchHash(long seq, Instant recordedAt, String node, int count, String tokensDigest,
-                                   String prevHash) {
+    public static String batchHash(
+            long seq, Instant recordedAt, String node, int count, String tokensDigest, String prevHash) {
         List<Object> f = new ArrayList<>();
         f.add(seq);
         f.add(recordedAt.toString());
@@ -65,7 +71,8 @@ public final class LedgerHash {
         f.add(count);
         f.add(tokensDigest);
         f.add(prevHash);
-        return HexFormat.of().formatHex(sha256().digest(AuditHash.canonicalJson(f).getBytes(StandardCharsets.UTF_8)));
+        return HexFormat.of()
+                .formatHex(sha256().digest(AuditHash.canonicalJson(f).getBytes(StandardCharsets.UTF_8)));
     }
 
     public static byte[] checkpointBytes(long seq, String hash, Instant time, String node, String keyId) {

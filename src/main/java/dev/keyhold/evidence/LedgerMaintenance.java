@@ -4,15 +4,13 @@ import dev.keyhold.audit.AuditKeys;
 import dev.keyhold.audit.Change;
 import dev.keyhold.audit.ChangeRecorder;
 import dev.keyhold.config.NodeName;
-import dev.keyhold.hsm.HsmPort;
 import dev.keyhold.domain.SigningAlgorithm;
+import dev.keyhold.hsm.HsmPort;
 import io.agroal.api.AgroalDataSource;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.scheduler.Scheduled;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import org.jboss.logging.Logger;
-
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -27,6 +25,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.jboss.logging.Logger;
 
 /**
  * The ledger's upkeep: HSM-signed checkpoints of its head (by the audit key, like the audit trail's), daily
@@ -41,26 +40,34 @@ public class LedgerMaintenance {
 
     @Inject
     AgroalDataSource ds;
+
     @Inject
     AuditKeys auditKeys;
+
     @Inject
     HsmPort hsm;
+
     @Inject
     ChangeRecorder recorder;
+
     @Inject
     Clock clock;
+
     @Inject
     NodeName node;
+
     @Inject
     EvidenceConfig config;
+
     @Inject
     Ledger ledger;
 
     /** A ledger checkpoint: the audit key's ES256 signature (base64url R‖S) over {@link LedgerHash#checkpointBytes}. */
-    public record LedgerCheckpoint(long seq, String hash, Instant time, String node, String keyId, String signature) {
-    }
+    public record LedgerCheckpoint(long seq, String hash, Instant time, String node, String keyId, String signature) {}
 
-    @Scheduled(every = "${keyhold.evidence.ledger.checkpoint-interval:PT1M}", delayed = "10s",
+    @Scheduled(
+            every = "${keyhold.evidence.ledger.checkpoint-interval:PT1M}",
+            delayed = "10s",
             concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void periodic() {
         if (!config.ledger().maintenance()) {
@@ -94,8 +101,9 @@ public class LedgerMaintenance {
             long seq;
             String hash;
             try (Connection c = ds.getConnection();
-                 PreparedStatement ps = c.prepareStatement("select seq, hash from ledger_head where id = 1 for share");
-                 ResultSet rs = ps.executeQuery()) {
+                    PreparedStatement ps =
+                            c.prepareStatement("select seq, hash from ledger_head where id = 1 for share");
+                    ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 seq = rs.getLong(1);
                 hash = rs.getString(2);
@@ -104,13 +112,22 @@ public class LedgerMaintenance {
                 return Optional.<LedgerCheckpoint>empty();
             }
             Instant at = clock.instant();
-            byte[] sig = hsm.sign(key.partition(), key.handle(), SigningAlgorithm.ES256,
+            byte[] sig = hsm.sign(
+                    key.partition(),
+                    key.handle(),
+                    SigningAlgorithm.ES256,
                     LedgerHash.checkpointBytes(seq, hash, at, node.get(), key.kid()));
-            LedgerCheckpoint cp = new LedgerCheckpoint(seq, hash, at, node.get(), key.kid(),
+            LedgerCheckpoint cp = new LedgerCheckpoint(
+                    seq,
+                    hash,
+                    at,
+                    node.get(),
+                    key.kid(),
                     Base64.getUrlEncoder().withoutPadding().encodeToString(sig));
             try (Connection c = ds.getConnection();
-                 PreparedStatement ps = c.prepareStatement("insert into ledger_checkpoint (seq, hash, signed_at, node,"
-                         + " key_id, signature, requested_by) values (?, ?, ?, ?, ?, ?, ?)")) {
+                    PreparedStatement ps =
+                            c.prepareStatement("insert into ledger_checkpoint (seq, hash, signed_at, node,"
+                                    + " key_id, signature, requested_by) values (?, ?, ?, ?, ?, ?, ?)")) {
                 ps.setLong(1, cp.seq());
                 ps.setString(2, cp.hash());
                 ps.setObject(3, OffsetDateTime.ofInstant(cp.time(), ZoneOffset.UTC));
@@ -134,7 +151,8 @@ public class LedgerMaintenance {
      * coverage start (tokens issued before it can no longer be judged). Returns the days dropped.
      */
     public List<LocalDate> prune(String actor) {
-        LocalDate firstKept = LedgerPartitions.dayOf(clock.instant().minus(config.ledger().retention()));
+        LocalDate firstKept =
+                LedgerPartitions.dayOf(clock.instant().minus(config.ledger().retention()));
         LedgerPartitions partitions = ledger.partitions();
         return QuarkusTransaction.requiringNew().call(() -> {
             List<LocalDate> dropped;
@@ -142,8 +160,8 @@ public class LedgerMaintenance {
                 // The tables in the order the writer's one statement takes them: it locks both parents when it starts
                 // and then waits for the head row, and dropping a partition locks its parent exclusively; taking the
                 // head first would deadlock with a writer between the two.
-                try (PreparedStatement ps = c.prepareStatement("lock table ledger_batch, ledger_token"
-                        + " in access exclusive mode")) {
+                try (PreparedStatement ps =
+                        c.prepareStatement("lock table ledger_batch, ledger_token" + " in access exclusive mode")) {
                     ps.execute();
                 }
                 try (PreparedStatement ps = c.prepareStatement("select 1 from ledger_head where id = 1 for update")) {
@@ -153,8 +171,8 @@ public class LedgerMaintenance {
                 if (dropped.isEmpty()) {
                     return dropped;
                 }
-                try (PreparedStatement ps = c.prepareStatement("update ledger_head set covered_from ="
-                        + " greatest(covered_from, ?) where id = 1")) {
+                try (PreparedStatement ps = c.prepareStatement(
+                        "update ledger_head set covered_from =" + " greatest(covered_from, ?) where id = 1")) {
                     ps.setObject(1, firstKept.atStartOfDay().atOffset(ZoneOffset.UTC));
                     ps.executeUpdate();
                 }
@@ -169,9 +187,9 @@ public class LedgerMaintenance {
 
     boolean headMoved() {
         try (Connection c = ds.getConnection();
-             PreparedStatement ps = c.prepareStatement("select (select seq from ledger_head where id = 1),"
-                     + " (select coalesce(max(seq), 0) from ledger_checkpoint)");
-             ResultSet rs = ps.executeQuery()) {
+                PreparedStatement ps = c.prepareStatement("select (select seq from ledger_head where id = 1),"
+                        + " (select coalesce(max(seq), 0) from ledger_checkpoint)");
+                ResultSet rs = ps.executeQuery()) {
             rs.next();
             return rs.getLong(1) > rs.getLong(2);
         } catch (SQLException e) {

@@ -35,8 +35,9 @@ final class LedgerPartitions {
         try (Statement s = c.createStatement()) {
             for (String t : TABLES) {
                 try {
-                    s.execute("create table if not exists " + name(t, day) + " partition of " + t
-                            + " for values from ('" + day + " 00:00:00+00') to ('" + day.plusDays(1) + " 00:00:00+00')");
+                    s.execute(
+                            "create table if not exists " + name(t, day) + " partition of " + t + " for values from ('"
+                                    + day + " 00:00:00+00') to ('" + day.plusDays(1) + " 00:00:00+00')");
                 } catch (SQLException raced) {
                     // Another instance made it between our check and our create (PostgreSQL's IF NOT EXISTS is not
                     // atomic against a concurrent create): fine if it exists now.
@@ -77,9 +78,9 @@ final class LedgerPartitions {
     static List<LocalDate> days(Connection c) throws SQLException {
         List<LocalDate> out = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement("select c.relname from pg_inherits i"
-                + " join pg_class c on c.oid = i.inhrelid join pg_class p on p.oid = i.inhparent"
-                + " where p.relname = 'ledger_batch' order by c.relname");
-             ResultSet rs = ps.executeQuery()) {
+                        + " join pg_class c on c.oid = i.inhrelid join pg_class p on p.oid = i.inhparent"
+                        + " where p.relname = 'ledger_batch' order by c.relname");
+                ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
                 String n = rs.getString(1);
                 out.add(LocalDate.parse(n.substring(n.length() - 8), SUFFIX));

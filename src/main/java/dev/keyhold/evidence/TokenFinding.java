@@ -18,9 +18,18 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  * {@code not_covered}.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public record TokenFinding(int index, String sha256, boolean issued,
-                           @JsonProperty("forged_with_keyhold_key") Boolean forgedWithKeyholdKey, String judgement,
-                           String kid, String issuer, String jti, Long iat, Long exp, Long batch) {
+public record TokenFinding(
+        int index,
+        String sha256,
+        boolean issued,
+        @JsonProperty("forged_with_keyhold_key") Boolean forgedWithKeyholdKey,
+        String judgement,
+        String kid,
+        String issuer,
+        String jti,
+        Long iat,
+        Long exp,
+        Long batch) {
 
     public static final String ISSUED = "issued";
     public static final String FORGED = "forged";

@@ -2,14 +2,13 @@ package dev.keyhold.health;
 
 import dev.keyhold.hsm.HsmException;
 import dev.keyhold.hsm.HsmPort;
+import io.smallrye.health.api.HealthGroup;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import java.util.TreeSet;
 import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
-import io.smallrye.health.api.HealthGroup;
-
-import java.util.TreeSet;
 
 /**
  * {@code hsm} in the health groups {@code hsm} and {@code operations} ({@code /q/health/group/hsm}): DOWN while any

@@ -26,9 +26,11 @@ public class HsmLiveness implements HealthCheck {
         HealthCheckResponseBuilder b = HealthCheckResponse.named("hsm-library").up();
         for (HsmPort.LibraryStatus l : hsm.libraries()) {
             if (l.broken()) {
-                b.down().withData(String.join(",", l.partitions()),
-                        "re-initialising the PKCS#11 library failed " + l.failedInARow() + " times in a row ("
-                                + l.lastFailure() + "); restart the process");
+                b.down()
+                        .withData(
+                                String.join(",", l.partitions()),
+                                "re-initialising the PKCS#11 library failed " + l.failedInARow() + " times in a row ("
+                                        + l.lastFailure() + "); restart the process");
             }
         }
         return b.build();

@@ -4,12 +4,11 @@ import dev.keyhold.jwks.JwksCache;
 import io.agroal.api.AgroalDataSource;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import java.sql.Connection;
 import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
 import org.eclipse.microprofile.health.Readiness;
-
-import java.sql.Connection;
 
 /**
  * {@code serving}, the readiness check (SPEC invariant 7, "readiness = what the instance can serve to everyone"):
@@ -25,6 +24,7 @@ public class ServingReadiness implements HealthCheck {
 
     @Inject
     AgroalDataSource dataSource;
+
     @Inject
     JwksCache jwks;
 

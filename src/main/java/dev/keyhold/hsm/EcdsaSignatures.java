@@ -14,8 +14,7 @@ public final class EcdsaSignatures {
     private static final int SEQUENCE = 0x30;
     private static final int INTEGER = 0x02;
 
-    private EcdsaSignatures() {
-    }
+    private EcdsaSignatures() {}
 
     /**
      * @param der    a DER-encoded ECDSA signature

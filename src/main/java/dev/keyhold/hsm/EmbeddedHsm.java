@@ -2,8 +2,6 @@ package dev.keyhold.hsm;
 
 import com.sun.jna.Library;
 import com.sun.jna.Native;
-import org.jboss.logging.Logger;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -22,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import org.jboss.logging.Logger;
 
 /**
  * Development and test bootstrap of SoftHSM2: one token per partition under {@code <dataDir>/hsm}, PINs made on
@@ -59,8 +58,7 @@ public final class EmbeddedHsm {
      */
     private static final String CONF_PROPERTY = "dev.keyhold.hsm.softhsm2-conf";
 
-    private EmbeddedHsm() {
-    }
+    private EmbeddedHsm() {}
 
     /** libc's setenv(3): {@link System#getenv()} is a read-only copy, but SoftHSM2 reads the real environment. */
     private interface LibC extends Library {
@@ -109,12 +107,14 @@ public final class EmbeddedHsm {
                     run(conf, util, "--init-token", "--free", "--label", label, "--so-pin", soPin, "--pin", pin);
                     LOG.infof("Created SoftHSM2 token '%s' for HSM partition '%s'", label, partition);
                     if (laterCall) {
-                        LOG.warnf("SoftHSM2 token '%s' was created after this JVM may already have loaded SoftHSM2;"
-                                + " if so it becomes visible only after a restart", label);
+                        LOG.warnf(
+                                "SoftHSM2 token '%s' was created after this JVM may already have loaded SoftHSM2;"
+                                        + " if so it becomes visible only after a restart",
+                                label);
                     }
                 } else if (!Files.isRegularFile(pinFile)) {
-                    throw new IllegalStateException("SoftHSM2 token '" + label + "' exists but its PIN file "
-                            + pinFile + " is missing; delete " + hsmDir + " to start over");
+                    throw new IllegalStateException("SoftHSM2 token '" + label + "' exists but its PIN file " + pinFile
+                            + " is missing; delete " + hsmDir + " to start over");
                 }
             }
             // Slot IDs change whenever a token is initialised: always read them afresh.
@@ -122,8 +122,8 @@ public final class EmbeddedHsm {
             for (String partition : partitions) {
                 Long slot = slots.get(label(partition));
                 if (slot == null) {
-                    throw new IllegalStateException("SoftHSM2 token '" + label(partition)
-                            + "' not found after initialisation");
+                    throw new IllegalStateException(
+                            "SoftHSM2 token '" + label(partition) + "' not found after initialisation");
                 }
                 if (slot > Integer.MAX_VALUE) {
                     throw new IllegalStateException("SoftHSM2 slot ID " + slot + " does not fit SunPKCS11's int");
@@ -131,7 +131,9 @@ public final class EmbeddedHsm {
                 String prefix = "keyhold.hsm.partitions." + partition + ".";
                 props.put(prefix + "library", library);
                 props.put(prefix + "slot", Long.toString(slot));
-                props.put(prefix + "pin", Files.readString(hsmDir.resolve(partition + ".pin")).trim());
+                props.put(
+                        prefix + "pin",
+                        Files.readString(hsmDir.resolve(partition + ".pin")).trim());
             }
             return props;
         } catch (IOException e) {
@@ -150,7 +152,9 @@ public final class EmbeddedHsm {
     }
 
     public static Optional<String> findLibrary() {
-        return LIBRARY_CANDIDATES.stream().filter(p -> Files.isRegularFile(Path.of(p))).findFirst();
+        return LIBRARY_CANDIDATES.stream()
+                .filter(p -> Files.isRegularFile(Path.of(p)))
+                .findFirst();
     }
 
     static String label(String partition) {
@@ -206,8 +210,8 @@ public final class EmbeddedHsm {
         }
         if (p.exitValue() != 0) {
             // Only the subcommand is named: the full command line carries PINs. softhsm2-util never echoes them.
-            throw new IOException(command[0] + " " + command[1] + " failed (exit " + p.exitValue() + "): "
-                    + out.strip());
+            throw new IOException(
+                    command[0] + " " + command[1] + " failed (exit " + p.exitValue() + "): " + out.strip());
         }
         return out;
     }
@@ -239,7 +243,8 @@ public final class EmbeddedHsm {
     private static void writeSecret(Path file, String secret) throws IOException {
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         Files.deleteIfExists(tmp);
-        try (SeekableByteChannel ch = Files.newByteChannel(tmp,
+        try (SeekableByteChannel ch = Files.newByteChannel(
+                tmp,
                 EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))) {
             ch.write(java.nio.ByteBuffer.wrap((secret + "\n").getBytes(StandardCharsets.US_ASCII)));

@@ -2,9 +2,7 @@ package dev.keyhold.hsm;
 
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
-
 import java.time.Duration;
-
 import java.util.Map;
 import java.util.OptionalInt;
 

@@ -3,7 +3,6 @@ package dev.keyhold.hsm;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-
 import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
@@ -21,11 +20,24 @@ final class HsmMetrics {
 
     /** From a SoftHSM2 ECDSA signature (tens of µs) to a network HSM timing out. */
     private static final Duration[] BUCKETS = {
-            Duration.ofNanos(50_000), Duration.ofNanos(100_000), Duration.ofNanos(250_000),
-            Duration.ofNanos(500_000), Duration.ofMillis(1), Duration.ofMillis(2), Duration.ofMillis(5),
-            Duration.ofMillis(10), Duration.ofMillis(25), Duration.ofMillis(50), Duration.ofMillis(100),
-            Duration.ofMillis(250), Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofSeconds(2),
-            Duration.ofSeconds(5), Duration.ofSeconds(10)};
+        Duration.ofNanos(50_000),
+        Duration.ofNanos(100_000),
+        Duration.ofNanos(250_000),
+        Duration.ofNanos(500_000),
+        Duration.ofMillis(1),
+        Duration.ofMillis(2),
+        Duration.ofMillis(5),
+        Duration.ofMillis(10),
+        Duration.ofMillis(25),
+        Duration.ofMillis(50),
+        Duration.ofMillis(100),
+        Duration.ofMillis(250),
+        Duration.ofMillis(500),
+        Duration.ofSeconds(1),
+        Duration.ofSeconds(2),
+        Duration.ofSeconds(5),
+        Duration.ofSeconds(10)
+    };
 
     private final MeterRegistry registry;
     private final ConcurrentMap<String, Timer> timers = new ConcurrentHashMap<>();
@@ -39,16 +51,27 @@ final class HsmMetrics {
         if (registry == null) {
             return;
         }
-        timers.computeIfAbsent(partition + '\0' + operation, k -> Timer.builder("keyhold.hsm.latency")
-                .description("time of one HSM call, retries and reconnection included")
-                .tag("partition", partition).tag("operation", operation)
-                .serviceLevelObjectives(BUCKETS).register(registry)).record(nanos, TimeUnit.NANOSECONDS);
+        timers.computeIfAbsent(
+                        partition + '\0' + operation,
+                        k -> Timer.builder("keyhold.hsm.latency")
+                                .description("time of one HSM call, retries and reconnection included")
+                                .tag("partition", partition)
+                                .tag("operation", operation)
+                                .serviceLevelObjectives(BUCKETS)
+                                .register(registry))
+                .record(nanos, TimeUnit.NANOSECONDS);
         if (failure != null) {
             String kind = kind(failure);
-            errors.computeIfAbsent(partition + '\0' + operation + '\0' + kind, k -> Counter.builder("keyhold.hsm.errors")
-                    .description("HSM calls that failed, by kind (unavailable, authentication, missing, operation)")
-                    .tag("partition", partition).tag("operation", operation).tag("kind", kind)
-                    .register(registry)).increment();
+            errors.computeIfAbsent(
+                            partition + '\0' + operation + '\0' + kind,
+                            k -> Counter.builder("keyhold.hsm.errors")
+                                    .description(
+                                            "HSM calls that failed, by kind (unavailable, authentication, missing, operation)")
+                                    .tag("partition", partition)
+                                    .tag("operation", operation)
+                                    .tag("kind", kind)
+                                    .register(registry))
+                    .increment();
         }
     }
 

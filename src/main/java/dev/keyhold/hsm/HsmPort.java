@@ -118,7 +118,12 @@ public interface HsmPort {
      * One loaded PKCS#11 library. {@code broken}: re-initialising it failed too often in a row; only a restart of
      * the process can help.
      */
-    record LibraryStatus(String library, java.util.List<String> partitions, long reinitialisations,
-                         int failedInARow, String lastFailure, java.time.Instant lastAttemptAt, boolean broken) {
-    }
+    record LibraryStatus(
+            String library,
+            java.util.List<String> partitions,
+            long reinitialisations,
+            int failedInARow,
+            String lastFailure,
+            java.time.Instant lastAttemptAt,
+            boolean broken) {}
 }

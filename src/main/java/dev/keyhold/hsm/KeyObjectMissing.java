@@ -5,5 +5,4 @@ package dev.keyhold.hsm;
  * reconciler then checks that key at once instead of at its next run, and raises the alarm if its private object is
  * really gone.
  */
-public record KeyObjectMissing(String kid, String partition, String handle) {
-}
+public record KeyObjectMissing(String kid, String partition, String handle) {}

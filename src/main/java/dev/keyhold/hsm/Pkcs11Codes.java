@@ -59,8 +59,7 @@ final class Pkcs11Codes {
             Map.entry(CKR_CRYPTOKI_NOT_INITIALIZED, "CKR_CRYPTOKI_NOT_INITIALIZED"),
             Map.entry(CKR_CRYPTOKI_ALREADY_INITIALIZED, "CKR_CRYPTOKI_ALREADY_INITIALIZED"));
 
-    private Pkcs11Codes() {
-    }
+    private Pkcs11Codes() {}
 
     /** The standard name of a return value, or {@code CKR_0x…} for one Keyhold does not name. */
     static String name(long code) {

@@ -1,9 +1,6 @@
 package dev.keyhold.hsm;
 
-import org.jboss.logging.Logger;
-import sun.security.pkcs11.wrapper.CK_C_INITIALIZE_ARGS;
-import sun.security.pkcs11.wrapper.PKCS11;
-import sun.security.pkcs11.wrapper.PKCS11Exception;
+import static sun.security.pkcs11.wrapper.PKCS11Constants.CKF_OS_LOCKING_OK;
 
 import java.nio.file.Path;
 import java.time.Clock;
@@ -15,8 +12,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
-
-import static sun.security.pkcs11.wrapper.PKCS11Constants.CKF_OS_LOCKING_OK;
+import org.jboss.logging.Logger;
+import sun.security.pkcs11.wrapper.CK_C_INITIALIZE_ARGS;
+import sun.security.pkcs11.wrapper.PKCS11;
+import sun.security.pkcs11.wrapper.PKCS11Exception;
 
 /**
  * One PKCS#11 library as loaded in this process, shared by every partition that names it, and its
@@ -62,6 +61,7 @@ final class Pkcs11Module {
     final ReentrantReadWriteLock lock;
     /** Bumped by every re-initialisation, by whichever copy of this class did it. */
     private final AtomicLong generation;
+
     private final AtomicInteger aliases;
     private volatile PKCS11 p11;
 
@@ -95,14 +95,15 @@ final class Pkcs11Module {
             try {
                 Class<?> root = Class.forName(Pkcs11Module.class.getName(), true, system);
                 if (root != Pkcs11Module.class) {
-                    return (Object[]) root.getMethod("processWide", String.class).invoke(null, library);
+                    return (Object[])
+                            root.getMethod("processWide", String.class).invoke(null, library);
                 }
             } catch (ReflectiveOperationException | LinkageError notOnTheSystemClassPath) {
                 // Production: the application's classes are only in Quarkus's class loader.
             }
         }
-        return SHARED.computeIfAbsent(library, k -> new Object[]{
-                new ReentrantReadWriteLock(), new AtomicLong(), new AtomicInteger(1)});
+        return SHARED.computeIfAbsent(
+                library, k -> new Object[] {new ReentrantReadWriteLock(), new AtomicLong(), new AtomicInteger(1)});
     }
 
     static Pkcs11Module of(String library) {
@@ -183,7 +184,8 @@ final class Pkcs11Module {
             return false;
         }
         if (!locked) {
-            LOG.warnf("PKCS#11 library %s: calls in flight did not finish within %d s; not re-initialising now",
+            LOG.warnf(
+                    "PKCS#11 library %s: calls in flight did not finish within %d s; not re-initialising now",
                     library, DRAIN_TIMEOUT_SECONDS);
             return false;
         }
@@ -197,8 +199,10 @@ final class Pkcs11Module {
                 lastFailure = null;
                 reinitialisations++;
             }
-            LOG.infof("PKCS#11 library %s re-initialised (C_Finalize, C_Initialize); partitions reconnect and log in"
-                    + " again", library);
+            LOG.infof(
+                    "PKCS#11 library %s re-initialised (C_Finalize, C_Initialize); partitions reconnect and log in"
+                            + " again",
+                    library);
             return true;
         } catch (Exception | LinkageError e) {
             String why = describe(e);
@@ -220,8 +224,9 @@ final class Pkcs11Module {
             old.C_Finalize(null);
         } catch (PKCS11Exception e) {
             if (e.getErrorCode() != Pkcs11Codes.CKR_CRYPTOKI_NOT_INITIALIZED) {
-                LOG.debugf("PKCS#11 library %s: C_Finalize answered %s; initialising again anyway", library,
-                        Pkcs11Codes.name(e.getErrorCode()));
+                LOG.debugf(
+                        "PKCS#11 library %s: C_Finalize answered %s; initialising again anyway",
+                        library, Pkcs11Codes.name(e.getErrorCode()));
             }
         } finally {
             // Whatever C_Finalize answered, sessions and handles from before may be gone.
@@ -235,8 +240,8 @@ final class Pkcs11Module {
         }
         for (int i = 0; i < MAX_ALIASES_PER_ATTEMPT; i++) {
             int n = aliases.getAndIncrement();
-            PKCS11 fresh = PKCS11.getInstance(alias(dir.toString(), path.getFileName().toString(), n),
-                    "C_GetFunctionList", initArgs(), false);
+            PKCS11 fresh = PKCS11.getInstance(
+                    alias(dir.toString(), path.getFileName().toString(), n), "C_GetFunctionList", initArgs(), false);
             try {
                 fresh.C_GetInfo();
                 p11 = fresh;
@@ -265,9 +270,13 @@ final class Pkcs11Module {
     }
 
     /** What the liveness check and the health group show. */
-    record Status(String library, long generation, long reinitialisations, int failuresInARow, String lastFailure,
-                  Instant lastAttemptAt) {
-    }
+    record Status(
+            String library,
+            long generation,
+            long reinitialisations,
+            int failuresInARow,
+            String lastFailure,
+            Instant lastAttemptAt) {}
 
     synchronized Status status() {
         return new Status(library, generation.get(), reinitialisations, failuresInARow, lastFailure, lastAttemptAt);

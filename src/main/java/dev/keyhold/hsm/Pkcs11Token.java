@@ -1,51 +1,7 @@
 package dev.keyhold.hsm;
 
-import dev.keyhold.domain.SigningAlgorithm;
-import org.bouncycastle.asn1.ASN1Integer;
-import org.bouncycastle.asn1.ASN1OctetString;
-import org.bouncycastle.asn1.x500.X500Name;
-import org.bouncycastle.asn1.x500.X500NameBuilder;
-import org.bouncycastle.asn1.x500.style.BCStyle;
-import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
-import org.bouncycastle.cert.X509CertificateHolder;
-import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
-import org.bouncycastle.operator.ContentSigner;
-import org.bouncycastle.operator.DefaultSignatureAlgorithmIdentifierFinder;
-import sun.security.pkcs11.wrapper.CK_ATTRIBUTE;
-import sun.security.pkcs11.wrapper.CK_MECHANISM;
-import sun.security.pkcs11.wrapper.CK_RSA_PKCS_PSS_PARAMS;
-import sun.security.pkcs11.wrapper.PKCS11;
-import sun.security.pkcs11.wrapper.PKCS11Exception;
-
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.OutputStream;
-import java.math.BigInteger;
-import java.nio.charset.StandardCharsets;
-import java.security.AlgorithmParameters;
-import java.security.KeyFactory;
-import java.security.MessageDigest;
-import java.security.PublicKey;
-import java.security.SecureRandom;
-import java.security.cert.CertificateFactory;
-import java.security.spec.ECGenParameterSpec;
-import java.security.spec.ECParameterSpec;
-import java.security.spec.ECPoint;
-import java.security.spec.ECPublicKeySpec;
-import java.security.spec.RSAKeyGenParameterSpec;
-import java.security.spec.RSAPublicKeySpec;
-import java.time.Instant;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Date;
-import java.util.List;
-import java.util.Optional;
-import java.util.TreeSet;
-import java.util.concurrent.ConcurrentLinkedDeque;
-import java.util.concurrent.atomic.AtomicInteger;
-
-import static sun.security.pkcs11.wrapper.PKCS11Constants.CKA_CERTIFICATE_TYPE;
 import static sun.security.pkcs11.wrapper.PKCS11Constants.CKA_APPLICATION;
+import static sun.security.pkcs11.wrapper.PKCS11Constants.CKA_CERTIFICATE_TYPE;
 import static sun.security.pkcs11.wrapper.PKCS11Constants.CKA_CLASS;
 import static sun.security.pkcs11.wrapper.PKCS11Constants.CKA_DECRYPT;
 import static sun.security.pkcs11.wrapper.PKCS11Constants.CKA_DERIVE;
@@ -82,6 +38,49 @@ import static sun.security.pkcs11.wrapper.PKCS11Constants.CKO_PRIVATE_KEY;
 import static sun.security.pkcs11.wrapper.PKCS11Constants.CKS_RO_USER_FUNCTIONS;
 import static sun.security.pkcs11.wrapper.PKCS11Constants.CKS_RW_USER_FUNCTIONS;
 import static sun.security.pkcs11.wrapper.PKCS11Constants.CKU_USER;
+
+import dev.keyhold.domain.SigningAlgorithm;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.OutputStream;
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.security.AlgorithmParameters;
+import java.security.KeyFactory;
+import java.security.MessageDigest;
+import java.security.PublicKey;
+import java.security.SecureRandom;
+import java.security.cert.CertificateFactory;
+import java.security.spec.ECGenParameterSpec;
+import java.security.spec.ECParameterSpec;
+import java.security.spec.ECPoint;
+import java.security.spec.ECPublicKeySpec;
+import java.security.spec.RSAKeyGenParameterSpec;
+import java.security.spec.RSAPublicKeySpec;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Date;
+import java.util.List;
+import java.util.Optional;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.bouncycastle.asn1.ASN1Integer;
+import org.bouncycastle.asn1.ASN1OctetString;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x500.X500NameBuilder;
+import org.bouncycastle.asn1.x500.style.BCStyle;
+import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.operator.ContentSigner;
+import org.bouncycastle.operator.DefaultSignatureAlgorithmIdentifierFinder;
+import sun.security.pkcs11.wrapper.CK_ATTRIBUTE;
+import sun.security.pkcs11.wrapper.CK_MECHANISM;
+import sun.security.pkcs11.wrapper.CK_RSA_PKCS_PSS_PARAMS;
+import sun.security.pkcs11.wrapper.PKCS11;
+import sun.security.pkcs11.wrapper.PKCS11Exception;
 
 /**
  * One logged-in PKCS#11 token, driven through the JDK's own PKCS#11 wrapper: the layer SunPKCS11 itself sits on.
@@ -121,6 +120,7 @@ final class Pkcs11Token {
     private final long slot;
     /** The {@link Pkcs11Module#generation()} this token's sessions and object handles belong to. */
     final long generation;
+
     private final ConcurrentLinkedDeque<Long> idle = new ConcurrentLinkedDeque<>();
     private final AtomicInteger idleCount = new AtomicInteger();
 
@@ -246,10 +246,14 @@ final class Pkcs11Token {
 
     /** The token's private key object whose CKA_ID is {@code handle}, or 0 (CK_INVALID_HANDLE). */
     long findPrivateKey(long session, String handle) throws PKCS11Exception {
-        long[] found = find(session, new CK_ATTRIBUTE[]{
-                new CK_ATTRIBUTE(CKA_TOKEN, true),
-                new CK_ATTRIBUTE(CKA_CLASS, CKO_PRIVATE_KEY),
-                new CK_ATTRIBUTE(CKA_ID, id(handle))}, 1);
+        long[] found = find(
+                session,
+                new CK_ATTRIBUTE[] {
+                    new CK_ATTRIBUTE(CKA_TOKEN, true),
+                    new CK_ATTRIBUTE(CKA_CLASS, CKO_PRIVATE_KEY),
+                    new CK_ATTRIBUTE(CKA_ID, id(handle))
+                },
+                1);
         return found.length == 0 ? 0L : found[0];
     }
 
@@ -269,8 +273,7 @@ final class Pkcs11Token {
     }
 
     /** Generated key: the private key object and its public key. */
-    record Generated(long privateKey, PublicKey publicKey) {
-    }
+    record Generated(long privateKey, PublicKey publicKey) {}
 
     /**
      * Generates the pair with the private half as a token object (invariant 2: sensitive, never extractable,
@@ -283,29 +286,32 @@ final class Pkcs11Token {
         CK_ATTRIBUTE[] publicTemplate;
         if (alg.isEc()) {
             mechanism = new CK_MECHANISM(CKM_EC_KEY_PAIR_GEN);
-            publicTemplate = new CK_ATTRIBUTE[]{
-                    new CK_ATTRIBUTE(CKA_TOKEN, false),
-                    new CK_ATTRIBUTE(CKA_VERIFY, true),
-                    new CK_ATTRIBUTE(CKA_EC_PARAMS, curveParameters(alg).getEncoded())};
+            publicTemplate = new CK_ATTRIBUTE[] {
+                new CK_ATTRIBUTE(CKA_TOKEN, false),
+                new CK_ATTRIBUTE(CKA_VERIFY, true),
+                new CK_ATTRIBUTE(CKA_EC_PARAMS, curveParameters(alg).getEncoded())
+            };
         } else {
             RSAKeyGenParameterSpec rsa = (RSAKeyGenParameterSpec) alg.keyGenSpec();
             mechanism = new CK_MECHANISM(CKM_RSA_PKCS_KEY_PAIR_GEN);
-            publicTemplate = new CK_ATTRIBUTE[]{
-                    new CK_ATTRIBUTE(CKA_TOKEN, false),
-                    new CK_ATTRIBUTE(CKA_VERIFY, true),
-                    new CK_ATTRIBUTE(CKA_MODULUS_BITS, (long) rsa.getKeysize()),
-                    new CK_ATTRIBUTE(CKA_PUBLIC_EXPONENT, rsa.getPublicExponent())};
+            publicTemplate = new CK_ATTRIBUTE[] {
+                new CK_ATTRIBUTE(CKA_TOKEN, false),
+                new CK_ATTRIBUTE(CKA_VERIFY, true),
+                new CK_ATTRIBUTE(CKA_MODULUS_BITS, (long) rsa.getKeysize()),
+                new CK_ATTRIBUTE(CKA_PUBLIC_EXPONENT, rsa.getPublicExponent())
+            };
         }
         CK_ATTRIBUTE[] privateTemplate = {
-                new CK_ATTRIBUTE(CKA_TOKEN, true),
-                new CK_ATTRIBUTE(CKA_PRIVATE, true),
-                new CK_ATTRIBUTE(CKA_SENSITIVE, true),
-                new CK_ATTRIBUTE(CKA_EXTRACTABLE, false),
-                new CK_ATTRIBUTE(CKA_SIGN, true),
-                new CK_ATTRIBUTE(CKA_DECRYPT, false),
-                new CK_ATTRIBUTE(CKA_UNWRAP, false),
-                new CK_ATTRIBUTE(CKA_DERIVE, false),
-                new CK_ATTRIBUTE(CKA_ID, id)};
+            new CK_ATTRIBUTE(CKA_TOKEN, true),
+            new CK_ATTRIBUTE(CKA_PRIVATE, true),
+            new CK_ATTRIBUTE(CKA_SENSITIVE, true),
+            new CK_ATTRIBUTE(CKA_EXTRACTABLE, false),
+            new CK_ATTRIBUTE(CKA_SIGN, true),
+            new CK_ATTRIBUTE(CKA_DECRYPT, false),
+            new CK_ATTRIBUTE(CKA_UNWRAP, false),
+            new CK_ATTRIBUTE(CKA_DERIVE, false),
+            new CK_ATTRIBUTE(CKA_ID, id)
+        };
         long[] pair = p11.C_GenerateKeyPair(session, mechanism, publicTemplate, privateTemplate);
         long publicObject = pair[0];
         long privateObject = pair[1];
@@ -361,16 +367,21 @@ final class Pkcs11Token {
      */
     int destroy(long session, String handle) throws PKCS11Exception {
         int n = 0;
-        for (long o : find(session, new CK_ATTRIBUTE[]{
-                new CK_ATTRIBUTE(CKA_TOKEN, true),
-                new CK_ATTRIBUTE(CKA_CLASS, CKO_PRIVATE_KEY),
-                new CK_ATTRIBUTE(CKA_ID, id(handle))}, Integer.MAX_VALUE)) {
+        for (long o : find(
+                session,
+                new CK_ATTRIBUTE[] {
+                    new CK_ATTRIBUTE(CKA_TOKEN, true),
+                    new CK_ATTRIBUTE(CKA_CLASS, CKO_PRIVATE_KEY),
+                    new CK_ATTRIBUTE(CKA_ID, id(handle))
+                },
+                Integer.MAX_VALUE)) {
             p11.C_DestroyObject(session, o);
             n++;
         }
-        for (long o : find(session, new CK_ATTRIBUTE[]{
-                new CK_ATTRIBUTE(CKA_TOKEN, true),
-                new CK_ATTRIBUTE(CKA_ID, id(handle))}, Integer.MAX_VALUE)) {
+        for (long o : find(
+                session,
+                new CK_ATTRIBUTE[] {new CK_ATTRIBUTE(CKA_TOKEN, true), new CK_ATTRIBUTE(CKA_ID, id(handle))},
+                Integer.MAX_VALUE)) {
             p11.C_DestroyObject(session, o);
             n++;
         }
@@ -385,10 +396,14 @@ final class Pkcs11Token {
      */
     int destroyPrivate(long session, String handle) throws PKCS11Exception {
         int n = 0;
-        for (long o : find(session, new CK_ATTRIBUTE[]{
-                new CK_ATTRIBUTE(CKA_TOKEN, true),
-                new CK_ATTRIBUTE(CKA_CLASS, CKO_PRIVATE_KEY),
-                new CK_ATTRIBUTE(CKA_ID, id(handle))}, Integer.MAX_VALUE)) {
+        for (long o : find(
+                session,
+                new CK_ATTRIBUTE[] {
+                    new CK_ATTRIBUTE(CKA_TOKEN, true),
+                    new CK_ATTRIBUTE(CKA_CLASS, CKO_PRIVATE_KEY),
+                    new CK_ATTRIBUTE(CKA_ID, id(handle))
+                },
+                Integer.MAX_VALUE)) {
             p11.C_DestroyObject(session, o);
             n++;
         }
@@ -397,14 +412,15 @@ final class Pkcs11Token {
 
     /** Writes a private token data object labelled {@code label}, then removes older ones of that label. */
     void putData(long session, String label, byte[] value) throws PKCS11Exception {
-        long created = p11.C_CreateObject(session, new CK_ATTRIBUTE[]{
-                new CK_ATTRIBUTE(CKA_CLASS, CKO_DATA),
-                new CK_ATTRIBUTE(CKA_TOKEN, true),
-                new CK_ATTRIBUTE(CKA_PRIVATE, true),
-                new CK_ATTRIBUTE(CKA_MODIFIABLE, true),
-                new CK_ATTRIBUTE(CKA_LABEL, label.toCharArray()),
-                new CK_ATTRIBUTE(CKA_APPLICATION, "keyhold".toCharArray()),
-                new CK_ATTRIBUTE(CKA_VALUE, value)});
+        long created = p11.C_CreateObject(session, new CK_ATTRIBUTE[] {
+            new CK_ATTRIBUTE(CKA_CLASS, CKO_DATA),
+            new CK_ATTRIBUTE(CKA_TOKEN, true),
+            new CK_ATTRIBUTE(CKA_PRIVATE, true),
+            new CK_ATTRIBUTE(CKA_MODIFIABLE, true),
+            new CK_ATTRIBUTE(CKA_LABEL, label.toCharArray()),
+            new CK_ATTRIBUTE(CKA_APPLICATION, "keyhold".toCharArray()),
+            new CK_ATTRIBUTE(CKA_VALUE, value)
+        });
         for (long o : find(session, dataTemplate(label), Integer.MAX_VALUE)) {
             if (o != created) {
                 p11.C_DestroyObject(session, o);
@@ -425,27 +441,30 @@ final class Pkcs11Token {
     }
 
     private static CK_ATTRIBUTE[] dataTemplate(String label) {
-        return new CK_ATTRIBUTE[]{
-                new CK_ATTRIBUTE(CKA_TOKEN, true),
-                new CK_ATTRIBUTE(CKA_CLASS, CKO_DATA),
-                new CK_ATTRIBUTE(CKA_LABEL, label.toCharArray())};
+        return new CK_ATTRIBUTE[] {
+            new CK_ATTRIBUTE(CKA_TOKEN, true),
+            new CK_ATTRIBUTE(CKA_CLASS, CKO_DATA),
+            new CK_ATTRIBUTE(CKA_LABEL, label.toCharArray())
+        };
     }
 
     /** The handles of all private keys and container certificates in the token, sorted. */
     List<String> handles(long session) throws PKCS11Exception {
-        return handles(session, new long[]{CKO_PRIVATE_KEY, CKO_CERTIFICATE});
+        return handles(session, new long[] {CKO_PRIVATE_KEY, CKO_CERTIFICATE});
     }
 
     /** The handles that have a private key object in the token, sorted. */
     List<String> privateHandles(long session) throws PKCS11Exception {
-        return handles(session, new long[]{CKO_PRIVATE_KEY});
+        return handles(session, new long[] {CKO_PRIVATE_KEY});
     }
 
     private List<String> handles(long session, long[] classes) throws PKCS11Exception {
         TreeSet<String> out = new TreeSet<>();
         for (long cls : classes) {
-            for (long o : find(session, new CK_ATTRIBUTE[]{
-                    new CK_ATTRIBUTE(CKA_TOKEN, true), new CK_ATTRIBUTE(CKA_CLASS, cls)}, Integer.MAX_VALUE)) {
+            for (long o : find(
+                    session,
+                    new CK_ATTRIBUTE[] {new CK_ATTRIBUTE(CKA_TOKEN, true), new CK_ATTRIBUTE(CKA_CLASS, cls)},
+                    Integer.MAX_VALUE)) {
                 CK_ATTRIBUTE[] idAttr = {new CK_ATTRIBUTE(CKA_ID)};
                 p11.C_GetAttributeValue(session, o, idAttr);
                 byte[] value = idAttr[0].getByteArray();
@@ -483,10 +502,11 @@ final class Pkcs11Token {
     }
 
     private static CK_ATTRIBUTE[] certificateTemplate(String handle) {
-        return new CK_ATTRIBUTE[]{
-                new CK_ATTRIBUTE(CKA_TOKEN, true),
-                new CK_ATTRIBUTE(CKA_CLASS, CKO_CERTIFICATE),
-                new CK_ATTRIBUTE(CKA_ID, id(handle))};
+        return new CK_ATTRIBUTE[] {
+            new CK_ATTRIBUTE(CKA_TOKEN, true),
+            new CK_ATTRIBUTE(CKA_CLASS, CKO_CERTIFICATE),
+            new CK_ATTRIBUTE(CKA_ID, id(handle))
+        };
     }
 
     private static AlgorithmParameters curveParameters(SigningAlgorithm alg) throws Exception {
@@ -504,7 +524,9 @@ final class Pkcs11Token {
             byte[] encoded = point[0].getByteArray();
             // PKCS#11 says CKA_EC_POINT is a DER OCTET STRING; some tokens give the bare point. Tell them apart
             // by length, since both start with 0x04.
-            byte[] raw = encoded.length == 2 * fieldBytes + 1 ? encoded : ASN1OctetString.getInstance(encoded).getOctets();
+            byte[] raw = encoded.length == 2 * fieldBytes + 1
+                    ? encoded
+                    : ASN1OctetString.getInstance(encoded).getOctets();
             if (raw.length != 2 * fieldBytes + 1 || raw[0] != 0x04) {
                 throw new IllegalStateException("the token returned an EC point in an unexpected form");
             }
@@ -514,13 +536,14 @@ final class Pkcs11Token {
         }
         CK_ATTRIBUTE[] rsa = {new CK_ATTRIBUTE(CKA_MODULUS), new CK_ATTRIBUTE(CKA_PUBLIC_EXPONENT)};
         p11.C_GetAttributeValue(session, publicObject, rsa);
-        return KeyFactory.getInstance("RSA").generatePublic(
-                new RSAPublicKeySpec(rsa[0].getBigInteger(), rsa[1].getBigInteger()));
+        return KeyFactory.getInstance("RSA")
+                .generatePublic(new RSAPublicKeySpec(rsa[0].getBigInteger(), rsa[1].getBigInteger()));
     }
 
-    private X509CertificateHolder containerCertificate(long session, String handle, PublicKey pub, long privateObject,
-                                                       SigningAlgorithm alg) throws Exception {
-        X500Name name = new X500NameBuilder(BCStyle.INSTANCE).addRDN(BCStyle.CN, handle).build();
+    private X509CertificateHolder containerCertificate(
+            long session, String handle, PublicKey pub, long privateObject, SigningAlgorithm alg) throws Exception {
+        X500Name name =
+                new X500NameBuilder(BCStyle.INSTANCE).addRDN(BCStyle.CN, handle).build();
         BigInteger serial = new BigInteger(63, SERIALS).add(BigInteger.ONE);
         // RSA keys (RS256 and PS256 alike) sign their certificate with PKCS#1 v1.5: the key allows both.
         SigningAlgorithm certAlg = alg.isEc() ? alg : SigningAlgorithm.RS256;
@@ -552,16 +575,17 @@ final class Pkcs11Token {
     }
 
     private void storeCertificate(long session, String handle, X509CertificateHolder cert) throws Exception {
-        p11.C_CreateObject(session, new CK_ATTRIBUTE[]{
-                new CK_ATTRIBUTE(CKA_CLASS, CKO_CERTIFICATE),
-                new CK_ATTRIBUTE(CKA_CERTIFICATE_TYPE, CKC_X_509),
-                new CK_ATTRIBUTE(CKA_TOKEN, true),
-                new CK_ATTRIBUTE(CKA_PRIVATE, false),
-                new CK_ATTRIBUTE(CKA_LABEL, id(handle)),
-                new CK_ATTRIBUTE(CKA_ID, id(handle)),
-                new CK_ATTRIBUTE(CKA_SUBJECT, cert.getSubject().getEncoded()),
-                new CK_ATTRIBUTE(CKA_ISSUER, cert.getIssuer().getEncoded()),
-                new CK_ATTRIBUTE(CKA_SERIAL_NUMBER, new ASN1Integer(cert.getSerialNumber()).getEncoded()),
-                new CK_ATTRIBUTE(CKA_VALUE, cert.getEncoded())});
+        p11.C_CreateObject(session, new CK_ATTRIBUTE[] {
+            new CK_ATTRIBUTE(CKA_CLASS, CKO_CERTIFICATE),
+            new CK_ATTRIBUTE(CKA_CERTIFICATE_TYPE, CKC_X_509),
+            new CK_ATTRIBUTE(CKA_TOKEN, true),
+            new CK_ATTRIBUTE(CKA_PRIVATE, false),
+            new CK_ATTRIBUTE(CKA_LABEL, id(handle)),
+            new CK_ATTRIBUTE(CKA_ID, id(handle)),
+            new CK_ATTRIBUTE(CKA_SUBJECT, cert.getSubject().getEncoded()),
+            new CK_ATTRIBUTE(CKA_ISSUER, cert.getIssuer().getEncoded()),
+            new CK_ATTRIBUTE(CKA_SERIAL_NUMBER, new ASN1Integer(cert.getSerialNumber()).getEncoded()),
+            new CK_ATTRIBUTE(CKA_VALUE, cert.getEncoded())
+        });
     }
 }

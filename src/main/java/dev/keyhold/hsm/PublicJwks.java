@@ -8,7 +8,6 @@ import com.nimbusds.jose.jwk.JWK;
 import com.nimbusds.jose.jwk.KeyUse;
 import com.nimbusds.jose.jwk.RSAKey;
 import dev.keyhold.domain.SigningAlgorithm;
-
 import java.security.PublicKey;
 import java.security.interfaces.ECPublicKey;
 import java.security.interfaces.RSAPublicKey;
@@ -16,8 +15,7 @@ import java.security.interfaces.RSAPublicKey;
 /** Public JWKs of HSM keys. The kid is the RFC 7638 thumbprint, so it is bound to the key material itself. */
 public final class PublicJwks {
 
-    private PublicJwks() {
-    }
+    private PublicJwks() {}
 
     public static JWK of(PublicKey publicKey, SigningAlgorithm alg) {
         try {
@@ -29,8 +27,18 @@ public final class PublicJwks {
             String kid = bare.computeThumbprint().toString();
             JWSAlgorithm jwsAlg = JWSAlgorithm.parse(alg.name());
             return switch (alg) {
-                case ES256, ES384 -> new ECKey.Builder((ECKey) bare).keyID(kid).keyUse(KeyUse.SIGNATURE).algorithm(jwsAlg).build();
-                case RS256, PS256 -> new RSAKey.Builder((RSAKey) bare).keyID(kid).keyUse(KeyUse.SIGNATURE).algorithm(jwsAlg).build();
+                case ES256, ES384 ->
+                    new ECKey.Builder((ECKey) bare)
+                            .keyID(kid)
+                            .keyUse(KeyUse.SIGNATURE)
+                            .algorithm(jwsAlg)
+                            .build();
+                case RS256, PS256 ->
+                    new RSAKey.Builder((RSAKey) bare)
+                            .keyID(kid)
+                            .keyUse(KeyUse.SIGNATURE)
+                            .algorithm(jwsAlg)
+                            .build();
             };
         } catch (JOSEException | ClassCastException e) {
             throw new IllegalStateException("the HSM returned a " + publicKey.getAlgorithm() + " key for " + alg, e);

@@ -5,10 +5,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Instance;
 import jakarta.inject.Inject;
-import org.jboss.logging.Logger;
-import sun.security.pkcs11.wrapper.PKCS11Exception;
-
-import javax.security.auth.login.FailedLoginException;
 import java.security.PublicKey;
 import java.security.interfaces.ECPublicKey;
 import java.security.interfaces.RSAPublicKey;
@@ -29,6 +25,9 @@ import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.locks.Lock;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import javax.security.auth.login.FailedLoginException;
+import org.jboss.logging.Logger;
+import sun.security.pkcs11.wrapper.PKCS11Exception;
 
 /**
  * {@link HsmPort} over the JDK's PKCS#11 support (the wrapper SunPKCS11 is built on; see {@link Pkcs11Token} for why
@@ -57,17 +56,26 @@ public class SunPkcs11Hsm implements HsmPort {
 
     private static final Pattern PKCS11_CODE = Pattern.compile("CKR_[A-Za-z0-9_]+");
 
-    private static final Set<String> PIN_CODES = Set.of(
-            "CKR_PIN_INCORRECT", "CKR_PIN_INVALID", "CKR_PIN_LEN_RANGE", "CKR_PIN_LOCKED", "CKR_PIN_EXPIRED");
+    private static final Set<String> PIN_CODES =
+            Set.of("CKR_PIN_INCORRECT", "CKR_PIN_INVALID", "CKR_PIN_LEN_RANGE", "CKR_PIN_LOCKED", "CKR_PIN_EXPIRED");
 
     private static final Set<String> MISSING_CODES = Set.of("CKR_KEY_HANDLE_INVALID", "CKR_OBJECT_HANDLE_INVALID");
 
     /** Codes after which the connection is not worth keeping: the next call should build a fresh one. */
     private static final Set<String> UNAVAILABLE_CODES = Set.of(
-            "CKR_GENERAL_ERROR", "CKR_DEVICE_ERROR", "CKR_DEVICE_MEMORY", "CKR_DEVICE_REMOVED",
-            "CKR_TOKEN_NOT_PRESENT", "CKR_TOKEN_NOT_RECOGNIZED", "CKR_SLOT_ID_INVALID",
-            "CKR_SESSION_HANDLE_INVALID", "CKR_SESSION_CLOSED", "CKR_SESSION_COUNT",
-            "CKR_CRYPTOKI_NOT_INITIALIZED", "CKR_USER_NOT_LOGGED_IN", "CKR_HOST_MEMORY");
+            "CKR_GENERAL_ERROR",
+            "CKR_DEVICE_ERROR",
+            "CKR_DEVICE_MEMORY",
+            "CKR_DEVICE_REMOVED",
+            "CKR_TOKEN_NOT_PRESENT",
+            "CKR_TOKEN_NOT_RECOGNIZED",
+            "CKR_SLOT_ID_INVALID",
+            "CKR_SESSION_HANDLE_INVALID",
+            "CKR_SESSION_CLOSED",
+            "CKR_SESSION_COUNT",
+            "CKR_CRYPTOKI_NOT_INITIALIZED",
+            "CKR_USER_NOT_LOGGED_IN",
+            "CKR_HOST_MEMORY");
 
     /**
      * How to reach one partition's token. Exactly one of {@code slot} and {@code slotListIndex} may be set;
@@ -89,7 +97,8 @@ public class SunPkcs11Hsm implements HsmPort {
         }
 
         public static PartitionSettings of(HsmConfig.Partition p) {
-            return new PartitionSettings(p.library(),
+            return new PartitionSettings(
+                    p.library(),
                     p.slot().isPresent() ? p.slot().getAsInt() : null,
                     p.slotListIndex().isPresent() ? p.slotListIndex().getAsInt() : null,
                     p.pin());
@@ -119,7 +128,10 @@ public class SunPkcs11Hsm implements HsmPort {
 
     @Inject
     public SunPkcs11Hsm(HsmConfig config, Clock clock, Instance<MeterRegistry> registry) {
-        this(settingsOf(config), clock, Recovery.of(config.recovery()),
+        this(
+                settingsOf(config),
+                clock,
+                Recovery.of(config.recovery()),
                 registry.isResolvable() ? registry.get() : null);
     }
 
@@ -127,16 +139,16 @@ public class SunPkcs11Hsm implements HsmPort {
         this(settings, Clock.systemUTC(), Recovery.DEFAULT, null);
     }
 
-    public SunPkcs11Hsm(Map<String, PartitionSettings> settings, Clock clock, Recovery recovery,
-                        MeterRegistry registry) {
+    public SunPkcs11Hsm(
+            Map<String, PartitionSettings> settings, Clock clock, Recovery recovery, MeterRegistry registry) {
         this.clock = Objects.requireNonNull(clock, "clock");
         this.recovery = Objects.requireNonNull(recovery, "recovery");
         this.metrics = registry == null ? HsmMetrics.NONE : new HsmMetrics(registry);
         Map<String, PartitionState> m = new TreeMap<>();
         settings.forEach((name, s) -> {
             if (!PARTITION_NAME.matcher(name).matches()) {
-                throw new IllegalArgumentException("invalid HSM partition name '" + name
-                        + "': use letters, digits, '-' and '_' (at most 63)");
+                throw new IllegalArgumentException(
+                        "invalid HSM partition name '" + name + "': use letters, digits, '-' and '_' (at most 63)");
             }
             m.put(name, new PartitionState(name, Objects.requireNonNull(s, "settings of " + name)));
         });
@@ -254,7 +266,11 @@ public class SunPkcs11Hsm implements HsmPort {
     public PublicKey signingPublicKey(String partition, String handle) {
         requireHandle(handle);
         PartitionState p = state(partition);
-        return p.call("public-key", "read public key '" + handle + "'", true, c -> key(p, c, handle).publicKey());
+        return p.call(
+                "public-key",
+                "read public key '" + handle + "'",
+                true,
+                c -> key(p, c, handle).publicKey());
     }
 
     @Override
@@ -353,12 +369,21 @@ public class SunPkcs11Hsm implements HsmPort {
     @Override
     public List<LibraryStatus> libraries() {
         Map<Pkcs11Module, List<String>> byModule = new LinkedHashMap<>();
-        partitions.values().forEach(p -> byModule.computeIfAbsent(p.module, k -> new ArrayList<>()).add(p.name));
+        partitions
+                .values()
+                .forEach(p -> byModule.computeIfAbsent(p.module, k -> new ArrayList<>())
+                        .add(p.name));
         List<LibraryStatus> out = new ArrayList<>();
         byModule.forEach((m, names) -> {
             Pkcs11Module.Status s = m.status();
-            out.add(new LibraryStatus(s.library(), List.copyOf(names), s.reinitialisations(), s.failuresInARow(),
-                    s.lastFailure(), s.lastAttemptAt(), m.broken(recovery.livenessFailures())));
+            out.add(new LibraryStatus(
+                    s.library(),
+                    List.copyOf(names),
+                    s.reinitialisations(),
+                    s.failuresInARow(),
+                    s.lastFailure(),
+                    s.lastAttemptAt(),
+                    m.broken(recovery.livenessFailures())));
         });
         return out;
     }
@@ -380,8 +405,8 @@ public class SunPkcs11Hsm implements HsmPort {
     }
 
     private static HsmObjectMissingException missing(String partition, String handle) {
-        return new HsmObjectMissingException(partition,
-                "HSM partition '" + partition + "' holds no key '" + handle + "'");
+        return new HsmObjectMissingException(
+                partition, "HSM partition '" + partition + "' holds no key '" + handle + "'");
     }
 
     /**
@@ -444,18 +469,24 @@ public class SunPkcs11Hsm implements HsmPort {
             return h;
         }
         if (t instanceof LinkageError) {
-            return new HsmOperationException(partition, "HSM partition '" + partition + "': " + operation
-                    + " failed: the JDK's PKCS#11 layer does not match this build (" + t.getClass().getSimpleName()
-                    + ")", t);
+            return new HsmOperationException(
+                    partition,
+                    "HSM partition '" + partition + "': " + operation
+                            + " failed: the JDK's PKCS#11 layer does not match this build ("
+                            + t.getClass().getSimpleName()
+                            + ")",
+                    t);
         }
         String code = pkcs11Code(t);
         String prefix = "HSM partition '" + partition + "': " + operation + " failed";
         String detail = code != null ? code : rootMessage(t);
         String message = detail == null ? prefix : prefix + " (" + detail + ")";
         if (hasCause(t, FailedLoginException.class) || (code != null && PIN_CODES.contains(code))) {
-            return new HsmAuthenticationException(partition,
+            return new HsmAuthenticationException(
+                    partition,
                     "HSM partition '" + partition + "': the token refused the configured PIN during " + operation
-                            + (code != null ? " (" + code + ")" : ""), t);
+                            + (code != null ? " (" + code + ")" : ""),
+                    t);
         }
         if (code != null && MISSING_CODES.contains(code)) {
             return new HsmObjectMissingException(partition, message, t);
@@ -530,14 +561,14 @@ public class SunPkcs11Hsm implements HsmPort {
     }
 
     /** A private key object of the token and the public key from its container certificate. */
-    private record KeyRef(long object, PublicKey publicKey) {
-    }
+    private record KeyRef(long object, PublicKey publicKey) {}
 
     /** A logged-in token for one partition, with its key handle cache. */
     private static final class Connection {
         final Pkcs11Token token;
         /** Object handles are valid for the process's lifetime; looking one up costs an object search. */
         final ConcurrentMap<String, KeyRef> keys = new ConcurrentHashMap<>();
+
         final Object writeLock = new Object();
         /**
          * Guarded by writeLock; null until first needed. The handles in the token, read once and then kept up to
@@ -669,9 +700,12 @@ public class SunPkcs11Hsm implements HsmPort {
         /** Called with this lock held. Every failure leaves {@code connection} null so the next call tries again. */
         private Connection connect() {
             if (refusedPin != null) {
-                throw new HsmAuthenticationException(name, "HSM partition '" + name + "': the token refused the"
-                        + " configured PIN earlier (or logging in failed in an unknown way); not trying it again so"
-                        + " the token does not lock the user. Fix the PIN and restart", refusedPin);
+                throw new HsmAuthenticationException(
+                        name,
+                        "HSM partition '" + name + "': the token refused the"
+                                + " configured PIN earlier (or logging in failed in an unknown way); not trying it again so"
+                                + " the token does not lock the user. Fix the PIN and restart",
+                        refusedPin);
             }
             char[] pin = settings.pin().toCharArray();
             try {
@@ -697,9 +731,12 @@ public class SunPkcs11Hsm implements HsmPort {
                 }
                 // Anything else while opening the token (library missing, no such slot, no token, a token that
                 // does not answer) makes the partition unusable until a later call manages to connect.
-                throw noteDown(new HsmUnavailableException(name, "HSM partition '" + name
-                        + "': cannot open PKCS#11 library " + settings.library() + slotText()
-                        + " (" + describe(e) + ")", e));
+                throw noteDown(new HsmUnavailableException(
+                        name,
+                        "HSM partition '" + name
+                                + "': cannot open PKCS#11 library " + settings.library() + slotText()
+                                + " (" + describe(e) + ")",
+                        e));
             } finally {
                 java.util.Arrays.fill(pin, '\0');
             }
@@ -733,7 +770,8 @@ public class SunPkcs11Hsm implements HsmPort {
                         c.token.close();
                     }
                     if (!down) {
-                        LOG.warnf("HSM partition '%s': dropping the connection, next call reconnects: %s",
+                        LOG.warnf(
+                                "HSM partition '%s': dropping the connection, next call reconnects: %s",
                                 name, cause.getMessage());
                     }
                     down = true;

@@ -1,10 +1,10 @@
 package dev.keyhold.http;
 
-import io.vertx.ext.web.Router;
-import jakarta.enterprise.event.Observes;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import jakarta.enterprise.event.Observes;
 
 /**
  * CORS for the public documents only ({@link PublicDocuments}): {@code Access-Control-Allow-Origin: *} on every

@@ -1,9 +1,9 @@
 package dev.keyhold.http;
 
-import io.vertx.ext.web.Router;
-import jakarta.enterprise.event.Observes;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import jakarta.enterprise.event.Observes;
 
 /**
  * HEAD answers like GET without the body (RFC 9110 §9.3.2) on every route that serves GET, including the Vert.x

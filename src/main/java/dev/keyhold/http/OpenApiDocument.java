@@ -1,6 +1,9 @@
 package dev.keyhold.http;
 
 import io.quarkus.smallrye.openapi.OpenApiFilter;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import org.eclipse.microprofile.openapi.OASFactory;
 import org.eclipse.microprofile.openapi.OASFilter;
 import org.eclipse.microprofile.openapi.models.OpenAPI;
@@ -9,14 +12,9 @@ import org.eclipse.microprofile.openapi.models.PathItem;
 import org.eclipse.microprofile.openapi.models.media.Content;
 import org.eclipse.microprofile.openapi.models.media.Schema;
 import org.eclipse.microprofile.openapi.models.parameters.Parameter;
-import org.eclipse.microprofile.openapi.models.responses.APIResponse;
 import org.eclipse.microprofile.openapi.models.responses.APIResponses;
 import org.eclipse.microprofile.openapi.models.security.SecurityRequirement;
 import org.eclipse.microprofile.openapi.models.security.SecurityScheme;
-
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
 
 /**
  * Makes {@code /q/openapi} true for a generated client: every operation lists the statuses it really
@@ -61,10 +59,22 @@ public class OpenApiDocument implements OASFilter {
         api.getComponents().addSchema(PROBLEM, problemSchema());
         api.getComponents().addSchema("Jwks", jwksSchema());
         api.getComponents().addSchema("CloudEvent", cloudEventSchema());
-        api.getComponents().addSecurityScheme(BASIC, OASFactory.createSecurityScheme().type(SecurityScheme.Type.HTTP)
-                .scheme("basic").description("Embedded mode's demo principals (see docs/operations.md); no users exist in production"));
-        api.getComponents().addSecurityScheme(BEARER, OASFactory.createSecurityScheme().type(SecurityScheme.Type.HTTP)
-                .scheme("bearer").bearerFormat("JWT").description("A JWT from the configured OIDC provider; roles from its groups claim"));
+        api.getComponents()
+                .addSecurityScheme(
+                        BASIC,
+                        OASFactory.createSecurityScheme()
+                                .type(SecurityScheme.Type.HTTP)
+                                .scheme("basic")
+                                .description(
+                                        "Embedded mode's demo principals (see docs/operations.md); no users exist in production"));
+        api.getComponents()
+                .addSecurityScheme(
+                        BEARER,
+                        OASFactory.createSecurityScheme()
+                                .type(SecurityScheme.Type.HTTP)
+                                .scheme("bearer")
+                                .bearerFormat("JWT")
+                                .description("A JWT from the configured OIDC provider; roles from its groups claim"));
         if (api.getPaths() == null) {
             api.setPaths(OASFactory.createPaths());
         }
@@ -72,20 +82,24 @@ public class OpenApiDocument implements OASFilter {
         describeStream(api);
         describeTrust(api);
         describeEvents(api);
-        api.getPaths().getPathItems().forEach((path, item) -> item.getOperations().forEach((method, op) ->
-                complete(path, method.name(), op)));
+        api.getPaths()
+                .getPathItems()
+                .forEach((path, item) ->
+                        item.getOperations().forEach((method, op) -> complete(path, method.name(), op)));
     }
 
     private void complete(String path, String method, Operation op) {
         APIResponses responses = op.getResponses() == null ? OASFactory.createAPIResponses() : op.getResponses();
         op.setResponses(responses);
-        boolean secured = path.startsWith("/v1/") && !PublicDocuments.matches(path.replace("{", "").replace("}", ""));
+        boolean secured = path.startsWith("/v1/")
+                && !PublicDocuments.matches(path.replace("{", "").replace("}", ""));
         boolean hasBody = op.getRequestBody() != null || method.equals("POST");
         boolean hasPathParam = path.contains("{");
         boolean hasQuery = op.getParameters() != null
                 && op.getParameters().stream().anyMatch(p -> p.getIn() == Parameter.In.QUERY);
         if (secured) {
-            op.setSecurity(List.of(OASFactory.createSecurityRequirement().addScheme(BASIC),
+            op.setSecurity(List.of(
+                    OASFactory.createSecurityRequirement().addScheme(BASIC),
                     OASFactory.createSecurityRequirement().addScheme(BEARER)));
             add(responses, "401", "Missing, malformed or wrong credentials");
             add(responses, "403", "The role or issuer scope does not allow this (audited)");
@@ -119,8 +133,10 @@ public class OpenApiDocument implements OASFilter {
         // Every error is a problem document.
         responses.getAPIResponses().forEach((status, r) -> {
             if (status.startsWith("4") || status.startsWith("5")) {
-                r.setContent(OASFactory.createContent().addMediaType("application/problem+json",
-                        OASFactory.createMediaType().schema(ref(PROBLEM))));
+                r.setContent(OASFactory.createContent()
+                        .addMediaType(
+                                "application/problem+json",
+                                OASFactory.createMediaType().schema(ref(PROBLEM))));
             }
         });
     }
@@ -132,64 +148,117 @@ public class OpenApiDocument implements OASFilter {
     }
 
     private static void describeJwks(OpenAPI api) {
-        Operation op = OASFactory.createOperation().operationId("jwks").addTag("Public documents")
+        Operation op = OASFactory.createOperation()
+                .operationId("jwks")
+                .addTag("Public documents")
                 .summary("An issuer's JWKS")
-                .description("PENDING, ACTIVE and not yet expired RETIRED keys of this issuer only. Strong ETag, 304 on "
-                        + "If-None-Match, Cache-Control public max-age. HEAD answers like GET without the body; any origin may "
-                        + "read it (CORS).")
+                .description(
+                        "PENDING, ACTIVE and not yet expired RETIRED keys of this issuer only. Strong ETag, 304 on "
+                                + "If-None-Match, Cache-Control public max-age. HEAD answers like GET without the body; any origin may "
+                                + "read it (CORS).")
                 .addParameter(pathParam("id", "issuer id"))
-                .addParameter(OASFactory.createParameter().name("If-None-Match").in(Parameter.In.HEADER)
+                .addParameter(OASFactory.createParameter()
+                        .name("If-None-Match")
+                        .in(Parameter.In.HEADER)
                         .schema(OASFactory.createSchema().addType(Schema.SchemaType.STRING)))
                 .responses(OASFactory.createAPIResponses()
-                        .addAPIResponse("200", OASFactory.createAPIResponse().description("The key set")
-                                .addHeader("ETag", OASFactory.createHeader().schema(string()))
-                                .addHeader("Cache-Control", OASFactory.createHeader().schema(string()))
-                                .content(json("application/json", ref("Jwks"))))
-                        .addAPIResponse("304", OASFactory.createAPIResponse().description("Not modified since the ETag"))
+                        .addAPIResponse(
+                                "200",
+                                OASFactory.createAPIResponse()
+                                        .description("The key set")
+                                        .addHeader(
+                                                "ETag",
+                                                OASFactory.createHeader().schema(string()))
+                                        .addHeader(
+                                                "Cache-Control",
+                                                OASFactory.createHeader().schema(string()))
+                                        .content(json("application/json", ref("Jwks"))))
+                        .addAPIResponse(
+                                "304", OASFactory.createAPIResponse().description("Not modified since the ETag"))
                         .addAPIResponse("404", OASFactory.createAPIResponse().description("Unknown issuer")));
         replace(api, "/issuers/{id}/.well-known/jwks.json", op);
     }
 
     private static void describeStream(OpenAPI api) {
-        Operation op = OASFactory.createOperation().operationId("eventStream").addTag("Public documents")
+        Operation op = OASFactory.createOperation()
+                .operationId("eventStream")
+                .addTag("Public documents")
                 .summary("The event feed as Server-Sent Events")
                 .description("id: <seq>, event: <type>, data: <CloudEvent JSON>, heartbeat comments. Resume with "
                         + "Last-Event-ID or ?after=; with neither, the events committed after connecting.")
-                .addParameter(OASFactory.createParameter().name("after").in(Parameter.In.QUERY)
-                        .schema(OASFactory.createSchema().addType(Schema.SchemaType.INTEGER).minimum(java.math.BigDecimal.ZERO)))
-                .addParameter(OASFactory.createParameter().name("Last-Event-ID").in(Parameter.In.HEADER).schema(string()))
+                .addParameter(OASFactory.createParameter()
+                        .name("after")
+                        .in(Parameter.In.QUERY)
+                        .schema(OASFactory.createSchema()
+                                .addType(Schema.SchemaType.INTEGER)
+                                .minimum(java.math.BigDecimal.ZERO)))
+                .addParameter(OASFactory.createParameter()
+                        .name("Last-Event-ID")
+                        .in(Parameter.In.HEADER)
+                        .schema(string()))
                 .responses(OASFactory.createAPIResponses()
-                        .addAPIResponse("200", OASFactory.createAPIResponse().description("The stream (never ends)")
-                                .content(json("text/event-stream", string())))
-                        .addAPIResponse("400", OASFactory.createAPIResponse().description("after or Last-Event-ID is not a sequence number")));
+                        .addAPIResponse(
+                                "200",
+                                OASFactory.createAPIResponse()
+                                        .description("The stream (never ends)")
+                                        .content(json("text/event-stream", string())))
+                        .addAPIResponse(
+                                "400",
+                                OASFactory.createAPIResponse()
+                                        .description("after or Last-Event-ID is not a sequence number")));
         replace(api, "/v1/events/stream", op);
     }
 
     /** The trust-bundle Vert.x routes: compact JWS documents and the trust anchor's JWKs. */
     private static void describeTrust(OpenAPI api) {
-        replace(api, "/issuers/{id}/trust-bundle", trustDocument("trustBundle", "An issuer's newest signed trust bundle",
-                "application/jwt", true).addParameter(pathParam("id", "issuer id")));
-        replace(api, "/issuers/{id}/trust-bundles/{sequence}", trustDocument("trustBundleBySequence",
-                "One earlier trust bundle, byte for byte", "application/jwt", true)
-                .addParameter(pathParam("id", "issuer id")).addParameter(pathParam("sequence", "bundle sequence")));
-        replace(api, "/v1/trust-anchor", trustDocument("trustAnchor", "The trust key's public JWKs, to pin",
-                "application/json", false));
+        replace(
+                api,
+                "/issuers/{id}/trust-bundle",
+                trustDocument("trustBundle", "An issuer's newest signed trust bundle", "application/jwt", true)
+                        .addParameter(pathParam("id", "issuer id")));
+        replace(
+                api,
+                "/issuers/{id}/trust-bundles/{sequence}",
+                trustDocument(
+                                "trustBundleBySequence",
+                                "One earlier trust bundle, byte for byte",
+                                "application/jwt",
+                                true)
+                        .addParameter(pathParam("id", "issuer id"))
+                        .addParameter(pathParam("sequence", "bundle sequence")));
+        replace(
+                api,
+                "/v1/trust-anchor",
+                trustDocument("trustAnchor", "The trust key's public JWKs, to pin", "application/json", false));
     }
 
     private static Operation trustDocument(String id, String summary, String mediaType, boolean perIssuer) {
         APIResponses r = OASFactory.createAPIResponses()
-                .addAPIResponse("200", OASFactory.createAPIResponse().description(summary)
-                        .addHeader("ETag", OASFactory.createHeader().schema(string()))
-                        .content(json(mediaType, string())))
+                .addAPIResponse(
+                        "200",
+                        OASFactory.createAPIResponse()
+                                .description(summary)
+                                .addHeader("ETag", OASFactory.createHeader().schema(string()))
+                                .content(json(mediaType, string())))
                 .addAPIResponse("304", OASFactory.createAPIResponse().description("Not modified since the ETag"))
-                .addAPIResponse("503", OASFactory.createAPIResponse().description("Trust data cannot be loaded now")
-                        .content(json("application/problem+json", ref("Problem"))));
+                .addAPIResponse(
+                        "503",
+                        OASFactory.createAPIResponse()
+                                .description("Trust data cannot be loaded now")
+                                .content(json("application/problem+json", ref("Problem"))));
         if (perIssuer) {
-            r.addAPIResponse("404", OASFactory.createAPIResponse().description("Unknown issuer or no signed bundle yet")
-                    .content(json("application/problem+json", ref("Problem"))));
+            r.addAPIResponse(
+                    "404",
+                    OASFactory.createAPIResponse()
+                            .description("Unknown issuer or no signed bundle yet")
+                            .content(json("application/problem+json", ref("Problem"))));
         }
-        return OASFactory.createOperation().operationId(id).addTag("Public documents").summary(summary)
-                .description("HEAD answers like GET without the body; any origin may read it (CORS).").responses(r);
+        return OASFactory.createOperation()
+                .operationId(id)
+                .addTag("Public documents")
+                .summary(summary)
+                .description("HEAD answers like GET without the body; any origin may read it (CORS).")
+                .responses(r);
     }
 
     private static void describeEvents(OpenAPI api) {
@@ -197,9 +266,18 @@ public class OpenApiDocument implements OASFilter {
         if (item == null || item.getGET() == null) {
             return;
         }
-        APIResponses r = item.getGET().getResponses() == null ? OASFactory.createAPIResponses() : item.getGET().getResponses();
-        r.addAPIResponse("200", OASFactory.createAPIResponse().description("Events after `after`, in commit order (CloudEvents JSON batch)")
-                .content(json("application/json", OASFactory.createSchema().addType(Schema.SchemaType.ARRAY).items(ref("CloudEvent")))));
+        APIResponses r = item.getGET().getResponses() == null
+                ? OASFactory.createAPIResponses()
+                : item.getGET().getResponses();
+        r.addAPIResponse(
+                "200",
+                OASFactory.createAPIResponse()
+                        .description("Events after `after`, in commit order (CloudEvents JSON batch)")
+                        .content(json(
+                                "application/json",
+                                OASFactory.createSchema()
+                                        .addType(Schema.SchemaType.ARRAY)
+                                        .items(ref("CloudEvent")))));
         item.getGET().setResponses(r);
     }
 
@@ -209,12 +287,17 @@ public class OpenApiDocument implements OASFilter {
     }
 
     private static Parameter pathParam(String name, String description) {
-        return OASFactory.createParameter().name(name).in(Parameter.In.PATH).required(true).description(description)
+        return OASFactory.createParameter()
+                .name(name)
+                .in(Parameter.In.PATH)
+                .required(true)
+                .description(description)
                 .schema(string());
     }
 
     private static Content json(String mediaType, Schema schema) {
-        return OASFactory.createContent().addMediaType(mediaType, OASFactory.createMediaType().schema(schema));
+        return OASFactory.createContent()
+                .addMediaType(mediaType, OASFactory.createMediaType().schema(schema));
     }
 
     private static Schema ref(String name) {
@@ -226,36 +309,56 @@ public class OpenApiDocument implements OASFilter {
     }
 
     private static Schema problemSchema() {
-        return OASFactory.createSchema().addType(Schema.SchemaType.OBJECT)
+        return OASFactory.createSchema()
+                .addType(Schema.SchemaType.OBJECT)
                 .description("RFC 9457 problem details")
                 .addProperty("type", string().description("urn:keyhold:problem:<slug>"))
                 .addProperty("title", string())
                 .addProperty("status", OASFactory.createSchema().addType(Schema.SchemaType.INTEGER))
                 .addProperty("detail", string())
                 .addProperty("instance", string())
-                .addProperty("errors", OASFactory.createSchema().addType(Schema.SchemaType.ARRAY)
-                        .description("422: each field at fault")
-                        .items(OASFactory.createSchema().addType(Schema.SchemaType.OBJECT)
-                                .addProperty("field", string()).addProperty("message", string())))
+                .addProperty(
+                        "errors",
+                        OASFactory.createSchema()
+                                .addType(Schema.SchemaType.ARRAY)
+                                .description("422: each field at fault")
+                                .items(OASFactory.createSchema()
+                                        .addType(Schema.SchemaType.OBJECT)
+                                        .addProperty("field", string())
+                                        .addProperty("message", string())))
                 .required(List.of("type", "title", "status"));
     }
 
     private static Schema jwksSchema() {
-        return OASFactory.createSchema().addType(Schema.SchemaType.OBJECT)
-                .addProperty("keys", OASFactory.createSchema().addType(Schema.SchemaType.ARRAY)
-                        .items(OASFactory.createSchema().addType(Schema.SchemaType.OBJECT)
-                                .description("A public JWK: kty, kid, use \"sig\", alg and the key parameters")
-                                .addProperty("kty", string()).addProperty("kid", string()).addProperty("use", string())
-                                .addProperty("alg", string()).additionalPropertiesBoolean(Boolean.TRUE)))
+        return OASFactory.createSchema()
+                .addType(Schema.SchemaType.OBJECT)
+                .addProperty(
+                        "keys",
+                        OASFactory.createSchema()
+                                .addType(Schema.SchemaType.ARRAY)
+                                .items(OASFactory.createSchema()
+                                        .addType(Schema.SchemaType.OBJECT)
+                                        .description("A public JWK: kty, kid, use \"sig\", alg and the key parameters")
+                                        .addProperty("kty", string())
+                                        .addProperty("kid", string())
+                                        .addProperty("use", string())
+                                        .addProperty("alg", string())
+                                        .additionalPropertiesBoolean(Boolean.TRUE)))
                 .required(List.of("keys"));
     }
 
     private static Schema cloudEventSchema() {
-        return OASFactory.createSchema().addType(Schema.SchemaType.OBJECT)
+        return OASFactory.createSchema()
+                .addType(Schema.SchemaType.OBJECT)
                 .description("CloudEvents 1.0, structured JSON")
-                .addProperty("specversion", string()).addProperty("id", string()).addProperty("source", string())
-                .addProperty("type", string()).addProperty("subject", string()).addProperty("time", string())
-                .addProperty("datacontenttype", string()).addProperty("keyholdissuer", string())
+                .addProperty("specversion", string())
+                .addProperty("id", string())
+                .addProperty("source", string())
+                .addProperty("type", string())
+                .addProperty("subject", string())
+                .addProperty("time", string())
+                .addProperty("datacontenttype", string())
+                .addProperty("keyholdissuer", string())
                 .addProperty("data", OASFactory.createSchema().addType(Schema.SchemaType.OBJECT));
     }
 }

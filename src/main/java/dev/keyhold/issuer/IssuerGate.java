@@ -34,8 +34,9 @@ public class IssuerGate {
 
     private static void requireActive(String id, IssuerStatus status) {
         if (status != IssuerStatus.ACTIVE) {
-            throw ProblemException.conflict("issuer-suspended", "issuer " + id
-                    + " is suspended (kill switch); nothing signs for it until an approved resume");
+            throw ProblemException.conflict(
+                    "issuer-suspended",
+                    "issuer " + id + " is suspended (kill switch); nothing signs for it until an approved resume");
         }
     }
 }

@@ -7,9 +7,20 @@ import java.util.List;
  * {@link IssuerValidator#DEFAULTS}, omitted partition is {@code default}, omitted algorithm ES256;
  * the evidence flags default to false.
  */
-public record IssuerRequest(String id, String issuerUri, String partition, String algorithm, List<String> audiences,
-                            List<String> custodians, Integer approvalsRequired, List<String> signers,
-                            String rotationPeriod, String publishLead, String tokenTtl, String activeDeadline,
-                            String destroyGrace, String approvalTtl, Boolean suspendOnCompromise,
-                            Boolean ledgerBestEffort) {
-}
+public record IssuerRequest(
+        String id,
+        String issuerUri,
+        String partition,
+        String algorithm,
+        List<String> audiences,
+        List<String> custodians,
+        Integer approvalsRequired,
+        List<String> signers,
+        String rotationPeriod,
+        String publishLead,
+        String tokenTtl,
+        String activeDeadline,
+        String destroyGrace,
+        String approvalTtl,
+        Boolean suspendOnCompromise,
+        Boolean ledgerBestEffort) {}

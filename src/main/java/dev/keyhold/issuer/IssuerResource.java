@@ -11,10 +11,9 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
-import org.jboss.resteasy.reactive.RestResponse;
-
 import java.net.URI;
 import java.util.List;
+import org.jboss.resteasy.reactive.RestResponse;
 
 @Path("/v1/issuers")
 @Produces(MediaType.APPLICATION_JSON)
@@ -22,6 +21,7 @@ public class IssuerResource {
 
     @Inject
     IssuerService issuers;
+
     @Inject
     SecurityIdentity identity;
 
@@ -30,7 +30,9 @@ public class IssuerResource {
     @RolesAllowed(Roles.ADMIN)
     public RestResponse<IssuerView> create(IssuerRequest request) {
         IssuerView v = issuers.create(request, identity.getPrincipal().getName());
-        return RestResponse.ResponseBuilder.<IssuerView>created(URI.create("/v1/issuers/" + v.id())).entity(v).build();
+        return RestResponse.ResponseBuilder.<IssuerView>created(URI.create("/v1/issuers/" + v.id()))
+                .entity(v)
+                .build();
     }
 
     @GET

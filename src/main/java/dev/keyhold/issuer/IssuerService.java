@@ -1,18 +1,17 @@
 package dev.keyhold.issuer;
 
-import dev.keyhold.domain.IssuerStatus;
 import dev.keyhold.audit.Change;
 import dev.keyhold.audit.ChangeRecorder;
-import dev.keyhold.error.ProblemException;
-import dev.keyhold.domain.Key;
-import dev.keyhold.store.KeyEntity;
-import dev.keyhold.domain.KeyState;
 import dev.keyhold.domain.Deadlines;
+import dev.keyhold.domain.IssuerStatus;
+import dev.keyhold.domain.Key;
+import dev.keyhold.domain.KeyState;
+import dev.keyhold.error.ProblemException;
+import dev.keyhold.store.KeyEntity;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.persistence.LockModeType;
 import jakarta.transaction.Transactional;
-
 import java.time.Clock;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -24,10 +23,13 @@ public class IssuerService {
 
     @Inject
     IssuerValidator validator;
+
     @Inject
     ChangeRecorder recorder;
+
     @Inject
     Clock clock;
+
     @Inject
     jakarta.enterprise.event.Event<IssuerCreated> created;
 
@@ -39,7 +41,8 @@ public class IssuerService {
         }
         // Two issuers sharing an iss value would let one's keys vouch for the other's tokens.
         if (IssuerEntity.count("issuerUri", v.issuerUri()) > 0) {
-            throw ProblemException.conflict("issuer-uri-taken", "another issuer already uses issuerUri " + v.issuerUri());
+            throw ProblemException.conflict(
+                    "issuer-uri-taken", "another issuer already uses issuerUri " + v.issuerUri());
         }
         Instant now = clock.instant();
         IssuerEntity e = new IssuerEntity();
@@ -78,9 +81,11 @@ public class IssuerService {
         // Two queries whatever the number of issuers: the listing must not cost one key query per issuer.
         Map<String, List<Key>> live = new java.util.HashMap<>();
         KeyEntity.<KeyEntity>list("state in ?1 order by createdAt desc", List.of(KeyState.ACTIVE, KeyState.PENDING))
-                .forEach(k -> live.computeIfAbsent(k.issuerId, x -> new java.util.ArrayList<>()).add(k.toKey()));
+                .forEach(k -> live.computeIfAbsent(k.issuerId, x -> new java.util.ArrayList<>())
+                        .add(k.toKey()));
         return IssuerEntity.<IssuerEntity>listAll(io.quarkus.panache.common.Sort.by("id")).stream()
-                .map(e -> view(e.toIssuer(), live.getOrDefault(e.id, List.of()))).toList();
+                .map(e -> view(e.toIssuer(), live.getOrDefault(e.id, List.of())))
+                .toList();
     }
 
     @Transactional
@@ -119,16 +124,24 @@ public class IssuerService {
     }
 
     public IssuerView view(Issuer issuer) {
-        return view(issuer, KeyEntity.ofIssuer(issuer.id()).stream().map(KeyEntity::toKey).toList());
+        return view(
+                issuer,
+                KeyEntity.ofIssuer(issuer.id()).stream().map(KeyEntity::toKey).toList());
     }
 
     /** The view from the issuer's keys, newest first (only ACTIVE and PENDING ones matter). */
     private IssuerView view(Issuer issuer, List<Key> keys) {
         Instant now = clock.instant();
-        Key active = keys.stream().filter(k -> k.state() == KeyState.ACTIVE).findFirst().orElse(null);
+        Key active = keys.stream()
+                .filter(k -> k.state() == KeyState.ACTIVE)
+                .findFirst()
+                .orElse(null);
         Instant due = active == null ? null : Deadlines.rotationDue(active.activatedAt(), issuer.policy());
         boolean overdue = due != null && !now.isBefore(due);
-        List<String> awaiting = keys.stream().filter(k -> k.state() == KeyState.PENDING).map(Key::kid).toList();
+        List<String> awaiting = keys.stream()
+                .filter(k -> k.state() == KeyState.PENDING)
+                .map(Key::kid)
+                .toList();
         return IssuerView.of(issuer, active == null ? null : active.kid(), due, overdue, awaiting);
     }
 

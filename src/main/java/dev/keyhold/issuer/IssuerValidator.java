@@ -1,15 +1,14 @@
 package dev.keyhold.issuer;
 
-import dev.keyhold.domain.IssuerPolicy;
 import dev.keyhold.config.KeyholdConfig;
+import dev.keyhold.config.TrustSettings;
+import dev.keyhold.domain.IssuerPolicy;
+import dev.keyhold.domain.SigningAlgorithm;
 import dev.keyhold.error.ValidationException;
 import dev.keyhold.error.ValidationException.FieldError;
 import dev.keyhold.hsm.HsmPort;
-import dev.keyhold.domain.SigningAlgorithm;
-import dev.keyhold.config.TrustSettings;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.time.Duration;
@@ -31,21 +30,35 @@ public class IssuerValidator {
     static final int MAX_LIST = 100;
     static final Duration LONGEST = Duration.ofDays(3650);
 
-    public static final IssuerPolicy DEFAULTS = new IssuerPolicy(Duration.ofDays(30), Duration.ofDays(1),
-            Duration.ofHours(1), Duration.ofDays(45), Duration.ofDays(7), Duration.ofDays(2));
+    public static final IssuerPolicy DEFAULTS = new IssuerPolicy(
+            Duration.ofDays(30),
+            Duration.ofDays(1),
+            Duration.ofHours(1),
+            Duration.ofDays(45),
+            Duration.ofDays(7),
+            Duration.ofDays(2));
 
     @Inject
     KeyholdConfig config;
+
     @Inject
     HsmPort hsm;
+
     @Inject
     TrustSettings trust;
 
     /** A validated issuer definition, ready to persist. */
-    public record Valid(String id, String issuerUri, String partition, SigningAlgorithm algorithm, List<String> audiences,
-                        List<String> custodians, int approvalsRequired, List<String> signers, IssuerPolicy policy,
-                        EvidencePolicy evidence) {
-    }
+    public record Valid(
+            String id,
+            String issuerUri,
+            String partition,
+            SigningAlgorithm algorithm,
+            List<String> audiences,
+            List<String> custodians,
+            int approvalsRequired,
+            List<String> signers,
+            IssuerPolicy policy,
+            EvidencePolicy evidence) {}
 
     public Valid validate(IssuerRequest r) {
         List<FieldError> errors = new ArrayList<>();
@@ -64,7 +77,8 @@ public class IssuerValidator {
         } else if (!hsm.partitions().contains(partition)) {
             errors.add(new FieldError("partition", "unknown partition; configured: " + issuerPartitions()));
         }
-        SigningAlgorithm alg = r.algorithm() == null ? SigningAlgorithm.ES256
+        SigningAlgorithm alg = r.algorithm() == null
+                ? SigningAlgorithm.ES256
                 : SigningAlgorithm.parse(r.algorithm()).orElse(null);
         if (alg == null) {
             errors.add(new FieldError("algorithm", "must be one of ES256, ES384, RS256, PS256"));
@@ -74,16 +88,28 @@ public class IssuerValidator {
         List<String> signers = names("signers", r.signers(), false, NAME, errors);
         int m = r.approvalsRequired() == null ? config.policy().minApprovals() : r.approvalsRequired();
         if (m < config.policy().minApprovals()) {
-            errors.add(new FieldError("approvalsRequired", "must be at least " + config.policy().minApprovals()));
+            errors.add(new FieldError(
+                    "approvalsRequired", "must be at least " + config.policy().minApprovals()));
         } else if (custodians != null && m > custodians.size()) {
-            errors.add(new FieldError("approvalsRequired", "cannot exceed the number of custodians (" + custodians.size() + ")"));
+            errors.add(new FieldError(
+                    "approvalsRequired", "cannot exceed the number of custodians (" + custodians.size() + ")"));
         }
         IssuerPolicy policy = policy(r, errors);
         if (!errors.isEmpty()) {
             throw new ValidationException(errors);
         }
-        return new Valid(r.id(), r.issuerUri(), partition, alg, audiences, custodians, m, signers, policy,
-                new EvidencePolicy(Boolean.TRUE.equals(r.suspendOnCompromise()), Boolean.TRUE.equals(r.ledgerBestEffort())));
+        return new Valid(
+                r.id(),
+                r.issuerUri(),
+                partition,
+                alg,
+                audiences,
+                custodians,
+                m,
+                signers,
+                policy,
+                new EvidencePolicy(
+                        Boolean.TRUE.equals(r.suspendOnCompromise()), Boolean.TRUE.equals(r.ledgerBestEffort())));
     }
 
     /** Validates a policy alone (also used by policy changes). */
@@ -99,8 +125,9 @@ public class IssuerValidator {
         }
         Duration maxAge = config.jwks().maxAge();
         if (lead != null && lead.compareTo(maxAge) <= 0) {
-            errors.add(new FieldError("publishLead", "must exceed the JWKS max-age (" + maxAge
-                    + ") so validators' caches hold a key before it signs"));
+            errors.add(new FieldError(
+                    "publishLead",
+                    "must exceed the JWKS max-age (" + maxAge + ") so validators' caches hold a key before it signs"));
         }
         if (lead != null && rotation != null && lead.compareTo(rotation) >= 0) {
             errors.add(new FieldError("publishLead", "must be shorter than rotationPeriod"));
@@ -112,8 +139,11 @@ public class IssuerValidator {
     }
 
     private List<String> issuerPartitions() {
-        return hsm.partitions().stream().filter(p -> !p.equals(config.audit().partition()))
-                .filter(p -> !p.equals(trust.partition())).sorted().toList();
+        return hsm.partitions().stream()
+                .filter(p -> !p.equals(config.audit().partition()))
+                .filter(p -> !p.equals(trust.partition()))
+                .sorted()
+                .toList();
     }
 
     private static void checkIssuerUri(String uri, List<FieldError> errors) {
@@ -123,8 +153,11 @@ public class IssuerValidator {
         }
         try {
             URI u = new URI(uri);
-            if (!u.isAbsolute() || u.getHost() == null || !("https".equals(u.getScheme()) || "http".equals(u.getScheme()))
-                    || u.getFragment() != null || u.getRawQuery() != null) {
+            if (!u.isAbsolute()
+                    || u.getHost() == null
+                    || !("https".equals(u.getScheme()) || "http".equals(u.getScheme()))
+                    || u.getFragment() != null
+                    || u.getRawQuery() != null) {
                 errors.add(new FieldError("issuerUri", "must be an absolute http(s) URI without query or fragment"));
             }
         } catch (URISyntaxException e) {
@@ -132,8 +165,8 @@ public class IssuerValidator {
         }
     }
 
-    private static List<String> names(String field, List<String> values, boolean required, Pattern form,
-                                      List<FieldError> errors) {
+    private static List<String> names(
+            String field, List<String> values, boolean required, Pattern form, List<FieldError> errors) {
         if (values == null || values.isEmpty()) {
             if (required) {
                 errors.add(new FieldError(field, "at least one is required"));
@@ -156,7 +189,8 @@ public class IssuerValidator {
         return List.copyOf(values);
     }
 
-    private static Duration duration(String field, String value, Duration dflt, boolean zeroAllowed, List<FieldError> errors) {
+    private static Duration duration(
+            String field, String value, Duration dflt, boolean zeroAllowed, List<FieldError> errors) {
         if (value == null) {
             return dflt;
         }
@@ -168,8 +202,10 @@ public class IssuerValidator {
             return null;
         }
         if (d.isNegative() || (!zeroAllowed && d.isZero()) || d.compareTo(LONGEST) > 0 || d.getNano() != 0) {
-            errors.add(new FieldError(field, (zeroAllowed ? "must be zero or positive" : "must be positive")
-                    + ", whole seconds, at most 3650 days"));
+            errors.add(new FieldError(
+                    field,
+                    (zeroAllowed ? "must be zero or positive" : "must be positive")
+                            + ", whole seconds, at most 3650 days"));
             return null;
         }
         return d;

@@ -1,7 +1,6 @@
 package dev.keyhold.jwks;
 
 import dev.keyhold.events.IssuerChangeListener;
-
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 

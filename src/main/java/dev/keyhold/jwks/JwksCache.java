@@ -5,7 +5,6 @@ import dev.keyhold.store.KeyEntity;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-
 import java.time.Clock;
 import java.util.Optional;
 
@@ -43,7 +42,8 @@ public class JwksCache extends IssuerCache<JwksDocument> {
             if (issuer == null) {
                 return Optional.<JwksDocument>empty();
             }
-            var keys = KeyEntity.ofIssuer(issuerId).stream().map(KeyEntity::toKey).toList();
+            var keys =
+                    KeyEntity.ofIssuer(issuerId).stream().map(KeyEntity::toKey).toList();
             return Optional.of(JwksDocument.of(issuerId, keys, issuer.policy(), clock.instant()));
         });
         built.ifPresent(d -> store(issuerId, generation, d));

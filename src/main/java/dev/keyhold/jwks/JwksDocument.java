@@ -1,9 +1,8 @@
 package dev.keyhold.jwks;
 
-import dev.keyhold.domain.Key;
 import dev.keyhold.domain.Deadlines;
 import dev.keyhold.domain.IssuerPolicy;
-
+import dev.keyhold.domain.Key;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -20,8 +19,7 @@ import java.util.Optional;
 public final class JwksDocument {
 
     /** A publishable key: its JWK JSON and the instant it leaves the JWKS. */
-    record Entry(String kid, String jwkJson, Instant until) {
-    }
+    record Entry(String kid, String jwkJson, Instant until) {}
 
     private final String issuerId;
     private final List<Entry> entries;
@@ -45,7 +43,8 @@ public final class JwksDocument {
         this.body = sb.toString().getBytes(StandardCharsets.UTF_8);
         this.buffer = io.vertx.core.buffer.Buffer.buffer(body);
         this.etag = "\"" + digest(body) + "\"";
-        this.validUntil = live.stream().map(Entry::until).min(Instant::compareTo).orElse(Instant.MAX);
+        this.validUntil =
+                live.stream().map(Entry::until).min(Instant::compareTo).orElse(Instant.MAX);
     }
 
     /** Builds from the issuer's keys (any states, newest first): only the publishable ones are kept. */
@@ -54,7 +53,8 @@ public final class JwksDocument {
         for (Key k : keys) {
             if (!k.issuerId().equals(issuerId)) {
                 // Issuer binding (SPEC invariant 1) is checked here too, not only in the query that loaded the keys.
-                throw new IllegalStateException("key " + k.kid() + " of issuer " + k.issuerId() + " offered for " + issuerId);
+                throw new IllegalStateException(
+                        "key " + k.kid() + " of issuer " + k.issuerId() + " offered for " + issuerId);
             }
             Optional<Instant> until = Deadlines.publishedUntil(k, policy);
             until.ifPresent(u -> entries.add(new Entry(k.kid(), k.publicJwk(), u)));

@@ -10,9 +10,8 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import org.jboss.logging.Logger;
-
 import java.util.Optional;
+import org.jboss.logging.Logger;
 
 /**
  * {@code GET /issuers/{id}/.well-known/jwks.json}: public, one issuer's keys only. This is the hottest path
@@ -36,7 +35,10 @@ public class JwksRoute {
         this.cacheControl = "public, max-age=" + config.jwks().maxAge().toSeconds();
     }
 
-    @Route(path = "/issuers/:id/.well-known/jwks.json", methods = Route.HttpMethod.GET, order = 1,
+    @Route(
+            path = "/issuers/:id/.well-known/jwks.json",
+            methods = Route.HttpMethod.GET,
+            order = 1,
             type = Route.HandlerType.NORMAL)
     void jwks(RoutingContext rc) {
         String issuerId = rc.pathParam("id");
@@ -49,7 +51,8 @@ public class JwksRoute {
             respond(rc, hit.get());
             return;
         }
-        rc.vertx().<Optional<JwksDocument>>executeBlocking(() -> cache.load(issuerId), false)
+        rc.vertx()
+                .<Optional<JwksDocument>>executeBlocking(() -> cache.load(issuerId), false)
                 .onSuccess(d -> {
                     if (d.isPresent()) {
                         respond(rc, d.get());
@@ -87,9 +90,16 @@ public class JwksRoute {
         if (status == 503) {
             rc.response().putHeader("Retry-After", Problem.RETRY_AFTER_SECONDS);
         }
-        rc.response().setStatusCode(status).putHeader("Content-Type", Problem.MEDIA_TYPE)
-                .end(new JsonObject().put("type", Problem.typeUri(slug)).put("title", title).put("status", status)
-                        .put("detail", detail).put("instance", rc.request().path()).encode());
+        rc.response()
+                .setStatusCode(status)
+                .putHeader("Content-Type", Problem.MEDIA_TYPE)
+                .end(new JsonObject()
+                        .put("type", Problem.typeUri(slug))
+                        .put("title", title)
+                        .put("status", status)
+                        .put("detail", detail)
+                        .put("instance", rc.request().path())
+                        .encode());
     }
 
     /** RFC 9110 If-None-Match: a list of entity tags or "*". */

@@ -9,8 +9,7 @@ public final class KeyHandles {
     public static final String PREFIX = "kh-";
     private static final SecureRandom RANDOM = new SecureRandom();
 
-    private KeyHandles() {
-    }
+    private KeyHandles() {}
 
     public static String next(String issuerId) {
         byte[] r = new byte[8];

@@ -12,13 +12,13 @@ import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 
-
 @Path("/v1/keys")
 @Produces(MediaType.APPLICATION_JSON)
 public class KeyResource {
 
     @Inject
     KeyService keys;
+
     @Inject
     SecurityIdentity identity;
 

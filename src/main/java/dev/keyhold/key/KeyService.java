@@ -1,7 +1,5 @@
 package dev.keyhold.key;
 
-import dev.keyhold.store.KeyEntity;
-import dev.keyhold.store.ActivationRequestEntity;
 import dev.keyhold.activation.ActivationService;
 import dev.keyhold.command.LifecycleCommands;
 import dev.keyhold.error.ProblemException;
@@ -9,11 +7,12 @@ import dev.keyhold.error.ValidationException;
 import dev.keyhold.issuer.IssuerEntity;
 import dev.keyhold.issuer.IssuerService;
 import dev.keyhold.security.IssuerAccess;
+import dev.keyhold.store.ActivationRequestEntity;
+import dev.keyhold.store.KeyEntity;
 import io.quarkus.security.identity.SecurityIdentity;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.transaction.Transactional;
-
 import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
@@ -27,19 +26,25 @@ public class KeyService {
 
     @Inject
     IssuerService issuers;
+
     @Inject
     IssuerAccess access;
+
     @Inject
     ActivationService activations;
+
     @Inject
     LifecycleCommands commands;
+
     @Inject
     Clock clock;
 
     @Transactional
     public List<KeyView> ofIssuer(String issuerId) {
         issuers.require(issuerId);
-        return KeyEntity.ofIssuer(issuerId).stream().map(k -> KeyView.of(k.toKey(), liveRequest(k.kid))).toList();
+        return KeyEntity.ofIssuer(issuerId).stream()
+                .map(k -> KeyView.of(k.toKey(), liveRequest(k.kid)))
+                .toList();
     }
 
     @Transactional
@@ -57,7 +62,8 @@ public class KeyService {
             return java.util.Map.of();
         }
         java.util.Map<String, KeyView> views = new java.util.HashMap<>();
-        KeyEntity.<KeyEntity>list("kid in ?1", List.copyOf(kids)).forEach(k -> views.put(k.kid, KeyView.of(k.toKey(), null)));
+        KeyEntity.<KeyEntity>list("kid in ?1", List.copyOf(kids))
+                .forEach(k -> views.put(k.kid, KeyView.of(k.toKey(), null)));
         return views;
     }
 
@@ -65,14 +71,19 @@ public class KeyService {
     public KeyView revoke(String kid, RevokeRequest request, SecurityIdentity who) {
         String reason = request == null ? null : request.reason();
         if (reason == null || reason.isBlank() || reason.length() > 500) {
-            throw new ValidationException(List.of(new ValidationException.FieldError("reason",
-                    "required, 1 to 500 characters")));
+            throw new ValidationException(
+                    List.of(new ValidationException.FieldError("reason", "required, 1 to 500 characters")));
         }
         // Only the issuer id is read before locking: a key entity loaded here would fail the lock's version check
         // (as a stale object) whenever a concurrent activation changed it in between.
-        String issuerId = kid != null && KID.matcher(kid).matches() ? KeyEntity.getEntityManager()
-                .createQuery("select k.issuerId from KeyEntity k where k.kid = ?1", String.class).setParameter(1, kid)
-                .getResultStream().findFirst().orElse(null) : null;
+        String issuerId = kid != null && KID.matcher(kid).matches()
+                ? KeyEntity.getEntityManager()
+                        .createQuery("select k.issuerId from KeyEntity k where k.kid = ?1", String.class)
+                        .setParameter(1, kid)
+                        .getResultStream()
+                        .findFirst()
+                        .orElse(null)
+                : null;
         if (issuerId == null) {
             throw ProblemException.notFound("key", kid);
         }
@@ -100,6 +111,5 @@ public class KeyService {
         return ActivationRequestEntity.liveForKey(kid).map(r -> r.id.toString()).orElse(null);
     }
 
-    public record RevokeRequest(String reason) {
-    }
+    public record RevokeRequest(String reason) {}
 }

@@ -2,12 +2,11 @@ package dev.keyhold.lifecycle;
 
 import dev.keyhold.domain.ActivationKind;
 import dev.keyhold.domain.ActivationState;
+import dev.keyhold.domain.Deadlines;
 import dev.keyhold.domain.IssuerPolicy;
 import dev.keyhold.domain.IssuerStatus;
 import dev.keyhold.domain.Key;
 import dev.keyhold.domain.KeyState;
-import dev.keyhold.domain.Deadlines;
-
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -26,8 +25,7 @@ import java.util.stream.Collectors;
 public record DueStep(StepKind kind, String kid, UUID requestId) {
 
     /** A live (OPEN or APPROVED) activation request, as the planner needs it. */
-    public record LiveRequest(UUID id, ActivationKind kind, ActivationState state, String kid, Instant expiresAt) {
-    }
+    public record LiveRequest(UUID id, ActivationKind kind, ActivationState state, String kid, Instant expiresAt) {}
 
     /**
      * The instant at which an issuer whose state is "due at once" (a new issuer without keys, an approved request whose
@@ -36,18 +34,24 @@ public record DueStep(StepKind kind, String kid, UUID requestId) {
     public static final Instant AT_ONCE = Instant.EPOCH; // as Deadlines.prepareDueAt
 
     /** One thing that will be due at {@code dueAt} if the state does not change before. */
-    record Candidate(Instant dueAt, DueStep step) {
-    }
+    record Candidate(Instant dueAt, DueStep step) {}
 
     /**
      * @param keys            the issuer's keys, any states
      * @param live            its OPEN and APPROVED requests
      * @param overdueNotified kids whose keyhold.rotation.overdue was already emitted
      */
-    public static Optional<DueStep> next(IssuerStatus status, IssuerPolicy policy, Collection<Key> keys,
-                                         List<LiveRequest> live, Set<String> overdueNotified, Instant now) {
+    public static Optional<DueStep> next(
+            IssuerStatus status,
+            IssuerPolicy policy,
+            Collection<Key> keys,
+            List<LiveRequest> live,
+            Set<String> overdueNotified,
+            Instant now) {
         return candidates(status, policy, keys, live, overdueNotified).stream()
-                .filter(c -> !now.isBefore(c.dueAt())).map(Candidate::step).findFirst();
+                .filter(c -> !now.isBefore(c.dueAt()))
+                .map(Candidate::step)
+                .findFirst();
     }
 
     /**
@@ -56,15 +60,24 @@ public record DueStep(StepKind kind, String kid, UUID requestId) {
      * ({@code issuer.next_due_at}) with every change and sweeps the issuers whose instant has come: both answers come
      * from the same {@link #candidates} list, so they cannot disagree.
      */
-    public static Optional<Instant> nextDueAt(IssuerStatus status, IssuerPolicy policy, Collection<Key> keys,
-                                              List<LiveRequest> live, Set<String> overdueNotified) {
-        return candidates(status, policy, keys, live, overdueNotified).stream().map(Candidate::dueAt)
+    public static Optional<Instant> nextDueAt(
+            IssuerStatus status,
+            IssuerPolicy policy,
+            Collection<Key> keys,
+            List<LiveRequest> live,
+            Set<String> overdueNotified) {
+        return candidates(status, policy, keys, live, overdueNotified).stream()
+                .map(Candidate::dueAt)
                 .min(Instant::compareTo);
     }
 
     /** Every step that is or will become due for this state, in priority order, each with the instant it becomes due. */
-    static List<Candidate> candidates(IssuerStatus status, IssuerPolicy policy, Collection<Key> keys,
-                                      List<LiveRequest> live, Set<String> overdueNotified) {
+    static List<Candidate> candidates(
+            IssuerStatus status,
+            IssuerPolicy policy,
+            Collection<Key> keys,
+            List<LiveRequest> live,
+            Set<String> overdueNotified) {
         List<Candidate> due = new ArrayList<>();
         for (LiveRequest r : live) {
             if (r.state() == ActivationState.OPEN) {
@@ -87,24 +100,26 @@ public record DueStep(StepKind kind, String kid, UUID requestId) {
         Key active = only(keys, KeyState.ACTIVE);
         Key pending = only(keys, KeyState.PENDING);
         if (active != null) {
-            Deadlines.retireDueAt(active).ifPresent(at ->
-                    due.add(new Candidate(at, new DueStep(StepKind.RETIRE_AT_DEADLINE, active.kid(), null))));
+            Deadlines.retireDueAt(active)
+                    .ifPresent(at ->
+                            due.add(new Candidate(at, new DueStep(StepKind.RETIRE_AT_DEADLINE, active.kid(), null))));
         }
         if (running) {
-            Deadlines.prepareDueAt(active, pending, policy).ifPresent(at ->
-                    due.add(new Candidate(at, new DueStep(StepKind.PREPARE, null, null))));
+            Deadlines.prepareDueAt(active, pending, policy)
+                    .ifPresent(at -> due.add(new Candidate(at, new DueStep(StepKind.PREPARE, null, null))));
         }
         if (active != null && !overdueNotified.contains(active.kid())) {
-            Deadlines.overdueAt(active, policy).ifPresent(at ->
-                    due.add(new Candidate(at, new DueStep(StepKind.ANNOUNCE_OVERDUE, active.kid(), null))));
+            Deadlines.overdueAt(active, policy)
+                    .ifPresent(at ->
+                            due.add(new Candidate(at, new DueStep(StepKind.ANNOUNCE_OVERDUE, active.kid(), null))));
         }
         for (Key k : keys) {
-            Deadlines.unpublishDueAt(k).ifPresent(at ->
-                    due.add(new Candidate(at, new DueStep(StepKind.UNPUBLISH, k.kid(), null))));
+            Deadlines.unpublishDueAt(k)
+                    .ifPresent(at -> due.add(new Candidate(at, new DueStep(StepKind.UNPUBLISH, k.kid(), null))));
         }
         for (Key k : keys) {
-            Deadlines.destroyDueAt(k).ifPresent(at ->
-                    due.add(new Candidate(at, new DueStep(StepKind.DESTROY, k.kid(), null))));
+            Deadlines.destroyDueAt(k)
+                    .ifPresent(at -> due.add(new Candidate(at, new DueStep(StepKind.DESTROY, k.kid(), null))));
         }
         return due;
     }

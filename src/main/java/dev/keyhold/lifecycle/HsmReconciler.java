@@ -3,23 +3,21 @@ package dev.keyhold.lifecycle;
 import dev.keyhold.audit.Change;
 import dev.keyhold.audit.ChangeRecorder;
 import dev.keyhold.command.LifecycleCommands;
-import dev.keyhold.issuer.IssuerEntity;
 import dev.keyhold.config.KeyholdConfig;
+import dev.keyhold.domain.KeyState;
 import dev.keyhold.hsm.HsmException;
 import dev.keyhold.hsm.HsmObjectMissingException;
 import dev.keyhold.hsm.HsmPort;
+import dev.keyhold.issuer.IssuerEntity;
 import dev.keyhold.issuer.IssuerService;
-import dev.keyhold.store.KeyEntity;
 import dev.keyhold.key.KeyHandles;
-import dev.keyhold.domain.KeyState;
+import dev.keyhold.store.KeyEntity;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.scheduler.Scheduled;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
 import jakarta.transaction.Transactional;
-import org.jboss.logging.Logger;
-
 import java.sql.Timestamp;
 import java.time.Clock;
 import java.time.Instant;
@@ -33,6 +31,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.regex.Pattern;
+import org.jboss.logging.Logger;
 
 /**
  * Keeps the HSM and the key rows reconciled across crashes (SPEC invariant 6), at start and every
@@ -69,36 +68,50 @@ public class HsmReconciler {
      * @param privateKeysDestroyed kids of RETIRED, REVOKED or DESTROYED keys whose private object this run destroyed
      * @param remainsDestroyed     kids of DESTROYED keys whose remaining HSM objects this run removed
      */
-    public record Report(List<String> orphansWaiting, List<String> orphansDestroyed, List<String> newlyMissing,
-                         Map<String, String> missing, Map<String, String> failedPartitions,
-                         List<String> privateKeysDestroyed, List<String> remainsDestroyed) {
-    }
+    public record Report(
+            List<String> orphansWaiting,
+            List<String> orphansDestroyed,
+            List<String> newlyMissing,
+            Map<String, String> missing,
+            Map<String, String> failedPartitions,
+            List<String> privateKeysDestroyed,
+            List<String> remainsDestroyed) {}
 
-    private record Row(String kid, String issuerId, String handle, KeyState state) {
-    }
+    private record Row(String kid, String issuerId, String handle, KeyState state) {}
 
     @Inject
     HsmPort hsm;
+
     @Inject
     ReconcileConfig config;
+
     @Inject
     KeyholdConfig keyhold;
+
     @Inject
     IssuerService issuers;
+
     @Inject
     ChangeRecorder recorder;
+
     @Inject
     LifecycleCommands commands;
+
     @Inject
     EntityManager em;
+
     @Inject
     Clock clock;
+
     @Inject
     LifecycleStatus status;
 
     /** The first run comes shortly after start, then one every interval. */
-    @Scheduled(identity = "keyhold-hsm-reconciler", every = "${keyhold.reconcile.interval}",
-            concurrentExecution = Scheduled.ConcurrentExecution.SKIP, delayed = "3s")
+    @Scheduled(
+            identity = "keyhold-hsm-reconciler",
+            every = "${keyhold.reconcile.interval}",
+            concurrentExecution = Scheduled.ConcurrentExecution.SKIP,
+            delayed = "3s")
     void onTimer() {
         if (!config.enabled()) {
             return;
@@ -138,8 +151,8 @@ public class HsmReconciler {
                 continue;
             }
             try {
-                reconcilePartition(partition, waiting, destroyed, newlyMissing, missing, privateDestroyed,
-                        remainsDestroyed);
+                reconcilePartition(
+                        partition, waiting, destroyed, newlyMissing, missing, privateDestroyed, remainsDestroyed);
                 status.reconciled(partition);
             } catch (HsmException e) {
                 // Nothing is concluded from a partition that does not answer: no orphan, no missing key.
@@ -147,14 +160,26 @@ public class HsmReconciler {
                 status.partitionFailed(partition, clock.instant(), e.getMessage());
             }
         }
-        status.reconcileDone(clock.instant(), missing, waiting.size(), privateDestroyed.size() + remainsDestroyed.size());
-        return new Report(List.copyOf(waiting), List.copyOf(destroyed), List.copyOf(newlyMissing), Map.copyOf(missing),
-                Map.copyOf(failed), List.copyOf(privateDestroyed), List.copyOf(remainsDestroyed));
+        status.reconcileDone(
+                clock.instant(), missing, waiting.size(), privateDestroyed.size() + remainsDestroyed.size());
+        return new Report(
+                List.copyOf(waiting),
+                List.copyOf(destroyed),
+                List.copyOf(newlyMissing),
+                Map.copyOf(missing),
+                Map.copyOf(failed),
+                List.copyOf(privateDestroyed),
+                List.copyOf(remainsDestroyed));
     }
 
-    private void reconcilePartition(String partition, List<String> waiting, List<String> destroyed,
-                                    List<String> newlyMissing, Map<String, String> missing,
-                                    List<String> privateDestroyed, List<String> remainsDestroyed) {
+    private void reconcilePartition(
+            String partition,
+            List<String> waiting,
+            List<String> destroyed,
+            List<String> newlyMissing,
+            Map<String, String> missing,
+            List<String> privateDestroyed,
+            List<String> remainsDestroyed) {
         // Rows before objects: a key's HSM object exists before its row commits, so a row read here whose object
         // is absent from the later listing is really missing (or being retired or destroyed: markMissing re-checks).
         Map<String, Row> rows = QuarkusTransaction.requiringNew().call(() -> rows(partition));
@@ -192,10 +217,15 @@ public class HsmReconciler {
             if (!canSign && privateObjects.contains(r.handle())) {
                 // Outside any transaction: the move that ended its signing life is committed, so this is always right.
                 if (hsm.destroyPrivate(partition, r.handle())) {
-                    QuarkusTransaction.requiringNew().run(() -> recordFinished("hsm.private-key-destroyed", r, partition));
-                    LOG.warnf("destroyed the private key of %s key %s (%s/%s), left behind by an interrupted %s",
-                            r.state(), r.kid(), partition, r.handle(), r.state() == KeyState.DESTROYED ? "destruction"
-                                    : "retirement or revocation");
+                    QuarkusTransaction.requiringNew()
+                            .run(() -> recordFinished("hsm.private-key-destroyed", r, partition));
+                    LOG.warnf(
+                            "destroyed the private key of %s key %s (%s/%s), left behind by an interrupted %s",
+                            r.state(),
+                            r.kid(),
+                            partition,
+                            r.handle(),
+                            r.state() == KeyState.DESTROYED ? "destruction" : "retirement or revocation");
                     privateDestroyed.add(r.kid());
                 }
             }
@@ -203,7 +233,8 @@ public class HsmReconciler {
                 if (objects.contains(r.handle())) {
                     try {
                         hsm.destroy(partition, r.handle());
-                        QuarkusTransaction.requiringNew().run(() -> recordFinished("hsm.remains-destroyed", r, partition));
+                        QuarkusTransaction.requiringNew()
+                                .run(() -> recordFinished("hsm.remains-destroyed", r, partition));
                         remainsDestroyed.add(r.kid());
                     } catch (HsmObjectMissingException raced) {
                         // the destruction's own after-commit step got there first
@@ -215,7 +246,8 @@ public class HsmReconciler {
             if (canSign ? privateObjects.contains(r.handle()) : objects.contains(r.handle())) {
                 continue;
             }
-            MissingOutcome m = QuarkusTransaction.requiringNew().call(() -> markMissing(r.kid(), partition, r.handle()));
+            MissingOutcome m =
+                    QuarkusTransaction.requiringNew().call(() -> markMissing(r.kid(), partition, r.handle()));
             if (m == MissingOutcome.NEWLY_MISSING) {
                 newlyMissing.add(r.kid());
             }
@@ -229,7 +261,8 @@ public class HsmReconciler {
     private Map<String, Row> rows(String partition) {
         List<Object[]> list = em.createNativeQuery(
                         "select kid, issuer_id, hsm_handle, state from signing_key where partition_name = ?1")
-                .setParameter(1, partition).getResultList();
+                .setParameter(1, partition)
+                .getResultList();
         Map<String, Row> m = new HashMap<>();
         for (Object[] r : list) {
             m.put((String) r[2], new Row((String) r[0], (String) r[1], (String) r[2], KeyState.valueOf((String) r[3])));
@@ -240,13 +273,19 @@ public class HsmReconciler {
     /** First-seen times for new orphans; forgets entries that are no longer orphans (row appeared, object gone). */
     private void remember(String partition, Set<String> orphans, Instant now) {
         for (String handle : orphans) {
-            em.createNativeQuery("insert into hsm_orphan (partition_name, hsm_handle, first_seen_at) values (?1, ?2, ?3)"
-                            + " on conflict do nothing")
-                    .setParameter(1, partition).setParameter(2, handle).setParameter(3, Timestamp.from(now))
+            em.createNativeQuery(
+                            "insert into hsm_orphan (partition_name, hsm_handle, first_seen_at) values (?1, ?2, ?3)"
+                                    + " on conflict do nothing")
+                    .setParameter(1, partition)
+                    .setParameter(2, handle)
+                    .setParameter(3, Timestamp.from(now))
                     .executeUpdate();
         }
-        em.createNativeQuery("delete from hsm_orphan where partition_name = ?1 and not (hsm_handle = any(cast(?2 as text[])))")
-                .setParameter(1, partition).setParameter(2, toPgArray(orphans)).executeUpdate();
+        em.createNativeQuery(
+                        "delete from hsm_orphan where partition_name = ?1 and not (hsm_handle = any(cast(?2 as text[])))")
+                .setParameter(1, partition)
+                .setParameter(2, toPgArray(orphans))
+                .executeUpdate();
     }
 
     /**
@@ -260,7 +299,9 @@ public class HsmReconciler {
         @SuppressWarnings("unchecked")
         List<Object> seen = em.createNativeQuery("select first_seen_at from hsm_orphan where partition_name = ?1"
                         + " and hsm_handle = ?2 for update")
-                .setParameter(1, partition).setParameter(2, handle).getResultList();
+                .setParameter(1, partition)
+                .setParameter(2, handle)
+                .getResultList();
         if (seen.isEmpty()) {
             return null;
         }
@@ -270,10 +311,16 @@ public class HsmReconciler {
             return null;
         }
         boolean hasRow = ((Number) em.createNativeQuery(
-                        "select count(*) from signing_key where partition_name = ?1 and hsm_handle = ?2")
-                .setParameter(1, partition).setParameter(2, handle).getSingleResult()).longValue() > 0;
+                                        "select count(*) from signing_key where partition_name = ?1 and hsm_handle = ?2")
+                                .setParameter(1, partition)
+                                .setParameter(2, handle)
+                                .getSingleResult())
+                        .longValue()
+                > 0;
         em.createNativeQuery("delete from hsm_orphan where partition_name = ?1 and hsm_handle = ?2")
-                .setParameter(1, partition).setParameter(2, handle).executeUpdate();
+                .setParameter(1, partition)
+                .setParameter(2, handle)
+                .executeUpdate();
         return hasRow ? null : firstSeen;
     }
 
@@ -285,7 +332,8 @@ public class HsmReconciler {
         details.put("handle", handle);
         details.put("firstSeenAt", firstSeen.toString());
         details.put("hsmObject", outcome);
-        recorder.record(Change.auditOnly("hsm.orphan-destroyed", ACTOR, Change.SUCCESS, issuerOf(handle), null, details));
+        recorder.record(
+                Change.auditOnly("hsm.orphan-destroyed", ACTOR, Change.SUCCESS, issuerOf(handle), null, details));
         LOG.infof("destroyed orphan HSM object %s/%s (first seen %s)", partition, handle, firstSeen);
     }
 
@@ -299,7 +347,11 @@ public class HsmReconciler {
         recorder.record(Change.auditOnly(action, ACTOR, Change.SUCCESS, r.issuerId(), r.kid(), details));
     }
 
-    enum MissingOutcome { PRESENT, ALREADY_MISSING, NEWLY_MISSING }
+    enum MissingOutcome {
+        PRESENT,
+        ALREADY_MISSING,
+        NEWLY_MISSING
+    }
 
     /**
      * Marks a key whose HSM object is gone, after checking again under the issuer lock with the state as it is now:
@@ -324,7 +376,8 @@ public class HsmReconciler {
             return MissingOutcome.PRESENT;
         }
         commands.apply(issuer, k, k.toKey().hsmMissing(clock.instant()), ACTOR);
-        LOG.errorf("HSM %s of %s key %s (issuer %s, %s/%s) is missing; the key will not sign",
+        LOG.errorf(
+                "HSM %s of %s key %s (issuer %s, %s/%s) is missing; the key will not sign",
                 canSign ? "private key object" : "object", k.state, kid, k.issuerId, partition, handle);
         return MissingOutcome.NEWLY_MISSING;
     }

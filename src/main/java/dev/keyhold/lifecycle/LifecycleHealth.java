@@ -1,13 +1,12 @@
 package dev.keyhold.lifecycle;
 
+import io.smallrye.health.api.HealthGroup;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import java.util.Map;
 import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
-import io.smallrye.health.api.HealthGroup;
-
-import java.util.Map;
 
 /**
  * The sweeper's and reconciler's findings on {@code /q/health/ready}. Always UP: one broken issuer, or one key
@@ -25,6 +24,7 @@ public class LifecycleHealth implements HealthCheck {
 
     @Inject
     LifecycleStatus status;
+
     @Inject
     dev.keyhold.policy.IntegrityAlarm integrity;
 
@@ -38,8 +38,11 @@ public class LifecycleHealth implements HealthCheck {
         }
         Map<String, LifecycleStatus.Failure> failing = status.failingIssuers();
         b.withData("failingIssuers", failing.size());
-        failing.entrySet().stream().limit(LISTED)
-                .forEach(e -> b.withData("issuer." + e.getKey(), e.getValue().at() + " " + e.getValue().reason()));
+        failing.entrySet().stream()
+                .limit(LISTED)
+                .forEach(e -> b.withData(
+                        "issuer." + e.getKey(),
+                        e.getValue().at() + " " + e.getValue().reason()));
         b.withData("lastReconcileAt", String.valueOf(status.lastReconcileAt()));
         Map<String, String> missing = status.missingKeys();
         b.withData("hsmMissingKeys", missing.size());

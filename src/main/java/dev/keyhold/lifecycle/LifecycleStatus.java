@@ -4,7 +4,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.annotation.PostConstruct;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-
 import java.time.Instant;
 import java.util.Map;
 import java.util.TreeMap;
@@ -17,8 +16,7 @@ import java.util.concurrent.ConcurrentHashMap;
 @ApplicationScoped
 public class LifecycleStatus {
 
-    public record Failure(Instant at, String reason) {
-    }
+    public record Failure(Instant at, String reason) {}
 
     private final Map<String, Failure> failingIssuers = new ConcurrentHashMap<>();
     private final Map<String, Failure> failingPartitions = new ConcurrentHashMap<>();
@@ -29,7 +27,8 @@ public class LifecycleStatus {
     private volatile Map<String, String> missingKeys = Map.of();
     private volatile int orphansWaiting;
     private volatile int lastReconcileFinished;
-    private final java.util.concurrent.atomic.AtomicLong finishedDeletions = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong finishedDeletions =
+            new java.util.concurrent.atomic.AtomicLong();
 
     @Inject
     MeterRegistry metrics;
@@ -39,7 +38,9 @@ public class LifecycleStatus {
         metrics.gauge("keyhold.scheduler.failing.issuers", failingIssuers, Map::size);
         metrics.gauge("keyhold.hsm.missing.keys", this, s -> s.missingKeys.size());
         metrics.gauge("keyhold.hsm.orphans.waiting", this, s -> s.orphansWaiting);
-        metrics.gauge("keyhold.hsm.deletions.finished.by.reconciler", finishedDeletions,
+        metrics.gauge(
+                "keyhold.hsm.deletions.finished.by.reconciler",
+                finishedDeletions,
                 java.util.concurrent.atomic.AtomicLong::get);
     }
 

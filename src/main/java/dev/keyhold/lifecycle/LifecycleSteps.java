@@ -1,20 +1,19 @@
 package dev.keyhold.lifecycle;
 
-import dev.keyhold.store.ActivationRequestEntity;
 import dev.keyhold.activation.ActivationService;
 import dev.keyhold.command.LifecycleCommands;
+import dev.keyhold.domain.Deadlines;
+import dev.keyhold.domain.KeyState;
 import dev.keyhold.issuer.IssuerEntity;
 import dev.keyhold.issuer.IssuerService;
-import dev.keyhold.store.KeyEntity;
-import dev.keyhold.domain.KeyState;
-import dev.keyhold.domain.Deadlines;
 import dev.keyhold.rotation.RotationService;
+import dev.keyhold.store.ActivationRequestEntity;
+import dev.keyhold.store.KeyEntity;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
 import jakarta.persistence.LockModeType;
 import jakarta.transaction.Transactional;
-
 import java.time.Clock;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -34,16 +33,22 @@ public class LifecycleSteps {
 
     @Inject
     IssuerService issuers;
+
     @Inject
     ActivationService activations;
+
     @Inject
     RotationService rotations;
+
     @Inject
     LifecycleCommands commands;
+
     @Inject
     EntityManager em;
+
     @Inject
     Clock clock;
+
     @Inject
     NextDue nextDue;
 
@@ -65,8 +70,8 @@ public class LifecycleSteps {
         IssuerEntity issuer = issuers.lock(issuerId);
         Instant now = clock.instant();
         NextDue.PlannerInput in = nextDue.input(issuerId);
-        Optional<DueStep> step = DueStep.next(issuer.status, issuer.policy(), in.keys(), in.live(),
-                in.overdueNotified(), now);
+        Optional<DueStep> step =
+                DueStep.next(issuer.status, issuer.policy(), in.keys(), in.live(), in.overdueNotified(), now);
         step.ifPresent(s -> execute(issuer, s, now));
         // Every recorded change stored it already; this covers a sweep that found nothing to do.
         nextDue.store(issuerId);
@@ -75,16 +80,26 @@ public class LifecycleSteps {
 
     private void execute(IssuerEntity issuer, DueStep step, Instant now) {
         switch (step.kind()) {
-            case EXPIRE_REQUEST -> activations.expire(issuer,
-                    em.find(ActivationRequestEntity.class, step.requestId(), LockModeType.PESSIMISTIC_WRITE), ACTOR);
+            case EXPIRE_REQUEST ->
+                activations.expire(
+                        issuer,
+                        em.find(ActivationRequestEntity.class, step.requestId(), LockModeType.PESSIMISTIC_WRITE),
+                        ACTOR);
             case ACTIVATE -> activations.activateIfDue(step.requestId(), ACTOR);
             case RETIRE_AT_DEADLINE -> {
                 KeyEntity k = KeyEntity.lockByKid(step.kid()).orElseThrow();
                 // Retired as of notAfter, the instant it stopped signing, not the (possibly late) sweep: its tokens
                 // expire by notAfter + tokenTtl, which is also when the JWKS dropped it at use time.
-                activations.retire(issuer, k, k.notAfter, ACTOR, "notAfter reached"
-                        + (KeyEntity.inState(issuer.id, KeyState.PENDING).isPresent()
-                        ? " before its successor was approved" : " with no successor"));
+                activations.retire(
+                        issuer,
+                        k,
+                        k.notAfter,
+                        ACTOR,
+                        "notAfter reached"
+                                + (KeyEntity.inState(issuer.id, KeyState.PENDING)
+                                                .isPresent()
+                                        ? " before its successor was approved"
+                                        : " with no successor"));
             }
             case PREPARE -> {
                 // taken by takeOne after this transaction
@@ -92,9 +107,15 @@ public class LifecycleSteps {
             case ANNOUNCE_OVERDUE -> {
                 KeyEntity k = KeyEntity.lockByKid(step.kid()).orElseThrow();
                 Map<String, Object> details = new LinkedHashMap<>();
-                details.put("rotationDue", Deadlines.rotationDue(k.activatedAt, issuer.policy()).toString());
+                details.put(
+                        "rotationDue",
+                        Deadlines.rotationDue(k.activatedAt, issuer.policy()).toString());
                 details.put("notAfter", k.notAfter.toString());
-                details.put("awaitingApproval", KeyEntity.inState(issuer.id, KeyState.PENDING).map(p -> p.kid).orElse(null));
+                details.put(
+                        "awaitingApproval",
+                        KeyEntity.inState(issuer.id, KeyState.PENDING)
+                                .map(p -> p.kid)
+                                .orElse(null));
                 commands.announceOverdue(issuer, k, now, ACTOR, details);
             }
             case UNPUBLISH -> {

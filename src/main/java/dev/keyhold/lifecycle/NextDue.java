@@ -1,18 +1,17 @@
 package dev.keyhold.lifecycle;
 
-import dev.keyhold.audit.SqlTime;
-import dev.keyhold.store.ActivationRequestEntity;
 import dev.keyhold.audit.RecordedChange;
+import dev.keyhold.audit.SqlTime;
 import dev.keyhold.domain.ActivationState;
 import dev.keyhold.domain.Key;
 import dev.keyhold.issuer.IssuerEntity;
+import dev.keyhold.store.ActivationRequestEntity;
 import dev.keyhold.store.KeyEntity;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
 import jakarta.transaction.Transactional;
-
 import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
@@ -37,21 +36,25 @@ public class NextDue {
     EntityManager em;
 
     /** What the planner reads about one issuer. */
-    public record PlannerInput(List<KeyEntity> keyRows, List<Key> keys, List<DueStep.LiveRequest> live,
-                               Set<String> overdueNotified) {
-    }
+    public record PlannerInput(
+            List<KeyEntity> keyRows, List<Key> keys, List<DueStep.LiveRequest> live, Set<String> overdueNotified) {}
 
     /** The issuer's keys and live requests as they are in this transaction. */
     @Transactional(Transactional.TxType.MANDATORY)
     public PlannerInput input(String issuerId) {
         List<KeyEntity> rows = KeyEntity.ofIssuer(issuerId);
         List<Key> keys = rows.stream().map(KeyEntity::toKey).toList();
-        Set<String> notified = rows.stream().filter(k -> k.overdueNotifiedAt != null).map(k -> k.kid)
+        Set<String> notified = rows.stream()
+                .filter(k -> k.overdueNotifiedAt != null)
+                .map(k -> k.kid)
                 .collect(Collectors.toSet());
         List<DueStep.LiveRequest> live = ActivationRequestEntity.<ActivationRequestEntity>list(
-                        "issuerId = ?1 and state in ?2 order by createdAt, id", issuerId,
-                        List.of(ActivationState.OPEN, ActivationState.APPROVED)).stream()
-                .map(r -> new DueStep.LiveRequest(r.id, r.kind, r.state, r.kid, r.expiresAt)).toList();
+                        "issuerId = ?1 and state in ?2 order by createdAt, id",
+                        issuerId,
+                        List.of(ActivationState.OPEN, ActivationState.APPROVED))
+                .stream()
+                .map(r -> new DueStep.LiveRequest(r.id, r.kind, r.state, r.kid, r.expiresAt))
+                .toList();
         return new PlannerInput(rows, keys, live, notified);
     }
 
@@ -66,8 +69,11 @@ public class NextDue {
     @Transactional(Transactional.TxType.MANDATORY)
     public Optional<Instant> stored(String issuerId) {
         List<?> row = em.createNativeQuery("select next_due_at from issuer where id = ?1")
-                .setParameter(1, issuerId).getResultList();
-        return row.isEmpty() ? Optional.empty() : Optional.ofNullable(row.get(0)).map(SqlTime::instant);
+                .setParameter(1, issuerId)
+                .getResultList();
+        return row.isEmpty()
+                ? Optional.empty()
+                : Optional.ofNullable(row.get(0)).map(SqlTime::instant);
     }
 
     /**
@@ -89,7 +95,8 @@ public class NextDue {
         // holds. A transaction without it (an audit-only record next to a stale value) skips the row rather than wait
         // for it under the audit chain lock, which the lock holder may be waiting for; the holder stores it.
         var update = em.createNativeQuery("update issuer set next_due_at = " + (next.isPresent() ? "?2" : "null")
-                + " where id = (select id from issuer where id = ?1 for update skip locked)").setParameter(1, issuerId);
+                        + " where id = (select id from issuer where id = ?1 for update skip locked)")
+                .setParameter(1, issuerId);
         next.ifPresent(at -> update.setParameter(2, Timestamp.from(at)));
         update.executeUpdate();
     }

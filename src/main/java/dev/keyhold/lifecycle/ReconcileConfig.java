@@ -2,7 +2,6 @@ package dev.keyhold.lifecycle;
 
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
-
 import java.time.Duration;
 
 /** {@code keyhold.reconcile.*}: comparing HSM objects with key rows (SPEC invariant 6). */

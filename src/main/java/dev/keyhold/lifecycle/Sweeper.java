@@ -9,8 +9,6 @@ import jakarta.annotation.PostConstruct;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
-import org.jboss.logging.Logger;
-
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -24,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import org.jboss.logging.Logger;
 
 /**
  * Keyhold's own scheduler: makes recorded states match the deadlines (SPEC invariant 5 holds at use time without
@@ -54,16 +53,22 @@ public class Sweeper {
 
     @Inject
     LifecycleSteps steps;
+
     @Inject
     AgroalDataSource dataSource;
+
     @Inject
     EntityManager em;
+
     @Inject
     Clock clock;
+
     @Inject
     SchedulerConfig config;
+
     @Inject
     MeterRegistry metrics;
+
     @Inject
     LifecycleStatus status;
 
@@ -74,8 +79,11 @@ public class Sweeper {
         sweeps = metrics.counter("keyhold.scheduler.sweeps");
     }
 
-    @Scheduled(identity = "keyhold-sweeper", every = "${keyhold.scheduler.interval}",
-            concurrentExecution = Scheduled.ConcurrentExecution.SKIP, delayed = "2s")
+    @Scheduled(
+            identity = "keyhold-sweeper",
+            every = "${keyhold.scheduler.interval}",
+            concurrentExecution = Scheduled.ConcurrentExecution.SKIP,
+            delayed = "2s")
     void onTimer() {
         if (!config.enabled()) {
             return;
@@ -124,14 +132,16 @@ public class Sweeper {
                 Optional<DueStep> step = steps.takeOne(issuerId);
                 step.ifPresent(s -> {
                     taken.merge(s.kind(), 1, Integer::sum);
-                    metrics.counter("keyhold.scheduler.steps", "kind", s.kind().tag()).increment();
+                    metrics.counter("keyhold.scheduler.steps", "kind", s.kind().tag())
+                            .increment();
                 });
                 status.issuerSucceeded(issuerId);
             } catch (RuntimeException e) {
                 String why = e.getClass().getSimpleName() + ": " + e.getMessage();
                 failures.put(issuerId, why);
                 status.issuerFailed(issuerId, clock.instant(), why);
-                metrics.counter("keyhold.scheduler.failures", "issuer", issuerId).increment();
+                metrics.counter("keyhold.scheduler.failures", "issuer", issuerId)
+                        .increment();
                 LOG.warnf("sweep step for issuer %s failed: %s", issuerId, why);
             }
         }
@@ -146,8 +156,8 @@ public class Sweeper {
      */
     @SuppressWarnings("unchecked")
     List<String> dueIssuers(Instant now, Collection<String> onlyIssuers) {
-        String sql = "select id from issuer where next_due_at <= ?1"
-                + (onlyIssuers == null ? "" : " and id in (?2)") + " order by id";
+        String sql = "select id from issuer where next_due_at <= ?1" + (onlyIssuers == null ? "" : " and id in (?2)")
+                + " order by id";
         var q = em.createNativeQuery(sql).setParameter(1, Timestamp.from(now));
         if (onlyIssuers != null) {
             q.setParameter(2, List.copyOf(onlyIssuers));

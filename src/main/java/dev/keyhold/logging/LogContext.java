@@ -5,11 +5,10 @@ import io.smallrye.mutiny.Uni;
 import io.vertx.ext.web.RoutingContext;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.container.ContainerRequestContext;
+import java.util.regex.Pattern;
 import org.jboss.logging.MDC;
 import org.jboss.resteasy.reactive.server.ServerRequestFilter;
 import org.jboss.resteasy.reactive.server.ServerResponseFilter;
-
-import java.util.regex.Pattern;
 
 /**
  * Puts what a log line of a request should carry into the MDC (the {@code mdc} object of a JSON log line, see
@@ -31,6 +30,7 @@ public class LogContext {
 
     @Inject
     RoutingContext routing;
+
     @Inject
     CurrentIdentityAssociation identities;
 

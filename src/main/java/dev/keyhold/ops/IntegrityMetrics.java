@@ -17,18 +17,20 @@ public final class IntegrityMetrics {
     /** A token that verifies under a Keyhold key but that the issuance ledger does not hold. */
     public static final String COMPROMISE_SUSPECTED = "keyhold.evidence.compromise.suspected";
 
-    private IntegrityMetrics() {
-    }
+    private IntegrityMetrics() {}
 
     public static Counter integrityViolations(MeterRegistry registry, String issuerId) {
         return Counter.builder(INTEGRITY_VIOLATIONS)
-                .description("integrity violations found by the checks at use (policy chain, activation evidence, HSM mirror)")
-                .tag("issuer", issuerId).register(registry);
+                .description(
+                        "integrity violations found by the checks at use (policy chain, activation evidence, HSM mirror)")
+                .tag("issuer", issuerId)
+                .register(registry);
     }
 
     public static Counter compromiseSuspected(MeterRegistry registry, String issuerId) {
         return Counter.builder(COMPROMISE_SUSPECTED)
                 .description("compromise alarms raised: a token signed by a Keyhold key that Keyhold never issued")
-                .tag("issuer", issuerId).register(registry);
+                .tag("issuer", issuerId)
+                .register(registry);
     }
 }

@@ -8,15 +8,13 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheus.PrometheusMeterRegistry;
 import io.prometheus.client.Collector;
 import io.prometheus.client.GaugeMetricFamily;
-import io.quarkus.runtime.Startup;
 import io.quarkus.narayana.jta.QuarkusTransaction;
+import io.quarkus.runtime.Startup;
 import io.quarkus.scheduler.Scheduled;
 import jakarta.annotation.PostConstruct;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
-import org.jboss.logging.Logger;
-
 import java.sql.Timestamp;
 import java.time.Clock;
 import java.time.Instant;
@@ -27,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import org.jboss.logging.Logger;
 
 /**
  * The gauges that alerts need (docs/operations-alerts.md), read from an in-memory view: a scrape never queries the
@@ -59,25 +58,38 @@ public class OperationsMetrics {
     private static final Logger LOG = Logger.getLogger(OperationsMetrics.class);
 
     /** What the last refresh saw of one issuer; replaced as a whole. */
-    record IssuerState(boolean suspended, Instant activeNotAfter, Instant rotationDue, boolean pending,
-                       boolean successorApproved, int openRequests, Instant earliestRequestExpiry) {
-    }
+    record IssuerState(
+            boolean suspended,
+            Instant activeNotAfter,
+            Instant rotationDue,
+            boolean pending,
+            boolean successorApproved,
+            int openRequests,
+            Instant earliestRequestExpiry) {}
 
     /** Global part of the view. */
-    record GlobalState(Instant auditCheckpointAt, Instant auditUncoveredSince, Instant ledgerCheckpointAt,
-                       Instant ledgerUncoveredSince, Instant refreshedAt) {
-    }
+    record GlobalState(
+            Instant auditCheckpointAt,
+            Instant auditUncoveredSince,
+            Instant ledgerCheckpointAt,
+            Instant ledgerUncoveredSince,
+            Instant refreshedAt) {}
 
     @Inject
     EntityManager em;
+
     @Inject
     MeterRegistry registry;
+
     @Inject
     Clock clock;
+
     @Inject
     HsmPort hsm;
+
     @Inject
     CanaryRunner canaries;
+
     @Inject
     MetricsConfig config;
     /** The registry behind /q/metrics (its CollectorRegistry: the producer of that type is not a singleton). */
@@ -95,29 +107,45 @@ public class OperationsMetrics {
         prometheus.getPrometheusRegistry().register(new IssuerCollector());
         Gauge.builder("keyhold.audit.checkpoint.age", this, m -> since(m.global.auditCheckpointAt()))
                 .description("seconds since the latest audit checkpoint was signed (NaN before the first)")
-                .baseUnit("seconds").register(registry);
+                .baseUnit("seconds")
+                .register(registry);
         Gauge.builder("keyhold.audit.uncheckpointed", this, m -> uncovered(m.global.auditUncoveredSince()))
-                .description("age of the oldest audit record that no checkpoint covers yet (0 when the head is covered)")
-                .baseUnit("seconds").register(registry);
+                .description(
+                        "age of the oldest audit record that no checkpoint covers yet (0 when the head is covered)")
+                .baseUnit("seconds")
+                .register(registry);
         Gauge.builder("keyhold.ledger.checkpoint.age", this, m -> since(m.global.ledgerCheckpointAt()))
                 .description("seconds since the latest issuance-ledger checkpoint was signed (NaN before the first)")
-                .baseUnit("seconds").register(registry);
+                .baseUnit("seconds")
+                .register(registry);
         Gauge.builder("keyhold.ledger.uncheckpointed", this, m -> uncovered(m.global.ledgerUncoveredSince()))
-                .description("age of the oldest ledger batch that no checkpoint covers yet (0 when the head is covered)")
-                .baseUnit("seconds").register(registry);
+                .description(
+                        "age of the oldest ledger batch that no checkpoint covers yet (0 when the head is covered)")
+                .baseUnit("seconds")
+                .register(registry);
         Gauge.builder("keyhold.ops.view.age", this, m -> since(m.global.refreshedAt()))
                 .description("age of the in-memory view the keyhold_issuer_* gauges read")
-                .baseUnit("seconds").register(registry);
-        Gauge.builder("keyhold.canary.passing", this, m -> m.canaries.last().map(r -> r.passed() ? 1.0 : 0.0)
-                        .orElse(Double.NaN))
+                .baseUnit("seconds")
+                .register(registry);
+        Gauge.builder(
+                        "keyhold.canary.passing",
+                        this,
+                        m -> m.canaries.last().map(r -> r.passed() ? 1.0 : 0.0).orElse(Double.NaN))
                 .description("1 when the latest forged-token canary run passed, 0 when it failed, NaN before the first")
                 .register(registry);
-        Gauge.builder("keyhold.canary.last.run.age", this, m -> since(m.canaries.last().map(CanaryReport::at)
-                        .orElse(null)))
-                .description("seconds since the latest canary run").baseUnit("seconds").register(registry);
+        Gauge.builder(
+                        "keyhold.canary.last.run.age",
+                        this,
+                        m -> since(m.canaries.last().map(CanaryReport::at).orElse(null)))
+                .description("seconds since the latest canary run")
+                .baseUnit("seconds")
+                .register(registry);
     }
 
-    @Scheduled(identity = "keyhold-ops-metrics", every = "${keyhold.metrics.refresh-interval:30s}", delayed = "5s",
+    @Scheduled(
+            identity = "keyhold-ops-metrics",
+            every = "${keyhold.metrics.refresh-interval:30s}",
+            delayed = "5s",
             concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void scheduled() {
         if (!config.enabled()) {
@@ -148,7 +176,8 @@ public class OperationsMetrics {
             if (partitionsUp.put(p, up) == null) {
                 Gauge.builder("keyhold.hsm.partition.up", partitionsUp, m -> m.getOrDefault(p, Double.NaN))
                         .description("1 when the HSM partition answered the latest probe of the operations view")
-                        .tag("partition", p).register(registry);
+                        .tag("partition", p)
+                        .register(registry);
             }
         }
         global = g;
@@ -160,22 +189,32 @@ public class OperationsMetrics {
         public List<MetricFamilySamples> collect() {
             Map<String, IssuerState> view = issuers;
             List<String> label = List.of("issuer");
-            GaugeMetricFamily expiry = new GaugeMetricFamily("keyhold_issuer_active_key_expiry_seconds",
-                    "seconds until the ACTIVE key's notAfter (NaN without an ACTIVE key)", label);
-            GaugeMetricFamily due = new GaugeMetricFamily("keyhold_issuer_rotation_due_seconds",
-                    "seconds until the ACTIVE key's rotation is due; negative when overdue", label);
-            GaugeMetricFamily active = new GaugeMetricFamily("keyhold_issuer_active_key",
-                    "1 while the issuer has an ACTIVE key", label);
-            GaugeMetricFamily pending = new GaugeMetricFamily("keyhold_issuer_successor_pending",
-                    "1 while a PENDING successor key exists", label);
-            GaugeMetricFamily approved = new GaugeMetricFamily("keyhold_issuer_successor_approved",
-                    "1 while the PENDING successor's activation request is APPROVED (it activates at activatableAt)", label);
-            GaugeMetricFamily suspended = new GaugeMetricFamily("keyhold_issuer_suspended",
-                    "1 while the issuer's kill switch is pulled", label);
-            GaugeMetricFamily open = new GaugeMetricFamily("keyhold_issuer_activation_requests_open",
-                    "open activation requests (any kind) awaiting custodian decisions", label);
-            GaugeMetricFamily requestExpiry = new GaugeMetricFamily("keyhold_issuer_activation_request_expiry_seconds",
-                    "seconds until the earliest open activation request expires (NaN when none is open)", label);
+            GaugeMetricFamily expiry = new GaugeMetricFamily(
+                    "keyhold_issuer_active_key_expiry_seconds",
+                    "seconds until the ACTIVE key's notAfter (NaN without an ACTIVE key)",
+                    label);
+            GaugeMetricFamily due = new GaugeMetricFamily(
+                    "keyhold_issuer_rotation_due_seconds",
+                    "seconds until the ACTIVE key's rotation is due; negative when overdue",
+                    label);
+            GaugeMetricFamily active =
+                    new GaugeMetricFamily("keyhold_issuer_active_key", "1 while the issuer has an ACTIVE key", label);
+            GaugeMetricFamily pending = new GaugeMetricFamily(
+                    "keyhold_issuer_successor_pending", "1 while a PENDING successor key exists", label);
+            GaugeMetricFamily approved = new GaugeMetricFamily(
+                    "keyhold_issuer_successor_approved",
+                    "1 while the PENDING successor's activation request is APPROVED (it activates at activatableAt)",
+                    label);
+            GaugeMetricFamily suspended = new GaugeMetricFamily(
+                    "keyhold_issuer_suspended", "1 while the issuer's kill switch is pulled", label);
+            GaugeMetricFamily open = new GaugeMetricFamily(
+                    "keyhold_issuer_activation_requests_open",
+                    "open activation requests (any kind) awaiting custodian decisions",
+                    label);
+            GaugeMetricFamily requestExpiry = new GaugeMetricFamily(
+                    "keyhold_issuer_activation_request_expiry_seconds",
+                    "seconds until the earliest open activation request expires (NaN when none is open)",
+                    label);
             for (Map.Entry<String, IssuerState> e : view.entrySet()) {
                 List<String> id = List.of(e.getKey());
                 IssuerState x = e.getValue();
@@ -206,13 +245,15 @@ public class OperationsMetrics {
         // One row per issuer: at most one ACTIVE and one PENDING key per issuer and at most one live (OPEN or
         // APPROVED) request per key are database constraints.
         List<Object[]> rows = em.createNativeQuery("select i.id, i.status, a.not_after, a.activated_at,"
-                + " i.rotation_period_s, p.kid, r.state from issuer i"
-                + " left join signing_key a on a.issuer_id = i.id and a.state = 'ACTIVE'"
-                + " left join signing_key p on p.issuer_id = i.id and p.state = 'PENDING'"
-                + " left join activation_request r on r.kid = p.kid and r.state in ('OPEN', 'APPROVED')").getResultList();
+                        + " i.rotation_period_s, p.kid, r.state from issuer i"
+                        + " left join signing_key a on a.issuer_id = i.id and a.state = 'ACTIVE'"
+                        + " left join signing_key p on p.issuer_id = i.id and p.state = 'PENDING'"
+                        + " left join activation_request r on r.kid = p.kid and r.state in ('OPEN', 'APPROVED')")
+                .getResultList();
         Map<String, Object[]> open = new HashMap<>();
         for (Object[] o : (List<Object[]>) em.createNativeQuery("select issuer_id, count(*), min(expires_at)"
-                + " from activation_request where state = 'OPEN' group by issuer_id").getResultList()) {
+                        + " from activation_request where state = 'OPEN' group by issuer_id")
+                .getResultList()) {
             open.put((String) o[0], o);
         }
         Map<String, IssuerState> out = new HashMap<>(rows.size() * 2);
@@ -221,18 +262,28 @@ public class OperationsMetrics {
             Instant activatedAt = instant(r[3]);
             Instant rotationDue = activatedAt == null ? null : activatedAt.plusSeconds(((Number) r[4]).longValue());
             Object[] o = open.get(id);
-            out.put(id, new IssuerState("SUSPENDED".equals(r[1]), instant(r[2]), rotationDue, r[5] != null,
-                    "APPROVED".equals(r[6]), o == null ? 0 : ((Number) o[1]).intValue(), o == null ? null : instant(o[2])));
+            out.put(
+                    id,
+                    new IssuerState(
+                            "SUSPENDED".equals(r[1]),
+                            instant(r[2]),
+                            rotationDue,
+                            r[5] != null,
+                            "APPROVED".equals(r[6]),
+                            o == null ? 0 : ((Number) o[1]).intValue(),
+                            o == null ? null : instant(o[2])));
         }
         return out;
     }
 
     private GlobalState readGlobal(Instant now) {
-        Object[] a = (Object[]) em.createNativeQuery("select (select max(signed_at) from audit_checkpoint),"
-                + " (select min(recorded_at) from audit_record where seq > (select coalesce(max(seq), 0) from audit_checkpoint))")
+        Object[] a = (Object[]) em.createNativeQuery(
+                        "select (select max(signed_at) from audit_checkpoint),"
+                                + " (select min(recorded_at) from audit_record where seq > (select coalesce(max(seq), 0) from audit_checkpoint))")
                 .getSingleResult();
-        Object[] l = (Object[]) em.createNativeQuery("select (select max(signed_at) from ledger_checkpoint),"
-                + " (select min(recorded_at) from ledger_batch where seq > (select coalesce(max(seq), 0) from ledger_checkpoint))")
+        Object[] l = (Object[]) em.createNativeQuery(
+                        "select (select max(signed_at) from ledger_checkpoint),"
+                                + " (select min(recorded_at) from ledger_batch where seq > (select coalesce(max(seq), 0) from ledger_checkpoint))")
                 .getSingleResult();
         return new GlobalState(instant(a[0]), instant(a[1]), instant(l[0]), instant(l[1]), now);
     }

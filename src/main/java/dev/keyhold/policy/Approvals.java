@@ -4,7 +4,6 @@ import dev.keyhold.custodian.ApprovalSignatures;
 import dev.keyhold.custodian.InvalidSignatureException;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -23,25 +22,27 @@ public class Approvals {
     ApprovalSignatures signatures;
 
     /** A claimed signature: who claims it ({@code custodian}) and the stored signature object (with credentialId). */
-    public record Signed(String custodian, Map<String, Object> signature) {
-    }
+    public record Signed(String custodian, Map<String, Object> signature) {}
 
     /**
      * The custodians whose signatures check out. {@code docs}: the verified policy documents whose custodians count
      * (and in which their credentials are looked up): the version in force at decision time, the previous version
      * for a chain link, the statement's version and later ones at use.
      */
-    public Set<String> count(String statement, Map<String, Object> stmt, List<Map<String, Object>> docs,
-                             List<Signed> claimed) {
+    public Set<String> count(
+            String statement, Map<String, Object> stmt, List<Map<String, Object>> docs, List<Signed> claimed) {
         Set<String> out = new LinkedHashSet<>();
         Set<String> named = new java.util.HashSet<>();
         docs.forEach(d -> named.addAll(PolicyDocuments.custodianNames(d)));
         for (Signed s : claimed) {
-            if (s.signature() == null || out.contains(s.custodian()) || !named.contains(s.custodian())
+            if (s.signature() == null
+                    || out.contains(s.custodian())
+                    || !named.contains(s.custodian())
                     || Objects.equals(s.custodian(), stmt.get("requester"))) {
                 continue;
             }
-            Map<String, Object> credential = find(docs, s.custodian(), s.signature().get("credentialId"));
+            Map<String, Object> credential =
+                    find(docs, s.custodian(), s.signature().get("credentialId"));
             if (credential == null) {
                 continue;
             }

@@ -6,13 +6,12 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import org.jboss.logging.Logger;
-
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import org.jboss.logging.Logger;
 
 /**
  * {@code integrity.violation}: stored state that Keyhold's own code cannot have written was found where it would
@@ -29,6 +28,7 @@ public class IntegrityAlarm {
 
     @Inject
     ChangeRecorder recorder;
+
     @Inject
     MeterRegistry registry;
 
@@ -47,8 +47,8 @@ public class IntegrityAlarm {
         details.put("finding", v.code());
         details.put("detail", v.getMessage());
         try {
-            QuarkusTransaction.requiringNew().run(() -> recorder.record(
-                    Change.announced(ACTION, "keyhold", issuerId, kid, details)));
+            QuarkusTransaction.requiringNew()
+                    .run(() -> recorder.record(Change.announced(ACTION, "keyhold", issuerId, kid, details)));
         } catch (RuntimeException e) {
             raised.remove(issuerId + "|" + v.code() + "|" + v.getMessage());
             LOG.errorf("integrity violation for issuer %s could not be recorded: %s", issuerId, e.toString());

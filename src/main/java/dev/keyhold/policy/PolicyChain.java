@@ -8,19 +8,17 @@ import dev.keyhold.audit.SqlTime;
 import dev.keyhold.config.TrustSettings;
 import dev.keyhold.custodian.Credentials;
 import dev.keyhold.custodian.Seal;
+import dev.keyhold.domain.CanonicalJson;
 import dev.keyhold.domain.IssuerStatus;
 import dev.keyhold.hsm.HsmPort;
 import dev.keyhold.issuer.IssuerEntity;
-import dev.keyhold.domain.CanonicalJson;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
 import jakarta.transaction.Status;
 import jakarta.transaction.Synchronization;
-import jakarta.transaction.Transactional;
 import jakarta.transaction.TransactionSynchronizationRegistry;
-import org.jboss.logging.Logger;
-
+import jakarta.transaction.Transactional;
 import java.nio.charset.StandardCharsets;
 import java.sql.Timestamp;
 import java.time.Clock;
@@ -32,6 +30,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import org.jboss.logging.Logger;
 
 /**
  * The issuer policy chain: the only writer of {@code issuer_policy}, and its verifier. Version 1 is sealed by the HSM
@@ -49,20 +48,28 @@ public class PolicyChain {
 
     @Inject
     EntityManager em;
+
     @Inject
     Clock clock;
+
     @Inject
     Seal seal;
+
     @Inject
     Credentials credentials;
+
     @Inject
     Approvals approvals;
+
     @Inject
     ChangeRecorder recorder;
+
     @Inject
     HsmPort hsm;
+
     @Inject
     TrustSettings trust;
+
     @Inject
     TransactionSynchronizationRegistry tsr;
 
@@ -85,11 +92,13 @@ public class PolicyChain {
     public List<Version> versions(String issuerId) {
         @SuppressWarnings("unchecked")
         List<Object[]> rows = em.createNativeQuery("select version, document, digest, evidence, created_at from"
-                + " issuer_policy where issuer_id = ?1 order by version").setParameter(1, issuerId).getResultList();
+                        + " issuer_policy where issuer_id = ?1 order by version")
+                .setParameter(1, issuerId)
+                .getResultList();
         List<Version> out = new ArrayList<>();
         for (Object[] r : rows) {
-            out.add(new Version(((Number) r[0]).intValue(), (String) r[1], (String) r[2], (String) r[3],
-                    SqlTime.instant(r[4])));
+            out.add(new Version(
+                    ((Number) r[0]).intValue(), (String) r[1], (String) r[2], (String) r[3], SqlTime.instant(r[4])));
         }
         return out;
     }
@@ -112,9 +121,11 @@ public class PolicyChain {
      * enrollment, outside any transaction).
      */
     void onCredentialEnrolled(@jakarta.enterprise.event.Observes dev.keyhold.custodian.CredentialEnrolled e) {
-        List<String> named = io.quarkus.narayana.jta.QuarkusTransaction.requiringNew().call(() ->
-                IssuerEntity.<IssuerEntity>listAll().stream().filter(i -> i.custodians.contains(e.principal()))
-                        .map(i -> i.id).toList());
+        List<String> named = io.quarkus.narayana.jta.QuarkusTransaction.requiringNew()
+                .call(() -> IssuerEntity.<IssuerEntity>listAll().stream()
+                        .filter(i -> i.custodians.contains(e.principal()))
+                        .map(i -> i.id)
+                        .toList());
         for (String id : named) {
             try {
                 io.quarkus.narayana.jta.QuarkusTransaction.requiringNew().run(() -> {
@@ -164,7 +175,8 @@ public class PolicyChain {
             return Optional.empty();
         }
         List<Map<String, Object>> fresh = credentialEntries(principal);
-        if (CanonicalJson.canonicalize(fresh).equals(CanonicalJson.canonicalize(PolicyDocuments.credentialsOf(doc, principal)))) {
+        if (CanonicalJson.canonicalize(fresh)
+                .equals(CanonicalJson.canonicalize(PolicyDocuments.credentialsOf(doc, principal)))) {
             return Optional.empty();
         }
         List<Map<String, Object>> custodians = new ArrayList<>();
@@ -175,24 +187,26 @@ public class PolicyChain {
             }
             custodians.add(copy);
         }
-        return Optional.of(appendSealed(issuer.id, next(head.get(), Map.of("custodians", custodians)),
-                "credential-bootstrap"));
+        return Optional.of(
+                appendSealed(issuer.id, next(head.get(), Map.of("custodians", custodians)), "credential-bootstrap"));
     }
 
     /** The canonical text of the version that would follow the head with the issuer's fields as {@code f}. */
     @Transactional(Transactional.TxType.MANDATORY)
     public String propose(String issuerId, PolicyDocuments.Fields f) {
-        Version head = head(issuerId).orElseThrow(() -> new PolicyViolation("no-policy-chain",
-                "issuer " + issuerId + " has no policy chain"));
-        return PolicyDocuments.canonical(PolicyDocuments.document(f, head.version() + 1, head.digest(),
-                this::credentialEntries));
+        Version head = head(issuerId)
+                .orElseThrow(
+                        () -> new PolicyViolation("no-policy-chain", "issuer " + issuerId + " has no policy chain"));
+        return PolicyDocuments.canonical(
+                PolicyDocuments.document(f, head.version() + 1, head.digest(), this::credentialEntries));
     }
 
     /** The resume proposal: the head, ACTIVE again. */
     @Transactional(Transactional.TxType.MANDATORY)
     public String proposeResume(String issuerId) {
-        Version head = head(issuerId).orElseThrow(() -> new PolicyViolation("no-policy-chain",
-                "issuer " + issuerId + " has no policy chain"));
+        Version head = head(issuerId)
+                .orElseThrow(
+                        () -> new PolicyViolation("no-policy-chain", "issuer " + issuerId + " has no policy chain"));
         return PolicyDocuments.canonical(next(head, Map.of("status", IssuerStatus.ACTIVE.name())));
     }
 
@@ -201,11 +215,16 @@ public class PolicyChain {
      * still follow the head. Returns empty (nothing written) when the chain has moved since the proposal.
      */
     @Transactional(Transactional.TxType.MANDATORY)
-    public Optional<Version> appendApproved(String issuerId, String document, String requestId, String statement,
-                                            List<Map<String, Object>> signatures) {
+    public Optional<Version> appendApproved(
+            String issuerId,
+            String document,
+            String requestId,
+            String statement,
+            List<Map<String, Object>> signatures) {
         Version head = head(issuerId).orElse(null);
         Map<String, Object> doc = PolicyDocuments.parse(document);
-        if (head == null || !Objects.equals(doc.get("previous"), head.digest())
+        if (head == null
+                || !Objects.equals(doc.get("previous"), head.digest())
                 || PolicyDocuments.version(doc) != head.version() + 1) {
             return Optional.empty();
         }
@@ -238,16 +257,22 @@ public class PolicyChain {
         String digest = PolicyDocuments.digest(document);
         Instant now = clock.instant();
         em.createNativeQuery("insert into issuer_policy (issuer_id, version, document, digest, evidence, created_at)"
-                        + " values (?1, ?2, ?3, ?4, ?5, ?6)").setParameter(1, issuerId).setParameter(2, version)
-                .setParameter(3, document).setParameter(4, digest).setParameter(5, evidence)
-                .setParameter(6, Timestamp.from(now)).executeUpdate();
+                        + " values (?1, ?2, ?3, ?4, ?5, ?6)")
+                .setParameter(1, issuerId)
+                .setParameter(2, version)
+                .setParameter(3, document)
+                .setParameter(4, digest)
+                .setParameter(5, evidence)
+                .setParameter(6, Timestamp.from(now))
+                .executeUpdate();
         if (audit) {
             Map<String, Object> details = new LinkedHashMap<>();
             details.put("version", version);
             details.put("digest", digest);
             Map<String, Object> ev = PolicyDocuments.parse(evidence);
             details.put("evidence", ev.containsKey("sealedBy") ? "sealed:" + ev.get("reason") : "custodians");
-            recorder.record(Change.auditOnly("issuer.policy-version", "keyhold", Change.SUCCESS, issuerId, null, details));
+            recorder.record(
+                    Change.auditOnly("issuer.policy-version", "keyhold", Change.SUCCESS, issuerId, null, details));
         }
         mirrorAfterCommit(issuerId, version, digest);
         return new Version(version, document, digest, evidence, now);
@@ -261,12 +286,23 @@ public class PolicyChain {
     }
 
     List<Map<String, Object>> credentialEntries(String principal) {
-        return credentials.sealed(principal).stream().map(Credentials.Credential::policyEntry).toList();
+        return credentials.sealed(principal).stream()
+                .map(Credentials.Credential::policyEntry)
+                .toList();
     }
 
     public static PolicyDocuments.Fields fields(IssuerEntity e) {
-        return new PolicyDocuments.Fields(e.id, e.issuerUri, e.partition, e.status, e.algorithm, e.audiences,
-                e.signers, e.approvalsRequired, e.custodians, e.policy());
+        return new PolicyDocuments.Fields(
+                e.id,
+                e.issuerUri,
+                e.partition,
+                e.status,
+                e.algorithm,
+                e.audiences,
+                e.signers,
+                e.approvalsRequired,
+                e.custodians,
+                e.policy());
     }
 
     static Map<String, Object> sealPayload(String issuerId, int version, String digest, String reason) {
@@ -284,8 +320,7 @@ public class PolicyChain {
     private void mirrorAfterCommit(String issuerId, int version, String digest) {
         tsr.registerInterposedSynchronization(new Synchronization() {
             @Override
-            public void beforeCompletion() {
-            }
+            public void beforeCompletion() {}
 
             @Override
             public void afterCompletion(int status) {
@@ -302,7 +337,9 @@ public class PolicyChain {
             if (current.isPresent() && current.get()[0] >= version) {
                 return;
             }
-            hsm.putData(trust.partition(), MIRROR_PREFIX + issuerId,
+            hsm.putData(
+                    trust.partition(),
+                    MIRROR_PREFIX + issuerId,
                     (version + " " + digest).getBytes(StandardCharsets.US_ASCII));
         } catch (RuntimeException e) {
             // The next verification advances it; until then a rollback to this version would go unnoticed.
@@ -312,7 +349,7 @@ public class PolicyChain {
 
     /** The mirrored head: [version] and its digest, if the HSM holds one. */
     Optional<int[]> mirrorVersion(String issuerId) {
-        return mirror(issuerId).map(m -> new int[]{Integer.parseInt(m[0])});
+        return mirror(issuerId).map(m -> new int[] {Integer.parseInt(m[0])});
     }
 
     Optional<String[]> mirror(String issuerId) {
@@ -352,13 +389,17 @@ public class PolicyChain {
                 throw new PolicyViolation("policy-chain-broken", "policy version " + v.version() + " is not JSON");
             }
             int expected = prev == null ? 1 : prev.version() + 1;
-            if (v.version() != expected || !PolicyDocuments.digest(v.document()).equals(v.digest())
+            if (v.version() != expected
+                    || !PolicyDocuments.digest(v.document()).equals(v.digest())
                     || !PolicyDocuments.canonical(doc).equals(v.document())
                     || !Objects.equals(doc.get("version"), v.version())
-                    || !issuerId.equals(doc.get("issuer")) || !PolicyDocuments.TYPE.equals(doc.get("type"))
+                    || !issuerId.equals(doc.get("issuer"))
+                    || !PolicyDocuments.TYPE.equals(doc.get("type"))
                     || !Objects.equals(doc.get("previous"), prev == null ? null : prev.digest())) {
-                throw new PolicyViolation("policy-chain-broken", "policy version " + v.version() + " of issuer "
-                        + issuerId + " does not follow its predecessor (a database write)");
+                throw new PolicyViolation(
+                        "policy-chain-broken",
+                        "policy version " + v.version() + " of issuer " + issuerId
+                                + " does not follow its predecessor (a database write)");
             }
             String key = issuerId + "#" + v.version();
             String fingerprint = v.digest() + "\n" + v.evidence();
@@ -387,24 +428,32 @@ public class PolicyChain {
         try {
             mv = Integer.parseInt(m.get()[0]);
         } catch (NumberFormatException e) {
-            throw new PolicyViolation("policy-mirror-unreadable", "the HSM mirror of issuer " + issuerId
-                    + "'s policy head is unreadable");
+            throw new PolicyViolation(
+                    "policy-mirror-unreadable",
+                    "the HSM mirror of issuer " + issuerId + "'s policy head is unreadable");
         }
         if (mv > head.version()) {
-            throw new PolicyViolation("policy-rollback", "issuer " + issuerId + "'s policy chain ends at version "
-                    + head.version() + " but the HSM recorded version " + mv + ": the database was rolled back");
+            throw new PolicyViolation(
+                    "policy-rollback",
+                    "issuer " + issuerId + "'s policy chain ends at version " + head.version()
+                            + " but the HSM recorded version " + mv + ": the database was rolled back");
         }
         if (!chain.get(mv - 1).digest().equals(m.get().length > 1 ? m.get()[1] : "")) {
-            throw new PolicyViolation("policy-rollback", "issuer " + issuerId + "'s policy version " + mv
-                    + " differs from the one the HSM recorded");
+            throw new PolicyViolation(
+                    "policy-rollback",
+                    "issuer " + issuerId + "'s policy version " + mv + " differs from the one the HSM recorded");
         }
         if (mv < head.version()) {
             writeMirror(issuerId, head.version(), head.digest());
         }
     }
 
-    private void verifyEvidence(String issuerId, Version v, Map<String, Object> doc, Map<String, Object> prevDoc,
-                                List<Map<String, Object>> earlier) {
+    private void verifyEvidence(
+            String issuerId,
+            Version v,
+            Map<String, Object> doc,
+            Map<String, Object> prevDoc,
+            List<Map<String, Object>> earlier) {
         Map<String, Object> ev;
         try {
             ev = v.evidenceMap();
@@ -420,13 +469,19 @@ public class PolicyChain {
             boolean first = v.version() == 1;
             boolean ok = switch (reason) {
                 case "created", "upgrade" -> first;
-                case "suspended" -> !first && IssuerStatus.SUSPENDED.name().equals(doc.get("status"))
-                        && CanonicalJson.canonicalize(PolicyDocuments.with(PolicyDocuments.body(doc), Map.of("status", "")))
-                        .equals(CanonicalJson.canonicalize(PolicyDocuments.with(PolicyDocuments.body(prevDoc), Map.of("status", ""))));
-                case "credential-bootstrap" -> !first
-                        && CanonicalJson.canonicalize(PolicyDocuments.withoutCredentials(doc))
-                        .equals(CanonicalJson.canonicalize(PolicyDocuments.withoutCredentials(prevDoc)))
-                        && PolicyDocuments.custodiansWithCredentials(prevDoc) < PolicyDocuments.approvalsRequired(prevDoc);
+                case "suspended" ->
+                    !first
+                            && IssuerStatus.SUSPENDED.name().equals(doc.get("status"))
+                            && CanonicalJson.canonicalize(
+                                            PolicyDocuments.with(PolicyDocuments.body(doc), Map.of("status", "")))
+                                    .equals(CanonicalJson.canonicalize(
+                                            PolicyDocuments.with(PolicyDocuments.body(prevDoc), Map.of("status", ""))));
+                case "credential-bootstrap" ->
+                    !first
+                            && CanonicalJson.canonicalize(PolicyDocuments.withoutCredentials(doc))
+                                    .equals(CanonicalJson.canonicalize(PolicyDocuments.withoutCredentials(prevDoc)))
+                            && PolicyDocuments.custodiansWithCredentials(prevDoc)
+                                    < PolicyDocuments.approvalsRequired(prevDoc);
                 default -> false;
             };
             if (!ok) {
@@ -434,7 +489,9 @@ public class PolicyChain {
             }
             return;
         }
-        if (!"custodians".equals(ev.get("approvedBy")) || prevDoc == null || !(ev.get("statement") instanceof String st)) {
+        if (!"custodians".equals(ev.get("approvedBy"))
+                || prevDoc == null
+                || !(ev.get("statement") instanceof String st)) {
             throw broken(issuerId, v, "it carries no custodian approval");
         }
         Map<String, Object> stmt;
@@ -444,12 +501,15 @@ public class PolicyChain {
             throw broken(issuerId, v, "its statement is not JSON");
         }
         Object subject = stmt.get("subject");
-        if (!"keyhold.approval.v1".equals(stmt.get("type")) || !issuerId.equals(stmt.get("issuer"))
+        if (!"keyhold.approval.v1".equals(stmt.get("type"))
+                || !issuerId.equals(stmt.get("issuer"))
                 || !List.of("ISSUER_RESUME", "POLICY_CHANGE").contains(stmt.get("kind"))
-                || !(subject instanceof Map<?, ?> sub) || !v.digest().equals(sub.get("policyDigest"))
+                || !(subject instanceof Map<?, ?> sub)
+                || !v.digest().equals(sub.get("policyDigest"))
                 || !Objects.equals(stmt.get("policyVersion"), v.version() - 1)
-                || !Objects.equals(stmt.get("policyDigest"), prevDoc == null ? null : PolicyDocuments.digest(
-                PolicyDocuments.canonical(prevDoc)))) {
+                || !Objects.equals(
+                        stmt.get("policyDigest"),
+                        prevDoc == null ? null : PolicyDocuments.digest(PolicyDocuments.canonical(prevDoc)))) {
             throw broken(issuerId, v, "its statement does not name this version and its predecessor");
         }
         List<Approvals.Signed> claimed = new ArrayList<>();
@@ -462,7 +522,8 @@ public class PolicyChain {
                 }
             }
         }
-        int required = Math.max(PolicyDocuments.approvalsRequired(prevDoc),
+        int required = Math.max(
+                PolicyDocuments.approvalsRequired(prevDoc),
                 stmt.get("approvalsRequired") instanceof Number n ? n.intValue() : 0);
         int got = approvals.count(st, stmt, List.of(prevDoc), claimed).size();
         if (got < required) {
@@ -471,14 +532,14 @@ public class PolicyChain {
     }
 
     private static PolicyViolation broken(String issuerId, Version v, String why) {
-        return new PolicyViolation("policy-evidence-invalid", "policy version " + v.version() + " of issuer " + issuerId
-                + " is not valid: " + why);
+        return new PolicyViolation(
+                "policy-evidence-invalid",
+                "policy version " + v.version() + " of issuer " + issuerId + " is not valid: " + why);
     }
 
     static Map<String, Object> map(String json) {
         try {
-            return JSON.readValue(json, new TypeReference<LinkedHashMap<String, Object>>() {
-            });
+            return JSON.readValue(json, new TypeReference<LinkedHashMap<String, Object>>() {});
         } catch (Exception e) {
             throw new IllegalArgumentException(e);
         }

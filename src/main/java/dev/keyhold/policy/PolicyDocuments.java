@@ -2,11 +2,10 @@ package dev.keyhold.policy;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.keyhold.domain.CanonicalJson;
 import dev.keyhold.domain.IssuerPolicy;
 import dev.keyhold.domain.IssuerStatus;
 import dev.keyhold.domain.SigningAlgorithm;
-import dev.keyhold.domain.CanonicalJson;
-
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -30,18 +29,24 @@ public final class PolicyDocuments {
     public static final String TYPE = "keyhold.policy.v1";
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private PolicyDocuments() {
-    }
+    private PolicyDocuments() {}
 
     /** The fields an issuer row holds, as the document holds them (no version, previous or credentials). */
-    public record Fields(String issuer, String issuerUri, String partition, IssuerStatus status,
-                         SigningAlgorithm algorithm, List<String> audiences, List<String> signers,
-                         int approvalsRequired, List<String> custodians, IssuerPolicy timing) {
-    }
+    public record Fields(
+            String issuer,
+            String issuerUri,
+            String partition,
+            IssuerStatus status,
+            SigningAlgorithm algorithm,
+            List<String> audiences,
+            List<String> signers,
+            int approvalsRequired,
+            List<String> custodians,
+            IssuerPolicy timing) {}
 
     /** A new document: {@code credentials} gives each custodian's credential entries (maps id/format/publicKey...). */
-    public static Map<String, Object> document(Fields f, int version, String previous,
-                                               Function<String, List<Map<String, Object>>> credentials) {
+    public static Map<String, Object> document(
+            Fields f, int version, String previous, Function<String, List<Map<String, Object>>> credentials) {
         Map<String, Object> d = rowView(f);
         d.put("type", TYPE);
         d.put("version", version);
@@ -83,8 +88,16 @@ public final class PolicyDocuments {
     /** The same view of a stored document (custodians by name only). */
     public static Map<String, Object> rowView(Map<String, Object> doc) {
         Map<String, Object> d = new LinkedHashMap<>();
-        for (String k : List.of("issuer", "issuerUri", "partition", "status", "algorithm", "audiences", "signers",
-                "approvalsRequired", "timing")) {
+        for (String k : List.of(
+                "issuer",
+                "issuerUri",
+                "partition",
+                "status",
+                "algorithm",
+                "audiences",
+                "signers",
+                "approvalsRequired",
+                "timing")) {
             d.put(k, doc.get(k));
         }
         d.put("custodians", custodianNames(doc));
@@ -97,8 +110,7 @@ public final class PolicyDocuments {
 
     public static Map<String, Object> parse(String json) {
         try {
-            return JSON.readValue(json, new TypeReference<LinkedHashMap<String, Object>>() {
-            });
+            return JSON.readValue(json, new TypeReference<LinkedHashMap<String, Object>>() {});
         } catch (Exception e) {
             throw new IllegalArgumentException("not a JSON object");
         }
@@ -107,8 +119,11 @@ public final class PolicyDocuments {
     /** "sha256:" + base64url(SHA-256(bytes)). */
     public static String digest(String canonical) {
         try {
-            return "sha256:" + Base64.getUrlEncoder().withoutPadding().encodeToString(
-                    MessageDigest.getInstance("SHA-256").digest(canonical.getBytes(StandardCharsets.UTF_8)));
+            return "sha256:"
+                    + Base64.getUrlEncoder()
+                            .withoutPadding()
+                            .encodeToString(MessageDigest.getInstance("SHA-256")
+                                    .digest(canonical.getBytes(StandardCharsets.UTF_8)));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
@@ -127,14 +142,19 @@ public final class PolicyDocuments {
     /** The credential entries of {@code name} in the document (empty when not a custodian). */
     @SuppressWarnings("unchecked")
     public static List<Map<String, Object>> credentialsOf(Map<String, Object> doc, String name) {
-        return custodians(doc).stream().filter(c -> Objects.equals(c.get("name"), name))
-                .flatMap(c -> c.get("credentials") instanceof List<?> l ? ((List<Map<String, Object>>) l).stream()
-                        : java.util.stream.Stream.empty()).toList();
+        return custodians(doc).stream()
+                .filter(c -> Objects.equals(c.get("name"), name))
+                .flatMap(c -> c.get("credentials") instanceof List<?> l
+                        ? ((List<Map<String, Object>>) l).stream()
+                        : java.util.stream.Stream.empty())
+                .toList();
     }
 
     /** How many custodians have at least one credential (who could approve anything). */
     public static long custodiansWithCredentials(Map<String, Object> doc) {
-        return custodians(doc).stream().filter(c -> c.get("credentials") instanceof List<?> l && !l.isEmpty()).count();
+        return custodians(doc).stream()
+                .filter(c -> c.get("credentials") instanceof List<?> l && !l.isEmpty())
+                .count();
     }
 
     public static int approvalsRequired(Map<String, Object> doc) {

@@ -10,13 +10,12 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
-import org.eclipse.microprofile.openapi.annotations.Operation;
-import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
-import org.eclipse.microprofile.openapi.annotations.tags.Tag;
-
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
 @Path("/v1/issuers/{id}/policy")
 @Produces(MediaType.APPLICATION_JSON)
@@ -25,19 +24,27 @@ public class PolicyResource {
 
     @Inject
     PolicyChain chain;
+
     @Inject
     IssuerService issuers;
 
     /** {@code document}: the canonical text, byte for byte as its digest covers it. */
-    public record PolicyVersionView(String issuer, int version, String digest, String document,
-                                    Map<String, Object> evidence, Instant createdAt, int head) {
-    }
+    public record PolicyVersionView(
+            String issuer,
+            int version,
+            String digest,
+            String document,
+            Map<String, Object> evidence,
+            Instant createdAt,
+            int head) {}
 
     @GET
     @RolesAllowed({Roles.ADMIN, Roles.CUSTODIAN, Roles.SCHEDULER, Roles.SIGNER, Roles.AUDITOR})
-    @Operation(summary = "The issuer's policy in force", description = "The newest version of the issuer's policy "
-            + "chain: its canonical document (whose SHA-256 is digest), and its evidence (the HSM seal, or the "
-            + "custodians' statement and signatures).")
+    @Operation(
+            summary = "The issuer's policy in force",
+            description = "The newest version of the issuer's policy "
+                    + "chain: its canonical document (whose SHA-256 is digest), and its evidence (the HSM seal, or the "
+                    + "custodians' statement and signatures).")
     @APIResponse(responseCode = "200", description = "The head version")
     @APIResponse(responseCode = "404", description = "Unknown issuer, or an issuer without a chain")
     public PolicyVersionView head(@PathParam("id") String id) {

@@ -9,10 +9,9 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import jakarta.persistence.LockModeType;
-import org.jboss.logging.Logger;
-
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import org.jboss.logging.Logger;
 
 /**
  * Issuers created by a version of Keyhold without policy chains get a version 1 sealed by the HSM with reason
@@ -30,8 +29,10 @@ public class PolicyUpgrade {
 
     @Inject
     PolicyChain chain;
+
     @Inject
     HsmPort hsm;
+
     @Inject
     TrustSettings trust;
 
@@ -50,9 +51,15 @@ public class PolicyUpgrade {
         if (hsm.getData(trust.partition(), MARKER).isPresent()) {
             return;
         }
-        List<String> chainless = QuarkusTransaction.requiringNew().call(() -> IssuerEntity.getEntityManager()
-                .createNativeQuery("select id from issuer i where not exists (select 1 from issuer_policy p where"
-                        + " p.issuer_id = i.id) order by id").getResultList().stream().map(String::valueOf).toList());
+        List<String> chainless = QuarkusTransaction.requiringNew()
+                .call(() -> IssuerEntity.getEntityManager()
+                        .createNativeQuery(
+                                "select id from issuer i where not exists (select 1 from issuer_policy p where"
+                                        + " p.issuer_id = i.id) order by id")
+                        .getResultList()
+                        .stream()
+                        .map(String::valueOf)
+                        .toList());
         for (String id : chainless) {
             QuarkusTransaction.requiringNew().run(() -> {
                 IssuerEntity issuer = IssuerEntity.findById(id, LockModeType.PESSIMISTIC_WRITE);

@@ -3,13 +3,12 @@ package dev.keyhold.policy;
 import com.nimbusds.jose.jwk.JWK;
 import dev.keyhold.domain.ActivationKind;
 import dev.keyhold.domain.ActivationRequest;
+import dev.keyhold.domain.CanonicalJson;
 import dev.keyhold.issuer.IssuerEntity;
 import dev.keyhold.store.KeyEntity;
-import dev.keyhold.domain.CanonicalJson;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.transaction.Transactional;
-
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.LinkedHashMap;
@@ -61,11 +60,16 @@ public class Statements {
         switch (kind) {
             case KEY_ACTIVATION -> {
                 sub.put("kid", kid);
-                sub.put("jwkThumbprint", thumbprint(KeyEntity.findByKid(kid).map(k -> k.publicJwk).orElseThrow()));
+                sub.put(
+                        "jwkThumbprint",
+                        thumbprint(
+                                KeyEntity.findByKid(kid).map(k -> k.publicJwk).orElseThrow()));
             }
             case ISSUER_RESUME, POLICY_CHANGE -> sub.put("policyDigest", PolicyDocuments.digest(proposed));
-            case TRUST_ROLLBACK -> sub.put("toSequence", PolicyDocuments.parse(payload).get("toSequence"));
-            case TRUST_KEY_ROTATION -> sub.put("kid", PolicyDocuments.parse(payload).get("nextTrustKid"));
+            case TRUST_ROLLBACK ->
+                sub.put("toSequence", PolicyDocuments.parse(payload).get("toSequence"));
+            case TRUST_KEY_ROTATION ->
+                sub.put("kid", PolicyDocuments.parse(payload).get("nextTrustKid"));
         }
         return sub;
     }

@@ -8,7 +8,12 @@ public class RateLimitedException extends ProblemException {
     private final long retryAfterSeconds;
 
     public RateLimitedException(String detail, long retryAfterSeconds) {
-        super(Kind.RATE_LIMITED, "rate-limited", "Too many requests", detail, java.util.Map.of("retryAfter", retryAfterSeconds));
+        super(
+                Kind.RATE_LIMITED,
+                "rate-limited",
+                "Too many requests",
+                detail,
+                java.util.Map.of("retryAfter", retryAfterSeconds));
         this.retryAfterSeconds = retryAfterSeconds;
     }
 

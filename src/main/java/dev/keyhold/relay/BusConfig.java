@@ -2,7 +2,6 @@ package dev.keyhold.relay;
 
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
-
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;

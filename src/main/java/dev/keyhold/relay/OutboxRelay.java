@@ -11,8 +11,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.event.TransactionPhase;
 import jakarta.inject.Inject;
-import org.jboss.logging.Logger;
-
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -22,6 +20,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
+import org.jboss.logging.Logger;
 
 /**
  * Relays the outbox to Kafka when {@code keyhold.bus.kafka.bootstrap-servers} is set. Every instance runs a
@@ -35,12 +34,16 @@ public class OutboxRelay {
 
     @Inject
     BusConfig config;
+
     @Inject
     AgroalDataSource ds;
+
     @Inject
     Clock clock;
+
     @Inject
     MeterRegistry meters;
+
     @Inject
     NodeName node;
 
@@ -61,11 +64,19 @@ public class OutboxRelay {
         }
         // Measured when read, from the outbox and the committed position, whatever the relay is doing: a delivery
         // attempt can block for the whole delivery timeout, and the lag must show during it.
-        Gauge.builder("keyhold.relay.lag.events", this, r -> lag().map(l -> (double) l.events()).orElse(Double.NaN))
-                .description("Outbox events not yet relayed to Kafka").tag("topic", config.kafka().topic()).register(meters);
-        Gauge.builder("keyhold.relay.lag.seconds", this,
+        Gauge.builder(
+                        "keyhold.relay.lag.events",
+                        this,
+                        r -> lag().map(l -> (double) l.events()).orElse(Double.NaN))
+                .description("Outbox events not yet relayed to Kafka")
+                .tag("topic", config.kafka().topic())
+                .register(meters);
+        Gauge.builder(
+                        "keyhold.relay.lag.seconds",
+                        this,
                         r -> lag().map(l -> l.seconds(clock.instant())).orElse(Double.NaN))
-                .description("Age of the oldest outbox event not yet relayed to Kafka").tag("topic", config.kafka().topic())
+                .description("Age of the oldest outbox event not yet relayed to Kafka")
+                .tag("topic", config.kafka().topic())
                 .register(meters);
         start();
         LOG.infof("relaying the outbox to Kafka topic %s", config.kafka().topic());
@@ -115,10 +126,10 @@ public class OutboxRelay {
             return Optional.of(l);
         }
         try (Connection c = ds.getConnection();
-             PreparedStatement ps = c.prepareStatement("select p.last_seq, count(e.event_time), min(e.event_time)"
-                     + " from (select coalesce((select last_seq from relay_position where name = ?), 0) as last_seq) p"
-                     + " left join lateral (select event_time from outbox_event o where o.seq > p.last_seq"
-                     + " order by o.seq limit ?) e on true group by p.last_seq")) {
+                PreparedStatement ps = c.prepareStatement("select p.last_seq, count(e.event_time), min(e.event_time)"
+                        + " from (select coalesce((select last_seq from relay_position where name = ?), 0) as last_seq) p"
+                        + " left join lateral (select event_time from outbox_event o where o.seq > p.last_seq"
+                        + " order by o.seq limit ?) e on true group by p.last_seq")) {
             ps.setQueryTimeout(5);
             ps.setString(1, RelayRun.positionName(config.kafka().topic()));
             ps.setLong(2, LAG_COUNT_CAP);
@@ -139,7 +150,9 @@ public class OutboxRelay {
     /** The committed position, the events after it (at most {@code LAG_COUNT_CAP}) and the oldest one's time. */
     public record RelayLag(long position, long events, Instant oldest) {
         public double seconds(Instant now) {
-            return oldest == null ? 0 : Math.max(0, Duration.between(oldest, now).toMillis() / 1000.0);
+            return oldest == null
+                    ? 0
+                    : Math.max(0, Duration.between(oldest, now).toMillis() / 1000.0);
         }
     }
 

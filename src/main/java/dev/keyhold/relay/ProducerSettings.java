@@ -1,11 +1,10 @@
 package dev.keyhold.relay;
 
+import java.util.HashMap;
+import java.util.Map;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-
-import java.util.HashMap;
-import java.util.Map;
 
 /**
  * The relay's producer configuration. Passed-through properties come first and the delivery guarantees are set
@@ -18,8 +17,7 @@ final class ProducerSettings {
     static final int MAX_IN_FLIGHT = 5;
     private static final long LINGER_MS = 5;
 
-    private ProducerSettings() {
-    }
+    private ProducerSettings() {}
 
     /** {@code clientId} is also the transactional id: unique per relaying instance. */
     static Map<String, Object> of(BusConfig.Kafka kafka, String clientId) {
@@ -33,10 +31,11 @@ final class ProducerSettings {
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         p.put(ProducerConfig.RETRIES_CONFIG, Integer.MAX_VALUE);
-        int inFlight = Integer.parseInt(String.valueOf(
-                p.getOrDefault(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, MAX_IN_FLIGHT)));
+        int inFlight = Integer.parseInt(
+                String.valueOf(p.getOrDefault(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, MAX_IN_FLIGHT)));
         p.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, Math.max(1, Math.min(inFlight, MAX_IN_FLIGHT)));
-        // Kafka requires delivery.timeout >= linger + request.timeout; a failed attempt surfaces within delivery.timeout.
+        // Kafka requires delivery.timeout >= linger + request.timeout; a failed attempt surfaces within
+        // delivery.timeout.
         long linger = Long.parseLong(String.valueOf(p.get(ProducerConfig.LINGER_MS_CONFIG)));
         p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, (int) delivery);
         p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) Math.max(500, (delivery - linger) / 2));

@@ -3,13 +3,6 @@ package dev.keyhold.relay;
 import dev.keyhold.events.OutboxEvent;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.Producer;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.clients.producer.RecordMetadata;
-import org.jboss.logging.Logger;
-
-import javax.sql.DataSource;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -26,6 +19,12 @@ import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import javax.sql.DataSource;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.jboss.logging.Logger;
 
 /**
  * One relaying loop: outbox → Kafka, at least once, in order per issuer.
@@ -52,14 +51,21 @@ public final class RelayRun {
 
     /** Advisory lock key of the relay ("KHRELAY" in ASCII), distinct from the audit chain's. */
     public static final long RELAY_LOCK = 0x4b4852454c4159L;
+
     static final String CONTENT_TYPE = "application/cloudevents+json; charset=UTF-8";
     /** Key of events that belong to no issuer. */
     static final String NO_ISSUER_KEY = "keyhold";
+
     private static final long LAG_COUNT_CAP = 1_000_000;
     private static final long LAG_REFRESH_NANOS = TimeUnit.SECONDS.toNanos(1);
     private static final Logger LOG = Logger.getLogger(RelayRun.class);
 
-    enum Step { SENT_FULL_BATCH, SENT, IDLE, NOT_HOLDER }
+    enum Step {
+        SENT_FULL_BATCH,
+        SENT,
+        IDLE,
+        NOT_HOLDER
+    }
 
     private final String name;
     private final DataSource ds;
@@ -82,19 +88,27 @@ public final class RelayRun {
         this(clientId, ds, config, clock, meters, KafkaProducer::new);
     }
 
-    RelayRun(String clientId, DataSource ds, BusConfig.Kafka config, Clock clock, MeterRegistry meters,
-             Function<Map<String, Object>, Producer<String, byte[]>> producers) {
+    RelayRun(
+            String clientId,
+            DataSource ds,
+            BusConfig.Kafka config,
+            Clock clock,
+            MeterRegistry meters,
+            Function<Map<String, Object>, Producer<String, byte[]>> producers) {
         this.name = positionName(config.topic());
         this.ds = ds;
         this.config = config;
         this.clock = clock;
         this.producers = producers;
         this.producerSettings = ProducerSettings.of(config, clientId);
-        this.relayed = Counter.builder("keyhold.relay.events.relayed").description("Outbox events acknowledged by Kafka")
-                .tag("topic", config.topic()).register(meters);
+        this.relayed = Counter.builder("keyhold.relay.events.relayed")
+                .description("Outbox events acknowledged by Kafka")
+                .tag("topic", config.topic())
+                .register(meters);
         this.failures = Counter.builder("keyhold.relay.failures")
                 .description("Relay attempts that failed (broker or database) and will be retried")
-                .tag("topic", config.topic()).register(meters);
+                .tag("topic", config.topic())
+                .register(meters);
     }
 
     /** The position row's name: one per topic, so a new topic receives the whole outbox. */
@@ -145,7 +159,8 @@ public final class RelayRun {
     }
 
     private void loop() {
-        Backoff backoff = new Backoff(config.backoff().initial(), config.backoff().max());
+        Backoff backoff =
+                new Backoff(config.backoff().initial(), config.backoff().max());
         try {
             while (running) {
                 Step step;
@@ -207,8 +222,8 @@ public final class RelayRun {
         }
         send(batch);
         long last = batch.get(batch.size() - 1).seq();
-        try (PreparedStatement ps = c.prepareStatement(
-                "update relay_position set last_seq = ?, updated_at = ? where name = ?")) {
+        try (PreparedStatement ps =
+                c.prepareStatement("update relay_position set last_seq = ?, updated_at = ? where name = ?")) {
             ps.setLong(1, last);
             ps.setTimestamp(2, Timestamp.from(clock.instant()));
             ps.setString(3, name);
@@ -228,7 +243,9 @@ public final class RelayRun {
         producer().beginTransaction();
         List<Future<RecordMetadata>> acks = new ArrayList<>(batch.size());
         for (OutboxEvent e : batch) {
-            ProducerRecord<String, byte[]> r = new ProducerRecord<>(config.topic(), null,
+            ProducerRecord<String, byte[]> r = new ProducerRecord<>(
+                    config.topic(),
+                    null,
                     e.issuerId() == null ? NO_ISSUER_KEY : e.issuerId(),
                     e.toCloudEventJson().getBytes(StandardCharsets.UTF_8));
             r.headers().add("content-type", CONTENT_TYPE.getBytes(StandardCharsets.UTF_8));
@@ -279,7 +296,8 @@ public final class RelayRun {
         if (!positionRowExists) {
             createPositionRow(c);
         }
-        try (PreparedStatement ps = c.prepareStatement("select last_seq from relay_position where name = ? for update")) {
+        try (PreparedStatement ps =
+                c.prepareStatement("select last_seq from relay_position where name = ? for update")) {
             ps.setString(1, name);
             try (ResultSet rs = ps.executeQuery()) {
                 if (!rs.next()) {
@@ -318,8 +336,14 @@ public final class RelayRun {
             List<OutboxEvent> out = new ArrayList<>();
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    out.add(new OutboxEvent(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4),
-                            rs.getString(5), rs.getTimestamp(6).toInstant(), rs.getString(7)));
+                    out.add(new OutboxEvent(
+                            rs.getLong(1),
+                            rs.getString(2),
+                            rs.getString(3),
+                            rs.getString(4),
+                            rs.getString(5),
+                            rs.getTimestamp(6).toInstant(),
+                            rs.getString(7)));
                 }
             }
             return out;

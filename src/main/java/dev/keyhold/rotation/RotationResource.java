@@ -11,9 +11,8 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
-import org.jboss.resteasy.reactive.RestResponse;
-
 import java.net.URI;
+import org.jboss.resteasy.reactive.RestResponse;
 
 @Path("/v1/issuers/{id}/rotations")
 @Produces(MediaType.APPLICATION_JSON)
@@ -21,11 +20,11 @@ public class RotationResource {
 
     @Inject
     RotationService rotations;
+
     @Inject
     SecurityIdentity identity;
 
-    public record RotationRequest(String reason) {
-    }
+    public record RotationRequest(String reason) {}
 
     /** 201 with the new PENDING key; 200 with the existing one while a key is pending. */
     @POST
@@ -36,11 +35,13 @@ public class RotationResource {
         if (reason != null && reason.length() > 500) {
             throw dev.keyhold.error.ProblemException.badRequest("reason: at most 500 characters");
         }
-        RotationService.Rotation r = rotations.rotate(issuerId, identity.getPrincipal().getName(),
-                reason == null ? "rotation" : reason);
+        RotationService.Rotation r =
+                rotations.rotate(issuerId, identity.getPrincipal().getName(), reason == null ? "rotation" : reason);
         if (r.created()) {
-            return RestResponse.ResponseBuilder.<KeyView>created(URI.create("/v1/keys/" + r.key().kid()))
-                    .entity(r.key()).build();
+            return RestResponse.ResponseBuilder.<KeyView>created(
+                            URI.create("/v1/keys/" + r.key().kid()))
+                    .entity(r.key())
+                    .build();
         }
         return RestResponse.ok(r.key());
     }

@@ -1,31 +1,30 @@
 package dev.keyhold.rotation;
 
 import com.nimbusds.jose.jwk.JWK;
-import dev.keyhold.store.ActivationRequestEntity;
 import dev.keyhold.activation.ActivationService;
 import dev.keyhold.command.LifecycleCommands;
 import dev.keyhold.domain.Key;
+import dev.keyhold.domain.KeyState;
+import dev.keyhold.domain.SigningAlgorithm;
+import dev.keyhold.error.ProblemException;
 import dev.keyhold.hsm.HsmException;
 import dev.keyhold.hsm.HsmPort;
-import dev.keyhold.issuer.IssuerEntity;
-import dev.keyhold.issuer.IssuerService;
-import dev.keyhold.issuer.IssuerGate;
-import dev.keyhold.store.KeyEntity;
-import dev.keyhold.key.KeyHandles;
-import dev.keyhold.domain.KeyState;
-import dev.keyhold.key.KeyView;
 import dev.keyhold.hsm.PublicJwks;
-import dev.keyhold.domain.SigningAlgorithm;
+import dev.keyhold.issuer.IssuerEntity;
+import dev.keyhold.issuer.IssuerGate;
+import dev.keyhold.issuer.IssuerService;
+import dev.keyhold.key.KeyHandles;
+import dev.keyhold.key.KeyView;
+import dev.keyhold.store.ActivationRequestEntity;
+import dev.keyhold.store.KeyEntity;
+import io.quarkus.narayana.jta.QuarkusTransaction;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
 import jakarta.transaction.Transactional;
-import io.quarkus.narayana.jta.QuarkusTransaction;
-import dev.keyhold.error.ProblemException;
-import org.jboss.logging.Logger;
-
 import java.security.PublicKey;
 import java.time.Clock;
+import org.jboss.logging.Logger;
 
 /** Prepares an issuer's next key: generated in the HSM, published at once, activatable after publishLead. */
 @ApplicationScoped
@@ -35,19 +34,23 @@ public class RotationService {
 
     @Inject
     IssuerService issuers;
+
     @Inject
     ActivationService activations;
+
     @Inject
     LifecycleCommands commands;
+
     @Inject
     HsmPort hsm;
+
     @Inject
     EntityManager em;
+
     @Inject
     Clock clock;
 
-    public record Rotation(boolean created, KeyView key) {
-    }
+    public record Rotation(boolean created, KeyView key) {}
 
     /**
      * Idempotent: while the issuer has a PENDING key, returns it (and its live activation request) instead of
@@ -66,7 +69,8 @@ public class RotationService {
         for (int attempt = 0; ; attempt++) {
             Target target = QuarkusTransaction.requiringNew().call(() -> target(issuerId));
             if (target.pending()) {
-                Locked existing = QuarkusTransaction.requiringNew().call(() -> underLock(issuerId, target, null, actor, reason));
+                Locked existing =
+                        QuarkusTransaction.requiringNew().call(() -> underLock(issuerId, target, null, actor, reason));
                 if (existing.rotation() != null) {
                     return existing.rotation();
                 }
@@ -77,40 +81,42 @@ public class RotationService {
             Generated generated = new Generated(handle, publicKey, target);
             Locked outcome;
             try {
-                outcome = QuarkusTransaction.requiringNew().call(() -> underLock(issuerId, target, generated, actor, reason));
+                outcome = QuarkusTransaction.requiringNew()
+                        .call(() -> underLock(issuerId, target, generated, actor, reason));
             } catch (RuntimeException e) {
                 destroyQuietly(target.partition(), handle);
                 throw e;
             }
             if (outcome.unused()) {
-                // another caller won, or the issuer's partition or algorithm changed meanwhile: this object is not needed
+                // another caller won, or the issuer's partition or algorithm changed meanwhile: this object is not
+                // needed
                 destroyQuietly(target.partition(), handle);
             }
             if (outcome.rotation() != null) {
                 return outcome.rotation();
             }
             if (attempt >= 2) {
-                throw ProblemException.conflict("concurrent-change",
-                        "the issuer's key settings changed during the rotation; retry");
+                throw ProblemException.conflict(
+                        "concurrent-change", "the issuer's key settings changed during the rotation; retry");
             }
         }
     }
 
     /** What a rotation would generate, read without a lock. */
-    private record Target(String partition, SigningAlgorithm algorithm, boolean pending) {
-    }
+    private record Target(String partition, SigningAlgorithm algorithm, boolean pending) {}
 
-    private record Generated(String handle, PublicKey publicKey, Target target) {
-    }
+    private record Generated(String handle, PublicKey publicKey, Target target) {}
 
     /** {@code unused}: the generated object (if any) was not recorded and must be destroyed. */
-    private record Locked(Rotation rotation, boolean unused) {
-    }
+    private record Locked(Rotation rotation, boolean unused) {}
 
     private Target target(String issuerId) {
         IssuerEntity issuer = issuers.entity(issuerId);
         IssuerGate.requireActive(issuer);
-        return new Target(issuer.partition, issuer.algorithm, KeyEntity.inState(issuerId, KeyState.PENDING).isPresent());
+        return new Target(
+                issuer.partition,
+                issuer.algorithm,
+                KeyEntity.inState(issuerId, KeyState.PENDING).isPresent());
     }
 
     /** Under the issuer lock: the pending key if there is one, else the generated key recorded (when it still fits). */
@@ -129,8 +135,18 @@ public class RotationService {
             return new Locked(null, true);
         }
         JWK jwk = PublicJwks.of(generated.publicKey(), issuer.algorithm);
-        KeyEntity k = commands.createKey(issuer, Key.create(jwk.getKeyID(), issuerId, issuer.algorithm,
-                issuer.partition, generated.handle(), jwk.toJSONString(), clock.instant(), issuer.policy()), actor);
+        KeyEntity k = commands.createKey(
+                issuer,
+                Key.create(
+                        jwk.getKeyID(),
+                        issuerId,
+                        issuer.algorithm,
+                        issuer.partition,
+                        generated.handle(),
+                        jwk.toJSONString(),
+                        clock.instant(),
+                        issuer.policy()),
+                actor);
         ActivationRequestEntity req = activations.openForKey(issuer, k, actor, reason);
         // Surface constraint failures here, inside the call, so the caller destroys the new HSM object.
         em.flush();

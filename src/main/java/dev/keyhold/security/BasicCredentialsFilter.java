@@ -5,7 +5,6 @@ import dev.keyhold.http.PublicDocuments;
 import io.quarkus.vertx.web.RouteFilter;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
-
 import java.util.Base64;
 import java.util.regex.Pattern;
 
@@ -17,7 +16,9 @@ import java.util.regex.Pattern;
 public class BasicCredentialsFilter {
 
     /** RFC 7617 credentials: token68, in practice standard base64 with its padding. */
-    private static final Pattern BASE64 = Pattern.compile("(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?");
+    private static final Pattern BASE64 =
+            Pattern.compile("(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?");
+
     static final String CHALLENGE = "Basic realm=\"keyhold\", Bearer";
 
     @RouteFilter(7_000)
@@ -25,7 +26,9 @@ public class BasicCredentialsFilter {
         String auth = rc.request().getHeader("Authorization");
         // The public documents ignore credentials, so a malformed header is let through there; the path is matched
         // only for a malformed header, never for a request without one or with a good one.
-        if (auth == null || wellFormed(auth) || PublicDocuments.matches(rc.request().path())) {
+        if (auth == null
+                || wellFormed(auth)
+                || PublicDocuments.matches(rc.request().path())) {
             rc.next();
             return;
         }
@@ -35,7 +38,8 @@ public class BasicCredentialsFilter {
                 .put("status", 401)
                 .put("detail", "the Authorization header is malformed")
                 .put("instance", rc.request().path());
-        rc.response().setStatusCode(401)
+        rc.response()
+                .setStatusCode(401)
                 .putHeader("Content-Type", Problem.MEDIA_TYPE)
                 .putHeader("WWW-Authenticate", CHALLENGE)
                 .end(body.encode());

@@ -5,11 +5,10 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.Startup;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import org.jose4j.jwt.consumer.ErrorCodes;
-import org.jose4j.jwt.consumer.InvalidJwtException;
-
 import java.util.EnumMap;
 import java.util.Map;
+import org.jose4j.jwt.consumer.ErrorCodes;
+import org.jose4j.jwt.consumer.InvalidJwtException;
 
 /**
  * Counts refused bearer tokens, {@code keyhold_auth_bearer_refused_total{reason}}: {@code audience} (no
@@ -23,7 +22,9 @@ import java.util.Map;
 public class BearerRefusals {
 
     public enum Reason {
-        AUDIENCE("audience"), PRINCIPAL_CLAIM("principal-claim"), INVALID("invalid");
+        AUDIENCE("audience"),
+        PRINCIPAL_CLAIM("principal-claim"),
+        INVALID("invalid");
 
         final String tag;
 
@@ -37,9 +38,12 @@ public class BearerRefusals {
     @Inject
     public BearerRefusals(MeterRegistry registry) {
         for (Reason r : Reason.values()) {
-            counters.put(r, Counter.builder("keyhold.auth.bearer.refused")
-                    .description("Bearer tokens refused, by reason (the token is never recorded)")
-                    .tag("reason", r.tag).register(registry));
+            counters.put(
+                    r,
+                    Counter.builder("keyhold.auth.bearer.refused")
+                            .description("Bearer tokens refused, by reason (the token is never recorded)")
+                            .tag("reason", r.tag)
+                            .register(registry));
         }
     }
 
@@ -62,7 +66,8 @@ public class BearerRefusals {
                 return Reason.PRINCIPAL_CLAIM;
             }
             if (t instanceof InvalidJwtException invalid) {
-                if (invalid.hasErrorCode(ErrorCodes.AUDIENCE_MISSING) || invalid.hasErrorCode(ErrorCodes.AUDIENCE_INVALID)) {
+                if (invalid.hasErrorCode(ErrorCodes.AUDIENCE_MISSING)
+                        || invalid.hasErrorCode(ErrorCodes.AUDIENCE_INVALID)) {
                     return Reason.AUDIENCE;
                 }
                 jwt = true;

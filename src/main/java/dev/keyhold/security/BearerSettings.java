@@ -4,11 +4,10 @@ import dev.keyhold.config.SettingScan;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
-import org.eclipse.microprofile.config.Config;
-
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.Collectors;
+import org.eclipse.microprofile.config.Config;
 
 /**
  * Bearer tokens must be meant for Keyhold: when bearer authentication is configured, an audience must
@@ -40,7 +39,8 @@ public class BearerSettings {
         if (bearer.isEmpty()) {
             return Optional.empty();
         }
-        boolean audience = !SettingScan.find(config, n -> n.equals("MP_JWT_VERIFY_AUDIENCES")).isEmpty();
+        boolean audience = !SettingScan.find(config, n -> n.equals("MP_JWT_VERIFY_AUDIENCES"))
+                .isEmpty();
         if (audience) {
             return Optional.empty();
         }

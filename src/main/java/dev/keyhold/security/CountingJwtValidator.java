@@ -20,6 +20,7 @@ public class CountingJwtValidator implements IdentityProvider<TokenAuthenticatio
 
     @Inject
     MpJwtValidator validator;
+
     @Inject
     BearerRefusals refusals;
 
@@ -34,7 +35,8 @@ public class CountingJwtValidator implements IdentityProvider<TokenAuthenticatio
     }
 
     @Override
-    public Uni<SecurityIdentity> authenticate(TokenAuthenticationRequest request, AuthenticationRequestContext context) {
+    public Uni<SecurityIdentity> authenticate(
+            TokenAuthenticationRequest request, AuthenticationRequestContext context) {
         if (!(request.getToken() instanceof JsonWebTokenCredential)) {
             return Uni.createFrom().nullItem();
         }

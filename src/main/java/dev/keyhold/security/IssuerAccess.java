@@ -19,16 +19,17 @@ public class IssuerAccess {
     }
 
     public void requireCustodian(IssuerMembers issuer, SecurityIdentity who) {
-        if (!who.hasRole(Roles.CUSTODIAN) || !issuer.isCustodian(who.getPrincipal().getName())) {
-            throw ProblemException.forbidden("'" + who.getPrincipal().getName() + "' is not a custodian of issuer "
-                    + issuer.id());
+        if (!who.hasRole(Roles.CUSTODIAN)
+                || !issuer.isCustodian(who.getPrincipal().getName())) {
+            throw ProblemException.forbidden(
+                    "'" + who.getPrincipal().getName() + "' is not a custodian of issuer " + issuer.id());
         }
     }
 
     public void requireSigner(IssuerMembers issuer, SecurityIdentity who) {
         if (!who.hasRole(Roles.SIGNER) || !issuer.isSigner(who.getPrincipal().getName())) {
-            throw ProblemException.forbidden("'" + who.getPrincipal().getName() + "' may not sign for issuer "
-                    + issuer.id());
+            throw ProblemException.forbidden(
+                    "'" + who.getPrincipal().getName() + "' may not sign for issuer " + issuer.id());
         }
     }
 }

@@ -9,9 +9,8 @@ import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.json.JsonString;
-import org.eclipse.microprofile.jwt.JsonWebToken;
-
 import java.util.Set;
+import org.eclipse.microprofile.jwt.JsonWebToken;
 
 /**
  * Names a token's principal by the one configured claim ({@code keyhold.auth.principal-claim}, default
@@ -24,6 +23,7 @@ public class PrincipalClaim implements SecurityIdentityAugmentor {
 
     @Inject
     AuthConfig config;
+
     @Inject
     BearerRefusals refusals;
 
@@ -39,8 +39,10 @@ public class PrincipalClaim implements SecurityIdentityAugmentor {
             MissingPrincipalClaim missing = new MissingPrincipalClaim(claim);
             return Uni.createFrom().failure(new AuthenticationFailedException(missing.getMessage(), missing));
         }
-        return Uni.createFrom().item(QuarkusSecurityIdentity.builder(identity)
-                .setPrincipal(new NamedToken(jwt, name)).build());
+        return Uni.createFrom()
+                .item(QuarkusSecurityIdentity.builder(identity)
+                        .setPrincipal(new NamedToken(jwt, name))
+                        .build());
     }
 
     static String stringClaim(JsonWebToken jwt, String claim) {

@@ -10,6 +10,5 @@ public final class Roles {
     /** Relying parties that report tokens to the evidence endpoints. */
     public static final String VALIDATOR = "validator";
 
-    private Roles() {
-    }
+    private Roles() {}
 }

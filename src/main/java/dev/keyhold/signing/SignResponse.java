@@ -3,5 +3,4 @@ package dev.keyhold.signing;
 import java.time.Instant;
 
 /** A signed token: compact JWS, the kid that signed it and its {@code exp}. */
-public record SignResponse(String token, String kid, Instant expiresAt) {
-}
+public record SignResponse(String token, String kid, Instant expiresAt) {}

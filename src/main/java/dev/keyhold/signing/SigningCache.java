@@ -1,19 +1,18 @@
 package dev.keyhold.signing;
 
 import dev.keyhold.activation.ApprovalEvidence;
+import dev.keyhold.domain.Key;
+import dev.keyhold.domain.KeyState;
 import dev.keyhold.error.ProblemException;
 import dev.keyhold.issuer.IssuerEntity;
 import dev.keyhold.issuer.IssuerValidator;
 import dev.keyhold.jwks.IssuerCache;
-import dev.keyhold.domain.Key;
 import dev.keyhold.policy.IntegrityAlarm;
 import dev.keyhold.policy.PolicyViolation;
 import dev.keyhold.store.KeyEntity;
-import dev.keyhold.domain.KeyState;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-
 
 /**
  * Per-issuer signing snapshots, so the sign path touches no database. {@link dev.keyhold.events.OutboxFollower}
@@ -30,11 +29,11 @@ public class SigningCache extends IssuerCache<SigningSnapshot> {
 
     @Inject
     ApprovalEvidence evidence;
+
     @Inject
     IntegrityAlarm alarm;
 
-    private record Loaded(SigningSnapshot snapshot, PolicyViolation violation, String kid, boolean complete) {
-    }
+    private record Loaded(SigningSnapshot snapshot, PolicyViolation violation, String kid, boolean complete) {}
 
     /** The issuer's snapshot if it is in memory, else null (never blocks). */
     SigningSnapshot cached(String issuerId) {
@@ -65,8 +64,10 @@ public class SigningCache extends IssuerCache<SigningSnapshot> {
             } catch (PolicyViolation v) {
                 violation = v;
             }
-            return new Loaded(SigningSnapshot.of(issuer.toIssuer(), active,
-                    violation == null ? null : violation.getMessage()), violation, active == null ? null : active.kid(),
+            return new Loaded(
+                    SigningSnapshot.of(issuer.toIssuer(), active, violation == null ? null : violation.getMessage()),
+                    violation,
+                    active == null ? null : active.kid(),
                     complete);
         });
         if (loaded == null) {

@@ -5,7 +5,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -33,16 +32,24 @@ public class SigningExecutor {
         this.threads = t > 0 ? t : Runtime.getRuntime().availableProcessors();
         this.queue = config.executor().queue();
         AtomicInteger n = new AtomicInteger();
-        this.pool = new ThreadPoolExecutor(threads, threads, 0, TimeUnit.MILLISECONDS,
-                new ArrayBlockingQueue<>(queue, true), r -> {
+        this.pool = new ThreadPoolExecutor(
+                threads,
+                threads,
+                0,
+                TimeUnit.MILLISECONDS,
+                new ArrayBlockingQueue<>(queue, true),
+                r -> {
                     Thread th = new Thread(r, "keyhold-sign-" + n.incrementAndGet());
                     th.setDaemon(true);
                     return th;
-                }, new ThreadPoolExecutor.AbortPolicy());
+                },
+                new ThreadPoolExecutor.AbortPolicy());
         Gauge.builder("keyhold.signing.executor.queued", pool, p -> p.getQueue().size())
-                .description("signatures waiting for an HSM thread").register(registry);
+                .description("signatures waiting for an HSM thread")
+                .register(registry);
         Gauge.builder("keyhold.signing.executor.active", pool, ThreadPoolExecutor::getActiveCount)
-                .description("HSM threads signing now").register(registry);
+                .description("HSM threads signing now")
+                .register(registry);
     }
 
     /** Runs {@code work} on an HSM thread; false (nothing will run) when the queue is full or closed. */

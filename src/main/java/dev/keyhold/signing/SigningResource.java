@@ -23,6 +23,7 @@ public class SigningResource {
 
     @Inject
     SigningService signing;
+
     @Inject
     SecurityIdentity identity;
 

@@ -1,34 +1,33 @@
 package dev.keyhold.signing;
 
-import dev.keyhold.ratelimit.RateLimitedException;
-import dev.keyhold.ratelimit.TokenBuckets;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.keyhold.audit.AuditHash;
-import dev.keyhold.error.ProblemException;
-import dev.keyhold.evidence.IssuanceLedger;
-import dev.keyhold.evidence.Ledger;
-import dev.keyhold.error.ValidationException;
-import dev.keyhold.error.ValidationException.FieldError;
-import dev.keyhold.hsm.HsmException;
-import dev.keyhold.hsm.HsmObjectMissingException;
-import dev.keyhold.hsm.KeyObjectMissing;
-import dev.keyhold.hsm.HsmPort;
-import dev.keyhold.issuer.Issuer;
-import dev.keyhold.issuer.IssuerGate;
+import dev.keyhold.domain.Deadlines;
 import dev.keyhold.domain.IssuerStatus;
 import dev.keyhold.domain.Key;
-import dev.keyhold.domain.Deadlines;
+import dev.keyhold.error.ProblemException;
+import dev.keyhold.error.ValidationException;
+import dev.keyhold.error.ValidationException.FieldError;
+import dev.keyhold.evidence.IssuanceLedger;
+import dev.keyhold.evidence.Ledger;
+import dev.keyhold.hsm.HsmException;
+import dev.keyhold.hsm.HsmObjectMissingException;
+import dev.keyhold.hsm.HsmPort;
+import dev.keyhold.hsm.KeyObjectMissing;
+import dev.keyhold.issuer.Issuer;
+import dev.keyhold.issuer.IssuerGate;
+import dev.keyhold.ratelimit.RateLimitedException;
+import dev.keyhold.ratelimit.TokenBuckets;
 import dev.keyhold.security.IssuerAccess;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.quarkus.security.identity.SecurityIdentity;
-import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
-
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -68,20 +67,28 @@ public class SigningService {
 
     @Inject
     SigningCache cache;
+
     @Inject
     HsmPort hsm;
+
     @Inject
     Clock clock;
+
     @Inject
     IssuerAccess access;
+
     @Inject
     ObjectMapper mapper;
+
     @Inject
     MeterRegistry registry;
+
     @Inject
     Ledger ledger;
+
     @Inject
     jakarta.enterprise.event.Event<KeyObjectMissing> objectMissing;
+
     @Inject
     SigningExecutor executor;
 
@@ -144,10 +151,13 @@ public class SigningService {
     private Timer latency(boolean signedOk) {
         Timer t = signedOk ? signedLatency : refusedLatency;
         if (t == null) {
-            t = Timer.builder("keyhold.signing.latency").description("time to answer a sign request")
+            t = Timer.builder("keyhold.signing.latency")
+                    .description("time to answer a sign request")
                     .tag("outcome", signedOk ? "signed" : "refused")
-                    .publishPercentileHistogram().minimumExpectedValue(Duration.ofNanos(20_000))
-                    .maximumExpectedValue(Duration.ofSeconds(10)).register(registry);
+                    .publishPercentileHistogram()
+                    .minimumExpectedValue(Duration.ofNanos(20_000))
+                    .maximumExpectedValue(Duration.ofSeconds(10))
+                    .register(registry);
             if (signedOk) {
                 signedLatency = t;
             } else {
@@ -168,22 +178,27 @@ public class SigningService {
     }
 
     /** What the HSM thread needs: the checks have passed and the signing input is ready. */
-    private record Prepared(Issuer issuer, Key key, Map<String, Object> claims, String signingInput) {
-    }
+    private record Prepared(Issuer issuer, Key key, Map<String, Object> claims, String signingInput) {}
 
     /** The checks and claims (on the caller's thread), then the signature on an HSM thread. */
-    private void submit(SigningSnapshot snap, SignRequest request, SecurityIdentity who, Instant now, long nanos,
-                        CompletableFuture<SignResponse> result) {
+    private void submit(
+            SigningSnapshot snap,
+            SignRequest request,
+            SecurityIdentity who,
+            Instant now,
+            long nanos,
+            CompletableFuture<SignResponse> result) {
         Prepared p = prepare(snap, request, who, now, nanos);
         if (!executor.offer(() -> signAndRecord(p, result))) {
             refused(p.issuer().id(), "busy");
-            throw ProblemException.unavailable("signing-busy", "all " + executor.threads() + " HSM signing threads"
-                    + " are busy and " + executor.queueCapacity() + " signatures are waiting; retry later");
+            throw ProblemException.unavailable(
+                    "signing-busy",
+                    "all " + executor.threads() + " HSM signing threads" + " are busy and " + executor.queueCapacity()
+                            + " signatures are waiting; retry later");
         }
     }
 
-    private Prepared prepare(SigningSnapshot snap, SignRequest request, SecurityIdentity who, Instant now,
-                             long nanos) {
+    private Prepared prepare(SigningSnapshot snap, SignRequest request, SecurityIdentity who, Instant now, long nanos) {
         Issuer issuer = snap.issuer();
         access.requireSigner(issuer, who);
         long wait = perIssuer.tryTake(issuer.id(), nanos);
@@ -198,8 +213,10 @@ public class SigningService {
         if (snap.evidenceProblem() != null) {
             // Dual control (invariant 4): the stored state is not what custodians signed; nothing signs until it is.
             refused(issuer.id(), dev.keyhold.activation.ApprovalEvidence.PROBLEM);
-            throw ProblemException.conflict(dev.keyhold.activation.ApprovalEvidence.PROBLEM, "issuer " + issuer.id()
-                    + " cannot sign: its approval evidence does not verify (" + snap.evidenceProblem() + ")");
+            throw ProblemException.conflict(
+                    dev.keyhold.activation.ApprovalEvidence.PROBLEM,
+                    "issuer " + issuer.id() + " cannot sign: its approval evidence does not verify ("
+                            + snap.evidenceProblem() + ")");
         }
         Key key = snap.active();
         if (key == null) {
@@ -208,10 +225,12 @@ public class SigningService {
         }
         if (!Deadlines.canSign(key, now)) {
             refused(issuer.id(), "key-not-usable");
-            String why = key.hsmMissingAt() != null ? "its HSM object is missing"
+            String why = key.hsmMissingAt() != null
+                    ? "its HSM object is missing"
                     : "it is past notAfter (" + key.notAfter() + ")";
-            throw ProblemException.conflict("key-not-usable", "the ACTIVE key " + key.kid() + " of issuer "
-                    + issuer.id() + " cannot sign: " + why);
+            throw ProblemException.conflict(
+                    "key-not-usable",
+                    "the ACTIVE key " + key.kid() + " of issuer " + issuer.id() + " cannot sign: " + why);
         }
         Map<String, Object> claims = claims(issuer, request, now);
         return new Prepared(issuer, key, claims, snap.encodedHeader() + "." + B64.encodeToString(json(claims)));
@@ -224,7 +243,10 @@ public class SigningService {
         IssuanceLedger.Expected expected = ledger.expect();
         byte[] signature;
         try {
-            signature = hsm.sign(key.partition(), key.hsmHandle(), key.algorithm(),
+            signature = hsm.sign(
+                    key.partition(),
+                    key.hsmHandle(),
+                    key.algorithm(),
                     p.signingInput().getBytes(StandardCharsets.US_ASCII));
         } catch (RuntimeException e) {
             expected.close();
@@ -242,16 +264,29 @@ public class SigningService {
         Map<String, Object> claims = p.claims();
         long exp = ((Number) claims.get("exp")).longValue();
         // the token is handed out only once the issuance ledger holds it
-        ledger.recordAsync(expected, token, (String) claims.get("jti"), key.kid(), issuer.id(),
-                text(claims.get("sub")), AuditHash.canonicalJson(claims.get("aud")),
-                ((Number) claims.get("iat")).longValue(), exp, issuer.evidence().ledgerBestEffort())
+        ledger.recordAsync(
+                        expected,
+                        token,
+                        (String) claims.get("jti"),
+                        key.kid(),
+                        issuer.id(),
+                        text(claims.get("sub")),
+                        AuditHash.canonicalJson(claims.get("aud")),
+                        ((Number) claims.get("iat")).longValue(),
+                        exp,
+                        issuer.evidence().ledgerBestEffort())
                 .whenComplete((ok, e) -> {
                     if (e != null) {
                         result.completeExceptionally(e);
                         return;
                     }
-                    signed.computeIfAbsent(issuer.id(), id -> Counter.builder("keyhold.signing.tokens")
-                            .description("tokens signed").tag("issuer", id).register(registry)).increment();
+                    signed.computeIfAbsent(
+                                    issuer.id(),
+                                    id -> Counter.builder("keyhold.signing.tokens")
+                                            .description("tokens signed")
+                                            .tag("issuer", id)
+                                            .register(registry))
+                            .increment();
                     result.complete(new SignResponse(token, key.kid(), Instant.ofEpochSecond(exp)));
                 });
     }
@@ -269,8 +304,9 @@ public class SigningService {
 
         Object iss = in.get("iss");
         if (iss != null && !issuer.issuerUri().equals(iss)) {
-            errors.add(new FieldError("claims.iss", "must be absent or exactly " + issuer.issuerUri()
-                    + ": a key signs only for its own issuer"));
+            errors.add(new FieldError(
+                    "claims.iss",
+                    "must be absent or exactly " + issuer.issuerUri() + ": a key signs only for its own issuer"));
         }
         if (in.containsKey("iat")) {
             errors.add(new FieldError("claims.iat", "is set by Keyhold"));
@@ -285,9 +321,12 @@ public class SigningService {
             } catch (DateTimeParseException e) {
                 errors.add(new FieldError("ttl", "must be an ISO-8601 duration such as PT15M"));
             }
-            if (ttl != null && (ttl.getSeconds() < 1 || ttl.compareTo(issuer.policy().tokenTtl()) > 0)) {
-                errors.add(new FieldError("ttl", "must be between 1 second and the issuer's tokenTtl ("
-                        + issuer.policy().tokenTtl() + ")"));
+            if (ttl != null
+                    && (ttl.getSeconds() < 1 || ttl.compareTo(issuer.policy().tokenTtl()) > 0)) {
+                errors.add(new FieldError(
+                        "ttl",
+                        "must be between 1 second and the issuer's tokenTtl ("
+                                + issuer.policy().tokenTtl() + ")"));
             } else if (ttl != null) {
                 exp = iat + ttl.getSeconds();
             }
@@ -296,8 +335,10 @@ public class SigningService {
             if (e == null) {
                 errors.add(new FieldError("claims.exp", "must be a NumericDate (whole seconds since the epoch)"));
             } else if (e <= iat || e > maxExp) {
-                errors.add(new FieldError("claims.exp", "must be after now and at most now + tokenTtl ("
-                        + issuer.policy().tokenTtl() + ")"));
+                errors.add(new FieldError(
+                        "claims.exp",
+                        "must be after now and at most now + tokenTtl ("
+                                + issuer.policy().tokenTtl() + ")"));
             } else {
                 exp = e;
             }
@@ -336,13 +377,16 @@ public class SigningService {
         } else if (aud instanceof Collection<?> c && !c.isEmpty()) {
             values = c;
         } else {
-            errors.add(new FieldError("claims.aud", "required: one of " + issuer.audiences() + ", or an array of them"));
+            errors.add(
+                    new FieldError("claims.aud", "required: one of " + issuer.audiences() + ", or an array of them"));
             return;
         }
         for (Object v : values) {
             if (!(v instanceof String s) || !issuer.audiences().contains(s)) {
-                errors.add(new FieldError("claims.aud", "'" + v + "' is not an audience of issuer " + issuer.id()
-                        + "; allowed: " + issuer.audiences()));
+                errors.add(new FieldError(
+                        "claims.aud",
+                        "'" + v + "' is not an audience of issuer " + issuer.id() + "; allowed: "
+                                + issuer.audiences()));
                 return;
             }
         }
@@ -371,6 +415,7 @@ public class SigningService {
     }
 
     private void refused(String issuerId, String reason) {
-        registry.counter("keyhold.signing.refusals", "issuer", issuerId, "reason", reason).increment();
+        registry.counter("keyhold.signing.refusals", "issuer", issuerId, "reason", reason)
+                .increment();
     }
 }

@@ -1,8 +1,7 @@
 package dev.keyhold.signing;
 
-import dev.keyhold.issuer.Issuer;
 import dev.keyhold.domain.Key;
-
+import dev.keyhold.issuer.Issuer;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 
@@ -22,8 +21,8 @@ record SigningSnapshot(Issuer issuer, Key active, String encodedHeader, String e
         String header = null;
         if (active != null) {
             // kid and alg come from the key row; both are plain ASCII (base64url thumbprint, JWA name).
-            String json = "{\"alg\":\"" + active.algorithm().name() + "\",\"kid\":\"" + active.kid()
-                    + "\",\"typ\":\"JWT\"}";
+            String json =
+                    "{\"alg\":\"" + active.algorithm().name() + "\",\"kid\":\"" + active.kid() + "\",\"typ\":\"JWT\"}";
             header = Base64.getUrlEncoder().withoutPadding().encodeToString(json.getBytes(StandardCharsets.US_ASCII));
         }
         return new SigningSnapshot(issuer, active, header, evidenceProblem);

@@ -10,7 +10,6 @@ import jakarta.persistence.Enumerated;
 import jakarta.persistence.Id;
 import jakarta.persistence.Table;
 import jakarta.persistence.Version;
-
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -22,25 +21,34 @@ public class ActivationRequestEntity extends PanacheEntityBase {
 
     @Id
     public UUID id;
+
     @Enumerated(EnumType.STRING)
     public ActivationKind kind;
+
     @Column(name = "issuer_id")
     public String issuerId;
+
     public String kid;
     public String requester;
     public String reason;
+
     @Enumerated(EnumType.STRING)
     public ActivationState state;
+
     @Column(name = "approvals_required")
     public int approvalsRequired;
     /** For POLICY_CHANGE: the proposed issuer definition, as JSON. */
     public String payload;
+
     @Column(name = "created_at")
     public Instant createdAt;
+
     @Column(name = "expires_at")
     public Instant expiresAt;
+
     @Column(name = "decided_at")
     public Instant decidedAt;
+
     @Column(name = "executed_at")
     public Instant executedAt;
     /** The exact canonical bytes custodians sign (null for requests opened before custodian signatures). */
@@ -48,12 +56,23 @@ public class ActivationRequestEntity extends PanacheEntityBase {
     /** For ISSUER_RESUME and POLICY_CHANGE: the canonical policy document the statement's subject names. */
     @Column(name = "proposed_policy")
     public String proposedPolicy;
+
     @Version
     public long version;
 
     public dev.keyhold.domain.ActivationRequest toRequest() {
-        return new dev.keyhold.domain.ActivationRequest(id, kind, issuerId, kid, requester, state, approvalsRequired,
-                createdAt, expiresAt, decidedAt, executedAt);
+        return new dev.keyhold.domain.ActivationRequest(
+                id,
+                kind,
+                issuerId,
+                kid,
+                requester,
+                state,
+                approvalsRequired,
+                createdAt,
+                expiresAt,
+                decidedAt,
+                executedAt);
     }
 
     /** A new row holding {@code r} (an opened request) with its reason and payload, to be persisted. */
@@ -62,8 +81,12 @@ public class ActivationRequestEntity extends PanacheEntityBase {
     }
 
     /** The same, with the statement fixed at opening and the proposed policy version (resume, policy change). */
-    public static ActivationRequestEntity of(dev.keyhold.domain.ActivationRequest r, String reason, String payload,
-                                             String statement, String proposedPolicy) {
+    public static ActivationRequestEntity of(
+            dev.keyhold.domain.ActivationRequest r,
+            String reason,
+            String payload,
+            String statement,
+            String proposedPolicy) {
         ActivationRequestEntity e = new ActivationRequestEntity();
         e.statement = statement;
         e.proposedPolicy = proposedPolicy;

@@ -12,7 +12,6 @@ import jakarta.persistence.Id;
 import jakarta.persistence.LockModeType;
 import jakarta.persistence.Table;
 import jakarta.persistence.Version;
-
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -23,44 +22,64 @@ public class KeyEntity extends PanacheEntityBase {
 
     @Id
     public String kid;
+
     @Column(name = "issuer_id")
     public String issuerId;
+
     @Enumerated(EnumType.STRING)
     public SigningAlgorithm algorithm;
+
     @Column(name = "partition_name")
     public String partition;
+
     @Column(name = "hsm_handle")
     public String hsmHandle;
+
     @Column(name = "public_jwk")
     public String publicJwk;
+
     @Enumerated(EnumType.STRING)
     public KeyState state;
+
     @Column(name = "created_at")
     public Instant createdAt;
+
     @Column(name = "activatable_at")
     public Instant activatableAt;
+
     @Column(name = "activated_at")
     public Instant activatedAt;
+
     @Column(name = "not_after")
     public Instant notAfter;
+
     @Column(name = "retired_at")
     public Instant retiredAt;
+
     @Column(name = "verify_until")
     public Instant verifyUntil;
+
     @Column(name = "unpublished_at")
     public Instant unpublishedAt;
+
     @Column(name = "destroy_at")
     public Instant destroyAt;
+
     @Column(name = "destroyed_at")
     public Instant destroyedAt;
+
     @Column(name = "revoked_at")
     public Instant revokedAt;
+
     @Column(name = "revocation_reason")
     public String revocationReason;
+
     @Column(name = "overdue_notified_at")
     public Instant overdueNotifiedAt;
+
     @Column(name = "hsm_missing_at")
     public Instant hsmMissingAt;
+
     @Version
     public long version;
 
@@ -111,8 +130,25 @@ public class KeyEntity extends PanacheEntityBase {
     }
 
     public Key toKey() {
-        return new Key(kid, issuerId, algorithm, partition, hsmHandle, publicJwk, state, createdAt, activatableAt,
-                activatedAt, notAfter, retiredAt, verifyUntil, unpublishedAt, destroyAt, destroyedAt, revokedAt,
-                revocationReason, hsmMissingAt);
+        return new Key(
+                kid,
+                issuerId,
+                algorithm,
+                partition,
+                hsmHandle,
+                publicJwk,
+                state,
+                createdAt,
+                activatableAt,
+                activatedAt,
+                notAfter,
+                retiredAt,
+                verifyUntil,
+                unpublishedAt,
+                destroyAt,
+                destroyedAt,
+                revokedAt,
+                revocationReason,
+                hsmMissingAt);
     }
 }

@@ -7,7 +7,6 @@ import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jose.jwk.JWK;
 import dev.keyhold.audit.AuditHash;
 import dev.keyhold.evidence.LedgerHash;
-
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -51,8 +50,7 @@ public final class VerifyAudit {
         }
     }
 
-    private VerifyAudit() {
-    }
+    private VerifyAudit() {}
 
     public static void main(String[] args) {
         System.exit(run(args, System.out));
@@ -80,7 +78,8 @@ public final class VerifyAudit {
             doc = JSON.readTree(Files.readAllBytes(Path.of(file)));
         } catch (JsonProcessingException e) {
             out.println("FAILED: " + file + " is not JSON: " + e.getOriginalMessage() + " at line "
-                    + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr());
+                    + e.getLocation().getLineNr() + ", column "
+                    + e.getLocation().getColumnNr());
             return 1;
         } catch (IOException e) {
             out.println("cannot read " + file + ": " + e.getMessage());
@@ -126,9 +125,18 @@ public final class VerifyAudit {
             try {
                 seq = r.get("seq").asLong();
                 hash = text(r, "hash");
-                computed = AuditHash.compute(seq, Instant.parse(text(r, "recordedAt")), text(r, "node"),
-                        text(r, "actor"), text(r, "action"), text(r, "outcome"), text(r, "issuerId"), text(r, "kid"),
-                        text(r, "requestId"), text(r, "details"), text(r, "prevHash"));
+                computed = AuditHash.compute(
+                        seq,
+                        Instant.parse(text(r, "recordedAt")),
+                        text(r, "node"),
+                        text(r, "actor"),
+                        text(r, "action"),
+                        text(r, "outcome"),
+                        text(r, "issuerId"),
+                        text(r, "kid"),
+                        text(r, "requestId"),
+                        text(r, "details"),
+                        text(r, "prevHash"));
             } catch (RuntimeException e) {
                 failures.add(where + ": unreadable (" + e.getMessage() + ")");
                 continue;
@@ -148,13 +156,15 @@ public final class VerifyAudit {
             prevSeq = seq;
             prevHash = hash;
         }
-        notes.add("audit export: " + records.size() + " records" + (records.isEmpty() ? "" : " (seq " + first + ".."
-                + last + ")") + ", " + doc.path("checkpoints").size() + " checkpoints");
+        notes.add("audit export: " + records.size() + " records"
+                + (records.isEmpty() ? "" : " (seq " + first + ".." + last + ")") + ", "
+                + doc.path("checkpoints").size() + " checkpoints");
         Signed signed = checkpoints(doc.path("checkpoints"), keys, verifiedHash, first, last, failures, false);
         long vouched = signed.vouched();
         for (long seq : announced) {
             if (!signed.seqs().contains(seq)) {
-                failures.add("record seq " + seq + " announces a checkpoint that is missing from the export or invalid");
+                failures.add(
+                        "record seq " + seq + " announces a checkpoint that is missing from the export or invalid");
             }
         }
         vouchedNote(vouched, first, last, "record", notes, failures, records.isEmpty());
@@ -186,24 +196,36 @@ public final class VerifyAudit {
                 List<String> lines = new ArrayList<>();
                 for (int p = 0; p < ts.size(); p++) {
                     JsonNode t = ts.get(p);
-                    lines.add(LedgerHash.line(t.get("position").asInt(), text(t, "sha256"), text(t, "jti"),
-                            text(t, "kid"), text(t, "issuer"), text(t, "sub"), text(t, "aud"), t.get("iat").asLong(),
+                    lines.add(LedgerHash.line(
+                            t.get("position").asInt(),
+                            text(t, "sha256"),
+                            text(t, "jti"),
+                            text(t, "kid"),
+                            text(t, "issuer"),
+                            text(t, "sub"),
+                            text(t, "aud"),
+                            t.get("iat").asLong(),
                             t.get("exp").asLong()));
                     if (t.get("position").asInt() != p) {
-                        why = "token #" + (p + 1) + " is at position " + t.get("position").asInt()
-                                + " (tokens were reordered)";
+                        why = "token #" + (p + 1) + " is at position "
+                                + t.get("position").asInt() + " (tokens were reordered)";
                     }
                 }
                 tokens += ts.size();
                 String digest = LedgerHash.tokensDigest(lines);
                 if (why == null && ts.size() != b.get("tokenCount").asInt()) {
-                    why = "it holds " + ts.size() + " tokens but says " + b.get("tokenCount").asInt()
-                            + " (a token was removed or added)";
+                    why = "it holds " + ts.size() + " tokens but says "
+                            + b.get("tokenCount").asInt() + " (a token was removed or added)";
                 } else if (why == null && !digest.equals(text(b, "tokensDigest"))) {
                     why = "its tokens do not match its digest (a token was edited, removed or reordered)";
                 }
-                String computed = LedgerHash.batchHash(seq, Instant.parse(text(b, "recordedAt")), text(b, "node"),
-                        b.get("tokenCount").asInt(), text(b, "tokensDigest"), text(b, "prevHash"));
+                String computed = LedgerHash.batchHash(
+                        seq,
+                        Instant.parse(text(b, "recordedAt")),
+                        text(b, "node"),
+                        b.get("tokenCount").asInt(),
+                        text(b, "tokensDigest"),
+                        text(b, "prevHash"));
                 if (why == null && !computed.equals(hash)) {
                     why = "its contents do not match its hash (the batch was edited)";
                 }
@@ -223,16 +245,24 @@ public final class VerifyAudit {
             prevSeq = seq;
             prevHash = hash;
         }
-        notes.add("ledger export: " + batches.size() + " batches" + (batches.isEmpty() ? "" : " (seq " + first + ".."
-                + last + ")") + ", " + tokens + " tokens, " + doc.path("checkpoints").size() + " checkpoints");
-        long vouched = checkpoints(doc.path("checkpoints"), keys, verifiedHash, first, last, failures, true).vouched();
+        notes.add("ledger export: " + batches.size() + " batches"
+                + (batches.isEmpty() ? "" : " (seq " + first + ".." + last + ")") + ", " + tokens + " tokens, "
+                + doc.path("checkpoints").size() + " checkpoints");
+        long vouched = checkpoints(doc.path("checkpoints"), keys, verifiedHash, first, last, failures, true)
+                .vouched();
         vouchedNote(vouched, first, last, "batch", notes, failures, batches.isEmpty());
         return new Report(failures, notes);
     }
 
     /** Checks seq continuity and the link to the previous element; false when it failed (already reported). */
-    private static boolean link(String where, String noun, long seq, String prevHashField, Long prevSeq,
-                                String prevHash, List<String> failures) {
+    private static boolean link(
+            String where,
+            String noun,
+            long seq,
+            String prevHashField,
+            Long prevSeq,
+            String prevHash,
+            List<String> failures) {
         if (prevSeq == null) {
             if (seq == 1 && !LedgerHash.GENESIS.equals(prevHashField)) {
                 failures.add(where + ": the first " + noun + " must link to the genesis hash");
@@ -241,9 +271,11 @@ public final class VerifyAudit {
             return true;
         }
         if (seq != prevSeq + 1) {
-            failures.add(where + ": expected seq " + (prevSeq + 1) + (seq > prevSeq + 1
-                    ? ": " + noun + "(s) " + (prevSeq + 1) + (seq - 1 > prevSeq + 1 ? ".." + (seq - 1) : "")
-                    + " missing before it" : ": out of order (" + noun + "s were moved)"));
+            failures.add(where + ": expected seq " + (prevSeq + 1)
+                    + (seq > prevSeq + 1
+                            ? ": " + noun + "(s) " + (prevSeq + 1) + (seq - 1 > prevSeq + 1 ? ".." + (seq - 1) : "")
+                                    + " missing before it"
+                            : ": out of order (" + noun + "s were moved)"));
             return false;
         }
         if (!prevHash.equals(prevHashField)) {
@@ -254,11 +286,16 @@ public final class VerifyAudit {
     }
 
     /** The seqs that carry a validly signed checkpoint, and the highest one the records reproduce (-1: none). */
-    private record Signed(Set<Long> seqs, long vouched) {
-    }
+    private record Signed(Set<Long> seqs, long vouched) {}
 
-    private static Signed checkpoints(JsonNode cps, Map<String, PublicKey> keys, Map<Long, String> verifiedHash,
-                                    long first, long last, List<String> failures, boolean ledger) {
+    private static Signed checkpoints(
+            JsonNode cps,
+            Map<String, PublicKey> keys,
+            Map<Long, String> verifiedHash,
+            long first,
+            long last,
+            List<String> failures,
+            boolean ledger) {
         Set<Long> signed = new LinkedHashSet<>();
         long vouched = -1;
         for (int j = 0; j < cps.size(); j++) {
@@ -275,7 +312,8 @@ public final class VerifyAudit {
                             + " deployment (a checkpoint from another deployment?)");
                     continue;
                 }
-                byte[] bytes = ledger ? LedgerHash.checkpointBytes(seq, hash, time, text(c, "node"), keyId)
+                byte[] bytes = ledger
+                        ? LedgerHash.checkpointBytes(seq, hash, time, text(c, "node"), keyId)
                         : AuditHash.checkpointBytes(seq, hash, time, text(c, "node"), keyId);
                 if (!verifies(key, bytes, text(c, "signature"))) {
                     failures.add(where + ": its signature does not verify under audit key " + keyId);
@@ -302,8 +340,14 @@ public final class VerifyAudit {
         return new Signed(signed, vouched);
     }
 
-    private static void vouchedNote(long vouched, long first, long last, String noun, List<String> notes,
-                                    List<String> failures, boolean empty) {
+    private static void vouchedNote(
+            long vouched,
+            long first,
+            long last,
+            String noun,
+            List<String> notes,
+            List<String> failures,
+            boolean empty) {
         if (empty) {
             notes.add("nothing to check: the export holds no " + noun + "s");
         } else if (vouched < 0) {
@@ -317,8 +361,8 @@ public final class VerifyAudit {
         }
     }
 
-    private static Map<String, PublicKey> trustedKeys(JsonNode jwks, Set<String> pins, List<String> failures,
-                                                      List<String> notes) {
+    private static Map<String, PublicKey> trustedKeys(
+            JsonNode jwks, Set<String> pins, List<String> failures, List<String> notes) {
         Map<String, PublicKey> trusted = new LinkedHashMap<>();
         Set<String> seen = new LinkedHashSet<>();
         for (int i = 0; i < jwks.size(); i++) {

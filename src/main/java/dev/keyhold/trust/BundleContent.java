@@ -2,10 +2,9 @@ package dev.keyhold.trust;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.keyhold.issuer.Issuer;
 import dev.keyhold.domain.Key;
 import dev.keyhold.domain.KeyState;
-
+import dev.keyhold.issuer.Issuer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -35,8 +34,7 @@ public final class BundleContent {
         }
     }
 
-    private BundleContent() {
-    }
+    private BundleContent() {}
 
     /** {@code keys} of the issuer in JWKS order (newest first). */
     public static Content of(Issuer issuer, List<Key> keys, long refreshHintSeconds, long sequence, Long rollbackOf) {
@@ -45,14 +43,16 @@ public final class BundleContent {
         algorithms.add(issuer.algorithm().name());
         for (Key k : keys) {
             if (!k.issuerId().equals(issuer.id())) {
-                throw new IllegalStateException("key " + k.kid() + " of issuer " + k.issuerId() + " offered for " + issuer.id());
+                throw new IllegalStateException(
+                        "key " + k.kid() + " of issuer " + k.issuerId() + " offered for " + issuer.id());
             }
             if (published(k)) {
                 published.add(parse(k.publicJwk()));
                 algorithms.add(k.algorithm().name());
             }
         }
-        List<Object> revoked = keys.stream().filter(k -> k.revokedAt() != null)
+        List<Object> revoked = keys.stream()
+                .filter(k -> k.revokedAt() != null)
                 .sorted(Comparator.comparing(Key::revokedAt).thenComparing(Key::kid))
                 .map(k -> {
                     Map<String, Object> r = new LinkedHashMap<>();
@@ -60,7 +60,8 @@ public final class BundleContent {
                     r.put("revokedAt", k.revokedAt().toString());
                     r.put("reason", k.revocationReason());
                     return (Object) r;
-                }).toList();
+                })
+                .toList();
         Map<String, Object> decisive = new LinkedHashMap<>();
         decisive.put("sub", issuer.id());
         decisive.put("issuerUri", issuer.issuerUri());
@@ -79,14 +80,16 @@ public final class BundleContent {
 
     /** Published by its recorded state; see the class comment. */
     public static boolean published(Key k) {
-        return k.state() == KeyState.PENDING || k.state() == KeyState.ACTIVE
+        return k.state() == KeyState.PENDING
+                || k.state() == KeyState.ACTIVE
                 || (k.state() == KeyState.RETIRED && k.unpublishedAt() == null);
     }
 
     /** The kids a payload publishes. */
     @SuppressWarnings("unchecked")
     public static List<String> kids(Map<String, Object> payload) {
-        return ((List<Map<String, Object>>) payload.get("keys")).stream().map(m -> (String) m.get("kid")).toList();
+        return ((List<Map<String, Object>>) payload.get("keys"))
+                .stream().map(m -> (String) m.get("kid")).toList();
     }
 
     @SuppressWarnings("unchecked")

@@ -1,6 +1,5 @@
 package dev.keyhold.trust;
 
-
 /**
  * RFC 8785 JSON Canonicalization Scheme for the JSON Keyhold itself produces: objects (maps with string keys),
  * arrays (collections), strings, booleans, null and integers. Members are sorted by their names' UTF-16 code units
@@ -15,8 +14,7 @@ public final class Jcs {
 
     static final long MAX_SAFE = (1L << 53) - 1;
 
-    private Jcs() {
-    }
+    private Jcs() {}
 
     /** RFC 8785 canonical JSON; the implementation is {@link dev.keyhold.domain.CanonicalJson}'s. */
     public static String canonicalize(Object value) {

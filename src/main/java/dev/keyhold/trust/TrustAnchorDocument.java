@@ -9,7 +9,6 @@ import jakarta.inject.Inject;
 import jakarta.transaction.Status;
 import jakarta.transaction.Synchronization;
 import jakarta.transaction.TransactionSynchronizationRegistry;
-
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -36,8 +35,10 @@ public class TrustAnchorDocument {
 
     @Inject
     TrustKeys keys;
+
     @Inject
     EventsSettings events;
+
     @Inject
     TransactionSynchronizationRegistry transactions;
 
@@ -47,8 +48,12 @@ public class TrustAnchorDocument {
     /** The document if this instance holds a fresh one, else null. Never blocks. */
     Rendered cached() {
         Rendered r = cached;
-        return r != null && r.generation() == generation.get()
-                && System.nanoTime() - r.loadedAtNanos() < events.pollInterval().toNanos() ? r : null;
+        return r != null
+                        && r.generation() == generation.get()
+                        && System.nanoTime() - r.loadedAtNanos()
+                                < events.pollInterval().toNanos()
+                ? r
+                : null;
     }
 
     /** Reads the trust keys and renders the document. Blocking (database). */
@@ -71,8 +76,7 @@ public class TrustAnchorDocument {
         if (transactions.getTransactionStatus() == Status.STATUS_ACTIVE) {
             transactions.registerInterposedSynchronization(new Synchronization() {
                 @Override
-                public void beforeCompletion() {
-                }
+                public void beforeCompletion() {}
 
                 @Override
                 public void afterCompletion(int status) {

@@ -5,17 +5,15 @@ import dev.keyhold.error.Problem;
 import dev.keyhold.issuer.IssuerValidator;
 import io.quarkus.vertx.web.Route;
 import io.vertx.core.http.HttpServerResponse;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import org.jboss.logging.Logger;
-
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.function.Supplier;
+import org.jboss.logging.Logger;
 
 /**
  * The public trust routes, served like the JWKS ({@code jwks/JwksRoute}): plain Vert.x routes, the current bundle
@@ -35,8 +33,10 @@ public class TrustBundleRoute {
 
     @Inject
     TrustBundleStore store;
+
     @Inject
     TrustKeys keys;
+
     @Inject
     Clock clock;
 
@@ -52,7 +52,11 @@ public class TrustBundleRoute {
         this.anchorCacheControl = "public, max-age=" + maxAge;
     }
 
-    @Route(path = "/issuers/:id/trust-bundle", methods = Route.HttpMethod.GET, order = 1, type = Route.HandlerType.NORMAL)
+    @Route(
+            path = "/issuers/:id/trust-bundle",
+            methods = Route.HttpMethod.GET,
+            order = 1,
+            type = Route.HandlerType.NORMAL)
     void current(RoutingContext rc) {
         String issuerId = rc.pathParam("id");
         if (!validId(issuerId)) {
@@ -67,7 +71,10 @@ public class TrustBundleRoute {
         blocking(rc, () -> store.current(issuerId), r -> respond(rc, r.served(), cacheControl(r.served())), issuerId);
     }
 
-    @Route(path = "/issuers/:id/trust-bundles/:sequence", methods = Route.HttpMethod.GET, order = 1,
+    @Route(
+            path = "/issuers/:id/trust-bundles/:sequence",
+            methods = Route.HttpMethod.GET,
+            order = 1,
             type = Route.HandlerType.NORMAL)
     void at(RoutingContext rc) {
         String issuerId = rc.pathParam("id");
@@ -82,8 +89,11 @@ public class TrustBundleRoute {
             return;
         }
         long n = sequence;
-        blocking(rc, () -> store.at(issuerId, n),
-                r -> respond(rc, r.served(), "public, max-age=31536000, immutable"), issuerId);
+        blocking(
+                rc,
+                () -> store.at(issuerId, n),
+                r -> respond(rc, r.served(), "public, max-age=31536000, immutable"),
+                issuerId);
     }
 
     @Route(path = "/v1/trust-anchor", methods = Route.HttpMethod.GET, order = 1, type = Route.HandlerType.NORMAL)
@@ -93,7 +103,8 @@ public class TrustBundleRoute {
             respond(rc, hit);
             return;
         }
-        rc.vertx().executeBlocking(anchor::load, false)
+        rc.vertx()
+                .executeBlocking(anchor::load, false)
                 .onSuccess(d -> respond(rc, d))
                 .onFailure(e -> unavailable(rc, e));
     }
@@ -110,9 +121,13 @@ public class TrustBundleRoute {
         res.end(d.buffer());
     }
 
-    private void blocking(RoutingContext rc, Supplier<TrustBundleStore.Result> load,
-                          java.util.function.Consumer<TrustBundleStore.Result> found, String issuerId) {
-        rc.vertx().executeBlocking(load::get, false)
+    private void blocking(
+            RoutingContext rc,
+            Supplier<TrustBundleStore.Result> load,
+            java.util.function.Consumer<TrustBundleStore.Result> found,
+            String issuerId) {
+        rc.vertx()
+                .executeBlocking(load::get, false)
                 .onSuccess(r -> {
                     switch (r.lookup()) {
                         case FOUND -> found.accept(r);
@@ -137,8 +152,10 @@ public class TrustBundleRoute {
             return;
         }
         // A trust key takeover's bundle is a JWS JSON serialization (two signatures); every other one is compact.
-        res.headers().set("Content-Type", s.body().length > 0 && s.body()[0] == '{'
-                ? TrustKeyRotations.JWS_JSON_MEDIA_TYPE : MEDIA_TYPE);
+        res.headers()
+                .set(
+                        "Content-Type",
+                        s.body().length > 0 && s.body()[0] == '{' ? TrustKeyRotations.JWS_JSON_MEDIA_TYPE : MEDIA_TYPE);
         res.end(io.vertx.core.buffer.Buffer.buffer(s.body()));
     }
 
@@ -156,9 +173,16 @@ public class TrustBundleRoute {
     }
 
     private static void problem(RoutingContext rc, int status, String slug, String title, String detail) {
-        rc.response().setStatusCode(status).putHeader("Content-Type", Problem.MEDIA_TYPE)
-                .end(new JsonObject().put("type", Problem.typeUri(slug)).put("title", title).put("status", status)
-                        .put("detail", detail).put("instance", rc.request().path()).encode());
+        rc.response()
+                .setStatusCode(status)
+                .putHeader("Content-Type", Problem.MEDIA_TYPE)
+                .end(new JsonObject()
+                        .put("type", Problem.typeUri(slug))
+                        .put("title", title)
+                        .put("status", status)
+                        .put("detail", detail)
+                        .put("instance", rc.request().path())
+                        .encode());
     }
 
     /** RFC 9110 If-None-Match: a list of entity tags or "*". */

@@ -1,8 +1,8 @@
 package dev.keyhold.trust;
 
-import dev.keyhold.config.TrustSettings;
 import dev.keyhold.audit.Change;
 import dev.keyhold.audit.ChangeRecorder;
+import dev.keyhold.config.TrustSettings;
 import dev.keyhold.hsm.HsmException;
 import dev.keyhold.hsm.HsmObjectMissingException;
 import dev.keyhold.hsm.HsmPort;
@@ -13,8 +13,6 @@ import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.event.TransactionPhase;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
-import org.jboss.logging.Logger;
-
 import java.nio.charset.StandardCharsets;
 import java.sql.Timestamp;
 import java.time.Clock;
@@ -24,6 +22,7 @@ import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.jboss.logging.Logger;
 
 /**
  * Signs staged bundles with the trust key, after the change that staged them committed: first on the committing
@@ -44,16 +43,22 @@ public class TrustBundleSigner {
 
     @Inject
     EntityManager em;
+
     @Inject
     HsmPort hsm;
+
     @Inject
     TrustKeys keys;
+
     @Inject
     ChangeRecorder recorder;
+
     @Inject
     Clock clock;
+
     @Inject
     TrustSettings settings;
+
     @Inject
     TrustStatus status;
 
@@ -66,7 +71,9 @@ public class TrustBundleSigner {
         }
     }
 
-    @Scheduled(every = "${keyhold.trust.sign-interval:PT5S}", delayed = "5s",
+    @Scheduled(
+            every = "${keyhold.trust.sign-interval:PT5S}",
+            delayed = "5s",
             concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void periodic() {
         try {
@@ -82,11 +89,12 @@ public class TrustBundleSigner {
      */
     public int signDue(Duration grace) {
         @SuppressWarnings("unchecked")
-        List<String> issuers = QuarkusTransaction.requiringNew().call(() -> em.createNativeQuery(
-                        "select issuer_id from trust_bundle where first_signed_at is null"
+        List<String> issuers = QuarkusTransaction.requiringNew()
+                .call(() -> em.createNativeQuery("select issuer_id from trust_bundle where first_signed_at is null"
                                 + " and staged_at <= clock_timestamp() - ?1 * interval '1 millisecond'"
                                 + " group by issuer_id order by bool_or(revokes) desc, min(staged_at), issuer_id")
-                .setParameter(1, grace.toMillis()).getResultList());
+                        .setParameter(1, grace.toMillis())
+                        .getResultList());
         int signed = 0;
         for (String issuerId : issuers) {
             signed += signIssuer(issuerId);
@@ -115,14 +123,15 @@ public class TrustBundleSigner {
     public int resignDue() {
         Instant horizon = clock.instant().plus(settings.resignBefore());
         @SuppressWarnings("unchecked")
-        List<Object[]> due = QuarkusTransaction.requiringNew().call(() -> em.createNativeQuery(
-                        "select b.issuer_id, b.sequence from trust_bundle b"
+        List<Object[]> due = QuarkusTransaction.requiringNew()
+                .call(() -> em.createNativeQuery("select b.issuer_id, b.sequence from trust_bundle b"
                                 + " join lateral (select s.exp from trust_bundle_signature s where s.issuer_id = b.issuer_id"
                                 + " and s.sequence = b.sequence order by s.id desc limit 1) latest on true"
                                 + " where b.first_signed_at is not null"
                                 + " and b.sequence = (select max(m.sequence) from trust_bundle m where m.issuer_id = b.issuer_id)"
                                 + " and latest.exp <= ?1 order by latest.exp")
-                .setParameter(1, Timestamp.from(horizon)).getResultList());
+                        .setParameter(1, Timestamp.from(horizon))
+                        .getResultList());
         int n = 0;
         for (Object[] d : due) {
             TrustKeys.TrustKey key = keys.ensure();
@@ -141,9 +150,11 @@ public class TrustBundleSigner {
             return null;
         }
         @SuppressWarnings("unchecked")
-        List<Object[]> rows = em.createNativeQuery("select sequence, content, rollback_of from trust_bundle"
-                        + " where issuer_id = ?1 and first_signed_at is null order by sequence limit 1 for update skip locked")
-                .setParameter(1, issuerId).getResultList();
+        List<Object[]> rows = em.createNativeQuery(
+                        "select sequence, content, rollback_of from trust_bundle"
+                                + " where issuer_id = ?1 and first_signed_at is null order by sequence limit 1 for update skip locked")
+                .setParameter(1, issuerId)
+                .getResultList();
         if (rows.isEmpty()) {
             return false;
         }
@@ -160,13 +171,18 @@ public class TrustBundleSigner {
         Instant exp = iat.plus(settings.validity());
         String jws = sign(key, BundleContent.parse((String) rows.get(0)[1]), iat, exp, previous);
         em.createNativeQuery("update trust_bundle set previous = ?1, first_signed_at = ?2 where issuer_id = ?3"
-                        + " and sequence = ?4").setParameter(1, previous).setParameter(2, Timestamp.from(clock.instant()))
-                .setParameter(3, issuerId).setParameter(4, sequence).executeUpdate();
+                        + " and sequence = ?4")
+                .setParameter(1, previous)
+                .setParameter(2, Timestamp.from(clock.instant()))
+                .setParameter(3, issuerId)
+                .setParameter(4, sequence)
+                .executeUpdate();
         insertSignature(issuerId, sequence, iat, exp, key, jws);
         Map<String, Object> details = details(sequence, iat, exp, key, jws);
         details.put("previous", previous);
         details.put("rollbackOf", rows.get(0)[2] == null ? null : ((Number) rows.get(0)[2]).longValue());
-        recorder.record(new Change("trust.bundle-published", ACTOR, Change.SUCCESS, issuerId, null, details, EVENT, details));
+        recorder.record(
+                new Change("trust.bundle-published", ACTOR, Change.SUCCESS, issuerId, null, details, EVENT, details));
         status.signed(clock.instant());
         return true;
     }
@@ -176,13 +192,19 @@ public class TrustBundleSigner {
             return false; // rotated meanwhile; the next round re-signs with the new key
         }
         @SuppressWarnings("unchecked")
-        List<Object[]> rows = em.createNativeQuery("select b.content, b.previous, (select s.exp from trust_bundle_signature s"
-                        + " where s.issuer_id = b.issuer_id and s.sequence = b.sequence order by s.id desc limit 1)"
-                        + " from trust_bundle b where b.issuer_id = ?1 and b.sequence = ?2 for update")
-                .setParameter(1, issuerId).setParameter(2, sequence).getResultList();
+        List<Object[]> rows = em.createNativeQuery(
+                        "select b.content, b.previous, (select s.exp from trust_bundle_signature s"
+                                + " where s.issuer_id = b.issuer_id and s.sequence = b.sequence order by s.id desc limit 1)"
+                                + " from trust_bundle b where b.issuer_id = ?1 and b.sequence = ?2 for update")
+                .setParameter(1, issuerId)
+                .setParameter(2, sequence)
+                .getResultList();
         Instant latestExp = BundleContent.instant(rows.get(0)[2]);
-        Number newer = (Number) em.createNativeQuery("select count(*) from trust_bundle where issuer_id = ?1"
-                + " and sequence > ?2").setParameter(1, issuerId).setParameter(2, sequence).getSingleResult();
+        Number newer = (Number)
+                em.createNativeQuery("select count(*) from trust_bundle where issuer_id = ?1" + " and sequence > ?2")
+                        .setParameter(1, issuerId)
+                        .setParameter(2, sequence)
+                        .getSingleResult();
         if (latestExp.isAfter(horizon) || newer.longValue() > 0) {
             return false; // re-signed by another instance meanwhile, or superseded
         }
@@ -193,7 +215,8 @@ public class TrustBundleSigner {
         insertSignature(issuerId, sequence, iat, exp, key, jws);
         Map<String, Object> details = details(sequence, iat, exp, key, jws);
         details.put("resigned", true);
-        recorder.record(new Change("trust.bundle-resigned", ACTOR, Change.SUCCESS, issuerId, null, details, EVENT, details));
+        recorder.record(
+                new Change("trust.bundle-resigned", ACTOR, Change.SUCCESS, issuerId, null, details, EVENT, details));
         status.signed(clock.instant());
         return true;
     }
@@ -225,30 +248,48 @@ public class TrustBundleSigner {
         header.put("kid", kid);
         header.put("typ", TYP);
         return (B64.encodeToString(Jcs.canonicalize(header).getBytes(StandardCharsets.UTF_8)) + "."
-                + B64.encodeToString(payload.getBytes(StandardCharsets.UTF_8))).getBytes(StandardCharsets.US_ASCII);
+                        + B64.encodeToString(payload.getBytes(StandardCharsets.UTF_8)))
+                .getBytes(StandardCharsets.US_ASCII);
     }
 
     String firstJws(String issuerId, long sequence) {
         @SuppressWarnings("unchecked")
         List<String> r = em.createNativeQuery("select jws from trust_bundle_signature where issuer_id = ?1"
-                + " and sequence = ?2 order by id limit 1").setParameter(1, issuerId).setParameter(2, sequence).getResultList();
+                        + " and sequence = ?2 order by id limit 1")
+                .setParameter(1, issuerId)
+                .setParameter(2, sequence)
+                .getResultList();
         return r.isEmpty() ? null : r.get(0);
     }
 
-    private void insertSignature(String issuerId, long sequence, Instant iat, Instant exp, TrustKeys.TrustKey key,
-                                 String jws) {
+    private void insertSignature(
+            String issuerId, long sequence, Instant iat, Instant exp, TrustKeys.TrustKey key, String jws) {
         insertSignature(issuerId, sequence, iat, exp, key, null, jws);
     }
 
-    void insertSignature(String issuerId, long sequence, Instant iat, Instant exp, TrustKeys.TrustKey key,
-                         TrustKeys.TrustKey coSigner, String jws) {
-        em.createNativeQuery("insert into trust_bundle_signature (issuer_id, sequence, iat, exp, key_id, co_key_id, jws,"
-                        + " signed_at) values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
-                .setParameter(1, issuerId).setParameter(2, sequence).setParameter(3, Timestamp.from(iat))
-                .setParameter(4, Timestamp.from(exp)).setParameter(5, key.kid())
-                .setParameter(6, new org.hibernate.query.TypedParameterValue<>(org.hibernate.type.StandardBasicTypes.STRING,
-                        coSigner == null ? null : coSigner.kid())).setParameter(7, jws)
-                .setParameter(8, Timestamp.from(clock.instant())).executeUpdate();
+    void insertSignature(
+            String issuerId,
+            long sequence,
+            Instant iat,
+            Instant exp,
+            TrustKeys.TrustKey key,
+            TrustKeys.TrustKey coSigner,
+            String jws) {
+        em.createNativeQuery(
+                        "insert into trust_bundle_signature (issuer_id, sequence, iat, exp, key_id, co_key_id, jws,"
+                                + " signed_at) values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
+                .setParameter(1, issuerId)
+                .setParameter(2, sequence)
+                .setParameter(3, Timestamp.from(iat))
+                .setParameter(4, Timestamp.from(exp))
+                .setParameter(5, key.kid())
+                .setParameter(
+                        6,
+                        new org.hibernate.query.TypedParameterValue<>(
+                                org.hibernate.type.StandardBasicTypes.STRING, coSigner == null ? null : coSigner.kid()))
+                .setParameter(7, jws)
+                .setParameter(8, Timestamp.from(clock.instant()))
+                .executeUpdate();
     }
 
     static Map<String, Object> details(long sequence, Instant iat, Instant exp, TrustKeys.TrustKey key, String jws) {
@@ -262,7 +303,8 @@ public class TrustBundleSigner {
     }
 
     private void failed(RuntimeException e) {
-        String reason = e instanceof HsmObjectMissingException ? "the trust key's HSM object is missing"
+        String reason = e instanceof HsmObjectMissingException
+                ? "the trust key's HSM object is missing"
                 : e instanceof HsmException ? "HSM: " + e.getMessage() : e.getMessage();
         status.failed(reason, clock.instant());
         LOG.warnf("trust bundles not signed: %s", reason);

@@ -5,7 +5,6 @@ import io.quarkus.narayana.jta.QuarkusTransaction;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
-
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -25,6 +24,7 @@ public class TrustBundleStore extends IssuerCache<TrustBundleStore.Served> {
 
     @Inject
     EntityManager em;
+
     @Inject
     Clock clock;
 
@@ -38,10 +38,13 @@ public class TrustBundleStore extends IssuerCache<TrustBundleStore.Served> {
     }
 
     /** What a lookup found: the issuer may be unknown, or known with nothing signed yet. */
-    public enum Lookup { FOUND, NO_ISSUER, NOT_SIGNED }
-
-    public record Result(Lookup lookup, Served served) {
+    public enum Lookup {
+        FOUND,
+        NO_ISSUER,
+        NOT_SIGNED
     }
+
+    public record Result(Lookup lookup, Served served) {}
 
     /** The cached current bundle, if held and not expired. */
     public Optional<Served> cached(String issuerId) {
@@ -58,7 +61,9 @@ public class TrustBundleStore extends IssuerCache<TrustBundleStore.Served> {
             }
             @SuppressWarnings("unchecked")
             List<Object[]> rows = em.createNativeQuery("select sequence, jws, exp from trust_bundle_signature"
-                    + " where issuer_id = ?1 order by sequence desc, id desc limit 1").setParameter(1, issuerId).getResultList();
+                            + " where issuer_id = ?1 order by sequence desc, id desc limit 1")
+                    .setParameter(1, issuerId)
+                    .getResultList();
             return rows.isEmpty() ? new Result(Lookup.NOT_SIGNED, null) : new Result(Lookup.FOUND, served(rows.get(0)));
         });
         if (r.served() != null) {
@@ -76,14 +81,18 @@ public class TrustBundleStore extends IssuerCache<TrustBundleStore.Served> {
             @SuppressWarnings("unchecked")
             List<Object[]> rows = em.createNativeQuery("select sequence, jws, exp from trust_bundle_signature"
                             + " where issuer_id = ?1 and sequence = ?2 order by id limit 1")
-                    .setParameter(1, issuerId).setParameter(2, sequence).getResultList();
+                    .setParameter(1, issuerId)
+                    .setParameter(2, sequence)
+                    .getResultList();
             return rows.isEmpty() ? new Result(Lookup.NOT_SIGNED, null) : new Result(Lookup.FOUND, served(rows.get(0)));
         });
     }
 
     private boolean issuerExists(String issuerId) {
-        return !em.createNativeQuery("select 1 from issuer where id = ?1").setParameter(1, issuerId)
-                .getResultList().isEmpty();
+        return !em.createNativeQuery("select 1 from issuer where id = ?1")
+                .setParameter(1, issuerId)
+                .getResultList()
+                .isEmpty();
     }
 
     private static Served served(Object[] row) {

@@ -11,14 +11,13 @@ import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
 import jakarta.transaction.TransactionSynchronizationRegistry;
 import jakarta.transaction.Transactional;
-import org.hibernate.query.TypedParameterValue;
-import org.hibernate.type.StandardBasicTypes;
-
 import java.sql.Timestamp;
 import java.time.Clock;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.hibernate.query.TypedParameterValue;
+import org.hibernate.type.StandardBasicTypes;
 
 /**
  * Computes an issuer's next trust bundle inside the transaction of every recorded change of that issuer: the one
@@ -34,17 +33,22 @@ public class TrustBundles {
 
     @Inject
     EntityManager em;
+
     @Inject
     Clock clock;
+
     @Inject
     KeyholdConfig config;
+
     @Inject
     TransactionSynchronizationRegistry tx;
+
     @Inject
     Event<BundleStaged> staged;
 
     void onRecorded(@Observes RecordedChange change) {
-        if (change.issuerId() == null || change.action().startsWith("activation.")
+        if (change.issuerId() == null
+                || change.action().startsWith("activation.")
                 || change.action().startsWith("trust.bundle-")) {
             return;
         }
@@ -71,7 +75,9 @@ public class TrustBundles {
         var keys = KeyEntity.ofIssuer(issuerId).stream().map(KeyEntity::toKey).toList();
         @SuppressWarnings("unchecked")
         List<Object[]> last = em.createNativeQuery("select sequence, content_digest, content from trust_bundle"
-                + " where issuer_id = ?1 order by sequence desc limit 1").setParameter(1, issuerId).getResultList();
+                        + " where issuer_id = ?1 order by sequence desc limit 1")
+                .setParameter(1, issuerId)
+                .getResultList();
         long sequence = last.isEmpty() ? 1 : ((Number) last.get(0)[0]).longValue() + 1;
         Long rollbackOf = (Long) tx.getResource(rollbackKey(issuerId));
         BundleContent.Content content = BundleContent.of(issuer.toIssuer(), keys, refreshHint(), sequence, rollbackOf);
@@ -81,12 +87,19 @@ public class TrustBundles {
         tx.putResource(rollbackKey(issuerId), null);
         int revokedBefore = last.isEmpty() ? 0 : revokedCount(BundleContent.parse((String) last.get(0)[2]));
         boolean revokes = revokedCount(content.payload()) > revokedBefore;
-        em.createNativeQuery("insert into trust_bundle (issuer_id, sequence, content, content_digest, audiences,"
-                        + " algorithm, rollback_of, revokes, computed_at) values (?1, ?2, ?3, ?4, cast(?5 as jsonb), ?6, ?7, ?8, ?9)")
-                .setParameter(1, issuerId).setParameter(2, sequence).setParameter(3, content.canonical())
-                .setParameter(4, content.digest()).setParameter(5, Jcs.canonicalize(issuer.audiences))
-                .setParameter(6, issuer.algorithm.name()).setParameter(7, new TypedParameterValue<>(StandardBasicTypes.LONG, rollbackOf)).setParameter(8, revokes)
-                .setParameter(9, Timestamp.from(clock.instant())).executeUpdate();
+        em.createNativeQuery(
+                        "insert into trust_bundle (issuer_id, sequence, content, content_digest, audiences,"
+                                + " algorithm, rollback_of, revokes, computed_at) values (?1, ?2, ?3, ?4, cast(?5 as jsonb), ?6, ?7, ?8, ?9)")
+                .setParameter(1, issuerId)
+                .setParameter(2, sequence)
+                .setParameter(3, content.canonical())
+                .setParameter(4, content.digest())
+                .setParameter(5, Jcs.canonicalize(issuer.audiences))
+                .setParameter(6, issuer.algorithm.name())
+                .setParameter(7, new TypedParameterValue<>(StandardBasicTypes.LONG, rollbackOf))
+                .setParameter(8, revokes)
+                .setParameter(9, Timestamp.from(clock.instant()))
+                .executeUpdate();
         staged.fire(new BundleStaged(issuerId, sequence));
         return Optional.of(sequence);
     }

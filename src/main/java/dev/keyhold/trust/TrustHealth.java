@@ -4,10 +4,10 @@ import dev.keyhold.hsm.HsmException;
 import dev.keyhold.hsm.HsmObjectMissingException;
 import dev.keyhold.hsm.HsmPort;
 import io.quarkus.narayana.jta.QuarkusTransaction;
+import io.smallrye.health.api.HealthGroup;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
-import io.smallrye.health.api.HealthGroup;
 import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
@@ -25,16 +25,20 @@ public class TrustHealth implements HealthCheck {
 
     @Inject
     TrustKeys keys;
+
     @Inject
     TrustStatus status;
+
     @Inject
     HsmPort hsm;
+
     @Inject
     EntityManager em;
 
     @Override
     public HealthCheckResponse call() {
-        HealthCheckResponseBuilder b = HealthCheckResponse.named("trust-bundles").up();
+        HealthCheckResponseBuilder b =
+                HealthCheckResponse.named("trust-bundles").up();
         String problem = null;
         try {
             var key = keys.current();
@@ -44,8 +48,10 @@ public class TrustHealth implements HealthCheck {
                 b.withData("trustKid", key.get().kid());
                 hsm.signingPublicKey(key.get().partition(), key.get().handle());
             }
-            Number unsigned = QuarkusTransaction.joiningExisting().call(() -> (Number) em.createNativeQuery(
-                    "select count(*) from trust_bundle where first_signed_at is null").getSingleResult());
+            Number unsigned = QuarkusTransaction.joiningExisting()
+                    .call(() -> (Number)
+                            em.createNativeQuery("select count(*) from trust_bundle where first_signed_at is null")
+                                    .getSingleResult());
             b.withData("unsignedBundles", unsigned.longValue());
         } catch (HsmObjectMissingException e) {
             problem = "the trust key's HSM object is missing: bundles are not signed";

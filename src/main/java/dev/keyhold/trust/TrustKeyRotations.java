@@ -1,6 +1,6 @@
 package dev.keyhold.trust;
 
-import dev.keyhold.store.ActivationRequestEntity;
+import com.nimbusds.jose.jwk.JWK;
 import dev.keyhold.activation.ActivationRequests;
 import dev.keyhold.activation.ApprovedRequestExecutor;
 import dev.keyhold.activation.Denied;
@@ -17,14 +17,13 @@ import dev.keyhold.hsm.PublicJwks;
 import dev.keyhold.issuer.IssuerEntity;
 import dev.keyhold.issuer.IssuerService;
 import dev.keyhold.security.Roles;
-import com.nimbusds.jose.jwk.JWK;
+import dev.keyhold.store.ActivationRequestEntity;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.security.identity.SecurityIdentity;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
 import jakarta.transaction.Transactional;
-
 import java.nio.charset.StandardCharsets;
 import java.security.PublicKey;
 import java.time.Clock;
@@ -54,29 +53,38 @@ public class TrustKeyRotations implements ApprovedRequestExecutor {
 
     @Inject
     TrustKeys keys;
+
     @Inject
     TrustAnchorDocument anchor;
+
     @Inject
     TrustSettings settings;
+
     @Inject
     HsmPort hsm;
+
     @Inject
     IssuerService issuers;
+
     @Inject
     ActivationRequests requests;
+
     @Inject
     ChangeRecorder recorder;
+
     @Inject
     LifecycleCommands commands;
+
     @Inject
     TrustBundleSigner signer;
+
     @Inject
     EntityManager em;
+
     @Inject
     Clock clock;
 
-    public record RotationRequest(String reason) {
-    }
+    public record RotationRequest(String reason) {}
 
     /**
      * Opens the rotation request, generating the NEXT key first unless one is already announced (a rejected or
@@ -84,21 +92,26 @@ public class TrustKeyRotations implements ApprovedRequestExecutor {
      * not held inside one.
      */
     public ActivationRequestEntity propose(RotationRequest body, SecurityIdentity who) {
-        String governing = settings.governingIssuer().filter(s -> !s.isBlank()).orElseThrow(() -> ProblemException.conflict(
-                "trust-key-rotation-not-configured", "trust key rotation needs keyhold.trust.governing-issuer: the"
-                        + " issuer whose custodians decide it"));
+        String governing = settings.governingIssuer()
+                .filter(s -> !s.isBlank())
+                .orElseThrow(() -> ProblemException.conflict(
+                        "trust-key-rotation-not-configured",
+                        "trust key rotation needs keyhold.trust.governing-issuer: the"
+                                + " issuer whose custodians decide it"));
         if (body != null && body.reason() != null && body.reason().length() > 500) {
             throw new ValidationException(List.of(new FieldError("reason", "at most 500 characters")));
         }
         QuarkusTransaction.requiringNew().run(() -> {
             if (IssuerEntity.findById(governing) == null) {
-                throw ProblemException.conflict("trust-key-rotation-not-configured", "the governing issuer '"
-                        + governing + "' (keyhold.trust.governing-issuer) does not exist");
+                throw ProblemException.conflict(
+                        "trust-key-rotation-not-configured",
+                        "the governing issuer '" + governing + "' (keyhold.trust.governing-issuer) does not exist");
             }
             checkOpenable(issuers.lock(governing), who);
         });
         TrustKeys.TrustKey current = keys.ensure();
-        TrustKeys.TrustKey next = keys.next().orElseGet(() -> generateNext(who.getPrincipal().getName()));
+        TrustKeys.TrustKey next =
+                keys.next().orElseGet(() -> generateNext(who.getPrincipal().getName()));
         String reason = body == null || body.reason() == null ? "trust key rotation" : body.reason();
         return QuarkusTransaction.requiringNew().call(() -> {
             IssuerEntity issuer = issuers.lock(governing);
@@ -106,7 +119,11 @@ public class TrustKeyRotations implements ApprovedRequestExecutor {
             Map<String, Object> payload = new LinkedHashMap<>();
             payload.put("currentTrustKid", current.kid());
             payload.put("nextTrustKid", next.kid());
-            return requests.open(issuer, ActivationKind.TRUST_KEY_ROTATION, who.getPrincipal().getName(), reason,
+            return requests.open(
+                    issuer,
+                    ActivationKind.TRUST_KEY_ROTATION,
+                    who.getPrincipal().getName(),
+                    reason,
                     Jcs.canonicalize(payload));
         });
     }
@@ -114,18 +131,24 @@ public class TrustKeyRotations implements ApprovedRequestExecutor {
     private void checkOpenable(IssuerEntity governing, SecurityIdentity who) {
         String actor = who.getPrincipal().getName();
         if (!who.hasRole(Roles.ADMIN) && !(who.hasRole(Roles.CUSTODIAN) && governing.custodians.contains(actor))) {
-            throw new Denied("trust.key-rotation", actor, governing.id, null, Map.of(),
+            throw new Denied(
+                    "trust.key-rotation",
+                    actor,
+                    governing.id,
+                    null,
+                    Map.of(),
                     "'" + actor + "' is neither an admin nor a custodian of the governing issuer " + governing.id);
         }
         if (requests.live(governing, ActivationKind.TRUST_KEY_ROTATION).isPresent()) {
-            throw ProblemException.conflict("trust-key-rotation-pending",
-                    "a trust key rotation is already awaiting decisions");
+            throw ProblemException.conflict(
+                    "trust-key-rotation-pending", "a trust key rotation is already awaiting decisions");
         }
     }
 
     private TrustKeys.TrustKey generateNext(String actor) {
         String partition = settings.partition();
-        String handle = settings.keyHandle() + "-" + UUID.randomUUID().toString().substring(0, 13);
+        String handle =
+                settings.keyHandle() + "-" + UUID.randomUUID().toString().substring(0, 13);
         PublicKey pub = hsm.generate(partition, handle, TrustKeys.ALG);
         JWK jwk = PublicJwks.of(pub, TrustKeys.ALG);
         int inserted = QuarkusTransaction.requiringNew().call(() -> {
@@ -141,8 +164,10 @@ public class TrustKeyRotations implements ApprovedRequestExecutor {
         });
         if (inserted == 0) {
             hsm.destroy(partition, handle); // another proposal announced its NEXT key first: use that one
-            return keys.next().orElseThrow(() -> ProblemException.conflict("trust-key-rotation-raced",
-                    "another trust key rotation changed the trust keys meanwhile; try again"));
+            return keys.next()
+                    .orElseThrow(() -> ProblemException.conflict(
+                            "trust-key-rotation-raced",
+                            "another trust key rotation changed the trust keys meanwhile; try again"));
         }
         return keys.byKid(jwk.getKeyID()).orElseThrow();
     }
@@ -164,8 +189,11 @@ public class TrustKeyRotations implements ApprovedRequestExecutor {
         String newKid = (String) p.get("nextTrustKid");
         Map<String, String> states = keys.lockAnchorStates();
         if (!"CURRENT".equals(states.get(oldKid)) || !"NEXT".equals(states.get(newKid))) {
-            var cancel = r.toRequest().cancel(now, "the trust keys changed since the rotation was proposed: "
-                    + oldKid + " is no longer CURRENT or " + newKid + " no longer NEXT");
+            var cancel = r.toRequest()
+                    .cancel(
+                            now,
+                            "the trust keys changed since the rotation was proposed: " + oldKid
+                                    + " is no longer CURRENT or " + newKid + " no longer NEXT");
             commands.apply(issuer, r, cancel, actor);
             return false;
         }
@@ -189,15 +217,18 @@ public class TrustKeyRotations implements ApprovedRequestExecutor {
     private int coSignNewest(TrustKeys.TrustKey oldKey, TrustKeys.TrustKey newKey, Instant now) {
         @SuppressWarnings("unchecked")
         List<Object[]> newest = em.createNativeQuery("select b.issuer_id, b.sequence, b.content, b.previous,"
-                + " (select max(s.iat) from trust_bundle_signature s where s.issuer_id = b.issuer_id and s.sequence = b.sequence)"
-                + " from trust_bundle b where b.first_signed_at is not null and b.sequence = (select max(m.sequence)"
-                + " from trust_bundle m where m.issuer_id = b.issuer_id and m.first_signed_at is not null)"
-                + " order by b.issuer_id for update of b").getResultList();
+                        + " (select max(s.iat) from trust_bundle_signature s where s.issuer_id = b.issuer_id and s.sequence = b.sequence)"
+                        + " from trust_bundle b where b.first_signed_at is not null and b.sequence = (select max(m.sequence)"
+                        + " from trust_bundle m where m.issuer_id = b.issuer_id and m.first_signed_at is not null)"
+                        + " order by b.issuer_id for update of b")
+                .getResultList();
         for (Object[] row : newest) {
             String issuerId = (String) row[0];
             long sequence = ((Number) row[1]).longValue();
-            // iat is unique per bundle signature: a signature made earlier in this same second moves this one on by one.
-            long iatSeconds = Math.max(now.getEpochSecond(), BundleContent.instant(row[4]).getEpochSecond() + 1);
+            // iat is unique per bundle signature: a signature made earlier in this same second moves this one on by
+            // one.
+            long iatSeconds =
+                    Math.max(now.getEpochSecond(), BundleContent.instant(row[4]).getEpochSecond() + 1);
             Instant iat = Instant.ofEpochSecond(iatSeconds);
             Instant exp = iat.plus(settings.validity());
             String payload = TrustBundleSigner.payload(BundleContent.parse((String) row[2]), iat, exp, (String) row[3]);
@@ -206,8 +237,15 @@ public class TrustKeyRotations implements ApprovedRequestExecutor {
             Map<String, Object> details = TrustBundleSigner.details(sequence, iat, exp, newKey, jws);
             details.put("resigned", true);
             details.put("coTrustKid", oldKey.kid());
-            recorder.record(new Change("trust.bundle-resigned", TrustBundleSigner.ACTOR, Change.SUCCESS, issuerId, null,
-                    details, TrustBundleSigner.EVENT, details));
+            recorder.record(new Change(
+                    "trust.bundle-resigned",
+                    TrustBundleSigner.ACTOR,
+                    Change.SUCCESS,
+                    issuerId,
+                    null,
+                    details,
+                    TrustBundleSigner.EVENT,
+                    details));
         }
         return newest.size();
     }
@@ -222,8 +260,8 @@ public class TrustKeyRotations implements ApprovedRequestExecutor {
         for (TrustKeys.TrustKey key : List.of(first, second)) {
             // The old key's header names its successor's public JWK, so a validator that pinned only the old key
             // learns the new one from a signature it can check, then checks the new key's own signature with it.
-            Map<String, Object> extra = key == first ? Map.of(SUCCESSOR, second.jwk().toPublicJWK().toJSONObject())
-                    : Map.of();
+            Map<String, Object> extra =
+                    key == first ? Map.of(SUCCESSOR, second.jwk().toPublicJWK().toJSONObject()) : Map.of();
             byte[] input = TrustBundleSigner.signingInput(key.kid(), extra, payload);
             String[] parts = new String(input, StandardCharsets.US_ASCII).split("\\.");
             encodedPayload = parts[1];

@@ -1,9 +1,9 @@
 package dev.keyhold.trust;
 
-import dev.keyhold.config.TrustSettings;
 import com.nimbusds.jose.jwk.JWK;
-import dev.keyhold.hsm.HsmPort;
+import dev.keyhold.config.TrustSettings;
 import dev.keyhold.domain.SigningAlgorithm;
+import dev.keyhold.hsm.HsmPort;
 import dev.keyhold.hsm.PublicJwks;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.runtime.StartupEvent;
@@ -12,7 +12,6 @@ import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
 import jakarta.persistence.Tuple;
-
 import java.security.PublicKey;
 import java.sql.Timestamp;
 import java.text.ParseException;
@@ -35,12 +34,16 @@ public class TrustKeys {
 
     @Inject
     HsmPort hsm;
+
     @Inject
     TrustAnchorDocument anchor;
+
     @Inject
     EntityManager em;
+
     @Inject
     Clock clock;
+
     @Inject
     TrustSettings settings;
 
@@ -49,12 +52,12 @@ public class TrustKeys {
             ensure();
         } catch (RuntimeException ex) {
             // Bundles wait unsigned until the trust key can be made; health says so.
-            org.jboss.logging.Logger.getLogger(TrustKeys.class).warnf("trust key not available at start: %s", ex.getMessage());
+            org.jboss.logging.Logger.getLogger(TrustKeys.class)
+                    .warnf("trust key not available at start: %s", ex.getMessage());
         }
     }
 
-    public record TrustKey(String kid, String partition, String handle, String state, JWK jwk) {
-    }
+    public record TrustKey(String kid, String partition, String handle, String state, JWK jwk) {}
 
     /** The CURRENT trust key, generating it when there is none yet. Blocking; outside any transaction. */
     public TrustKey ensure() {
@@ -80,8 +83,9 @@ public class TrustKeys {
 
     /** CURRENT then NEXT: what validators pin. */
     public List<TrustKey> anchors() {
-        return QuarkusTransaction.joiningExisting().call(() -> rows(em.createNativeQuery(COLUMNS
-                + " where state in ('CURRENT', 'NEXT') order by state, created_at", Tuple.class)));
+        return QuarkusTransaction.joiningExisting()
+                .call(() -> rows(em.createNativeQuery(
+                        COLUMNS + " where state in ('CURRENT', 'NEXT') order by state, created_at", Tuple.class)));
     }
 
     /** The announced NEXT trust key, if a rotation has made one. */
@@ -91,8 +95,12 @@ public class TrustKeys {
 
     /** A trust key in any state (RETIRED ones included). */
     public Optional<TrustKey> byKid(String kid) {
-        return QuarkusTransaction.joiningExisting().call(() -> rows(em.createNativeQuery(COLUMNS + " where kid = ?1",
-                Tuple.class).setParameter(1, kid)).stream().findFirst());
+        return QuarkusTransaction.joiningExisting()
+                .call(() ->
+                        rows(em.createNativeQuery(COLUMNS + " where kid = ?1", Tuple.class)
+                                        .setParameter(1, kid))
+                                .stream()
+                                .findFirst());
     }
 
     /**
@@ -102,18 +110,27 @@ public class TrustKeys {
     @jakarta.transaction.Transactional(jakarta.transaction.Transactional.TxType.MANDATORY)
     public boolean insert(JWK jwk, String partition, String handle, String state) {
         return em.createNativeQuery("insert into trust_key (kid, partition_name, hsm_handle, algorithm, public_jwk,"
-                        + " state, created_at) values (?1, ?2, ?3, ?4, ?5, ?6, ?7) on conflict do nothing")
-                .setParameter(1, jwk.getKeyID()).setParameter(2, partition).setParameter(3, handle)
-                .setParameter(4, ALG.name()).setParameter(5, jwk.toJSONString()).setParameter(6, state)
-                .setParameter(7, Timestamp.from(clock.instant())).executeUpdate() == 1;
+                                + " state, created_at) values (?1, ?2, ?3, ?4, ?5, ?6, ?7) on conflict do nothing")
+                        .setParameter(1, jwk.getKeyID())
+                        .setParameter(2, partition)
+                        .setParameter(3, handle)
+                        .setParameter(4, ALG.name())
+                        .setParameter(5, jwk.toJSONString())
+                        .setParameter(6, state)
+                        .setParameter(7, Timestamp.from(clock.instant()))
+                        .executeUpdate()
+                == 1;
     }
 
     /** The CURRENT and NEXT keys' states by kid, their rows locked until the caller's transaction ends. */
     @jakarta.transaction.Transactional(jakarta.transaction.Transactional.TxType.MANDATORY)
     public Map<String, String> lockAnchorStates() {
         Map<String, String> states = new LinkedHashMap<>();
-        for (Object row : em.createNativeQuery("select kid, state from trust_key where state in ('CURRENT', 'NEXT')"
-                + " order by kid for update", Tuple.class).getResultList()) {
+        for (Object row : em.createNativeQuery(
+                        "select kid, state from trust_key where state in ('CURRENT', 'NEXT')"
+                                + " order by kid for update",
+                        Tuple.class)
+                .getResultList()) {
             Tuple t = (Tuple) row;
             states.put(t.get("kid", String.class), t.get("state", String.class));
         }
@@ -124,8 +141,12 @@ public class TrustKeys {
     @jakarta.transaction.Transactional(jakarta.transaction.Transactional.TxType.MANDATORY)
     public void promote(String oldKid, String newKid, Instant now) {
         em.createNativeQuery("update trust_key set state = 'RETIRED', retired_at = ?2 where kid = ?1")
-                .setParameter(1, oldKid).setParameter(2, Timestamp.from(now)).executeUpdate();
-        em.createNativeQuery("update trust_key set state = 'CURRENT' where kid = ?1").setParameter(1, newKid).executeUpdate();
+                .setParameter(1, oldKid)
+                .setParameter(2, Timestamp.from(now))
+                .executeUpdate();
+        em.createNativeQuery("update trust_key set state = 'CURRENT' where kid = ?1")
+                .setParameter(1, newKid)
+                .executeUpdate();
     }
 
     private static final String COLUMNS = "select kid, partition_name, hsm_handle, state, public_jwk from trust_key";
@@ -135,8 +156,11 @@ public class TrustKeys {
         List<TrustKey> keys = new java.util.ArrayList<>();
         for (Object row : query.getResultList()) {
             Tuple t = (Tuple) row;
-            keys.add(new TrustKey(t.get("kid", String.class), t.get("partition_name", String.class),
-                    t.get("hsm_handle", String.class), t.get("state", String.class),
+            keys.add(new TrustKey(
+                    t.get("kid", String.class),
+                    t.get("partition_name", String.class),
+                    t.get("hsm_handle", String.class),
+                    t.get("state", String.class),
                     parse(t.get("public_jwk", String.class))));
         }
         return keys;
@@ -150,7 +174,9 @@ public class TrustKeys {
     @jakarta.transaction.Transactional(jakarta.transaction.Transactional.TxType.MANDATORY)
     public boolean lockIfCurrent(TrustKey key) {
         return !em.createNativeQuery("select 1 from trust_key where kid = ?1 and state = 'CURRENT' for share")
-                .setParameter(1, key.kid()).getResultList().isEmpty();
+                .setParameter(1, key.kid())
+                .getResultList()
+                .isEmpty();
     }
 
     static JWK parse(String json) {

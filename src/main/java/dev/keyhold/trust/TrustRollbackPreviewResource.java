@@ -23,9 +23,11 @@ public class TrustRollbackPreviewResource {
     @GET
     @Path("preview")
     @PermitAll
-    @Operation(summary = "What a rollback to bundle n would publish", description = "The exact payload and JWS "
-            + "signing input a rollback to toSequence would sign if it were approved and signed now (public, like the "
-            + "bundles). Same status codes as proposing one.")
+    @Operation(
+            summary = "What a rollback to bundle n would publish",
+            description = "The exact payload and JWS "
+                    + "signing input a rollback to toSequence would sign if it were approved and signed now (public, like the "
+                    + "bundles). Same status codes as proposing one.")
     public TrustRollbacks.Preview preview(@PathParam("id") String issuerId, @QueryParam("toSequence") Long toSequence) {
         return rollbacks.preview(issuerId, toSequence);
     }

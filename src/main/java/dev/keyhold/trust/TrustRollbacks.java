@@ -1,39 +1,37 @@
 package dev.keyhold.trust;
 
-import dev.keyhold.config.TrustSettings;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.keyhold.domain.ActivationKind;
-import dev.keyhold.store.ActivationRequestEntity;
 import dev.keyhold.activation.ActivationRequests;
 import dev.keyhold.activation.ActivationService;
 import dev.keyhold.activation.ApprovedRequestExecutor;
-import dev.keyhold.domain.Transition;
 import dev.keyhold.activation.Denied;
 import dev.keyhold.audit.Change;
 import dev.keyhold.audit.ChangeRecorder;
 import dev.keyhold.command.LifecycleCommands;
+import dev.keyhold.config.TrustSettings;
+import dev.keyhold.domain.ActivationKind;
+import dev.keyhold.domain.IssuerPolicy;
+import dev.keyhold.domain.Key;
+import dev.keyhold.domain.KeyState;
+import dev.keyhold.domain.SigningAlgorithm;
+import dev.keyhold.domain.Transition;
 import dev.keyhold.error.ProblemException;
 import dev.keyhold.error.ValidationException;
 import dev.keyhold.error.ValidationException.FieldError;
-import dev.keyhold.domain.SigningAlgorithm;
 import dev.keyhold.issuer.Issuer;
 import dev.keyhold.issuer.IssuerEntity;
-import dev.keyhold.domain.IssuerPolicy;
 import dev.keyhold.issuer.IssuerRequest;
 import dev.keyhold.issuer.IssuerService;
 import dev.keyhold.issuer.IssuerValidator;
-import dev.keyhold.domain.Key;
-import dev.keyhold.store.KeyEntity;
-import dev.keyhold.domain.KeyState;
-import dev.keyhold.domain.Deadlines;
 import dev.keyhold.security.Roles;
+import dev.keyhold.store.ActivationRequestEntity;
+import dev.keyhold.store.KeyEntity;
 import io.quarkus.security.identity.SecurityIdentity;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
 import jakarta.transaction.Transactional;
-
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
@@ -61,49 +59,76 @@ public class TrustRollbacks implements ApprovedRequestExecutor {
 
     @Inject
     IssuerService issuers;
+
     @Inject
     IssuerValidator validator;
+
     @Inject
     ActivationRequests requests;
+
     @Inject
     ActivationService activations;
+
     @Inject
     ChangeRecorder recorder;
+
     @Inject
     LifecycleCommands commands;
+
     @Inject
     TrustBundles bundles;
+
     @Inject
     TrustBundleSigner signer;
+
     @Inject
     TrustKeys trustKeys;
+
     @Inject
     TrustSettings settings;
+
     @Inject
     EntityManager em;
+
     @Inject
     Clock clock;
+
     @Inject
     ObjectMapper json;
 
-    public record RollbackRequest(Long toSequence, String reason) {
-    }
+    public record RollbackRequest(Long toSequence, String reason) {}
 
     /** What a rollback to bundle n does now. */
-    record Plan(long toSequence, long fromSequence, List<String> audiences, SigningAlgorithm algorithm, List<String> revoke) {
-    }
+    record Plan(
+            long toSequence,
+            long fromSequence,
+            List<String> audiences,
+            SigningAlgorithm algorithm,
+            List<String> revoke) {}
 
     /** What a rollback would publish, signed as it would be signed now. */
-    public record Preview(String issuerId, long toSequence, long sequence, List<String> audiences, String algorithm,
-                          List<String> revokes, String trustKid, String payload, String signingInput) {
-    }
+    public record Preview(
+            String issuerId,
+            long toSequence,
+            long sequence,
+            List<String> audiences,
+            String algorithm,
+            List<String> revokes,
+            String trustKid,
+            String payload,
+            String signingInput) {}
 
     @Transactional
     public ActivationRequestEntity propose(String issuerId, RollbackRequest body, SecurityIdentity who) {
         IssuerEntity issuer = issuers.lock(issuerId);
         String actor = who.getPrincipal().getName();
         if (!who.hasRole(Roles.ADMIN) && !(who.hasRole(Roles.CUSTODIAN) && issuer.custodians.contains(actor))) {
-            throw new Denied("trust.rollback", actor, issuer.id, null, Map.of(),
+            throw new Denied(
+                    "trust.rollback",
+                    actor,
+                    issuer.id,
+                    null,
+                    Map.of(),
                     "'" + actor + "' is neither an admin nor a custodian of issuer " + issuer.id);
         }
         List<FieldError> errors = new ArrayList<>();
@@ -118,7 +143,8 @@ public class TrustRollbacks implements ApprovedRequestExecutor {
         }
         Plan plan = plan(issuer, body.toSequence());
         if (requests.live(issuer, ActivationKind.TRUST_ROLLBACK).isPresent()) {
-            throw ProblemException.conflict("trust-rollback-pending",
+            throw ProblemException.conflict(
+                    "trust-rollback-pending",
                     "issuer " + issuerId + " already has a trust rollback awaiting decisions");
         }
         Map<String, Object> payload = new LinkedHashMap<>();
@@ -158,7 +184,13 @@ public class TrustRollbacks implements ApprovedRequestExecutor {
             changes.put("audiences", Map.of("from", List.copyOf(issuer.audiences), "to", plan.audiences()));
         }
         if (issuer.algorithm != plan.algorithm()) {
-            changes.put("algorithm", Map.of("from", issuer.algorithm.name(), "to", plan.algorithm().name()));
+            changes.put(
+                    "algorithm",
+                    Map.of(
+                            "from",
+                            issuer.algorithm.name(),
+                            "to",
+                            plan.algorithm().name()));
         }
         issuer.audiences = new ArrayList<>(plan.audiences());
         issuer.algorithm = plan.algorithm();
@@ -198,42 +230,73 @@ public class TrustRollbacks implements ApprovedRequestExecutor {
         Plan plan = plan(issuer, toSequence);
         Instant now = clock.instant();
         Issuer current = issuer.toIssuer();
-        Issuer after = new Issuer(current.id(), current.issuerUri(), current.partition(), plan.algorithm(),
-                plan.audiences(), current.custodians(), current.approvalsRequired(), current.signers(), current.policy(),
-                current.status(), current.createdAt(), current.evidence());
-        List<Key> keys = KeyEntity.ofIssuer(issuerId).stream().map(KeyEntity::toKey)
-                .map(k -> plan.revoke().contains(k.kid()) ? revokedNow(k, now) : k).toList();
-        BundleContent.Content content = BundleContent.of(after, keys, bundles.refreshHint(), plan.fromSequence() + 1,
-                plan.toSequence());
+        Issuer after = new Issuer(
+                current.id(),
+                current.issuerUri(),
+                current.partition(),
+                plan.algorithm(),
+                plan.audiences(),
+                current.custodians(),
+                current.approvalsRequired(),
+                current.signers(),
+                current.policy(),
+                current.status(),
+                current.createdAt(),
+                current.evidence());
+        List<Key> keys = KeyEntity.ofIssuer(issuerId).stream()
+                .map(KeyEntity::toKey)
+                .map(k -> plan.revoke().contains(k.kid()) ? revokedNow(k, now) : k)
+                .toList();
+        BundleContent.Content content =
+                BundleContent.of(after, keys, bundles.refreshHint(), plan.fromSequence() + 1, plan.toSequence());
         String newestJws = signer.firstJws(issuerId, plan.fromSequence());
         if (newestJws == null) {
-            throw ProblemException.conflict("trust-bundle-unsigned", "bundle " + plan.fromSequence()
-                    + " is not signed yet; the preview chains to it, so try again once it is");
+            throw ProblemException.conflict(
+                    "trust-bundle-unsigned",
+                    "bundle " + plan.fromSequence()
+                            + " is not signed yet; the preview chains to it, so try again once it is");
         }
-        TrustKeys.TrustKey key = trustKeys.current().orElseThrow(() -> ProblemException.unavailable("trust-key-missing",
-                "no trust key exists yet"));
+        TrustKeys.TrustKey key = trustKeys
+                .current()
+                .orElseThrow(() -> ProblemException.unavailable("trust-key-missing", "no trust key exists yet"));
         Instant iat = Instant.ofEpochSecond(now.getEpochSecond());
-        String payload = TrustBundleSigner.payload(BundleContent.parse(content.canonical()), iat,
-                iat.plus(settings.validity()), BundleContent.sha256Hex(newestJws));
+        String payload = TrustBundleSigner.payload(
+                BundleContent.parse(content.canonical()),
+                iat,
+                iat.plus(settings.validity()),
+                BundleContent.sha256Hex(newestJws));
         String input = new String(TrustBundleSigner.signingInput(key.kid(), payload), StandardCharsets.US_ASCII);
-        return new Preview(issuerId, plan.toSequence(), plan.fromSequence() + 1, plan.audiences(), plan.algorithm().name(),
-                plan.revoke(), key.kid(), payload, input);
+        return new Preview(
+                issuerId,
+                plan.toSequence(),
+                plan.fromSequence() + 1,
+                plan.audiences(),
+                plan.algorithm().name(),
+                plan.revoke(),
+                key.kid(),
+                payload,
+                input);
     }
 
     /** Checks a rollback of the (locked) issuer to bundle n against the recorded state now. */
     Plan plan(IssuerEntity issuer, long toSequence) {
         @SuppressWarnings("unchecked")
-        List<Object[]> target = em.createNativeQuery("select content, cast(audiences as text), algorithm from trust_bundle"
-                + " where issuer_id = ?1 and sequence = ?2").setParameter(1, issuer.id).setParameter(2, toSequence)
+        List<Object[]> target = em.createNativeQuery(
+                        "select content, cast(audiences as text), algorithm from trust_bundle"
+                                + " where issuer_id = ?1 and sequence = ?2")
+                .setParameter(1, issuer.id)
+                .setParameter(2, toSequence)
                 .getResultList();
         if (target.isEmpty()) {
             throw ProblemException.notFound("trust bundle", issuer.id + "/" + toSequence);
         }
         long newest = ((Number) em.createNativeQuery("select max(sequence) from trust_bundle where issuer_id = ?1")
-                .setParameter(1, issuer.id).getSingleResult()).longValue();
+                        .setParameter(1, issuer.id)
+                        .getSingleResult())
+                .longValue();
         if (toSequence == newest) {
-            throw new ValidationException(List.of(new FieldError("toSequence",
-                    toSequence + " is the issuer's current bundle; there is nothing to roll back")));
+            throw new ValidationException(List.of(new FieldError(
+                    "toSequence", toSequence + " is the issuer's current bundle; there is nothing to roll back")));
         }
         List<String> targetKids = BundleContent.kids(BundleContent.parse((String) target.get(0)[0]));
         List<String> revoke = new ArrayList<>();
@@ -243,30 +306,67 @@ public class TrustRollbacks implements ApprovedRequestExecutor {
             }
             switch (k.state) {
                 case PENDING -> revoke.add(k.kid);
-                case ACTIVE -> throw ProblemException.conflict("rollback-excludes-active-key", "bundle " + toSequence
-                        + " does not publish the issuer's ACTIVE key " + k.kid + "; a rollback may not leave the key"
-                        + " that signs out of the issuer's trust");
-                default -> throw ProblemException.conflict("rollback-excludes-signing-key", "key " + k.kid
-                        + " was published after bundle " + toSequence + " and has signed tokens that verify until "
-                        + k.verifyUntil + "; revoke it first if it must go");
+                case ACTIVE ->
+                    throw ProblemException.conflict(
+                            "rollback-excludes-active-key",
+                            "bundle " + toSequence
+                                    + " does not publish the issuer's ACTIVE key " + k.kid
+                                    + "; a rollback may not leave the key"
+                                    + " that signs out of the issuer's trust");
+                default ->
+                    throw ProblemException.conflict(
+                            "rollback-excludes-signing-key",
+                            "key " + k.kid
+                                    + " was published after bundle " + toSequence
+                                    + " and has signed tokens that verify until "
+                                    + k.verifyUntil + "; revoke it first if it must go");
             }
         }
         List<String> audiences = readList((String) target.get(0)[1]);
         String algorithm = (String) target.get(0)[2];
         IssuerPolicy p = issuer.policy();
         // The same validation as a policy change of these two fields.
-        validator.validate(new IssuerRequest(issuer.id, issuer.issuerUri, issuer.partition, algorithm, audiences,
-                issuer.custodians, issuer.approvalsRequired, issuer.signers, p.rotationPeriod().toString(),
-                p.publishLead().toString(), p.tokenTtl().toString(), p.activeDeadline().toString(),
-                p.destroyGrace().toString(), p.approvalTtl().toString(),
-                issuer.toIssuer().evidence().suspendOnCompromise(), issuer.toIssuer().evidence().ledgerBestEffort()));
+        validator.validate(new IssuerRequest(
+                issuer.id,
+                issuer.issuerUri,
+                issuer.partition,
+                algorithm,
+                audiences,
+                issuer.custodians,
+                issuer.approvalsRequired,
+                issuer.signers,
+                p.rotationPeriod().toString(),
+                p.publishLead().toString(),
+                p.tokenTtl().toString(),
+                p.activeDeadline().toString(),
+                p.destroyGrace().toString(),
+                p.approvalTtl().toString(),
+                issuer.toIssuer().evidence().suspendOnCompromise(),
+                issuer.toIssuer().evidence().ledgerBestEffort()));
         return new Plan(toSequence, newest, audiences, SigningAlgorithm.valueOf(algorithm), List.copyOf(revoke));
     }
 
     private static Key revokedNow(Key k, Instant now) {
-        return new Key(k.kid(), k.issuerId(), k.algorithm(), k.partition(), k.hsmHandle(), k.publicJwk(), KeyState.REVOKED,
-                k.createdAt(), k.activatableAt(), k.activatedAt(), k.notAfter(), k.retiredAt(), k.verifyUntil(),
-                k.unpublishedAt(), k.destroyAt(), k.destroyedAt(), now, REVOCATION_REASON, k.hsmMissingAt());
+        return new Key(
+                k.kid(),
+                k.issuerId(),
+                k.algorithm(),
+                k.partition(),
+                k.hsmHandle(),
+                k.publicJwk(),
+                KeyState.REVOKED,
+                k.createdAt(),
+                k.activatableAt(),
+                k.activatedAt(),
+                k.notAfter(),
+                k.retiredAt(),
+                k.verifyUntil(),
+                k.unpublishedAt(),
+                k.destroyAt(),
+                k.destroyedAt(),
+                now,
+                REVOCATION_REASON,
+                k.hsmMissingAt());
     }
 
     private List<String> readList(String jsonArray) {

@@ -1,7 +1,6 @@
 package dev.keyhold.trust;
 
 import jakarta.enterprise.context.ApplicationScoped;
-
 import java.time.Instant;
 
 /** What the signer last saw, for health: set by every signing attempt on this instance. */

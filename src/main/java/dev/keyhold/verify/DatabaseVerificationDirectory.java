@@ -1,12 +1,11 @@
 package dev.keyhold.verify;
 
+import dev.keyhold.domain.Key;
 import dev.keyhold.issuer.Issuer;
 import dev.keyhold.issuer.IssuerEntity;
-import dev.keyhold.domain.Key;
 import dev.keyhold.store.KeyEntity;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import jakarta.enterprise.context.ApplicationScoped;
-
 import java.util.Optional;
 
 /**
@@ -18,12 +17,15 @@ public class DatabaseVerificationDirectory implements VerificationDirectory {
 
     @Override
     public Optional<Issuer> issuerByUri(String uri) {
-        return QuarkusTransaction.joiningExisting().call(() -> IssuerEntity.<IssuerEntity>find("issuerUri", uri)
-                .firstResultOptional().map(IssuerEntity::toIssuer));
+        return QuarkusTransaction.joiningExisting()
+                .call(() -> IssuerEntity.<IssuerEntity>find("issuerUri", uri)
+                        .firstResultOptional()
+                        .map(IssuerEntity::toIssuer));
     }
 
     @Override
     public Optional<Key> key(String kid) {
-        return QuarkusTransaction.joiningExisting().call(() -> KeyEntity.findByKid(kid).map(KeyEntity::toKey));
+        return QuarkusTransaction.joiningExisting()
+                .call(() -> KeyEntity.findByKid(kid).map(KeyEntity::toKey));
     }
 }

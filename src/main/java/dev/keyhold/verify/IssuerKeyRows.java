@@ -6,7 +6,6 @@ import dev.keyhold.issuer.IssuerEntity;
 import dev.keyhold.store.KeyEntity;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.transaction.Transactional;
-
 import java.util.List;
 import java.util.Optional;
 
@@ -14,13 +13,17 @@ import java.util.Optional;
 @ApplicationScoped
 public class IssuerKeyRows {
 
-    public record Rows(Issuer issuer, List<Key> keys) {
-    }
+    public record Rows(Issuer issuer, List<Key> keys) {}
 
     @Transactional
     public Optional<Rows> of(String issuerId) {
         IssuerEntity e = IssuerEntity.findById(issuerId);
-        return e == null ? Optional.empty()
-                : Optional.of(new Rows(e.toIssuer(), KeyEntity.ofIssuer(issuerId).stream().map(KeyEntity::toKey).toList()));
+        return e == null
+                ? Optional.empty()
+                : Optional.of(new Rows(
+                        e.toIssuer(),
+                        KeyEntity.ofIssuer(issuerId).stream()
+                                .map(KeyEntity::toKey)
+                                .toList()));
     }
 }

@@ -4,10 +4,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.keyhold.config.KeyholdConfig;
+import dev.keyhold.domain.Deadlines;
+import dev.keyhold.domain.Key;
 import dev.keyhold.error.ProblemException;
 import dev.keyhold.issuer.IssuerValidator;
-import dev.keyhold.domain.Key;
-import dev.keyhold.domain.Deadlines;
 import jakarta.annotation.security.PermitAll;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.GET;
@@ -15,12 +15,10 @@ import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.core.Response;
-
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Instant;
 import java.util.Base64;
-import java.util.List;
 
 /**
  * {@code GET /issuers/{id}/.well-known/keyhold-issuer.json} (public): what a validator needs beside the JWKS to
@@ -41,6 +39,7 @@ public class IssuerKeyStatusResource {
 
     @Inject
     KeyholdConfig config;
+
     @Inject
     IssuerKeyRows issuerKeys;
 
@@ -65,9 +64,13 @@ public class IssuerKeyStatusResource {
         }
         byte[] body = doc.toString().getBytes(StandardCharsets.UTF_8);
         String etag = "\"" + digest(body) + "\"";
-        Response.ResponseBuilder r = etag.equals(ifNoneMatch) ? Response.notModified() : Response.ok(body, "application/json");
+        Response.ResponseBuilder r =
+                etag.equals(ifNoneMatch) ? Response.notModified() : Response.ok(body, "application/json");
         return r.header("ETag", etag)
-                .header("Cache-Control", "public, max-age=" + config.jwks().maxAge().toSeconds()).build();
+                .header(
+                        "Cache-Control",
+                        "public, max-age=" + config.jwks().maxAge().toSeconds())
+                .build();
     }
 
     private static ProblemException notFound(String issuerId) {
@@ -76,8 +79,10 @@ public class IssuerKeyStatusResource {
 
     private static String digest(byte[] body) {
         try {
-            return Base64.getUrlEncoder().withoutPadding().encodeToString(
-                    MessageDigest.getInstance("SHA-256").digest(body)).substring(0, 27);
+            return Base64.getUrlEncoder()
+                    .withoutPadding()
+                    .encodeToString(MessageDigest.getInstance("SHA-256").digest(body))
+                    .substring(0, 27);
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }

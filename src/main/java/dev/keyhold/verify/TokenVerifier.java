@@ -7,18 +7,15 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jose.jwk.JWK;
 import com.nimbusds.jose.jwk.RSAKey;
-import dev.keyhold.domain.SigningAlgorithm;
-import dev.keyhold.issuer.Issuer;
+import dev.keyhold.domain.Deadlines;
 import dev.keyhold.domain.IssuerStatus;
 import dev.keyhold.domain.Key;
-import dev.keyhold.domain.Deadlines;
+import dev.keyhold.domain.SigningAlgorithm;
+import dev.keyhold.issuer.Issuer;
 import dev.keyhold.logging.LogContext;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import org.jboss.logging.Logger;
-import org.jboss.logging.MDC;
-
 import java.nio.charset.StandardCharsets;
 import java.security.PublicKey;
 import java.security.Signature;
@@ -30,6 +27,8 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import org.jboss.logging.Logger;
+import org.jboss.logging.MDC;
 
 /**
  * The reference validator: Keyhold's own, issuer-bound answer to "would a careful relying party accept this
@@ -59,8 +58,10 @@ public class TokenVerifier {
 
     @Inject
     VerificationDirectory directory;
+
     @Inject
     Clock clock;
+
     @Inject
     MeterRegistry registry;
 
@@ -73,10 +74,11 @@ public class TokenVerifier {
         Verdict v = o.verdict();
         // Tag values are bounded: a registered issuer's id, else a fixed placeholder, so a stream of forged tokens
         // cannot blow up the metric's cardinality. No kid tag: every key ever made would stay a series forever
-        //; the kid is in the log line and, for JSON logs, in the MDC.
+        // ; the kid is in the log line and, for JSON logs, in the MDC.
         String issuerTag = o.issuer() != null ? o.issuer().id() : "unregistered";
         String reasonTag = v.valid() ? "valid" : v.reason();
-        registry.counter("keyhold.verify.verdicts", "issuer", issuerTag, "reason", reasonTag).increment();
+        registry.counter("keyhold.verify.verdicts", "issuer", issuerTag, "reason", reasonTag)
+                .increment();
         if (o.issuer() != null) {
             MDC.put(LogContext.ISSUER, o.issuer().id());
         }
@@ -88,8 +90,7 @@ public class TokenVerifier {
     }
 
     /** What the engine decided, and the issuer and key it resolved on the way (null where it stopped before). */
-    public record Outcome(Verdict verdict, Issuer issuer, Key key) {
-    }
+    public record Outcome(Verdict verdict, Issuer issuer, Key key) {}
 
     /**
      * The engine itself, against any directory and instant, with no side effects: the canaries run exactly this
@@ -148,7 +149,9 @@ public class TokenVerifier {
         long at = now.getEpochSecond();
         JsonNode exp = payload.get("exp");
         JsonNode nbf = payload.get("nbf");
-        if (exp == null || !exp.isIntegralNumber() || at >= exp.asLong()
+        if (exp == null
+                || !exp.isIntegralNumber()
+                || at >= exp.asLong()
                 || (nbf != null && (!nbf.isIntegralNumber() || at < nbf.asLong()))) {
             return new Outcome(Verdict.invalid(Verdict.EXPIRED, iss, kid), issuer, key);
         }
@@ -167,12 +170,13 @@ public class TokenVerifier {
         }
         try {
             PublicKey pub = publicKey(key);
-            Signature s = Signature.getInstance(switch (alg) {
-                // The P1363 forms take R‖S as JWS carries it (RFC 7518 §3.4).
-                case ES256 -> "SHA256withECDSAinP1363Format";
-                case ES384 -> "SHA384withECDSAinP1363Format";
-                case RS256, PS256 -> alg.jcaSignatureName();
-            });
+            Signature s = Signature.getInstance(
+                    switch (alg) {
+                        // The P1363 forms take R‖S as JWS carries it (RFC 7518 §3.4).
+                        case ES256 -> "SHA256withECDSAinP1363Format";
+                        case ES384 -> "SHA384withECDSAinP1363Format";
+                        case RS256, PS256 -> alg.jcaSignatureName();
+                    });
             AlgorithmParameterSpec params = alg.signatureParams();
             if (params != null) {
                 s.setParameter(params);

@@ -1,8 +1,7 @@
 package dev.keyhold.verify;
 
-import dev.keyhold.issuer.Issuer;
 import dev.keyhold.domain.Key;
-
+import dev.keyhold.issuer.Issuer;
 import java.util.Optional;
 
 /** Where the reference validator looks up issuers and keys: the small port between it and the database. */

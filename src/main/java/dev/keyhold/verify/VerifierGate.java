@@ -1,7 +1,6 @@
 package dev.keyhold.verify;
 
 import jakarta.enterprise.context.ApplicationScoped;
-
 import java.util.Optional;
 
 /**

@@ -1,5 +1,4 @@
 package dev.keyhold.verify;
 
 /** Body of {@code POST /v1/verify}. */
-public record VerifyRequest(String token) {
-}
+public record VerifyRequest(String token) {}

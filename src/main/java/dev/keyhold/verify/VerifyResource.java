@@ -13,7 +13,6 @@ import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
-
 import java.util.List;
 import java.util.Set;
 
@@ -25,15 +24,18 @@ import java.util.Set;
 @Path("/v1/verify")
 public class VerifyResource {
 
-    private static final Set<String> ROLES = Set.of(Roles.ADMIN, Roles.CUSTODIAN, Roles.SCHEDULER, Roles.SIGNER,
-            Roles.AUDITOR);
+    private static final Set<String> ROLES =
+            Set.of(Roles.ADMIN, Roles.CUSTODIAN, Roles.SCHEDULER, Roles.SIGNER, Roles.AUDITOR);
 
     @Inject
     TokenVerifier verifier;
+
     @Inject
     SecurityIdentity identity;
+
     @Inject
     VerifyConfig config;
+
     @Inject
     VerifierGate gate;
 
@@ -52,8 +54,10 @@ public class VerifyResource {
             }
         }
         gate.closedBecause().ifPresent(why -> {
-            throw ProblemException.unavailable("verifier-self-test-failed", "the reference validator failed its"
-                    + " forged-token self-test (" + why + "); it answers again once a self-test run passes");
+            throw ProblemException.unavailable(
+                    "verifier-self-test-failed",
+                    "the reference validator failed its" + " forged-token self-test (" + why
+                            + "); it answers again once a self-test run passes");
         });
         if (request == null || request.token() == null || request.token().isBlank()) {
             throw new ValidationException(List.of(new ValidationException.FieldError("token", "required")));

@@ -1,5 +1,12 @@
 package dev.keyhold.activation;
 
+import static dev.keyhold.testsupport.Api.as;
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasItem;
+import static org.hamcrest.Matchers.not;
+
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.crypto.RSASSASigner;
@@ -13,9 +20,6 @@ import dev.keyhold.testsupport.StateFingerprint;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.response.Response;
 import jakarta.inject.Inject;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-
 import java.nio.charset.StandardCharsets;
 import java.sql.Timestamp;
 import java.time.Duration;
@@ -23,13 +27,8 @@ import java.time.Instant;
 import java.util.Date;
 import java.util.List;
 import java.util.Map;
-
-import static dev.keyhold.testsupport.Api.as;
-import static io.restassured.RestAssured.given;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.hamcrest.Matchers.equalTo;
-import static org.hamcrest.Matchers.hasItem;
-import static org.hamcrest.Matchers.not;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 
 /** Decisions on key activation requests over the API: who decides, once, and when the key goes live. */
 @QuarkusTest
@@ -37,10 +36,13 @@ class DecisionApiTest {
 
     @Inject
     Sql sql;
+
     @Inject
     dev.keyhold.lifecycle.Sweeper sweeper;
+
     @Inject
     MutableClock clock;
+
     @Inject
     StateFingerprint fingerprint;
 
@@ -54,7 +56,8 @@ class DecisionApiTest {
     }
 
     String requestOf(String kid) {
-        return (String) sql.one("select id::text from activation_request where kid = ? and state in ('OPEN','APPROVED')", kid);
+        return (String)
+                sql.one("select id::text from activation_request where kid = ? and state in ('OPEN','APPROVED')", kid);
     }
 
     Instant activatableAt(String kid) {
@@ -70,8 +73,11 @@ class DecisionApiTest {
     }
 
     long denials(String actor, String issuer, String action) {
-        return sql.count("select count(*) from audit_record where actor = ? and issuer_id = ? and action = ? and outcome = 'denied'",
-                actor, issuer, action);
+        return sql.count(
+                "select count(*) from audit_record where actor = ? and issuer_id = ? and action = ? and outcome = 'denied'",
+                actor,
+                issuer,
+                action);
     }
 
     @Test
@@ -82,22 +88,41 @@ class DecisionApiTest {
         Instant activatable = activatableAt(kid);
         clock.freezeAt(activatable.minusSeconds(60));
 
-        as("alice").get("/v1/activations/" + request).then().statusCode(200)
-                .body("state", equalTo("OPEN")).body("kind", equalTo("KEY_ACTIVATION")).body("kid", equalTo(kid))
-                .body("issuerId", equalTo(id)).body("requester", equalTo("scheduler")).body("approvalsRequired", equalTo(2))
-                .body("approvals", equalTo(0)).body("expiresAt", org.hamcrest.Matchers.notNullValue());
-        decide("alice", request, "approve", "checked the fingerprint").then().statusCode(200)
-                .body("state", equalTo("OPEN")).body("approvals", equalTo(1))
-                .body("decisions[0].custodian", equalTo("alice")).body("decisions[0].decision", equalTo("approve"))
+        as("alice")
+                .get("/v1/activations/" + request)
+                .then()
+                .statusCode(200)
+                .body("state", equalTo("OPEN"))
+                .body("kind", equalTo("KEY_ACTIVATION"))
+                .body("kid", equalTo(kid))
+                .body("issuerId", equalTo(id))
+                .body("requester", equalTo("scheduler"))
+                .body("approvalsRequired", equalTo(2))
+                .body("approvals", equalTo(0))
+                .body("expiresAt", org.hamcrest.Matchers.notNullValue());
+        decide("alice", request, "approve", "checked the fingerprint")
+                .then()
+                .statusCode(200)
+                .body("state", equalTo("OPEN"))
+                .body("approvals", equalTo(1))
+                .body("decisions[0].custodian", equalTo("alice"))
+                .body("decisions[0].decision", equalTo("approve"))
                 .body("decisions[0].comment", equalTo("checked the fingerprint"))
                 .body("decisions[0].decidedAt", org.hamcrest.Matchers.notNullValue());
         // a custodian decides once, whichever way
-        decide("alice", request, "approve", null).then().statusCode(409).body("type", equalTo("urn:keyhold:problem:already-decided"));
+        decide("alice", request, "approve", null)
+                .then()
+                .statusCode(409)
+                .body("type", equalTo("urn:keyhold:problem:already-decided"));
         decide("alice", request, "reject", null).then().statusCode(409);
-        assertThat(sql.count("select count(*) from activation_decision where request_id = ?::uuid", request)).isEqualTo(1);
+        assertThat(sql.count("select count(*) from activation_decision where request_id = ?::uuid", request))
+                .isEqualTo(1);
 
         clock.freezeAt(activatable.minusSeconds(1));
-        decide("bob", request, "approve", null).then().statusCode(200).body("state", equalTo("APPROVED"))
+        decide("bob", request, "approve", null)
+                .then()
+                .statusCode(200)
+                .body("state", equalTo("APPROVED"))
                 .body("approvals", equalTo(2));
         assertThat(events(id, "keyhold.activation.approved")).isEqualTo(1);
         // approved one second early: nothing a reader or the issuer view does may activate it yet
@@ -107,17 +132,29 @@ class DecisionApiTest {
 
         clock.advance(Duration.ofSeconds(1));
         // reads never write: the read shows the activation as due; the sweep carries it out
-        as("alice").get("/v1/activations/" + request).then().statusCode(200).body("state", equalTo("APPROVED"))
+        as("alice")
+                .get("/v1/activations/" + request)
+                .then()
+                .statusCode(200)
+                .body("state", equalTo("APPROVED"))
                 .body("due", equalTo("EXECUTED"));
         assertThat(keyState(kid)).isEqualTo("PENDING");
         sweeper.sweep(List.of(id));
-        as("alice").get("/v1/activations/" + request).then().statusCode(200).body("state", equalTo("EXECUTED"))
+        as("alice")
+                .get("/v1/activations/" + request)
+                .then()
+                .statusCode(200)
+                .body("state", equalTo("EXECUTED"))
                 .body("due", equalTo(null));
         assertThat(keyState(kid)).isEqualTo("ACTIVE");
-        assertThat(sql.one("select activated_at from signing_key where kid = ?", kid)).isEqualTo(Timestamp.from(activatable));
+        assertThat(sql.one("select activated_at from signing_key where kid = ?", kid))
+                .isEqualTo(Timestamp.from(activatable));
         assertThat(events(id, "keyhold.key.activated")).isEqualTo(1);
         // a late decision on a finished request
-        decide("carol", request, "approve", null).then().statusCode(409).body("type", equalTo("urn:keyhold:problem:request-not-open"));
+        decide("carol", request, "approve", null)
+                .then()
+                .statusCode(409)
+                .body("type", equalTo("urn:keyhold:problem:request-not-open"));
         as("auditor").get("/v1/issuers/" + id).then().statusCode(200).body("activeKid", equalTo(kid));
         assertThat(events(id, "keyhold.key.activated")).isEqualTo(1);
     }
@@ -131,7 +168,8 @@ class DecisionApiTest {
         decide("carol", r1, "approve", null).then().statusCode(200).body("state", equalTo("OPEN"));
         decide("bob", r1, "approve", null).then().statusCode(200).body("state", equalTo("EXECUTED"));
         assertThat(keyState(first)).isEqualTo("ACTIVE");
-        assertThat(sql.one("select actor from audit_record where kid = ? and action = 'key.activated'", first)).isEqualTo("bob");
+        assertThat(sql.one("select actor from audit_record where kid = ? and action = 'key.activated'", first))
+                .isEqualTo("bob");
 
         String second = Api.rotate(id);
         String r2 = requestOf(second);
@@ -140,7 +178,8 @@ class DecisionApiTest {
         decide("carol", r2, "approve", null).then().statusCode(200).body("state", equalTo("EXECUTED"));
         assertThat(keyState(second)).isEqualTo("ACTIVE");
         assertThat(keyState(first)).isEqualTo("RETIRED");
-        assertThat(sql.count("select count(*) from signing_key where issuer_id = ? and state = 'ACTIVE'", id)).isEqualTo(1);
+        assertThat(sql.count("select count(*) from signing_key where issuer_id = ? and state = 'ACTIVE'", id))
+                .isEqualTo(1);
     }
 
     @Test
@@ -158,7 +197,8 @@ class DecisionApiTest {
         assertThat(keyState(kid)).isEqualTo("PENDING");
         sweeper.sweep(List.of(id));
         as("signer").get("/v1/issuers/" + id).then().statusCode(200).body("activeKid", equalTo(kid));
-        assertThat(sql.one("select state from activation_request where id = ?::uuid", request)).isEqualTo("EXECUTED");
+        assertThat(sql.one("select state from activation_request where id = ?::uuid", request))
+                .isEqualTo("EXECUTED");
         assertThat(sql.one("select actor from audit_record where kid = ? and action = 'key.activated'", kid))
                 .isEqualTo(dev.keyhold.lifecycle.LifecycleSteps.ACTOR);
     }
@@ -169,10 +209,16 @@ class DecisionApiTest {
         String kid = Api.rotate(id);
         String request = requestOf(kid);
         decide("alice", request, "approve", null).then().statusCode(200);
-        decide("bob", request, "reject", "wrong partition").then().statusCode(200).body("state", equalTo("REJECTED"))
+        decide("bob", request, "reject", "wrong partition")
+                .then()
+                .statusCode(200)
+                .body("state", equalTo("REJECTED"))
                 .body("decisions.decision", hasItem("reject"));
         assertThat(events(id, "keyhold.activation.rejected")).isEqualTo(1);
-        decide("carol", request, "approve", null).then().statusCode(409).body("type", equalTo("urn:keyhold:problem:request-not-open"));
+        decide("carol", request, "approve", null)
+                .then()
+                .statusCode(409)
+                .body("type", equalTo("urn:keyhold:problem:request-not-open"));
         clock.freezeAt(activatableAt(kid).plusSeconds(10));
         as("admin").get("/v1/issuers/" + id).then().statusCode(200).body("activeKid", equalTo(null));
         assertThat(keyState(kid)).isEqualTo("PENDING");
@@ -187,19 +233,32 @@ class DecisionApiTest {
         String kid = Api.rotate(id);
         String request = requestOf(kid);
         decide("alice", request, "approve", null).then().statusCode(200);
-        Instant expires = ((Timestamp) sql.one("select expires_at from activation_request where id = ?::uuid", request)).toInstant();
+        Instant expires = ((Timestamp) sql.one("select expires_at from activation_request where id = ?::uuid", request))
+                .toInstant();
         clock.freezeAt(expires.minusSeconds(1));
         as("auditor").get("/v1/activations/" + request).then().statusCode(200).body("state", equalTo("OPEN"));
         clock.advance(Duration.ofSeconds(1));
-        as("auditor").get("/v1/activations/" + request).then().statusCode(200).body("state", equalTo("OPEN"))
+        as("auditor")
+                .get("/v1/activations/" + request)
+                .then()
+                .statusCode(200)
+                .body("state", equalTo("OPEN"))
                 .body("due", equalTo("EXPIRED"));
         assertThat(events(id, "keyhold.activation.expired")).isZero();
-        decide("bob", request, "approve", null).then().statusCode(409).body("type", equalTo("urn:keyhold:problem:request-expired"));
-        assertThat(sql.one("select state from activation_request where id = ?::uuid", request)).isEqualTo("EXPIRED");
+        decide("bob", request, "approve", null)
+                .then()
+                .statusCode(409)
+                .body("type", equalTo("urn:keyhold:problem:request-expired"));
+        assertThat(sql.one("select state from activation_request where id = ?::uuid", request))
+                .isEqualTo("EXPIRED");
         assertThat(events(id, "keyhold.activation.expired")).isEqualTo(1);
         // the losing approval was not recorded; looking again changes nothing
-        assertThat(sql.count("select count(*) from activation_decision where request_id = ?::uuid", request)).isEqualTo(1);
-        decide("carol", request, "approve", null).then().statusCode(409).body("type", equalTo("urn:keyhold:problem:request-not-open"));
+        assertThat(sql.count("select count(*) from activation_decision where request_id = ?::uuid", request))
+                .isEqualTo(1);
+        decide("carol", request, "approve", null)
+                .then()
+                .statusCode(409)
+                .body("type", equalTo("urn:keyhold:problem:request-not-open"));
         as("auditor").get("/v1/activations/" + request).then().statusCode(200).body("state", equalTo("EXPIRED"));
         assertThat(events(id, "keyhold.activation.expired")).isEqualTo(1);
         assertThat(keyState(kid)).isEqualTo("PENDING");
@@ -211,12 +270,24 @@ class DecisionApiTest {
         String kid = Api.rotate(id);
         String request = requestOf(kid);
         clock.advance(Duration.ofDays(3));
-        as("admin").get("/v1/activations?issuer=" + id + "&state=OPEN").then().statusCode(200).body("id", hasItem(request))
+        as("admin")
+                .get("/v1/activations?issuer=" + id + "&state=OPEN")
+                .then()
+                .statusCode(200)
+                .body("id", hasItem(request))
                 .body("find { it.id == '" + request + "' }.due", equalTo("EXPIRED"));
         assertThat(events(id, "keyhold.activation.expired")).isZero();
         sweeper.sweep(List.of(id));
-        as("admin").get("/v1/activations?issuer=" + id + "&state=OPEN").then().statusCode(200).body("id", not(hasItem(request)));
-        as("admin").get("/v1/activations?issuer=" + id + "&state=expired").then().statusCode(200).body("id", hasItem(request));
+        as("admin")
+                .get("/v1/activations?issuer=" + id + "&state=OPEN")
+                .then()
+                .statusCode(200)
+                .body("id", not(hasItem(request)));
+        as("admin")
+                .get("/v1/activations?issuer=" + id + "&state=expired")
+                .then()
+                .statusCode(200)
+                .body("id", hasItem(request));
         assertThat(events(id, "keyhold.activation.expired")).isEqualTo(1);
     }
 
@@ -234,7 +305,11 @@ class DecisionApiTest {
         for (String who : List.of("admin", "scheduler", "signer", "auditor")) {
             decide(who, request, "approve", null).then().statusCode(403);
         }
-        Api.anonymous().body("{\"decision\":\"approve\"}").post("/v1/activations/" + request + "/decisions").then().statusCode(401);
+        Api.anonymous()
+                .body("{\"decision\":\"approve\"}")
+                .post("/v1/activations/" + request + "/decisions")
+                .then()
+                .statusCode(401);
         assertThat(fingerprint.of(id)).isEqualTo(before);
     }
 
@@ -243,15 +318,29 @@ class DecisionApiTest {
         String id = Api.createIssuer("dual-self");
         // alice holds both roles in the identity provider and rotates as an admin
         String token = token("alice", List.of("admin", "custodian"));
-        String kid = given().auth().oauth2(token).contentType("application/json").body("{}")
-                .post("/v1/issuers/" + id + "/rotations").then().statusCode(201).extract().path("kid");
+        String kid = given().auth()
+                .oauth2(token)
+                .contentType("application/json")
+                .body("{}")
+                .post("/v1/issuers/" + id + "/rotations")
+                .then()
+                .statusCode(201)
+                .extract()
+                .path("kid");
         String request = requestOf(kid);
         as("alice").get("/v1/activations/" + request).then().body("requester", equalTo("alice"));
         String before = fingerprint.of(id);
-        decide("alice", request, "approve", null).then().statusCode(403)
+        decide("alice", request, "approve", null)
+                .then()
+                .statusCode(403)
                 .body("detail", org.hamcrest.Matchers.containsString("requested"));
-        given().auth().oauth2(token).contentType("application/json").body("{\"decision\":\"approve\"}")
-                .post("/v1/activations/" + request + "/decisions").then().statusCode(403);
+        given().auth()
+                .oauth2(token)
+                .contentType("application/json")
+                .body("{\"decision\":\"approve\"}")
+                .post("/v1/activations/" + request + "/decisions")
+                .then()
+                .statusCode(403);
         assertThat(denials("alice", id, "activation.decide")).isEqualTo(2);
         assertThat(fingerprint.of(id)).isEqualTo(before);
         // two others are still needed
@@ -267,11 +356,24 @@ class DecisionApiTest {
         decide("alice", request, "maybe", null).then().statusCode(422).body("errors[0].field", equalTo("decision"));
         decide("alice", request, "APPROVE", null).then().statusCode(422);
         decide("alice", request, null, null).then().statusCode(422);
-        decide("alice", request, "approve", "x".repeat(1001)).then().statusCode(422).body("errors[0].field", equalTo("comment"));
-        as("alice").body("{\"decision\":").post("/v1/activations/" + request + "/decisions").then().statusCode(400);
-        as("alice").body("{\"decision\":\"approve\",\"weight\":3}").post("/v1/activations/" + request + "/decisions").then().statusCode(400);
+        decide("alice", request, "approve", "x".repeat(1001))
+                .then()
+                .statusCode(422)
+                .body("errors[0].field", equalTo("comment"));
+        as("alice")
+                .body("{\"decision\":")
+                .post("/v1/activations/" + request + "/decisions")
+                .then()
+                .statusCode(400);
+        as("alice")
+                .body("{\"decision\":\"approve\",\"weight\":3}")
+                .post("/v1/activations/" + request + "/decisions")
+                .then()
+                .statusCode(400);
         decide("alice", "not-a-uuid", "approve", null).then().statusCode(404);
-        decide("alice", java.util.UUID.randomUUID().toString(), "approve", null).then().statusCode(404);
+        decide("alice", java.util.UUID.randomUUID().toString(), "approve", null)
+                .then()
+                .statusCode(404);
         assertThat(fingerprint.of(id)).isEqualTo(before);
         decide("alice", request, "approve", "y".repeat(1000)).then().statusCode(200);
     }
@@ -285,18 +387,34 @@ class DecisionApiTest {
         String theirRequest = requestOf(Api.rotate(theirs));
         String ourRequest = requestOf(Api.rotate(ours));
 
-        as("alice").get("/v1/activations?state=OPEN").then().statusCode(200)
-                .body("id", hasItem(ourRequest)).body("id", not(hasItem(theirRequest)));
+        as("alice")
+                .get("/v1/activations?state=OPEN")
+                .then()
+                .statusCode(200)
+                .body("id", hasItem(ourRequest))
+                .body("id", not(hasItem(theirRequest)));
         as("alice").get("/v1/activations?issuer=" + theirs).then().statusCode(403);
         as("alice").get("/v1/activations/" + theirRequest).then().statusCode(403);
-        as("mallory").get("/v1/activations?issuer=" + theirs).then().statusCode(200).body("id", hasItem(theirRequest));
+        as("mallory")
+                .get("/v1/activations?issuer=" + theirs)
+                .then()
+                .statusCode(200)
+                .body("id", hasItem(theirRequest));
         as("mallory").get("/v1/activations/" + ourRequest).then().statusCode(403);
         for (String reader : List.of("admin", "auditor")) {
-            as(reader).get("/v1/activations?state=OPEN&limit=500").then().statusCode(200)
-                    .body("id", hasItem(ourRequest)).body("id", hasItem(theirRequest));
+            as(reader)
+                    .get("/v1/activations?state=OPEN&limit=500")
+                    .then()
+                    .statusCode(200)
+                    .body("id", hasItem(ourRequest))
+                    .body("id", hasItem(theirRequest));
         }
-        as("admin").get("/v1/activations?issuer=" + ours + "&state=OPEN").then().statusCode(200)
-                .body("size()", equalTo(1)).body("[0].id", equalTo(ourRequest));
+        as("admin")
+                .get("/v1/activations?issuer=" + ours + "&state=OPEN")
+                .then()
+                .statusCode(200)
+                .body("size()", equalTo(1))
+                .body("[0].id", equalTo(ourRequest));
         as("admin").get("/v1/activations?state=SLEEPING").then().statusCode(400);
         as("admin").get("/v1/activations?limit=0").then().statusCode(400);
         as("admin").get("/v1/activations?issuer=no-such-issuer").then().statusCode(404);
@@ -309,14 +427,40 @@ class DecisionApiTest {
     @Test
     void oddPathAndQueryValuesAre404NotErrors() {
         for (String odd : List.of("UPPER", "a%00b", "x".repeat(200), "a;b", "%F0%9F%94%91")) {
-            as("admin").urlEncodingEnabled(false).get("/v1/activations/" + odd).then().statusCode(404);
-            as("admin").urlEncodingEnabled(false).get("/v1/activations?issuer=" + odd).then().statusCode(404);
-            as("admin").urlEncodingEnabled(false).body("{}").post("/v1/issuers/" + odd + "/suspend").then().statusCode(404);
-            as("admin").urlEncodingEnabled(false).body("{}").post("/v1/issuers/" + odd + "/resume").then().statusCode(404);
-            as("admin").urlEncodingEnabled(false).body("{\"tokenTtl\":\"PT5M\"}").post("/v1/issuers/" + odd + "/policy-changes")
-                    .then().statusCode(404);
-            as("alice").urlEncodingEnabled(false).body("{\"decision\":\"approve\"}").post("/v1/activations/" + odd + "/decisions")
-                    .then().statusCode(404);
+            as("admin")
+                    .urlEncodingEnabled(false)
+                    .get("/v1/activations/" + odd)
+                    .then()
+                    .statusCode(404);
+            as("admin")
+                    .urlEncodingEnabled(false)
+                    .get("/v1/activations?issuer=" + odd)
+                    .then()
+                    .statusCode(404);
+            as("admin")
+                    .urlEncodingEnabled(false)
+                    .body("{}")
+                    .post("/v1/issuers/" + odd + "/suspend")
+                    .then()
+                    .statusCode(404);
+            as("admin")
+                    .urlEncodingEnabled(false)
+                    .body("{}")
+                    .post("/v1/issuers/" + odd + "/resume")
+                    .then()
+                    .statusCode(404);
+            as("admin")
+                    .urlEncodingEnabled(false)
+                    .body("{\"tokenTtl\":\"PT5M\"}")
+                    .post("/v1/issuers/" + odd + "/policy-changes")
+                    .then()
+                    .statusCode(404);
+            as("alice")
+                    .urlEncodingEnabled(false)
+                    .body("{\"decision\":\"approve\"}")
+                    .post("/v1/activations/" + odd + "/decisions")
+                    .then()
+                    .statusCode(404);
         }
     }
 
@@ -325,9 +469,15 @@ class DecisionApiTest {
         try (var in = DecisionApiTest.class.getResourceAsStream("/jwt/test-oidc-private.pem")) {
             key = JWK.parseFromPEMEncodedObjects(new String(in.readAllBytes(), StandardCharsets.UTF_8));
         }
-        JWTClaimsSet claims = new JWTClaimsSet.Builder().issuer("https://idp.test.example").subject(subject)
-                .audience("keyhold").claim("upn", subject).claim("groups", groups).issueTime(new Date())
-                .expirationTime(new Date(System.currentTimeMillis() + 300_000)).build();
+        JWTClaimsSet claims = new JWTClaimsSet.Builder()
+                .issuer("https://idp.test.example")
+                .subject(subject)
+                .audience("keyhold")
+                .claim("upn", subject)
+                .claim("groups", groups)
+                .issueTime(new Date())
+                .expirationTime(new Date(System.currentTimeMillis() + 300_000))
+                .build();
         SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.RS256).build(), claims);
         jwt.sign(new RSASSASigner(key.toRSAKey()));
         return jwt.serialize();

@@ -1,5 +1,8 @@
 package dev.keyhold.activation;
 
+import static dev.keyhold.testsupport.Api.as;
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.keyhold.testsupport.Api;
 import dev.keyhold.testsupport.Lifecycle;
 import dev.keyhold.testsupport.MutableClock;
@@ -7,9 +10,6 @@ import dev.keyhold.testsupport.Sql;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.response.Response;
 import jakarta.inject.Inject;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -22,9 +22,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-
-import static dev.keyhold.testsupport.Api.as;
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 
 /**
  * Races over real HTTP: many threads, one issuer. What must hold whatever the interleaving: never more than one
@@ -38,15 +37,17 @@ class DualControlRaceTest {
 
     @Inject
     Sql sql;
+
     @Inject
     MutableClock clock;
+
     @Inject
     Lifecycle lifecycle;
+
     @Inject
     ActivationService activations;
 
-    record Outcome(String what, String who, int status, String type) {
-    }
+    record Outcome(String what, String who, int status, String type) {}
 
     @AfterEach
     void reset() {
@@ -112,19 +113,32 @@ class DualControlRaceTest {
         List<Outcome> outcomes = race(tasks);
 
         assertNoServerErrorsNorIndexOnlyRefusals(outcomes);
-        List<Outcome> accepted = outcomes.stream().filter(o -> o.what().equals("approve") && o.status() == 200).toList();
+        List<Outcome> accepted = outcomes.stream()
+                .filter(o -> o.what().equals("approve") && o.status() == 200)
+                .toList();
         assertThat(accepted).hasSize(4);
         assertThat(accepted.stream().map(Outcome::who).distinct()).hasSize(4);
         assertThat(outcomes.stream().filter(o -> o.what().equals("approve") && o.status() != 200))
                 .allSatisfy(o -> assertThat(o.status()).isEqualTo(409));
-        assertThat(outcomes.stream().filter(o -> !o.what().equals("approve"))).allSatisfy(o -> assertThat(o.status()).isEqualTo(200));
-        assertThat(sql.count("select count(*) from activation_decision where request_id = ?::uuid", request)).isEqualTo(4);
-        assertThat(sql.one("select state from activation_request where id = ?::uuid", request)).isEqualTo("EXECUTED");
+        assertThat(outcomes.stream().filter(o -> !o.what().equals("approve")))
+                .allSatisfy(o -> assertThat(o.status()).isEqualTo(200));
+        assertThat(sql.count("select count(*) from activation_decision where request_id = ?::uuid", request))
+                .isEqualTo(4);
+        assertThat(sql.one("select state from activation_request where id = ?::uuid", request))
+                .isEqualTo("EXECUTED");
         assertThat(sql.one("select state from signing_key where kid = ?", kid)).isEqualTo("ACTIVE");
-        assertThat(sql.count("select count(*) from outbox_event where subject = ? and type = 'keyhold.key.activated'", kid)).isEqualTo(1);
-        assertThat(sql.count("select count(*) from outbox_event where issuer_id = ? and type = 'keyhold.activation.approved'", id)).isEqualTo(1);
-        assertThat(sql.count("select count(*) from audit_record where issuer_id = ? and action = 'activation.decision'"
-                + " and outcome = 'success'", id)).isEqualTo(4);
+        assertThat(sql.count(
+                        "select count(*) from outbox_event where subject = ? and type = 'keyhold.key.activated'", kid))
+                .isEqualTo(1);
+        assertThat(sql.count(
+                        "select count(*) from outbox_event where issuer_id = ? and type = 'keyhold.activation.approved'",
+                        id))
+                .isEqualTo(1);
+        assertThat(sql.count(
+                        "select count(*) from audit_record where issuer_id = ? and action = 'activation.decision'"
+                                + " and outcome = 'success'",
+                        id))
+                .isEqualTo(4);
     }
 
     @Test
@@ -156,8 +170,8 @@ class DualControlRaceTest {
                 String c = List.of("alice", "bob", "carol").get(random.nextInt(3));
                 tasks.add(() -> approveWhatIsOpen(id, c));
             } else if (pick < 52) {
-                tasks.add(() -> List.of(outcome("rotate", "scheduler", as("scheduler").body("{}")
-                        .post("/v1/issuers/" + id + "/rotations"))));
+                tasks.add(() -> List.of(outcome(
+                        "rotate", "scheduler", as("scheduler").body("{}").post("/v1/issuers/" + id + "/rotations"))));
             } else if (pick < 55) {
                 tasks.add(() -> revokePending(id));
             } else if (pick < 70) {
@@ -167,7 +181,8 @@ class DualControlRaceTest {
                     return List.of(outcome("issuer", "auditor", as("auditor").get("/v1/issuers/" + id)));
                 });
             } else if (pick < 85) {
-                tasks.add(() -> List.of(outcome("issuer", "auditor", as("auditor").get("/v1/issuers/" + id))));
+                tasks.add(
+                        () -> List.of(outcome("issuer", "auditor", as("auditor").get("/v1/issuers/" + id))));
             } else {
                 // the scheduler's entry point, as the sweep calls it
                 tasks.add(() -> {
@@ -179,27 +194,44 @@ class DualControlRaceTest {
         List<Outcome> outcomes = race(tasks);
 
         assertNoServerErrorsNorIndexOnlyRefusals(outcomes);
-        assertThat(sql.count("select count(*) from signing_key where issuer_id = ? and state = 'ACTIVE'", id)).isLessThanOrEqualTo(1);
+        assertThat(sql.count("select count(*) from signing_key where issuer_id = ? and state = 'ACTIVE'", id))
+                .isLessThanOrEqualTo(1);
         // each key went live at most once, never early, and only through an executed request
-        assertThat(sql.count("select count(*) from (select subject from outbox_event where issuer_id = ? and type = 'keyhold.key.activated'"
-                + " group by subject having count(*) > 1) twice", id)).isZero();
-        assertThat(sql.count("select count(*) from signing_key where issuer_id = ? and activated_at < activatable_at", id)).isZero();
-        long activated = sql.count("select count(*) from signing_key where issuer_id = ? and activated_at is not null", id);
-        assertThat(sql.count("select count(*) from activation_request where issuer_id = ? and state = 'EXECUTED'", id)).isEqualTo(activated);
+        assertThat(sql.count(
+                        "select count(*) from (select subject from outbox_event where issuer_id = ? and type = 'keyhold.key.activated'"
+                                + " group by subject having count(*) > 1) twice",
+                        id))
+                .isZero();
+        assertThat(sql.count(
+                        "select count(*) from signing_key where issuer_id = ? and activated_at < activatable_at", id))
+                .isZero();
+        long activated =
+                sql.count("select count(*) from signing_key where issuer_id = ? and activated_at is not null", id);
+        assertThat(sql.count("select count(*) from activation_request where issuer_id = ? and state = 'EXECUTED'", id))
+                .isEqualTo(activated);
         summaries.add(activated + " activated: " + summary(outcomes));
         // dual control held for every key that went live
-        assertThat(sql.count("select count(*) from activation_request r where r.issuer_id = ? and r.state = 'EXECUTED' and"
-                + " (select count(distinct d.custodian) from activation_decision d where d.request_id = r.id and d.decision = 'APPROVE'"
-                + " and d.custodian <> r.requester and d.custodian in ('alice', 'bob', 'carol')) < 2", id)).isZero();
+        assertThat(sql.count(
+                        "select count(*) from activation_request r where r.issuer_id = ? and r.state = 'EXECUTED' and"
+                                + " (select count(distinct d.custodian) from activation_decision d where d.request_id = r.id and d.decision = 'APPROVE'"
+                                + " and d.custodian <> r.requester and d.custodian in ('alice', 'bob', 'carol')) < 2",
+                        id))
+                .isZero();
         // and the issuer's history is consistent: retired keys retired by a successor or by hand, each once
-        assertThat(sql.count("select count(*) from (select subject from outbox_event where issuer_id = ? and type = 'keyhold.key.retired'"
-                + " group by subject having count(*) > 1) twice", id)).isZero();
+        assertThat(sql.count(
+                        "select count(*) from (select subject from outbox_event where issuer_id = ? and type = 'keyhold.key.retired'"
+                                + " group by subject having count(*) > 1) twice",
+                        id))
+                .isZero();
         return activated;
     }
 
     static Map<String, Long> summary(List<Outcome> outcomes) {
-        return outcomes.stream().collect(java.util.stream.Collectors.groupingBy(o -> o.what() + ":" + o.status(),
-                java.util.TreeMap::new, java.util.stream.Collectors.counting()));
+        return outcomes.stream()
+                .collect(java.util.stream.Collectors.groupingBy(
+                        o -> o.what() + ":" + o.status(),
+                        java.util.TreeMap::new,
+                        java.util.stream.Collectors.counting()));
     }
 
     List<Outcome> approveWhatIsOpen(String issuerId, String custodian) {
@@ -220,8 +252,10 @@ class DualControlRaceTest {
         Response keys = as("admin").get("/v1/issuers/" + issuerId + "/keys");
         out.add(outcome("keys", "admin", keys));
         for (String kid : keys.jsonPath().<String>getList("findAll { it.state == 'PENDING' }.kid")) {
-            out.add(outcome("revoke", "admin", as("admin").body(Map.of("reason", "race"))
-                    .post("/v1/keys/" + kid + "/revoke")));
+            out.add(outcome(
+                    "revoke",
+                    "admin",
+                    as("admin").body(Map.of("reason", "race")).post("/v1/keys/" + kid + "/revoke")));
         }
         return out;
     }

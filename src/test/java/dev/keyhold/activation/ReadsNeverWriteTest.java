@@ -1,5 +1,10 @@
 package dev.keyhold.activation;
 
+import static dev.keyhold.testsupport.Api.as;
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.equalTo;
+
 import dev.keyhold.testsupport.Api;
 import dev.keyhold.testsupport.Lifecycle;
 import dev.keyhold.testsupport.MutableClock;
@@ -8,9 +13,6 @@ import dev.keyhold.testsupport.StateFingerprint;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-
 import java.net.URI;
 import java.net.URL;
 import java.net.http.HttpClient;
@@ -20,11 +22,8 @@ import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
 import java.util.stream.Stream;
-
-import static dev.keyhold.testsupport.Api.as;
-import static io.restassured.RestAssured.given;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.hamcrest.Matchers.equalTo;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 
 /**
  * Reads never write: with an expiry and an activation due but not recorded, every GET endpoint leaves the rows and
@@ -36,12 +35,16 @@ class ReadsNeverWriteTest {
 
     @Inject
     Lifecycle lifecycle;
+
     @Inject
     MutableClock clock;
+
     @Inject
     Sql sql;
+
     @Inject
     StateFingerprint fingerprint;
+
     @Inject
     dev.keyhold.lifecycle.Sweeper sweeper;
 
@@ -66,7 +69,8 @@ class ReadsNeverWriteTest {
         String b = Api.createIssuer("rnw-b");
         String pendingB = Api.rotate(b);
         UUID open = (UUID) sql.one("select id from activation_request where kid = ? and state = 'OPEN'", pendingB);
-        Instant expires = ((java.sql.Timestamp) sql.one("select expires_at from activation_request where id = ?", open)).toInstant();
+        Instant expires = ((java.sql.Timestamp) sql.one("select expires_at from activation_request where id = ?", open))
+                .toInstant();
         clock.freezeAt(expires.plusSeconds(1));
 
         String beforeA = fingerprint.of(a);
@@ -84,12 +88,20 @@ class ReadsNeverWriteTest {
         }
         for (String user : List.of("admin", "auditor", "alice")) {
             as(user).get("/v1/activations").then().statusCode(200);
-            as(user).get("/v1/activations?issuer=" + a + "&state=APPROVED").then().statusCode(200);
+            as(user).get("/v1/activations?issuer=" + a + "&state=APPROVED")
+                    .then()
+                    .statusCode(200);
             as(user).get("/v1/activations?issuer=" + b + "&state=OPEN").then().statusCode(200);
-            as(user).get("/v1/activations/" + approved).then().statusCode(200)
-                    .body("state", equalTo("APPROVED")).body("due", equalTo("EXECUTED"));
-            as(user).get("/v1/activations/" + open).then().statusCode(200)
-                    .body("state", equalTo("OPEN")).body("due", equalTo("EXPIRED"));
+            as(user).get("/v1/activations/" + approved)
+                    .then()
+                    .statusCode(200)
+                    .body("state", equalTo("APPROVED"))
+                    .body("due", equalTo("EXECUTED"));
+            as(user).get("/v1/activations/" + open)
+                    .then()
+                    .statusCode(200)
+                    .body("state", equalTo("OPEN"))
+                    .body("due", equalTo("EXPIRED"));
         }
         as("auditor").get("/v1/keys/" + first + "/history").then().statusCode(200);
         as("auditor").get("/v1/audit?issuer=" + a).then().statusCode(200);
@@ -100,30 +112,45 @@ class ReadsNeverWriteTest {
         given().get("/issuers/" + a + "/.well-known/keyhold-issuer.json").then().statusCode(200);
         given().get("/q/health").then().statusCode(org.hamcrest.Matchers.anyOf(equalTo(200), equalTo(503)));
         given().get("/q/metrics").then().statusCode(200);
-        HttpResponse<Stream<String>> sse = HttpClient.newHttpClient().sendAsync(HttpRequest.newBuilder(URI.create(stream + "?after=0"))
-                        .header("Accept", "text/event-stream").header("Authorization", basic("auditor")).build(),
-                HttpResponse.BodyHandlers.ofLines()).get(10, java.util.concurrent.TimeUnit.SECONDS);
+        HttpResponse<Stream<String>> sse = HttpClient.newHttpClient()
+                .sendAsync(
+                        HttpRequest.newBuilder(URI.create(stream + "?after=0"))
+                                .header("Accept", "text/event-stream")
+                                .header("Authorization", basic("auditor"))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofLines())
+                .get(10, java.util.concurrent.TimeUnit.SECONDS);
         assertThat(sse.statusCode()).isEqualTo(200);
         sse.body().close();
 
         assertThat(fingerprint.of(a)).isEqualTo(beforeA);
         assertThat(fingerprint.of(b)).isEqualTo(beforeB);
-        assertThat(sql.one("select state from signing_key where kid = ?", second)).isEqualTo("PENDING");
-        assertThat(sql.one("select state from activation_request where id = ?", open)).isEqualTo("OPEN");
+        assertThat(sql.one("select state from signing_key where kid = ?", second))
+                .isEqualTo("PENDING");
+        assertThat(sql.one("select state from activation_request where id = ?", open))
+                .isEqualTo("OPEN");
         // Nobody else's rows either (the scheduler is off in tests; other issuers' due steps are not ours to take).
-        assertThat(sql.count("select count(*) from audit_record where outcome <> 'denied'")).isEqualTo(auditBefore);
+        assertThat(sql.count("select count(*) from audit_record where outcome <> 'denied'"))
+                .isEqualTo(auditBefore);
         assertThat(sql.count("select count(*) from outbox_event")).isEqualTo(outboxBefore);
 
         // What the reads showed as due is what the sweep records.
         sweeper.sweep(List.of(a, b));
-        assertThat(sql.one("select state from signing_key where kid = ?", second)).isEqualTo("ACTIVE");
-        assertThat(sql.one("select state from activation_request where id = ?", open)).isEqualTo("EXPIRED");
-        as("auditor").get("/v1/activations/" + open).then().statusCode(200)
-                .body("state", equalTo("EXPIRED")).body("due", equalTo(null));
+        assertThat(sql.one("select state from signing_key where kid = ?", second))
+                .isEqualTo("ACTIVE");
+        assertThat(sql.one("select state from activation_request where id = ?", open))
+                .isEqualTo("EXPIRED");
+        as("auditor")
+                .get("/v1/activations/" + open)
+                .then()
+                .statusCode(200)
+                .body("state", equalTo("EXPIRED"))
+                .body("due", equalTo(null));
     }
 
     private static String basic(String user) {
-        return "Basic " + java.util.Base64.getEncoder().encodeToString((user + ":" + Api.PASSWORD)
-                .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        return "Basic "
+                + java.util.Base64.getEncoder()
+                        .encodeToString((user + ":" + Api.PASSWORD).getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
 }

@@ -1,5 +1,9 @@
 package dev.keyhold.architecture;
 
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
+
 import com.tngtech.archunit.core.domain.JavaClass;
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
@@ -12,14 +16,9 @@ import com.tngtech.archunit.library.freeze.FreezingArchRule;
 import io.quarkus.hibernate.orm.panache.PanacheEntityBase;
 import jakarta.persistence.EntityManager;
 import jakarta.ws.rs.Path;
+import javax.sql.DataSource;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-
-import javax.sql.DataSource;
-
-import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
-import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
-import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
 /**
  * The layer rules, enforced by the build: a pure domain, no package cycles, and REST resources that reach the
@@ -31,7 +30,8 @@ class LayerRulesTest {
 
     @BeforeAll
     static void importKeyhold() {
-        keyhold = new ClassFileImporter().withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+        keyhold = new ClassFileImporter()
+                .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
                 .importPackages("dev.keyhold");
     }
 
@@ -41,25 +41,62 @@ class LayerRulesTest {
         DOMAIN_IS_PURE.check(keyhold);
     }
 
-    static final ArchRule DOMAIN_IS_PURE = noClasses().that().resideInAPackage("dev.keyhold.domain..")
-                .should().dependOnClassesThat().resideInAnyPackage(
-                        "dev.keyhold.activation..", "dev.keyhold.audit..", "dev.keyhold.canary..", "dev.keyhold.command..",
-                        "dev.keyhold.config..", "dev.keyhold.console..", "dev.keyhold.embedded..", "dev.keyhold.error..",
-                        "dev.keyhold.events..", "dev.keyhold.evidence..", "dev.keyhold.health..", "dev.keyhold.hsm..",
-                        "dev.keyhold.http..", "dev.keyhold.issuer..", "dev.keyhold.jwks..", "dev.keyhold.key..",
-                        "dev.keyhold.lifecycle..", "dev.keyhold.logging..", "dev.keyhold.ratelimit..", "dev.keyhold.relay..",
-                        "dev.keyhold.rotation..", "dev.keyhold.security..", "dev.keyhold.signing..", "dev.keyhold.store..",
-                        "dev.keyhold.tools..", "dev.keyhold.trust..", "dev.keyhold.verify..", "dev.keyhold.custodian..",
-                        "dev.keyhold.policy..",
-                        "io.quarkus..", "io.smallrye..", "io.vertx..", "org.hibernate..", "jakarta..", "javax.persistence..",
-                        "javax.ws.rs..", "com.fasterxml..", "com.nimbusds..")
-                .because("the domain is the part every other package may use; it must stay testable with a fixed clock alone");
+    static final ArchRule DOMAIN_IS_PURE = noClasses()
+            .that()
+            .resideInAPackage("dev.keyhold.domain..")
+            .should()
+            .dependOnClassesThat()
+            .resideInAnyPackage(
+                    "dev.keyhold.activation..",
+                    "dev.keyhold.audit..",
+                    "dev.keyhold.canary..",
+                    "dev.keyhold.command..",
+                    "dev.keyhold.config..",
+                    "dev.keyhold.console..",
+                    "dev.keyhold.embedded..",
+                    "dev.keyhold.error..",
+                    "dev.keyhold.events..",
+                    "dev.keyhold.evidence..",
+                    "dev.keyhold.health..",
+                    "dev.keyhold.hsm..",
+                    "dev.keyhold.http..",
+                    "dev.keyhold.issuer..",
+                    "dev.keyhold.jwks..",
+                    "dev.keyhold.key..",
+                    "dev.keyhold.lifecycle..",
+                    "dev.keyhold.logging..",
+                    "dev.keyhold.ratelimit..",
+                    "dev.keyhold.relay..",
+                    "dev.keyhold.rotation..",
+                    "dev.keyhold.security..",
+                    "dev.keyhold.signing..",
+                    "dev.keyhold.store..",
+                    "dev.keyhold.tools..",
+                    "dev.keyhold.trust..",
+                    "dev.keyhold.verify..",
+                    "dev.keyhold.custodian..",
+                    "dev.keyhold.policy..",
+                    "io.quarkus..",
+                    "io.smallrye..",
+                    "io.vertx..",
+                    "org.hibernate..",
+                    "jakarta..",
+                    "javax.persistence..",
+                    "javax.ws.rs..",
+                    "com.fasterxml..",
+                    "com.nimbusds..")
+            .because(
+                    "the domain is the part every other package may use; it must stay testable with a fixed clock alone");
 
     /** Also catches a Keyhold package added later that the list above does not name. */
     @Test
     void theDomainUsesOnlyItselfAndTheJdk() {
-        classes().that().resideInAPackage("dev.keyhold.domain..")
-                .should().onlyDependOnClassesThat().resideInAnyPackage("dev.keyhold.domain..", "java..")
+        classes()
+                .that()
+                .resideInAPackage("dev.keyhold.domain..")
+                .should()
+                .onlyDependOnClassesThat()
+                .resideInAnyPackage("dev.keyhold.domain..", "java..")
                 .check(keyhold);
     }
 
@@ -79,7 +116,9 @@ class LayerRulesTest {
         FreezingArchRule.freeze(RESOURCES_USE_SERVICES).check(keyhold);
     }
 
-    static final ArchRule RESOURCES_USE_SERVICES = classes().that().areAnnotatedWith(Path.class)
+    static final ArchRule RESOURCES_USE_SERVICES = classes()
+            .that()
+            .areAnnotatedWith(Path.class)
             .should(notUsePersistence())
             .because("a resource talks to a service, and the service to the store");
 
@@ -89,11 +128,14 @@ class LayerRulesTest {
      */
     @Test
     void theRulesCatchWhatTheyForbid() {
-        JavaClasses fixture = new ClassFileImporter().importClasses(dev.keyhold.domain.LayerRuleFixtures.ImpureDomainClass.class);
+        JavaClasses fixture =
+                new ClassFileImporter().importClasses(dev.keyhold.domain.LayerRuleFixtures.ImpureDomainClass.class);
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> DOMAIN_IS_PURE.check(fixture))
-                .hasMessageContaining("HsmPort").hasMessageContaining("jakarta.persistence");
+                .hasMessageContaining("HsmPort")
+                .hasMessageContaining("jakarta.persistence");
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> RESOURCES_USE_SERVICES.check(keyhold))
-                .hasMessageContaining("ConsoleResource").hasMessageContaining("ActivationRequestEntity");
+                .hasMessageContaining("ConsoleResource")
+                .hasMessageContaining("ActivationRequestEntity");
     }
 
     private static ArchCondition<JavaClass> notUsePersistence() {
@@ -102,7 +144,8 @@ class LayerRulesTest {
             public void check(JavaClass resource, ConditionEvents events) {
                 resource.getDirectDependenciesFromSelf().forEach(d -> {
                     JavaClass target = d.getTargetClass();
-                    boolean persistence = target.isAssignableTo(EntityManager.class) || target.isAssignableTo(DataSource.class)
+                    boolean persistence = target.isAssignableTo(EntityManager.class)
+                            || target.isAssignableTo(DataSource.class)
                             || target.isAssignableTo(PanacheEntityBase.class);
                     if (persistence) {
                         events.add(SimpleConditionEvent.violated(resource, d.getDescription()));

@@ -1,29 +1,29 @@
 package dev.keyhold.audit;
 
+import static dev.keyhold.testsupport.Api.as;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+
 import dev.keyhold.testsupport.Api;
 import dev.keyhold.testsupport.MutableClock;
 import dev.keyhold.testsupport.Sql;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
 import jakarta.inject.Inject;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-
-import static dev.keyhold.testsupport.Api.as;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.hamcrest.Matchers.containsString;
-import static org.hamcrest.Matchers.equalTo;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 
 @QuarkusTest
 class AuditQueryTest {
 
     @Inject
     Sql sql;
+
     @Inject
     MutableClock clock;
 
@@ -38,9 +38,19 @@ class AuditQueryTest {
         String b = Api.createIssuer("audq");
         String kid = Api.rotate(a);
         Api.rotate(b);
-        as("alice").body("{\"reason\":\"test\"}").post("/v1/keys/" + kid + "/revoke").then().statusCode(200);
+        as("alice")
+                .body("{\"reason\":\"test\"}")
+                .post("/v1/keys/" + kid + "/revoke")
+                .then()
+                .statusCode(200);
 
-        JsonPath all = as("auditor").queryParam("issuer", a).get("/v1/audit").then().statusCode(200).extract().jsonPath();
+        JsonPath all = as("auditor")
+                .queryParam("issuer", a)
+                .get("/v1/audit")
+                .then()
+                .statusCode(200)
+                .extract()
+                .jsonPath();
         assertThat(all.getList("records.issuerId")).containsOnly(a);
         assertThat(all.getList("records.action", String.class))
                 .containsSubsequence("issuer.created", "key.created", "activation.requested", "key.revoked");
@@ -54,49 +64,99 @@ class AuditQueryTest {
         assertThat(all.getString("records[0].requestId")).isNotBlank();
         assertThat(all.getString("records[0].details.issuerUri")).isEqualTo("https://" + a + ".test.example");
 
-        as("auditor").queryParam("issuer", a).queryParam("action", "key.revoked").get("/v1/audit").then().statusCode(200)
-                .body("records.size()", equalTo(1)).body("records[0].actor", equalTo("alice"))
-                .body("records[0].kid", equalTo(kid)).body("records[0].details.reason", equalTo("test"));
-        as("auditor").queryParam("kid", kid).queryParam("actor", "alice").get("/v1/audit").then().statusCode(200)
+        as("auditor")
+                .queryParam("issuer", a)
+                .queryParam("action", "key.revoked")
+                .get("/v1/audit")
+                .then()
+                .statusCode(200)
+                .body("records.size()", equalTo(1))
+                .body("records[0].actor", equalTo("alice"))
+                .body("records[0].kid", equalTo(kid))
+                .body("records[0].details.reason", equalTo("test"));
+        as("auditor")
+                .queryParam("kid", kid)
+                .queryParam("actor", "alice")
+                .get("/v1/audit")
+                .then()
+                .statusCode(200)
                 .body("records.action", equalTo(List.of("activation.cancelled", "key.revoked")));
-        as("auditor").queryParam("issuer", b).queryParam("kid", kid).get("/v1/audit").then().statusCode(200)
+        as("auditor")
+                .queryParam("issuer", b)
+                .queryParam("kid", kid)
+                .get("/v1/audit")
+                .then()
+                .statusCode(200)
                 .body("records.size()", equalTo(0));
 
         // time window: records made an hour "later" are in [later, later+1s) and nothing of a's is
         clock.advance(Duration.ofHours(1));
         Instant later = clock.instant();
         String c = Api.createIssuer("audq");
-        as("auditor").queryParam("from", later.toString()).queryParam("to", later.plusSeconds(60).toString())
-                .queryParam("issuer", c).get("/v1/audit").then().statusCode(200)
+        as("auditor")
+                .queryParam("from", later.toString())
+                .queryParam("to", later.plusSeconds(60).toString())
+                .queryParam("issuer", c)
+                .get("/v1/audit")
+                .then()
+                .statusCode(200)
                 // the new issuer's first trust bundle is signed right after its creation commits
                 .body("records.action", equalTo(List.of("issuer.created", "trust.bundle-published")));
-        as("auditor").queryParam("to", later.toString()).queryParam("issuer", c).get("/v1/audit").then()
-                .statusCode(200).body("records.size()", equalTo(0));
-        as("auditor").queryParam("from", later.toString()).queryParam("issuer", a).get("/v1/audit").then()
-                .statusCode(200).body("records.size()", equalTo(0));
+        as("auditor")
+                .queryParam("to", later.toString())
+                .queryParam("issuer", c)
+                .get("/v1/audit")
+                .then()
+                .statusCode(200)
+                .body("records.size()", equalTo(0));
+        as("auditor")
+                .queryParam("from", later.toString())
+                .queryParam("issuer", a)
+                .get("/v1/audit")
+                .then()
+                .statusCode(200)
+                .body("records.size()", equalTo(0));
     }
 
     @Test
     void timeNeverRunsBackwardsAlongTheChainSoWindowsAreSeqRanges() {
         Api.createIssuer("audclock");
         long head = sql.count("select max(seq) from audit_record");
-        Instant last = ((java.sql.Timestamp) sql.one("select recorded_at from audit_record where seq = ?", head)).toInstant();
+        Instant last =
+                ((java.sql.Timestamp) sql.one("select recorded_at from audit_record where seq = ?", head)).toInstant();
         // a node whose clock lags an hour behind the last record
         clock.freezeAt(last.minus(Duration.ofHours(1)));
         String id = Api.createIssuer("audclock");
-        Instant recorded = ((java.sql.Timestamp) sql.one("select recorded_at from audit_record where issuer_id = ?"
-                + " and action = 'issuer.created'", id)).toInstant();
+        Instant recorded = ((java.sql.Timestamp) sql.one(
+                        "select recorded_at from audit_record where issuer_id = ?" + " and action = 'issuer.created'",
+                        id))
+                .toInstant();
         assertThat(recorded).isEqualTo(last);
         clock.reset();
         assertThat(sql.count("select count(*) from audit_record a join audit_record b on b.seq = a.seq + 1"
-                + " where b.recorded_at < a.recorded_at")).isZero();
-        as("auditor").queryParam("from", last.toString()).queryParam("to", last.plusNanos(1000).toString())
-                .queryParam("issuer", id).get("/v1/audit").then().statusCode(200)
+                        + " where b.recorded_at < a.recorded_at"))
+                .isZero();
+        as("auditor")
+                .queryParam("from", last.toString())
+                .queryParam("to", last.plusNanos(1000).toString())
+                .queryParam("issuer", id)
+                .get("/v1/audit")
+                .then()
+                .statusCode(200)
                 // the first trust bundle's record shares the lagging node's (clamped) time
                 .body("records.action", equalTo(List.of("issuer.created", "trust.bundle-published")));
-        as("auditor").queryParam("from", "2000-01-01T00:00:00Z").queryParam("to", "2000-01-02T00:00:00Z")
-                .get("/v1/audit").then().statusCode(200).body("records.size()", equalTo(0));
-        as("auditor").queryParam("from", "2999-01-01T00:00:00Z").get("/v1/audit").then().statusCode(200)
+        as("auditor")
+                .queryParam("from", "2000-01-01T00:00:00Z")
+                .queryParam("to", "2000-01-02T00:00:00Z")
+                .get("/v1/audit")
+                .then()
+                .statusCode(200)
+                .body("records.size()", equalTo(0));
+        as("auditor")
+                .queryParam("from", "2999-01-01T00:00:00Z")
+                .get("/v1/audit")
+                .then()
+                .statusCode(200)
                 .body("records.size()", equalTo(0));
     }
 
@@ -105,7 +165,11 @@ class AuditQueryTest {
         String id = Api.createIssuer("audpage");
         for (int i = 0; i < 3; i++) {
             String kid = Api.rotate(id);
-            as("admin").body("{\"reason\":\"r" + i + "\"}").post("/v1/keys/" + kid + "/revoke").then().statusCode(200);
+            as("admin")
+                    .body("{\"reason\":\"r" + i + "\"}")
+                    .post("/v1/keys/" + kid + "/revoke")
+                    .then()
+                    .statusCode(200);
         }
         long total = sql.count("select count(*) from audit_record where issuer_id = ?", id);
         assertThat(total).isGreaterThanOrEqualTo(10);
@@ -128,8 +192,7 @@ class AuditQueryTest {
             pages++;
         } while (after != null && pages < 20);
         assertThat(seen).hasSize((int) total).isSorted().doesNotHaveDuplicates();
-        assertThat(seen).containsExactlyElementsOf(
-                sqlSeqs(id));
+        assertThat(seen).containsExactlyElementsOf(sqlSeqs(id));
     }
 
     private List<Long> sqlSeqs(String issuer) {
@@ -147,16 +210,41 @@ class AuditQueryTest {
 
     @Test
     void badParametersAre400ProblemsNamingTheParameter() {
-        for (String[] bad : new String[][]{{"limit", "0"}, {"limit", "1001"}, {"limit", "ten"}, {"after", "-1"},
-                {"after", "x"}, {"from", "yesterday"}, {"to", "2026-01-01"}}) {
-            as("auditor").queryParam(bad[0], bad[1]).get("/v1/audit").then().statusCode(400)
-                    .contentType("application/problem+json").body("errors[0].field", equalTo(bad[0]));
+        for (String[] bad : new String[][] {
+            {"limit", "0"},
+            {"limit", "1001"},
+            {"limit", "ten"},
+            {"after", "-1"},
+            {"after", "x"},
+            {"from", "yesterday"},
+            {"to", "2026-01-01"}
+        }) {
+            as("auditor")
+                    .queryParam(bad[0], bad[1])
+                    .get("/v1/audit")
+                    .then()
+                    .statusCode(400)
+                    .contentType("application/problem+json")
+                    .body("errors[0].field", equalTo(bad[0]));
         }
-        as("auditor").queryParam("from", "2026-01-02T00:00:00Z").queryParam("to", "2026-01-01T00:00:00Z")
-                .get("/v1/audit").then().statusCode(400).body("detail", containsString("to"));
-        as("auditor").queryParam("actor", "x".repeat(201)).get("/v1/audit").then().statusCode(400);
-        as("auditor").queryParam("limit", "1000").queryParam("from", "2026-01-01T00:00:00+02:00").get("/v1/audit")
-                .then().statusCode(200);
+        as("auditor")
+                .queryParam("from", "2026-01-02T00:00:00Z")
+                .queryParam("to", "2026-01-01T00:00:00Z")
+                .get("/v1/audit")
+                .then()
+                .statusCode(400)
+                .body("detail", containsString("to"));
+        as("auditor")
+                .queryParam("actor", "x".repeat(201))
+                .get("/v1/audit")
+                .then()
+                .statusCode(400);
+        as("auditor")
+                .queryParam("limit", "1000")
+                .queryParam("from", "2026-01-01T00:00:00+02:00")
+                .get("/v1/audit")
+                .then()
+                .statusCode(200);
     }
 
     @Test
@@ -171,8 +259,17 @@ class AuditQueryTest {
     void keyHistoryListsEveryRecordOfTheKeyInOrder() {
         String id = Api.createIssuer("audhist");
         String kid = Api.rotate(id);
-        as("carol").body("{\"reason\":\"no\"}").post("/v1/keys/" + kid + "/revoke").then().statusCode(200);
-        JsonPath h = as("auditor").get("/v1/keys/" + kid + "/history").then().statusCode(200).extract().jsonPath();
+        as("carol")
+                .body("{\"reason\":\"no\"}")
+                .post("/v1/keys/" + kid + "/revoke")
+                .then()
+                .statusCode(200);
+        JsonPath h = as("auditor")
+                .get("/v1/keys/" + kid + "/history")
+                .then()
+                .statusCode(200)
+                .extract()
+                .jsonPath();
         assertThat(h.getString("kid")).isEqualTo(kid);
         assertThat(h.getList("records.action", String.class))
                 .containsSubsequence("key.created", "activation.requested", "activation.cancelled", "key.revoked");

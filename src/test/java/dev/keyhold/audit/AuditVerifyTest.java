@@ -1,5 +1,8 @@
 package dev.keyhold.audit;
 
+import static dev.keyhold.testsupport.Api.as;
+import static org.assertj.core.api.Assertions.assertThat;
+
 import com.nimbusds.jose.jwk.Curve;
 import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
 import dev.keyhold.hsm.HsmPort;
@@ -9,15 +12,11 @@ import io.agroal.api.AgroalDataSource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
 import jakarta.inject.Inject;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
-
-import static dev.keyhold.testsupport.Api.as;
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 
 /**
  * SPEC invariant 8: edits, deletions, reorderings and truncations of stored audit records, made with plain SQL, are
@@ -29,10 +28,13 @@ class AuditVerifyTest {
 
     @Inject
     AgroalDataSource ds;
+
     @Inject
     Sql sql;
+
     @Inject
     HsmPort hsm;
+
     @Inject
     Checkpoints checkpoints;
 
@@ -45,7 +47,12 @@ class AuditVerifyTest {
     }
 
     static JsonPath verify() {
-        return as("auditor").get("/v1/audit/verify").then().statusCode(200).extract().jsonPath();
+        return as("auditor")
+                .get("/v1/audit/verify")
+                .then()
+                .statusCode(200)
+                .extract()
+                .jsonPath();
     }
 
     static void assertIntact() {
@@ -110,11 +117,17 @@ class AuditVerifyTest {
         long k = seqOf("issuer.created");
         try (ChainTamper t = new ChainTamper(ds, k, k + 1)) {
             // swap the contents of k and k+1, keeping their seq: what "moving a record earlier" looks like
-            t.exec("update audit_record r set recorded_at = s.recorded_at, node = s.node, actor = s.actor, action = s.action,"
-                    + " outcome = s.outcome, issuer_id = s.issuer_id, kid = s.kid, request_id = s.request_id,"
-                    + " details = s.details, prev_hash = s.prev_hash, hash = s.hash"
-                    + " from saved_audit s where (r.seq, s.seq) in ((?, ?), (?, ?))", k, k + 1, k + 1, k);
-            assertThat(sql.one("select action from audit_record where seq = ?", k)).isNotEqualTo("issuer.created");
+            t.exec(
+                    "update audit_record r set recorded_at = s.recorded_at, node = s.node, actor = s.actor, action = s.action,"
+                            + " outcome = s.outcome, issuer_id = s.issuer_id, kid = s.kid, request_id = s.request_id,"
+                            + " details = s.details, prev_hash = s.prev_hash, hash = s.hash"
+                            + " from saved_audit s where (r.seq, s.seq) in ((?, ?), (?, ?))",
+                    k,
+                    k + 1,
+                    k + 1,
+                    k);
+            assertThat(sql.one("select action from audit_record where seq = ?", k))
+                    .isNotEqualTo("issuer.created");
             assertBrokenAt(k, "record " + k);
         }
         assertIntact();
@@ -164,9 +177,24 @@ class AuditVerifyTest {
             String prev = rows.get(0).prevHash();
             for (AuditRow r : rows) {
                 String actor = r.seq() == k ? "mallory" : r.actor();
-                String hash = AuditHash.compute(r.seq(), r.recordedAt(), r.node(), actor, r.action(), r.outcome(),
-                        r.issuerId(), r.kid(), r.requestId(), r.detailsJson(), prev);
-                t.exec("update audit_record set actor = ?, prev_hash = ?, hash = ? where seq = ?", actor, prev, hash, r.seq());
+                String hash = AuditHash.compute(
+                        r.seq(),
+                        r.recordedAt(),
+                        r.node(),
+                        actor,
+                        r.action(),
+                        r.outcome(),
+                        r.issuerId(),
+                        r.kid(),
+                        r.requestId(),
+                        r.detailsJson(),
+                        prev);
+                t.exec(
+                        "update audit_record set actor = ?, prev_hash = ?, hash = ? where seq = ?",
+                        actor,
+                        prev,
+                        hash,
+                        r.seq());
                 prev = hash;
             }
             // hash chain alone would pass; the checkpoint over `signed` no longer matches
@@ -190,7 +218,8 @@ class AuditVerifyTest {
             t.restore();
             // An attacker with database access swaps in a public key of their own (to sign forged checkpoints):
             // the stored key no longer matches the HSM's.
-            String forged = new ECKeyGenerator(Curve.P_256).generate().toPublicJWK().toJSONString();
+            String forged =
+                    new ECKeyGenerator(Curve.P_256).generate().toPublicJWK().toJSONString();
             t.exec("update audit_key set public_jwk = ?", forged);
             JsonPath v = verify();
             assertThat(v.getBoolean("ok")).isFalse();
@@ -202,9 +231,15 @@ class AuditVerifyTest {
 
     @Test
     void checkpointsAreSignedByTheHsmAuditKeyAndRecordedInTheChain() {
-        JsonPath c = as("auditor").post("/v1/audit/checkpoints").then().statusCode(201).extract().jsonPath();
+        JsonPath c = as("auditor")
+                .post("/v1/audit/checkpoints")
+                .then()
+                .statusCode(201)
+                .extract()
+                .jsonPath();
         long seq = c.getLong("seq");
-        assertThat(sql.one("select action from audit_record where seq = ?", seq)).isEqualTo(Checkpoints.ACTION);
+        assertThat(sql.one("select action from audit_record where seq = ?", seq))
+                .isEqualTo(Checkpoints.ACTION);
         assertThat(sql.one("select actor from audit_record where seq = ?", seq)).isEqualTo("auditor");
         assertThat(sql.one("select hash from audit_record where seq = ?", seq)).isEqualTo(c.getString("hash"));
         as("admin").post("/v1/audit/checkpoints").then().statusCode(201);
@@ -215,14 +250,28 @@ class AuditVerifyTest {
         String kid = c.getString("keyId");
         String jwk = (String) sql.one("select public_jwk from audit_key where kid = ?", kid);
         var stored = AuditKeys.publicKey(AuditKeys.parse(jwk));
-        assertThat(Arrays.equals(hsm.publicKey("audit", "keyhold-audit-1").getEncoded(), stored.getEncoded())).isTrue();
-        Checkpoints.CheckpointView view = new Checkpoints.CheckpointView(seq, c.getString("hash"),
-                java.time.Instant.parse(c.getString("time")), c.getString("node"), kid, c.getString("signature"));
+        assertThat(Arrays.equals(hsm.publicKey("audit", "keyhold-audit-1").getEncoded(), stored.getEncoded()))
+                .isTrue();
+        Checkpoints.CheckpointView view = new Checkpoints.CheckpointView(
+                seq,
+                c.getString("hash"),
+                java.time.Instant.parse(c.getString("time")),
+                c.getString("node"),
+                kid,
+                c.getString("signature"));
         assertThat(AuditVerifier.signatureValid(view, stored)).isTrue();
         byte[] sig = Base64.getUrlDecoder().decode(c.getString("signature"));
         sig[5] ^= 1;
-        assertThat(AuditVerifier.signatureValid(new Checkpoints.CheckpointView(seq, view.hash(), view.time(), view.node(),
-                kid, Base64.getUrlEncoder().withoutPadding().encodeToString(sig)), stored)).isFalse();
+        assertThat(AuditVerifier.signatureValid(
+                        new Checkpoints.CheckpointView(
+                                seq,
+                                view.hash(),
+                                view.time(),
+                                view.node(),
+                                kid,
+                                Base64.getUrlEncoder().withoutPadding().encodeToString(sig)),
+                        stored))
+                .isFalse();
 
         JsonPath v = verify();
         assertThat(v.getBoolean("ok")).isTrue();

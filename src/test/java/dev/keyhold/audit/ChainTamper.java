@@ -1,7 +1,6 @@
 package dev.keyhold.audit;
 
 import io.agroal.api.AgroalDataSource;
-
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -43,15 +42,16 @@ final class ChainTamper implements AutoCloseable {
     }
 
     long head() throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("select max(seq) from audit_record"); ResultSet rs = ps.executeQuery()) {
+        try (PreparedStatement ps = c.prepareStatement("select max(seq) from audit_record");
+                ResultSet rs = ps.executeQuery()) {
             rs.next();
             return rs.getLong(1);
         }
     }
 
     List<AuditRow> rows(long fromSeq, long toSeq) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("select " + AuditRow.COLUMNS
-                + " from audit_record where seq between ? and ? order by seq")) {
+        try (PreparedStatement ps = c.prepareStatement(
+                "select " + AuditRow.COLUMNS + " from audit_record where seq between ? and ? order by seq")) {
             ps.setLong(1, fromSeq);
             ps.setLong(2, toSeq);
             List<AuditRow> rows = new ArrayList<>();

@@ -3,10 +3,9 @@ package dev.keyhold.bench;
 import dev.keyhold.domain.SigningAlgorithm;
 import dev.keyhold.hsm.SunPkcs11Hsm;
 import dev.keyhold.testsupport.TestHsm;
-import org.junit.jupiter.api.Test;
-
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.Test;
 
 /**
  * Benchmark, not a test (Surefire's includes skip it): ES256 generation time through the HSM adapter as the token
@@ -26,7 +25,8 @@ class HsmGenerateScalingBench {
                     hsm.generate("east", h, SigningAlgorithm.ES256);
                     made.add(h);
                 }
-                System.out.printf("BENCH ES256 generate with %d keys already in the token: %.1f ms/key%n",
+                System.out.printf(
+                        "BENCH ES256 generate with %d keys already in the token: %.1f ms/key%n",
                         batch * 100, (System.nanoTime() - t) / 1e6 / 100);
             }
         } finally {

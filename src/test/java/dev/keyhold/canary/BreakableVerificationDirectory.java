@@ -1,14 +1,13 @@
 package dev.keyhold.canary;
 
-import dev.keyhold.issuer.Issuer;
 import dev.keyhold.domain.Key;
+import dev.keyhold.issuer.Issuer;
 import dev.keyhold.verify.DatabaseVerificationDirectory;
 import dev.keyhold.verify.VerificationDirectory;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Alternative;
 import jakarta.inject.Inject;
-
 import java.util.Optional;
 
 /**
@@ -45,10 +44,28 @@ public class BreakableVerificationDirectory implements VerificationDirectory {
     public Optional<Key> key(String kid) {
         String from = rebindFrom;
         String to = rebindTo;
-        return real.key(kid).map(k -> from == null || !k.issuerId().equals(from) ? k
-                : new Key(k.kid(), to, k.algorithm(), k.partition(), k.hsmHandle(), k.publicJwk(), k.state(),
-                k.createdAt(), k.activatableAt(), k.activatedAt(), k.notAfter(), k.retiredAt(), k.verifyUntil(),
-                k.unpublishedAt(), k.destroyAt(), k.destroyedAt(), k.revokedAt(), k.revocationReason(),
-                k.hsmMissingAt()));
+        return real.key(kid)
+                .map(k -> from == null || !k.issuerId().equals(from)
+                        ? k
+                        : new Key(
+                                k.kid(),
+                                to,
+                                k.algorithm(),
+                                k.partition(),
+                                k.hsmHandle(),
+                                k.publicJwk(),
+                                k.state(),
+                                k.createdAt(),
+                                k.activatableAt(),
+                                k.activatedAt(),
+                                k.notAfter(),
+                                k.retiredAt(),
+                                k.verifyUntil(),
+                                k.unpublishedAt(),
+                                k.destroyAt(),
+                                k.destroyedAt(),
+                                k.revokedAt(),
+                                k.revocationReason(),
+                                k.hsmMissingAt()));
     }
 }

@@ -1,5 +1,8 @@
 package dev.keyhold.command;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import dev.keyhold.issuer.IssuerEntity;
 import dev.keyhold.issuer.IssuerService;
 import dev.keyhold.store.ActivationRequestEntity;
@@ -12,9 +15,6 @@ import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
 import org.junit.jupiter.api.Test;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
 /**
  * The command service writes a row only under the row lock of the issuer the row belongs to: these tests try to write
  * without the lock and under another issuer's lock (the cross-issuer case), and check that nothing changed and nothing
@@ -25,10 +25,13 @@ class LifecycleCommandsTest {
 
     @Inject
     LifecycleCommands commands;
+
     @Inject
     IssuerService issuers;
+
     @Inject
     MutableClock clock;
+
     @Inject
     Sql sql;
 
@@ -39,10 +42,12 @@ class LifecycleCommandsTest {
         long records = records(id);
 
         assertThatThrownBy(() -> QuarkusTransaction.requiringNew().run(() -> {
-            IssuerEntity unlocked = IssuerEntity.findById(id);
-            KeyEntity k = KeyEntity.findByKid(kid).orElseThrow();
-            commands.apply(unlocked, k, k.toKey().revoke(clock.instant(), unlocked.policy(), "no lock"), "test");
-        })).hasMessageContaining("needs the issuer row lock of " + id);
+                    IssuerEntity unlocked = IssuerEntity.findById(id);
+                    KeyEntity k = KeyEntity.findByKid(kid).orElseThrow();
+                    commands.apply(
+                            unlocked, k, k.toKey().revoke(clock.instant(), unlocked.policy(), "no lock"), "test");
+                }))
+                .hasMessageContaining("needs the issuer row lock of " + id);
 
         assertThat(sql.one("select state from signing_key where kid = ?", kid)).isEqualTo("PENDING");
         assertThat(records(id)).isEqualTo(records);
@@ -57,18 +62,24 @@ class LifecycleCommandsTest {
         long records = records(theirs) + records(mine);
 
         assertThatThrownBy(() -> QuarkusTransaction.requiringNew().run(() -> {
-            IssuerEntity locked = issuers.lock(mine);
-            KeyEntity k = KeyEntity.lockByKid(theirKid).orElseThrow();
-            commands.apply(locked, k, k.toKey().revoke(clock.instant(), locked.policy(), "cross-issuer"), "test");
-        })).hasMessageContaining("a row of issuer " + theirs + " cannot be written under the lock of " + mine);
+                    IssuerEntity locked = issuers.lock(mine);
+                    KeyEntity k = KeyEntity.lockByKid(theirKid).orElseThrow();
+                    commands.apply(
+                            locked, k, k.toKey().revoke(clock.instant(), locked.policy(), "cross-issuer"), "test");
+                }))
+                .hasMessageContaining("a row of issuer " + theirs + " cannot be written under the lock of " + mine);
         assertThatThrownBy(() -> QuarkusTransaction.requiringNew().run(() -> {
-            IssuerEntity locked = issuers.lock(mine);
-            ActivationRequestEntity r = ActivationRequestEntity.findById(java.util.UUID.fromString(theirRequest));
-            commands.apply(locked, r, r.toRequest().cancel(clock.instant(), "cross-issuer"), "test");
-        })).hasMessageContaining("cannot be written under the lock of " + mine);
+                    IssuerEntity locked = issuers.lock(mine);
+                    ActivationRequestEntity r =
+                            ActivationRequestEntity.findById(java.util.UUID.fromString(theirRequest));
+                    commands.apply(locked, r, r.toRequest().cancel(clock.instant(), "cross-issuer"), "test");
+                }))
+                .hasMessageContaining("cannot be written under the lock of " + mine);
 
-        assertThat(sql.one("select state from signing_key where kid = ?", theirKid)).isEqualTo("PENDING");
-        assertThat(sql.one("select state from activation_request where id = ?::uuid", theirRequest)).isEqualTo("OPEN");
+        assertThat(sql.one("select state from signing_key where kid = ?", theirKid))
+                .isEqualTo("PENDING");
+        assertThat(sql.one("select state from activation_request where id = ?::uuid", theirRequest))
+                .isEqualTo("OPEN");
         assertThat(records(theirs) + records(mine)).isEqualTo(records);
     }
 
@@ -86,8 +97,9 @@ class LifecycleCommandsTest {
         assertThat(sql.one("select state from signing_key where kid = ?", kid)).isEqualTo("REVOKED");
         assertThat(sql.count("select count(*) from audit_record where kid = ? and action = 'key.revoked'", kid))
                 .isEqualTo(1);
-        assertThat(sql.count("select count(*) from outbox_event where subject = ? and type = 'keyhold.key.revoked'",
-                kid)).isEqualTo(1);
+        assertThat(sql.count(
+                        "select count(*) from outbox_event where subject = ? and type = 'keyhold.key.revoked'", kid))
+                .isEqualTo(1);
     }
 
     /** Audit records and outbox events of the issuer. */

@@ -1,14 +1,11 @@
 package dev.keyhold.command;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.keyhold.domain.KeyState;
 import dev.keyhold.store.ActivationRequestEntity;
 import dev.keyhold.store.KeyEntity;
-import org.junit.jupiter.api.Test;
-import org.objectweb.asm.ClassReader;
-import org.objectweb.asm.ClassVisitor;
-import org.objectweb.asm.MethodVisitor;
-import org.objectweb.asm.Opcodes;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -21,9 +18,11 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.objectweb.asm.ClassReader;
+import org.objectweb.asm.ClassVisitor;
+import org.objectweb.asm.MethodVisitor;
+import org.objectweb.asm.Opcodes;
 
 /**
  * {@link LifecycleCommands} is the only writer of key, activation request and decision rows. Read from the
@@ -34,11 +33,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class SingleWriterTest {
 
-    private static final Set<String> ROWS = Set.of("dev/keyhold/store/KeyEntity",
-            "dev/keyhold/store/ActivationRequestEntity", "dev/keyhold/store/ActivationDecisionEntity");
+    private static final Set<String> ROWS = Set.of(
+            "dev/keyhold/store/KeyEntity",
+            "dev/keyhold/store/ActivationRequestEntity",
+            "dev/keyhold/store/ActivationDecisionEntity");
     private static final String WRITER = "dev/keyhold/command/LifecycleCommands";
-    private static final Set<String> WRITE_METHODS = Set.of("persist", "persistAndFlush", "delete", "deleteAll",
-            "deleteById", "update", "apply", "of");
+    private static final Set<String> WRITE_METHODS =
+            Set.of("persist", "persistAndFlush", "delete", "deleteAll", "deleteById", "update", "apply", "of");
     private static final Pattern WRITE_SQL = Pattern.compile("(?is).*\\b(insert\\s+into|update|delete\\s+from)\\s+"
             + "(signing_key|activation_request|activation_decision|KeyEntity|ActivationRequestEntity"
             + "|ActivationDecisionEntity)\\b.*");
@@ -69,26 +70,31 @@ class SingleWriterTest {
         String owner = reader.getClassName();
         List<String> found = new ArrayList<>();
         String outer = owner.contains("$") ? owner.substring(0, owner.indexOf('$')) : owner;
-        reader.accept(new ClassVisitor(Opcodes.ASM9) {
-            @Override
-            public MethodVisitor visitMethod(int access, String name, String descriptor, String signature,
-                                             String[] exceptions) {
-                return new MethodVisitor(Opcodes.ASM9) {
+        reader.accept(
+                new ClassVisitor(Opcodes.ASM9) {
                     @Override
-                    public void visitLdcInsn(Object value) {
-                        if (!(value instanceof String s)) {
-                            return;
-                        }
-                        TABLE_WRITERS.forEach((table, writer) -> {
-                            if (Pattern.compile("(?is).*\\b(insert\\s+into|update|delete\\s+from)\\s+" + table + "\\b.*")
-                                    .matcher(s).matches() && !outer.equals(writer)) {
-                                found.add(owner + "." + name + " writes " + table + ": '" + s + "'");
+                    public MethodVisitor visitMethod(
+                            int access, String name, String descriptor, String signature, String[] exceptions) {
+                        return new MethodVisitor(Opcodes.ASM9) {
+                            @Override
+                            public void visitLdcInsn(Object value) {
+                                if (!(value instanceof String s)) {
+                                    return;
+                                }
+                                TABLE_WRITERS.forEach((table, writer) -> {
+                                    if (Pattern.compile("(?is).*\\b(insert\\s+into|update|delete\\s+from)\\s+" + table
+                                                            + "\\b.*")
+                                                    .matcher(s)
+                                                    .matches()
+                                            && !outer.equals(writer)) {
+                                        found.add(owner + "." + name + " writes " + table + ": '" + s + "'");
+                                    }
+                                });
                             }
-                        });
+                        };
                     }
-                };
-            }
-        }, 0);
+                },
+                0);
         return found;
     }
 
@@ -165,25 +171,30 @@ class SingleWriterTest {
     private static void sqlWriters(ClassReader reader, Set<String> tables, Map<String, Set<String>> writers) {
         String owner = reader.getClassName();
         String outer = owner.contains("$") ? owner.substring(0, owner.indexOf('$')) : owner;
-        reader.accept(new ClassVisitor(Opcodes.ASM9) {
-            @Override
-            public MethodVisitor visitMethod(int access, String name, String descriptor, String signature,
-                                             String[] exceptions) {
-                return new MethodVisitor(Opcodes.ASM9) {
+        reader.accept(
+                new ClassVisitor(Opcodes.ASM9) {
                     @Override
-                    public void visitLdcInsn(Object value) {
-                        if (value instanceof String sql) {
-                            for (String table : tables) {
-                                if (Pattern.compile("(?is).*\\b(insert\\s+into|update|delete\\s+from)\\s+" + table
-                                        + "\\b.*").matcher(sql).matches()) {
-                                    writers.computeIfAbsent(table, t -> new TreeSet<>()).add(outer);
+                    public MethodVisitor visitMethod(
+                            int access, String name, String descriptor, String signature, String[] exceptions) {
+                        return new MethodVisitor(Opcodes.ASM9) {
+                            @Override
+                            public void visitLdcInsn(Object value) {
+                                if (value instanceof String sql) {
+                                    for (String table : tables) {
+                                        if (Pattern.compile("(?is).*\\b(insert\\s+into|update|delete\\s+from)\\s+"
+                                                        + table + "\\b.*")
+                                                .matcher(sql)
+                                                .matches()) {
+                                            writers.computeIfAbsent(table, t -> new TreeSet<>())
+                                                    .add(outer);
+                                        }
+                                    }
                                 }
                             }
-                        }
+                        };
                     }
-                };
-            }
-        }, 0);
+                },
+                0);
     }
 
     @SuppressWarnings("unused")
@@ -229,43 +240,47 @@ class SingleWriterTest {
         if (ROWS.contains(owner) || owner.equals(WRITER)) {
             return found;
         }
-        reader.accept(new ClassVisitor(Opcodes.ASM9) {
-            @Override
-            public MethodVisitor visitMethod(int access, String name, String descriptor, String signature,
-                                             String[] exceptions) {
-                String where = owner + "." + name;
-                return new MethodVisitor(Opcodes.ASM9) {
+        reader.accept(
+                new ClassVisitor(Opcodes.ASM9) {
                     @Override
-                    public void visitFieldInsn(int opcode, String fieldOwner, String field, String desc) {
-                        if ((opcode == Opcodes.PUTFIELD || opcode == Opcodes.PUTSTATIC) && ROWS.contains(fieldOwner)) {
-                            found.add(where + " assigns " + fieldOwner + "." + field);
-                        }
-                    }
+                    public MethodVisitor visitMethod(
+                            int access, String name, String descriptor, String signature, String[] exceptions) {
+                        String where = owner + "." + name;
+                        return new MethodVisitor(Opcodes.ASM9) {
+                            @Override
+                            public void visitFieldInsn(int opcode, String fieldOwner, String field, String desc) {
+                                if ((opcode == Opcodes.PUTFIELD || opcode == Opcodes.PUTSTATIC)
+                                        && ROWS.contains(fieldOwner)) {
+                                    found.add(where + " assigns " + fieldOwner + "." + field);
+                                }
+                            }
 
-                    @Override
-                    public void visitTypeInsn(int opcode, String type) {
-                        if (opcode == Opcodes.NEW && ROWS.contains(type)) {
-                            found.add(where + " creates " + type);
-                        }
-                    }
+                            @Override
+                            public void visitTypeInsn(int opcode, String type) {
+                                if (opcode == Opcodes.NEW && ROWS.contains(type)) {
+                                    found.add(where + " creates " + type);
+                                }
+                            }
 
-                    @Override
-                    public void visitMethodInsn(int opcode, String methodOwner, String method, String desc,
-                                                boolean isInterface) {
-                        if (ROWS.contains(methodOwner) && WRITE_METHODS.contains(method)) {
-                            found.add(where + " calls " + methodOwner + "." + method);
-                        }
-                    }
+                            @Override
+                            public void visitMethodInsn(
+                                    int opcode, String methodOwner, String method, String desc, boolean isInterface) {
+                                if (ROWS.contains(methodOwner) && WRITE_METHODS.contains(method)) {
+                                    found.add(where + " calls " + methodOwner + "." + method);
+                                }
+                            }
 
-                    @Override
-                    public void visitLdcInsn(Object value) {
-                        if (value instanceof String s && WRITE_SQL.matcher(s).matches()) {
-                            found.add(where + " has SQL '" + s + "'");
-                        }
+                            @Override
+                            public void visitLdcInsn(Object value) {
+                                if (value instanceof String s
+                                        && WRITE_SQL.matcher(s).matches()) {
+                                    found.add(where + " has SQL '" + s + "'");
+                                }
+                            }
+                        };
                     }
-                };
-            }
-        }, 0);
+                },
+                0);
         return found;
     }
 }

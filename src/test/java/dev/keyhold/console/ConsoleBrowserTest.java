@@ -1,11 +1,19 @@
 package dev.keyhold.console;
 
+import static dev.keyhold.testsupport.Api.as;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.equalTo;
+
 import dev.keyhold.testsupport.Api;
 import dev.keyhold.testsupport.MutableClock;
 import dev.keyhold.testsupport.Sql;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
+import java.net.URL;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -16,15 +24,6 @@ import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.WebDriverWait;
-
-import java.net.URL;
-import java.time.Duration;
-import java.util.List;
-import java.util.Map;
-
-import static dev.keyhold.testsupport.Api.as;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.hamcrest.Matchers.equalTo;
 
 /**
  * The console in a real headless Chromium (Selenium, Debian's chromedriver), over the real application: PostgreSQL,
@@ -40,8 +39,10 @@ class ConsoleBrowserTest {
 
     @TestHTTPResource("/")
     URL root;
+
     @Inject
     Sql sql;
+
     @Inject
     MutableClock clock;
 
@@ -87,7 +88,8 @@ class ConsoleBrowserTest {
 
         // alice keeps the list open; bob's approval makes the request disappear from it without a reload
         go(one, "console/requests");
-        new WebDriverWait(one, WAIT).until(ExpectedConditions.attributeToBe(By.id("live"), "data-live-connected", "true"));
+        new WebDriverWait(one, WAIT)
+                .until(ExpectedConditions.attributeToBe(By.id("live"), "data-live-connected", "true"));
         assertThat(one.findElements(By.id("request-" + request))).hasSize(1);
         login(two, "bob");
         go(two, "console/requests/" + request);
@@ -115,15 +117,18 @@ class ConsoleBrowserTest {
         one.findElement(By.id("suspend")).click();
         // the confirmation step: nothing has happened yet
         waitFor(one, By.id("confirm-suspend"));
-        assertThat(one.findElement(By.id("confirm-reason")).getText()).isEqualTo("incident 42: token service compromised");
+        assertThat(one.findElement(By.id("confirm-reason")).getText())
+                .isEqualTo("incident 42: token service compromised");
         as("admin").get("/v1/issuers/" + id).then().body("status", equalTo("ACTIVE"));
         ConsoleBrowsers.screenshot(one, "kill-switch-confirm");
         one.findElement(By.id("confirm-suspend")).click();
         waitFor(one, By.id("notice"));
         assertThat(one.findElement(By.id("issuer-status")).getText()).isEqualTo("SUSPENDED");
         as("admin").get("/v1/issuers/" + id).then().body("status", equalTo("SUSPENDED"));
-        assertThat(sql.one("select data from outbox_event where issuer_id = ? and type = 'keyhold.issuer.suspended'", id))
-                .asString().contains("incident 42");
+        assertThat(sql.one(
+                        "select data from outbox_event where issuer_id = ? and type = 'keyhold.issuer.suspended'", id))
+                .asString()
+                .contains("incident 42");
         ConsoleBrowsers.screenshot(one, "issuer-suspended");
 
         one.findElement(By.id("resume-reason")).sendKeys("incident 42 closed");
@@ -148,7 +153,11 @@ class ConsoleBrowserTest {
         assertThat(one.getPageSource()).doesNotContain("Exception").doesNotContain("at dev.keyhold");
         ConsoleBrowsers.screenshot(one, "forged-approval-403");
         assertThat(deniedDecisions("carol", request)).isEqualTo(denied + 1);
-        as("admin").get("/v1/activations/" + request).then().body("state", equalTo("OPEN")).body("approvals", equalTo(0));
+        as("admin")
+                .get("/v1/activations/" + request)
+                .then()
+                .body("state", equalTo("OPEN"))
+                .body("approvals", equalTo(0));
 
         // one other custodian is not enough; the second resumes the issuer
         login(two, "alice");
@@ -196,15 +205,23 @@ class ConsoleBrowserTest {
         String request = requestOf(kid);
         clock.advance(Duration.ofHours(3));
         dev.keyhold.testsupport.Api.decide("alice", request, "approve", "ok")
-                .then().statusCode(200);
+                .then()
+                .statusCode(200);
         dev.keyhold.testsupport.Api.approve("bob", request).then().statusCode(200);
         as("admin").get("/v1/keys/" + kid).then().body("state", equalTo("ACTIVE"));
 
         login(one, "auditor");
         go(one, "console/keys/" + kid);
         String timeline = one.findElement(By.id("timeline")).getText();
-        assertThat(timeline).contains("key.created", "activation.requested", "activation.decision", "alice", "bob",
-                "activation.approved", "key.activated");
+        assertThat(timeline)
+                .contains(
+                        "key.created",
+                        "activation.requested",
+                        "activation.decision",
+                        "alice",
+                        "bob",
+                        "activation.approved",
+                        "key.activated");
         assertThat(timeline.indexOf("key.created")).isLessThan(timeline.indexOf("key.activated"));
         ConsoleBrowsers.screenshot(one, "key-timeline");
         go(one, "console/audit?issuer=" + id);
@@ -236,8 +253,11 @@ class ConsoleBrowserTest {
     }
 
     private long deniedDecisions(String actor, String request) {
-        return sql.count("select count(*) from audit_record where actor = ? and action = 'activation.decide'"
-                + " and outcome = 'denied' and details like ?", actor, "%" + request + "%");
+        return sql.count(
+                "select count(*) from audit_record where actor = ? and action = 'activation.decide'"
+                        + " and outcome = 'denied' and details like ?",
+                actor,
+                "%" + request + "%");
     }
 
     private void go(ChromeDriver d, String path) {

@@ -1,13 +1,6 @@
 package dev.keyhold.console;
 
 import dev.keyhold.testsupport.Browser;
-import org.openqa.selenium.Dimension;
-import org.openqa.selenium.OutputType;
-import org.openqa.selenium.TakesScreenshot;
-import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
-
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -15,6 +8,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import org.openqa.selenium.Dimension;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.TakesScreenshot;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
 
 /**
  * Headless Chromium sessions for the console tests, on the binaries and flags of {@link Browser} (Debian's chromium
@@ -25,15 +24,16 @@ final class ConsoleBrowsers {
 
     static final Path SCREENSHOTS = Path.of("target", "console-screenshots");
 
-    private ConsoleBrowsers() {
-    }
+    private ConsoleBrowsers() {}
 
     static ChromeDriver open() {
         ChromeOptions options = new ChromeOptions().setBinary(Browser.CHROMIUM);
         options.addArguments(Browser.FLAGS);
         options.addArguments("--disable-dev-shm-usage", "--window-size=1280,900");
         ChromeDriverService service = new ChromeDriverService.Builder()
-                .usingDriverExecutable(new File(Browser.CHROMEDRIVER)).usingAnyFreePort().build();
+                .usingDriverExecutable(new File(Browser.CHROMEDRIVER))
+                .usingAnyFreePort()
+                .build();
         ChromeDriver driver = new ChromeDriver(service, options);
         driver.manage().timeouts().pageLoadTimeout(Duration.ofSeconds(60));
         driver.manage().window().setSize(new Dimension(1280, 900));

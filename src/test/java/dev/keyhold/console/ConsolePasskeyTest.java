@@ -1,11 +1,18 @@
 package dev.keyhold.console;
 
+import static dev.keyhold.testsupport.Api.as;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.equalTo;
+
 import dev.keyhold.testsupport.Api;
 import dev.keyhold.testsupport.MutableClock;
 import dev.keyhold.testsupport.Sql;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
+import java.net.URL;
+import java.time.Duration;
+import java.util.Base64;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -18,14 +25,6 @@ import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 import org.openqa.selenium.virtualauthenticator.VirtualAuthenticator;
 import org.openqa.selenium.virtualauthenticator.VirtualAuthenticatorOptions;
-
-import java.net.URL;
-import java.time.Duration;
-import java.util.Base64;
-
-import static dev.keyhold.testsupport.Api.as;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.hamcrest.Matchers.equalTo;
 
 /**
  * Passkeys in the console, end to end: a real headless Chromium (Selenium, Debian's chromedriver) with Chromium's
@@ -45,8 +44,10 @@ class ConsolePasskeyTest {
 
     @TestHTTPResource("/")
     URL root;
+
     @Inject
     Sql sql;
+
     @Inject
     MutableClock clock;
 
@@ -73,7 +74,8 @@ class ConsolePasskeyTest {
     }
 
     @Test
-    void twoCustodiansEnrollPasskeysApproveARotationWithThemAndTheKeyGoesActiveWhileAnotherCustodiansPasskeyIsRefused() {
+    void
+            twoCustodiansEnrollPasskeysApproveARotationWithThemAndTheKeyGoesActiveWhileAnotherCustodiansPasskeyIsRefused() {
         // alice and bob enroll a passkey each, each on their own device (browser with its own authenticator)
         login(one, "alice");
         String alice = enroll(one, keyOne, "alice");
@@ -83,10 +85,16 @@ class ConsolePasskeyTest {
 
         // an issuer created now names their passkeys in its policy version 1
         String id = Api.createIssuer("passkey");
-        String policy = as("admin").get("/v1/issuers/" + id + "/policy").then().statusCode(200).extract().path("document");
+        String policy = as("admin")
+                .get("/v1/issuers/" + id + "/policy")
+                .then()
+                .statusCode(200)
+                .extract()
+                .path("document");
         assertThat(policy).contains("webauthn:" + alice, "webauthn:" + bob);
         String kid = Api.rotate(id);
-        String request = (String) sql.one("select id::text from activation_request where kid = ? and state = 'OPEN'", kid);
+        String request =
+                (String) sql.one("select id::text from activation_request where kid = ? and state = 'OPEN'", kid);
         clock.advance(Duration.ofHours(3)); // past publishLead (PT2H): the approval activates at once
 
         // bob on alice's device: a page told to use alice's passkey signs, the server refuses, nothing is recorded
@@ -95,14 +103,20 @@ class ConsolePasskeyTest {
         one.executeScript(OFFER_ONLY, alice);
         int aliceCount = signCount(keyOne);
         openApproval(one, request);
-        one.findElement(By.cssSelector("#passkey-" + request + " .sign-passkey")).click();
+        one.findElement(By.cssSelector("#passkey-" + request + " .sign-passkey"))
+                .click();
         WebElement status = one.findElement(By.cssSelector("#passkey-" + request + " .passkey-status"));
         new WebDriverWait(one, WAIT).until(ExpectedConditions.textToBePresentInElement(status, "Not approved"));
         assertThat(signCount(keyOne)).as("alice's passkey did sign").isGreaterThan(aliceCount);
         assertThat(status.getText()).contains("another credential");
         ConsoleBrowsers.screenshot(one, "passkey-refused");
-        assertThat(sql.count("select count(*) from activation_decision where request_id = ?::uuid", request)).isZero();
-        as("admin").get("/v1/activations/" + request).then().body("state", equalTo("OPEN")).body("approvals", equalTo(0));
+        assertThat(sql.count("select count(*) from activation_decision where request_id = ?::uuid", request))
+                .isZero();
+        as("admin")
+                .get("/v1/activations/" + request)
+                .then()
+                .body("state", equalTo("OPEN"))
+                .body("approvals", equalTo(0));
         as("admin").get("/v1/keys/" + kid).then().body("state", equalTo("PENDING"));
 
         // alice approves with her passkey: the statement is shown first, the passkey signs only when she confirms
@@ -117,7 +131,12 @@ class ConsolePasskeyTest {
         assertThat(text(panel, ".st-policy")).startsWith("version 1 · sha256:");
         assertThat(text(panel, ".st-required")).isEqualTo("2");
         assertThat(text(panel, ".st-request")).isEqualTo(request);
-        String statement = as("alice").get("/v1/activations/" + request + "/statement").then().statusCode(200).extract().asString();
+        String statement = as("alice")
+                .get("/v1/activations/" + request + "/statement")
+                .then()
+                .statusCode(200)
+                .extract()
+                .asString();
         assertThat(text(panel, ".st-digest")).isEqualTo(sha256(statement));
         assertThat(signCount(keyOne)).as("nothing signed before she confirms").isEqualTo(aliceCount);
         ConsoleBrowsers.screenshot(one, "passkey-statement");
@@ -144,14 +163,19 @@ class ConsolePasskeyTest {
         ConsoleBrowsers.screenshot(two, "passkey-approved");
 
         as("admin").get("/v1/keys/" + kid).then().statusCode(200).body("state", equalTo("ACTIVE"));
-        assertThat(sql.count("select count(*) from activation_decision where request_id = ?::uuid", request)).isEqualTo(2);
+        assertThat(sql.count("select count(*) from activation_decision where request_id = ?::uuid", request))
+                .isEqualTo(2);
         String decided = "select %s from activation_decision where request_id = ?::uuid and custodian = ?";
-        assertThat(sql.one(decided.formatted("credential_id"), request, "alice")).isEqualTo("webauthn:" + alice);
+        assertThat(sql.one(decided.formatted("credential_id"), request, "alice"))
+                .isEqualTo("webauthn:" + alice);
         assertThat(sql.one(decided.formatted("credential_id"), request, "bob")).isEqualTo("webauthn:" + bob);
-        assertThat((String) sql.one(decided.formatted("signature"), request, "alice")).contains("\"format\":\"webauthn\"");
+        assertThat((String) sql.one(decided.formatted("signature"), request, "alice"))
+                .contains("\"format\":\"webauthn\"");
         // and the key signs: the evidence (two passkey signatures over the statement) checks out at use
         Api.sign("signer", id, java.util.Map.of("claims", java.util.Map.of("sub", "u1", "aud", "api://" + id)))
-                .then().statusCode(200).body("kid", equalTo(kid));
+                .then()
+                .statusCode(200)
+                .body("kid", equalTo(kid));
     }
 
     // ---- helpers ----------------------------------------------------------------------------------------------
@@ -189,7 +213,9 @@ class ConsolePasskeyTest {
         waitFor(d, By.id("notice"));
         assertThat(d.findElement(By.id("notice")).getText()).contains("enrolled");
         assertThat(key.getCredentials()).hasSize(before + 1);
-        String id = Base64.getUrlEncoder().withoutPadding().encodeToString(key.getCredentials().get(before).getId());
+        String id = Base64.getUrlEncoder()
+                .withoutPadding()
+                .encodeToString(key.getCredentials().get(before).getId());
         assertThat(d.findElement(By.id("credentials")).getText()).contains("webauthn:" + id, "ES256", "valid");
         ConsoleBrowsers.screenshot(d, "passkey-enrolled-" + user);
         return id;
@@ -197,9 +223,11 @@ class ConsolePasskeyTest {
 
     /** Opens the "Approve with passkey" panel and waits until the statement is shown and signing is offered. */
     private static WebElement openApproval(ChromeDriver d, String request) {
-        d.findElement(By.cssSelector("#request-" + request + " button.approve-passkey")).click();
+        d.findElement(By.cssSelector("#request-" + request + " button.approve-passkey"))
+                .click();
         WebElement panel = d.findElement(By.id("passkey-" + request));
-        new WebDriverWait(d, WAIT).until(ExpectedConditions.elementToBeClickable(panel.findElement(By.cssSelector(".sign-passkey"))));
+        new WebDriverWait(d, WAIT)
+                .until(ExpectedConditions.elementToBeClickable(panel.findElement(By.cssSelector(".sign-passkey"))));
         return panel;
     }
 
@@ -213,7 +241,8 @@ class ConsolePasskeyTest {
 
     private static String sha256(String s) {
         try {
-            byte[] d = java.security.MessageDigest.getInstance("SHA-256").digest(s.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            byte[] d = java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(s.getBytes(java.nio.charset.StandardCharsets.UTF_8));
             return Base64.getUrlEncoder().withoutPadding().encodeToString(d);
         } catch (java.security.NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);

@@ -1,22 +1,25 @@
 package dev.keyhold.domain;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.EnumSet;
 import java.util.Map;
 import java.util.Set;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 class ActivationStateTest {
 
     /** The README's diagram, written out independently of ActivationState's own table. */
     static final Map<ActivationState, Set<ActivationState>> README = Map.of(
-            ActivationState.OPEN, EnumSet.of(ActivationState.APPROVED, ActivationState.REJECTED,
-                    ActivationState.EXPIRED, ActivationState.CANCELLED),
+            ActivationState.OPEN,
+                    EnumSet.of(
+                            ActivationState.APPROVED,
+                            ActivationState.REJECTED,
+                            ActivationState.EXPIRED,
+                            ActivationState.CANCELLED),
             ActivationState.APPROVED, EnumSet.of(ActivationState.EXECUTED, ActivationState.CANCELLED),
             ActivationState.REJECTED, EnumSet.noneOf(ActivationState.class),
             ActivationState.EXPIRED, EnumSet.noneOf(ActivationState.class),
@@ -32,7 +35,8 @@ class ActivationStateTest {
             if (legal) {
                 from.requireMoveTo(to);
             } else {
-                assertThatThrownBy(() -> from.requireMoveTo(to)).as(from + " -> " + to)
+                assertThatThrownBy(() -> from.requireMoveTo(to))
+                        .as(from + " -> " + to)
                         .isInstanceOf(IllegalTransitionException.class)
                         .hasMessageContaining(from.name())
                         .satisfies(e -> assertThat(((IllegalTransitionException) e).slug())

@@ -5,8 +5,7 @@ import dev.keyhold.hsm.HsmPort;
 /** A class that breaks the domain rule on purpose, so architecture/LayerRulesTest can show the rule fails. */
 public final class LayerRuleFixtures {
 
-    private LayerRuleFixtures() {
-    }
+    private LayerRuleFixtures() {}
 
     /** A domain class reaching for the HSM and for persistence. */
     public static final class ImpureDomainClass {

@@ -1,33 +1,65 @@
 package dev.keyhold.domain;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
 import java.util.function.Function;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /** The pure transitions of keys and activation requests: new value, change to record, and refusals. */
 class TransitionsTest {
 
     static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
-    static final IssuerPolicy POLICY = new IssuerPolicy(Duration.ofDays(30), Duration.ofDays(1), Duration.ofHours(1),
-            Duration.ofDays(45), Duration.ofDays(7), Duration.ofDays(2));
+    static final IssuerPolicy POLICY = new IssuerPolicy(
+            Duration.ofDays(30),
+            Duration.ofDays(1),
+            Duration.ofHours(1),
+            Duration.ofDays(45),
+            Duration.ofDays(7),
+            Duration.ofDays(2));
 
     static Key key(KeyState state) {
-        return new Key("kid-1", "acme", SigningAlgorithm.ES256, "default", "h1", "{}", state, T0, T0.plus(Duration.ofDays(1)),
-                null, null, null, null, null, null, null, null, null, null);
+        return new Key(
+                "kid-1",
+                "acme",
+                SigningAlgorithm.ES256,
+                "default",
+                "h1",
+                "{}",
+                state,
+                T0,
+                T0.plus(Duration.ofDays(1)),
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null);
     }
 
     static ActivationRequest request(ActivationState state) {
-        return new ActivationRequest(UUID.fromString("00000000-0000-0000-0000-000000000001"), ActivationKind.KEY_ACTIVATION,
-                "acme", "kid-1", "scheduler", state, 2, T0, T0.plus(Duration.ofDays(2)), null, null);
+        return new ActivationRequest(
+                UUID.fromString("00000000-0000-0000-0000-000000000001"),
+                ActivationKind.KEY_ACTIVATION,
+                "acme",
+                "kid-1",
+                "scheduler",
+                state,
+                2,
+                T0,
+                T0.plus(Duration.ofDays(2)),
+                null,
+                null);
     }
 
     @Test
@@ -39,7 +71,8 @@ class TransitionsTest {
         assertThat(t.value().notAfter()).isEqualTo(at.plus(Duration.ofDays(45)));
         assertThat(t.change().action()).isEqualTo("key.activated");
         assertThat(t.change().announced()).isTrue();
-        assertThat(t.change().details()).containsEntry("requestId", "req-1")
+        assertThat(t.change().details())
+                .containsEntry("requestId", "req-1")
                 .containsEntry("rotationDue", at.plus(Duration.ofDays(30)).toString());
     }
 
@@ -47,7 +80,8 @@ class TransitionsTest {
     void activationIsNeverEarly() {
         Instant early = T0.plus(Duration.ofDays(1)).minusSeconds(1);
         assertThatThrownBy(() -> key(KeyState.PENDING).activate(early, POLICY, "r"))
-                .isInstanceOf(IllegalTransitionException.class).hasMessageContaining("activatableAt");
+                .isInstanceOf(IllegalTransitionException.class)
+                .hasMessageContaining("activatableAt");
     }
 
     @Test
@@ -62,7 +96,9 @@ class TransitionsTest {
         assertThat(revoked.value().state()).isEqualTo(KeyState.REVOKED);
         assertThat(revoked.value().revokedAt()).isEqualTo(at);
         assertThat(revoked.value().destroyAt()).isEqualTo(at.plus(Duration.ofDays(7)));
-        assertThat(revoked.change().details()).containsEntry("previousState", "ACTIVE").containsEntry("reason", "compromised");
+        assertThat(revoked.change().details())
+                .containsEntry("previousState", "ACTIVE")
+                .containsEntry("reason", "compromised");
 
         Transition<Key> destroyed = revoked.value().destroy(at.plus(Duration.ofDays(7)), "destroyed");
         assertThat(destroyed.value().state()).isEqualTo(KeyState.DESTROYED);
@@ -86,7 +122,8 @@ class TransitionsTest {
             if (from.canMoveTo(to)) {
                 assertThat(move.apply(before).value().state()).isEqualTo(to);
             } else {
-                assertThatThrownBy(() -> move.apply(before)).as(from + " -> " + to)
+                assertThatThrownBy(() -> move.apply(before))
+                        .as(from + " -> " + to)
                         .isInstanceOf(IllegalTransitionException.class);
             }
         }
@@ -104,7 +141,8 @@ class TransitionsTest {
         assertThat(t.value().state()).isEqualTo(ActivationState.EXPIRED);
         assertThat(t.value().decidedAt()).isEqualTo(expires);
         assertThat(t.change().action()).isEqualTo("activation.expired");
-        assertThat(request(ActivationState.APPROVED).expiryDue(expires.plusSeconds(1))).isFalse();
+        assertThat(request(ActivationState.APPROVED).expiryDue(expires.plusSeconds(1)))
+                .isFalse();
     }
 
     @Test
@@ -122,7 +160,8 @@ class TransitionsTest {
         Transition<ActivationRequest> rejected = request(ActivationState.OPEN).reject(now, "carol");
         assertThat(rejected.value().state()).isEqualTo(ActivationState.REJECTED);
         assertThat(rejected.change().details()).containsEntry("rejectedBy", "carol");
-        Transition<ActivationRequest> cancelled = request(ActivationState.APPROVED).cancel(now, "key revoked");
+        Transition<ActivationRequest> cancelled =
+                request(ActivationState.APPROVED).cancel(now, "key revoked");
         assertThat(cancelled.value().state()).isEqualTo(ActivationState.CANCELLED);
         assertThat(cancelled.change().announced()).isFalse();
         assertThatThrownBy(() -> request(ActivationState.EXECUTED).cancel(now, "late"))
@@ -136,7 +175,9 @@ class TransitionsTest {
         Transition<Key> t = Key.create("kid-9", "acme", SigningAlgorithm.RS256, "default", "h9", "{}", T0, POLICY);
         assertThat(t.value().state()).isEqualTo(KeyState.PENDING);
         assertThat(t.value().createdAt()).isEqualTo(T0);
-        assertThat(t.value().activatableAt()).isEqualTo(Deadlines.activatableAt(T0, POLICY)).isAfter(T0);
+        assertThat(t.value().activatableAt())
+                .isEqualTo(Deadlines.activatableAt(T0, POLICY))
+                .isAfter(T0);
         assertThat(t.value().activatedAt()).isNull();
         assertThat(t.change().action()).isEqualTo("key.created");
         assertThat(t.change().kid()).isEqualTo("kid-9");
@@ -155,7 +196,8 @@ class TransitionsTest {
         Transition<Key> t = retired.unpublish(late, POLICY);
         assertThat(t.value().state()).isEqualTo(KeyState.RETIRED);
         assertThat(t.value().unpublishedAt()).isEqualTo(late);
-        assertThat(t.value().destroyAt()).as("destroyGrace counts from verifyUntil, not from a late sweep")
+        assertThat(t.value().destroyAt())
+                .as("destroyGrace counts from verifyUntil, not from a late sweep")
                 .isEqualTo(retired.verifyUntil().plus(Duration.ofDays(7)));
         assertThat(t.change().action()).isEqualTo("key.unpublished");
         assertThatThrownBy(() -> t.value().unpublish(late, POLICY)).isInstanceOf(IllegalTransitionException.class);
@@ -179,22 +221,29 @@ class TransitionsTest {
     @Test
     void anOpenedRequestNeedsItsApprovalsBeforeItsTtlRunsOut() {
         UUID id = UUID.fromString("00000000-0000-0000-0000-000000000009");
-        Transition<ActivationRequest> t = ActivationRequest.open(id, ActivationKind.KEY_ACTIVATION, "acme", "kid-1",
-                "scheduler", 2, T0, Duration.ofDays(2));
+        Transition<ActivationRequest> t = ActivationRequest.open(
+                id, ActivationKind.KEY_ACTIVATION, "acme", "kid-1", "scheduler", 2, T0, Duration.ofDays(2));
         assertThat(t.value().state()).isEqualTo(ActivationState.OPEN);
         assertThat(t.value().expiresAt()).isEqualTo(T0.plus(Duration.ofDays(2)));
         assertThat(t.change().action()).isEqualTo("activation.requested");
-        assertThat(t.change().details()).containsEntry("requestId", id.toString()).containsEntry("approvalsRequired", 2)
+        assertThat(t.change().details())
+                .containsEntry("requestId", id.toString())
+                .containsEntry("approvalsRequired", 2)
                 .containsEntry("kind", "KEY_ACTIVATION");
-        assertThat(t.value().expiryDue(T0.plus(Duration.ofDays(2)).minusNanos(1))).isFalse();
+        assertThat(t.value().expiryDue(T0.plus(Duration.ofDays(2)).minusNanos(1)))
+                .isFalse();
         assertThat(t.value().expiryDue(T0.plus(Duration.ofDays(2)))).isTrue();
-        assertThatThrownBy(() -> ActivationRequest.open(id, ActivationKind.KEY_ACTIVATION, "acme", null, "s", 2, T0,
-                Duration.ofDays(1))).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> ActivationRequest.open(id, ActivationKind.POLICY_CHANGE, "acme", "kid-1", "s", 2, T0,
-                Duration.ofDays(1))).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> ActivationRequest.open(id, ActivationKind.POLICY_CHANGE, "acme", null, "s", 0, T0,
-                Duration.ofDays(1))).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> ActivationRequest.open(id, ActivationKind.POLICY_CHANGE, "acme", null, "s", 2, T0,
-                Duration.ZERO)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> ActivationRequest.open(
+                        id, ActivationKind.KEY_ACTIVATION, "acme", null, "s", 2, T0, Duration.ofDays(1)))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> ActivationRequest.open(
+                        id, ActivationKind.POLICY_CHANGE, "acme", "kid-1", "s", 2, T0, Duration.ofDays(1)))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> ActivationRequest.open(
+                        id, ActivationKind.POLICY_CHANGE, "acme", null, "s", 0, T0, Duration.ofDays(1)))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> ActivationRequest.open(
+                        id, ActivationKind.POLICY_CHANGE, "acme", null, "s", 2, T0, Duration.ZERO))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 }

@@ -1,21 +1,20 @@
 package dev.keyhold.events;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
 import dev.keyhold.testsupport.Api;
 import dev.keyhold.testsupport.Sql;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
-import org.junit.jupiter.api.Test;
-
 import java.net.URI;
 import java.net.URL;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
+import org.junit.jupiter.api.Test;
 
 /**
  * Open event streams share one reader of the outbox ({@link OutboxFollower}): the number of outbox reads per poll
@@ -29,12 +28,16 @@ class EventFanOutTest {
 
     @Inject
     OutboxReader reader;
+
     @Inject
     OutboxFollower follower;
+
     @Inject
     EventsSettings settings;
+
     @Inject
     Sql sql;
+
     @TestHTTPResource("/v1/events/stream")
     URL stream;
 
@@ -52,21 +55,28 @@ class EventFanOutTest {
             List<Long> seqs = new ArrayList<>();
             for (int i = 0; i < 3; i++) {
                 String id = Api.createIssuer("fan");
-                seqs.add(sql.count("select seq from outbox_event where issuer_id = ? and type = 'keyhold.issuer.created'", id));
+                seqs.add(sql.count(
+                        "select seq from outbox_event where issuer_id = ? and type = 'keyhold.issuer.created'", id));
             }
-            await().atMost(Duration.ofSeconds(20)).until(() -> clients.stream().allMatch(c -> c.ids().containsAll(seqs)));
+            await().atMost(Duration.ofSeconds(20))
+                    .until(() -> clients.stream().allMatch(c -> c.ids().containsAll(seqs)));
             // Reading per connection (the old way) would cost SUBSCRIBERS reads per interval over this window; the
             // follower costs one (plus the one in flight at each end of the window).
             long reads = reader.reads() - readsBefore;
-            double intervals = (System.nanoTime() - start) / (double) settings.pollInterval().toNanos();
-            assertThat(reads).as("outbox reads over %.1f poll intervals with %d subscribers", intervals, SUBSCRIBERS)
+            double intervals = (System.nanoTime() - start)
+                    / (double) settings.pollInterval().toNanos();
+            assertThat(reads)
+                    .as("outbox reads over %.1f poll intervals with %d subscribers", intervals, SUBSCRIBERS)
                     .isLessThanOrEqualTo((long) Math.ceil(intervals) + 2)
                     .isGreaterThan(0);
 
             for (SseClient c : clients) {
                 List<Long> ids = c.ids();
                 assertThat(ids).containsAll(seqs);
-                assertThat(ids).as("each event once, in commit order").isSorted().doesNotHaveDuplicates();
+                assertThat(ids)
+                        .as("each event once, in commit order")
+                        .isSorted()
+                        .doesNotHaveDuplicates();
             }
 
             // A late subscriber resuming from before those events reads them itself, then joins the shared feed.
@@ -74,9 +84,11 @@ class EventFanOutTest {
                 await().atMost(Duration.ofSeconds(20)).until(() -> late.ids().containsAll(seqs));
                 await().atMost(Duration.ofSeconds(20)).until(() -> follower.subscribers() == SUBSCRIBERS + 1);
                 String id = Api.createIssuer("fan");
-                long next = sql.count("select seq from outbox_event where issuer_id = ? and type = 'keyhold.issuer.created'", id);
-                await().atMost(Duration.ofSeconds(20)).until(() -> late.ids().contains(next)
-                        && clients.stream().allMatch(c -> c.ids().contains(next)));
+                long next = sql.count(
+                        "select seq from outbox_event where issuer_id = ? and type = 'keyhold.issuer.created'", id);
+                await().atMost(Duration.ofSeconds(20))
+                        .until(() -> late.ids().contains(next)
+                                && clients.stream().allMatch(c -> c.ids().contains(next)));
                 assertThat(late.ids()).isSorted().doesNotHaveDuplicates();
             }
         } finally {

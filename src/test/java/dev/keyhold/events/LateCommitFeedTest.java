@@ -1,5 +1,8 @@
 package dev.keyhold.events;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
 import dev.keyhold.audit.Change;
 import dev.keyhold.audit.ChangeRecorder;
 import dev.keyhold.testsupport.Api;
@@ -9,8 +12,6 @@ import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
-import org.junit.jupiter.api.Test;
-
 import java.net.URI;
 import java.net.URL;
 import java.time.Duration;
@@ -24,9 +25,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
+import org.junit.jupiter.api.Test;
 
 /**
  * SPEC "a reader must never miss an event that commits late". Writers record changes concurrently and each lingers
@@ -47,12 +46,16 @@ class LateCommitFeedTest {
 
     @Inject
     ChangeRecorder recorder;
+
     @Inject
     EntityManager em;
+
     @Inject
     Sql sql;
+
     @TestHTTPResource("/v1/events/stream")
     URL stream;
+
     @TestHTTPResource("/v1/events")
     URL feed;
 
@@ -74,10 +77,11 @@ class LateCommitFeedTest {
                         int n = i;
                         QuarkusTransaction.requiringNew().run(() -> {
                             pause(3);
-                            recorder.record(Change.announced("test.late-commit", "test", tag, null,
-                                    Map.of("writer", writer, "n", n)));
+                            recorder.record(Change.announced(
+                                    "test.late-commit", "test", tag, null, Map.of("writer", writer, "n", n)));
                             written.add(((Number) em.createNativeQuery("select currval('outbox_event_seq')")
-                                    .getSingleResult()).longValue());
+                                            .getSingleResult())
+                                    .longValue());
                             pause(15); // commit late
                         });
                     }
@@ -97,7 +101,10 @@ class LateCommitFeedTest {
             assertThat(seen).containsExactlyElementsOf(committed(start, last));
 
             await().atMost(Duration.ofSeconds(10)).until(() -> sse.ids().containsAll(written));
-            assertThat(sse.ids()).isSorted().doesNotHaveDuplicates().startsWith(committed(start, last).toArray(Long[]::new));
+            assertThat(sse.ids())
+                    .isSorted()
+                    .doesNotHaveDuplicates()
+                    .startsWith(committed(start, last).toArray(Long[]::new));
         } finally {
             pool.shutdownNow();
         }
@@ -115,8 +122,10 @@ class LateCommitFeedTest {
         int mine = 0;
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (mine < expected && System.nanoTime() < deadline) {
-            var res = http.send(java.net.http.HttpRequest.newBuilder(URI.create(feed + "?after=" + cursor + "&limit=5"))
-                    .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+            var res = http.send(
+                    java.net.http.HttpRequest.newBuilder(URI.create(feed + "?after=" + cursor + "&limit=5"))
+                            .build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
             assertThat(res.statusCode()).isEqualTo(200);
             for (var e : json.readTree(res.body())) {
                 long id = Long.parseLong(e.get("id").asText());

@@ -21,22 +21,25 @@ final class SseClient implements AutoCloseable {
     private final Thread reader;
 
     SseClient(URI uri, Map<String, String> headers) throws IOException, InterruptedException {
-        HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(30)).header("Accept", "text/event-stream");
+        HttpRequest.Builder b =
+                HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(30)).header("Accept", "text/event-stream");
         headers.forEach(b::header);
-        CompletableFuture<HttpResponse<Stream<String>>> f = HttpClient.newHttpClient()
-                .sendAsync(b.build(), HttpResponse.BodyHandlers.ofLines());
+        CompletableFuture<HttpResponse<Stream<String>>> f =
+                HttpClient.newHttpClient().sendAsync(b.build(), HttpResponse.BodyHandlers.ofLines());
         try {
             response = f.get(10, java.util.concurrent.TimeUnit.SECONDS);
         } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
             throw new IOException("SSE connect failed", e);
         }
-        reader = new Thread(() -> {
-            try {
-                response.body().forEach(lines::add);
-            } catch (RuntimeException closed) {
-                // stream closed by the test
-            }
-        }, "sse-test-reader");
+        reader = new Thread(
+                () -> {
+                    try {
+                        response.body().forEach(lines::add);
+                    } catch (RuntimeException closed) {
+                        // stream closed by the test
+                    }
+                },
+                "sse-test-reader");
         reader.setDaemon(true);
         reader.start();
     }
@@ -53,7 +56,10 @@ final class SseClient implements AutoCloseable {
     }
 
     List<String> data() {
-        return lines.stream().filter(l -> l.startsWith("data: ")).map(l -> l.substring(6)).toList();
+        return lines.stream()
+                .filter(l -> l.startsWith("data: "))
+                .map(l -> l.substring(6))
+                .toList();
     }
 
     @Override

@@ -1,5 +1,9 @@
 package dev.keyhold.evidence;
 
+import static dev.keyhold.testsupport.Api.as;
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.keyhold.testsupport.Api;
 import dev.keyhold.testsupport.Lifecycle;
 import dev.keyhold.testsupport.MutableClock;
@@ -12,9 +16,6 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
 import io.restassured.response.Response;
 import jakarta.inject.Inject;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-
 import java.net.URI;
 import java.net.URL;
 import java.nio.charset.StandardCharsets;
@@ -27,10 +28,8 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-
-import static dev.keyhold.testsupport.Api.as;
-import static io.restassured.RestAssured.given;
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 
 /**
  * Evidence over real PostgreSQL and SoftHSM2: every token the sign endpoint returns is in the ledger; an auditor
@@ -42,12 +41,16 @@ class EvidenceTest {
 
     @Inject
     Lifecycle lifecycle;
+
     @Inject
     MutableClock clock;
+
     @Inject
     Sql sql;
+
     @Inject
     Tokens tokens;
+
     @Inject
     LedgerMaintenance maintenance;
 
@@ -58,12 +61,19 @@ class EvidenceTest {
 
     /** Signs through the JAX-RS resource (an Accept with parameters is left to it by the fast route). */
     static String signViaResource(String issuerId, Map<String, Object> claims) {
-        return as("signer").header("Accept", "application/json;q=0.9").body(Map.of("claims", claims))
-                .post("/v1/issuers/" + issuerId + "/sign").then().statusCode(200).extract().path("token");
+        return as("signer")
+                .header("Accept", "application/json;q=0.9")
+                .body(Map.of("claims", claims))
+                .post("/v1/issuers/" + issuerId + "/sign")
+                .then()
+                .statusCode(200)
+                .extract()
+                .path("token");
     }
 
     static String sha256(String token) throws Exception {
-        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.US_ASCII)));
+        return HexFormat.of()
+                .formatHex(MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.US_ASCII)));
     }
 
     private String issuer(String prefix, boolean suspendOnCompromise) {
@@ -82,12 +92,18 @@ class EvidenceTest {
     /** One report per simulated second, so the per-principal limit (5/s) never refuses these tests' reports. */
     private JsonPath report(String principal, List<Map<String, Object>> rejected, List<Map<String, Object>> accepted) {
         clock.advance(Duration.ofSeconds(1));
-        return as(principal).body(Map.of("rejected", rejected, "accepted", accepted)).post("/v1/evidence/reports")
-                .then().statusCode(200).extract().jsonPath();
+        return as(principal)
+                .body(Map.of("rejected", rejected, "accepted", accepted))
+                .post("/v1/evidence/reports")
+                .then()
+                .statusCode(200)
+                .extract()
+                .jsonPath();
     }
 
     private long alarms(String kid) {
-        return sql.count("select count(*) from audit_record where action = 'key.compromise-suspected' and kid = ?", kid);
+        return sql.count(
+                "select count(*) from audit_record where action = 'key.compromise-suspected' and kid = ?", kid);
     }
 
     @Test
@@ -100,23 +116,37 @@ class EvidenceTest {
 
         // durable before it was returned: read straight from the table, no waiting
         byte[] hash = HexFormat.of().parseHex(sha256(token));
-        assertThat(sql.count("select count(*) from ledger_token where token_sha256 = ? and kid = ? and issuer_id = ?"
-                + " and jti = ? and sub = 'user-1' and iat = ? and exp = ?", hash, kid, id, payload.get("jti"),
-                ((Number) payload.get("iat")).longValue(), ((Number) payload.get("exp")).longValue())).isEqualTo(1);
+        assertThat(sql.count(
+                        "select count(*) from ledger_token where token_sha256 = ? and kid = ? and issuer_id = ?"
+                                + " and jti = ? and sub = 'user-1' and iat = ? and exp = ?",
+                        hash,
+                        kid,
+                        id,
+                        payload.get("jti"),
+                        ((Number) payload.get("iat")).longValue(),
+                        ((Number) payload.get("exp")).longValue()))
+                .isEqualTo(1);
 
         Map<String, Object> mine = Tokens.claims(id);
         mine.put("jti", "caller-chosen");
         String withJti = signViaResource(id, mine);
-        JsonPath found = as("auditor").body(Map.of("tokens", List.of(token, withJti))).post("/v1/evidence/tokens")
-                .then().statusCode(200).extract().jsonPath();
+        JsonPath found = as("auditor")
+                .body(Map.of("tokens", List.of(token, withJti)))
+                .post("/v1/evidence/tokens")
+                .then()
+                .statusCode(200)
+                .extract()
+                .jsonPath();
         assertThat(found.getList("results.issued")).containsExactly(true, true);
         assertThat(found.getString("results[1].jti")).isEqualTo("caller-chosen");
         assertThat(found.getString("results[0].kid")).isEqualTo(kid);
         assertThat(found.getString("results[0].issuer")).isEqualTo(id);
         // the fast route (if this branch still has it) records too
         String viaRoute = Tokens.sign(id, Tokens.claims(id));
-        assertThat(sql.count("select count(*) from ledger_token where token_sha256 = ?",
-                HexFormat.of().parseHex(sha256(viaRoute)))).isEqualTo(1);
+        assertThat(sql.count(
+                        "select count(*) from ledger_token where token_sha256 = ?",
+                        HexFormat.of().parseHex(sha256(viaRoute))))
+                .isEqualTo(1);
     }
 
     @Test
@@ -126,8 +156,13 @@ class EvidenceTest {
         String issued = signViaResource(id, Tokens.claims(id));
         String forged = forged(id, kid);
         String tampered = issued.substring(0, issued.lastIndexOf('.') + 1) + "AAAA";
-        JsonPath r = as("auditor").body(Map.of("tokens", List.of(issued, forged, tampered, "junk")))
-                .post("/v1/evidence/tokens").then().statusCode(200).extract().jsonPath();
+        JsonPath r = as("auditor")
+                .body(Map.of("tokens", List.of(issued, forged, tampered, "junk")))
+                .post("/v1/evidence/tokens")
+                .then()
+                .statusCode(200)
+                .extract()
+                .jsonPath();
         assertThat(r.getList("results.issued")).containsExactly(true, false, false, false);
         assertThat(r.getList("results.judgement")).containsExactly("issued", "forged", "not_keyhold", "not_keyhold");
         assertThat(r.getBoolean("results[1].forged_with_keyhold_key")).isTrue();
@@ -135,13 +170,25 @@ class EvidenceTest {
         assertThat(r.getBoolean("results[2].forged_with_keyhold_key")).isFalse();
         assertThat(alarms(kid)).as("a lookup is a read").isZero();
 
-        as("validator").body(Map.of("tokens", List.of(issued))).post("/v1/evidence/tokens").then().statusCode(403);
-        as("auditor").body(Map.of("tokens", List.of())).post("/v1/evidence/tokens").then().statusCode(422);
+        as("validator")
+                .body(Map.of("tokens", List.of(issued)))
+                .post("/v1/evidence/tokens")
+                .then()
+                .statusCode(403);
+        as("auditor")
+                .body(Map.of("tokens", List.of()))
+                .post("/v1/evidence/tokens")
+                .then()
+                .statusCode(422);
         List<String> many = new ArrayList<>();
         for (int i = 0; i < 1001; i++) {
             many.add("x" + i);
         }
-        as("auditor").body(Map.of("tokens", many)).post("/v1/evidence/tokens").then().statusCode(422);
+        as("auditor")
+                .body(Map.of("tokens", many))
+                .post("/v1/evidence/tokens")
+                .then()
+                .statusCode(422);
     }
 
     @Test
@@ -150,13 +197,18 @@ class EvidenceTest {
         String kid = lifecycle.activeKey(id);
         String issued = signViaResource(id, Tokens.claims(id));
         String[] parts = issued.split("\\.");
-        JsonPath r = report("validator",
+        JsonPath r = report(
+                "validator",
                 List.of(Map.of("sha256", sha256(issued), "header", Tokens.decode(parts[0]), "reason", "expired")),
                 List.of(Map.of("token", issued)));
         assertThat(r.getInt("alarms")).isZero();
         assertThat(r.getList("findings.judgement")).containsExactly("issued", "issued");
         assertThat(alarms(kid)).isZero();
-        as("admin").get("/v1/issuers/" + id).then().statusCode(200).body("status", org.hamcrest.Matchers.equalTo("ACTIVE"));
+        as("admin")
+                .get("/v1/issuers/" + id)
+                .then()
+                .statusCode(200)
+                .body("status", org.hamcrest.Matchers.equalTo("ACTIVE"));
     }
 
     @TestHTTPResource("/")
@@ -170,30 +222,46 @@ class EvidenceTest {
         String issued = signViaResource(id, Tokens.claims(id));
         clock.advance(Duration.ofSeconds(1)); // the per-principal report rate
         URI keyhold = URI.create(base.toString());
-        String credentials = Base64.getEncoder().encodeToString(("validator:" + Api.PASSWORD).getBytes(StandardCharsets.UTF_8));
+        String credentials =
+                Base64.getEncoder().encodeToString(("validator:" + Api.PASSWORD).getBytes(StandardCharsets.UTF_8));
         EvidenceReporter reporter = EvidenceReporter.builder(keyhold, () -> "Basic " + credentials)
-                .acceptedSampleRate(1.0).flushInterval(Duration.ZERO).clock(clock).build();
-        try (reporter; KeyholdValidator v = KeyholdValidator.builder(keyhold).trust(id, Set.of("api://" + id))
-                .clock(clock).reporter(reporter).build()) {
+                .acceptedSampleRate(1.0)
+                .flushInterval(Duration.ZERO)
+                .clock(clock)
+                .build();
+        try (reporter;
+                KeyholdValidator v = KeyholdValidator.builder(keyhold)
+                        .trust(id, Set.of("api://" + id))
+                        .clock(clock)
+                        .reporter(reporter)
+                        .build()) {
             // a token made with the stolen key verifies: only the ledger tells it from an issued one
             assertThat(v.validate(forged).valid()).isTrue();
             assertThat(v.validate(issued).valid()).isTrue();
-            assertThat(v.validate(issued.substring(0, issued.length() - 4) + "AAAA").valid()).isFalse();
+            assertThat(v.validate(issued.substring(0, issued.length() - 4) + "AAAA")
+                            .valid())
+                    .isFalse();
             assertThat(alarms(kid)).isZero();
             assertThat(reporter.flush()).isEqualTo(3);
         }
         assertThat(reporter.stats().alarms()).isEqualTo(1);
         assertThat(reporter.stats().dropped()).isZero();
         assertThat(alarms(kid)).isEqualTo(1);
-        as("admin").get("/v1/issuers/" + id).then().statusCode(200).body("status", org.hamcrest.Matchers.equalTo("ACTIVE"));
+        as("admin")
+                .get("/v1/issuers/" + id)
+                .then()
+                .statusCode(200)
+                .body("status", org.hamcrest.Matchers.equalTo("ACTIVE"));
     }
 
     @Test
     void aForgedTokenRaisesTheAlarmOnceAndSuspendsAnIssuerThatAsksForIt() {
         String id = issuer("forged", true);
         String kid = lifecycle.activeKey(id);
-        long eventsBefore = sql.count("select count(*) from outbox_event where type = 'keyhold.key.compromise-suspected'"
-                + " and subject = ?", kid);
+        long eventsBefore = sql.count(
+                "select count(*) from outbox_event where type = 'keyhold.key.compromise-suspected'"
+                        + " and subject = ?",
+                kid);
         String forged = forged(id, kid);
 
         JsonPath r = report("validator", List.of(), List.of(Map.of("token", forged)));
@@ -202,13 +270,27 @@ class EvidenceTest {
         assertThat(r.getString("findings[0].judgement")).isEqualTo("forged");
 
         assertThat(alarms(kid)).isEqualTo(1);
-        assertThat(sql.count("select count(*) from outbox_event where type = 'keyhold.key.compromise-suspected'"
-                + " and subject = ? and issuer_id = ?", kid, id)).isEqualTo(eventsBefore + 1);
-        assertThat(sql.count("select count(*) from outbox_event where type = 'keyhold.issuer.suspended'"
-                + " and issuer_id = ?", id)).isEqualTo(1);
-        as("admin").get("/v1/issuers/" + id).then().statusCode(200)
+        assertThat(sql.count(
+                        "select count(*) from outbox_event where type = 'keyhold.key.compromise-suspected'"
+                                + " and subject = ? and issuer_id = ?",
+                        kid,
+                        id))
+                .isEqualTo(eventsBefore + 1);
+        assertThat(sql.count(
+                        "select count(*) from outbox_event where type = 'keyhold.issuer.suspended'"
+                                + " and issuer_id = ?",
+                        id))
+                .isEqualTo(1);
+        as("admin")
+                .get("/v1/issuers/" + id)
+                .then()
+                .statusCode(200)
                 .body("status", org.hamcrest.Matchers.equalTo("SUSPENDED"));
-        as("signer").body(Map.of("claims", Tokens.claims(id))).post("/v1/issuers/" + id + "/sign").then().statusCode(409);
+        as("signer")
+                .body(Map.of("claims", Tokens.claims(id)))
+                .post("/v1/issuers/" + id + "/sign")
+                .then()
+                .statusCode(409);
 
         String metrics = given().get("/q/metrics").asString();
         assertThat(metrics).contains("keyhold_evidence_compromise_suspected_total{issuer=\"" + id + "\"} 1.0");
@@ -219,10 +301,15 @@ class EvidenceTest {
         JsonPath again = report("validator", List.of(Map.of("token", forged)), List.of());
         assertThat(again.getInt("alarms")).isZero();
         assertThat(alarms(kid)).isEqualTo(1);
-        assertThat(sql.count("select reports from compromise_report where kid = ?", kid)).isEqualTo(2);
+        assertThat(sql.count("select reports from compromise_report where kid = ?", kid))
+                .isEqualTo(2);
 
         // resume is M-of-N as always
-        as("alice").body("{}").post("/v1/issuers/" + id + "/resume").then().statusCode(201)
+        as("alice")
+                .body("{}")
+                .post("/v1/issuers/" + id + "/resume")
+                .then()
+                .statusCode(201)
                 .body("kind", org.hamcrest.Matchers.equalTo("ISSUER_RESUME"));
     }
 
@@ -234,7 +321,11 @@ class EvidenceTest {
         assertThat(r.getInt("alarms")).isEqualTo(1);
         assertThat(r.getList("suspendedIssuers")).isEmpty();
         assertThat(alarms(kid)).isEqualTo(1);
-        as("admin").get("/v1/issuers/" + id).then().statusCode(200).body("status", org.hamcrest.Matchers.equalTo("ACTIVE"));
+        as("admin")
+                .get("/v1/issuers/" + id)
+                .then()
+                .statusCode(200)
+                .body("status", org.hamcrest.Matchers.equalTo("ACTIVE"));
         signViaResource(id, Tokens.claims(id));
     }
 
@@ -243,10 +334,11 @@ class EvidenceTest {
         String id = issuer("junk", true);
         String kid = lifecycle.activeKey(id);
         String issued = signViaResource(id, Tokens.claims(id));
-        String badSignature = issued.substring(0, issued.lastIndexOf('.') + 1)
-                + Tokens.B64.encodeToString(new byte[64]);
+        String badSignature =
+                issued.substring(0, issued.lastIndexOf('.') + 1) + Tokens.B64.encodeToString(new byte[64]);
         String unknownKid = Tokens.b64(Tokens.header("ES256", "no-such-kid")) + "."
-                + Tokens.b64(tokens.payload(id, clock.instant().getEpochSecond())) + "." + Tokens.B64.encodeToString(new byte[64]);
+                + Tokens.b64(tokens.payload(id, clock.instant().getEpochSecond())) + "."
+                + Tokens.B64.encodeToString(new byte[64]);
         List<Map<String, Object>> junk = new ArrayList<>();
         junk.add(Map.of("token", "not.a.token"));
         junk.add(Map.of("token", "x".repeat(20_000)));
@@ -263,13 +355,16 @@ class EvidenceTest {
         int ok = 0;
         int limited = 0;
         for (int i = 0; i < 40; i++) {
-            Response res = as("flooder").body(Map.of("rejected", junk, "accepted", junk)).post("/v1/evidence/reports");
+            Response res = as("flooder")
+                    .body(Map.of("rejected", junk, "accepted", junk))
+                    .post("/v1/evidence/reports");
             assertThat(res.statusCode()).as(res.asString()).isIn(200, 429);
             if (res.statusCode() == 200) {
                 ok++;
                 assertThat(res.jsonPath().getInt("alarms")).isZero();
                 assertThat(res.jsonPath().getList("findings.judgement", String.class))
-                        .doesNotContain("forged").contains("not_keyhold", "malformed", "unknown");
+                        .doesNotContain("forged")
+                        .contains("not_keyhold", "malformed", "unknown");
             } else {
                 limited++;
                 assertThat(res.header("Retry-After")).isNotNull();
@@ -279,13 +374,29 @@ class EvidenceTest {
         assertThat(limited).isEqualTo(35);
         // bodies that do not parse or are too large are refused as input errors
         clock.advance(Duration.ofSeconds(10));
-        as("flooder").body("{\"rejected\": [").post("/v1/evidence/reports").then().statusCode(400);
+        as("flooder")
+                .body("{\"rejected\": [")
+                .post("/v1/evidence/reports")
+                .then()
+                .statusCode(400);
         clock.advance(Duration.ofSeconds(1));
-        as("flooder").body("{\"rejected\": [], \"accepted\": []}").post("/v1/evidence/reports").then().statusCode(422);
+        as("flooder")
+                .body("{\"rejected\": [], \"accepted\": []}")
+                .post("/v1/evidence/reports")
+                .then()
+                .statusCode(422);
         clock.advance(Duration.ofSeconds(1));
-        as("flooder").body("{\"rejected\": 7}").post("/v1/evidence/reports").then().statusCode(400);
+        as("flooder")
+                .body("{\"rejected\": 7}")
+                .post("/v1/evidence/reports")
+                .then()
+                .statusCode(400);
         clock.advance(Duration.ofSeconds(1));
-        as("signer").body("{\"accepted\": []}").post("/v1/evidence/reports").then().statusCode(403);
+        as("signer")
+                .body("{\"accepted\": []}")
+                .post("/v1/evidence/reports")
+                .then()
+                .statusCode(403);
         assertThat(sql.count("select count(*) from audit_record where action = 'key.compromise-suspected'"))
                 .isEqualTo(alarmsBefore);
         assertThat(alarms(kid)).isZero();
@@ -307,8 +418,10 @@ class EvidenceTest {
         clock.advance(Duration.ofDays(2));
         assertThat(maintenance.prune("test")).contains(day);
         assertThat(sql.one("select to_regclass(?)::text", partition)).isNull();
-        assertThat(sql.count("select count(*) from audit_record where action = 'ledger.pruned' and details like ?",
-                "%" + day + "%")).isEqualTo(1);
+        assertThat(sql.count(
+                        "select count(*) from audit_record where action = 'ledger.pruned' and details like ?",
+                        "%" + day + "%"))
+                .isEqualTo(1);
 
         // The token is gone from the ledger; it still verifies under the key, but it was issued before the ledger's
         // coverage: it cannot be judged, and it is never an alarm.

@@ -12,12 +12,13 @@ import java.time.Duration;
  */
 public final class LedgerAckChild {
 
-    private LedgerAckChild() {
-    }
+    private LedgerAckChild() {}
 
     public static void main(String[] args) throws Exception {
-        IssuanceLedger ledger = IssuanceLedger.start(() -> DriverManager.getConnection(System.getenv("KH_JDBC_URL"),
-                        System.getenv("KH_JDBC_USER"), System.getenv("KH_JDBC_PASSWORD")), Clock.systemUTC(),
+        IssuanceLedger ledger = IssuanceLedger.start(
+                () -> DriverManager.getConnection(
+                        System.getenv("KH_JDBC_URL"), System.getenv("KH_JDBC_USER"), System.getenv("KH_JDBC_PASSWORD")),
+                Clock.systemUTC(),
                 new IssuanceLedger.Settings(Duration.ofMillis(2), 1000, 10_000, Duration.ofSeconds(60), "ack-child"));
         for (int t = 0; t < 4; t++) {
             int thread = t;

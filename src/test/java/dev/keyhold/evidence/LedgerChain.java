@@ -1,5 +1,7 @@
 package dev.keyhold.evidence;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -10,20 +12,16 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 /** Test helper: checks the ledger's hash chain from a known head to the current one, batch by batch. */
 final class LedgerChain {
 
-    record Head(long seq, String hash) {
-    }
+    record Head(long seq, String hash) {}
 
-    private LedgerChain() {
-    }
+    private LedgerChain() {}
 
     static Head head(Connection c) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("select seq, hash from ledger_head where id = 1");
-             ResultSet rs = ps.executeQuery()) {
+                ResultSet rs = ps.executeQuery()) {
             rs.next();
             return new Head(rs.getLong(1), rs.getString(2));
         }
@@ -48,9 +46,16 @@ final class LedgerChain {
                     assertThat(seq).as("batches are contiguous").isEqualTo(expected);
                     String digest = tokensDigest(c, seq, rs.getObject(2, OffsetDateTime.class), rs.getInt(4), seen);
                     assertThat(digest).as("tokens digest of batch " + seq).isEqualTo(rs.getString(5));
-                    assertThat(rs.getString(6)).as("batch " + seq + " names the previous hash").isEqualTo(prev);
-                    String hash = LedgerHash.batchHash(seq, rs.getObject(2, OffsetDateTime.class).toInstant(),
-                            rs.getString(3), rs.getInt(4), digest, prev);
+                    assertThat(rs.getString(6))
+                            .as("batch " + seq + " names the previous hash")
+                            .isEqualTo(prev);
+                    String hash = LedgerHash.batchHash(
+                            seq,
+                            rs.getObject(2, OffsetDateTime.class).toInstant(),
+                            rs.getString(3),
+                            rs.getInt(4),
+                            digest,
+                            prev);
                     assertThat(hash).as("hash of batch " + seq).isEqualTo(rs.getString(7));
                     prev = hash;
                     expected++;
@@ -73,9 +78,19 @@ final class LedgerChain {
                 while (rs.next()) {
                     assertThat(rs.getInt(1)).isEqualTo(lines.size());
                     String hex = HexFormat.of().formatHex(rs.getBytes(2));
-                    assertThat(seen.add(hex)).as("token " + hex + " recorded once").isTrue();
-                    lines.add(LedgerHash.line(rs.getInt(1), hex, rs.getString(3), rs.getString(4), rs.getString(5),
-                            rs.getString(6), rs.getString(7), rs.getLong(8), rs.getLong(9)));
+                    assertThat(seen.add(hex))
+                            .as("token " + hex + " recorded once")
+                            .isTrue();
+                    lines.add(LedgerHash.line(
+                            rs.getInt(1),
+                            hex,
+                            rs.getString(3),
+                            rs.getString(4),
+                            rs.getString(5),
+                            rs.getString(6),
+                            rs.getString(7),
+                            rs.getLong(8),
+                            rs.getLong(9)));
                 }
             }
         }

@@ -2,7 +2,6 @@ package dev.keyhold.evidence;
 
 import dev.keyhold.domain.SigningAlgorithm;
 import dev.keyhold.hsm.SunPkcs11Hsm;
-
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
@@ -30,8 +29,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class LedgerCrashChild {
 
-    private LedgerCrashChild() {
-    }
+    private LedgerCrashChild() {}
 
     public static void main(String[] args) throws Exception {
         boolean bestEffort = args[0].equals("best-effort");
@@ -40,10 +38,17 @@ public final class LedgerCrashChild {
         String kid = args[3];
         String iss = args[4];
         String aud = args[5];
-        SunPkcs11Hsm hsm = new SunPkcs11Hsm(Map.of(partition, new SunPkcs11Hsm.PartitionSettings(
-                System.getenv("KH_LIBRARY"), Integer.valueOf(System.getenv("KH_SLOT")), null, System.getenv("KH_PIN"))));
-        IssuanceLedger ledger = IssuanceLedger.start(() -> DriverManager.getConnection(System.getenv("KH_JDBC_URL"),
-                        System.getenv("KH_JDBC_USER"), System.getenv("KH_JDBC_PASSWORD")), Clock.systemUTC(),
+        SunPkcs11Hsm hsm = new SunPkcs11Hsm(Map.of(
+                partition,
+                new SunPkcs11Hsm.PartitionSettings(
+                        System.getenv("KH_LIBRARY"),
+                        Integer.valueOf(System.getenv("KH_SLOT")),
+                        null,
+                        System.getenv("KH_PIN"))));
+        IssuanceLedger ledger = IssuanceLedger.start(
+                () -> DriverManager.getConnection(
+                        System.getenv("KH_JDBC_URL"), System.getenv("KH_JDBC_USER"), System.getenv("KH_JDBC_PASSWORD")),
+                Clock.systemUTC(),
                 new IssuanceLedger.Settings(Duration.ofMillis(2), 1000, 1000, Duration.ofSeconds(60), "crash-child"));
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         AtomicInteger n = new AtomicInteger();
@@ -88,8 +93,16 @@ public final class LedgerCrashChild {
         Runtime.getRuntime().halt(1);
     }
 
-    private static void signAndHandOut(SunPkcs11Hsm hsm, IssuanceLedger ledger, String partition, String handle,
-                                       String kid, String iss, String aud, int no, boolean bestEffort) {
+    private static void signAndHandOut(
+            SunPkcs11Hsm hsm,
+            IssuanceLedger ledger,
+            String partition,
+            String handle,
+            String kid,
+            String iss,
+            String aud,
+            int no,
+            boolean bestEffort) {
         String token = sign(hsm, partition, handle, kid, iss, aud, no);
         ledger.record(entry(token, kid, iss, no), bestEffort);
         say("TOKEN " + token);
@@ -97,12 +110,19 @@ public final class LedgerCrashChild {
 
     private static LedgerEntry entry(String token, String kid, String iss, int no) {
         long now = System.currentTimeMillis() / 1000;
-        return new LedgerEntry(LedgerHash.sha256(token.getBytes(StandardCharsets.US_ASCII)), "crash-" + no, kid,
-                System.getenv("KH_ISSUER_ID"), "crash-user", "\"aud\"", now, now + 600);
+        return new LedgerEntry(
+                LedgerHash.sha256(token.getBytes(StandardCharsets.US_ASCII)),
+                "crash-" + no,
+                kid,
+                System.getenv("KH_ISSUER_ID"),
+                "crash-user",
+                "\"aud\"",
+                now,
+                now + 600);
     }
 
-    private static String sign(SunPkcs11Hsm hsm, String partition, String handle, String kid, String iss, String aud,
-                               int no) {
+    private static String sign(
+            SunPkcs11Hsm hsm, String partition, String handle, String kid, String iss, String aud, int no) {
         Base64.Encoder b64 = Base64.getUrlEncoder().withoutPadding();
         long now = System.currentTimeMillis() / 1000;
         String header = "{\"alg\":\"ES256\",\"kid\":\"" + kid + "\",\"typ\":\"JWT\"}";

@@ -1,5 +1,7 @@
 package dev.keyhold.evidence;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.keyhold.hsm.EmbeddedHsm;
 import dev.keyhold.hsm.SunPkcs11Hsm;
 import dev.keyhold.testsupport.Api;
@@ -10,11 +12,6 @@ import dev.keyhold.testsupport.Tokens;
 import io.agroal.api.AgroalDataSource;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
-import org.eclipse.microprofile.config.Config;
-import org.eclipse.microprofile.config.ConfigProvider;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
@@ -27,8 +24,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.eclipse.microprofile.config.Config;
+import org.eclipse.microprofile.config.ConfigProvider;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 
 /**
  * A crash between signing and the ledger batch's commit (a child JVM that halts while its batch waits on the
@@ -40,10 +39,13 @@ class LedgerCrashTest {
 
     @Inject
     Lifecycle lifecycle;
+
     @Inject
     Sql sql;
+
     @Inject
     MutableClock clock;
+
     @Inject
     AgroalDataSource ds;
 
@@ -52,8 +54,7 @@ class LedgerCrashTest {
         clock.reset();
     }
 
-    record Run(List<String> beforeBlock, List<String> afterBlock) {
-    }
+    record Run(List<String> beforeBlock, List<String> afterBlock) {}
 
     @Test
     void strictNoTokenHandedOutIsMissingFromTheLedger() throws Exception {
@@ -62,9 +63,14 @@ class LedgerCrashTest {
         for (String t : run.beforeBlock()) {
             assertThat(inLedger(t)).as("a token handed out is in the ledger").isTrue();
         }
-        assertThat(run.afterBlock()).as("tokens signed but not yet durable are never handed out").isEmpty();
-        assertThat(sql.count("select count(*) from ledger_token where jti in ('crash-4', 'crash-5', 'crash-6')"
-                + " and sub = 'crash-user' and kid = ?", lastKid)).isZero();
+        assertThat(run.afterBlock())
+                .as("tokens signed but not yet durable are never handed out")
+                .isEmpty();
+        assertThat(sql.count(
+                        "select count(*) from ledger_token where jti in ('crash-4', 'crash-5', 'crash-6')"
+                                + " and sub = 'crash-user' and kid = ?",
+                        lastKid))
+                .isZero();
         ledgerStillWorks();
     }
 
@@ -77,7 +83,9 @@ class LedgerCrashTest {
             assertThat(inLedger(t)).isTrue();
         }
         for (String t : run.afterBlock()) {
-            assertThat(inLedger(t)).as("handed out before its batch committed, then the process died").isFalse();
+            assertThat(inLedger(t))
+                    .as("handed out before its batch committed, then the process died")
+                    .isFalse();
         }
         ledgerStillWorks();
     }
@@ -92,9 +100,18 @@ class LedgerCrashTest {
         String iss = (String) sql.one("select issuer_uri from issuer where id = ?", id);
         Config c = ConfigProvider.getConfig();
         String prefix = "keyhold.hsm.partitions.default.";
-        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                SunPkcs11Hsm.REQUIRED_JVM_OPTION, "-cp", System.getProperty("java.class.path"),
-                LedgerCrashChild.class.getName(), mode, "default", handle, kid, iss, "api://" + id)
+        ProcessBuilder pb = new ProcessBuilder(
+                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                        SunPkcs11Hsm.REQUIRED_JVM_OPTION,
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        LedgerCrashChild.class.getName(),
+                        mode,
+                        "default",
+                        handle,
+                        kid,
+                        iss,
+                        "api://" + id)
                 .redirectError(ProcessBuilder.Redirect.INHERIT);
         Map<String, String> env = pb.environment();
         env.put("SOFTHSM2_CONF", EmbeddedHsm.configFile().orElseThrow().toString());
@@ -102,18 +119,24 @@ class LedgerCrashTest {
         env.put("KH_SLOT", c.getValue(prefix + "slot", String.class));
         env.put("KH_PIN", c.getValue(prefix + "pin", String.class));
         env.put("KH_JDBC_URL", c.getValue("quarkus.datasource.jdbc.url", String.class));
-        env.put("KH_JDBC_USER", c.getOptionalValue("quarkus.datasource.username", String.class).orElse(""));
-        env.put("KH_JDBC_PASSWORD", c.getOptionalValue("quarkus.datasource.password", String.class).orElse(""));
+        env.put(
+                "KH_JDBC_USER",
+                c.getOptionalValue("quarkus.datasource.username", String.class).orElse(""));
+        env.put(
+                "KH_JDBC_PASSWORD",
+                c.getOptionalValue("quarkus.datasource.password", String.class).orElse(""));
         env.put("KH_ISSUER_ID", id);
         Process p = pb.start();
-        try (BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-             OutputStream in = p.getOutputStream();
-             Connection blocker = ds.getConnection()) {
+        try (BufferedReader out =
+                        new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+                OutputStream in = p.getOutputStream();
+                Connection blocker = ds.getConnection()) {
             List<String> before = readTokensUntil(out, "READY");
             // Hold the ledger head: the child's next batch can be taken by its writer but never commit.
             blocker.setAutoCommit(false);
             try (Statement s = blocker.createStatement()) {
-                s.executeQuery("select * from ledger_head where id = 1 for update").close();
+                s.executeQuery("select * from ledger_head where id = 1 for update")
+                        .close();
             }
             in.write("go\n".getBytes(StandardCharsets.UTF_8));
             in.flush();
@@ -121,8 +144,11 @@ class LedgerCrashTest {
             // The child's writer is waiting on our lock with its batch (a wait on an event, bounded).
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
             while (sql.count("select count(*) from pg_stat_activity where wait_event_type = 'Lock'"
-                    + " and query like '%update ledger_head set%' and pid <> pg_backend_pid()") == 0) {
-                assertThat(System.nanoTime()).as("the child's batch reached the database").isLessThan(deadline);
+                            + " and query like '%update ledger_head set%' and pid <> pg_backend_pid()")
+                    == 0) {
+                assertThat(System.nanoTime())
+                        .as("the child's batch reached the database")
+                        .isLessThan(deadline);
                 Thread.onSpinWait();
             }
             in.write("halt\n".getBytes(StandardCharsets.UTF_8));
@@ -134,7 +160,8 @@ class LedgerCrashTest {
             // The dead child's backend goes when it next talks to its socket: wait until it has.
             long gone = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
             while (sql.count("select count(*) from pg_stat_activity where query like '%update ledger_head set%'"
-                    + " and state <> 'idle' and pid <> pg_backend_pid()") > 0) {
+                            + " and state <> 'idle' and pid <> pg_backend_pid()")
+                    > 0) {
                 assertThat(System.nanoTime()).isLessThan(gone);
                 Thread.onSpinWait();
             }

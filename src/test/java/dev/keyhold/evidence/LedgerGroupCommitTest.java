@@ -1,12 +1,10 @@
 package dev.keyhold.evidence;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.agroal.api.AgroalDataSource;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
-import org.eclipse.microprofile.config.Config;
-import org.eclipse.microprofile.config.ConfigProvider;
-import org.junit.jupiter.api.Test;
-
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
@@ -22,8 +20,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.eclipse.microprofile.config.Config;
+import org.eclipse.microprofile.config.ConfigProvider;
+import org.junit.jupiter.api.Test;
 
 /**
  * The ledger writer's group commit over real PostgreSQL: it keeps the chain head in memory, so a second writer on the
@@ -45,13 +44,16 @@ class LedgerGroupCommitTest {
             start = LedgerChain.head(c);
         }
         Set<String> written = new HashSet<>();
-        try (IssuanceLedger a = ledger("writer-a"); IssuanceLedger b = ledger("writer-b")) {
+        try (IssuanceLedger a = ledger("writer-a");
+                IssuanceLedger b = ledger("writer-b")) {
             // a learns the head, b moves it, so a's head in memory is stale: a must re-read it, not fork the chain
             written.add(record(a, "a-1"));
             written.add(record(b, "b-1"));
             assertThat(a.headRereads()).isZero();
             written.add(record(a, "a-2"));
-            assertThat(a.headRereads()).as("a found the head moved by b and re-read it").isEqualTo(1);
+            assertThat(a.headRereads())
+                    .as("a found the head moved by b and re-read it")
+                    .isEqualTo(1);
             // then both at once, from several threads each
             List<CompletableFuture<Void>> all = new ArrayList<>();
             List<String> hashes = new ArrayList<>();
@@ -73,7 +75,9 @@ class LedgerGroupCommitTest {
     @Test
     void aLoneEntryIsNotKeptWaitingForTheLinger() throws Exception {
         // a linger far longer than the test may wait: a lone entry with no signature under way is written at once
-        try (IssuanceLedger l = IssuanceLedger.start(ds::getConnection, Clock.systemUTC(),
+        try (IssuanceLedger l = IssuanceLedger.start(
+                ds::getConnection,
+                Clock.systemUTC(),
                 new IssuanceLedger.Settings(Duration.ofSeconds(30), 1000, 1000, Duration.ofSeconds(60), "lone"))) {
             l.recordAsync(entry("lone-1"), false).get(10, TimeUnit.SECONDS);
             // a signature under way is waited for, and its entry joins the same batch
@@ -83,7 +87,9 @@ class LedgerGroupCommitTest {
             assertThat(first).as("the writer waits for the signature under way").isNotDone();
             CompletableFuture<Void> second = signing.record(entry("lone-3"), false);
             CompletableFuture.allOf(first, second).get(10, TimeUnit.SECONDS);
-            assertThat(l.batchesWritten()).as("lone-2 and lone-3 went out as one batch").isEqualTo(2);
+            assertThat(l.batchesWritten())
+                    .as("lone-2 and lone-3 went out as one batch")
+                    .isEqualTo(2);
             // a failed signature ends the wait as well
             IssuanceLedger.Expected failing = l.expect();
             CompletableFuture<Void> third = l.recordAsync(entry("lone-4"), false);
@@ -99,17 +105,26 @@ class LedgerGroupCommitTest {
             start = LedgerChain.head(c);
         }
         Config cfg = ConfigProvider.getConfig();
-        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), LedgerAckChild.class.getName())
+        ProcessBuilder pb = new ProcessBuilder(
+                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        LedgerAckChild.class.getName())
                 .redirectError(ProcessBuilder.Redirect.INHERIT);
         Map<String, String> env = pb.environment();
         env.put("KH_JDBC_URL", cfg.getValue("quarkus.datasource.jdbc.url", String.class));
-        env.put("KH_JDBC_USER", cfg.getOptionalValue("quarkus.datasource.username", String.class).orElse(""));
-        env.put("KH_JDBC_PASSWORD", cfg.getOptionalValue("quarkus.datasource.password", String.class).orElse(""));
+        env.put(
+                "KH_JDBC_USER",
+                cfg.getOptionalValue("quarkus.datasource.username", String.class)
+                        .orElse(""));
+        env.put(
+                "KH_JDBC_PASSWORD",
+                cfg.getOptionalValue("quarkus.datasource.password", String.class)
+                        .orElse(""));
         Process p = pb.start();
         Set<String> acknowledged = new HashSet<>();
-        try (BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(),
-                StandardCharsets.UTF_8))) {
+        try (BufferedReader out =
+                new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
             String line;
             while ((line = out.readLine()) != null) {
                 if (line.startsWith("ACK ")) {
@@ -118,8 +133,10 @@ class LedgerGroupCommitTest {
                         // killed while its writers keep going: no shutdown hook, no close, a batch maybe in flight.
                         // (kill(1), not destroyForcibly(): that also closes our end of the pipe, and the ACKs the
                         // child printed before it died must still be read.)
-                        assertThat(new ProcessBuilder("kill", "-KILL", Long.toString(p.pid())).start()
-                                .waitFor()).isZero();
+                        assertThat(new ProcessBuilder("kill", "-KILL", Long.toString(p.pid()))
+                                        .start()
+                                        .waitFor())
+                                .isZero();
                     }
                 }
             }
@@ -135,13 +152,16 @@ class LedgerGroupCommitTest {
         }
         try (Connection c = ds.getConnection()) {
             Set<String> chained = LedgerChain.verifyFrom(c, start);
-            assertThat(chained).as("every entry acknowledged before the kill is in the ledger")
+            assertThat(chained)
+                    .as("every entry acknowledged before the kill is in the ledger")
                     .containsAll(acknowledged);
         }
     }
 
     private IssuanceLedger ledger(String node) {
-        return IssuanceLedger.start(ds::getConnection, Clock.systemUTC(),
+        return IssuanceLedger.start(
+                ds::getConnection,
+                Clock.systemUTC(),
                 new IssuanceLedger.Settings(Duration.ofMillis(2), 1000, 10_000, Duration.ofSeconds(20), node));
     }
 
@@ -157,5 +177,4 @@ class LedgerGroupCommitTest {
         long now = System.currentTimeMillis() / 1000;
         return new LedgerEntry(h, jti, "group-commit-kid", "group-commit", "sub-" + jti, "\"aud\"", now, now + 600);
     }
-
 }

@@ -1,5 +1,8 @@
 package dev.keyhold.evidence;
 
+import static dev.keyhold.testsupport.Api.as;
+import static org.assertj.core.api.Assertions.assertThat;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -14,9 +17,6 @@ import dev.keyhold.testsupport.Tokens;
 import dev.keyhold.tools.VerifyAudit;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -29,9 +29,8 @@ import java.security.interfaces.ECPublicKey;
 import java.security.spec.ECGenParameterSpec;
 import java.time.Instant;
 import java.util.Base64;
-
-import static dev.keyhold.testsupport.Api.as;
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 
 /**
  * The audit and ledger exports checked by the standalone verifier with no network and no database: intact exports
@@ -45,6 +44,7 @@ class OfflineVerifyTest {
 
     @Inject
     Lifecycle lifecycle;
+
     @Inject
     MutableClock clock;
 
@@ -53,8 +53,7 @@ class OfflineVerifyTest {
         clock.reset();
     }
 
-    record Outcome(int status, String out) {
-    }
+    record Outcome(int status, String out) {}
 
     static Outcome verify(String json, String... options) throws Exception {
         Path f = Files.createTempFile(Path.of("target"), "export", ".json");
@@ -68,12 +67,22 @@ class OfflineVerifyTest {
     }
 
     private String auditExport(Instant from) {
-        return as("auditor").queryParam("from", from.toString()).get("/v1/audit/export")
-                .then().statusCode(200).extract().asString();
+        return as("auditor")
+                .queryParam("from", from.toString())
+                .get("/v1/audit/export")
+                .then()
+                .statusCode(200)
+                .extract()
+                .asString();
     }
 
     private String auditKid() {
-        return as("auditor").get("/v1/audit/verify").then().statusCode(200).extract().path("auditKeys[0].kid");
+        return as("auditor")
+                .get("/v1/audit/verify")
+                .then()
+                .statusCode(200)
+                .extract()
+                .path("auditKeys[0].kid");
     }
 
     @Test
@@ -81,7 +90,11 @@ class OfflineVerifyTest {
         Instant from = clock.instant().minusSeconds(1);
         String id = Api.createIssuer("export");
         Api.rotate(id);
-        as("alice").body("{\"reason\":\"drill\"}").post("/v1/issuers/" + id + "/suspend").then().statusCode(200);
+        as("alice")
+                .body("{\"reason\":\"drill\"}")
+                .post("/v1/issuers/" + id + "/suspend")
+                .then()
+                .statusCode(200);
         as("auditor").post("/v1/audit/checkpoints").then().statusCode(201);
         String pinned = auditKid();
         String json = auditExport(from);
@@ -108,7 +121,8 @@ class OfflineVerifyTest {
         ((ArrayNode) removed.get("records")).remove(1);
         Outcome gap = verify(removed.toString(), "--key", pinned);
         assertThat(gap.status()).isEqualTo(1);
-        assertThat(gap.out()).contains("record #2 (seq " + (seq2 + 1) + "): expected seq " + seq2)
+        assertThat(gap.out())
+                .contains("record #2 (seq " + (seq2 + 1) + "): expected seq " + seq2)
                 .contains("missing before it");
 
         // two records swapped
@@ -119,7 +133,8 @@ class OfflineVerifyTest {
         rs.set(2, second);
         Outcome order = verify(swapped.toString(), "--key", pinned);
         assertThat(order.status()).isEqualTo(1);
-        assertThat(order.out()).contains("record #2 (seq " + (seq2 + 1) + "): expected seq " + seq2)
+        assertThat(order.out())
+                .contains("record #2 (seq " + (seq2 + 1) + "): expected seq " + seq2)
                 .contains("record #3 (seq " + seq2 + "): expected seq " + (seq2 + 2) + ": out of order");
 
         // a checkpoint from another deployment (its own audit key), over a real record of this export
@@ -129,25 +144,34 @@ class OfflineVerifyTest {
         KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
         g.initialize(new ECGenParameterSpec("secp256r1"));
         KeyPair other = g.generateKeyPair();
-        ECKey otherJwk = new ECKey.Builder(Curve.P_256, (ECPublicKey) other.getPublic()).keyIDFromThumbprint().build();
+        ECKey otherJwk = new ECKey.Builder(Curve.P_256, (ECPublicKey) other.getPublic())
+                .keyIDFromThumbprint()
+                .build();
         Instant time = Instant.parse(real.get("time").asText());
         Signature s = Signature.getInstance("SHA256withECDSAinP1363Format");
         s.initSign(other.getPrivate());
-        s.update(AuditHash.checkpointBytes(real.get("seq").asLong(), real.get("hash").asText(), time, "elsewhere",
-                otherJwk.getKeyID()));
-        ObjectNode fake = JSON.createObjectNode().put("seq", real.get("seq").asLong()).put("hash", real.get("hash").asText())
-                .put("time", time.toString()).put("node", "elsewhere").put("keyId", otherJwk.getKeyID())
+        s.update(AuditHash.checkpointBytes(
+                real.get("seq").asLong(), real.get("hash").asText(), time, "elsewhere", otherJwk.getKeyID()));
+        ObjectNode fake = JSON.createObjectNode()
+                .put("seq", real.get("seq").asLong())
+                .put("hash", real.get("hash").asText())
+                .put("time", time.toString())
+                .put("node", "elsewhere")
+                .put("keyId", otherJwk.getKeyID())
                 .put("signature", Base64.getUrlEncoder().withoutPadding().encodeToString(s.sign()));
         cps.set(0, fake);
         Outcome other1 = verify(foreign.toString(), "--key", pinned);
         assertThat(other1.status()).isEqualTo(1);
-        assertThat(other1.out()).contains("checkpoint #1 (seq " + real.get("seq").asLong() + "): signed by key "
-                + otherJwk.getKeyID() + ", which is not a trusted audit key");
+        assertThat(other1.out())
+                .contains("checkpoint #1 (seq " + real.get("seq").asLong() + "): signed by key " + otherJwk.getKeyID()
+                        + ", which is not a trusted audit key");
         // ... also when the forger adds their key to the export: the pinned thumbprint decides
-        ((ArrayNode) foreign.get("auditKeys")).add(JSON.readTree(otherJwk.toPublicJWK().toJSONString()));
+        ((ArrayNode) foreign.get("auditKeys"))
+                .add(JSON.readTree(otherJwk.toPublicJWK().toJSONString()));
         Outcome other2 = verify(foreign.toString(), "--key", pinned);
         assertThat(other2.status()).isEqualTo(1);
-        assertThat(other2.out()).contains("checkpoint #1 (seq " + real.get("seq").asLong() + "): signed by key");
+        assertThat(other2.out())
+                .contains("checkpoint #1 (seq " + real.get("seq").asLong() + "): signed by key");
     }
 
     @Test
@@ -160,8 +184,13 @@ class OfflineVerifyTest {
         }
         as("auditor").post("/v1/evidence/ledger/checkpoints").then().statusCode(201);
         String pinned = auditKid();
-        String json = as("auditor").queryParam("from", from.toString()).get("/v1/evidence/ledger/export")
-                .then().statusCode(200).extract().asString();
+        String json = as("auditor")
+                .queryParam("from", from.toString())
+                .get("/v1/evidence/ledger/export")
+                .then()
+                .statusCode(200)
+                .extract()
+                .asString();
         ObjectNode doc = (ObjectNode) JSON.readTree(json);
         ArrayNode batches = (ArrayNode) doc.get("batches");
         assertThat(batches.size()).isGreaterThanOrEqualTo(4);

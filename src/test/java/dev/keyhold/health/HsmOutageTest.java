@@ -1,5 +1,12 @@
 package dev.keyhold.health;
 
+import static dev.keyhold.testsupport.Api.as;
+import static dev.keyhold.testsupport.Tokens.claims;
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.notNullValue;
+
 import dev.keyhold.hsm.HsmPort;
 import dev.keyhold.testsupport.Api;
 import dev.keyhold.testsupport.Lifecycle;
@@ -12,21 +19,13 @@ import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import io.restassured.response.Response;
 import jakarta.inject.Inject;
-import org.junit.jupiter.api.Test;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-
-import static dev.keyhold.testsupport.Api.as;
-import static dev.keyhold.testsupport.Tokens.claims;
-import static io.restassured.RestAssured.given;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.hamcrest.Matchers.equalTo;
-import static org.hamcrest.Matchers.notNullValue;
+import org.junit.jupiter.api.Test;
 
 /**
  * The HSM goes away under a running instance (a SoftHSM2 token directory moved away, as an operator
@@ -55,12 +54,16 @@ class HsmOutageTest {
 
     @Inject
     Sql sql;
+
     @Inject
     Lifecycle lifecycle;
+
     @Inject
     MutableClock clock;
+
     @Inject
     StateFingerprint fingerprint;
+
     @Inject
     HsmPort hsm;
 
@@ -78,10 +81,10 @@ class HsmOutageTest {
         String pending = Api.rotate(id);
         UUID request = (UUID) sql.one("select id from activation_request where kid = ? and state = 'OPEN'", pending);
         for (String custodian : List.of("alice", "bob")) {
-            Api.approve(custodian, request.toString())
-                    .then().statusCode(200);
+            Api.approve(custodian, request.toString()).then().statusCode(200);
         }
-        assertThat(sql.one("select state from activation_request where id = ?", request)).isEqualTo("APPROVED");
+        assertThat(sql.one("select state from activation_request where id = ?", request))
+                .isEqualTo("APPROVED");
         List<String> objectsBefore = hsm.list(PARTITION);
         assertThat(objectsBefore).isNotEmpty();
 
@@ -98,8 +101,12 @@ class HsmOutageTest {
             given().get("/q/health/ready").then().statusCode(200).body("status", equalTo("UP"));
             given().get("/issuers/" + id + "/.well-known/jwks.json").then().statusCode(200);
             // The HSM's own health group says what is wrong.
-            given().get("/q/health/group/hsm").then().statusCode(503)
-                    .body("checks.find { it.name == 'hsm' }.data." + PARTITION, org.hamcrest.Matchers.startsWith("DOWN"))
+            given().get("/q/health/group/hsm")
+                    .then()
+                    .statusCode(503)
+                    .body(
+                            "checks.find { it.name == 'hsm' }.data." + PARTITION,
+                            org.hamcrest.Matchers.startsWith("DOWN"))
                     .body("checks.find { it.name == 'hsm' }.data.default", equalTo("UP"));
             given().get("/q/health/live").then().statusCode(200);
 
@@ -108,7 +115,8 @@ class HsmOutageTest {
             // Reads never write: the due activation is taken by the sweep, which cannot reach the key now.
             sweeper.sweep(java.util.List.of(id));
             as("alice").get("/v1/activations/" + request).then().statusCode(200).body("state", equalTo("APPROVED"));
-            assertThat(sql.one("select state from signing_key where kid = ?", pending)).isEqualTo("PENDING");
+            assertThat(sql.one("select state from signing_key where kid = ?", pending))
+                    .isEqualTo("PENDING");
             // An issuer with no key needs the HSM to rotate.
             String emptyBefore = fingerprint.of(empty);
             unavailable(as("scheduler").body("{}").post("/v1/issuers/" + empty + "/rotations"));
@@ -119,7 +127,8 @@ class HsmOutageTest {
             Files.move(away, token);
         }
 
-        // Back: the next re-initialisation is due once its backoff has passed (at most keyhold.hsm.recovery.max-backoff).
+        // Back: the next re-initialisation is due once its backoff has passed (at most
+        // keyhold.hsm.recovery.max-backoff).
         clock.advance(Duration.ofMinutes(2));
         sign(id).then().statusCode(200).body("kid", equalTo(active));
         assertThat(hsm.list(PARTITION)).isEqualTo(objectsBefore);
@@ -128,9 +137,11 @@ class HsmOutageTest {
         as("alice").get("/v1/activations/" + request).then().statusCode(200).body("state", equalTo("EXECUTED"));
         sign(id).then().statusCode(200).body("kid", equalTo(pending));
 
-        String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        String metrics =
+                given().get("/q/metrics").then().statusCode(200).extract().asString();
         assertThat(metrics)
-                .containsPattern("keyhold_hsm_errors_total\\{[^}]*kind=\"unavailable\"[^}]*operation=\"sign\"[^}]*partition=\"east\"[^}]*} [1-9]")
+                .containsPattern(
+                        "keyhold_hsm_errors_total\\{[^}]*kind=\"unavailable\"[^}]*operation=\"sign\"[^}]*partition=\"east\"[^}]*} [1-9]")
                 .containsPattern("keyhold_hsm_latency_seconds_bucket\\{[^}]*operation=\"sign\"[^}]*partition=\"east\"")
                 .containsPattern("keyhold_signing_latency_seconds_bucket\\{[^}]*outcome=\"signed\"")
                 .containsPattern("keyhold_signing_latency_seconds_count\\{[^}]*outcome=\"refused\"[^}]*} [1-9]");
@@ -141,7 +152,9 @@ class HsmOutageTest {
     }
 
     private static void unavailable(Response r) {
-        r.then().statusCode(503).contentType("application/problem+json")
+        r.then()
+                .statusCode(503)
+                .contentType("application/problem+json")
                 .body("type", equalTo("urn:keyhold:problem:hsm-unavailable"))
                 .header("Retry-After", notNullValue());
     }

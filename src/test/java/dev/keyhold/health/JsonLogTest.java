@@ -1,5 +1,9 @@
 package dev.keyhold.health;
 
+import static dev.keyhold.testsupport.Api.as;
+import static dev.keyhold.testsupport.Tokens.claims;
+import static org.assertj.core.api.Assertions.assertThat;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.keyhold.testsupport.Api;
@@ -8,20 +12,15 @@ import dev.keyhold.testsupport.Tokens;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import jakarta.inject.Inject;
-import org.jboss.logmanager.ExtHandler;
-import org.jboss.logmanager.ExtLogRecord;
-import org.jboss.logmanager.LogContext;
-import org.junit.jupiter.api.Test;
-
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.logging.Formatter;
 import java.util.logging.Handler;
-
-import static dev.keyhold.testsupport.Api.as;
-import static dev.keyhold.testsupport.Tokens.claims;
-import static org.assertj.core.api.Assertions.assertThat;
+import org.jboss.logmanager.ExtHandler;
+import org.jboss.logmanager.ExtLogRecord;
+import org.jboss.logmanager.LogContext;
+import org.junit.jupiter.api.Test;
 
 /**
  * With {@code KEYHOLD_LOG_JSON=true} every console line is one JSON object, and a request's lines
@@ -37,8 +36,11 @@ class JsonLogTest {
 
     @Test
     void aVerdictLineIsJsonWithTheRequestsContextAndNoToken() throws Exception {
-        Formatter json = consoleFormatter(LogContext.getLogContext().getLogger("").getHandlers());
-        assertThat(json).as("the console formatter KEYHOLD_LOG_JSON switches on").isNotNull();
+        Formatter json =
+                consoleFormatter(LogContext.getLogContext().getLogger("").getHandlers());
+        assertThat(json)
+                .as("the console formatter KEYHOLD_LOG_JSON switches on")
+                .isNotNull();
         assertThat(json.getClass().getName()).containsIgnoringCase("json");
 
         List<String> lines = new CopyOnWriteArrayList<>();
@@ -56,12 +58,18 @@ class JsonLogTest {
             String id = Api.createIssuer("json-log");
             String kid = lifecycle.activeKey(id);
             String token = Tokens.sign(id, claims(id));
-            as("auditor").header("X-Request-Id", "json-log-test-1").body(Map.of("token", token)).post("/v1/verify")
-                    .then().statusCode(200);
+            as("auditor")
+                    .header("X-Request-Id", "json-log-test-1")
+                    .body(Map.of("token", token))
+                    .post("/v1/verify")
+                    .then()
+                    .statusCode(200);
 
             assertThat(lines).hasSize(1);
             String line = lines.get(0);
-            assertThat(line).doesNotContain(token).doesNotContain(token.substring(token.lastIndexOf('.') + 1))
+            assertThat(line)
+                    .doesNotContain(token)
+                    .doesNotContain(token.substring(token.lastIndexOf('.') + 1))
                     .doesNotContain(Api.PASSWORD);
             JsonNode n = new ObjectMapper().readTree(line);
             assertThat(n.path("level").asText()).isEqualTo("INFO");
@@ -78,7 +86,8 @@ class JsonLogTest {
 
     private static Formatter consoleFormatter(Handler[] handlers) {
         for (Handler h : handlers) {
-            if (h.getFormatter() != null && h.getFormatter().getClass().getName().toLowerCase().contains("json")) {
+            if (h.getFormatter() != null
+                    && h.getFormatter().getClass().getName().toLowerCase().contains("json")) {
                 return h.getFormatter();
             }
             if (h instanceof ExtHandler ext) {

@@ -1,8 +1,7 @@
 package dev.keyhold.hsm;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
@@ -10,9 +9,9 @@ import java.security.Signature;
 import java.security.spec.ECGenParameterSpec;
 import java.util.Arrays;
 import java.util.HexFormat;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class EcdsaSignaturesTest {
 
@@ -63,7 +62,8 @@ class EcdsaSignaturesTest {
     @Test
     void zeroIsOneZeroByte() {
         assertThat(EcdsaSignatures.joseToDer(new byte[64])).isEqualTo(HEX.parseHex("3006020100020100"));
-        assertThat(EcdsaSignatures.derToJose(HEX.parseHex("3006020100020100"), 64)).isEqualTo(new byte[64]);
+        assertThat(EcdsaSignatures.derToJose(HEX.parseHex("3006020100020100"), 64))
+                .isEqualTo(new byte[64]);
     }
 
     @Test
@@ -126,8 +126,8 @@ class EcdsaSignaturesTest {
         assertThatThrownBy(() -> EcdsaSignatures.derToJose(HEX.parseHex("300702020001020102"), 64))
                 .isInstanceOf(IllegalArgumentException.class);
         // an integer longer than the field
-        assertThatThrownBy(() -> EcdsaSignatures.derToJose(
-                HEX.parseHex("3025" + "0221" + "01".repeat(33) + "020102"), 64))
+        assertThatThrownBy(
+                        () -> EcdsaSignatures.derToJose(HEX.parseHex("3025" + "0221" + "01".repeat(33) + "020102"), 64))
                 .isInstanceOf(IllegalArgumentException.class);
         // odd target length
         assertThatThrownBy(() -> EcdsaSignatures.derToJose(HEX.parseHex("3006020101020102"), 63))

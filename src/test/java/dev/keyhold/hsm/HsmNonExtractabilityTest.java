@@ -1,20 +1,19 @@
 package dev.keyhold.hsm;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
 import dev.keyhold.domain.SigningAlgorithm;
 import dev.keyhold.testsupport.TestHsm;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
-
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.ObjectOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.KeyFactory;
 import java.security.KeyStore;
-import java.security.Provider;
 import java.security.PrivateKey;
+import java.security.Provider;
 import java.security.interfaces.ECPrivateKey;
 import java.security.interfaces.RSAPrivateKey;
 import java.security.spec.ECPrivateKeySpec;
@@ -27,10 +26,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.assertj.core.api.Assertions.catchThrowable;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Invariant 2, checked from outside Java: a second PKCS#11 client (OpenSC's pkcs11-tool) reads the key's
@@ -58,7 +57,9 @@ class HsmNonExtractabilityTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = SigningAlgorithm.class, names = {"ES256", "RS256"})
+    @EnumSource(
+            value = SigningAlgorithm.class,
+            names = {"ES256", "RS256"})
     void privateKeyIsSensitiveNeverExtractableAndSignOnly(SigningAlgorithm alg) throws Exception {
         String handle = "nx-" + alg + "-" + UUID.randomUUID();
         hsm.generate("default", handle, alg);
@@ -88,7 +89,8 @@ class HsmNonExtractabilityTest {
             assertThat(catchThrowable(ec::getS) != null || ec.getS() == null).isTrue();
         }
         if (key instanceof RSAPrivateKey rsa) {
-            assertThat(catchThrowable(rsa::getPrivateExponent) != null || rsa.getPrivateExponent() == null).isTrue();
+            assertThat(catchThrowable(rsa::getPrivateExponent) != null || rsa.getPrivateExponent() == null)
+                    .isTrue();
         }
         // Export through the provider's own key factory...
         KeyFactory p11 = KeyFactory.getInstance(alg.keyType(), provider);
@@ -101,21 +103,30 @@ class HsmNonExtractabilityTest {
         assertThatThrownBy(() -> jdk.translateKey(key)).isInstanceOf(Exception.class);
         // ...and through Java serialization.
         assertThatThrownBy(() -> {
-            try (ObjectOutputStream out = new ObjectOutputStream(new ByteArrayOutputStream())) {
-                out.writeObject(key);
-            }
-        }).isInstanceOf(IOException.class);
+                    try (ObjectOutputStream out = new ObjectOutputStream(new ByteArrayOutputStream())) {
+                        out.writeObject(key);
+                    }
+                })
+                .isInstanceOf(IOException.class);
     }
 
     /** The attribute lines of the private key object whose CKA_ID is {@code handle}, as pkcs11-tool prints them. */
     private static Map<String, String> pkcs11ToolPrivateKey(String handle) throws Exception {
         Map<String, String> config = TestHsm.config();
         String prefix = "keyhold.hsm.partitions.default.";
-        ProcessBuilder pb = new ProcessBuilder("pkcs11-tool",
-                "--module", config.get(prefix + "library"),
-                "--slot", config.get(prefix + "slot"),
-                "--login", "--pin", config.get(prefix + "pin"),
-                "--list-objects", "--type", "privkey").redirectErrorStream(true);
+        ProcessBuilder pb = new ProcessBuilder(
+                        "pkcs11-tool",
+                        "--module",
+                        config.get(prefix + "library"),
+                        "--slot",
+                        config.get(prefix + "slot"),
+                        "--login",
+                        "--pin",
+                        config.get(prefix + "pin"),
+                        "--list-objects",
+                        "--type",
+                        "privkey")
+                .redirectErrorStream(true);
         pb.environment().put("SOFTHSM2_CONF", TestHsm.softhsmConf().toString());
         Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -128,7 +139,9 @@ class HsmNonExtractabilityTest {
             for (String line : block.split("\\R")) {
                 int colon = line.indexOf(':');
                 if (line.startsWith(" ") && colon > 0) {
-                    attrs.put(line.substring(0, colon).strip(), line.substring(colon + 1).strip());
+                    attrs.put(
+                            line.substring(0, colon).strip(),
+                            line.substring(colon + 1).strip());
                 }
             }
             if (block.startsWith("Private Key Object") && id.equalsIgnoreCase(attrs.get("ID"))) {
@@ -140,6 +153,9 @@ class HsmNonExtractabilityTest {
 
     private static List<String> splitList(String value) {
         assertThat(value).isNotNull();
-        return Arrays.stream(value.split(",")).map(String::strip).filter(s -> !s.isEmpty()).toList();
+        return Arrays.stream(value.split(","))
+                .map(String::strip)
+                .filter(s -> !s.isEmpty())
+                .toList();
     }
 }

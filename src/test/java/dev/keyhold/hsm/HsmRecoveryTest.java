@@ -1,18 +1,17 @@
 package dev.keyhold.hsm;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import dev.keyhold.domain.SigningAlgorithm;
 import dev.keyhold.testsupport.MutableClock;
 import dev.keyhold.testsupport.TestHsm;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 
 /**
  * In-process recovery of the PKCS#11 library, on the real SoftHSM2 of the test JVM, without Quarkus:
@@ -23,8 +22,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class HsmRecoveryTest {
 
     private final MutableClock clock = new MutableClock();
-    private final SunPkcs11Hsm hsm = new SunPkcs11Hsm(TestHsm.partitionSettings(), clock,
-            new SunPkcs11Hsm.Recovery(Duration.ofSeconds(10), Duration.ofSeconds(40), 2), null);
+    private final SunPkcs11Hsm hsm = new SunPkcs11Hsm(
+            TestHsm.partitionSettings(),
+            clock,
+            new SunPkcs11Hsm.Recovery(Duration.ofSeconds(10), Duration.ofSeconds(40), 2),
+            null);
 
     @Test
     void aTokenThatComesBackIsUsedAgainAfterReinitialisation() throws Exception {

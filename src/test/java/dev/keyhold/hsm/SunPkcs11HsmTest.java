@@ -1,18 +1,15 @@
 package dev.keyhold.hsm;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import dev.keyhold.domain.SigningAlgorithm;
 import dev.keyhold.hsm.SunPkcs11Hsm.PartitionSettings;
 import dev.keyhold.testsupport.TestHsm;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
-
 import java.nio.charset.StandardCharsets;
 import java.security.AuthProvider;
 import java.security.Provider;
 import java.security.PublicKey;
-import java.security.Security;
 import java.security.Signature;
 import java.security.interfaces.ECPublicKey;
 import java.security.interfaces.RSAPublicKey;
@@ -25,9 +22,10 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /** {@link SunPkcs11Hsm} against real SoftHSM2 tokens; signatures are checked by the JDK's own providers. */
 class SunPkcs11HsmTest {
@@ -77,7 +75,8 @@ class SunPkcs11HsmTest {
             assertThat(sig).hasSize(256);
         }
         assertThat(verifies(hsm.publicKey("default", handle), alg, data, sig)).isTrue();
-        assertThat(verifies(generated, alg, "other".getBytes(StandardCharsets.US_ASCII), sig)).isFalse();
+        assertThat(verifies(generated, alg, "other".getBytes(StandardCharsets.US_ASCII), sig))
+                .isFalse();
 
         assertThat(hsm.list("default")).contains(handle);
         hsm.destroy("default", handle);
@@ -95,10 +94,10 @@ class SunPkcs11HsmTest {
         // A second node destroys the key while this one holds its handle in cache.
         String handle = newHandle("stale");
         hsm.generate("default", handle, SigningAlgorithm.ES256);
-        hsm.sign("default", handle, SigningAlgorithm.ES256, new byte[]{1});
+        hsm.sign("default", handle, SigningAlgorithm.ES256, new byte[] {1});
         SunPkcs11Hsm other = new SunPkcs11Hsm(TestHsm.partitionSettings());
         other.destroy("default", handle);
-        assertThatThrownBy(() -> hsm.sign("default", handle, SigningAlgorithm.ES256, new byte[]{1}))
+        assertThatThrownBy(() -> hsm.sign("default", handle, SigningAlgorithm.ES256, new byte[] {1}))
                 .isInstanceOf(HsmObjectMissingException.class);
     }
 
@@ -117,9 +116,9 @@ class SunPkcs11HsmTest {
     void refusesAnAlgorithmTheKeyCannotDo() {
         String handle = newHandle("mismatch");
         hsm.generate("default", handle, SigningAlgorithm.ES256);
-        assertThatThrownBy(() -> hsm.sign("default", handle, SigningAlgorithm.ES384, new byte[]{1}))
+        assertThatThrownBy(() -> hsm.sign("default", handle, SigningAlgorithm.ES384, new byte[] {1}))
                 .isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> hsm.sign("default", handle, SigningAlgorithm.RS256, new byte[]{1}))
+        assertThatThrownBy(() -> hsm.sign("default", handle, SigningAlgorithm.RS256, new byte[] {1}))
                 .isInstanceOf(IllegalArgumentException.class);
         hsm.destroy("default", handle);
     }
@@ -130,7 +129,7 @@ class SunPkcs11HsmTest {
         hsm.generate("default", handle, SigningAlgorithm.ES256);
         assertThat(hsm.list("default")).contains(handle);
         assertThat(hsm.list("east")).doesNotContain(handle);
-        assertThatThrownBy(() -> hsm.sign("east", handle, SigningAlgorithm.ES256, new byte[]{1}))
+        assertThatThrownBy(() -> hsm.sign("east", handle, SigningAlgorithm.ES256, new byte[] {1}))
                 .isInstanceOf(HsmObjectMissingException.class)
                 .satisfies(e -> assertThat(((HsmException) e).partition()).isEqualTo("east"));
         assertThatThrownBy(() -> hsm.publicKey("east", handle)).isInstanceOf(HsmObjectMissingException.class);
@@ -146,7 +145,7 @@ class SunPkcs11HsmTest {
     @Test
     void unknownPartition() {
         assertThat(hsm.partitions()).containsExactlyInAnyOrder("default", "east", "audit", "trust");
-        assertThatThrownBy(() -> hsm.sign("nowhere", "k", SigningAlgorithm.ES256, new byte[]{1}))
+        assertThatThrownBy(() -> hsm.sign("nowhere", "k", SigningAlgorithm.ES256, new byte[] {1}))
                 .isInstanceOf(UnknownPartitionException.class)
                 .satisfies(e -> assertThat(((HsmException) e).partition()).isEqualTo("nowhere"));
         assertThatThrownBy(() -> hsm.list("nowhere")).isInstanceOf(UnknownPartitionException.class);
@@ -180,17 +179,22 @@ class SunPkcs11HsmTest {
         Provider raw = TestHsm.sunPkcs11Provider("audit", "logout");
         ((AuthProvider) raw).logout();
 
-        SunPkcs11Hsm bad = new SunPkcs11Hsm(Map.of("audit",
-                new PartitionSettings(good.library(), good.slot(), null, wrongPin)));
+        SunPkcs11Hsm bad =
+                new SunPkcs11Hsm(Map.of("audit", new PartitionSettings(good.library(), good.slot(), null, wrongPin)));
         assertThatThrownBy(() -> bad.check("audit"))
                 .isInstanceOf(HsmAuthenticationException.class)
                 .satisfies(e -> assertThat(((HsmException) e).partition()).isEqualTo("audit"))
-                .satisfies(e -> assertThat(e.getMessage()).doesNotContain(wrongPin).doesNotContain(good.pin()));
+                .satisfies(
+                        e -> assertThat(e.getMessage()).doesNotContain(wrongPin).doesNotContain(good.pin()));
         // Not retried against the token: HSMs lock the user after a few wrong PINs.
         assertThatThrownBy(() -> bad.list("audit")).isInstanceOf(HsmAuthenticationException.class);
 
-        assertThat(verifies(hsm.publicKey("audit", handle), SigningAlgorithm.ES256, data,
-                hsm.sign("audit", handle, SigningAlgorithm.ES256, data))).isTrue();
+        assertThat(verifies(
+                        hsm.publicKey("audit", handle),
+                        SigningAlgorithm.ES256,
+                        data,
+                        hsm.sign("audit", handle, SigningAlgorithm.ES256, data)))
+                .isTrue();
         hsm.check("audit");
         hsm.destroy("audit", handle);
     }
@@ -208,7 +212,7 @@ class SunPkcs11HsmTest {
                     .isInstanceOf(HsmUnavailableException.class)
                     .satisfies(e -> assertThat(((HsmException) e).partition()).isEqualTo(p))
                     .satisfies(e -> assertThat(e.getMessage()).doesNotContain(good.pin()));
-            assertThatThrownBy(() -> down.sign(p, "k", SigningAlgorithm.ES256, new byte[]{1}))
+            assertThatThrownBy(() -> down.sign(p, "k", SigningAlgorithm.ES256, new byte[] {1}))
                     .isInstanceOf(HsmUnavailableException.class);
         }
         // The broken partitions do not affect healthy ones.
@@ -257,11 +261,13 @@ class SunPkcs11HsmTest {
         String label = "keyhold-test-data:" + newHandle("d");
         assertThat(hsm.getData("default", label)).isEmpty();
         hsm.putData("default", label, "1 sha256:abc".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-        assertThat(hsm.getData("default", label)).hasValueSatisfying(v ->
-                assertThat(new String(v, java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("1 sha256:abc"));
+        assertThat(hsm.getData("default", label))
+                .hasValueSatisfying(v -> assertThat(new String(v, java.nio.charset.StandardCharsets.US_ASCII))
+                        .isEqualTo("1 sha256:abc"));
         hsm.putData("default", label, "2 sha256:def".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-        assertThat(hsm.getData("default", label)).hasValueSatisfying(v ->
-                assertThat(new String(v, java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("2 sha256:def"));
+        assertThat(hsm.getData("default", label))
+                .hasValueSatisfying(v -> assertThat(new String(v, java.nio.charset.StandardCharsets.US_ASCII))
+                        .isEqualTo("2 sha256:def"));
         // a data object is no key: the handle listing (what the reconciler looks at) does not show it
         assertThat(hsm.list("default")).doesNotContain(label);
     }

@@ -1,15 +1,11 @@
 package dev.keyhold.hsm;
 
+import static dev.keyhold.hsm.SunPkcs11HsmTest.verifies;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import dev.keyhold.domain.SigningAlgorithm;
 import dev.keyhold.testsupport.TestHsm;
-import org.bouncycastle.asn1.x500.X500Name;
-import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
-import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
-import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
-
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.security.KeyPair;
@@ -22,10 +18,13 @@ import java.security.spec.ECGenParameterSpec;
 import java.util.Date;
 import java.util.HexFormat;
 import java.util.UUID;
-
-import static dev.keyhold.hsm.SunPkcs11HsmTest.verifies;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The token layout the adapter writes and reads, checked against the JDK's PKCS11 KeyStore as a second client, and
@@ -66,16 +65,25 @@ class TokenLayoutTest {
         kpg.initialize(new ECGenParameterSpec("secp256r1"));
         KeyPair pair = kpg.generateKeyPair();
         X500Name name = new X500Name("CN=" + handle);
-        var cert = new JcaX509CertificateConverter().getCertificate(new JcaX509v3CertificateBuilder(name,
-                BigInteger.ONE, new Date(0L), new Date(4_102_444_800_000L), name, pair.getPublic())
-                .build(new JcaContentSignerBuilder("SHA256withECDSA").setProvider(provider).build(pair.getPrivate())));
-        ks.setKeyEntry(handle, pair.getPrivate(), null, new Certificate[]{cert});
+        var cert = new JcaX509CertificateConverter()
+                .getCertificate(new JcaX509v3CertificateBuilder(
+                                name,
+                                BigInteger.ONE,
+                                new Date(0L),
+                                new Date(4_102_444_800_000L),
+                                name,
+                                pair.getPublic())
+                        .build(new JcaContentSignerBuilder("SHA256withECDSA")
+                                .setProvider(provider)
+                                .build(pair.getPrivate())));
+        ks.setKeyEntry(handle, pair.getPrivate(), null, new Certificate[] {cert});
 
         SunPkcs11Hsm hsm = fresh();
         assertThat(hsm.list("default")).contains(handle);
         PublicKey pub = hsm.publicKey("default", handle);
         assertThat(pub.getEncoded()).isEqualTo(pair.getPublic().getEncoded());
-        assertThat(verifies(pub, SigningAlgorithm.ES256, DATA, hsm.sign("default", handle, SigningAlgorithm.ES256, DATA)))
+        assertThat(verifies(
+                        pub, SigningAlgorithm.ES256, DATA, hsm.sign("default", handle, SigningAlgorithm.ES256, DATA)))
                 .isTrue();
         hsm.destroy("default", handle);
         ks.load(null, TestHsm.settings("default").pin().toCharArray());
@@ -91,9 +99,11 @@ class TokenLayoutTest {
         String handle = "orphan-" + UUID.randomUUID();
         String hexId = HexFormat.of().formatHex(handle.getBytes(StandardCharsets.UTF_8));
         var s = TestHsm.settings("default");
-        Provider provider = TestHsm.sunPkcs11Provider("default", "layout-orphan",
+        Provider provider = TestHsm.sunPkcs11Provider(
+                "default",
+                "layout-orphan",
                 "attributes(generate, CKO_PRIVATE_KEY, *) = {\n  CKA_TOKEN = true\n  CKA_PRIVATE = true\n"
-                + "  CKA_SENSITIVE = true\n  CKA_ID = 0h" + hexId + "\n}\n");
+                        + "  CKA_SENSITIVE = true\n  CKA_ID = 0h" + hexId + "\n}\n");
         KeyStore.getInstance("PKCS11", provider).load(null, s.pin().toCharArray());
         KeyPairGenerator kpg = KeyPairGenerator.getInstance("EC", provider);
         kpg.initialize(new ECGenParameterSpec("secp256r1"));
@@ -128,9 +138,14 @@ class TokenLayoutTest {
     /** Started without the JVM option, the adapter refuses at once and names the option, instead of failing later. */
     @Test
     void withoutTheExportTheAdapterSaysWhatToAdd() throws Exception {
-        Process p = new ProcessBuilder(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), WithoutExport.class.getName())
-                .redirectErrorStream(true).start();
+        Process p = new ProcessBuilder(
+                        java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java")
+                                .toString(),
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        WithoutExport.class.getName())
+                .redirectErrorStream(true)
+                .start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
         assertThat(p.exitValue()).as(out).isEqualTo(3);
@@ -141,8 +156,8 @@ class TokenLayoutTest {
     static final class WithoutExport {
         public static void main(String[] args) {
             try {
-                new SunPkcs11Hsm(java.util.Map.of("p",
-                        new SunPkcs11Hsm.PartitionSettings("/usr/lib/softhsm/libsofthsm2.so", 0, null, "unused")));
+                new SunPkcs11Hsm(java.util.Map.of(
+                        "p", new SunPkcs11Hsm.PartitionSettings("/usr/lib/softhsm/libsofthsm2.so", 0, null, "unused")));
                 System.exit(0);
             } catch (IllegalStateException e) {
                 System.out.println(e.getMessage());

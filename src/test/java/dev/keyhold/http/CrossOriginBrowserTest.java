@@ -1,16 +1,15 @@
 package dev.keyhold.http;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.keyhold.testsupport.Api;
 import dev.keyhold.testsupport.Browser;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.RestAssured;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-
-import java.util.Map;
-
-import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The public documents in a real browser: a page on another origin reads the JWKS with plain {@code fetch} (what panva/jose's
@@ -60,7 +59,8 @@ class CrossOriginBrowserTest {
         assertThat((String) jwks.get("body")).contains(kid);
         assertThat((String) jwks.get("etag")).as("ETag is exposed to the page").isNotBlank();
 
-        Map<String, Object> again = fetch(keyhold + "/issuers/" + issuer + "/.well-known/jwks.json",
+        Map<String, Object> again = fetch(
+                keyhold + "/issuers/" + issuer + "/.well-known/jwks.json",
                 Map.of("If-None-Match", (String) jwks.get("etag"), "Cache-Control", "no-cache"));
         assertThat(again).as("preflighted conditional fetch").doesNotContainKey("error");
         assertThat(((Number) again.get("status")).intValue()).isIn(200, 304);
@@ -72,8 +72,8 @@ class CrossOriginBrowserTest {
         // The credentialed API: the browser refuses to hand the answer to the page.
         Map<String, Object> api = fetch(keyhold + "/v1/issuers", null);
         assertThat(api).containsKey("error");
-        Map<String, Object> withAuth = fetch(keyhold + "/v1/issuers",
-                Map.of("Authorization", "Basic YWRtaW46a2V5aG9sZC1kZXY="));
+        Map<String, Object> withAuth =
+                fetch(keyhold + "/v1/issuers", Map.of("Authorization", "Basic YWRtaW46a2V5aG9sZC1kZXY="));
         assertThat(withAuth).containsKey("error");
     }
 }

@@ -1,9 +1,9 @@
 package dev.keyhold.http;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
-import org.junit.jupiter.api.Test;
-
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -12,8 +12,7 @@ import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.net.URL;
 import java.nio.charset.StandardCharsets;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
 
 /**
  * Refusals made below JAX-RS (before a resource is chosen) are problem documents too. Sent over a raw socket, so
@@ -45,8 +44,9 @@ class HttpLayerRefusalTest {
         String head = answer.substring(0, answer.indexOf("\r\n\r\n")).toLowerCase();
         assertThat(head).as(answer).contains("content-type: application/problem+json");
         String body = answer.substring(answer.indexOf("\r\n\r\n") + 4);
-        assertThat(body).as(answer).contains("\"status\":" + status, "\"type\":\"urn:keyhold:problem:",
-                "\"title\":", "\"detail\":");
+        assertThat(body)
+                .as(answer)
+                .contains("\"status\":" + status, "\"type\":\"urn:keyhold:problem:", "\"title\":", "\"detail\":");
     }
 
     /** Writes the request and reads until the server closes the connection (or sends a whole answer). */
@@ -84,7 +84,8 @@ class HttpLayerRefusalTest {
         }
         for (String line : answer.substring(0, end).split("\r\n")) {
             if (line.toLowerCase().startsWith("content-length:")) {
-                return answer.length() - end - 4 >= Integer.parseInt(line.substring(15).trim());
+                return answer.length() - end - 4
+                        >= Integer.parseInt(line.substring(15).trim());
             }
         }
         return false;

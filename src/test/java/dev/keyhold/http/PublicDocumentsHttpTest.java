@@ -1,17 +1,16 @@
 package dev.keyhold.http;
 
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.keyhold.testsupport.Api;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.response.Response;
-import org.junit.jupiter.api.Test;
-
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-
-import static io.restassured.RestAssured.given;
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
 
 /**
  * The public documents over plain HTTP: HEAD answers like GET on every public GET route (same status, same headers, ETag
@@ -22,8 +21,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 class PublicDocumentsHttpTest {
 
     /** Headers that legitimately differ between two answers, or between HEAD and GET framing. */
-    private static final Set<String> VARYING = Set.of("date", "x-request-id", "transfer-encoding", "content-length",
-            "connection");
+    private static final Set<String> VARYING =
+            Set.of("date", "x-request-id", "transfer-encoding", "content-length", "connection");
 
     @Test
     void headAnswersLikeGetOnEveryPublicRoute() {
@@ -35,13 +34,19 @@ class PublicDocumentsHttpTest {
         Response head = given().head(jwks);
         assertSame(get, head, 200);
         assertThat(head.header("ETag")).isNotBlank().isEqualTo(get.header("ETag"));
-        assertThat(head.header("Content-Length")).isEqualTo(get.header("Content-Length"))
+        assertThat(head.header("Content-Length"))
+                .isEqualTo(get.header("Content-Length"))
                 .isEqualTo(String.valueOf(get.asByteArray().length));
 
         String etag = get.header("ETag");
-        assertSame(given().header("If-None-Match", etag).get(jwks), given().header("If-None-Match", etag).head(jwks), 304);
-        assertSame(given().get("/issuers/no-such-issuer/.well-known/jwks.json"),
-                given().head("/issuers/no-such-issuer/.well-known/jwks.json"), 404);
+        assertSame(
+                given().header("If-None-Match", etag).get(jwks),
+                given().header("If-None-Match", etag).head(jwks),
+                304);
+        assertSame(
+                given().get("/issuers/no-such-issuer/.well-known/jwks.json"),
+                given().head("/issuers/no-such-issuer/.well-known/jwks.json"),
+                404);
 
         assertSame(given().get("/v1/events?after=0&limit=5"), given().head("/v1/events?after=0&limit=5"), 200);
         assertSame(given().get("/v1/events?limit=abc"), given().head("/v1/events?limit=abc"), 400);
@@ -82,24 +87,32 @@ class PublicDocumentsHttpTest {
         String issuer = Api.createIssuer("cors");
         Api.rotate(issuer);
         String origin = "https://spa.example";
-        for (String path : List.of("/issuers/" + issuer + "/.well-known/jwks.json", "/v1/events",
+        for (String path : List.of(
+                "/issuers/" + issuer + "/.well-known/jwks.json",
+                "/v1/events",
                 "/issuers/no-such/.well-known/jwks.json")) {
             Response r = given().header("Origin", origin).get(path);
             assertThat(r.header("Access-Control-Allow-Origin")).as(path).isEqualTo("*");
             assertThat(r.header("Access-Control-Allow-Credentials")).as(path).isNull();
             assertThat(r.header("Access-Control-Expose-Headers")).as(path).contains("ETag");
 
-            Response pre = given().header("Origin", origin).header("Access-Control-Request-Method", "GET")
-                    .header("Access-Control-Request-Headers", "if-none-match").options(path);
+            Response pre = given().header("Origin", origin)
+                    .header("Access-Control-Request-Method", "GET")
+                    .header("Access-Control-Request-Headers", "if-none-match")
+                    .options(path);
             assertThat(pre.statusCode()).as(path).isEqualTo(204);
             assertThat(pre.header("Access-Control-Allow-Origin")).isEqualTo("*");
             assertThat(pre.header("Access-Control-Allow-Methods")).contains("GET", "HEAD");
             assertThat(pre.header("Access-Control-Allow-Headers")).containsIgnoringCase("If-None-Match");
         }
         // 304 carries it too, or a browser's conditional request fails
-        String etag = given().get("/issuers/" + issuer + "/.well-known/jwks.json").header("ETag");
-        assertThat(given().header("Origin", origin).header("If-None-Match", etag)
-                .get("/issuers/" + issuer + "/.well-known/jwks.json").header("Access-Control-Allow-Origin")).isEqualTo("*");
+        String etag =
+                given().get("/issuers/" + issuer + "/.well-known/jwks.json").header("ETag");
+        assertThat(given().header("Origin", origin)
+                        .header("If-None-Match", etag)
+                        .get("/issuers/" + issuer + "/.well-known/jwks.json")
+                        .header("Access-Control-Allow-Origin"))
+                .isEqualTo("*");
     }
 
     @Test
@@ -108,8 +121,10 @@ class PublicDocumentsHttpTest {
         for (String path : List.of("/v1/issuers", "/v1/activations", "/v1/audit", "/v1/verify", "/q/metrics")) {
             Response plain = Api.as("admin").header("Origin", origin).get(path);
             assertThat(plain.header("Access-Control-Allow-Origin")).as(path).isNull();
-            Response pre = given().header("Origin", origin).header("Access-Control-Request-Method", "POST")
-                    .header("Access-Control-Request-Headers", "authorization,content-type").options(path);
+            Response pre = given().header("Origin", origin)
+                    .header("Access-Control-Request-Method", "POST")
+                    .header("Access-Control-Request-Headers", "authorization,content-type")
+                    .options(path);
             assertThat(pre.header("Access-Control-Allow-Origin")).as(path).isNull();
             assertThat(pre.header("Access-Control-Allow-Methods")).as(path).isNull();
             assertThat(pre.statusCode()).as(path).isLessThan(500);

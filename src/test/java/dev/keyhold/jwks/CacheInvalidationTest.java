@@ -1,5 +1,10 @@
 package dev.keyhold.jwks;
 
+import static dev.keyhold.testsupport.Api.as;
+import static dev.keyhold.testsupport.Tokens.claims;
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.keyhold.events.OutboxFollower;
 import dev.keyhold.testsupport.Api;
 import dev.keyhold.testsupport.Lifecycle;
@@ -7,14 +12,8 @@ import dev.keyhold.testsupport.Sql;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
-import org.junit.jupiter.api.Test;
-
 import java.util.Map;
-
-import static dev.keyhold.testsupport.Api.as;
-import static dev.keyhold.testsupport.Tokens.claims;
-import static io.restassured.RestAssured.given;
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
 
 /**
  * Caches follow outbox events only: one invalidation per event, for the issuer it concerns; audit-only records
@@ -26,12 +25,16 @@ class CacheInvalidationTest {
 
     @Inject
     OutboxFollower follower;
+
     @Inject
     CountingListener counts;
+
     @Inject
     JwksCache jwks;
+
     @Inject
     Lifecycle lifecycle;
+
     @Inject
     Sql sql;
 
@@ -48,9 +51,14 @@ class CacheInvalidationTest {
         given().get("/issuers/" + id + "/.well-known/jwks.json").then().statusCode(200);
         assertThat(jwks.holds(id)).isTrue();
         counts.reset(id);
-        long denialsBefore = sql.count("select count(*) from audit_record where issuer_id = ? and outcome = 'denied'", id);
+        long denialsBefore =
+                sql.count("select count(*) from audit_record where issuer_id = ? and outcome = 'denied'", id);
         // signer2 is not a signer of the issuer, alice may not rotate: 403s, each audited
-        as("signer2").body(Map.of("claims", claims(id))).post("/v1/issuers/" + id + "/sign").then().statusCode(403);
+        as("signer2")
+                .body(Map.of("claims", claims(id)))
+                .post("/v1/issuers/" + id + "/sign")
+                .then()
+                .statusCode(403);
         as("alice").body("{}").post("/v1/issuers/" + id + "/rotations").then().statusCode(403);
         catchUp();
         assertThat(sql.count("select count(*) from audit_record where issuer_id = ? and outcome = 'denied'", id))
@@ -58,7 +66,11 @@ class CacheInvalidationTest {
         assertThat(counts.count(id)).isZero();
         assertThat(jwks.holds(id)).isTrue();
         // another issuer's change does not touch this one's caches
-        as("admin").body(Map.of("reason", "test")).post("/v1/issuers/" + other + "/suspend").then().statusCode(200);
+        as("admin")
+                .body(Map.of("reason", "test"))
+                .post("/v1/issuers/" + other + "/suspend")
+                .then()
+                .statusCode(200);
         catchUp();
         assertThat(counts.count(id)).isZero();
         assertThat(jwks.holds(id)).isTrue();
@@ -73,7 +85,11 @@ class CacheInvalidationTest {
         String all = "select count(*) from outbox_event where issuer_id = ?";
         long lifecycleBefore = sql.count(lifecycle, id);
         long allBefore = sql.count(all, id);
-        as("admin").body(Map.of("reason", "test")).post("/v1/issuers/" + id + "/suspend").then().statusCode(200);
+        as("admin")
+                .body(Map.of("reason", "test"))
+                .post("/v1/issuers/" + id + "/suspend")
+                .then()
+                .statusCode(200);
         assertThat(sql.count(lifecycle, id) - lifecycleBefore).isEqualTo(1);
         // The suspension's trust bundle is signed right after its commit: one more event of this issuer.
         long events = sql.count(all, id) - allBefore;

@@ -2,7 +2,6 @@ package dev.keyhold.jwks;
 
 import dev.keyhold.events.IssuerChangeListener;
 import jakarta.enterprise.context.ApplicationScoped;
-
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -18,8 +17,7 @@ public class CountingListener implements IssuerChangeListener {
     }
 
     @Override
-    public void invalidateAll() {
-    }
+    public void invalidateAll() {}
 
     int count(String issuerId) {
         AtomicInteger n = counts.get(issuerId);

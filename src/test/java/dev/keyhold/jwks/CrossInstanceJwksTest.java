@@ -1,19 +1,20 @@
 package dev.keyhold.jwks;
 
-import dev.keyhold.events.OutboxFollower;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
 import com.nimbusds.jose.jwk.JWK;
 import dev.keyhold.audit.AuditHash;
-import dev.keyhold.hsm.HsmPort;
 import dev.keyhold.domain.SigningAlgorithm;
-import dev.keyhold.key.KeyHandles;
+import dev.keyhold.events.OutboxFollower;
+import dev.keyhold.hsm.HsmPort;
 import dev.keyhold.hsm.PublicJwks;
+import dev.keyhold.key.KeyHandles;
 import dev.keyhold.testsupport.Api;
 import dev.keyhold.testsupport.MutableClock;
 import io.agroal.api.AgroalDataSource;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
-import org.junit.jupiter.api.Test;
-
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -21,9 +22,7 @@ import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
+import org.junit.jupiter.api.Test;
 
 /**
  * SPEC: each instance refreshes its JWKS cache when the outbox moves, including for changes another instance made.
@@ -40,10 +39,13 @@ class CrossInstanceJwksTest {
 
     @Inject
     AgroalDataSource ds;
+
     @Inject
     HsmPort hsm;
+
     @Inject
     MutableClock clock;
+
     @Inject
     OutboxFollower follower;
 
@@ -68,9 +70,15 @@ class CrossInstanceJwksTest {
         try (Connection c = ds.getConnection()) {
             c.setAutoCommit(false);
             exec(c, "select pg_advisory_xact_lock(?)", 0x4b6579686f6c64L);
-            exec(c, "insert into signing_key (kid, issuer_id, algorithm, partition_name, hsm_handle, public_jwk, state,"
+            exec(
+                    c,
+                    "insert into signing_key (kid, issuer_id, algorithm, partition_name, hsm_handle, public_jwk, state,"
                             + " created_at, activatable_at) values (?, ?, 'ES256', 'default', ?, ?, 'PENDING', ?, ?)",
-                    jwk.getKeyID(), id, handle, jwk.toJSONString(), Timestamp.from(now),
+                    jwk.getKeyID(),
+                    id,
+                    handle,
+                    jwk.toJSONString(),
+                    Timestamp.from(now),
                     Timestamp.from(now.plus(Duration.ofHours(2))));
             c.commit(); // the row alone, as if the other instance were still mid-way: no event yet
             exec(c, "select pg_advisory_xact_lock(?)", 0x4b6579686f6c64L);
@@ -81,8 +89,9 @@ class CrossInstanceJwksTest {
 
             long seq;
             String prev;
-            try (PreparedStatement ps = c.prepareStatement("select seq, hash, recorded_at from audit_record order by seq desc limit 1");
-                 ResultSet rs = ps.executeQuery()) {
+            try (PreparedStatement ps = c.prepareStatement(
+                            "select seq, hash, recorded_at from audit_record order by seq desc limit 1");
+                    ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 seq = rs.getLong(1) + 1;
                 prev = rs.getString(2);
@@ -93,22 +102,57 @@ class CrossInstanceJwksTest {
                 }
             }
             String details = AuditHash.canonicalJson(java.util.Map.of("algorithm", "ES256", "partition", "default"));
-            String hash = AuditHash.compute(seq, now, "other-node", "scheduler", "key.created", "success", id,
-                    jwk.getKeyID(), null, details, prev);
-            exec(c, "insert into audit_record (seq, recorded_at, node, actor, action, outcome, issuer_id, kid, request_id,"
+            String hash = AuditHash.compute(
+                    seq,
+                    now,
+                    "other-node",
+                    "scheduler",
+                    "key.created",
+                    "success",
+                    id,
+                    jwk.getKeyID(),
+                    null,
+                    details,
+                    prev);
+            exec(
+                    c,
+                    "insert into audit_record (seq, recorded_at, node, actor, action, outcome, issuer_id, kid, request_id,"
                             + " details, prev_hash, hash) values (?, ?, 'other-node', 'scheduler', 'key.created', 'success',"
-                            + " ?, ?, null, ?, ?, ?)", seq, Timestamp.from(now), id, jwk.getKeyID(), details, prev, hash);
-            exec(c, "insert into outbox_event (seq, type, source, issuer_id, subject, event_time, data) values"
+                            + " ?, ?, null, ?, ?, ?)",
+                    seq,
+                    Timestamp.from(now),
+                    id,
+                    jwk.getKeyID(),
+                    details,
+                    prev,
+                    hash);
+            exec(
+                    c,
+                    "insert into outbox_event (seq, type, source, issuer_id, subject, event_time, data) values"
                             + " (nextval('outbox_event_seq'), 'keyhold.key.created', ?, ?, ?, ?, ?)",
-                    "/issuers/" + id, id, jwk.getKeyID(), Timestamp.from(now), details);
+                    "/issuers/" + id,
+                    id,
+                    jwk.getKeyID(),
+                    Timestamp.from(now),
+                    details);
             c.commit();
         }
 
-        await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(50)).until(() ->
-                Api.anonymous().get(jwksPath).then().statusCode(200).extract().jsonPath()
-                        .<String>getList("keys.kid").equals(List.of(jwk.getKeyID())));
+        await().atMost(Duration.ofSeconds(5))
+                .pollInterval(Duration.ofMillis(50))
+                .until(() -> Api.anonymous()
+                        .get(jwksPath)
+                        .then()
+                        .statusCode(200)
+                        .extract()
+                        .jsonPath()
+                        .<String>getList("keys.kid")
+                        .equals(List.of(jwk.getKeyID())));
         // the other instance's audit record extends the chain like any other
-        Api.as("auditor").get("/v1/audit/verify").then().statusCode(200)
+        Api.as("auditor")
+                .get("/v1/audit/verify")
+                .then()
+                .statusCode(200)
                 .body("ok", org.hamcrest.Matchers.equalTo(true));
     }
 

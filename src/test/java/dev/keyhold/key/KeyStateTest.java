@@ -1,17 +1,16 @@
 package dev.keyhold.key;
 
-import dev.keyhold.domain.KeyState;
-import dev.keyhold.domain.IllegalTransitionException;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.keyhold.domain.IllegalTransitionException;
+import dev.keyhold.domain.KeyState;
 import java.util.EnumSet;
 import java.util.Map;
 import java.util.Set;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 class KeyStateTest {
 
@@ -35,7 +34,8 @@ class KeyStateTest {
                 assertThatThrownBy(() -> from.requireMoveTo(to))
                         .isInstanceOf(IllegalTransitionException.class)
                         .hasMessageContaining(from.name())
-                        .satisfies(e -> assertThat(((IllegalTransitionException) e).slug()).isEqualTo("illegal-key-transition"));
+                        .satisfies(e -> assertThat(((IllegalTransitionException) e).slug())
+                                .isEqualTo("illegal-key-transition"));
             }
         }
     }

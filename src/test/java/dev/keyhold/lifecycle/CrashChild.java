@@ -2,9 +2,8 @@ package dev.keyhold.lifecycle;
 
 import com.nimbusds.jose.jwk.JWK;
 import dev.keyhold.domain.SigningAlgorithm;
-import dev.keyhold.hsm.SunPkcs11Hsm;
 import dev.keyhold.hsm.PublicJwks;
-
+import dev.keyhold.hsm.SunPkcs11Hsm;
 import java.security.PublicKey;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -33,17 +32,21 @@ public final class CrashChild {
     public static final String HALTING = "halting before commit";
     public static final String COMMITTED = "committed, halting before the HSM deletion";
 
-    private CrashChild() {
-    }
+    private CrashChild() {}
 
     public static void main(String[] args) throws Exception {
         String mode = args[0];
         String partition = args[1];
         String handle = args[2];
-        SunPkcs11Hsm hsm = new SunPkcs11Hsm(Map.of(partition, new SunPkcs11Hsm.PartitionSettings(
-                System.getenv("KH_LIBRARY"), Integer.valueOf(System.getenv("KH_SLOT")), null, System.getenv("KH_PIN"))));
-        Connection db = DriverManager.getConnection(System.getenv("KH_JDBC_URL"), System.getenv("KH_JDBC_USER"),
-                System.getenv("KH_JDBC_PASSWORD"));
+        SunPkcs11Hsm hsm = new SunPkcs11Hsm(Map.of(
+                partition,
+                new SunPkcs11Hsm.PartitionSettings(
+                        System.getenv("KH_LIBRARY"),
+                        Integer.valueOf(System.getenv("KH_SLOT")),
+                        null,
+                        System.getenv("KH_PIN"))));
+        Connection db = DriverManager.getConnection(
+                System.getenv("KH_JDBC_URL"), System.getenv("KH_JDBC_USER"), System.getenv("KH_JDBC_PASSWORD"));
         db.setAutoCommit(false);
         if (mode.equals("generate")) {
             String issuerId = args[3];
@@ -68,7 +71,7 @@ public final class CrashChild {
             String kid = args[3];
             String sql = mode.equals("retire")
                     ? "update signing_key set state = 'RETIRED', retired_at = now(), verify_until = now() + interval '1 hour'"
-                    + " where kid = ? and state = 'ACTIVE'"
+                            + " where kid = ? and state = 'ACTIVE'"
                     : "update signing_key set state = 'DESTROYED', destroyed_at = now() where kid = ?";
             try (PreparedStatement ps = db.prepareStatement(sql)) {
                 ps.setString(1, kid);

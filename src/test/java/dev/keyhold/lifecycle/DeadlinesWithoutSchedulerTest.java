@@ -1,8 +1,10 @@
 package dev.keyhold.lifecycle;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.keyhold.domain.Deadlines;
 import dev.keyhold.domain.Key;
 import dev.keyhold.store.KeyEntity;
-import dev.keyhold.domain.Deadlines;
 import dev.keyhold.testsupport.Api;
 import dev.keyhold.testsupport.Lifecycle;
 import dev.keyhold.testsupport.MutableClock;
@@ -10,14 +12,11 @@ import dev.keyhold.testsupport.Sql;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 
 /**
  * SPEC invariant 5 with the scheduler stopped (its timer is off in tests and nothing here sweeps): the rows keep
@@ -28,10 +27,13 @@ class DeadlinesWithoutSchedulerTest {
 
     @Inject
     Lifecycle lifecycle;
+
     @Inject
     SchedulerConfig scheduler;
+
     @Inject
     Sql sql;
+
     @Inject
     MutableClock clock;
 
@@ -69,18 +71,26 @@ class DeadlinesWithoutSchedulerTest {
         clock.freezeAt(verifyUntil);
         assertThat(jwks(id)).containsExactly(second);
         clock.freezeAt(verifyUntil.plus(Duration.ofDays(400)));
-        assertThat(sql.one("select unpublished_at from signing_key where kid = ?", first)).isNull();
-        assertThat(sql.one("select state from signing_key where kid = ?", first)).isEqualTo("RETIRED");
+        assertThat(sql.one("select unpublished_at from signing_key where kid = ?", first))
+                .isNull();
+        assertThat(sql.one("select state from signing_key where kid = ?", first))
+                .isEqualTo("RETIRED");
         assertThat(jwks(id)).isEmpty(); // second is long past notAfter + tokenTtl too
         assertThat(Deadlines.canSign(key(second), clock.instant())).isFalse();
     }
 
     private static Key key(String kid) {
-        return QuarkusTransaction.requiringNew().call(() -> KeyEntity.findByKid(kid).orElseThrow().toKey());
+        return QuarkusTransaction.requiringNew()
+                .call(() -> KeyEntity.findByKid(kid).orElseThrow().toKey());
     }
 
     private static List<String> jwks(String id) {
-        return Api.anonymous().get("/issuers/" + id + "/.well-known/jwks.json").then().statusCode(200)
-                .extract().jsonPath().getList("keys.kid", String.class);
+        return Api.anonymous()
+                .get("/issuers/" + id + "/.well-known/jwks.json")
+                .then()
+                .statusCode(200)
+                .extract()
+                .jsonPath()
+                .getList("keys.kid", String.class);
     }
 }

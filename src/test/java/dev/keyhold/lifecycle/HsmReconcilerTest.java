@@ -1,12 +1,15 @@
 package dev.keyhold.lifecycle;
 
+import static dev.keyhold.testsupport.Api.as;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.keyhold.domain.Deadlines;
+import dev.keyhold.domain.SigningAlgorithm;
 import dev.keyhold.hsm.EmbeddedHsm;
 import dev.keyhold.hsm.HsmPort;
-import dev.keyhold.domain.SigningAlgorithm;
 import dev.keyhold.hsm.SunPkcs11Hsm;
-import dev.keyhold.store.KeyEntity;
 import dev.keyhold.key.KeyHandles;
-import dev.keyhold.domain.Deadlines;
+import dev.keyhold.store.KeyEntity;
 import dev.keyhold.testsupport.Api;
 import dev.keyhold.testsupport.Lifecycle;
 import dev.keyhold.testsupport.MutableClock;
@@ -15,11 +18,6 @@ import dev.keyhold.testsupport.TestHsm;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
-import org.eclipse.microprofile.config.Config;
-import org.eclipse.microprofile.config.ConfigProvider;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -30,9 +28,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-
-import static dev.keyhold.testsupport.Api.as;
-import static org.assertj.core.api.Assertions.assertThat;
+import org.eclipse.microprofile.config.Config;
+import org.eclipse.microprofile.config.ConfigProvider;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 
 /** SPEC invariant 6: HSM objects and key rows stay reconciled, including across real process crashes. */
 @QuarkusTest
@@ -42,14 +41,19 @@ class HsmReconcilerTest {
 
     @Inject
     HsmReconciler reconciler;
+
     @Inject
     Sweeper sweeper;
+
     @Inject
     HsmPort hsm;
+
     @Inject
     Lifecycle lifecycle;
+
     @Inject
     Sql sql;
+
     @Inject
     MutableClock clock;
 
@@ -75,9 +79,14 @@ class HsmReconcilerTest {
             clock.advance(Duration.ofSeconds(1));
             assertThat(reconciler.reconcileOnce().orphansDestroyed()).contains("default/" + handle);
             assertThat(hsm.list("default")).doesNotContain(handle).contains(foreign);
-            assertThat(sql.count("select count(*) from audit_record where action = 'hsm.orphan-destroyed' and issuer_id = ?"
-                    + " and details like ?", id, "%" + handle + "%")).isEqualTo(1);
-            assertThat(sql.count("select count(*) from hsm_orphan where hsm_handle = ?", handle)).isZero();
+            assertThat(sql.count(
+                            "select count(*) from audit_record where action = 'hsm.orphan-destroyed' and issuer_id = ?"
+                                    + " and details like ?",
+                            id,
+                            "%" + handle + "%"))
+                    .isEqualTo(1);
+            assertThat(sql.count("select count(*) from hsm_orphan where hsm_handle = ?", handle))
+                    .isZero();
             // the foreign object is never tracked, however long it stays
             clock.advance(GRACE.multipliedBy(10));
             reconciler.reconcileOnce();
@@ -111,14 +120,17 @@ class HsmReconcilerTest {
         String kid = Api.rotate(id);
         String handle = (String) sql.one("select hsm_handle from signing_key where kid = ?", kid);
         String stolen = "tmp-" + kid.substring(0, 8);
-        sql.exec("update signing_key set hsm_handle = ? where kid = ?", stolen, kid); // hide the row from the reconciler
+        sql.exec(
+                "update signing_key set hsm_handle = ? where kid = ?", stolen, kid); // hide the row from the reconciler
         assertThat(reconciler.reconcileOnce().orphansWaiting()).contains("default/" + handle);
-        sql.exec("update signing_key set hsm_handle = ?, hsm_missing_at = null where kid = ?", handle, kid); // committed
+        sql.exec(
+                "update signing_key set hsm_handle = ?, hsm_missing_at = null where kid = ?", handle, kid); // committed
         clock.advance(GRACE.plusMinutes(1));
         HsmReconciler.Report r = reconciler.reconcileOnce();
         assertThat(r.orphansDestroyed()).doesNotContain("default/" + handle);
         assertThat(hsm.list("default")).contains(handle);
-        assertThat(sql.count("select count(*) from hsm_orphan where hsm_handle = ?", handle)).isZero();
+        assertThat(sql.count("select count(*) from hsm_orphan where hsm_handle = ?", handle))
+                .isZero();
     }
 
     @Test
@@ -130,14 +142,22 @@ class HsmReconcilerTest {
         HsmReconciler.Report r = reconciler.reconcileOnce();
         assertThat(r.newlyMissing()).containsExactly(kid);
         assertThat(r.missing()).containsEntry(kid, "default/" + handle);
-        assertThat(sql.one("select hsm_missing_at from signing_key where kid = ?", kid)).isNotNull();
+        assertThat(sql.one("select hsm_missing_at from signing_key where kid = ?", kid))
+                .isNotNull();
         assertThat(reconciler.reconcileOnce().newlyMissing()).doesNotContain(kid);
-        assertThat(sql.count("select count(*) from outbox_event where subject = ? and type = 'keyhold.key.hsm-missing'", kid))
+        assertThat(sql.count(
+                        "select count(*) from outbox_event where subject = ? and type = 'keyhold.key.hsm-missing'",
+                        kid))
                 .isEqualTo(1);
-        var key = QuarkusTransaction.requiringNew().call(() -> KeyEntity.findByKid(kid).orElseThrow().toKey());
+        var key = QuarkusTransaction.requiringNew()
+                .call(() -> KeyEntity.findByKid(kid).orElseThrow().toKey());
         assertThat(Deadlines.canSign(key, clock.instant())).isFalse();
-        as("ops").get("/q/health/group/lifecycle").then().statusCode(200)
-                .body("checks.find { it.name == 'lifecycle' }.data.'missing." + kid + "'",
+        as("ops")
+                .get("/q/health/group/lifecycle")
+                .then()
+                .statusCode(200)
+                .body(
+                        "checks.find { it.name == 'lifecycle' }.data.'missing." + kid + "'",
                         org.hamcrest.Matchers.equalTo("default/" + handle));
         assertThat(as("ops").get("/q/metrics").then().extract().asString()).contains("keyhold_hsm_missing_keys");
         // the issuer cannot sign with it: the sweeper prepares a successor at once instead of waiting for prepareAt
@@ -149,14 +169,20 @@ class HsmReconcilerTest {
         String id = Api.createIssuer("crashgen");
         String handle = KeyHandles.next(id);
         runCrashChild("generate", handle, id);
-        assertThat(sql.count("select count(*) from signing_key where hsm_handle = ?", handle)).as("rolled back").isZero();
-        assertThat(hsm.list("default")).as("the child's object is visible to this process").contains(handle);
+        assertThat(sql.count("select count(*) from signing_key where hsm_handle = ?", handle))
+                .as("rolled back")
+                .isZero();
+        assertThat(hsm.list("default"))
+                .as("the child's object is visible to this process")
+                .contains(handle);
         clock.freezeAt(clock.instant());
         assertThat(reconciler.reconcileOnce().orphansWaiting()).contains("default/" + handle);
         clock.advance(GRACE);
         assertThat(reconciler.reconcileOnce().orphansDestroyed()).contains("default/" + handle);
         assertThat(hsm.list("default")).doesNotContain(handle);
-        assertThat(sql.count("select count(*) from audit_record where action = 'hsm.orphan-destroyed' and issuer_id = ?", id))
+        assertThat(sql.count(
+                        "select count(*) from audit_record where action = 'hsm.orphan-destroyed' and issuer_id = ?",
+                        id))
                 .isEqualTo(1);
         // the issuer is unharmed: its next rotation works
         assertThat(sweeper.sweep(List.of(id)).steps()).isEqualTo(Map.of(StepKind.PREPARE, 1));
@@ -168,20 +194,32 @@ class HsmReconcilerTest {
         String kid = lifecycle.activeKey(id);
         String handle = (String) sql.one("select hsm_handle from signing_key where kid = ?", kid);
         runCrashChild("retire", handle, kid);
-        assertThat(sql.one("select state from signing_key where kid = ?", kid)).as("committed").isEqualTo("RETIRED");
-        assertThat(TestHsm.hasPrivateKey("default", handle)).as("the child died before deleting it").isTrue();
+        assertThat(sql.one("select state from signing_key where kid = ?", kid))
+                .as("committed")
+                .isEqualTo("RETIRED");
+        assertThat(TestHsm.hasPrivateKey("default", handle))
+                .as("the child died before deleting it")
+                .isTrue();
 
         HsmReconciler.Report r = reconciler.reconcileOnce();
         assertThat(r.privateKeysDestroyed()).containsExactly(kid);
         assertThat(r.newlyMissing()).doesNotContain(kid);
         assertThat(r.missing()).doesNotContainKey(kid);
         assertThat(TestHsm.hasPrivateKey("default", handle)).isFalse();
-        assertThat(TestHsm.hasCertificate("default", handle)).as("the public key stays").isTrue();
+        assertThat(TestHsm.hasCertificate("default", handle))
+                .as("the public key stays")
+                .isTrue();
         assertThat(hsm.publicKey("default", handle)).isNotNull();
-        assertThat(sql.count("select count(*) from audit_record where action = 'hsm.private-key-destroyed' and kid = ?", kid))
+        assertThat(sql.count(
+                        "select count(*) from audit_record where action = 'hsm.private-key-destroyed' and kid = ?",
+                        kid))
                 .isEqualTo(1);
-        as("ops").get("/q/health/group/lifecycle").then().statusCode(200)
-                .body("checks.find { it.name == 'lifecycle' }.data.hsmDeletionsFinishedLastReconcile",
+        as("ops")
+                .get("/q/health/group/lifecycle")
+                .then()
+                .statusCode(200)
+                .body(
+                        "checks.find { it.name == 'lifecycle' }.data.hsmDeletionsFinishedLastReconcile",
                         org.hamcrest.Matchers.equalTo(1));
         // once is enough: the next run finds nothing to do and nothing missing
         HsmReconciler.Report again = reconciler.reconcileOnce();
@@ -195,19 +233,25 @@ class HsmReconcilerTest {
         String first = lifecycle.activeKey(id);
         lifecycle.activeKey(id);
         String handle = (String) sql.one("select hsm_handle from signing_key where kid = ?", first);
-        assertThat(TestHsm.hasPrivateKey("default", handle)).as("retired: private key gone").isFalse();
+        assertThat(TestHsm.hasPrivateKey("default", handle))
+                .as("retired: private key gone")
+                .isFalse();
         assertThat(hsm.list("default")).contains(handle);
 
         runCrashChild("destroy", handle, first);
-        assertThat(sql.one("select state from signing_key where kid = ?", first)).isEqualTo("DESTROYED");
-        assertThat(hsm.list("default")).as("the child died before removing the remains").contains(handle);
+        assertThat(sql.one("select state from signing_key where kid = ?", first))
+                .isEqualTo("DESTROYED");
+        assertThat(hsm.list("default"))
+                .as("the child died before removing the remains")
+                .contains(handle);
 
         HsmReconciler.Report r = reconciler.reconcileOnce();
         assertThat(r.remainsDestroyed()).containsExactly(first);
         assertThat(r.orphansWaiting()).doesNotContain("default/" + handle);
         assertThat(hsm.list("default")).doesNotContain(handle);
         assertThat(TestHsm.tokenObjects("default", "cert")).doesNotContain(handle);
-        assertThat(sql.count("select count(*) from audit_record where action = 'hsm.remains-destroyed' and kid = ?", first))
+        assertThat(sql.count(
+                        "select count(*) from audit_record where action = 'hsm.remains-destroyed' and kid = ?", first))
                 .isEqualTo(1);
         assertThat(reconciler.reconcileOnce().remainsDestroyed()).isEmpty();
     }
@@ -220,12 +264,14 @@ class HsmReconcilerTest {
         String first = lifecycle.activeKey(id);
         lifecycle.activeKey(id);
         String handle = (String) sql.one("select hsm_handle from signing_key where kid = ?", first);
-        Instant verifyUntil = ((Timestamp) sql.one("select verify_until from signing_key where kid = ?", first)).toInstant();
+        Instant verifyUntil =
+                ((Timestamp) sql.one("select verify_until from signing_key where kid = ?", first)).toInstant();
         clock.freezeAt(verifyUntil);
         assertThat(sweeper.sweep(List.of(id)).steps()).isEqualTo(Map.of(StepKind.UNPUBLISH, 1));
         clock.freezeAt(verifyUntil.plus(Duration.ofHours(1)));
         assertThat(sweeper.sweep(List.of(id)).steps()).isEqualTo(Map.of(StepKind.DESTROY, 1));
-        assertThat(sql.one("select state from signing_key where kid = ?", first)).isEqualTo("DESTROYED");
+        assertThat(sql.one("select state from signing_key where kid = ?", first))
+                .isEqualTo("DESTROYED");
         assertThat(hsm.list("default")).doesNotContain(handle);
         assertThat(TestHsm.tokenObjects("default", "cert")).doesNotContain(handle);
         HsmReconciler.Report after = reconciler.reconcileOnce();
@@ -237,8 +283,16 @@ class HsmReconcilerTest {
     private void runCrashChild(String mode, String handle, String arg) throws IOException, InterruptedException {
         Config c = ConfigProvider.getConfig();
         String prefix = "keyhold.hsm.partitions.default.";
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                SunPkcs11Hsm.REQUIRED_JVM_OPTION, "-cp", System.getProperty("java.class.path"), CrashChild.class.getName(), mode, "default", handle, arg));
+        List<String> cmd = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                SunPkcs11Hsm.REQUIRED_JVM_OPTION,
+                "-cp",
+                System.getProperty("java.class.path"),
+                CrashChild.class.getName(),
+                mode,
+                "default",
+                handle,
+                arg));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         Map<String, String> env = pb.environment();
         env.put("SOFTHSM2_CONF", EmbeddedHsm.configFile().orElseThrow().toString());
@@ -246,8 +300,12 @@ class HsmReconcilerTest {
         env.put("KH_SLOT", c.getValue(prefix + "slot", String.class));
         env.put("KH_PIN", c.getValue(prefix + "pin", String.class));
         env.put("KH_JDBC_URL", c.getValue("quarkus.datasource.jdbc.url", String.class));
-        env.put("KH_JDBC_USER", c.getOptionalValue("quarkus.datasource.username", String.class).orElse(""));
-        env.put("KH_JDBC_PASSWORD", c.getOptionalValue("quarkus.datasource.password", String.class).orElse(""));
+        env.put(
+                "KH_JDBC_USER",
+                c.getOptionalValue("quarkus.datasource.username", String.class).orElse(""));
+        env.put(
+                "KH_JDBC_PASSWORD",
+                c.getOptionalValue("quarkus.datasource.password", String.class).orElse(""));
         Process p = pb.start();
         boolean done = p.waitFor(60, TimeUnit.SECONDS);
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

@@ -1,14 +1,14 @@
 package dev.keyhold.lifecycle;
 
+import static dev.keyhold.testsupport.Api.as;
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.keyhold.hsm.HsmPort;
 import dev.keyhold.testsupport.Api;
 import dev.keyhold.testsupport.MutableClock;
 import dev.keyhold.testsupport.Sql;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-
 import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
@@ -16,9 +16,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-
-import static dev.keyhold.testsupport.Api.as;
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 
 /**
  * A whole key life with an advancing clock and the sweeper as the only actor besides the custodians: prepare,
@@ -33,10 +32,13 @@ class LifecycleScenarioTest {
 
     @Inject
     Sweeper sweeper;
+
     @Inject
     Sql sql;
+
     @Inject
     MutableClock clock;
+
     @Inject
     HsmPort hsm;
 
@@ -69,7 +71,8 @@ class LifecycleScenarioTest {
         // pre-publication: approved, but it may not sign before publishLead
         approve(k1);
         Instant activatable1 = t0.plus(Duration.ofHours(2));
-        assertThat(ts("select activatable_at from signing_key where kid = ?", k1)).isEqualTo(activatable1);
+        assertThat(ts("select activatable_at from signing_key where kid = ?", k1))
+                .isEqualTo(activatable1);
         clock.freezeAt(activatable1.minus(S));
         assertThat(sweep(id)).isEmpty();
         assertThat(state(k1)).isEqualTo("PENDING");
@@ -79,9 +82,15 @@ class LifecycleScenarioTest {
         // approved over the API (signed decisions), which announces the approval
         events.expect("keyhold.activation.approved", "keyhold.key.activated");
         Instant a1 = activatable1.plus(S);
-        as("auditor").get("/v1/issuers/" + id).then().statusCode(200)
+        as("auditor")
+                .get("/v1/issuers/" + id)
+                .then()
+                .statusCode(200)
                 .body("activeKid", org.hamcrest.Matchers.equalTo(k1))
-                .body("nextRotationDue", org.hamcrest.Matchers.equalTo(a1.plus(Duration.ofHours(4)).toString()))
+                .body(
+                        "nextRotationDue",
+                        org.hamcrest.Matchers.equalTo(
+                                a1.plus(Duration.ofHours(4)).toString()))
                 .body("overdue", org.hamcrest.Matchers.equalTo(false));
 
         // prepareAt = rotationDue - (publishLead + min(approvalTtl, slack / 2)) = a1 + 4h - 3h
@@ -115,7 +124,8 @@ class LifecycleScenarioTest {
         assertThat(jwks(id)).containsExactly(k2);
         assertThat(sweep(id)).containsExactly(StepKind.PREPARE, StepKind.UNPUBLISH);
         String k3 = kidInState(id, "PENDING");
-        assertThat(ts("select unpublished_at from signing_key where kid = ?", k1)).isEqualTo(verifyUntil1);
+        assertThat(ts("select unpublished_at from signing_key where kid = ?", k1))
+                .isEqualTo(verifyUntil1);
         assertThat(jwks(id)).containsExactlyInAnyOrder(k2, k3);
         events.expect("keyhold.key.created", "keyhold.activation.requested", "keyhold.key.unpublished");
         String handle1 = (String) sql.one("select hsm_handle from signing_key where kid = ?", k1);
@@ -152,14 +162,19 @@ class LifecycleScenarioTest {
         assertThat(sweep(id)).containsExactly(StepKind.RETIRE_AT_DEADLINE);
         assertThat(state(k2)).isEqualTo("RETIRED");
         assertThat(ts("select retired_at from signing_key where kid = ?", k2)).isEqualTo(notAfter2);
-        assertThat(sql.count("select count(*) from signing_key where issuer_id = ? and state = 'ACTIVE'", id)).isZero();
+        assertThat(sql.count("select count(*) from signing_key where issuer_id = ? and state = 'ACTIVE'", id))
+                .isZero();
         assertThat(jwks(id)).containsExactlyInAnyOrder(k2, k3);
         events.expect("keyhold.key.retired");
-        as("auditor").get("/v1/issuers/" + id).then()
+        as("auditor")
+                .get("/v1/issuers/" + id)
+                .then()
                 .body("activeKid", org.hamcrest.Matchers.nullValue())
                 .body("overdue", org.hamcrest.Matchers.equalTo(false))
                 .body("awaitingApproval", org.hamcrest.Matchers.contains(k3));
-        assertThat(sql.count("select count(*) from outbox_event where issuer_id = ? and type = 'keyhold.rotation.overdue'", id))
+        assertThat(sql.count(
+                        "select count(*) from outbox_event where issuer_id = ? and type = 'keyhold.rotation.overdue'",
+                        id))
                 .isEqualTo(1);
         assertThat(sql.one("select actor from audit_record where kid = ? and action = 'key.retired'", k2))
                 .isEqualTo(LifecycleSteps.ACTOR);
@@ -191,8 +206,13 @@ class LifecycleScenarioTest {
     }
 
     private List<String> jwks(String id) {
-        return Api.anonymous().get("/issuers/" + id + "/.well-known/jwks.json").then().statusCode(200)
-                .extract().jsonPath().getList("keys.kid", String.class);
+        return Api.anonymous()
+                .get("/issuers/" + id + "/.well-known/jwks.json")
+                .then()
+                .statusCode(200)
+                .extract()
+                .jsonPath()
+                .getList("keys.kid", String.class);
     }
 
     private String kidInState(String id, String state) {
@@ -220,8 +240,9 @@ class LifecycleScenarioTest {
             List<String> next = new ArrayList<>();
             for (long i = 0; ; i++) {
                 // Trust bundle events are left to the trust tests.
-                Object t = sql.one("select type from outbox_event where issuer_id = ? and type not like 'keyhold.trust.%'"
-                        + " order by seq offset ? limit 1",
+                Object t = sql.one(
+                        "select type from outbox_event where issuer_id = ? and type not like 'keyhold.trust.%'"
+                                + " order by seq offset ? limit 1",
                         issuerId, seen + i);
                 if (t == null) {
                     break;

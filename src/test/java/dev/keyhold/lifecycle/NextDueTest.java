@@ -1,5 +1,8 @@
 package dev.keyhold.lifecycle;
 
+import static dev.keyhold.testsupport.Api.as;
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.keyhold.domain.Deadlines;
 import dev.keyhold.domain.IssuerPolicy;
 import dev.keyhold.issuer.IssuerEntity;
@@ -10,18 +13,14 @@ import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.response.Response;
 import jakarta.inject.Inject;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-
 import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-
-import static dev.keyhold.testsupport.Api.as;
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 
 /**
  * The sweeper selects issuers by the stored {@code issuer.next_due_at}; these tests try to make it miss work or
@@ -33,10 +32,13 @@ class NextDueTest {
 
     @Inject
     Sweeper sweeper;
+
     @Inject
     NextDue nextDue;
+
     @Inject
     Sql sql;
+
     @Inject
     MutableClock clock;
 
@@ -55,15 +57,20 @@ class NextDueTest {
         String request = openRequest(id);
         decide("alice", request, "approve").then().statusCode(200);
         decide("bob", request, "approve").then().statusCode(200);
-        assertThat(sql.one("select state from activation_request where id = ?::uuid", request)).isEqualTo("APPROVED");
+        assertThat(sql.one("select state from activation_request where id = ?::uuid", request))
+                .isEqualTo("APPROVED");
 
         sweptAt(id, instant("select activatable_at from signing_key where kid = ?", kid), StepKind.ACTIVATE);
         assertThat(sql.one("select state from signing_key where kid = ?", kid)).isEqualTo("ACTIVE");
         Instant activatedAt = instant("select activated_at from signing_key where kid = ?", kid);
 
         sweptAt(id, Deadlines.prepareAt(activatedAt, policy), StepKind.PREPARE);
-        String successor = (String) sql.one("select kid from signing_key where issuer_id = ? and state = 'PENDING'", id);
-        sweptAt(id, instant("select expires_at from activation_request where kid = ?", successor), StepKind.EXPIRE_REQUEST);
+        String successor =
+                (String) sql.one("select kid from signing_key where issuer_id = ? and state = 'PENDING'", id);
+        sweptAt(
+                id,
+                instant("select expires_at from activation_request where kid = ?", successor),
+                StepKind.EXPIRE_REQUEST);
         sweptAt(id, Deadlines.rotationDue(activatedAt, policy), StepKind.ANNOUNCE_OVERDUE);
         sweptAt(id, instant("select not_after from signing_key where kid = ?", kid), StepKind.RETIRE_AT_DEADLINE);
         assertThat(sql.one("select state from signing_key where kid = ?", kid)).isEqualTo("RETIRED");
@@ -76,8 +83,9 @@ class NextDueTest {
         clock.advance(Duration.ofDays(400));
         assertThat(sweeper.sweep(List.of(id)).total()).isZero();
         Api.rotate(id); // reopens the request
-        assertThat(stored(id)).contains(instant("select expires_at from activation_request where kid = ? and state = 'OPEN'",
-                successor));
+        assertThat(stored(id))
+                .contains(instant(
+                        "select expires_at from activation_request where kid = ? and state = 'OPEN'", successor));
         assertConsistent(id, "after the rotation that reopened the request");
     }
 
@@ -86,11 +94,19 @@ class NextDueTest {
         String id = Api.createIssuer("revk");
         sweeper.sweep(List.of(id));
         String kid = (String) sql.one("select kid from signing_key where issuer_id = ? and state = 'PENDING'", id);
-        as("alice").body(Map.of("reason", "lost laptop")).post("/v1/keys/" + kid + "/revoke").then().statusCode(200);
+        as("alice")
+                .body(Map.of("reason", "lost laptop"))
+                .post("/v1/keys/" + kid + "/revoke")
+                .then()
+                .statusCode(200);
         assertConsistent(id, "after revoke");
-        assertThat(stored(id)).as("no ACTIVE or PENDING key left: the next key is due at once").contains(DueStep.AT_ONCE);
+        assertThat(stored(id))
+                .as("no ACTIVE or PENDING key left: the next key is due at once")
+                .contains(DueStep.AT_ONCE);
         assertThat(sweeper.sweep(List.of(id)).steps()).isEqualTo(Map.of(StepKind.PREPARE, 1));
-        sweptAt(id, instant("select expires_at from activation_request where issuer_id = ? and state = 'OPEN'", id),
+        sweptAt(
+                id,
+                instant("select expires_at from activation_request where issuer_id = ? and state = 'OPEN'", id),
                 StepKind.EXPIRE_REQUEST);
         sweptAt(id, instant("select destroy_at from signing_key where kid = ?", kid), StepKind.DESTROY);
     }
@@ -103,47 +119,96 @@ class NextDueTest {
         step(id, "first sweep", () -> sweeper.sweep(List.of(id, other)));
         String first = openRequest(id);
         step(id, "a repeated rotation changes nothing", () -> Api.rotate(id));
-        step(id, "one approval, short of M", () -> decide("alice", first, "approve").then().statusCode(200));
-        step(id, "a rejection closes the request", () -> decide("carol", first, "reject").then().statusCode(200));
+        step(
+                id,
+                "one approval, short of M",
+                () -> decide("alice", first, "approve").then().statusCode(200));
+        step(
+                id,
+                "a rejection closes the request",
+                () -> decide("carol", first, "reject").then().statusCode(200));
         step(id, "a rotation reopens it", () -> Api.rotate(id));
         String second = openRequest(id);
         step(id, "approval 1", () -> decide("alice", second, "approve").then().statusCode(200));
-        step(id, "approval 2: APPROVED, due at activatableAt", () -> decide("bob", second, "approve").then().statusCode(200));
-        step(id, "a denied decision (not a custodian)", () -> decide("mallory", second, "approve").then().statusCode(403));
-        step(id, "suspend", () -> as("carol").body("{}").post("/v1/issuers/" + id + "/suspend").then().statusCode(200));
+        step(
+                id,
+                "approval 2: APPROVED, due at activatableAt",
+                () -> decide("bob", second, "approve").then().statusCode(200));
+        step(
+                id,
+                "a denied decision (not a custodian)",
+                () -> decide("mallory", second, "approve").then().statusCode(403));
+        step(
+                id,
+                "suspend",
+                () -> as("carol")
+                        .body("{}")
+                        .post("/v1/issuers/" + id + "/suspend")
+                        .then()
+                        .statusCode(200));
         clock.advance(Duration.ofHours(3)); // past activatableAt: while suspended nothing activates
         step(id, "a sweep while suspended", () -> sweeper.sweep(List.of(id)));
-        assertThat(sql.one("select state from activation_request where id = ?::uuid", second)).isEqualTo("APPROVED");
+        assertThat(sql.one("select state from activation_request where id = ?::uuid", second))
+                .isEqualTo("APPROVED");
         Response resume = as("alice").body("{}").post("/v1/issuers/" + id + "/resume");
         resume.then().statusCode(201);
         assertConsistent(id, "resume requested");
         String resumeId = resume.path("id");
-        step(id, "resume approval 1", () -> decide("bob", resumeId, "approve").then().statusCode(200));
-        step(id, "resume approval 2: resumed, the approved key activates", () ->
-                decide("carol", resumeId, "approve").then().statusCode(200));
+        step(
+                id,
+                "resume approval 1",
+                () -> decide("bob", resumeId, "approve").then().statusCode(200));
+        step(
+                id,
+                "resume approval 2: resumed, the approved key activates",
+                () -> decide("carol", resumeId, "approve").then().statusCode(200));
         step(id, "a sweep after the resume", () -> sweeper.sweep(List.of(id)));
         String active = (String) sql.one("select kid from signing_key where issuer_id = ? and state = 'ACTIVE'", id);
         assertThat(active).isNotNull();
         Instant before = stored(id).orElseThrow();
-        Response change = as("admin").body(Map.of("rotationPeriod", "P20D", "activeDeadline", "P30D"))
+        Response change = as("admin")
+                .body(Map.of("rotationPeriod", "P20D", "activeDeadline", "P30D"))
                 .post("/v1/issuers/" + id + "/policy-changes");
         change.then().statusCode(201);
         assertConsistent(id, "policy change proposed");
         String changeId = change.path("id");
-        step(id, "policy approval 1", () -> decide("alice", changeId, "approve").then().statusCode(200));
-        step(id, "policy approval 2: applied", () -> decide("bob", changeId, "approve").then().statusCode(200));
-        assertThat(stored(id)).as("a shorter cadence prepares the next key earlier").get().matches(t -> t.isBefore(before));
+        step(
+                id,
+                "policy approval 1",
+                () -> decide("alice", changeId, "approve").then().statusCode(200));
+        step(
+                id,
+                "policy approval 2: applied",
+                () -> decide("bob", changeId, "approve").then().statusCode(200));
+        assertThat(stored(id))
+                .as("a shorter cadence prepares the next key earlier")
+                .get()
+                .matches(t -> t.isBefore(before));
         step(id, "sweep at the new prepareAt", () -> {
             clock.freezeAt(stored(id).orElseThrow());
             assertThat(sweeper.sweep(List.of(id)).steps()).isEqualTo(Map.of(StepKind.PREPARE, 1));
         });
         String pending = (String) sql.one("select kid from signing_key where issuer_id = ? and state = 'PENDING'", id);
-        step(id, "revoke the pending key", () ->
-                as("bob").body(Map.of("reason", "test")).post("/v1/keys/" + pending + "/revoke").then().statusCode(200));
-        step(id, "revoke the active key", () ->
-                as("bob").body(Map.of("reason", "test")).post("/v1/keys/" + active + "/revoke").then().statusCode(200));
-        step(id, "a sweep prepares the next key at once", () ->
-                assertThat(sweeper.sweep(List.of(id)).steps()).isEqualTo(Map.of(StepKind.PREPARE, 1)));
+        step(
+                id,
+                "revoke the pending key",
+                () -> as("bob")
+                        .body(Map.of("reason", "test"))
+                        .post("/v1/keys/" + pending + "/revoke")
+                        .then()
+                        .statusCode(200));
+        step(
+                id,
+                "revoke the active key",
+                () -> as("bob")
+                        .body(Map.of("reason", "test"))
+                        .post("/v1/keys/" + active + "/revoke")
+                        .then()
+                        .statusCode(200));
+        step(
+                id,
+                "a sweep prepares the next key at once",
+                () -> assertThat(sweeper.sweep(List.of(id)).steps()).isEqualTo(Map.of(StepKind.PREPARE, 1)));
         step(id, "reads change nothing", () -> {
             as("auditor").get("/v1/issuers/" + id).then().statusCode(200);
             as("auditor").get("/v1/activations?issuer=" + id).then().statusCode(200);
@@ -155,7 +220,9 @@ class NextDueTest {
     private void sweptAt(String id, Instant at, StepKind kind) {
         clock.freezeAt(at.minusSeconds(1));
         assertThat(stored(id)).as("stored instant before %s", kind).contains(at);
-        assertThat(sweeper.sweep(List.of(id)).total()).as("a second before %s", kind).isZero();
+        assertThat(sweeper.sweep(List.of(id)).total())
+                .as("a second before %s", kind)
+                .isZero();
         clock.freezeAt(at);
         assertThat(sweeper.sweep(List.of(id)).steps()).as("at %s", at).isEqualTo(Map.of(kind, 1));
         assertConsistent(id, "after " + kind);
@@ -178,11 +245,13 @@ class NextDueTest {
     }
 
     private IssuerPolicy policy(String id) {
-        return QuarkusTransaction.requiringNew().call(() -> IssuerEntity.<IssuerEntity>findById(id).policy());
+        return QuarkusTransaction.requiringNew()
+                .call(() -> IssuerEntity.<IssuerEntity>findById(id).policy());
     }
 
     private String openRequest(String id) {
-        return sql.one("select id from activation_request where issuer_id = ? and state = 'OPEN'", id).toString();
+        return sql.one("select id from activation_request where issuer_id = ? and state = 'OPEN'", id)
+                .toString();
     }
 
     private Instant instant(String query, Object arg) {

@@ -1,9 +1,13 @@
 package dev.keyhold.lifecycle;
 
+import static dev.keyhold.testsupport.Api.as;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.keyhold.domain.SigningAlgorithm;
 import dev.keyhold.hsm.HsmObjectMissingException;
 import dev.keyhold.hsm.HsmPort;
 import dev.keyhold.hsm.PublicJwks;
-import dev.keyhold.domain.SigningAlgorithm;
 import dev.keyhold.signing.SigningCache;
 import dev.keyhold.testsupport.Api;
 import dev.keyhold.testsupport.Lifecycle;
@@ -13,16 +17,11 @@ import dev.keyhold.testsupport.TestHsm;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.response.Response;
 import jakarta.inject.Inject;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-
 import java.nio.charset.StandardCharsets;
 import java.security.PublicKey;
 import java.util.Map;
-
-import static dev.keyhold.testsupport.Api.as;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 
 /**
  * SPEC invariant 9: a key's private object exists in the HSM only while the key is PENDING or ACTIVE. Every check of
@@ -34,16 +33,22 @@ class PrivateKeyLifetimeTest {
 
     @Inject
     HsmPort hsm;
+
     @Inject
     HsmReconciler reconciler;
+
     @Inject
     Lifecycle lifecycle;
+
     @Inject
     Sql sql;
+
     @Inject
     MutableClock clock;
+
     @Inject
     SigningCache signingCache;
+
     @Inject
     dev.keyhold.activation.ActivationService activations;
 
@@ -57,24 +62,44 @@ class PrivateKeyLifetimeTest {
         String id = Api.createIssuer("inv9");
         String first = lifecycle.activeKey(id);
         String h1 = handle(first);
-        assertThat(TestHsm.hasPrivateKey("default", h1)).as("ACTIVE: private key present").isTrue();
+        assertThat(TestHsm.hasPrivateKey("default", h1))
+                .as("ACTIVE: private key present")
+                .isTrue();
 
         // activation of the successor retires the first key
         String second = lifecycle.activeKey(id);
         String h2 = handle(second);
-        assertThat(sql.one("select state from signing_key where kid = ?", first)).isEqualTo("RETIRED");
-        assertThat(TestHsm.hasPrivateKey("default", h1)).as("RETIRED: private key gone from the token").isFalse();
-        assertThat(TestHsm.hasCertificate("default", h1)).as("RETIRED: public object kept").isTrue();
-        assertThat(thumbprint(hsm.publicKey("default", h1))).as("public key still readable").isEqualTo(first);
-        assertThat(Api.anonymous().get("/issuers/" + id + "/.well-known/jwks.json").then().statusCode(200)
-                .extract().asString()).contains(first);
+        assertThat(sql.one("select state from signing_key where kid = ?", first))
+                .isEqualTo("RETIRED");
+        assertThat(TestHsm.hasPrivateKey("default", h1))
+                .as("RETIRED: private key gone from the token")
+                .isFalse();
+        assertThat(TestHsm.hasCertificate("default", h1))
+                .as("RETIRED: public object kept")
+                .isTrue();
+        assertThat(thumbprint(hsm.publicKey("default", h1)))
+                .as("public key still readable")
+                .isEqualTo(first);
+        assertThat(Api.anonymous()
+                        .get("/issuers/" + id + "/.well-known/jwks.json")
+                        .then()
+                        .statusCode(200)
+                        .extract()
+                        .asString())
+                .contains(first);
         assertThatThrownBy(() -> hsm.sign("default", h1, SigningAlgorithm.ES256, "x".getBytes(StandardCharsets.UTF_8)))
                 .isInstanceOf(HsmObjectMissingException.class);
         assertThat(hsm.listPrivate("default")).doesNotContain(h1).contains(h2);
 
         // revocation of the ACTIVE key
-        as("alice").body("{\"reason\":\"invariant 9 test\"}").post("/v1/keys/" + second + "/revoke").then().statusCode(200);
-        assertThat(TestHsm.hasPrivateKey("default", h2)).as("REVOKED: private key gone from the token").isFalse();
+        as("alice")
+                .body("{\"reason\":\"invariant 9 test\"}")
+                .post("/v1/keys/" + second + "/revoke")
+                .then()
+                .statusCode(200);
+        assertThat(TestHsm.hasPrivateKey("default", h2))
+                .as("REVOKED: private key gone from the token")
+                .isFalse();
         assertThat(TestHsm.hasCertificate("default", h2)).isTrue();
         assertThat(thumbprint(hsm.publicKey("default", h2))).isEqualTo(second);
 
@@ -90,7 +115,11 @@ class PrivateKeyLifetimeTest {
         String pending = Api.rotate(id);
         String h = handle(pending);
         assertThat(TestHsm.hasPrivateKey("default", h)).isTrue();
-        as("alice").body("{\"reason\":\"not wanted\"}").post("/v1/keys/" + pending + "/revoke").then().statusCode(200);
+        as("alice")
+                .body("{\"reason\":\"not wanted\"}")
+                .post("/v1/keys/" + pending + "/revoke")
+                .then()
+                .statusCode(200);
         assertThat(TestHsm.hasPrivateKey("default", h)).isFalse();
         assertThat(TestHsm.hasCertificate("default", h)).isTrue();
     }
@@ -100,14 +129,21 @@ class PrivateKeyLifetimeTest {
         String id = Api.createIssuer("inv9db");
         String retired = lifecycle.activeKey(id);
         String revoked = lifecycle.activeKey(id);
-        as("alice").body("{\"reason\":\"x\"}").post("/v1/keys/" + revoked + "/revoke").then().statusCode(200);
-        assertThat(sql.one("select state from signing_key where kid = ?", retired)).isEqualTo("RETIRED");
+        as("alice")
+                .body("{\"reason\":\"x\"}")
+                .post("/v1/keys/" + revoked + "/revoke")
+                .then()
+                .statusCode(200);
+        assertThat(sql.one("select state from signing_key where kid = ?", retired))
+                .isEqualTo("RETIRED");
 
-        for (String kid : new String[]{retired, revoked}) {
+        for (String kid : new String[] {retired, revoked}) {
             String previous = (String) sql.one("select state from signing_key where kid = ?", kid);
             // the attack: a database write puts the key back into service
-            sql.exec("update signing_key set state = 'ACTIVE', not_after = ? where kid = ?",
-                    java.sql.Timestamp.from(clock.instant().plusSeconds(86_400)), kid);
+            sql.exec(
+                    "update signing_key set state = 'ACTIVE', not_after = ? where kid = ?",
+                    java.sql.Timestamp.from(clock.instant().plusSeconds(86_400)),
+                    kid);
             signingCache.invalidate(id); // as after a restart, or any other reload of the snapshot
 
             Response refused = Api.sign("signer", id, Map.of("claims", Map.of("sub", "x", "aud", "api://" + id)));
@@ -119,8 +155,10 @@ class PrivateKeyLifetimeTest {
             HsmReconciler.Report r = reconciler.reconcileOnce();
             assertThat(r.missing()).containsKey(kid);
             assertThat(r.privateKeysDestroyed()).doesNotContain(kid);
-            assertThat(sql.count("select count(*) from outbox_event where subject = ? and type = 'keyhold.key.hsm-missing'",
-                    kid)).isEqualTo(1);
+            assertThat(sql.count(
+                            "select count(*) from outbox_event where subject = ? and type = 'keyhold.key.hsm-missing'",
+                            kid))
+                    .isEqualTo(1);
             signingCache.invalidate(id);
             Response still = Api.sign("signer", id, Map.of("claims", Map.of("sub", "x", "aud", "api://" + id)));
             assertThat(still.statusCode()).isEqualTo(409);
@@ -144,7 +182,8 @@ class PrivateKeyLifetimeTest {
         assertThat(hsm.list("default")).contains(h);
         HsmReconciler.Report r = reconciler.reconcileOnce();
         assertThat(r.newlyMissing()).contains(kid);
-        assertThat(sql.one("select hsm_missing_at from signing_key where kid = ?", kid)).isNotNull();
+        assertThat(sql.one("select hsm_missing_at from signing_key where kid = ?", kid))
+                .isNotNull();
     }
 
     @Test
@@ -152,17 +191,23 @@ class PrivateKeyLifetimeTest {
         String id = Api.createIssuer("inv9act");
         String first = lifecycle.activeKey(id);
         String next = Api.rotate(id);
-        java.util.UUID request = (java.util.UUID) sql.one("select id from activation_request where kid = ? and state = 'OPEN'",
-                next);
+        java.util.UUID request =
+                (java.util.UUID) sql.one("select id from activation_request where kid = ? and state = 'OPEN'", next);
         lifecycle.approve(request.toString());
         assertThat(hsm.destroyPrivate("default", handle(next))).isTrue(); // lost behind Keyhold's back
-        assertThat(hsm.publicKey("default", handle(next))).as("its public object is still there").isNotNull();
+        assertThat(hsm.publicKey("default", handle(next)))
+                .as("its public object is still there")
+                .isNotNull();
         clock.advance(java.time.Duration.ofHours(3)); // past publishLead
-        assertThatThrownBy(() -> activations.activateIfDue(request, "test")).isInstanceOf(HsmObjectMissingException.class);
+        assertThatThrownBy(() -> activations.activateIfDue(request, "test"))
+                .isInstanceOf(HsmObjectMissingException.class);
         assertThat(sql.one("select state from signing_key where kid = ?", next)).isEqualTo("PENDING");
-        assertThat(sql.one("select state from signing_key where kid = ?", first)).isEqualTo("ACTIVE");
+        assertThat(sql.one("select state from signing_key where kid = ?", first))
+                .isEqualTo("ACTIVE");
         assertThat(TestHsm.hasPrivateKey("default", handle(first))).isTrue();
-        Api.sign("signer", id, Map.of("claims", Map.of("sub", "x", "aud", "api://" + id))).then().statusCode(200);
+        Api.sign("signer", id, Map.of("claims", Map.of("sub", "x", "aud", "api://" + id)))
+                .then()
+                .statusCode(200);
     }
 
     /** Waits for the asynchronous check that a refused signature started (not for application time to pass). */

@@ -1,8 +1,11 @@
 package dev.keyhold.lifecycle;
 
+import static dev.keyhold.testsupport.Api.as;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.keyhold.domain.Deadlines;
 import dev.keyhold.domain.Key;
 import dev.keyhold.store.KeyEntity;
-import dev.keyhold.domain.Deadlines;
 import dev.keyhold.testsupport.Api;
 import dev.keyhold.testsupport.Lifecycle;
 import dev.keyhold.testsupport.MutableClock;
@@ -12,9 +15,6 @@ import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.scheduler.Scheduler;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -30,25 +30,30 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-
-import static dev.keyhold.testsupport.Api.as;
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 
 @QuarkusTest
 class SweeperTest {
 
     @Inject
     Sweeper sweeper;
+
     @Inject
     LifecycleSteps steps;
+
     @Inject
     Lifecycle lifecycle;
+
     @Inject
     Sql sql;
+
     @Inject
     MutableClock clock;
+
     @Inject
     AgroalDataSource ds;
+
     @Inject
     Scheduler scheduler;
 
@@ -74,10 +79,17 @@ class SweeperTest {
         body.put("tokenTtl", "PT5M");
         String id = Api.createIssuer(body);
         String kid = lifecycle.activeKey(id);
-        Key k = QuarkusTransaction.requiringNew().call(() -> KeyEntity.findByKid(kid).orElseThrow().toKey());
-        Instant prepareAt = Deadlines.prepareAt(k.activatedAt(), new dev.keyhold.domain.IssuerPolicy(
-                Duration.ofSeconds(7201), Duration.ofHours(1), Duration.ofMinutes(5), Duration.ofHours(3), Duration.ofDays(7),
-                Duration.ofDays(1)));
+        Key k = QuarkusTransaction.requiringNew()
+                .call(() -> KeyEntity.findByKid(kid).orElseThrow().toKey());
+        Instant prepareAt = Deadlines.prepareAt(
+                k.activatedAt(),
+                new dev.keyhold.domain.IssuerPolicy(
+                        Duration.ofSeconds(7201),
+                        Duration.ofHours(1),
+                        Duration.ofMinutes(5),
+                        Duration.ofHours(3),
+                        Duration.ofDays(7),
+                        Duration.ofDays(1)));
         assertThat(Duration.between(k.activatedAt(), prepareAt)).isEqualTo(Duration.ofMillis(1_800_500));
         clock.freezeAt(prepareAt.minusSeconds(1));
         assertThat(due(id)).isEmpty();
@@ -91,9 +103,15 @@ class SweeperTest {
         assertThat(sweeper.sweep(List.of(id)).steps()).isEqualTo(Map.of(StepKind.PREPARE, 1));
         assertThat(due(id)).isEmpty();
         // rotationDue = activatedAt + 7201 s: overdue is due there, not a second earlier
-        Instant rotationDue = Deadlines.rotationDue(k.activatedAt(), new dev.keyhold.domain.IssuerPolicy(
-                Duration.ofSeconds(7201), Duration.ofHours(1), Duration.ofMinutes(5), Duration.ofHours(3), Duration.ofDays(7),
-                Duration.ofDays(1)));
+        Instant rotationDue = Deadlines.rotationDue(
+                k.activatedAt(),
+                new dev.keyhold.domain.IssuerPolicy(
+                        Duration.ofSeconds(7201),
+                        Duration.ofHours(1),
+                        Duration.ofMinutes(5),
+                        Duration.ofHours(3),
+                        Duration.ofDays(7),
+                        Duration.ofDays(1)));
         clock.freezeAt(rotationDue.minusSeconds(1));
         assertThat(due(id)).isEmpty();
         clock.freezeAt(rotationDue);
@@ -107,7 +125,8 @@ class SweeperTest {
             assertThat(tryLock(other)).isTrue();
             Sweeper.SweepResult r = sweeper.sweep(List.of(id));
             assertThat(r.ran()).isFalse();
-            assertThat(sql.count("select count(*) from signing_key where issuer_id = ?", id)).isZero();
+            assertThat(sql.count("select count(*) from signing_key where issuer_id = ?", id))
+                    .isZero();
             unlock(other);
         }
         assertThat(sweeper.sweep(List.of(id)).steps()).isEqualTo(Map.of(StepKind.PREPARE, 1));
@@ -152,10 +171,15 @@ class SweeperTest {
             pool.shutdownNow();
         }
         for (String id : ids) {
-            assertThat(sql.count("select count(*) from signing_key where issuer_id = ?", id)).isEqualTo(1);
-            assertThat(sql.count("select count(*) from outbox_event where issuer_id = ? and type = 'keyhold.key.created'", id))
+            assertThat(sql.count("select count(*) from signing_key where issuer_id = ?", id))
                     .isEqualTo(1);
-            assertThat(sql.count("select count(*) from outbox_event where issuer_id = ? and type = 'keyhold.activation.requested'", id))
+            assertThat(sql.count(
+                            "select count(*) from outbox_event where issuer_id = ? and type = 'keyhold.key.created'",
+                            id))
+                    .isEqualTo(1);
+            assertThat(sql.count(
+                            "select count(*) from outbox_event where issuer_id = ? and type = 'keyhold.activation.requested'",
+                            id))
                     .isEqualTo(1);
         }
     }
@@ -180,9 +204,13 @@ class SweeperTest {
             pool.shutdownNow();
         }
         sweeper.sweep(List.of(id));
-        assertThat(sql.count("select count(*) from outbox_event where issuer_id = ? and type = 'keyhold.rotation.overdue'", id))
+        assertThat(sql.count(
+                        "select count(*) from outbox_event where issuer_id = ? and type = 'keyhold.rotation.overdue'",
+                        id))
                 .isEqualTo(1);
-        assertThat(sql.one("select subject from outbox_event where issuer_id = ? and type = 'keyhold.rotation.overdue'", id))
+        assertThat(sql.one(
+                        "select subject from outbox_event where issuer_id = ? and type = 'keyhold.rotation.overdue'",
+                        id))
                 .isEqualTo(kid);
     }
 
@@ -195,20 +223,32 @@ class SweeperTest {
         Sweeper.SweepResult r = sweeper.sweep(List.of(broken, good));
         assertThat(r.steps()).isEqualTo(Map.of(StepKind.PREPARE, 1));
         assertThat(r.failures()).containsOnlyKeys(broken);
-        assertThat(sql.count("select count(*) from signing_key where issuer_id = ?", good)).isEqualTo(1);
-        as("ops").get("/q/health/group/lifecycle").then().statusCode(200)
+        assertThat(sql.count("select count(*) from signing_key where issuer_id = ?", good))
+                .isEqualTo(1);
+        as("ops")
+                .get("/q/health/group/lifecycle")
+                .then()
+                .statusCode(200)
                 .body("checks.find { it.name == 'lifecycle' }.status", org.hamcrest.Matchers.equalTo("UP"))
-                .body("checks.find { it.name == 'lifecycle' }.data.'issuer." + broken + "'",
+                .body(
+                        "checks.find { it.name == 'lifecycle' }.data.'issuer." + broken + "'",
                         org.hamcrest.Matchers.containsString("ghost"));
-        String metrics = as("ops").get("/q/metrics").then().statusCode(200).extract().asString();
-        assertThat(metrics).contains("keyhold_scheduler_failures_total{issuer=\"" + broken + "\"}")
+        String metrics =
+                as("ops").get("/q/metrics").then().statusCode(200).extract().asString();
+        assertThat(metrics)
+                .contains("keyhold_scheduler_failures_total{issuer=\"" + broken + "\"}")
                 .contains("keyhold_scheduler_steps_total{kind=\"prepare\"}")
                 .contains("keyhold_scheduler_sweeps_total");
         // repaired: the failure clears with the issuer's next successful step
         sql.exec("update issuer set partition_name = 'default' where id = ?", broken);
         assertThat(sweeper.sweep(List.of(broken)).failures()).isEmpty();
-        as("ops").get("/q/health/group/lifecycle").then().statusCode(200)
-                .body("checks.find { it.name == 'lifecycle' }.data.'issuer." + broken + "'", org.hamcrest.Matchers.nullValue());
+        as("ops")
+                .get("/q/health/group/lifecycle")
+                .then()
+                .statusCode(200)
+                .body(
+                        "checks.find { it.name == 'lifecycle' }.data.'issuer." + broken + "'",
+                        org.hamcrest.Matchers.nullValue());
     }
 
     @Test
@@ -225,14 +265,20 @@ class SweeperTest {
         assertThat(sql.one("select state from signing_key where kid = ?", kid)).isEqualTo("RETIRED");
         clock.advance(Duration.ofHours(2));
         assertThat(sweeper.sweep(List.of(id)).steps()).isEqualTo(Map.of(StepKind.UNPUBLISH, 1));
-        assertThat(sql.count("select count(*) from signing_key where issuer_id = ?", id)).as("nothing prepared").isEqualTo(1);
+        assertThat(sql.count("select count(*) from signing_key where issuer_id = ?", id))
+                .as("nothing prepared")
+                .isEqualTo(1);
     }
 
     @Test
     void revokedKeysAreDestroyedAtDestroyAtWithoutEverBeingUnpublished() {
         String id = Api.createIssuer("revd");
         String kid = Api.rotate(id);
-        as("alice").body(Map.of("reason", "compromised laptop")).post("/v1/keys/" + kid + "/revoke").then().statusCode(200);
+        as("alice")
+                .body(Map.of("reason", "compromised laptop"))
+                .post("/v1/keys/" + kid + "/revoke")
+                .then()
+                .statusCode(200);
         Instant destroyAt = ((Timestamp) sql.one("select destroy_at from signing_key where kid = ?", kid)).toInstant();
         String handle = (String) sql.one("select hsm_handle from signing_key where kid = ?", kid);
         clock.freezeAt(destroyAt.minusSeconds(1));
@@ -242,22 +288,32 @@ class SweeperTest {
         clock.freezeAt(destroyAt);
         assertThat(sweeper.sweep(List.of(id)).steps()).isEqualTo(Map.of(StepKind.DESTROY, 1));
         assertThat(sql.one("select state from signing_key where kid = ?", kid)).isEqualTo("DESTROYED");
-        assertThat(sql.one("select unpublished_at from signing_key where kid = ?", kid)).isNull();
-        assertThat(sql.count("select count(*) from outbox_event where subject = ? and type = 'keyhold.key.unpublished'", kid)).isZero();
-        assertThat(sql.count("select count(*) from outbox_event where subject = ? and type = 'keyhold.key.destroyed'", kid)).isEqualTo(1);
+        assertThat(sql.one("select unpublished_at from signing_key where kid = ?", kid))
+                .isNull();
+        assertThat(sql.count(
+                        "select count(*) from outbox_event where subject = ? and type = 'keyhold.key.unpublished'",
+                        kid))
+                .isZero();
+        assertThat(sql.count(
+                        "select count(*) from outbox_event where subject = ? and type = 'keyhold.key.destroyed'", kid))
+                .isEqualTo(1);
     }
 
     @Test
     void expiredRequestsAreClosedByTheSweep() {
         String id = Api.createIssuer("exp");
         String kid = Api.rotate(id);
-        Instant expiresAt = ((Timestamp) sql.one("select expires_at from activation_request where kid = ?", kid)).toInstant();
+        Instant expiresAt =
+                ((Timestamp) sql.one("select expires_at from activation_request where kid = ?", kid)).toInstant();
         clock.freezeAt(expiresAt.minusSeconds(1));
         assertThat(sweeper.sweep(List.of(id)).total()).isZero();
         clock.freezeAt(expiresAt);
         assertThat(sweeper.sweep(List.of(id)).steps()).isEqualTo(Map.of(StepKind.EXPIRE_REQUEST, 1));
-        assertThat(sql.one("select state from activation_request where kid = ?", kid)).isEqualTo("EXPIRED");
-        assertThat(sql.count("select count(*) from outbox_event where issuer_id = ? and type = 'keyhold.activation.expired'", id))
+        assertThat(sql.one("select state from activation_request where kid = ?", kid))
+                .isEqualTo("EXPIRED");
+        assertThat(sql.count(
+                        "select count(*) from outbox_event where issuer_id = ? and type = 'keyhold.activation.expired'",
+                        id))
                 .isEqualTo(1);
         // the pending key waits for an explicit rotation call to be put to custodians again
         assertThat(sweeper.sweep(List.of(id)).total()).isZero();
@@ -274,7 +330,10 @@ class SweeperTest {
                 fs.add(pool.submit(() -> {
                     start.await();
                     for (int i = 0; i < 5; i++) {
-                        int code = as("scheduler").body("{}").post("/v1/issuers/" + id + "/rotations").statusCode();
+                        int code = as("scheduler")
+                                .body("{}")
+                                .post("/v1/issuers/" + id + "/rotations")
+                                .statusCode();
                         assertThat(code).isIn(200, 201);
                     }
                     return null;
@@ -294,9 +353,13 @@ class SweeperTest {
         } finally {
             pool.shutdownNow();
         }
-        assertThat(sql.count("select count(*) from signing_key where issuer_id = ?", id)).isEqualTo(1);
-        assertThat(sql.count("select count(*) from outbox_event where issuer_id = ? and type = 'keyhold.key.created'", id)).isEqualTo(1);
-        assertThat(sql.count("select count(*) from activation_request where issuer_id = ?", id)).isEqualTo(1);
+        assertThat(sql.count("select count(*) from signing_key where issuer_id = ?", id))
+                .isEqualTo(1);
+        assertThat(sql.count(
+                        "select count(*) from outbox_event where issuer_id = ? and type = 'keyhold.key.created'", id))
+                .isEqualTo(1);
+        assertThat(sql.count("select count(*) from activation_request where issuer_id = ?", id))
+                .isEqualTo(1);
     }
 
     private List<String> due(String id) {

@@ -1,5 +1,8 @@
 package dev.keyhold.ops;
 
+import static dev.keyhold.testsupport.Api.as;
+import static org.assertj.core.api.Assertions.assertThat;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.keyhold.activation.ActivationService;
@@ -12,10 +15,6 @@ import dev.keyhold.testsupport.Tokens;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -26,9 +25,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-
-import static dev.keyhold.testsupport.Api.as;
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The keyhold command line as a user runs it ({@code bin/keyhold}, the shaded jar the build makes, a child process)
@@ -45,22 +44,30 @@ class CliEndToEndTest {
 
     @TestHTTPResource("/")
     URL base;
+
     @Inject
     Lifecycle lifecycle;
+
     @Inject
     MutableClock clock;
+
     @Inject
     Tokens tokens;
+
     @Inject
     ActivationService activations;
+
     @TempDir
     Path dir;
+
     String agentSocket;
 
     @BeforeAll
     static void jarBuilt() {
-        assertThat(Path.of("cli/target/keyhold-cli.jar")).as("the CLI jar (built by the root build's 'cli' execution;"
-                + " run without -DskipCli, or ./mvnw -f cli/pom.xml package)").exists();
+        assertThat(Path.of("cli/target/keyhold-cli.jar"))
+                .as("the CLI jar (built by the root build's 'cli' execution;"
+                        + " run without -DskipCli, or ./mvnw -f cli/pom.xml package)")
+                .exists();
     }
 
     record Run(int code, String out, String err) {
@@ -88,20 +95,54 @@ class CliEndToEndTest {
         Path out = dir.resolve("out-" + System.nanoTime());
         Path err = dir.resolve("err-" + System.nanoTime());
         Process p = pb.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
-        assertThat(p.waitFor(2, TimeUnit.MINUTES)).as("keyhold " + String.join(" ", args) + " finished").isTrue();
+        assertThat(p.waitFor(2, TimeUnit.MINUTES))
+                .as("keyhold " + String.join(" ", args) + " finished")
+                .isTrue();
         return new Run(p.exitValue(), Files.readString(out), Files.readString(err));
     }
 
     @Test
     void lifecycleFromTheCommandLine() throws Exception {
         String id = Api.uniqueId("cli");
-        Run created = keyhold("admin", "issuer", "create", "--id", id, "--issuer-uri", "https://" + id + ".test.example",
-                "--partition", "default", "--algorithm", "ES256", "--audience", "api://" + id, "--custodian", "alice",
-                "--custodian", "bob", "--custodian", "carol", "--approvals", "2", "--signer", "signer",
-                "--rotation-period", "P30D", "--publish-lead", "PT2H", "--token-ttl", "PT1H", "--active-deadline", "P45D",
-                "--destroy-grace", "P7D", "--approval-ttl", "P2D");
+        Run created = keyhold(
+                "admin",
+                "issuer",
+                "create",
+                "--id",
+                id,
+                "--issuer-uri",
+                "https://" + id + ".test.example",
+                "--partition",
+                "default",
+                "--algorithm",
+                "ES256",
+                "--audience",
+                "api://" + id,
+                "--custodian",
+                "alice",
+                "--custodian",
+                "bob",
+                "--custodian",
+                "carol",
+                "--approvals",
+                "2",
+                "--signer",
+                "signer",
+                "--rotation-period",
+                "P30D",
+                "--publish-lead",
+                "PT2H",
+                "--token-ttl",
+                "PT1H",
+                "--active-deadline",
+                "P45D",
+                "--destroy-grace",
+                "P7D",
+                "--approval-ttl",
+                "P2D");
         assertThat(created.code()).as(created.err()).isZero();
-        assertThat(created.out()).contains("created issuer " + id, "custodians    alice, bob, carol   approvals required: 2");
+        assertThat(created.out())
+                .contains("created issuer " + id, "custodians    alice, bob, carol   approvals required: 2");
 
         Run list = keyhold("auditor", "issuers");
         assertThat(list.code()).as(list.err()).isZero();
@@ -119,14 +160,19 @@ class CliEndToEndTest {
 
         Run open = keyhold("alice", "requests", "--issuer", id);
         assertThat(open.code()).as(open.err()).isZero();
-        assertThat(open.out()).contains(request + "  KEY_ACTIVATION  issuer " + id + "  OPEN",
-                "what:       activate key " + kid + " (ES256, partition default", "requested:  by scheduler",
-                "reason: first key", "approvals:  0 of 2");
+        assertThat(open.out())
+                .contains(
+                        request + "  KEY_ACTIVATION  issuer " + id + "  OPEN",
+                        "what:       activate key " + kid + " (ES256, partition default",
+                        "requested:  by scheduler",
+                        "reason: first key",
+                        "approvals:  0 of 2");
 
         Run rejected = keyhold("alice", "reject", request, "-m", "not expected");
         assertThat(rejected.code()).as(rejected.err()).isZero();
         assertThat(rejected.out()).contains("request " + request + " REJECTED");
-        assertThat(keyhold("alice", "requests", "--issuer", id).out()).contains("no OPEN activation requests for issuer " + id);
+        assertThat(keyhold("alice", "requests", "--issuer", id).out())
+                .contains("no OPEN activation requests for issuer " + id);
         // deciding twice is refused by the server: exit 1, its problem in one line
         Run again = keyhold("bob", "reject", request, "-m", "me too");
         assertThat(again.code()).isEqualTo(1);
@@ -142,7 +188,8 @@ class CliEndToEndTest {
         Run resume = keyhold("admin", "issuer", "resume", id, "--reason", "drill over");
         assertThat(resume.code()).as(resume.err()).isZero();
         assertThat(resume.out()).contains("resume request ", "needs 2 approvals");
-        assertThat(keyhold("bob", "requests", "--issuer", id).out()).contains("ISSUER_RESUME", "resume the suspended issuer");
+        assertThat(keyhold("bob", "requests", "--issuer", id).out())
+                .contains("ISSUER_RESUME", "resume the suspended issuer");
     }
 
     /** An unencrypted OpenSSH private key file of the principal's enrolled test key, mode 600 as ssh-keygen wants. */
@@ -162,13 +209,18 @@ class CliEndToEndTest {
         String request = rotated.json().path("activationRequestId").asText();
 
         // alice signs with her key file
-        Run alice = keyhold("alice", "approve", request, "--key", privateKeyFile("alice").toString(), "-m", "kid checked");
+        Run alice = keyhold(
+                "alice", "approve", request, "--key", privateKeyFile("alice").toString(), "-m", "kid checked");
         assertThat(alice.code()).as(alice.out() + alice.err()).isZero();
-        assertThat(alice.out()).contains("signed and approved: KEY_ACTIVATION of issuer " + id, "\"kid\":\"" + kid + "\"",
-                "request " + request + " OPEN: 1 of 2 approvals");
+        assertThat(alice.out())
+                .contains(
+                        "signed and approved: KEY_ACTIVATION of issuer " + id,
+                        "\"kid\":\"" + kid + "\"",
+                        "request " + request + " OPEN: 1 of 2 approvals");
 
         // carol with a key that is not hers: the server refuses the signature, nothing is recorded
-        Run wrongKey = keyhold("carol", "approve", request, "--key", privateKeyFile("mallory").toString());
+        Run wrongKey = keyhold(
+                "carol", "approve", request, "--key", privateKeyFile("mallory").toString());
         assertThat(wrongKey.code()).isEqualTo(1);
         assertThat(wrongKey.err()).startsWith("keyhold: 422 ").hasLineCount(1);
 
@@ -177,7 +229,9 @@ class CliEndToEndTest {
         Path bobPub = Files.writeString(dir.resolve("bob_ed25519.pub"), CustodianKeys.publicKeyLine("bob") + "\n");
         Path sock = dir.resolve("agent.sock");
         Process agent = new ProcessBuilder("ssh-agent", "-D", "-a", sock.toString())
-                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .start();
         try {
             for (int i = 0; i < 200 && !Files.exists(sock); i++) {
                 Thread.sleep(25);
@@ -201,20 +255,28 @@ class CliEndToEndTest {
         // signatures the CLI made) is checked again at use
         Instant activatable = Instant.parse(rotated.json().path("activatableAt").asText());
         if (clock.instant().isBefore(activatable)) {
-            clock.advance(java.time.Duration.between(clock.instant(), activatable).plusSeconds(1));
+            clock.advance(
+                    java.time.Duration.between(clock.instant(), activatable).plusSeconds(1));
         }
         activations.activateIfDue(java.util.UUID.fromString(request), "test");
         assertThat(keyhold("auditor", "keys", id).out()).containsPattern(kid + "\\s+ACTIVE");
         assertThat(keyhold("auditor", "issuer", "show", id).out()).contains("active key    " + kid);
-        as("signer").body(Map.of("claims", Tokens.claims(id))).post("/v1/issuers/" + id + "/sign")
-                .then().statusCode(200).body("kid", org.hamcrest.Matchers.equalTo(kid));
+        as("signer")
+                .body(Map.of("claims", Tokens.claims(id)))
+                .post("/v1/issuers/" + id + "/sign")
+                .then()
+                .statusCode(200)
+                .body("kid", org.hamcrest.Matchers.equalTo(kid));
     }
 
     @Test
     void refusalsAuthenticationAndUsageHaveTheirExitCodes() throws Exception {
         Run unknown = keyhold("auditor", "issuer", "show", "no-such-issuer");
         assertThat(unknown.code()).isEqualTo(1);
-        assertThat(unknown.err()).startsWith("keyhold: 404 ").contains("no-such-issuer").hasLineCount(1);
+        assertThat(unknown.err())
+                .startsWith("keyhold: 404 ")
+                .contains("no-such-issuer")
+                .hasLineCount(1);
 
         Run invalid = keyhold("admin", "issuer", "create", "--id", "Bad_Id");
         assertThat(invalid.code()).isEqualTo(1);
@@ -227,14 +289,20 @@ class CliEndToEndTest {
         List<String> args = List.of("--password", "wrong", "issuers");
         Run badPassword = keyhold("admin", args.toArray(String[]::new));
         assertThat(badPassword.code()).isEqualTo(4);
-        assertThat(badPassword.err()).startsWith("keyhold: authentication failed (401) with user admin").hasLineCount(1);
+        assertThat(badPassword.err())
+                .startsWith("keyhold: authentication failed (401) with user admin")
+                .hasLineCount(1);
 
         Run usage = keyhold("admin", "rotate");
         assertThat(usage.code()).isEqualTo(2);
         assertThat(usage.err()).contains("ISSUER").hasLineCount(1);
 
         Run status = keyhold(null, "status");
-        String health = io.restassured.RestAssured.given().get("/q/health").then().extract().path("status");
+        String health = io.restassured.RestAssured.given()
+                .get("/q/health")
+                .then()
+                .extract()
+                .path("status");
         assertThat(status.out()).contains("Keyhold at " + base.toString().replaceAll("/$", "") + ": " + health);
         assertThat(status.code()).isEqualTo("UP".equals(health) ? 0 : 1);
     }
@@ -243,14 +311,26 @@ class CliEndToEndTest {
     void evidenceCheckTellsIssuedFromForged() throws Exception {
         String id = Api.createIssuer("clie");
         String kid = lifecycle.activeKey(id);
-        String a = as("signer").body(Map.of("claims", Tokens.claims(id))).post("/v1/issuers/" + id + "/sign")
-                .then().statusCode(200).extract().path("token");
-        String b = as("signer").body(Map.of("claims", Tokens.claims(id))).post("/v1/issuers/" + id + "/sign")
-                .then().statusCode(200).extract().path("token");
+        String a = as("signer")
+                .body(Map.of("claims", Tokens.claims(id)))
+                .post("/v1/issuers/" + id + "/sign")
+                .then()
+                .statusCode(200)
+                .extract()
+                .path("token");
+        String b = as("signer")
+                .body(Map.of("claims", Tokens.claims(id)))
+                .post("/v1/issuers/" + id + "/sign")
+                .then()
+                .statusCode(200)
+                .extract()
+                .path("token");
         Path issued = Files.writeString(dir.resolve("issued.txt"), "# two tokens\n" + a + "\n\n" + b + "\n");
         Run ok = keyhold("auditor", "evidence", "check", issued.toString());
         assertThat(ok.code()).as(ok.err()).isZero();
-        assertThat(ok.out()).contains("all 2 tokens were issued by Keyhold").containsPattern("issued\\s+" + id + "\\s+" + kid);
+        assertThat(ok.out())
+                .contains("all 2 tokens were issued by Keyhold")
+                .containsPattern("issued\\s+" + id + "\\s+" + kid);
 
         Map<String, Object> payload = tokens.payload(id, clock.instant().getEpochSecond());
         payload.put("jti", "stolen-" + System.nanoTime());
@@ -260,7 +340,8 @@ class CliEndToEndTest {
         assertThat(bad.code()).isEqualTo(1);
         assertThat(bad.out()).contains("forged", "1 token(s) verify under a Keyhold key but were never issued");
         Run asJson = keyhold("auditor", "evidence", "check", mixed.toString(), "--json");
-        assertThat(asJson.json().path("results").get(1).path("judgement").asText()).isEqualTo("forged");
+        assertThat(asJson.json().path("results").get(1).path("judgement").asText())
+                .isEqualTo("forged");
     }
 
     @Test
@@ -268,16 +349,25 @@ class CliEndToEndTest {
         Instant from = clock.instant().minusSeconds(5);
         String id = Api.createIssuer("clia");
         Api.rotate(id);
-        as("auditor").body("{}").post("/v1/audit/checkpoints").then().statusCode(org.hamcrest.Matchers.anyOf(
-                org.hamcrest.Matchers.is(200), org.hamcrest.Matchers.is(201)));
+        as("auditor")
+                .body("{}")
+                .post("/v1/audit/checkpoints")
+                .then()
+                .statusCode(org.hamcrest.Matchers.anyOf(org.hamcrest.Matchers.is(200), org.hamcrest.Matchers.is(201)));
 
-        boolean serverOk = as("auditor").get("/v1/audit/verify").then().statusCode(200).extract().path("ok");
+        boolean serverOk = as("auditor")
+                .get("/v1/audit/verify")
+                .then()
+                .statusCode(200)
+                .extract()
+                .path("ok");
         Run verify = keyhold("auditor", "audit", "verify");
         assertThat(verify.code()).as(verify.out() + verify.err()).isEqualTo(serverOk ? 0 : 1);
         assertThat(verify.out()).startsWith(serverOk ? "OK: audit chain intact" : "FAILED");
 
         Path export = dir.resolve("audit.json");
-        Run exported = keyhold("auditor", "audit", "export", "--from", from.toString(), "--output", export.toString(), "--verify");
+        Run exported = keyhold(
+                "auditor", "audit", "export", "--from", from.toString(), "--output", export.toString(), "--verify");
         assertThat(exported.code()).as(exported.out() + exported.err()).isZero();
         assertThat(exported.out()).contains("OK: " + export + " is intact", "checked offline");
 

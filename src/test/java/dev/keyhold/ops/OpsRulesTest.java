@@ -1,11 +1,9 @@
 package dev.keyhold.ops;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -15,8 +13,9 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The shipped Prometheus rules and Grafana dashboard, checked by the real promtool (Debian package "prometheus",
@@ -52,8 +51,9 @@ class OpsRulesTest {
         assertThat(alerts).hasSizeGreaterThanOrEqualTo(14);
         String[] blocks = rules.split("(?m)^\\s+- alert: ");
         for (int i = 1; i < blocks.length; i++) {
-            assertThat(blocks[i]).as("alert " + alerts.get(i - 1)).contains("summary:", "description:", "runbook:",
-                    "severity:");
+            assertThat(blocks[i])
+                    .as("alert " + alerts.get(i - 1))
+                    .contains("summary:", "description:", "runbook:", "severity:");
         }
         List<Path> testFiles;
         try (var s = Files.list(TESTS)) {
@@ -66,9 +66,12 @@ class OpsRulesTest {
         }
         for (String a : alerts) {
             // each alert has a case that expects it to fire (labels) and one that expects silence (exp_alerts: [])
-            Matcher m = Pattern.compile("alertname: " + a + "\\n\\s+exp_alerts:\\n\\s+- exp_labels").matcher(tests);
+            Matcher m = Pattern.compile("alertname: " + a + "\\n\\s+exp_alerts:\\n\\s+- exp_labels")
+                    .matcher(tests);
             assertThat(m.find()).as("a firing test for " + a).isTrue();
-            assertThat(tests.toString()).as("a silent test for " + a).containsPattern("alertname: " + a + "\\n\\s+exp_alerts: \\[]");
+            assertThat(tests.toString())
+                    .as("a silent test for " + a)
+                    .containsPattern("alertname: " + a + "\\n\\s+exp_alerts: \\[]");
         }
         List<String> cmd = new ArrayList<>(List.of("promtool", "test", "rules"));
         testFiles.forEach(p -> cmd.add(p.toString()));
@@ -80,8 +83,10 @@ class OpsRulesTest {
     @Test
     void promtoolTestsCanFail(@TempDir Path tmp) throws Exception {
         // A broken threshold must make the unit tests fail (the tests are not vacuous).
-        String broken = Files.readString(RULES).replace("keyhold_issuer_activation_request_expiry_seconds) < 6 * 3600",
-                "keyhold_issuer_activation_request_expiry_seconds) < 60 * 3600");
+        String broken = Files.readString(RULES)
+                .replace(
+                        "keyhold_issuer_activation_request_expiry_seconds) < 6 * 3600",
+                        "keyhold_issuer_activation_request_expiry_seconds) < 60 * 3600");
         assertThat(broken).isNotEqualTo(Files.readString(RULES));
         Files.createDirectories(tmp.resolve("tests"));
         Files.writeString(tmp.resolve("keyhold-rules.yml"), broken);
@@ -98,9 +103,17 @@ class OpsRulesTest {
         List<String> exprs = new ArrayList<>();
         List<String> titles = new ArrayList<>();
         collect(dash.path("panels"), exprs, titles);
-        for (String required : List.of("Issuers at risk", "Rotations overdue", "Open activation requests",
-                "Tokens signed per second", "Sign latency", "HSM latency p99", "HSM errors per second",
-                "Relay lag (seconds)", "Compromise suspected (last hour)", "Integrity violations (last hour)")) {
+        for (String required : List.of(
+                "Issuers at risk",
+                "Rotations overdue",
+                "Open activation requests",
+                "Tokens signed per second",
+                "Sign latency",
+                "HSM latency p99",
+                "HSM errors per second",
+                "Relay lag (seconds)",
+                "Compromise suspected (last hour)",
+                "Integrity violations (last hour)")) {
             assertThat(titles).contains(required);
         }
         assertThat(exprs).hasSizeGreaterThanOrEqualTo(25);
@@ -108,8 +121,12 @@ class OpsRulesTest {
         for (int i = 0; i < exprs.size(); i++) {
             String e = grafanaVariables(exprs.get(i));
             assertThat(e).as("unreplaced Grafana variable in " + exprs.get(i)).doesNotContain("$");
-            rules.append("      - record: keyhold_dashboard:query_").append(i).append('\n')
-                    .append("        expr: '").append(e.replace("'", "''")).append("'\n");
+            rules.append("      - record: keyhold_dashboard:query_")
+                    .append(i)
+                    .append('\n')
+                    .append("        expr: '")
+                    .append(e.replace("'", "''"))
+                    .append("'\n");
         }
         Path f = tmp.resolve("dashboard-queries.yml");
         Files.writeString(f, rules);
@@ -117,13 +134,17 @@ class OpsRulesTest {
         assertThat(r.code()).as(r.output() + "\n" + rules).isZero();
         assertThat(r.output()).contains("SUCCESS: " + exprs.size() + " rules found");
         // a broken query is caught the same way
-        Files.writeString(f, "groups:\n  - name: x\n    rules:\n      - record: x:y\n        expr: 'sum(rate(keyhold_x[5m])'\n");
-        assertThat(run(List.of("promtool", "check", "rules", f.toString())).code()).isNotZero();
+        Files.writeString(
+                f, "groups:\n  - name: x\n    rules:\n      - record: x:y\n        expr: 'sum(rate(keyhold_x[5m])'\n");
+        assertThat(run(List.of("promtool", "check", "rules", f.toString())).code())
+                .isNotZero();
     }
 
     /** Grafana's variables as Grafana would substitute them (all issuers, a 5 m rate window). */
     static String grafanaVariables(String expr) {
-        return expr.replace("$__rate_interval", "5m").replace("$__interval", "1m").replace("$__range", "1h")
+        return expr.replace("$__rate_interval", "5m")
+                .replace("$__interval", "1m")
+                .replace("$__range", "1h")
                 .replace("$issuer", ".*");
     }
 
@@ -134,7 +155,9 @@ class OpsRulesTest {
                 continue;
             }
             titles.add(p.path("title").asText());
-            assertThat(p.path("targets").size()).as("panel " + p.path("title").asText() + " has a query").isPositive();
+            assertThat(p.path("targets").size())
+                    .as("panel " + p.path("title").asText() + " has a query")
+                    .isPositive();
             for (JsonNode t : p.path("targets")) {
                 String e = t.path("expr").asText();
                 assertThat(e).as("panel " + p.path("title").asText()).isNotBlank();
@@ -152,8 +175,7 @@ class OpsRulesTest {
         return out;
     }
 
-    record Result(int code, String output) {
-    }
+    record Result(int code, String output) {}
 
     static Result run(List<String> cmd) throws IOException, InterruptedException {
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();

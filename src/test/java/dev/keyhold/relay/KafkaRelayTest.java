@@ -1,5 +1,9 @@
 package dev.keyhold.relay;
 
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
 import dev.keyhold.audit.Change;
 import dev.keyhold.audit.ChangeRecorder;
 import dev.keyhold.testsupport.Api;
@@ -16,10 +20,6 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import io.restassured.path.json.JsonPath;
 import jakarta.inject.Inject;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -35,10 +35,9 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-
-import static io.restassured.RestAssured.given;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 
 /**
  * The relay against a real Kafka broker (a single-node KRaft broker the test suite starts as a child process):
@@ -53,14 +52,19 @@ class KafkaRelayTest {
 
     @Inject
     OutboxRelay relay;
+
     @Inject
     BusConfig config;
+
     @Inject
     AgroalDataSource ds;
+
     @Inject
     ChangeRecorder recorder;
+
     @Inject
     Sql sql;
+
     @Inject
     Clock clock;
 
@@ -100,28 +104,45 @@ class KafkaRelayTest {
                 assertThat(r.event().get("specversion").asText()).isEqualTo("1.0");
                 assertThat(r.event().get("source").asText()).isEqualTo("/issuers/" + id);
             });
-            assertThat(got.stream().filter(r -> r.type().equals("keyhold.key.created")).findFirst().orElseThrow()
-                    .event().get("subject").asText()).isNotBlank();
+            assertThat(got.stream()
+                            .filter(r -> r.type().equals("keyhold.key.created"))
+                            .findFirst()
+                            .orElseThrow()
+                            .event()
+                            .get("subject")
+                            .asText())
+                    .isNotBlank();
         }
         assertThat(config.kafka().properties()).containsEntry("linger.ms", "1");
 
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
-            JsonPath health = given().get("/q/health/group/relay").then().statusCode(200).extract().jsonPath();
-            assertThat(health.getString("checks.find { it.name == 'kafka-relay' }.status")).isEqualTo("UP");
-            assertThat(health.getString("checks.find { it.name == 'kafka-relay' }.data.state")).isEqualTo("relaying");
-            assertThat(health.getLong("checks.find { it.name == 'kafka-relay' }.data.lagEvents")).isZero();
+            JsonPath health = given().get("/q/health/group/relay")
+                    .then()
+                    .statusCode(200)
+                    .extract()
+                    .jsonPath();
+            assertThat(health.getString("checks.find { it.name == 'kafka-relay' }.status"))
+                    .isEqualTo("UP");
+            assertThat(health.getString("checks.find { it.name == 'kafka-relay' }.data.state"))
+                    .isEqualTo("relaying");
+            assertThat(health.getLong("checks.find { it.name == 'kafka-relay' }.data.lagEvents"))
+                    .isZero();
         });
-        String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
-        assertThat(metrics).contains("keyhold_relay_events_relayed_total{topic=\"keyhold.events.test\"}",
-                "keyhold_relay_lag_events{topic=\"keyhold.events.test\"}", "keyhold_relay_lag_seconds{",
-                "keyhold_relay_failures_total{");
+        String metrics =
+                given().get("/q/metrics").then().statusCode(200).extract().asString();
+        assertThat(metrics)
+                .contains(
+                        "keyhold_relay_events_relayed_total{topic=\"keyhold.events.test\"}",
+                        "keyhold_relay_lag_events{topic=\"keyhold.events.test\"}",
+                        "keyhold_relay_lag_seconds{",
+                        "keyhold_relay_failures_total{");
         assertThat(metric(metrics, "keyhold_relay_events_relayed_total")).isGreaterThanOrEqualTo(4 * 13);
     }
 
     @Test
     void aBrokerOutageMidStreamLosesNothingAndKeyholdKeepsWorking() throws Exception {
-        List<String> issuers = List.of(Api.createIssuer("kafka-outage"), Api.createIssuer("kafka-outage"),
-                Api.createIssuer("kafka-outage"));
+        List<String> issuers = List.of(
+                Api.createIssuer("kafka-outage"), Api.createIssuer("kafka-outage"), Api.createIssuer("kafka-outage"));
         AtomicBoolean writing = new AtomicBoolean(true);
         AtomicInteger written = new AtomicInteger();
         ExecutorService writer = Executors.newSingleThreadExecutor();
@@ -133,7 +154,9 @@ class KafkaRelayTest {
             }
         });
         try {
-            await().atMost(DELIVERY).until(() -> tail.poll().stream().anyMatch(r -> issuers.get(0).equals(r.key())));
+            await().atMost(DELIVERY)
+                    .until(() ->
+                            tail.poll().stream().anyMatch(r -> issuers.get(0).equals(r.key())));
             double failuresBefore = metric(given().get("/q/metrics").asString(), "keyhold_relay_failures_total");
 
             KafkaBroker.stop();
@@ -142,16 +165,25 @@ class KafkaRelayTest {
             String during = Api.createIssuer("kafka-outage");
             Api.rotate(during);
             await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
-                JsonPath health = given().get("/q/health/group/relay").then().statusCode(200).extract().jsonPath();
-                assertThat(health.getString("checks.find { it.name == 'kafka-relay' }.status")).isEqualTo("UP");
-                assertThat(health.getString("checks.find { it.name == 'kafka-relay' }.data.state")).isEqualTo("retrying");
-                assertThat(health.getString("checks.find { it.name == 'kafka-relay' }.data.lastError")).isNotBlank();
-                assertThat(health.getLong("checks.find { it.name == 'kafka-relay' }.data.lagEvents")).isPositive();
+                JsonPath health = given().get("/q/health/group/relay")
+                        .then()
+                        .statusCode(200)
+                        .extract()
+                        .jsonPath();
+                assertThat(health.getString("checks.find { it.name == 'kafka-relay' }.status"))
+                        .isEqualTo("UP");
+                assertThat(health.getString("checks.find { it.name == 'kafka-relay' }.data.state"))
+                        .isEqualTo("retrying");
+                assertThat(health.getString("checks.find { it.name == 'kafka-relay' }.data.lastError"))
+                        .isNotBlank();
+                assertThat(health.getLong("checks.find { it.name == 'kafka-relay' }.data.lagEvents"))
+                        .isPositive();
             });
             assertThat(written.get()).as("writes went on during the outage").isGreaterThan(atStop);
             assertThat(metric(given().get("/q/metrics").asString(), "keyhold_relay_failures_total"))
                     .isGreaterThan(failuresBefore);
-            assertThat(metric(given().get("/q/metrics").asString(), "keyhold_relay_lag_events")).isPositive();
+            assertThat(metric(given().get("/q/metrics").asString(), "keyhold_relay_lag_events"))
+                    .isPositive();
 
             KafkaBroker.start();
             int atRestart = written.get();
@@ -166,8 +198,11 @@ class KafkaRelayTest {
         }
         awaitDelivered(issuers.get(0));
         assertThat(tail.dedupedIds(issuers.get(0)).size()).isGreaterThan(10);
-        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(given().get("/q/health/group/relay").jsonPath()
-                .getString("checks.find { it.name == 'kafka-relay' }.data.state")).isEqualTo("relaying"));
+        await().atMost(Duration.ofSeconds(30))
+                .untilAsserted(() -> assertThat(given().get("/q/health/group/relay")
+                                .jsonPath()
+                                .getString("checks.find { it.name == 'kafka-relay' }.data.state"))
+                        .isEqualTo("relaying"));
     }
 
     /**
@@ -180,8 +215,8 @@ class KafkaRelayTest {
         String issuer = Api.createIssuer("kafka-lag");
         Api.rotate(issuer);
         awaitDelivered(issuer);
-        await().atMost(Duration.ofSeconds(10)).until(() ->
-                metric(given().get("/q/metrics").asString(), "keyhold_relay_lag_events") == 0);
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> metric(given().get("/q/metrics").asString(), "keyhold_relay_lag_events") == 0);
 
         KafkaBroker.stop();
         for (int n = 0; n < 20; n++) {
@@ -200,14 +235,21 @@ class KafkaRelayTest {
             assertThat(metric(m, "keyhold_relay_lag_events")).isGreaterThanOrEqualTo(21);
             assertThat(metric(m, "keyhold_relay_lag_seconds")).isGreaterThan(seconds);
         });
-        JsonPath health = given().get("/q/health/group/relay").then().statusCode(200).extract().jsonPath();
-        assertThat(health.getLong("checks.find { it.name == 'kafka-relay' }.data.lagEvents")).isGreaterThanOrEqualTo(21);
+        JsonPath health = given().get("/q/health/group/relay")
+                .then()
+                .statusCode(200)
+                .extract()
+                .jsonPath();
+        assertThat(health.getLong("checks.find { it.name == 'kafka-relay' }.data.lagEvents"))
+                .isGreaterThanOrEqualTo(21);
         assertThat(health.getString("checks.find { it.name == 'kafka-relay' }.data.state"))
-                .as("a lone instance is never 'standby'").isIn("relaying", "retrying");
+                .as("a lone instance is never 'standby'")
+                .isIn("relaying", "retrying");
 
         // and with the relay stopped altogether the lag is still reported (the old gauges showed 0 then)
         relay.stop();
-        assertThat(metric(given().get("/q/metrics").asString(), "keyhold_relay_lag_events")).isGreaterThanOrEqualTo(21);
+        assertThat(metric(given().get("/q/metrics").asString(), "keyhold_relay_lag_events"))
+                .isGreaterThanOrEqualTo(21);
     }
 
     @Test
@@ -237,7 +279,8 @@ class KafkaRelayTest {
         long newest = head();
         assertThat(pos).as("nothing relayed while stopped").isLessThan(newest);
         // It crashed after Kafka acknowledged its last 5 events but before it recorded that: they go again.
-        sql.exec("update relay_position set last_seq = ? where name = ?", pos - 5, "kafka:" + KafkaBrokerResource.TOPIC);
+        sql.exec(
+                "update relay_position set last_seq = ? where name = ?", pos - 5, "kafka:" + KafkaBrokerResource.TOPIC);
 
         relay.start();
         awaitDelivered(before);
@@ -245,23 +288,28 @@ class KafkaRelayTest {
         List<Received> all = tail.poll();
         for (long seq = pos - 4; seq <= pos; seq++) {
             long id = seq;
-            assertThat(all.stream().filter(r -> r.id() == id).count()).as("event %s sent again", id).isEqualTo(2);
+            assertThat(all.stream().filter(r -> r.id() == id).count())
+                    .as("event %s sent again", id)
+                    .isEqualTo(2);
         }
         for (long seq = pos + 1; seq <= newest; seq++) {
             long id = seq;
-            assertThat(all.stream().filter(r -> r.id() == id).count()).as("event %s sent once", id).isEqualTo(1);
+            assertThat(all.stream().filter(r -> r.id() == id).count())
+                    .as("event %s sent once", id)
+                    .isEqualTo(1);
         }
     }
 
     @Test
     void twoRelaysAtOnceSendEachEventOnceInOrder() throws Exception {
         relay.stop();
-        List<String> issuers = List.of(Api.createIssuer("kafka-two"), Api.createIssuer("kafka-two"),
-                Api.createIssuer("kafka-two"));
+        List<String> issuers =
+                List.of(Api.createIssuer("kafka-two"), Api.createIssuer("kafka-two"), Api.createIssuer("kafka-two"));
         long start = storedPosition();
         SimpleMeterRegistry m1 = new SimpleMeterRegistry();
         SimpleMeterRegistry m2 = new SimpleMeterRegistry();
-        TestBusConfig small = TestBusConfig.of(KafkaBroker.bootstrapServers(), KafkaBrokerResource.TOPIC).withBatchSize(5);
+        TestBusConfig small = TestBusConfig.of(KafkaBroker.bootstrapServers(), KafkaBrokerResource.TOPIC)
+                .withBatchSize(5);
         RelayRun one = new RelayRun("relay-one", ds, small, clock, m1);
         RelayRun two = new RelayRun("relay-two", ds, small, clock, m2);
         one.start();
@@ -284,11 +332,12 @@ class KafkaRelayTest {
                 assertThat(got).as("each event once").hasSize(seqs(id).size());
             }
             await().atMost(DELIVERY).until(() -> storedPosition() >= head());
-            double sent = m1.counter("keyhold.relay.events.relayed", "topic", KafkaBrokerResource.TOPIC).count()
-                    + m2.counter("keyhold.relay.events.relayed", "topic", KafkaBrokerResource.TOPIC).count();
-            assertThat(sent).as("between them the relays sent each event once")
-                    .isEqualTo((double) sql.count("select count(*) from outbox_event where seq > ? and seq <= ?",
-                            start, storedPosition()));
+            double sent = m1.counter("keyhold.relay.events.relayed", "topic", KafkaBrokerResource.TOPIC)
+                            .count()
+                    + m2.counter("keyhold.relay.events.relayed", "topic", KafkaBrokerResource.TOPIC)
+                            .count();
+            assertThat(sent).as("between them the relays sent each event once").isEqualTo((double)
+                    sql.count("select count(*) from outbox_event where seq > ? and seq <= ?", start, storedPosition()));
         } finally {
             writers.shutdownNow();
             one.stop();
@@ -299,34 +348,41 @@ class KafkaRelayTest {
     /** Waits until a validator de-duplicating by id has every event of the issuer, and checks their order. */
     private List<Received> awaitDelivered(String issuer) {
         List<Long> expected = seqs(issuer);
-        await().atMost(DELIVERY).pollInterval(Duration.ofMillis(50))
-                .until(() -> {
-                    tail.poll();
-                    return tail.dedupedIds(issuer).size() >= expected.size();
-                });
-        assertThat(tail.dedupedIds(issuer)).as("events of %s in commit order", issuer).containsExactlyElementsOf(expected);
+        await().atMost(DELIVERY).pollInterval(Duration.ofMillis(50)).until(() -> {
+            tail.poll();
+            return tail.dedupedIds(issuer).size() >= expected.size();
+        });
+        assertThat(tail.dedupedIds(issuer))
+                .as("events of %s in commit order", issuer)
+                .containsExactlyElementsOf(expected);
         List<Received> got = tail.of(issuer);
-        assertThat(got).extracting(Received::partition).as("one partition per issuer").containsOnly(got.get(0).partition());
+        assertThat(got)
+                .extracting(Received::partition)
+                .as("one partition per issuer")
+                .containsOnly(got.get(0).partition());
         return got;
     }
 
     private void tick(String issuer, int n) {
-        QuarkusTransaction.requiringNew().run(() -> recorder.record(
-                Change.announced("test.tick", "test", issuer, null, Map.of("n", n))));
+        QuarkusTransaction.requiringNew()
+                .run(() -> recorder.record(Change.announced("test.tick", "test", issuer, null, Map.of("n", n))));
     }
 
     private List<Long> seqs(String issuer) {
         return column("select seq from outbox_event where issuer_id = ? order by seq", issuer).stream()
-                .map(o -> ((Number) o).longValue()).toList();
+                .map(o -> ((Number) o).longValue())
+                .toList();
     }
 
     private List<String> types(String issuer) {
         return column("select type from outbox_event where issuer_id = ? order by seq", issuer).stream()
-                .map(String::valueOf).toList();
+                .map(String::valueOf)
+                .toList();
     }
 
     private List<Object> column(String query, String arg) {
-        try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement(query)) {
+        try (Connection c = ds.getConnection();
+                PreparedStatement ps = c.prepareStatement(query)) {
             ps.setString(1, arg);
             List<Object> out = new ArrayList<>();
             try (ResultSet rs = ps.executeQuery()) {
@@ -350,8 +406,11 @@ class KafkaRelayTest {
     }
 
     private static double metric(String prometheus, String name) {
-        return prometheus.lines().filter(l -> l.startsWith(name + "{"))
-                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+        return prometheus
+                .lines()
+                .filter(l -> l.startsWith(name + "{"))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+                .sum();
     }
 
     private static void pauseMillis(long ms) {

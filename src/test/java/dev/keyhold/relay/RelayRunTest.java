@@ -1,5 +1,9 @@
 package dev.keyhold.relay;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.keyhold.audit.Change;
@@ -11,14 +15,6 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
-import org.apache.kafka.clients.producer.MockProducer;
-import org.apache.kafka.clients.producer.Producer;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.errors.NotEnoughReplicasException;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
-import org.junit.jupiter.api.Test;
-
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -29,10 +25,13 @@ import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.awaitility.Awaitility.await;
+import org.apache.kafka.clients.producer.MockProducer;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.errors.NotEnoughReplicasException;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
 
 /**
  * The relay's transaction logic against the real database, with Kafka's MockProducer standing in for the broker
@@ -45,10 +44,13 @@ class RelayRunTest {
 
     @Inject
     AgroalDataSource ds;
+
     @Inject
     Clock clock;
+
     @Inject
     Sql sql;
+
     @Inject
     ChangeRecorder recorder;
 
@@ -56,8 +58,8 @@ class RelayRunTest {
     void sendsEveryEventKeyedByIssuerAsStructuredCloudEventsThenAdvancesThePosition() throws Exception {
         String issuer = Api.createIssuer("relay-unit");
         Api.rotate(issuer);
-        QuarkusTransaction.requiringNew().run(() -> recorder.record(
-                Change.announced("test.global", "test", null, null, Map.of("n", 1))));
+        QuarkusTransaction.requiringNew()
+                .run(() -> recorder.record(Change.announced("test.global", "test", null, null, Map.of("n", 1))));
         MockProducer<String, byte[]> mock = producer(true);
         RelayRun run = run(uniqueTopic(), mock);
 
@@ -65,11 +67,14 @@ class RelayRunTest {
 
         long head = sql.count("select max(seq) from outbox_event");
         assertThat(position(run)).isEqualTo(head);
-        List<ProducerRecord<String, byte[]>> mine = mock.history().stream().filter(r -> issuer.equals(r.key())).toList();
+        List<ProducerRecord<String, byte[]>> mine =
+                mock.history().stream().filter(r -> issuer.equals(r.key())).toList();
         List<Long> expected = seqs(issuer);
         assertThat(mine).extracting(r -> json(r).get("id").asLong()).containsExactlyElementsOf(expected);
         // Trust bundles publish their own events between these; the lifecycle events keep their order.
-        assertThat(mine).extracting(r -> json(r).get("type").asText()).filteredOn(t -> !t.startsWith("keyhold.trust."))
+        assertThat(mine)
+                .extracting(r -> json(r).get("type").asText())
+                .filteredOn(t -> !t.startsWith("keyhold.trust."))
                 .containsExactly("keyhold.issuer.created", "keyhold.key.created", "keyhold.activation.requested");
         ProducerRecord<String, byte[]> first = mine.get(0);
         assertThat(new String(first.headers().lastHeader("content-type").value(), StandardCharsets.UTF_8))
@@ -77,7 +82,8 @@ class RelayRunTest {
         assertThat(json(first).get("specversion").asText()).isEqualTo("1.0");
         assertThat(json(first).get("source").asText()).isEqualTo("/issuers/" + issuer);
         // an event without an issuer still has a key, so it lands in one fixed partition
-        ProducerRecord<String, byte[]> global = mock.history().get(mock.history().size() - 1);
+        ProducerRecord<String, byte[]> global =
+                mock.history().get(mock.history().size() - 1);
         assertThat(global.key()).isEqualTo("keyhold");
         assertThat(json(global).get("type").asText()).isEqualTo("keyhold.test.global");
 
@@ -90,32 +96,43 @@ class RelayRunTest {
         String issuer = Api.createIssuer("relay-fail");
         Api.rotate(issuer);
         // The broker acknowledges the first records of the batch, then refuses one: nothing may be recorded as sent.
-        MockProducer<String, byte[]> failing = new MockProducer<>(false, null, new StringSerializer(), new ByteArraySerializer()) {
-            @Override
-            public synchronized void flush() {
-                completeNext();
-                completeNext();
-                while (errorNext(new NotEnoughReplicasException("min.insync.replicas not met"))) {
-                    // fail the rest
-                }
-            }
-        };
+        MockProducer<String, byte[]> failing =
+                new MockProducer<>(false, null, new StringSerializer(), new ByteArraySerializer()) {
+                    @Override
+                    public synchronized void flush() {
+                        completeNext();
+                        completeNext();
+                        while (errorNext(new NotEnoughReplicasException("min.insync.replicas not met"))) {
+                            // fail the rest
+                        }
+                    }
+                };
         MockProducer<String, byte[]> healthy = producer(true);
         Deque<Producer<String, byte[]>> producers = new ArrayDeque<>(List.of(failing, healthy));
         String topic = uniqueTopic();
-        RelayRun run = new RelayRun("t", ds, TestBusConfig.of("unused:9092", topic).withBatchSize(100_000), clock,
-                new SimpleMeterRegistry(), p -> producers.pop());
+        RelayRun run = new RelayRun(
+                "t",
+                ds,
+                TestBusConfig.of("unused:9092", topic).withBatchSize(100_000),
+                clock,
+                new SimpleMeterRegistry(),
+                p -> producers.pop());
 
-        assertThatThrownBy(run::step).isInstanceOf(ExecutionException.class)
+        assertThatThrownBy(run::step)
+                .isInstanceOf(ExecutionException.class)
                 .hasCauseInstanceOf(NotEnoughReplicasException.class);
         assertThat(position(run)).isZero();
         assertThat(failing.closed()).as("a failed producer is replaced").isTrue();
 
         assertThat(run.step()).isEqualTo(RelayRun.Step.SENT);
-        List<Long> resent = healthy.history().stream().filter(r -> issuer.equals(r.key()))
-                .map(r -> json(r).get("id").asLong()).toList();
+        List<Long> resent = healthy.history().stream()
+                .filter(r -> issuer.equals(r.key()))
+                .map(r -> json(r).get("id").asLong())
+                .toList();
         assertThat(resent).containsExactlyElementsOf(seqs(issuer));
-        assertThat(failing.transactionCommitted()).as("the partial batch was never committed to Kafka").isFalse();
+        assertThat(failing.transactionCommitted())
+                .as("the partial batch was never committed to Kafka")
+                .isFalse();
         assertThat(position(run)).isEqualTo(sql.count("select max(seq) from outbox_event"));
     }
 
@@ -132,7 +149,8 @@ class RelayRunTest {
             }
             assertThat(run.step()).isEqualTo(RelayRun.Step.NOT_HOLDER);
             assertThat(mock.history()).isEmpty();
-            assertThat(run.status().lagEvents()).isGreaterThanOrEqualTo(seqs(issuer).size());
+            assertThat(run.status().lagEvents())
+                    .isGreaterThanOrEqualTo(seqs(issuer).size());
             assertThat(run.status().lagSeconds(clock.instant())).isGreaterThanOrEqualTo(0);
             assertThat(run.status().relaying()).isFalse();
             other.rollback();
@@ -146,15 +164,22 @@ class RelayRunTest {
     void sendsInBatchesOfTheConfiguredSizeInSequenceOrder() throws Exception {
         Api.createIssuer("relay-batch");
         MockProducer<String, byte[]> mock = producer(true);
-        RelayRun run = new RelayRun("t", ds, TestBusConfig.of("unused:9092", uniqueTopic()).withBatchSize(2), clock,
-                new SimpleMeterRegistry(), p -> mock);
+        RelayRun run = new RelayRun(
+                "t",
+                ds,
+                TestBusConfig.of("unused:9092", uniqueTopic()).withBatchSize(2),
+                clock,
+                new SimpleMeterRegistry(),
+                p -> mock);
         assertThat(run.step()).isEqualTo(RelayRun.Step.SENT_FULL_BATCH);
         assertThat(mock.history()).hasSize(2);
         long second = json(mock.history().get(1)).get("id").asLong();
         assertThat(position(run)).isEqualTo(second);
-        assertThat(run.status().lagEvents()).isEqualTo(sql.count("select count(*) from outbox_event where seq > ?", second));
+        assertThat(run.status().lagEvents())
+                .isEqualTo(sql.count("select count(*) from outbox_event where seq > ?", second));
         run.step();
-        List<Long> ids = mock.history().stream().map(r -> json(r).get("id").asLong()).toList();
+        List<Long> ids =
+                mock.history().stream().map(r -> json(r).get("id").asLong()).toList();
         assertThat(ids).isSorted().doesNotHaveDuplicates().hasSize(4);
     }
 
@@ -164,11 +189,17 @@ class RelayRunTest {
         // init that times out is closed and retried with a new producer (the benchmark's first attempt did time out).
         Api.createIssuer("relay-init"); // something to send once the lock is free
         MockProducer<String, byte[]> timedOut = producer(true);
-        timedOut.initTransactionException = new org.apache.kafka.common.errors.TimeoutException("awaiting InitProducerId");
+        timedOut.initTransactionException =
+                new org.apache.kafka.common.errors.TimeoutException("awaiting InitProducerId");
         MockProducer<String, byte[]> healthy = producer(true);
         Deque<Producer<String, byte[]>> producers = new ArrayDeque<>(List.of(timedOut, healthy));
-        RelayRun run = new RelayRun("t", ds, TestBusConfig.of("unused:9092", uniqueTopic()), clock,
-                new SimpleMeterRegistry(), p -> producers.pop());
+        RelayRun run = new RelayRun(
+                "t",
+                ds,
+                TestBusConfig.of("unused:9092", uniqueTopic()),
+                clock,
+                new SimpleMeterRegistry(),
+                p -> producers.pop());
         try (Connection other = ds.getConnection()) {
             other.setAutoCommit(false);
             try (PreparedStatement ps = other.prepareStatement("select pg_advisory_xact_lock(?)")) {
@@ -178,14 +209,22 @@ class RelayRunTest {
             run.start();
             try {
                 await().atMost(Duration.ofSeconds(10)).until(healthy::transactionInitialized);
-                assertThat(timedOut.closed()).as("the producer whose init failed is closed").isTrue();
-                assertThat(producers).as("no third producer: the healthy one is kept").isEmpty();
-                await().atMost(Duration.ofSeconds(10)).until(() -> !run.status().relaying() && run.status().lagEvents() > 0);
-                assertThat(healthy.history()).as("nothing sent without the relay lock").isEmpty();
+                assertThat(timedOut.closed())
+                        .as("the producer whose init failed is closed")
+                        .isTrue();
+                assertThat(producers)
+                        .as("no third producer: the healthy one is kept")
+                        .isEmpty();
+                await().atMost(Duration.ofSeconds(10))
+                        .until(() -> !run.status().relaying() && run.status().lagEvents() > 0);
+                assertThat(healthy.history())
+                        .as("nothing sent without the relay lock")
+                        .isEmpty();
             } finally {
                 other.rollback();
             }
-            await().atMost(Duration.ofSeconds(10)).until(() -> !healthy.history().isEmpty());
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> !healthy.history().isEmpty());
             assertThat(healthy.closed()).isFalse();
         } finally {
             run.stop();
@@ -193,8 +232,13 @@ class RelayRunTest {
     }
 
     private RelayRun run(String topic, MockProducer<String, byte[]> mock) {
-        return new RelayRun("t", ds, TestBusConfig.of("unused:9092", topic).withBatchSize(100_000), clock,
-                new SimpleMeterRegistry(), p -> mock);
+        return new RelayRun(
+                "t",
+                ds,
+                TestBusConfig.of("unused:9092", topic).withBatchSize(100_000),
+                clock,
+                new SimpleMeterRegistry(),
+                p -> mock);
     }
 
     private static MockProducer<String, byte[]> producer(boolean autoComplete) {
@@ -208,7 +252,8 @@ class RelayRunTest {
 
     private List<Long> seqs(String issuer) throws Exception {
         try (Connection c = ds.getConnection();
-             PreparedStatement ps = c.prepareStatement("select seq from outbox_event where issuer_id = ? order by seq")) {
+                PreparedStatement ps =
+                        c.prepareStatement("select seq from outbox_event where issuer_id = ? order by seq")) {
             ps.setString(1, issuer);
             var rs = ps.executeQuery();
             List<Long> out = new java.util.ArrayList<>();

@@ -5,8 +5,9 @@ import java.util.Map;
 import java.util.Optional;
 
 /** A hand-made relay configuration for tests that build a {@link RelayRun} themselves. */
-record TestBusConfig(String servers, String topic, Map<String, String> properties, int batchSize,
-                     Duration deliveryTimeout) implements BusConfig.Kafka {
+record TestBusConfig(
+        String servers, String topic, Map<String, String> properties, int batchSize, Duration deliveryTimeout)
+        implements BusConfig.Kafka {
 
     static TestBusConfig of(String servers, String topic) {
         return new TestBusConfig(servers, topic, Map.of(), 50, Duration.ofSeconds(3));

@@ -1,5 +1,10 @@
 package dev.keyhold.rotation;
 
+import static dev.keyhold.testsupport.Api.as;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.notNullValue;
+
 import com.nimbusds.jose.jwk.JWK;
 import dev.keyhold.hsm.HsmPort;
 import dev.keyhold.testsupport.Api;
@@ -7,10 +12,6 @@ import dev.keyhold.testsupport.Sql;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.response.Response;
 import jakarta.inject.Inject;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -18,17 +19,16 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-
-import static dev.keyhold.testsupport.Api.as;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.hamcrest.Matchers.equalTo;
-import static org.hamcrest.Matchers.notNullValue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 @QuarkusTest
 class RotationApiTest {
 
     @Inject
     HsmPort hsm;
+
     @Inject
     Sql sql;
 
@@ -39,7 +39,8 @@ class RotationApiTest {
         body.put("algorithm", alg);
         String id = Api.createIssuer(body);
         Response r = as("scheduler").body("{\"reason\":\"first key\"}").post("/v1/issuers/" + id + "/rotations");
-        r.then().statusCode(201)
+        r.then()
+                .statusCode(201)
                 .body("state", equalTo("PENDING"))
                 .body("algorithm", equalTo(alg))
                 .body("activatableAt", notNullValue())
@@ -55,20 +56,38 @@ class RotationApiTest {
         String handle = (String) sql.one("select hsm_handle from signing_key where kid = ?", kid);
         assertThat(hsm.list("default")).contains(handle);
         assertThat(hsm.list("east")).doesNotContain(handle);
-        java.security.PublicKey fromJwk = parsed instanceof com.nimbusds.jose.jwk.ECKey ec ? ec.toPublicKey()
+        java.security.PublicKey fromJwk = parsed instanceof com.nimbusds.jose.jwk.ECKey ec
+                ? ec.toPublicKey()
                 : ((com.nimbusds.jose.jwk.RSAKey) parsed).toPublicKey();
-        assertThat(fromJwk.getEncoded()).isEqualTo(hsm.publicKey("default", handle).getEncoded());
+        assertThat(fromJwk.getEncoded())
+                .isEqualTo(hsm.publicKey("default", handle).getEncoded());
     }
 
     @Test
     void rotationIsIdempotentWhileAKeyIsPending() {
         String id = Api.createIssuer("idem");
-        String kid = as("scheduler").body("{}").post("/v1/issuers/" + id + "/rotations").then().statusCode(201)
-                .extract().path("kid");
-        as("admin").body("{}").post("/v1/issuers/" + id + "/rotations").then().statusCode(200).body("kid", equalTo(kid));
-        as("scheduler").post("/v1/issuers/" + id + "/rotations").then().statusCode(200).body("kid", equalTo(kid));
-        assertThat(sql.count("select count(*) from signing_key where issuer_id = ?", id)).isEqualTo(1);
-        assertThat(sql.count("select count(*) from activation_request where issuer_id = ? and state = 'OPEN'", id)).isEqualTo(1);
+        String kid = as("scheduler")
+                .body("{}")
+                .post("/v1/issuers/" + id + "/rotations")
+                .then()
+                .statusCode(201)
+                .extract()
+                .path("kid");
+        as("admin")
+                .body("{}")
+                .post("/v1/issuers/" + id + "/rotations")
+                .then()
+                .statusCode(200)
+                .body("kid", equalTo(kid));
+        as("scheduler")
+                .post("/v1/issuers/" + id + "/rotations")
+                .then()
+                .statusCode(200)
+                .body("kid", equalTo(kid));
+        assertThat(sql.count("select count(*) from signing_key where issuer_id = ?", id))
+                .isEqualTo(1);
+        assertThat(sql.count("select count(*) from activation_request where issuer_id = ? and state = 'OPEN'", id))
+                .isEqualTo(1);
     }
 
     @Test
@@ -94,7 +113,8 @@ class RotationApiTest {
         } finally {
             pool.shutdownNow();
         }
-        assertThat(sql.count("select count(*) from signing_key where issuer_id = ?", id)).isEqualTo(1);
+        assertThat(sql.count("select count(*) from signing_key where issuer_id = ?", id))
+                .isEqualTo(1);
         assertThat(hsm.list("default").size()).isEqualTo(before + 1);
     }
 
@@ -104,9 +124,18 @@ class RotationApiTest {
         for (String who : List.of("alice", "signer", "auditor")) {
             as(who).body("{}").post("/v1/issuers/" + id + "/rotations").then().statusCode(403);
         }
-        Api.anonymous().body("{}").post("/v1/issuers/" + id + "/rotations").then().statusCode(401);
-        as("scheduler").body("{}").post("/v1/issuers/no-such-issuer/rotations").then().statusCode(404)
+        Api.anonymous()
+                .body("{}")
+                .post("/v1/issuers/" + id + "/rotations")
+                .then()
+                .statusCode(401);
+        as("scheduler")
+                .body("{}")
+                .post("/v1/issuers/no-such-issuer/rotations")
+                .then()
+                .statusCode(404)
                 .contentType("application/problem+json");
-        assertThat(sql.count("select count(*) from signing_key where issuer_id = ?", id)).isZero();
+        assertThat(sql.count("select count(*) from signing_key where issuer_id = ?", id))
+                .isZero();
     }
 }

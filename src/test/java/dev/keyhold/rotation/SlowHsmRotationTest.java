@@ -1,5 +1,9 @@
 package dev.keyhold.rotation;
 
+import static dev.keyhold.testsupport.Api.as;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.equalTo;
+
 import dev.keyhold.hsm.HsmPort;
 import dev.keyhold.key.KeyHandles;
 import dev.keyhold.testsupport.Api;
@@ -8,18 +12,13 @@ import dev.keyhold.testsupport.Sql;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.response.Response;
 import jakarta.inject.Inject;
-import org.junit.jupiter.api.Test;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-
-import static dev.keyhold.testsupport.Api.as;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.hamcrest.Matchers.equalTo;
+import org.junit.jupiter.api.Test;
 
 /**
  * Rotation calls the HSM outside any transaction or row lock. With an HSM whose key generation takes seconds (held
@@ -34,6 +33,7 @@ class SlowHsmRotationTest {
 
     @Inject
     HsmPort hsm;
+
     @Inject
     Sql sql;
 
@@ -54,23 +54,41 @@ class SlowHsmRotationTest {
             for (String id : rotating) {
                 rotations.add(pool.submit(() -> as("scheduler").body("{}").post("/v1/issuers/" + id + "/rotations")));
             }
-            assertThat(gate.started.await(60, TimeUnit.SECONDS)).as("all 40 generations under way").isTrue();
+            assertThat(gate.started.await(60, TimeUnit.SECONDS))
+                    .as("all 40 generations under way")
+                    .isTrue();
 
             // Every generation is held: what follows must not wait for any of them.
             for (String id : rotating) {
                 as("admin").get("/v1/issuers/" + id).then().statusCode(200).body("status", equalTo("ACTIVE"));
             }
             as("admin").get("/v1/issuers/" + rotating.get(7) + "/keys").then().statusCode(200);
-            as("admin").body("{\"reason\":\"drill\"}").post("/v1/issuers/" + toSuspend + "/suspend").then().statusCode(200)
+            as("admin")
+                    .body("{\"reason\":\"drill\"}")
+                    .post("/v1/issuers/" + toSuspend + "/suspend")
+                    .then()
+                    .statusCode(200)
                     .body("status", equalTo("SUSPENDED"));
-            as("admin").body("{\"reason\":\"drill\"}").post("/v1/keys/" + kidToRevoke + "/revoke").then().statusCode(200)
+            as("admin")
+                    .body("{\"reason\":\"drill\"}")
+                    .post("/v1/keys/" + kidToRevoke + "/revoke")
+                    .then()
+                    .statusCode(200)
                     .body("state", equalTo("REVOKED"));
             // the same issuer's command too: its row is not locked during its own generation
-            as("admin").body("{\"reason\":\"drill\"}").post("/v1/issuers/" + suspendedMidway + "/suspend")
-                    .then().statusCode(200).body("status", equalTo("SUSPENDED"));
-            assertThat(rotations).as("no rotation may finish before its generation is released").noneMatch(Future::isDone);
+            as("admin")
+                    .body("{\"reason\":\"drill\"}")
+                    .post("/v1/issuers/" + suspendedMidway + "/suspend")
+                    .then()
+                    .statusCode(200)
+                    .body("status", equalTo("SUSPENDED"));
+            assertThat(rotations)
+                    .as("no rotation may finish before its generation is released")
+                    .noneMatch(Future::isDone);
             assertThat(sql.count("select count(*) from pg_stat_activity where datname = current_database()"
-                    + " and state = 'idle in transaction'")).as("no transaction waits for the HSM").isZero();
+                            + " and state = 'idle in transaction'"))
+                    .as("no transaction waits for the HSM")
+                    .isZero();
 
             gate.release();
             List<Integer> statuses = new ArrayList<>();
@@ -83,10 +101,12 @@ class SlowHsmRotationTest {
         } finally {
             pool.shutdownNow();
         }
-        assertThat(sql.count("select count(*) from signing_key where issuer_id = ?", suspendedMidway)).isZero();
+        assertThat(sql.count("select count(*) from signing_key where issuer_id = ?", suspendedMidway))
+                .isZero();
         assertThat(hsm.list("default")).noneMatch(h -> h.startsWith(KeyHandles.PREFIX + suspendedMidway + "-"));
         for (String id : rotating.subList(1, ROTATIONS)) {
-            assertThat(sql.count("select count(*) from signing_key where issuer_id = ? and state = 'PENDING'", id)).isEqualTo(1);
+            assertThat(sql.count("select count(*) from signing_key where issuer_id = ? and state = 'PENDING'", id))
+                    .isEqualTo(1);
         }
     }
 
@@ -116,8 +136,14 @@ class SlowHsmRotationTest {
         } finally {
             pool.shutdownNow();
         }
-        assertThat(sql.count("select count(*) from signing_key where issuer_id = ?", id)).isEqualTo(1);
-        assertThat(hsm.list("default").stream().filter(h -> h.startsWith(KeyHandles.PREFIX + id + "-"))).hasSize(1);
-        as("scheduler").body("{}").post("/v1/issuers/" + id + "/rotations").then().statusCode(200);
+        assertThat(sql.count("select count(*) from signing_key where issuer_id = ?", id))
+                .isEqualTo(1);
+        assertThat(hsm.list("default").stream().filter(h -> h.startsWith(KeyHandles.PREFIX + id + "-")))
+                .hasSize(1);
+        as("scheduler")
+                .body("{}")
+                .post("/v1/issuers/" + id + "/rotations")
+                .then()
+                .statusCode(200);
     }
 }

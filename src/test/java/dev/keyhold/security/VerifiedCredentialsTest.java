@@ -1,5 +1,9 @@
 package dev.keyhold.security;
 
+import static dev.keyhold.testsupport.Tokens.claims;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import dev.keyhold.testsupport.Api;
 import dev.keyhold.testsupport.Lifecycle;
 import io.quarkus.security.AuthenticationFailedException;
@@ -12,14 +16,9 @@ import io.restassured.RestAssured;
 import io.restassured.http.ContentType;
 import io.smallrye.mutiny.Uni;
 import jakarta.inject.Inject;
-import org.junit.jupiter.api.Test;
-
 import java.util.Map;
 import java.util.function.Supplier;
-
-import static dev.keyhold.testsupport.Tokens.claims;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import org.junit.jupiter.api.Test;
 
 /**
  * The cache of verified Basic credentials must never let a wrong password, another user, or another user's roles
@@ -38,12 +37,18 @@ class VerifiedCredentialsTest {
 
     @Inject
     VerifiedCredentials credentials;
+
     @Inject
     Lifecycle lifecycle;
 
     static io.restassured.response.Response sign(String user, String password, String issuer) {
-        return RestAssured.given().auth().preemptive().basic(user, password).contentType(ContentType.JSON)
-                .body(Map.of("claims", claims(issuer))).post("/v1/issuers/" + issuer + "/sign");
+        return RestAssured.given()
+                .auth()
+                .preemptive()
+                .basic(user, password)
+                .contentType(ContentType.JSON)
+                .body(Map.of("claims", claims(issuer)))
+                .post("/v1/issuers/" + issuer + "/sign");
     }
 
     @Test
@@ -59,7 +64,8 @@ class VerifiedCredentialsTest {
         sign("signer", Api.PASSWORD.toUpperCase(), id).then().statusCode(401);
         sign("Signer", Api.PASSWORD, id).then().statusCode(401); // another (unknown) user with the same password
         sign("signer", Api.PASSWORD, id).then().statusCode(200);
-        assertThat(credentials.knows("signer", (Api.PASSWORD + "x").toCharArray())).isFalse();
+        assertThat(credentials.knows("signer", (Api.PASSWORD + "x").toCharArray()))
+                .isFalse();
     }
 
     @Test
@@ -77,7 +83,7 @@ class VerifiedCredentialsTest {
         lifecycle.activeKey(id);
         // All demo principals share one password: the cache must still tell them apart.
         sign("signer", Api.PASSWORD, id).then().statusCode(200);
-        sign("alice", Api.PASSWORD, id).then().statusCode(403);   // custodian role, not signer
+        sign("alice", Api.PASSWORD, id).then().statusCode(403); // custodian role, not signer
         sign("signer2", Api.PASSWORD, id).then().statusCode(403); // a signer this issuer does not name
         sign("auditor", Api.PASSWORD, id).then().statusCode(403);
         sign("signer", Api.PASSWORD, id).then().statusCode(200);
@@ -103,10 +109,12 @@ class VerifiedCredentialsTest {
             String guess = "guess-" + i;
             String nobody = "nobody-" + i;
             assertThatThrownBy(() -> authenticate("auditor", guess)).isInstanceOf(AuthenticationFailedException.class);
-            assertThatThrownBy(() -> authenticate(nobody, Api.PASSWORD)).isInstanceOf(AuthenticationFailedException.class);
+            assertThatThrownBy(() -> authenticate(nobody, Api.PASSWORD))
+                    .isInstanceOf(AuthenticationFailedException.class);
         }
         assertThat(credentials.size()).isEqualTo(before);
-        assertThat(authenticate("auditor", Api.PASSWORD).getPrincipal().getName()).isEqualTo("auditor");
+        assertThat(authenticate("auditor", Api.PASSWORD).getPrincipal().getName())
+                .isEqualTo("auditor");
     }
 
     @Test
@@ -131,11 +139,16 @@ class VerifiedCredentialsTest {
     void aColonInThePasswordStaysInThePassword() {
         // No demo user has one, so the pair is never accepted: what matters is that "user:pa:ss" is looked up as
         // user "user" with password "pa:ss", like Quarkus splits it, not as "user:pa" with "ss".
-        assertThat(credentials.key("user", "pa:ss".toCharArray())).isNotEqualTo(credentials.key("user:pa", "ss".toCharArray()));
+        assertThat(credentials.key("user", "pa:ss".toCharArray()))
+                .isNotEqualTo(credentials.key("user:pa", "ss".toCharArray()));
     }
 
     private SecurityIdentity authenticate(String user, String password) {
-        return credentials.authenticate(new UsernamePasswordAuthenticationRequest(user,
-                new PasswordCredential(password.toCharArray())), IN_PLACE).await().indefinitely();
+        return credentials
+                .authenticate(
+                        new UsernamePasswordAuthenticationRequest(user, new PasswordCredential(password.toCharArray())),
+                        IN_PLACE)
+                .await()
+                .indefinitely();
     }
 }

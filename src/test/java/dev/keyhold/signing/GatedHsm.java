@@ -1,12 +1,11 @@
 package dev.keyhold.signing;
 
-import dev.keyhold.hsm.HsmPort;
 import dev.keyhold.domain.SigningAlgorithm;
+import dev.keyhold.hsm.HsmPort;
 import dev.keyhold.hsm.SunPkcs11Hsm;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Alternative;
 import jakarta.inject.Inject;
-
 import java.security.PublicKey;
 import java.util.List;
 import java.util.Optional;

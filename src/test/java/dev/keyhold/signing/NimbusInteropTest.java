@@ -1,5 +1,9 @@
 package dev.keyhold.signing;
 
+import static dev.keyhold.testsupport.Tokens.claims;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.jwk.source.JWKSource;
@@ -17,18 +21,13 @@ import dev.keyhold.testsupport.Tokens;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.Test;
-
 import java.net.URL;
 import java.util.Map;
 import java.util.Set;
-
-import static dev.keyhold.testsupport.Tokens.claims;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Keyhold's tokens checked by an independent JOSE implementation (Nimbus JOSE+JWT), configured the way a
@@ -39,8 +38,10 @@ class NimbusInteropTest {
 
     @TestHTTPResource("/")
     URL base;
+
     @Inject
     Lifecycle lifecycle;
+
     @Inject
     MutableClock clock;
 
@@ -55,15 +56,19 @@ class NimbusInteropTest {
         return validatorFor(issuerId, jwksOfIssuer, alg, "api://" + issuerId);
     }
 
-    private DefaultJWTProcessor<SecurityContext> validatorFor(String issuerId, String jwksOfIssuer, JWSAlgorithm alg,
-                                                              String audience) throws Exception {
-        JWKSource<SecurityContext> keys = JWKSourceBuilder
-                .create(new URL(base, "issuers/" + jwksOfIssuer + "/.well-known/jwks.json"))
-                .retrying(false).build();
+    private DefaultJWTProcessor<SecurityContext> validatorFor(
+            String issuerId, String jwksOfIssuer, JWSAlgorithm alg, String audience) throws Exception {
+        JWKSource<SecurityContext> keys = JWKSourceBuilder.create(
+                        new URL(base, "issuers/" + jwksOfIssuer + "/.well-known/jwks.json"))
+                .retrying(false)
+                .build();
         DefaultJWTProcessor<SecurityContext> p = new DefaultJWTProcessor<>();
         p.setJWSKeySelector(new JWSVerificationKeySelector<>(alg, keys));
-        p.setJWTClaimsSetVerifier(new DefaultJWTClaimsVerifier<>(audience,
-                new JWTClaimsSet.Builder().issuer("https://" + issuerId + ".test.example").build(),
+        p.setJWTClaimsSetVerifier(new DefaultJWTClaimsVerifier<>(
+                audience,
+                new JWTClaimsSet.Builder()
+                        .issuer("https://" + issuerId + ".test.example")
+                        .build(),
                 Set.of("iss", "aud", "exp", "iat", "sub")));
         return p;
     }
@@ -80,10 +85,12 @@ class NimbusInteropTest {
         JWTClaimsSet claims = validatorFor(id, id, JWSAlgorithm.parse(alg)).process(token, null);
         assertThat(claims.getSubject()).isEqualTo("user-1");
         assertThat(claims.getIssuer()).isEqualTo("https://" + id + ".test.example");
-        assertThat(com.nimbusds.jwt.SignedJWT.parse(token).getHeader().getKeyID()).isEqualTo(kid);
+        assertThat(com.nimbusds.jwt.SignedJWT.parse(token).getHeader().getKeyID())
+                .isEqualTo(kid);
         // and a validator expecting another algorithm for this issuer refuses it
         JWSAlgorithm other = alg.startsWith("ES") ? JWSAlgorithm.RS256 : JWSAlgorithm.ES256;
-        assertThatThrownBy(() -> validatorFor(id, id, other).process(token, null)).isInstanceOf(BadJOSEException.class);
+        assertThatThrownBy(() -> validatorFor(id, id, other).process(token, null))
+                .isInstanceOf(BadJOSEException.class);
     }
 
     @Test
@@ -94,7 +101,10 @@ class NimbusInteropTest {
         lifecycle.activeKey(b);
         String tokenOfA = Tokens.sign(a, claims(a));
         String tokenOfB = Tokens.sign(b, claims(b));
-        assertThat(validatorFor(b, b, JWSAlgorithm.ES256).process(tokenOfB, null).getIssuer()).endsWith(b + ".test.example");
+        assertThat(validatorFor(b, b, JWSAlgorithm.ES256)
+                        .process(tokenOfB, null)
+                        .getIssuer())
+                .endsWith(b + ".test.example");
 
         // B's JWKS does not hold A's kid: no key, no verification
         assertThatThrownBy(() -> validatorFor(b, b, JWSAlgorithm.ES256).process(tokenOfA, null))
@@ -102,7 +112,8 @@ class NimbusInteropTest {
                 .hasMessageContaining("key");
         // and a validator misconfigured with A's JWKS (and an audience A serves) still refuses A's token as a B token:
         // the iss differs
-        assertThatThrownBy(() -> validatorFor(b, a, JWSAlgorithm.ES256, "api://" + a).process(tokenOfA, null))
+        assertThatThrownBy(() ->
+                        validatorFor(b, a, JWSAlgorithm.ES256, "api://" + a).process(tokenOfA, null))
                 .isInstanceOf(BadJOSEException.class)
                 .hasMessageContaining("iss");
     }

@@ -1,5 +1,11 @@
 package dev.keyhold.signing;
 
+import static dev.keyhold.testsupport.Api.as;
+import static dev.keyhold.testsupport.Tokens.claims;
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.equalTo;
+
 import dev.keyhold.testsupport.Api;
 import dev.keyhold.testsupport.Lifecycle;
 import io.quarkus.test.common.http.TestHTTPResource;
@@ -8,9 +14,6 @@ import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import io.restassured.response.Response;
 import jakarta.inject.Inject;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-
 import java.net.URI;
 import java.net.URL;
 import java.net.http.HttpClient;
@@ -24,12 +27,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-
-import static dev.keyhold.testsupport.Api.as;
-import static dev.keyhold.testsupport.Tokens.claims;
-import static io.restassured.RestAssured.given;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.hamcrest.Matchers.equalTo;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 
 /**
  * Back-pressure on the sign path: one HSM thread and a queue of one, and an HSM made slow by this test. The signature
@@ -55,16 +54,21 @@ class SigningBackPressureTest {
 
     @Inject
     Lifecycle lifecycle;
+
     @Inject
     GatedHsm hsm;
+
     @Inject
     SigningExecutor executor;
+
     @Inject
     dev.keyhold.testsupport.Sql sql;
+
     @TestHTTPResource("/")
     URL base;
 
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 
     @AfterEach
     void openTheGate() {
@@ -87,7 +91,9 @@ class SigningBackPressureTest {
         awaitTrue(() -> executor.queued() == 1, "the second signature waits in the queue");
 
         Response refused = as("signer").body(body).post("/v1/issuers/" + id + "/sign");
-        refused.then().statusCode(503).contentType("application/problem+json")
+        refused.then()
+                .statusCode(503)
+                .contentType("application/problem+json")
                 .header("Retry-After", org.hamcrest.Matchers.matchesPattern("[1-9][0-9]*"))
                 .body("type", equalTo("urn:keyhold:problem:signing-busy"))
                 .body("status", equalTo(503));
@@ -95,7 +101,11 @@ class SigningBackPressureTest {
         // issuer does not name 403
         Api.anonymous().body(body).post("/v1/issuers/" + id + "/sign").then().statusCode(401);
         as("auditor").body(body).post("/v1/issuers/" + id + "/sign").then().statusCode(403);
-        as("signer2").body(body).post("/v1/issuers/" + id + "/sign").then().statusCode(403)
+        as("signer2")
+                .body(body)
+                .post("/v1/issuers/" + id + "/sign")
+                .then()
+                .statusCode(403)
                 .contentType("application/problem+json");
         assertThat(onTheThread).isNotDone();
         assertThat(queued).isNotDone();
@@ -104,26 +114,35 @@ class SigningBackPressureTest {
         for (CompletableFuture<HttpResponse<String>> f : java.util.List.of(onTheThread, queued)) {
             HttpResponse<String> r = f.get(30, TimeUnit.SECONDS);
             assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-            String token = new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.body()).get("token").asText();
+            String token = new com.fasterxml.jackson.databind.ObjectMapper()
+                    .readTree(r.body())
+                    .get("token")
+                    .asText();
             byte[] h = MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.US_ASCII));
             assertThat(sql.count("select count(*) from ledger_token where token_sha256 = ?", h))
-                    .as("an accepted token is in the ledger").isEqualTo(1);
+                    .as("an accepted token is in the ledger")
+                    .isEqualTo(1);
         }
         as("signer").body(body).post("/v1/issuers/" + id + "/sign").then().statusCode(200);
 
-        String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        String metrics =
+                given().get("/q/metrics").then().statusCode(200).extract().asString();
         assertThat(metrics).contains("keyhold_signing_refusals_total{issuer=\"" + id + "\",reason=\"busy\"} 1.0");
         assertThat(metrics).contains("keyhold_signing_tokens_total{issuer=\"" + id + "\"} 4.0");
-        assertThat(metrics).containsPattern("http_server_requests_seconds_count\\{[^}]*status=\"503\"[^}]*"
-                + "uri=\"/v1/issuers/\\{id}/sign\"");
+        assertThat(metrics)
+                .containsPattern("http_server_requests_seconds_count\\{[^}]*status=\"503\"[^}]*"
+                        + "uri=\"/v1/issuers/\\{id}/sign\"");
     }
 
     private CompletableFuture<HttpResponse<String>> post(String id) {
         String auth = Base64.getEncoder().encodeToString(("signer:" + Api.PASSWORD).getBytes(StandardCharsets.UTF_8));
         String json = "{\"claims\":{\"aud\":\"api://" + id + "\",\"sub\":\"bp\"}}";
         HttpRequest req = HttpRequest.newBuilder(URI.create(base.toString() + "v1/issuers/" + id + "/sign"))
-                .header("Authorization", "Basic " + auth).header("Content-Type", "application/json")
-                .timeout(Duration.ofSeconds(60)).POST(HttpRequest.BodyPublishers.ofString(json)).build();
+                .header("Authorization", "Basic " + auth)
+                .header("Content-Type", "application/json")
+                .timeout(Duration.ofSeconds(60))
+                .POST(HttpRequest.BodyPublishers.ofString(json))
+                .build();
         return http.sendAsync(req, HttpResponse.BodyHandlers.ofString());
     }
 

@@ -1,5 +1,10 @@
 package dev.keyhold.signing;
 
+import static dev.keyhold.testsupport.Api.as;
+import static dev.keyhold.testsupport.Tokens.claims;
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.equalTo;
+
 import dev.keyhold.testsupport.Api;
 import dev.keyhold.testsupport.Lifecycle;
 import dev.keyhold.testsupport.MutableClock;
@@ -8,17 +13,11 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import jakarta.inject.Inject;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-
-import static dev.keyhold.testsupport.Api.as;
-import static dev.keyhold.testsupport.Tokens.claims;
-import static io.restassured.RestAssured.given;
-import static org.hamcrest.Matchers.equalTo;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 
 /** Rate limits (429 with Retry-After) and a public reference validator, under a profile that sets both. */
 @QuarkusTest
@@ -28,14 +27,19 @@ class SigningLimitsTest {
     public static class Limited implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            return Map.of("keyhold.signing.rate-limit.per-principal", "3",
-                    "keyhold.signing.rate-limit.per-issuer", "5",
-                    "keyhold.verify.public", "true");
+            return Map.of(
+                    "keyhold.signing.rate-limit.per-principal",
+                    "3",
+                    "keyhold.signing.rate-limit.per-issuer",
+                    "5",
+                    "keyhold.verify.public",
+                    "true");
         }
     }
 
     @Inject
     Lifecycle lifecycle;
+
     @Inject
     MutableClock clock;
 
@@ -55,14 +59,23 @@ class SigningLimitsTest {
         for (int i = 0; i < 3; i++) {
             as("signer").body(req).post("/v1/issuers/" + id + "/sign").then().statusCode(200);
         }
-        as("signer").body(req).post("/v1/issuers/" + id + "/sign").then().statusCode(429)
-                .contentType("application/problem+json").header("Retry-After", "1")
+        as("signer")
+                .body(req)
+                .post("/v1/issuers/" + id + "/sign")
+                .then()
+                .statusCode(429)
+                .contentType("application/problem+json")
+                .header("Retry-After", "1")
                 .body("type", equalTo("urn:keyhold:problem:rate-limited"))
                 .body("detail", org.hamcrest.Matchers.containsString("principal"));
         // signer2 has its own bucket, but the issuer's holds only 5 per second
         as("signer2").body(req).post("/v1/issuers/" + id + "/sign").then().statusCode(200);
         as("signer2").body(req).post("/v1/issuers/" + id + "/sign").then().statusCode(200);
-        as("signer2").body(req).post("/v1/issuers/" + id + "/sign").then().statusCode(429)
+        as("signer2")
+                .body(req)
+                .post("/v1/issuers/" + id + "/sign")
+                .then()
+                .statusCode(429)
                 .header("Retry-After", "1")
                 .body("detail", org.hamcrest.Matchers.containsString("issuer"));
         clock.advance(Duration.ofSeconds(1));
@@ -79,8 +92,13 @@ class SigningLimitsTest {
         for (int i = 0; i < 3; i++) {
             as("signer").body(req).post("/v1/issuers/" + id + "/sign").then().statusCode(200);
         }
-        as("signer").body(req).post("/v1/issuers/" + id + "/sign").then().statusCode(429)
-                .contentType("application/problem+json").header("Retry-After", "1")
+        as("signer")
+                .body(req)
+                .post("/v1/issuers/" + id + "/sign")
+                .then()
+                .statusCode(429)
+                .contentType("application/problem+json")
+                .header("Retry-After", "1")
                 .body("type", equalTo("urn:keyhold:problem:rate-limited"))
                 .body("instance", equalTo("/v1/issuers/" + id + "/sign"))
                 .body("detail", org.hamcrest.Matchers.containsString("principal"));
@@ -91,9 +109,17 @@ class SigningLimitsTest {
         String id = Api.createIssuer("public-verify");
         lifecycle.activeKey(id);
         String t = Tokens.sign(id, claims(id));
-        given().contentType("application/json").body(Map.of("token", t)).post("/v1/verify").then().statusCode(200)
+        given().contentType("application/json")
+                .body(Map.of("token", t))
+                .post("/v1/verify")
+                .then()
+                .statusCode(200)
                 .body("valid", equalTo(true));
-        given().contentType("application/json").body(Map.of("token", "a.b.c")).post("/v1/verify").then().statusCode(200)
+        given().contentType("application/json")
+                .body(Map.of("token", "a.b.c"))
+                .post("/v1/verify")
+                .then()
+                .statusCode(200)
                 .body("reason", equalTo("malformed"));
     }
 }

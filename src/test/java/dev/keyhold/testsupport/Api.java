@@ -1,17 +1,16 @@
 package dev.keyhold.testsupport;
 
+import static io.restassured.RestAssured.given;
+
 import io.restassured.RestAssured;
 import io.restassured.http.ContentType;
 import io.restassured.response.Response;
 import io.restassured.specification.RequestSpecification;
-
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
-
-import static io.restassured.RestAssured.given;
 
 /** Shorthands for calling Keyhold as the demo principals. */
 public final class Api {
@@ -19,8 +18,7 @@ public final class Api {
     public static final String PASSWORD = "keyhold-dev";
     private static final AtomicInteger SEQ = new AtomicInteger();
 
-    private Api() {
-    }
+    private Api() {}
 
     public static RequestSpecification as(String user) {
         return given().auth().preemptive().basic(user, PASSWORD).contentType(ContentType.JSON);
@@ -73,9 +71,13 @@ public final class Api {
 
     /** Rotates (as scheduler) and returns the new or pending kid. */
     public static String rotate(String issuerId) {
-        return as("scheduler").body("{}").post("/v1/issuers/" + issuerId + "/rotations")
-                .then().statusCode(org.hamcrest.Matchers.anyOf(org.hamcrest.Matchers.is(201), org.hamcrest.Matchers.is(200)))
-                .extract().path("kid");
+        return as("scheduler")
+                .body("{}")
+                .post("/v1/issuers/" + issuerId + "/rotations")
+                .then()
+                .statusCode(org.hamcrest.Matchers.anyOf(org.hamcrest.Matchers.is(201), org.hamcrest.Matchers.is(200)))
+                .extract()
+                .path("kid");
     }
 
     /**
@@ -117,7 +119,8 @@ public final class Api {
 
     /** {@code POST /v1/activations/{request}/decisions} as {@code user} (approvals signed, see {@link #decisionBody}). */
     public static Response decide(String user, String request, String decision, String comment) {
-        return as(user).body(decisionBody(user, request, decision, comment)).post("/v1/activations/" + request + "/decisions");
+        return as(user).body(decisionBody(user, request, decision, comment))
+                .post("/v1/activations/" + request + "/decisions");
     }
 
     /** A signed approval by {@code user}. */

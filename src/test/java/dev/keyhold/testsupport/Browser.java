@@ -1,12 +1,6 @@
 package dev.keyhold.testsupport;
 
 import com.sun.net.httpserver.HttpServer;
-import org.openqa.selenium.JavascriptExecutor;
-import org.openqa.selenium.WebDriver;
-import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
-
 import java.io.File;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -17,6 +11,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
 
 /**
  * A real headless Chromium driven through its WebDriver ({@code /usr/bin/chromedriver}; Selenium's own driver
@@ -29,9 +28,16 @@ import java.util.List;
 public final class Browser implements AutoCloseable {
 
     public static final String CHROMIUM = firstExisting(List.of("/usr/bin/chromium", "/usr/bin/chromium-browser"));
-    public static final String CHROMEDRIVER = firstExisting(List.of("/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"));
-    public static final List<String> FLAGS = List.of("--headless", "--no-sandbox", "--disable-gpu",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run");
+    public static final String CHROMEDRIVER =
+            firstExisting(List.of("/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"));
+    public static final List<String> FLAGS = List.of(
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run");
 
     private final ChromeDriverService service;
     private final ChromeDriver driver;
@@ -49,7 +55,9 @@ public final class Browser implements AutoCloseable {
         try {
             Path profile = Files.createTempDirectory("keyhold-chromium");
             ChromeDriverService service = new ChromeDriverService.Builder()
-                    .usingDriverExecutable(new File(CHROMEDRIVER)).usingAnyFreePort().build();
+                    .usingDriverExecutable(new File(CHROMEDRIVER))
+                    .usingAnyFreePort()
+                    .build();
             ChromeOptions options = new ChromeOptions().setBinary(CHROMIUM);
             options.addArguments(FLAGS);
             options.addArguments("--user-data-dir=" + profile);
@@ -118,7 +126,8 @@ public final class Browser implements AutoCloseable {
 
     private static void deleteQuietly(Path dir) {
         try (var files = Files.walk(dir)) {
-            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            files.sorted(java.util.Comparator.reverseOrder())
+                    .forEach(p -> p.toFile().delete());
         } catch (IOException | RuntimeException e) {
             // a temp directory left behind is harmless
         }

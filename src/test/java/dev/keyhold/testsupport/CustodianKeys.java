@@ -1,7 +1,6 @@
 package dev.keyhold.testsupport;
 
 import dev.keyhold.custodian.ssh.SshSig;
-
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
@@ -17,8 +16,7 @@ public final class CustodianKeys {
 
     private static final Map<String, KeyPair> KEYS = new ConcurrentHashMap<>();
 
-    private CustodianKeys() {
-    }
+    private CustodianKeys() {}
 
     /** The principal's Ed25519 key pair (the same one every time in this JVM). */
     public static KeyPair of(String principal) {

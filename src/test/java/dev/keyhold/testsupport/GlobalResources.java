@@ -4,5 +4,4 @@ import io.quarkus.test.common.QuarkusTestResource;
 
 /** Applies {@link KeyholdTestResource} to every Quarkus test. */
 @QuarkusTestResource(value = KeyholdTestResource.class, restrictToAnnotatedClass = false)
-public class GlobalResources {
-}
+public class GlobalResources {}

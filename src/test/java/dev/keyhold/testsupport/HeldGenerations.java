@@ -1,12 +1,11 @@
 package dev.keyhold.testsupport;
 
-import dev.keyhold.hsm.HsmPort;
 import dev.keyhold.domain.SigningAlgorithm;
+import dev.keyhold.hsm.HsmPort;
 import jakarta.annotation.Priority;
 import jakarta.decorator.Decorator;
 import jakarta.decorator.Delegate;
 import jakarta.inject.Inject;
-
 import java.security.PublicKey;
 import java.util.List;
 import java.util.Set;

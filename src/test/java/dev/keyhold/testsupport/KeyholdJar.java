@@ -19,7 +19,8 @@ import java.util.concurrent.TimeUnit;
 /** The packaged jar ({@code -Dkeyhold.jar}, set by failsafe) run as a child process, as an operator runs it. */
 public final class KeyholdJar implements AutoCloseable {
 
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private static final HttpClient HTTP =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     public final Process process;
     public final Path log;
@@ -42,14 +43,16 @@ public final class KeyholdJar implements AutoCloseable {
     /** The same on a given port (a restart where the clients expect it). */
     public static KeyholdJar start(Path workDir, Map<String, String> env, List<String> jvmArgs, int port)
             throws IOException {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx384m"));
+        List<String> cmd = new ArrayList<>(
+                List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx384m"));
         cmd.addAll(jvmArgs);
         cmd.add("-jar");
         cmd.add(Path.of(System.getProperty("keyhold.jar")).toAbsolutePath().toString());
         Path log = workDir.resolve("keyhold.log");
-        ProcessBuilder pb = new ProcessBuilder(cmd).directory(workDir.toFile())
-                .redirectErrorStream(true).redirectOutput(log.toFile());
+        ProcessBuilder pb = new ProcessBuilder(cmd)
+                .directory(workDir.toFile())
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile());
         Map<String, String> e = pb.environment();
         String path = e.get("PATH");
         String home = e.get("HOME");
@@ -100,11 +103,13 @@ public final class KeyholdJar implements AutoCloseable {
     }
 
     /** A request to 127.0.0.1; {@code authorization} is the whole header value, or null. */
-    public HttpResponse<String> call(String method, String path, String authorization, String body) throws IOException,
-            InterruptedException {
+    public HttpResponse<String> call(String method, String path, String authorization, String body)
+            throws IOException, InterruptedException {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
                 .timeout(Duration.ofSeconds(30))
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+                .method(
+                        method,
+                        body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
         if (body != null) {
             b.header("Content-Type", "application/json");
         }

@@ -2,7 +2,6 @@ package dev.keyhold.testsupport;
 
 import dev.keyhold.embedded.EmbeddedMode;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
-
 import java.util.Map;
 
 /** Starts the real parts every Quarkus test uses: PostgreSQL and SoftHSM2 tokens, once per JVM. */
@@ -19,8 +18,21 @@ public class KeyholdTestResource implements QuarkusTestResourceLifecycleManager 
     }
 
     static Map<String, String> extraPrincipals() {
-        return Map.of("dave", "custodian", "erin", "custodian", "mallory", "custodian", "frank", "custodian",
-                "signer2", "signer", "ops", "admin", "flooder", "validator");
+        return Map.of(
+                "dave",
+                "custodian",
+                "erin",
+                "custodian",
+                "mallory",
+                "custodian",
+                "frank",
+                "custodian",
+                "signer2",
+                "signer",
+                "ops",
+                "admin",
+                "flooder",
+                "validator");
     }
 
     static Map<String, String> start(java.nio.file.Path dir) {

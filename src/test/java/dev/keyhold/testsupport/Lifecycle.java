@@ -3,7 +3,6 @@ package dev.keyhold.testsupport;
 import dev.keyhold.activation.ActivationService;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-
 import java.time.Duration;
 import java.time.Instant;
 import java.util.UUID;
@@ -17,8 +16,10 @@ public class Lifecycle {
 
     @Inject
     Sql sql;
+
     @Inject
     ActivationService activations;
+
     @Inject
     MutableClock clock;
 
@@ -29,7 +30,8 @@ public class Lifecycle {
     public void approve(String request) {
         String issuer = (String) sql.one("select issuer_id from activation_request where id = ?::uuid", request);
         String requester = (String) sql.one("select requester from activation_request where id = ?::uuid", request);
-        int m = ((Number) sql.one("select approvals_required from activation_request where id = ?::uuid", request)).intValue();
+        int m = ((Number) sql.one("select approvals_required from activation_request where id = ?::uuid", request))
+                .intValue();
         String custodians = (String) sql.one("select custodians::text from issuer where id = ?", issuer);
         int given = 0;
         for (String c : custodians.replaceAll("[\\[\\]\" ]", "").split(",")) {
@@ -46,12 +48,15 @@ public class Lifecycle {
         String kid = Api.rotate(issuerId);
         UUID request = (UUID) sql.one("select id from activation_request where kid = ? and state = 'OPEN'", kid);
         approve(request.toString());
-        Instant activatable = ((java.sql.Timestamp) sql.one("select activatable_at from signing_key where kid = ?", kid)).toInstant();
+        Instant activatable =
+                ((java.sql.Timestamp) sql.one("select activatable_at from signing_key where kid = ?", kid)).toInstant();
         Duration wait = Duration.between(clock.instant(), activatable);
         if (!wait.isNegative()) {
             clock.advance(wait.plusSeconds(1));
         }
-        activations.activateIfDue(request, "test").orElseThrow(() -> new AssertionError("activation of " + kid + " not due"));
+        activations
+                .activateIfDue(request, "test")
+                .orElseThrow(() -> new AssertionError("activation of " + kid + " not due"));
         return kid;
     }
 }

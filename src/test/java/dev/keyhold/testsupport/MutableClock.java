@@ -3,7 +3,6 @@ package dev.keyhold.testsupport;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.inject.Alternative;
 import jakarta.inject.Singleton;
-
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -48,7 +47,9 @@ public class MutableClock extends Clock {
         Instant f = frozen;
         frozen = null;
         if (f != null) {
-            offset = Duration.between(Instant.now(), f).isNegative() ? Duration.ZERO : Duration.between(Instant.now(), f);
+            offset = Duration.between(Instant.now(), f).isNegative()
+                    ? Duration.ZERO
+                    : Duration.between(Instant.now(), f);
         }
     }
 

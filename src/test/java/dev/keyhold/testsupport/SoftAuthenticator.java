@@ -40,8 +40,7 @@ public final class SoftAuthenticator {
         }
     }
 
-    public record Assertion(byte[] authenticatorData, byte[] clientDataJSON, byte[] signature) {
-    }
+    public record Assertion(byte[] authenticatorData, byte[] clientDataJSON, byte[] signature) {}
 
     private final KeyPair pair;
     private final String algorithm;
@@ -144,7 +143,11 @@ public final class SoftAuthenticator {
                 k.put(1L, 3L);
                 k.put(3L, -257L);
                 k.put(-1L, unsigned(rsa.getModulus(), (rsa.getModulus().bitLength() + 7) / 8));
-                k.put(-2L, unsigned(rsa.getPublicExponent(), (rsa.getPublicExponent().bitLength() + 7) / 8));
+                k.put(
+                        -2L,
+                        unsigned(
+                                rsa.getPublicExponent(),
+                                (rsa.getPublicExponent().bitLength() + 7) / 8));
             }
             case "EdDSA" -> {
                 byte[] spki = pair.getPublic().getEncoded();
@@ -166,7 +169,8 @@ public final class SoftAuthenticator {
         };
     }
 
-    // ---- assertion ---------------------------------------------------------------------------------------------------
+    // ---- assertion
+    // ---------------------------------------------------------------------------------------------------
 
     /** An assertion as a browser makes it: type webauthn.get, flags UP|UV. */
     public Assertion assertion(byte[] challenge, String origin, String rpId) {
@@ -185,16 +189,18 @@ public final class SoftAuthenticator {
     /** clientDataJSON as Chromium writes it. */
     public static byte[] clientData(String type, byte[] challenge, String origin) {
         return ("{\"type\":\"" + type + "\",\"challenge\":\"" + b64(challenge) + "\",\"origin\":\"" + origin
-                + "\",\"crossOrigin\":false}").getBytes(StandardCharsets.UTF_8);
+                        + "\",\"crossOrigin\":false}")
+                .getBytes(StandardCharsets.UTF_8);
     }
 
     public byte[] sign(byte[] data) {
         try {
-            Signature s = Signature.getInstance(switch (algorithm) {
-                case "ES256" -> "SHA256withECDSA";
-                case "RS256" -> "SHA256withRSA";
-                default -> "Ed25519";
-            });
+            Signature s = Signature.getInstance(
+                    switch (algorithm) {
+                        case "ES256" -> "SHA256withECDSA";
+                        case "RS256" -> "SHA256withRSA";
+                        default -> "Ed25519";
+                    });
             s.initSign(pair.getPrivate());
             s.update(data);
             return s.sign();
@@ -299,6 +305,9 @@ public final class SoftAuthenticator {
 
     private static byte[] uuidBytes() {
         UUID u = UUID.randomUUID();
-        return ByteBuffer.allocate(16).putLong(u.getMostSignificantBits()).putLong(u.getLeastSignificantBits()).array();
+        return ByteBuffer.allocate(16)
+                .putLong(u.getMostSignificantBits())
+                .putLong(u.getLeastSignificantBits())
+                .array();
     }
 }

@@ -6,10 +6,9 @@ import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
-import org.jboss.logging.Logger;
-
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import org.jboss.logging.Logger;
 
 /**
  * Enrolls the test custodians' SSH keys ({@link CustodianKeys}) when Keyhold starts, before any test creates an
@@ -43,7 +42,8 @@ public class TestCustodians {
             return;
         }
         Credentials.Challenge c = credentials.challenge(principal);
-        String sig = CustodianKeys.sign(principal, Credentials.ENROLL_NAMESPACE, c.challenge().getBytes(StandardCharsets.UTF_8));
+        String sig = CustodianKeys.sign(
+                principal, Credentials.ENROLL_NAMESPACE, c.challenge().getBytes(StandardCharsets.UTF_8));
         credentials.enroll(principal, new EnrollRequest("sshsig", line, sig, null, null, c.challenge()));
     }
 }

@@ -1,7 +1,6 @@
 package dev.keyhold.testsupport;
 
 import dev.keyhold.embedded.EmbeddedPostgresServer;
-
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -14,12 +13,12 @@ public final class TestEnvironment {
 
     /** SoftHSM2 can serve one directory per JVM, so the whole environment lives in TestHsm's. */
     public static final Path DIR = TestHsm.DATA_DIR;
+
     public static final List<String> PARTITIONS = TestHsm.PARTITIONS;
 
     private static Map<String, String> config;
 
-    private TestEnvironment() {
-    }
+    private TestEnvironment() {}
 
     public static synchronized Map<String, String> config() {
         if (config == null) {
@@ -35,5 +34,4 @@ public final class TestEnvironment {
         }
         return config;
     }
-
 }

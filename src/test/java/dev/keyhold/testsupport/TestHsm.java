@@ -2,12 +2,11 @@ package dev.keyhold.testsupport;
 
 import dev.keyhold.hsm.EmbeddedHsm;
 import dev.keyhold.hsm.SunPkcs11Hsm.PartitionSettings;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.channels.OverlappingFileLockException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -32,8 +31,7 @@ public final class TestHsm {
 
     private static Map<String, String> config;
 
-    private TestHsm() {
-    }
+    private TestHsm() {}
 
     /** Held until the JVM exits (never released, so never collected); see {@link #lockAgainstOtherJvms()}. */
     private static FileChannel lockChannel;
@@ -64,8 +62,8 @@ public final class TestHsm {
     public static PartitionSettings settings(String partition) {
         Map<String, String> c = config();
         String prefix = "keyhold.hsm.partitions." + partition + ".";
-        return new PartitionSettings(c.get(prefix + "library"), Integer.valueOf(c.get(prefix + "slot")), null,
-                c.get(prefix + "pin"));
+        return new PartitionSettings(
+                c.get(prefix + "library"), Integer.valueOf(c.get(prefix + "slot")), null, c.get(prefix + "pin"));
     }
 
     /**
@@ -101,8 +99,8 @@ public final class TestHsm {
         }
         try {
             Files.createDirectories(DATA_DIR);
-            FileChannel channel = FileChannel.open(DATA_DIR.resolve("hsm.lock"),
-                    StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            FileChannel channel =
+                    FileChannel.open(DATA_DIR.resolve("hsm.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
             long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(15);
             boolean told = false;
             while (!lockedByThisJvm(channel)) {
@@ -162,14 +160,16 @@ public final class TestHsm {
         Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         p.waitFor();
-        Matcher m = Pattern.compile("Slot " + slot + "\\s.*?Serial number:\\s+([0-9a-f]+)", Pattern.DOTALL).matcher(out);
+        Matcher m = Pattern.compile("Slot " + slot + "\\s.*?Serial number:\\s+([0-9a-f]+)", Pattern.DOTALL)
+                .matcher(out);
         if (!m.find()) {
             throw new IllegalStateException("softhsm2-util shows no slot " + slot + ": " + out);
         }
         String serial = m.group(1);
         Path tokens = DATA_DIR.resolve("hsm/tokens");
         try (var dirs = Files.list(tokens)) {
-            return dirs.filter(d -> d.getFileName().toString().replace("-", "").endsWith(serial)).findFirst()
+            return dirs.filter(d -> d.getFileName().toString().replace("-", "").endsWith(serial))
+                    .findFirst()
                     .orElseThrow(() -> new IllegalStateException("no token directory for serial " + serial));
         }
     }
@@ -182,8 +182,18 @@ public final class TestHsm {
     public static java.util.Set<String> tokenObjects(String partition, String type) {
         PartitionSettings s = settings(partition);
         try {
-            ProcessBuilder pb = new ProcessBuilder("pkcs11-tool", "--module", s.library(), "--slot",
-                    String.valueOf(s.slot()), "--login", "--pin", s.pin(), "--list-objects", "--type", type)
+            ProcessBuilder pb = new ProcessBuilder(
+                            "pkcs11-tool",
+                            "--module",
+                            s.library(),
+                            "--slot",
+                            String.valueOf(s.slot()),
+                            "--login",
+                            "--pin",
+                            s.pin(),
+                            "--list-objects",
+                            "--type",
+                            type)
                     .redirectErrorStream(true);
             pb.environment().put("SOFTHSM2_CONF", softhsmConf().toString());
             Process p = pb.start();

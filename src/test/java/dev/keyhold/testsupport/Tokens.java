@@ -1,18 +1,17 @@
 package dev.keyhold.testsupport;
 
+import static dev.keyhold.testsupport.Api.as;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.keyhold.hsm.HsmPort;
 import dev.keyhold.domain.SigningAlgorithm;
+import dev.keyhold.hsm.HsmPort;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-
-import static dev.keyhold.testsupport.Api.as;
 
 /** Signs through the API, and forges tokens with a key's real HSM object (bypassing every API rule). */
 @ApplicationScoped
@@ -23,13 +22,17 @@ public class Tokens {
 
     @Inject
     HsmPort hsm;
+
     @Inject
     Sql sql;
 
     /** Signs {@code claims} for the issuer as {@code signer}; returns the token. */
     public static String sign(String issuerId, Map<String, Object> claims) {
         return Api.sign("signer", issuerId, Map.of("claims", claims))
-                .then().statusCode(200).extract().path("token");
+                .then()
+                .statusCode(200)
+                .extract()
+                .path("token");
     }
 
     public static Map<String, Object> claims(String issuerId) {
@@ -40,15 +43,21 @@ public class Tokens {
     }
 
     public static String verdict(String token) {
-        return as("auditor").body(Map.of("token", token)).post("/v1/verify").then().statusCode(200)
-                .extract().path("reason");
+        return as("auditor")
+                .body(Map.of("token", token))
+                .post("/v1/verify")
+                .then()
+                .statusCode(200)
+                .extract()
+                .path("reason");
     }
 
     /** A token with any header and payload, signed in the HSM by the key {@code kid} with its own algorithm. */
     public String forge(String kid, Map<String, Object> header, Map<String, Object> payload) {
         String partition = (String) sql.one("select partition_name from signing_key where kid = ?", kid);
         String handle = (String) sql.one("select hsm_handle from signing_key where kid = ?", kid);
-        SigningAlgorithm alg = SigningAlgorithm.valueOf((String) sql.one("select algorithm from signing_key where kid = ?", kid));
+        SigningAlgorithm alg =
+                SigningAlgorithm.valueOf((String) sql.one("select algorithm from signing_key where kid = ?", kid));
         String input = b64(header) + "." + b64(payload);
         byte[] sig = hsm.sign(partition, handle, alg, input.getBytes(StandardCharsets.US_ASCII));
         return input + "." + B64.encodeToString(sig);

@@ -1,5 +1,11 @@
 package dev.keyhold.trust;
 
+import static dev.keyhold.testsupport.Api.as;
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.startsWith;
+
 import com.nimbusds.jose.JWSObject;
 import com.nimbusds.jose.jwk.JWK;
 import com.nimbusds.jose.jwk.JWKSet;
@@ -10,33 +16,30 @@ import dev.keyhold.testsupport.Sql;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.response.Response;
 import jakarta.inject.Inject;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-
-import static dev.keyhold.testsupport.Api.as;
-import static io.restassured.RestAssured.given;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.hamcrest.Matchers.equalTo;
-import static org.hamcrest.Matchers.startsWith;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 
 @QuarkusTest
 class TrustBundleApiTest {
 
     @Inject
     Sql sql;
+
     @Inject
     MutableClock clock;
+
     @Inject
     Lifecycle lifecycle;
+
     @Inject
     TrustBundleSigner signer;
+
     @Inject
     dev.keyhold.lifecycle.Sweeper sweeper;
 
@@ -46,13 +49,18 @@ class TrustBundleApiTest {
     }
 
     static List<JWK> anchor() throws Exception {
-        String body = given().get("/v1/trust-anchor").then().statusCode(200).extract().asString();
+        String body =
+                given().get("/v1/trust-anchor").then().statusCode(200).extract().asString();
         return JWKSet.parse(body).getKeys();
     }
 
     static String current(String issuer) {
-        return given().get("/issuers/" + issuer + "/trust-bundle").then().statusCode(200)
-                .contentType("application/jwt").extract().asString();
+        return given().get("/issuers/" + issuer + "/trust-bundle")
+                .then()
+                .statusCode(200)
+                .contentType("application/jwt")
+                .extract()
+                .asString();
     }
 
     static Map<String, Object> payload(String jws) throws Exception {
@@ -64,7 +72,8 @@ class TrustBundleApiTest {
     }
 
     static String sha256(String s) throws Exception {
-        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.US_ASCII)));
+        return HexFormat.of()
+                .formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.US_ASCII)));
     }
 
     @Test
@@ -75,11 +84,18 @@ class TrustBundleApiTest {
         String b1 = current(id);
         assertThat(consumer.accept(b1)).isEqualTo(TrustBundleConsumer.Reason.ACCEPTED);
         Map<String, Object> p1 = payload(b1);
-        assertThat(p1).containsEntry("sub", id).containsEntry("issuerUri", "https://" + id + ".test.example")
-                .containsEntry("previous", null).containsEntry("rollbackOf", null)
-                .containsEntry("audiences", List.of("api://" + id)).containsEntry("algorithms", List.of("ES256"))
-                .containsEntry("keys", List.of()).containsEntry("revoked", List.of()).containsEntry("refreshHint", 60L);
-        assertThat(((Number) p1.get("exp")).longValue() - ((Number) p1.get("iat")).longValue()).isEqualTo(86400);
+        assertThat(p1)
+                .containsEntry("sub", id)
+                .containsEntry("issuerUri", "https://" + id + ".test.example")
+                .containsEntry("previous", null)
+                .containsEntry("rollbackOf", null)
+                .containsEntry("audiences", List.of("api://" + id))
+                .containsEntry("algorithms", List.of("ES256"))
+                .containsEntry("keys", List.of())
+                .containsEntry("revoked", List.of())
+                .containsEntry("refreshHint", 60L);
+        assertThat(((Number) p1.get("exp")).longValue() - ((Number) p1.get("iat")).longValue())
+                .isEqualTo(86400);
         assertThat(JWSObject.parse(b1).getHeader().getType().getType()).isEqualTo("keyhold-trust-bundle+jwt");
 
         String kid = Api.rotate(id);
@@ -95,8 +111,13 @@ class TrustBundleApiTest {
         assertThat(sequence(current(id))).isEqualTo(sequence(b2));
 
         // A policy change of the audiences does.
-        String req = as("admin").body(Map.of("audiences", List.of("api://" + id, "api://other-" + id)))
-                .post("/v1/issuers/" + id + "/policy-changes").then().statusCode(201).extract().path("id");
+        String req = as("admin")
+                .body(Map.of("audiences", List.of("api://" + id, "api://other-" + id)))
+                .post("/v1/issuers/" + id + "/policy-changes")
+                .then()
+                .statusCode(201)
+                .extract()
+                .path("id");
         approve(req, "alice", "bob");
         String b3 = current(id);
         assertThat(sequence(b3)).isEqualTo(sequence(b2) + 1);
@@ -104,34 +125,54 @@ class TrustBundleApiTest {
 
         // A revocation: the key leaves keys and enters revoked.
         String next = Api.rotate(id);
-        as("alice").body(Map.of("reason", "lost laptop")).post("/v1/keys/" + next + "/revoke").then().statusCode(200);
+        as("alice")
+                .body(Map.of("reason", "lost laptop"))
+                .post("/v1/keys/" + next + "/revoke")
+                .then()
+                .statusCode(200);
         String b5 = current(id);
         assertThat(sequence(b5)).isEqualTo(sequence(b3) + 2);
         assertThat(BundleContent.kids(payload(b5))).containsExactly(kid);
         @SuppressWarnings("unchecked")
-        List<Map<String, Object>> revoked = (List<Map<String, Object>>) payload(b5).get("revoked");
+        List<Map<String, Object>> revoked =
+                (List<Map<String, Object>>) payload(b5).get("revoked");
         assertThat(revoked).singleElement().satisfies(r -> {
-            assertThat(r).containsEntry("kid", next).containsEntry("reason", "lost laptop").containsKey("revokedAt");
+            assertThat(r)
+                    .containsEntry("kid", next)
+                    .containsEntry("reason", "lost laptop")
+                    .containsKey("revokedAt");
         });
         assertThat(consumer.accept(b5)).isEqualTo(TrustBundleConsumer.Reason.ACCEPTED);
 
         // Earlier bundles byte for byte; each chained to the one before.
         for (long n = 1; n <= sequence(b5); n++) {
-            String at = given().get("/issuers/" + id + "/trust-bundles/" + n).then().statusCode(200)
-                    .header("Cache-Control", equalTo("public, max-age=31536000, immutable")).extract().asString();
+            String at = given().get("/issuers/" + id + "/trust-bundles/" + n)
+                    .then()
+                    .statusCode(200)
+                    .header("Cache-Control", equalTo("public, max-age=31536000, immutable"))
+                    .extract()
+                    .asString();
             assertThat(sequence(at)).isEqualTo(n);
             if (n > 1) {
-                String before = given().get("/issuers/" + id + "/trust-bundles/" + (n - 1)).asString();
+                String before = given().get("/issuers/" + id + "/trust-bundles/" + (n - 1))
+                        .asString();
                 assertThat(payload(at).get("previous")).isEqualTo(sha256(before));
             }
         }
-        assertThat(given().get("/issuers/" + id + "/trust-bundles/1").asString()).isEqualTo(b1);
-        given().get("/issuers/" + id + "/trust-bundles/99").then().statusCode(404).contentType("application/problem+json");
+        assertThat(given().get("/issuers/" + id + "/trust-bundles/1").asString())
+                .isEqualTo(b1);
+        given().get("/issuers/" + id + "/trust-bundles/99")
+                .then()
+                .statusCode(404)
+                .contentType("application/problem+json");
         given().get("/issuers/nobody-here/trust-bundle").then().statusCode(404);
 
         // Audit records and events for every bundle published.
-        long published = sql.count("select count(*) from audit_record where issuer_id = ? and action = 'trust.bundle-published'", id);
-        long events = sql.count("select count(*) from outbox_event where issuer_id = ? and type = 'keyhold.trust.bundle-published'", id);
+        long published = sql.count(
+                "select count(*) from audit_record where issuer_id = ? and action = 'trust.bundle-published'", id);
+        long events = sql.count(
+                "select count(*) from outbox_event where issuer_id = ? and type = 'keyhold.trust.bundle-published'",
+                id);
         assertThat(published).isEqualTo(sequence(b5));
         assertThat(events).isEqualTo(sequence(b5));
     }
@@ -140,11 +181,20 @@ class TrustBundleApiTest {
     void servedLikeTheJwksWithStrongEtagAnd304() {
         String id = Api.createIssuer("tb-etag");
         Response r = given().get("/issuers/" + id + "/trust-bundle");
-        r.then().statusCode(200).header("Cache-Control", equalTo("public, max-age=60")).header("ETag", startsWith("\""));
+        r.then()
+                .statusCode(200)
+                .header("Cache-Control", equalTo("public, max-age=60"))
+                .header("ETag", startsWith("\""));
         String etag = r.header("ETag");
-        given().header("If-None-Match", etag).get("/issuers/" + id + "/trust-bundle").then().statusCode(304);
+        given().header("If-None-Match", etag)
+                .get("/issuers/" + id + "/trust-bundle")
+                .then()
+                .statusCode(304);
         Api.rotate(id);
-        given().header("If-None-Match", etag).get("/issuers/" + id + "/trust-bundle").then().statusCode(200);
+        given().header("If-None-Match", etag)
+                .get("/issuers/" + id + "/trust-bundle")
+                .then()
+                .statusCode(200);
     }
 
     @Test
@@ -161,25 +211,32 @@ class TrustBundleApiTest {
         String again = current(id);
         assertThat(again).isNotEqualTo(first);
         assertThat(sequence(again)).isEqualTo(sequence(first));
-        assertThat(((Number) payload(again).get("iat")).longValue()).isGreaterThan(((Number) payload(first).get("iat")).longValue());
+        assertThat(((Number) payload(again).get("iat")).longValue())
+                .isGreaterThan(((Number) payload(first).get("iat")).longValue());
         assertThat(consumer.accept(again)).isEqualTo(TrustBundleConsumer.Reason.ACCEPTED);
         // The historical URL keeps the bundle as first signed.
-        assertThat(given().get("/issuers/" + id + "/trust-bundles/" + sequence(first)).asString()).isEqualTo(first);
+        assertThat(given().get("/issuers/" + id + "/trust-bundles/" + sequence(first))
+                        .asString())
+                .isEqualTo(first);
         // A frozen validator (one that kept the first) would now hold an expired bundle.
         clock.advance(Duration.ofHours(6));
-        assertThat(new TrustBundleConsumer(anchor(), id, clock).accept(first)).isEqualTo(TrustBundleConsumer.Reason.EXPIRED);
+        assertThat(new TrustBundleConsumer(anchor(), id, clock).accept(first))
+                .isEqualTo(TrustBundleConsumer.Reason.EXPIRED);
     }
 
     @Test
     void bundlesAndTheirSignaturesAreImmutableInTheDatabase() {
         String id = Api.createIssuer("tb-immutable");
         current(id);
-        for (String attack : List.of("update trust_bundle set content = '{}' where issuer_id = ?",
+        for (String attack : List.of(
+                "update trust_bundle set content = '{}' where issuer_id = ?",
                 "update trust_bundle set previous = 'x' where issuer_id = ?",
                 "delete from trust_bundle_signature where issuer_id = ?",
                 "update trust_bundle_signature set jws = 'x' where issuer_id = ?")) {
             org.assertj.core.api.Assertions.assertThatThrownBy(() -> sql.exec(attack, id))
-                    .as(attack).isInstanceOf(Sql.SqlFailure.class).hasMessageContaining("immutable");
+                    .as(attack)
+                    .isInstanceOf(Sql.SqlFailure.class)
+                    .hasMessageContaining("immutable");
         }
     }
 
@@ -194,7 +251,8 @@ class TrustBundleApiTest {
         // The JWKS has dropped A by the clock; the bundle waits for the recorded step.
         assertThat(sequence(current(id))).isEqualTo(before);
         sweeper.sweep(List.of(id));
-        assertThat(sql.one("select unpublished_at is not null from signing_key where kid = ?", a)).isEqualTo(true);
+        assertThat(sql.one("select unpublished_at is not null from signing_key where kid = ?", a))
+                .isEqualTo(true);
         String after = current(id);
         assertThat(sequence(after)).isEqualTo(before + 1);
         assertThat(BundleContent.kids(payload(after))).containsExactly(b);
@@ -202,8 +260,7 @@ class TrustBundleApiTest {
 
     static void approve(String request, String... custodians) {
         for (String c : custodians) {
-            dev.keyhold.testsupport.Api.approve(c, request)
-                    .then().statusCode(200);
+            dev.keyhold.testsupport.Api.approve(c, request).then().statusCode(200);
         }
     }
 }

@@ -5,7 +5,6 @@ import com.nimbusds.jose.JWSObject;
 import com.nimbusds.jose.crypto.ECDSAVerifier;
 import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jose.jwk.JWK;
-
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.List;
@@ -19,7 +18,17 @@ import java.util.Map;
  */
 final class TrustBundleConsumer {
 
-    enum Reason { ACCEPTED, MALFORMED, WRONG_TYPE, UNKNOWN_KEY, BAD_SIGNATURE, WRONG_ISSUER, EXPIRED, LOWER_SEQUENCE, CHANGED_CONTENT }
+    enum Reason {
+        ACCEPTED,
+        MALFORMED,
+        WRONG_TYPE,
+        UNKNOWN_KEY,
+        BAD_SIGNATURE,
+        WRONG_ISSUER,
+        EXPIRED,
+        LOWER_SEQUENCE,
+        CHANGED_CONTENT
+    }
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -64,7 +73,8 @@ final class TrustBundleConsumer {
         try {
             Map<String, Object> json = JSON.readValue(body, Map.class);
             for (Map<String, Object> s : (List<Map<String, Object>>) json.get("signatures")) {
-                JWSObject o = JWSObject.parse(s.get("protected") + "." + json.get("payload") + "." + s.get("signature"));
+                JWSObject o =
+                        JWSObject.parse(s.get("protected") + "." + json.get("payload") + "." + s.get("signature"));
                 Reason r = verify(o, anchors);
                 if (r == Reason.ACCEPTED && trusted == null) {
                     trusted = o;
@@ -106,10 +116,14 @@ final class TrustBundleConsumer {
     }
 
     private static Reason verify(JWSObject o, List<JWK> keys) {
-        if (o.getHeader().getType() == null || !"keyhold-trust-bundle+jwt".equals(o.getHeader().getType().getType())) {
+        if (o.getHeader().getType() == null
+                || !"keyhold-trust-bundle+jwt".equals(o.getHeader().getType().getType())) {
             return Reason.WRONG_TYPE;
         }
-        JWK key = keys.stream().filter(k -> k.getKeyID().equals(o.getHeader().getKeyID())).findFirst().orElse(null);
+        JWK key = keys.stream()
+                .filter(k -> k.getKeyID().equals(o.getHeader().getKeyID()))
+                .findFirst()
+                .orElse(null);
         if (key == null) {
             return Reason.UNKNOWN_KEY;
         }

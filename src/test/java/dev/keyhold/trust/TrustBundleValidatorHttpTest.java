@@ -1,5 +1,13 @@
 package dev.keyhold.trust;
 
+import static dev.keyhold.testsupport.Api.as;
+import static dev.keyhold.testsupport.Tokens.claims;
+import static dev.keyhold.trust.TrustBundleApiTest.current;
+import static dev.keyhold.trust.TrustBundleApiTest.sequence;
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
 import com.nimbusds.jose.jwk.JWKSet;
 import dev.keyhold.testsupport.Api;
 import dev.keyhold.testsupport.Lifecycle;
@@ -11,23 +19,14 @@ import dev.keyhold.validator.TrustBundleStatus;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-
 import java.net.URI;
 import java.net.URL;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
-
-import static dev.keyhold.testsupport.Api.as;
-import static dev.keyhold.testsupport.Tokens.claims;
-import static dev.keyhold.trust.TrustBundleApiTest.current;
-import static dev.keyhold.trust.TrustBundleApiTest.sequence;
-import static io.restassured.RestAssured.given;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 
 /**
  * The relying-party library given the pinned trust anchor, against this real Keyhold over HTTP: it verifies the
@@ -39,8 +38,10 @@ class TrustBundleValidatorHttpTest {
 
     @Inject
     Lifecycle lifecycle;
+
     @Inject
     MutableClock clock;
+
     @Inject
     Sql sql;
 
@@ -66,8 +67,12 @@ class TrustBundleValidatorHttpTest {
         String token = Tokens.sign(id, claims(id));
         JWKSet pinned = JWKSet.parse(given().get("/v1/trust-anchor").asString());
         String oldTrustKid = pinned.getKeys().get(0).getKeyID();
-        try (KeyholdValidator v = KeyholdValidator.builder(URI.create(base.toString())).trust(id, Set.of("api://" + id))
-                .trustAnchor(pinned).clock(clock).reconnectBackoff(Duration.ofMillis(50), Duration.ofMillis(200)).build()) {
+        try (KeyholdValidator v = KeyholdValidator.builder(URI.create(base.toString()))
+                .trust(id, Set.of("api://" + id))
+                .trustAnchor(pinned)
+                .clock(clock)
+                .reconnectBackoff(Duration.ofMillis(50), Duration.ofMillis(200))
+                .build()) {
             assertThat(v.validate(token).valid()).isTrue();
             TrustBundleStatus s = v.trustBundleStatus(id);
             assertThat(s.sequence()).isEqualTo(sequence(current(id)));
@@ -85,9 +90,14 @@ class TrustBundleValidatorHttpTest {
             assertThat(v.validate(token).valid()).isTrue();
 
             // Later bundles, by the new key alone, keep being accepted: a revocation reaches the library through one.
-            as("alice").body(Map.of("reason", "stolen")).post("/v1/keys/" + kid + "/revoke").then().statusCode(200);
+            as("alice")
+                    .body(Map.of("reason", "stolen"))
+                    .post("/v1/keys/" + kid + "/revoke")
+                    .then()
+                    .statusCode(200);
             long revokedAt = sequence(current(id));
-            await().atMost(Duration.ofSeconds(20)).until(() -> v.trustBundleStatus(id).sequence() == revokedAt);
+            await().atMost(Duration.ofSeconds(20))
+                    .until(() -> v.trustBundleStatus(id).sequence() == revokedAt);
             assertThat(v.trustBundleStatus(id).lastRefusal()).isNull();
             assertThat(v.validate(token).reason()).isEqualTo("key_not_usable");
         }
@@ -99,8 +109,11 @@ class TrustBundleValidatorHttpTest {
         lifecycle.activeKey(id);
         String token = Tokens.sign(id, claims(id));
         JWKSet pinned = JWKSet.parse(given().get("/v1/trust-anchor").asString());
-        try (KeyholdValidator v = KeyholdValidator.builder(URI.create(base.toString())).trust(id, Set.of("api://" + id))
-                .trustAnchor(pinned).clock(clock).build()) {
+        try (KeyholdValidator v = KeyholdValidator.builder(URI.create(base.toString()))
+                .trust(id, Set.of("api://" + id))
+                .trustAnchor(pinned)
+                .clock(clock)
+                .build()) {
             assertThat(v.validate(token).valid()).isTrue();
             // Keyhold stops re-signing (its timer is off in tests) and the clock passes every bundle's exp: a freeze.
             clock.advance(Duration.ofHours(25));

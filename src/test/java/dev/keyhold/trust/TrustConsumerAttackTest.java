@@ -1,23 +1,22 @@
 package dev.keyhold.trust;
 
-import com.nimbusds.jose.jwk.JWK;
-import dev.keyhold.testsupport.Api;
-import dev.keyhold.testsupport.MutableClock;
-import io.quarkus.test.junit.QuarkusTest;
-import jakarta.inject.Inject;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-
-import java.nio.charset.StandardCharsets;
-import java.time.Duration;
-import java.util.Base64;
-import java.util.List;
-
 import static dev.keyhold.trust.TrustBundleApiTest.anchor;
 import static dev.keyhold.trust.TrustBundleApiTest.current;
 import static dev.keyhold.trust.TrustBundleConsumer.Reason;
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
+
+import com.nimbusds.jose.jwk.JWK;
+import dev.keyhold.testsupport.Api;
+import dev.keyhold.testsupport.MutableClock;
+import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 
 /** Bundles fed to a verifying consumer by an attacker: each refused, with its reason. */
 @QuarkusTest
@@ -40,7 +39,8 @@ class TrustConsumerAttackTest {
         TrustBundleConsumer c = new TrustBundleConsumer(anchor(), id, clock);
         assertThat(c.accept(second)).isEqualTo(Reason.ACCEPTED);
         assertThat(c.accept(first)).isEqualTo(Reason.LOWER_SEQUENCE);
-        assertThat(c.accept(given().get("/issuers/" + id + "/trust-bundles/1").asString())).isEqualTo(Reason.LOWER_SEQUENCE);
+        assertThat(c.accept(given().get("/issuers/" + id + "/trust-bundles/1").asString()))
+                .isEqualTo(Reason.LOWER_SEQUENCE);
         assertThat(c.accept(second)).isEqualTo(Reason.ACCEPTED);
     }
 
@@ -52,12 +52,14 @@ class TrustConsumerAttackTest {
         TrustBundleConsumer c = new TrustBundleConsumer(anchor(), id, clock);
         byte[] sig = Base64.getUrlDecoder().decode(parts[2]);
         sig[5] ^= 1;
-        String badSig = parts[0] + "." + parts[1] + "." + Base64.getUrlEncoder().withoutPadding().encodeToString(sig);
+        String badSig = parts[0] + "." + parts[1] + "."
+                + Base64.getUrlEncoder().withoutPadding().encodeToString(sig);
         assertThat(c.accept(badSig)).isEqualTo(Reason.BAD_SIGNATURE);
         String payload = new String(Base64.getUrlDecoder().decode(parts[1]), StandardCharsets.UTF_8)
                 .replace("\"keys\":[]", "\"keys\":[{\"kty\":\"EC\",\"kid\":\"evil\"}]");
-        String tampered = parts[0] + "." + Base64.getUrlEncoder().withoutPadding()
-                .encodeToString(payload.getBytes(StandardCharsets.UTF_8)) + "." + parts[2];
+        String tampered = parts[0] + "."
+                + Base64.getUrlEncoder().withoutPadding().encodeToString(payload.getBytes(StandardCharsets.UTF_8)) + "."
+                + parts[2];
         assertThat(c.accept(tampered)).isEqualTo(Reason.BAD_SIGNATURE);
         // Signed by a key the validator did not pin.
         TrustBundleConsumer pinnedElsewhere = new TrustBundleConsumer(List.<JWK>of(), id, clock);

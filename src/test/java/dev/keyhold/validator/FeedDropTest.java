@@ -1,5 +1,10 @@
 package dev.keyhold.validator;
 
+import static dev.keyhold.testsupport.Api.as;
+import static dev.keyhold.testsupport.Tokens.claims;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
 import dev.keyhold.testsupport.Api;
 import dev.keyhold.testsupport.Lifecycle;
 import dev.keyhold.testsupport.MutableClock;
@@ -9,18 +14,12 @@ import dev.keyhold.testsupport.Tokens;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-
 import java.net.URI;
 import java.net.URL;
 import java.time.Duration;
 import java.util.Set;
-
-import static dev.keyhold.testsupport.Api.as;
-import static dev.keyhold.testsupport.Tokens.claims;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 
 /**
  * The library against this real Keyhold through a TCP proxy that cuts every connection mid-test: a key revoked while
@@ -32,8 +31,10 @@ class FeedDropTest {
 
     @Inject
     Lifecycle lifecycle;
+
     @Inject
     MutableClock clock;
+
     @Inject
     Sql sql;
 
@@ -55,9 +56,12 @@ class FeedDropTest {
         String kid = lifecycle.activeKey(id);
         String token = Tokens.sign(id, claims(id));
         try (TcpProxy proxy = new TcpProxy(base.getPort());
-             KeyholdValidator v = KeyholdValidator.builder(URI.create("http://127.0.0.1:" + proxy.port()))
-                     .trust(id, Set.of("api://" + id)).clock(clock).maxStaleness(Duration.ofSeconds(30))
-                     .reconnectBackoff(Duration.ofMillis(50), Duration.ofMillis(200)).build()) {
+                KeyholdValidator v = KeyholdValidator.builder(URI.create("http://127.0.0.1:" + proxy.port()))
+                        .trust(id, Set.of("api://" + id))
+                        .clock(clock)
+                        .maxStaleness(Duration.ofSeconds(30))
+                        .reconnectBackoff(Duration.ofMillis(50), Duration.ofMillis(200))
+                        .build()) {
             assertThat(v.validate(token).valid()).isTrue();
             Api.rotate(id); // an event of ours, so the library holds a cursor to resume from
             long before = head();
@@ -65,7 +69,11 @@ class FeedDropTest {
 
             proxy.cut();
             await().atMost(Duration.ofSeconds(20)).until(() -> !v.feedStatus().connected());
-            as("alice").body("{\"reason\":\"stolen\"}").post("/v1/keys/" + kid + "/revoke").then().statusCode(200);
+            as("alice")
+                    .body("{\"reason\":\"stolen\"}")
+                    .post("/v1/keys/" + kid + "/revoke")
+                    .then()
+                    .statusCode(200);
             long revoked = head();
             // Cut off, within maxStaleness: it cannot know yet (the documented window) ...
             assertThat(v.validate(token).valid()).isTrue();
@@ -77,7 +85,9 @@ class FeedDropTest {
             long end = System.nanoTime() + Duration.ofSeconds(30).toNanos();
             int checks = 0;
             while (!v.feedStatus().connected() && System.nanoTime() < end) {
-                assertThat(v.validate(token).valid()).as("accepted before the feed caught up").isFalse();
+                assertThat(v.validate(token).valid())
+                        .as("accepted before the feed caught up")
+                        .isFalse();
                 checks++;
             }
             assertThat(v.feedStatus().connected()).isTrue();

@@ -3,7 +3,6 @@ package dev.keyhold.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.URI;
@@ -35,8 +34,10 @@ public final class Api {
 
     Api(Settings settings) {
         this.settings = settings;
-        this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10))
-                .followRedirects(HttpClient.Redirect.NEVER).build();
+        this.http = HttpClient.newBuilder()
+                .connectTimeout(Duration.ofSeconds(10))
+                .followRedirects(HttpClient.Redirect.NEVER)
+                .build();
     }
 
     public String url() {
@@ -108,17 +109,21 @@ public final class Api {
         } catch (IllegalArgumentException e) {
             throw CliException.usage("invalid URL " + settings.url() + path + ": " + e.getMessage());
         }
-        if (uri.getScheme() == null || !(uri.getScheme().equals("http") || uri.getScheme().equals("https"))) {
+        if (uri.getScheme() == null
+                || !(uri.getScheme().equals("http") || uri.getScheme().equals("https"))) {
             throw CliException.usage("the server URL must start with http:// or https:// (got " + settings.url() + ")");
         }
-        HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(120))
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri)
+                .timeout(Duration.ofSeconds(120))
                 .header("Accept", "application/json, application/problem+json");
         if (authenticate) {
             if (settings.token() != null) {
                 b.header("Authorization", "Bearer " + settings.token());
             } else if (settings.user() != null) {
                 String basic = settings.user() + ":" + (settings.password() == null ? "" : settings.password());
-                b.header("Authorization", "Basic " + Base64.getEncoder().encodeToString(basic.getBytes(StandardCharsets.UTF_8)));
+                b.header(
+                        "Authorization",
+                        "Basic " + Base64.getEncoder().encodeToString(basic.getBytes(StandardCharsets.UTF_8)));
             }
         }
         if (body != null) {
@@ -133,20 +138,30 @@ public final class Api {
         }
         try {
             HttpResponse<byte[]> r = http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
-            return new Raw(r.statusCode(), r.body(), r.headers().firstValue("Content-Type").orElse(""));
+            return new Raw(
+                    r.statusCode(),
+                    r.body(),
+                    r.headers().firstValue("Content-Type").orElse(""));
         } catch (HttpConnectTimeoutException e) {
-            throw new CliException(CliException.UNREACHABLE, "cannot reach Keyhold at " + settings.url() + ": connection timed out");
+            throw new CliException(
+                    CliException.UNREACHABLE, "cannot reach Keyhold at " + settings.url() + ": connection timed out");
         } catch (HttpTimeoutException e) {
-            throw new CliException(CliException.UNREACHABLE, "Keyhold at " + settings.url() + " did not answer in time");
+            throw new CliException(
+                    CliException.UNREACHABLE, "Keyhold at " + settings.url() + " did not answer in time");
         } catch (ConnectException e) {
-            throw new CliException(CliException.UNREACHABLE, "cannot reach Keyhold at " + settings.url() + ": "
-                    + (e.getMessage() == null ? "connection refused" : e.getMessage()));
+            throw new CliException(
+                    CliException.UNREACHABLE,
+                    "cannot reach Keyhold at " + settings.url() + ": "
+                            + (e.getMessage() == null ? "connection refused" : e.getMessage()));
         } catch (UnresolvedAddressException e) {
-            throw new CliException(CliException.UNREACHABLE, "cannot reach Keyhold at " + settings.url() + ": unknown host");
+            throw new CliException(
+                    CliException.UNREACHABLE, "cannot reach Keyhold at " + settings.url() + ": unknown host");
         } catch (IOException e) {
             Throwable c = e.getCause() == null ? e : e.getCause();
-            throw new CliException(CliException.UNREACHABLE, "cannot reach Keyhold at " + settings.url() + ": "
-                    + (c.getMessage() == null ? c.getClass().getSimpleName() : c.getMessage()));
+            throw new CliException(
+                    CliException.UNREACHABLE,
+                    "cannot reach Keyhold at " + settings.url() + ": "
+                            + (c.getMessage() == null ? c.getClass().getSimpleName() : c.getMessage()));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new CliException(CliException.UNREACHABLE, "interrupted");
@@ -157,14 +172,22 @@ public final class Api {
     CliException failure(String method, String path, Raw r) {
         String said = describe(r);
         if (r.status() == 401) {
-            String who = settings.token() != null ? "the bearer token" : settings.user() == null
-                    ? "no credentials (set KEYHOLD_USER and KEYHOLD_PASSWORD, or --user)" : "user " + settings.user();
-            return new CliException(CliException.AUTH, "authentication failed (401) with " + who
-                    + (said.isEmpty() ? "" : ": " + said));
+            String who = settings.token() != null
+                    ? "the bearer token"
+                    : settings.user() == null
+                            ? "no credentials (set KEYHOLD_USER and KEYHOLD_PASSWORD, or --user)"
+                            : "user " + settings.user();
+            return new CliException(
+                    CliException.AUTH, "authentication failed (401) with " + who + (said.isEmpty() ? "" : ": " + said));
         }
         if (r.status() == 403) {
-            return new CliException(CliException.AUTH, "not allowed (403): " + (said.isEmpty()
-                    ? (settings.user() == null ? "this" : settings.user()) + " may not " + method + " " + path : said));
+            return new CliException(
+                    CliException.AUTH,
+                    "not allowed (403): "
+                            + (said.isEmpty()
+                                    ? (settings.user() == null ? "this" : settings.user()) + " may not " + method + " "
+                                            + path
+                                    : said));
         }
         return CliException.refused(r.status() + " " + (said.isEmpty() ? method + " " + path : said));
     }
@@ -189,7 +212,9 @@ public final class Api {
         if (errors.isArray() && !errors.isEmpty()) {
             StringJoiner j = new StringJoiner("; ", " (", ")");
             for (JsonNode e : errors) {
-                String field = e.has("field") ? e.path("field").asText() : e.path("name").asText("");
+                String field = e.has("field")
+                        ? e.path("field").asText()
+                        : e.path("name").asText("");
                 String msg = e.has("message") ? e.path("message").asText() : e.toString();
                 j.add(field.isEmpty() ? msg : field + ": " + msg);
             }

@@ -5,6 +5,7 @@ public class CliException extends RuntimeException {
 
     /** Exit codes: see docs/cli.md. */
     public static final int OK = 0;
+
     public static final int REFUSED = 1;
     public static final int USAGE = 2;
     public static final int UNREACHABLE = 3;

@@ -4,13 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.keyhold.tools.VerifyAudit;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
-
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -26,17 +19,23 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /** The commands; each prints text, or the server's JSON with {@code --json}. See docs/cli.md. */
 final class Commands {
 
-    private Commands() {
-    }
+    private Commands() {}
 
     /** What every command shares: its options merged with the root's, the settings, the API, the output. */
     abstract static class Base implements Callable<Integer> {
         @Mixin
         GlobalOptions opts;
+
         @Spec
         CommandSpec spec;
 
@@ -82,7 +81,9 @@ final class Commands {
 
     // ---------------------------------------------------------------------------------------------- status
 
-    @Command(name = "status", description = "Health of the Keyhold instance (and, with credentials, issuers at a glance).")
+    @Command(
+            name = "status",
+            description = "Health of the Keyhold instance (and, with credentials, issuers at a glance).")
     static class Status extends Base {
         @Override
         int run() {
@@ -110,9 +111,12 @@ final class Commands {
                 }
                 print(o);
             } else {
-                out.println("Keyhold at " + settings.url() + ": " + h.path("status").asText());
+                out.println(
+                        "Keyhold at " + settings.url() + ": " + h.path("status").asText());
                 for (JsonNode c : h.path("checks")) {
-                    out.printf("  %-28s %s%n", c.path("name").asText(), c.path("status").asText());
+                    out.printf(
+                            "  %-28s %s%n",
+                            c.path("name").asText(), c.path("status").asText());
                 }
                 if (issuers != null) {
                     int suspended = 0;
@@ -123,7 +127,8 @@ final class Commands {
                         overdue += i.path("overdue").asBoolean() ? 1 : 0;
                         pending += i.path("awaitingApproval").size() > 0 ? 1 : 0;
                     }
-                    out.printf("issuers: %d (%d suspended, %d rotation overdue, %d with a key awaiting approval)%n",
+                    out.printf(
+                            "issuers: %d (%d suspended, %d rotation overdue, %d with a key awaiting approval)%n",
                             issuers.size(), suspended, overdue, pending);
                 }
             }
@@ -144,8 +149,12 @@ final class Commands {
             }
             Table t = new Table("ISSUER", "STATUS", "ACTIVE KID", "NEXT ROTATION", "OVERDUE", "AWAITING APPROVAL");
             for (JsonNode i : list) {
-                t.row(i.path("id").asText(), i.path("status").asText(), shortKid(i.path("activeKid").asText(null)),
-                        when(i.path("nextRotationDue").asText(null)), i.path("overdue").asBoolean() ? "YES" : "no",
+                t.row(
+                        i.path("id").asText(),
+                        i.path("status").asText(),
+                        shortKid(i.path("activeKid").asText(null)),
+                        when(i.path("nextRotationDue").asText(null)),
+                        i.path("overdue").asBoolean() ? "YES" : "no",
                         String.valueOf(i.path("awaitingApproval").size()));
             }
             t.print(out);
@@ -153,10 +162,11 @@ final class Commands {
         }
     }
 
-    @Command(name = "issuer", description = "One issuer: show, create, suspend, resume.",
+    @Command(
+            name = "issuer",
+            description = "One issuer: show, create, suspend, resume.",
             subcommands = {IssuerShow.class, IssuerCreate.class, IssuerSuspend.class, IssuerResume.class})
-    static class IssuerCmd extends Group {
-    }
+    static class IssuerCmd extends Group {}
 
     @Command(name = "show", description = "Show an issuer's policy and state.")
     static class IssuerShow extends Base {
@@ -176,52 +186,72 @@ final class Commands {
     }
 
     static void printIssuer(PrintStream out, JsonNode i) {
-        out.println("issuer        " + i.path("id").asText() + "  (" + i.path("status").asText() + ")");
+        out.println("issuer        " + i.path("id").asText() + "  ("
+                + i.path("status").asText() + ")");
         out.println("issuerUri     " + i.path("issuerUri").asText());
-        out.println("partition     " + i.path("partition").asText() + "   algorithm " + i.path("algorithm").asText());
+        out.println("partition     " + i.path("partition").asText() + "   algorithm "
+                + i.path("algorithm").asText());
         out.println("audiences     " + join(i.path("audiences")));
-        out.println("custodians    " + join(i.path("custodians")) + "   approvals required: " + i.path("approvalsRequired").asInt());
+        out.println("custodians    " + join(i.path("custodians")) + "   approvals required: "
+                + i.path("approvalsRequired").asInt());
         out.println("signers       " + join(i.path("signers")));
         out.println("timing        rotationPeriod " + i.path("rotationPeriod").asText() + ", publishLead "
-                + i.path("publishLead").asText() + ", tokenTtl " + i.path("tokenTtl").asText() + ", activeDeadline "
-                + i.path("activeDeadline").asText() + ", destroyGrace " + i.path("destroyGrace").asText()
+                + i.path("publishLead").asText() + ", tokenTtl "
+                + i.path("tokenTtl").asText() + ", activeDeadline "
+                + i.path("activeDeadline").asText() + ", destroyGrace "
+                + i.path("destroyGrace").asText()
                 + ", approvalTtl " + i.path("approvalTtl").asText());
         out.println("active key    " + i.path("activeKid").asText("none"));
         out.println("next rotation " + when(i.path("nextRotationDue").asText(null))
                 + (i.path("overdue").asBoolean() ? "  OVERDUE" : ""));
-        out.println("awaiting      " + (i.path("awaitingApproval").isEmpty() ? "none" : join(i.path("awaitingApproval"))));
+        out.println(
+                "awaiting      " + (i.path("awaitingApproval").isEmpty() ? "none" : join(i.path("awaitingApproval"))));
     }
 
     @Command(name = "create", description = "Register an issuer (admin), from --file and/or flags (flags win).")
     static class IssuerCreate extends Base {
         @Option(names = "--file", paramLabel = "FILE", description = "the issuer as JSON (POST /v1/issuers body)")
         String file;
+
         @Option(names = "--id", paramLabel = "ID")
         String id;
+
         @Option(names = "--issuer-uri", paramLabel = "URI", description = "the exact iss claim")
         String issuerUri;
+
         @Option(names = "--partition", paramLabel = "NAME")
         String partition;
+
         @Option(names = "--algorithm", paramLabel = "ALG", description = "ES256, ES384, RS256, PS256")
         String algorithm;
+
         @Option(names = "--audience", paramLabel = "AUD", description = "repeat for several")
         List<String> audiences;
+
         @Option(names = "--custodian", paramLabel = "NAME", description = "repeat for several")
         List<String> custodians;
+
         @Option(names = "--approvals", paramLabel = "M", description = "approvals required")
         Integer approvals;
+
         @Option(names = "--signer", paramLabel = "NAME", description = "repeat for several")
         List<String> signers;
+
         @Option(names = "--rotation-period", paramLabel = "ISO-8601")
         String rotationPeriod;
+
         @Option(names = "--publish-lead", paramLabel = "ISO-8601")
         String publishLead;
+
         @Option(names = "--token-ttl", paramLabel = "ISO-8601")
         String tokenTtl;
+
         @Option(names = "--active-deadline", paramLabel = "ISO-8601")
         String activeDeadline;
+
         @Option(names = "--destroy-grace", paramLabel = "ISO-8601")
         String destroyGrace;
+
         @Option(names = "--approval-ttl", paramLabel = "ISO-8601")
         String approvalTtl;
 
@@ -279,7 +309,12 @@ final class Commands {
     static class IssuerSuspend extends Base {
         @Parameters(index = "0", paramLabel = "ISSUER")
         String id;
-        @Option(names = "--reason", required = true, paramLabel = "TEXT", description = "why (recorded in the audit trail)")
+
+        @Option(
+                names = "--reason",
+                required = true,
+                paramLabel = "TEXT",
+                description = "why (recorded in the audit trail)")
         String reason;
 
         @Override
@@ -288,7 +323,8 @@ final class Commands {
             if (json()) {
                 print(i);
             } else {
-                out.println("issuer " + i.path("id").asText() + " is " + i.path("status").asText() + ": signing refused until resumed");
+                out.println("issuer " + i.path("id").asText() + " is "
+                        + i.path("status").asText() + ": signing refused until resumed");
             }
             return 0;
         }
@@ -298,6 +334,7 @@ final class Commands {
     static class IssuerResume extends Base {
         @Parameters(index = "0", paramLabel = "ISSUER")
         String id;
+
         @Option(names = "--reason", paramLabel = "TEXT")
         String reason;
 
@@ -307,8 +344,10 @@ final class Commands {
             if (json()) {
                 print(r);
             } else {
-                out.println("resume request " + r.path("id").asText() + " " + r.path("state").asText() + ": needs "
-                        + r.path("approvalsRequired").asInt() + " approvals (keyhold approve " + r.path("id").asText() + ")");
+                out.println("resume request " + r.path("id").asText() + " "
+                        + r.path("state").asText() + ": needs "
+                        + r.path("approvalsRequired").asInt() + " approvals (keyhold approve "
+                        + r.path("id").asText() + ")");
             }
             return 0;
         }
@@ -320,6 +359,7 @@ final class Commands {
     static class Keys extends Base {
         @Parameters(index = "0", arity = "0..1", paramLabel = "ISSUER")
         String issuer;
+
         @Option(names = "--kid", paramLabel = "KID", description = "show one key")
         String kid;
 
@@ -336,7 +376,10 @@ final class Commands {
                 }
                 k.fields().forEachRemaining(e -> {
                     if (!e.getValue().isNull() && !e.getKey().equals("publicJwk")) {
-                        out.printf("%-20s %s%n", e.getKey(), e.getValue().isTextual() ? e.getValue().asText() : e.getValue());
+                        out.printf(
+                                "%-20s %s%n",
+                                e.getKey(),
+                                e.getValue().isTextual() ? e.getValue().asText() : e.getValue());
                     }
                 });
                 return 0;
@@ -349,19 +392,29 @@ final class Commands {
             Table t = new Table("KID", "STATE", "CREATED", "ACTIVATED", "NOT AFTER", "RETIRED/REVOKED");
             for (JsonNode k : list) {
                 String end = k.path("revokedAt").isNull() || k.path("revokedAt").isMissingNode()
-                        ? k.path("retiredAt").asText("") : k.path("revokedAt").asText("") + " (" + k.path("revocationReason").asText("") + ")";
-                t.row(k.path("kid").asText(), k.path("state").asText(), k.path("createdAt").asText(""),
-                        k.path("activatedAt").asText(""), k.path("notAfter").asText(""), end.equals("null") ? "" : end);
+                        ? k.path("retiredAt").asText("")
+                        : k.path("revokedAt").asText("") + " ("
+                                + k.path("revocationReason").asText("") + ")";
+                t.row(
+                        k.path("kid").asText(),
+                        k.path("state").asText(),
+                        k.path("createdAt").asText(""),
+                        k.path("activatedAt").asText(""),
+                        k.path("notAfter").asText(""),
+                        end.equals("null") ? "" : end);
             }
             t.print(out);
             return 0;
         }
     }
 
-    @Command(name = "rotate", description = "Generate the issuer's next key and open its activation request (scheduler, admin).")
+    @Command(
+            name = "rotate",
+            description = "Generate the issuer's next key and open its activation request (scheduler, admin).")
     static class Rotate extends Base {
         @Parameters(index = "0", paramLabel = "ISSUER")
         String issuer;
+
         @Option(names = "--reason", paramLabel = "TEXT")
         String reason;
 
@@ -371,21 +424,26 @@ final class Commands {
             if (json()) {
                 print(k);
             } else {
-                out.println("key " + k.path("kid").asText() + " " + k.path("state").asText() + " (activatable at "
-                        + k.path("activatableAt").asText() + ")");
+                out.println(
+                        "key " + k.path("kid").asText() + " " + k.path("state").asText() + " (activatable at "
+                                + k.path("activatableAt").asText() + ")");
                 if (!k.path("activationRequestId").isNull() && k.has("activationRequestId")) {
-                    out.println("activation request " + k.path("activationRequestId").asText()
-                            + ": custodians approve with: keyhold approve " + k.path("activationRequestId").asText());
+                    out.println("activation request "
+                            + k.path("activationRequestId").asText() + ": custodians approve with: keyhold approve "
+                            + k.path("activationRequestId").asText());
                 }
             }
             return 0;
         }
     }
 
-    @Command(name = "revoke", description = "Revoke a key at once: out of the JWKS, never signs again (custodian, admin).")
+    @Command(
+            name = "revoke",
+            description = "Revoke a key at once: out of the JWKS, never signs again (custodian, admin).")
     static class Revoke extends Base {
         @Parameters(index = "0", paramLabel = "KID")
         String kid;
+
         @Option(names = "--reason", required = true, paramLabel = "TEXT", description = "e.g. compromise, superseded")
         String reason;
 
@@ -395,7 +453,9 @@ final class Commands {
             if (json()) {
                 print(k);
             } else {
-                out.println("key " + k.path("kid").asText() + " " + k.path("state").asText() + " (" + k.path("revocationReason").asText() + ")");
+                out.println(
+                        "key " + k.path("kid").asText() + " " + k.path("state").asText() + " ("
+                                + k.path("revocationReason").asText() + ")");
             }
             return 0;
         }
@@ -407,9 +467,14 @@ final class Commands {
     static class Requests extends Base {
         @Option(names = "--issuer", paramLabel = "ISSUER")
         String issuer;
-        @Option(names = "--state", paramLabel = "STATE", defaultValue = "OPEN",
+
+        @Option(
+                names = "--state",
+                paramLabel = "STATE",
+                defaultValue = "OPEN",
                 description = "OPEN (default), APPROVED, REJECTED, EXPIRED, EXECUTED, CANCELLED, or ALL")
         String state;
+
         @Option(names = "--limit", paramLabel = "N")
         Integer limit;
 
@@ -438,17 +503,25 @@ final class Commands {
     }
 
     static void describeRequest(PrintStream out, JsonNode r, Api api) {
-        String due = r.path("due").isNull() || r.path("due").isMissingNode() ? "" : " (due: " + r.path("due").asText() + ")";
-        out.println(r.path("id").asText() + "  " + r.path("kind").asText() + "  issuer " + r.path("issuerId").asText()
-                + "  " + r.path("state").asText() + due);
+        String due = r.path("due").isNull() || r.path("due").isMissingNode()
+                ? ""
+                : " (due: " + r.path("due").asText() + ")";
+        out.println(r.path("id").asText() + "  " + r.path("kind").asText() + "  issuer "
+                + r.path("issuerId").asText() + "  " + r.path("state").asText() + due);
         out.println("  what:       " + what(r, api));
-        out.println("  requested:  by " + r.path("requester").asText() + " at " + r.path("createdAt").asText()
-                + (r.path("reason").isTextual() ? ", reason: " + r.path("reason").asText() : ""));
-        out.println("  approvals:  " + r.path("approvals").asInt() + " of " + r.path("approvalsRequired").asInt()
-                + "   expires " + when(r.path("expiresAt").asText(null)));
+        out.println("  requested:  by " + r.path("requester").asText() + " at "
+                + r.path("createdAt").asText()
+                + (r.path("reason").isTextual()
+                        ? ", reason: " + r.path("reason").asText()
+                        : ""));
+        out.println("  approvals:  " + r.path("approvals").asInt() + " of "
+                + r.path("approvalsRequired").asInt() + "   expires "
+                + when(r.path("expiresAt").asText(null)));
         for (JsonNode d : r.path("decisions")) {
-            out.println("  decision:   " + d.path("custodian").asText() + " " + d.path("decision").asText()
-                    + (d.path("comment").isTextual() ? " \"" + d.path("comment").asText() + "\"" : "") + " at " + d.path("decidedAt").asText());
+            out.println("  decision:   " + d.path("custodian").asText() + " "
+                    + d.path("decision").asText()
+                    + (d.path("comment").isTextual() ? " \"" + d.path("comment").asText() + "\"" : "") + " at "
+                    + d.path("decidedAt").asText());
         }
     }
 
@@ -458,8 +531,10 @@ final class Commands {
             String kid = r.path("kid").asText();
             try {
                 JsonNode k = api.get("/v1/keys/" + Api.seg(kid));
-                return "activate key " + kid + " (" + k.path("algorithm").asText() + ", partition " + k.path("partition").asText()
-                        + ", created " + k.path("createdAt").asText() + ", activatable at " + k.path("activatableAt").asText() + ")";
+                return "activate key " + kid + " (" + k.path("algorithm").asText() + ", partition "
+                        + k.path("partition").asText() + ", created "
+                        + k.path("createdAt").asText() + ", activatable at "
+                        + k.path("activatableAt").asText() + ")";
             } catch (CliException e) {
                 return "activate key " + kid;
             }
@@ -474,16 +549,28 @@ final class Commands {
         };
     }
 
-    @Command(name = "approve", description = "Approve a request: fetch its statement, sign it with your SSH key (or agent), post it.")
+    @Command(
+            name = "approve",
+            description = "Approve a request: fetch its statement, sign it with your SSH key (or agent), post it.")
     static class Approve extends Base {
         @Parameters(index = "0", paramLabel = "REQUEST")
         String request;
-        @Option(names = {"-k", "--key"}, paramLabel = "FILE", description = "SSH private key, or a .pub whose key the agent "
-                + "holds (env KEYHOLD_SSH_KEY, config ssh-key)")
+
+        @Option(
+                names = {"-k", "--key"},
+                paramLabel = "FILE",
+                description = "SSH private key, or a .pub whose key the agent "
+                        + "holds (env KEYHOLD_SSH_KEY, config ssh-key)")
         String key;
-        @Option(names = {"-m", "--comment"}, paramLabel = "TEXT")
+
+        @Option(
+                names = {"-m", "--comment"},
+                paramLabel = "TEXT")
         String comment;
-        @Option(names = "--show", description = "print the statement that would be signed, and stop (no signature, nothing posted)")
+
+        @Option(
+                names = "--show",
+                description = "print the statement that would be signed, and stop (no signature, nothing posted)")
         boolean show;
 
         @Override
@@ -494,12 +581,14 @@ final class Commands {
                 try {
                     print(Api.JSON.readTree(statement));
                 } catch (IOException e) {
-                    throw CliException.refused("the statement of request " + request + " is not JSON: " + e.getMessage());
+                    throw CliException.refused(
+                            "the statement of request " + request + " is not JSON: " + e.getMessage());
                 }
                 return 0;
             }
             if (keyFile == null) {
-                throw CliException.usage("approve needs your SSH key: --key FILE (or KEYHOLD_SSH_KEY, or ssh-key in the config file)");
+                throw CliException.usage(
+                        "approve needs your SSH key: --key FILE (or KEYHOLD_SSH_KEY, or ssh-key in the config file)");
             }
             String base = "/v1/activations/" + Api.seg(request);
             byte[] statement = api.getBytes(base + "/statement");
@@ -510,10 +599,12 @@ final class Commands {
                 throw CliException.refused("the statement of request " + request + " is not JSON: " + e.getMessage());
             }
             if (s == null || !"keyhold.approval.v1".equals(s.path("type").asText())) {
-                throw CliException.refused("the statement of request " + request + " is not a keyhold.approval.v1 statement");
+                throw CliException.refused(
+                        "the statement of request " + request + " is not a keyhold.approval.v1 statement");
             }
             if (!request.equals(s.path("request").asText())) {
-                throw CliException.refused("the statement names request " + s.path("request").asText() + ", not " + request + ": not signed");
+                throw CliException.refused("the statement names request "
+                        + s.path("request").asText() + ", not " + request + ": not signed");
             }
             String signature = SshSigner.sign(statement, keyFile, env);
             ObjectNode body = Api.JSON.createObjectNode();
@@ -526,10 +617,12 @@ final class Commands {
             if (json()) {
                 print(r);
             } else {
-                out.println("signed and approved: " + s.path("kind").asText() + " of issuer " + s.path("issuer").asText()
-                        + ", subject " + s.path("subject") + " (policy version " + s.path("policyVersion").asText() + ")");
-                out.println("request " + r.path("id").asText() + " " + r.path("state").asText() + ": "
-                        + r.path("approvals").asInt() + " of " + r.path("approvalsRequired").asInt() + " approvals");
+                out.println("signed and approved: " + s.path("kind").asText() + " of issuer "
+                        + s.path("issuer").asText() + ", subject " + s.path("subject") + " (policy version "
+                        + s.path("policyVersion").asText() + ")");
+                out.println("request " + r.path("id").asText() + " "
+                        + r.path("state").asText() + ": " + r.path("approvals").asInt() + " of "
+                        + r.path("approvalsRequired").asInt() + " approvals");
             }
             return 0;
         }
@@ -539,17 +632,24 @@ final class Commands {
     static class Reject extends Base {
         @Parameters(index = "0", paramLabel = "REQUEST")
         String request;
-        @Option(names = {"-m", "--comment"}, paramLabel = "TEXT", required = true, description = "why")
+
+        @Option(
+                names = {"-m", "--comment"},
+                paramLabel = "TEXT",
+                required = true,
+                description = "why")
         String comment;
 
         @Override
         int run() {
-            JsonNode r = api.post("/v1/activations/" + Api.seg(request) + "/decisions",
+            JsonNode r = api.post(
+                    "/v1/activations/" + Api.seg(request) + "/decisions",
                     Api.object("decision", "reject", "comment", comment));
             if (json()) {
                 print(r);
             } else {
-                out.println("request " + r.path("id").asText() + " " + r.path("state").asText());
+                out.println("request " + r.path("id").asText() + " "
+                        + r.path("state").asText());
             }
             return 0;
         }
@@ -557,16 +657,21 @@ final class Commands {
 
     // ---------------------------------------------------------------------------------------------- audit
 
-    @Command(name = "audit", description = "The audit trail: verify (server side or a file), export.",
+    @Command(
+            name = "audit",
+            description = "The audit trail: verify (server side or a file), export.",
             subcommands = {AuditVerify.class, AuditExport.class})
-    static class AuditCmd extends Group {
-    }
+    static class AuditCmd extends Group {}
 
     @Command(name = "verify", description = "Verify the audit chain on the server, or an export FILE offline (--file).")
     static class AuditVerify extends Base {
         @Option(names = "--file", paramLabel = "EXPORT", description = "an audit or ledger export to check offline")
         String file;
-        @Option(names = "--key", paramLabel = "THUMBPRINT", description = "pin the audit key (repeatable; offline only)")
+
+        @Option(
+                names = "--key",
+                paramLabel = "THUMBPRINT",
+                description = "pin the audit key (repeatable; offline only)")
         List<String> pins;
 
         @Override
@@ -581,23 +686,35 @@ final class Commands {
                 out.println("OK: audit chain intact, " + v.path("records").asLong() + " records, "
                         + v.path("checkpoints").asInt() + " checkpoints");
             } else {
-                out.println("FAILED: " + v.path("reason").asText() + (v.path("firstBrokenSeq").isNumber()
-                        ? " (first broken record: seq " + v.path("firstBrokenSeq").asLong() + ")" : ""));
+                out.println("FAILED: " + v.path("reason").asText()
+                        + (v.path("firstBrokenSeq").isNumber()
+                                ? " (first broken record: seq "
+                                        + v.path("firstBrokenSeq").asLong() + ")"
+                                : ""));
             }
             return v.path("ok").asBoolean() ? 0 : 1;
         }
     }
 
-    @Command(name = "export", description = "Export the audit trail (records, checkpoints, audit key) and optionally check it offline.")
+    @Command(
+            name = "export",
+            description = "Export the audit trail (records, checkpoints, audit key) and optionally check it offline.")
     static class AuditExport extends Base {
         @Option(names = "--from", paramLabel = "INSTANT")
         String from;
+
         @Option(names = "--to", paramLabel = "INSTANT")
         String to;
-        @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "write the export here (default: stdout unless --verify)")
+
+        @Option(
+                names = {"-o", "--output"},
+                paramLabel = "FILE",
+                description = "write the export here (default: stdout unless --verify)")
         String output;
+
         @Option(names = "--verify", description = "check the export offline, without trusting the server")
         boolean verify;
+
         @Option(names = "--key", paramLabel = "THUMBPRINT", description = "pin the audit key (repeatable)")
         List<String> pins;
 
@@ -672,12 +789,16 @@ final class Commands {
 
     // ---------------------------------------------------------------------------------------------- evidence
 
-    @Command(name = "evidence", description = "Forensics: did Keyhold issue these tokens?", subcommands = {EvidenceCheck.class})
-    static class EvidenceCmd extends Group {
-    }
+    @Command(
+            name = "evidence",
+            description = "Forensics: did Keyhold issue these tokens?",
+            subcommands = {EvidenceCheck.class})
+    static class EvidenceCmd extends Group {}
 
-    @Command(name = "check", description = "Ask the issuance ledger about the tokens in TOKEN_FILE (one per line, or a JSON array). "
-            + "Exit 0 when Keyhold issued every one, 1 otherwise.")
+    @Command(
+            name = "check",
+            description = "Ask the issuance ledger about the tokens in TOKEN_FILE (one per line, or a JSON array). "
+                    + "Exit 0 when Keyhold issued every one, 1 otherwise.")
     static class EvidenceCheck extends Base {
         @Parameters(index = "0", paramLabel = "TOKEN_FILE", description = "'-' reads standard input")
         String file;
@@ -707,18 +828,32 @@ final class Commands {
             } else {
                 Table t = new Table("#", "JUDGEMENT", "ISSUER", "KID", "JTI", "SHA-256");
                 for (JsonNode f : all) {
-                    t.row(String.valueOf(f.path("index").asInt() + 1), f.path("judgement").asText(),
-                            f.path("issuer").asText(""), shortKid(f.path("kid").asText(null)), f.path("jti").asText(""),
-                            f.path("sha256").asText("").substring(0, Math.min(16, f.path("sha256").asText("").length())));
+                    t.row(
+                            String.valueOf(f.path("index").asInt() + 1),
+                            f.path("judgement").asText(),
+                            f.path("issuer").asText(""),
+                            shortKid(f.path("kid").asText(null)),
+                            f.path("jti").asText(""),
+                            f.path("sha256")
+                                    .asText("")
+                                    .substring(
+                                            0,
+                                            Math.min(
+                                                    16,
+                                                    f.path("sha256").asText("").length())));
                 }
                 t.print(out);
                 long forged = 0;
                 for (JsonNode f : all) {
                     forged += "forged".equals(f.path("judgement").asText()) ? 1 : 0;
                 }
-                out.println(allIssued ? "all " + all.size() + " tokens were issued by Keyhold"
-                        : forged > 0 ? forged + " token(s) verify under a Keyhold key but were never issued: treat the key as compromised"
-                        : "not every token was issued by Keyhold");
+                out.println(
+                        allIssued
+                                ? "all " + all.size() + " tokens were issued by Keyhold"
+                                : forged > 0
+                                        ? forged
+                                                + " token(s) verify under a Keyhold key but were never issued: treat the key as compromised"
+                                        : "not every token was issued by Keyhold");
             }
             return allIssued ? 0 : 1;
         }
@@ -726,7 +861,8 @@ final class Commands {
         private List<String> readTokens(String f) {
             String text;
             try {
-                text = "-".equals(f) ? new String(System.in.readAllBytes(), StandardCharsets.UTF_8)
+                text = "-".equals(f)
+                        ? new String(System.in.readAllBytes(), StandardCharsets.UTF_8)
                         : Files.readString(Path.of(f), StandardCharsets.UTF_8);
             } catch (IOException e) {
                 throw CliException.usage("cannot read " + f + ": " + e.getMessage());
@@ -743,7 +879,10 @@ final class Commands {
                 }
                 return out;
             }
-            trimmed.lines().map(String::strip).filter(l -> !l.isEmpty() && !l.startsWith("#")).forEach(out::add);
+            trimmed.lines()
+                    .map(String::strip)
+                    .filter(l -> !l.isEmpty() && !l.startsWith("#"))
+                    .forEach(out::add);
             return out;
         }
     }

@@ -3,32 +3,46 @@ package dev.keyhold.cli;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
-import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
-import java.util.Map;
-import java.util.concurrent.Callable;
-
 /**
  * {@code keyhold}: Keyhold's command line (docs/cli.md). Exit codes: 0 ok, 1 refused or invalid (the server said no,
  * a check failed), 2 usage, 3 server unreachable, 4 authentication or authorization. Every error is one line on
  * stderr, starting with {@code keyhold: }.
  */
-@Command(name = "keyhold", mixinStandardHelpOptions = true, version = "keyhold 0.1.0",
+@Command(
+        name = "keyhold",
+        mixinStandardHelpOptions = true,
+        version = "keyhold 0.1.0",
         description = "Keyhold's command line: issuers, keys, rotations, approvals, audit and evidence.",
-        subcommands = {Commands.Status.class, Commands.Issuers.class, Commands.IssuerCmd.class, Commands.Keys.class,
-                Commands.Rotate.class, Commands.Revoke.class, Commands.Requests.class, Commands.Approve.class,
-                Commands.Reject.class, Commands.AuditCmd.class, Commands.EvidenceCmd.class, CommandLine.HelpCommand.class})
+        subcommands = {
+            Commands.Status.class,
+            Commands.Issuers.class,
+            Commands.IssuerCmd.class,
+            Commands.Keys.class,
+            Commands.Rotate.class,
+            Commands.Revoke.class,
+            Commands.Requests.class,
+            Commands.Approve.class,
+            Commands.Reject.class,
+            Commands.AuditCmd.class,
+            Commands.EvidenceCmd.class,
+            CommandLine.HelpCommand.class
+        })
 public class KeyholdCli implements Callable<Integer> {
 
     @Mixin
     GlobalOptions global;
+
     @Spec
     CommandSpec spec;
 

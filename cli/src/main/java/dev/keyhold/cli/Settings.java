@@ -34,7 +34,8 @@ public record Settings(String url, String user, String password, String token, S
         String password = first(flags.password, env.get("KEYHOLD_PASSWORD"), p.getProperty("password"));
         if (flags.passwordFile != null) {
             try {
-                password = Files.readString(Path.of(flags.passwordFile), StandardCharsets.UTF_8).strip();
+                password = Files.readString(Path.of(flags.passwordFile), StandardCharsets.UTF_8)
+                        .strip();
             } catch (IOException e) {
                 throw CliException.usage("cannot read password file " + flags.passwordFile + ": " + e.getMessage());
             }
@@ -43,9 +44,13 @@ public record Settings(String url, String user, String password, String token, S
         while (url.endsWith("/")) {
             url = url.substring(0, url.length() - 1);
         }
-        return new Settings(url, first(flags.user, env.get("KEYHOLD_USER"), p.getProperty("user")), password,
+        return new Settings(
+                url,
+                first(flags.user, env.get("KEYHOLD_USER"), p.getProperty("user")),
+                password,
                 first(flags.token, env.get("KEYHOLD_TOKEN"), p.getProperty("token")),
-                first(env.get("KEYHOLD_SSH_KEY"), p.getProperty("ssh-key")), file);
+                first(env.get("KEYHOLD_SSH_KEY"), p.getProperty("ssh-key")),
+                file);
     }
 
     static Path configPath(String flag, Map<String, String> env) {

@@ -22,22 +22,30 @@ final class SshSigner {
 
     static final String NAMESPACE = "keyhold-approval";
 
-    private SshSigner() {
-    }
+    private SshSigner() {}
 
     static String sign(byte[] statement, String keyFile, Map<String, String> env) {
-        Path key = Path.of(keyFile.startsWith("~/") ? env.getOrDefault("HOME", System.getProperty("user.home"))
-                + keyFile.substring(1) : keyFile);
+        Path key = Path.of(
+                keyFile.startsWith("~/")
+                        ? env.getOrDefault("HOME", System.getProperty("user.home")) + keyFile.substring(1)
+                        : keyFile);
         if (!Files.isRegularFile(key)) {
             throw CliException.usage("SSH key file " + key + " does not exist");
         }
         boolean agent = key.toString().endsWith(".pub");
         String sock = env.get("SSH_AUTH_SOCK");
         if (agent && (sock == null || sock.isBlank())) {
-            throw CliException.usage(key + " is a public key: signing with it needs the SSH agent, but SSH_AUTH_SOCK is not set");
+            throw CliException.usage(
+                    key + " is a public key: signing with it needs the SSH agent, but SSH_AUTH_SOCK is not set");
         }
-        ProcessBuilder pb = new ProcessBuilder(List.of(env.getOrDefault("KEYHOLD_SSH_KEYGEN", "ssh-keygen"), "-Y", "sign",
-                "-n", NAMESPACE, "-f", key.toString()));
+        ProcessBuilder pb = new ProcessBuilder(List.of(
+                env.getOrDefault("KEYHOLD_SSH_KEYGEN", "ssh-keygen"),
+                "-Y",
+                "sign",
+                "-n",
+                NAMESPACE,
+                "-f",
+                key.toString()));
         if (sock != null) {
             pb.environment().put("SSH_AUTH_SOCK", sock);
         } else {
@@ -47,7 +55,8 @@ final class SshSigner {
         try {
             p = pb.start();
         } catch (IOException e) {
-            throw CliException.usage("cannot run ssh-keygen (OpenSSH 8.1 or later is needed to sign approvals): " + e.getMessage());
+            throw CliException.usage(
+                    "cannot run ssh-keygen (OpenSSH 8.1 or later is needed to sign approvals): " + e.getMessage());
         }
         CompletableFuture<byte[]> out = CompletableFuture.supplyAsync(() -> readAll(p.getInputStream()));
         CompletableFuture<byte[]> err = CompletableFuture.supplyAsync(() -> readAll(p.getErrorStream()));
@@ -68,9 +77,11 @@ final class SshSigner {
         }
         String signature = new String(out.join(), StandardCharsets.UTF_8).strip();
         if (p.exitValue() != 0 || !signature.startsWith("-----BEGIN SSH SIGNATURE-----")) {
-            String why = new String(err.join(), StandardCharsets.UTF_8).lines()
+            String why = new String(err.join(), StandardCharsets.UTF_8)
+                    .lines()
                     .filter(l -> !l.isBlank() && !l.startsWith("Signing data on standard input"))
-                    .reduce((a, b) -> b).orElse("exit status " + p.exitValue());
+                    .reduce((a, b) -> b)
+                    .orElse("exit status " + p.exitValue());
             throw CliException.refused("ssh-keygen could not sign with " + key + ": " + why.strip());
         }
         return signature + "\n";

@@ -1,13 +1,12 @@
 package dev.keyhold.cli;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -21,10 +20,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The command line against a stub Keyhold (the JDK's HTTP server): the approval path as designed (statement bytes,
@@ -35,13 +34,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class CliAgainstStubTest {
 
     static final String REQUEST = "5b0c1a9e-8f1e-4d1e-9a55-3c1f6a1e2b77";
-    static final String STATEMENT = "{\"approvalsRequired\":2,\"expiresAt\":\"2030-01-01T00:00:00Z\",\"issuer\":\"acme\","
-            + "\"kind\":\"KEY_ACTIVATION\",\"nonce\":\"n0nce\",\"policyDigest\":\"sha256:abc\",\"policyVersion\":1,"
-            + "\"request\":\"" + REQUEST + "\",\"requester\":\"scheduler\",\"subject\":{\"jwkThumbprint\":\"k1\",\"kid\":\"k1\"},"
-            + "\"type\":\"keyhold.approval.v1\"}";
+    static final String STATEMENT =
+            "{\"approvalsRequired\":2,\"expiresAt\":\"2030-01-01T00:00:00Z\",\"issuer\":\"acme\","
+                    + "\"kind\":\"KEY_ACTIVATION\",\"nonce\":\"n0nce\",\"policyDigest\":\"sha256:abc\",\"policyVersion\":1,"
+                    + "\"request\":\"" + REQUEST
+                    + "\",\"requester\":\"scheduler\",\"subject\":{\"jwkThumbprint\":\"k1\",\"kid\":\"k1\"},"
+                    + "\"type\":\"keyhold.approval.v1\"}";
 
     @TempDir
     Path dir;
+
     HttpServer server;
     final List<String> seen = new CopyOnWriteArrayList<>();
     final List<JsonNode> decisions = new CopyOnWriteArrayList<>();
@@ -69,7 +71,8 @@ class CliAgainstStubTest {
         String auth = x.getRequestHeaders().getFirst("Authorization");
         seen.add(x.getRequestMethod() + " " + path);
         byte[] body = x.getRequestBody().readAllBytes();
-        if (auth == null || !auth.equals("Basic " + java.util.Base64.getEncoder().encodeToString("alice:pw".getBytes()))) {
+        if (auth == null
+                || !auth.equals("Basic " + java.util.Base64.getEncoder().encodeToString("alice:pw".getBytes()))) {
             if (path.startsWith("/q/health")) {
                 reply(x, 503, "{\"status\":\"DOWN\",\"checks\":[{\"name\":\"hsm\",\"status\":\"DOWN\"}]}");
                 return;
@@ -95,8 +98,11 @@ class CliAgainstStubTest {
         } else if (path.equals("/v1/issuers/secret")) {
             problem(x, 403, "Forbidden", "alice is not a custodian of issuer secret");
         } else if (path.equals("/v1/issuers")) {
-            reply(x, 200, "[{\"id\":\"acme\",\"status\":\"ACTIVE\",\"activeKid\":\"k0\",\"nextRotationDue\":\"2030-01-01T00:00:00Z\","
-                    + "\"overdue\":false,\"awaitingApproval\":[\"k1\"]}]");
+            reply(
+                    x,
+                    200,
+                    "[{\"id\":\"acme\",\"status\":\"ACTIVE\",\"activeKid\":\"k0\",\"nextRotationDue\":\"2030-01-01T00:00:00Z\","
+                            + "\"overdue\":false,\"awaitingApproval\":[\"k1\"]}]");
         } else {
             problem(x, 404, "Not found", path);
         }
@@ -104,8 +110,20 @@ class CliAgainstStubTest {
 
     boolean verify(String armored) throws IOException {
         Path sig = Files.writeString(dir.resolve("sig-" + System.nanoTime()), armored);
-        Process p = new ProcessBuilder("ssh-keygen", "-Y", "verify", "-f", allowedSigners.toString(), "-I", "alice",
-                "-n", "keyhold-approval", "-s", sig.toString()).redirectErrorStream(true).start();
+        Process p = new ProcessBuilder(
+                        "ssh-keygen",
+                        "-Y",
+                        "verify",
+                        "-f",
+                        allowedSigners.toString(),
+                        "-I",
+                        "alice",
+                        "-n",
+                        "keyhold-approval",
+                        "-s",
+                        sig.toString())
+                .redirectErrorStream(true)
+                .start();
         p.getOutputStream().write(statement.getBytes(StandardCharsets.UTF_8));
         p.getOutputStream().close();
         p.getInputStream().readAllBytes();
@@ -127,7 +145,8 @@ class CliAgainstStubTest {
     }
 
     static void problem(HttpExchange x, int status, String title, String detail) throws IOException {
-        byte[] b = Api.JSON.writeValueAsBytes(Map.of("type", "about:blank", "title", title, "status", status, "detail", detail));
+        byte[] b = Api.JSON.writeValueAsBytes(
+                Map.of("type", "about:blank", "title", title, "status", status, "detail", detail));
         x.getResponseHeaders().set("Content-Type", "application/problem+json");
         x.sendResponseHeaders(status, b.length);
         x.getResponseBody().write(b);
@@ -137,15 +156,16 @@ class CliAgainstStubTest {
     Path sshKey(String name) throws Exception {
         Path k = dir.resolve(name);
         Process p = new ProcessBuilder("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", k.toString())
-                .redirectErrorStream(true).start();
+                .redirectErrorStream(true)
+                .start();
         p.getInputStream().readAllBytes();
         assertEquals(0, p.waitFor());
-        allowedSigners = Files.writeString(dir.resolve("allowed_signers"), "alice " + Files.readString(Path.of(k + ".pub")));
+        allowedSigners =
+                Files.writeString(dir.resolve("allowed_signers"), "alice " + Files.readString(Path.of(k + ".pub")));
         return k;
     }
 
-    record Run(int code, String out, String err) {
-    }
+    record Run(int code, String out, String err) {}
 
     Run cli(Map<String, String> extraEnv, String... args) {
         Map<String, String> env = new HashMap<>();
@@ -154,8 +174,11 @@ class CliAgainstStubTest {
         env.putAll(extraEnv);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code = KeyholdCli.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8), env);
+        int code = KeyholdCli.run(
+                args,
+                new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8),
+                env);
         return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }
 
@@ -173,15 +196,21 @@ class CliAgainstStubTest {
         assertEquals("checked the kid", d.path("comment").asText());
         assertEquals("sshsig", d.path("signature").path("format").asText());
         assertTrue(d.path("signature").path("value").asText().startsWith("-----BEGIN SSH SIGNATURE-----"));
-        assertEquals(List.of("GET /v1/activations/" + REQUEST + "/statement", "POST /v1/activations/" + REQUEST + "/decisions"), seen);
+        assertEquals(
+                List.of(
+                        "GET /v1/activations/" + REQUEST + "/statement",
+                        "POST /v1/activations/" + REQUEST + "/decisions"),
+                seen);
     }
 
     @Test
     void approveSignsThroughTheSshAgentWithAPublicKeyFile() throws Exception {
         Path key = sshKey("alice");
         Path sock = dir.resolve("agent.sock");
-        agent = new ProcessBuilder("ssh-agent", "-D", "-a", sock.toString()).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        agent = new ProcessBuilder("ssh-agent", "-D", "-a", sock.toString())
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .start();
         for (int i = 0; i < 100 && !Files.exists(sock); i++) {
             Thread.sleep(50);
         }
@@ -216,7 +245,8 @@ class CliAgainstStubTest {
         assertEquals(0, p.waitFor());
         Run r = cli(ALICE, "approve", REQUEST, "--key", other.toString());
         assertEquals(1, r.code());
-        assertEquals("keyhold: 422 Invalid approval signature: the signature does not verify over the statement\n", r.err());
+        assertEquals(
+                "keyhold: 422 Invalid approval signature: the signature does not verify over the statement\n", r.err());
         assertTrue(key.toFile().exists());
     }
 
@@ -248,7 +278,8 @@ class CliAgainstStubTest {
 
         Run forbidden = cli(ALICE, "issuer", "show", "secret");
         assertEquals(4, forbidden.code());
-        assertEquals("keyhold: not allowed (403): Forbidden: alice is not a custodian of issuer secret\n", forbidden.err());
+        assertEquals(
+                "keyhold: not allowed (403): Forbidden: alice is not a custodian of issuer secret\n", forbidden.err());
 
         Run missing = cli(ALICE, "issuer", "show", "nope");
         assertEquals(1, missing.code());
@@ -265,7 +296,8 @@ class CliAgainstStubTest {
         }
         Run down = cli(Map.of("KEYHOLD_URL", "http://127.0.0.1:" + closed), "issuers");
         assertEquals(3, down.code());
-        assertEquals("keyhold: cannot reach Keyhold at http://127.0.0.1:" + closed + ": connection refused\n", down.err());
+        assertEquals(
+                "keyhold: cannot reach Keyhold at http://127.0.0.1:" + closed + ": connection refused\n", down.err());
 
         Run health = cli(Map.of(), "status");
         assertEquals(1, health.code(), health.err());
@@ -276,7 +308,8 @@ class CliAgainstStubTest {
     void settingsComeFromFlagsThenEnvironmentThenConfigFile() throws Exception {
         Path config = dir.resolve(".config/keyhold/config");
         Files.createDirectories(config.getParent());
-        Files.writeString(config, "url = http://127.0.0.1:" + server.getAddress().getPort() + "\nuser = alice\npassword = pw\n");
+        Files.writeString(
+                config, "url = http://127.0.0.1:" + server.getAddress().getPort() + "\nuser = alice\npassword = pw\n");
         Map<String, String> env = new HashMap<>();
         env.put("KEYHOLD_URL", "");
         Run fromFile = cli(Map.of("KEYHOLD_URL", ""), "issuers");
@@ -285,7 +318,8 @@ class CliAgainstStubTest {
         // the environment beats the file, a flag beats the environment
         Run envWins = cli(Map.of("KEYHOLD_URL", "", "KEYHOLD_PASSWORD", "wrong"), "issuers");
         assertEquals(4, envWins.code());
-        Run flagWins = cli(Map.of("KEYHOLD_URL", "", "KEYHOLD_PASSWORD", "wrong"), "--password", "pw", "issuers", "--json");
+        Run flagWins =
+                cli(Map.of("KEYHOLD_URL", "", "KEYHOLD_PASSWORD", "wrong"), "--password", "pw", "issuers", "--json");
         assertEquals(0, flagWins.code(), flagWins.err());
         JsonNode list = Api.JSON.readTree(flagWins.out());
         assertEquals("acme", list.get(0).path("id").asText());

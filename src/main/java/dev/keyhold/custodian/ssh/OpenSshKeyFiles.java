@@ -1,15 +1,14 @@
 package dev.keyhold.custodian.ssh;
 
-import org.bouncycastle.asn1.ASN1ObjectIdentifier;
-import org.bouncycastle.asn1.ASN1OctetString;
-import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
-import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
-
 import java.io.IOException;
 import java.security.KeyPair;
 import java.security.SecureRandom;
 import java.util.Arrays;
 import java.util.Base64;
+import org.bouncycastle.asn1.ASN1ObjectIdentifier;
+import org.bouncycastle.asn1.ASN1OctetString;
+import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
+import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 
 /**
  * Writes OpenSSH private key files (OpenSSH PROTOCOL.key), unencrypted, for Ed25519 pairs:
@@ -30,8 +29,7 @@ public final class OpenSshKeyFiles {
     private static final ASN1ObjectIdentifier OID_ED25519 = new ASN1ObjectIdentifier("1.3.101.112");
     private static final SecureRandom RANDOM = new SecureRandom();
 
-    private OpenSshKeyFiles() {
-    }
+    private OpenSshKeyFiles() {}
 
     /** An unencrypted "-----BEGIN OPENSSH PRIVATE KEY-----" file for an Ed25519 pair, readable by ssh-keygen -Y sign. */
     public static String privateKeyFile(KeyPair ed25519, String comment) {
@@ -43,17 +41,30 @@ public final class OpenSshKeyFiles {
         byte[] seed = ed25519Seed(ed25519);
         byte[] secret = Arrays.copyOf(seed, 64);
         System.arraycopy(pk, 0, secret, 32, 32);
-        byte[] pubBlob = new SshWire.Writer().string(SshPublicKey.ED25519).string(pk).bytes();
+        byte[] pubBlob =
+                new SshWire.Writer().string(SshPublicKey.ED25519).string(pk).bytes();
         int check = RANDOM.nextInt();
-        SshWire.Writer priv = new SshWire.Writer().u32(check & 0xffffffffL).u32(check & 0xffffffffL)
-                .string(SshPublicKey.ED25519).string(pk).string(secret).string(c);
+        SshWire.Writer priv = new SshWire.Writer()
+                .u32(check & 0xffffffffL)
+                .u32(check & 0xffffffffL)
+                .string(SshPublicKey.ED25519)
+                .string(pk)
+                .string(secret)
+                .string(c);
         int len = priv.bytes().length;
         for (int i = 1; (len + i - 1) % 8 != 0; i++) {
             priv.u8(i);
         }
         byte[] privBytes = priv.bytes();
-        byte[] file = new SshWire.Writer().raw("openssh-key-v1\0".getBytes(java.nio.charset.StandardCharsets.US_ASCII))
-                .string("none").string("none").string(new byte[0]).u32(1).string(pubBlob).string(privBytes).bytes();
+        byte[] file = new SshWire.Writer()
+                .raw("openssh-key-v1\0".getBytes(java.nio.charset.StandardCharsets.US_ASCII))
+                .string("none")
+                .string("none")
+                .string(new byte[0])
+                .u32(1)
+                .string(pubBlob)
+                .string(privBytes)
+                .bytes();
         Arrays.fill(secret, (byte) 0);
         Arrays.fill(seed, (byte) 0);
         Arrays.fill(privBytes, (byte) 0);
@@ -67,7 +78,8 @@ public final class OpenSshKeyFiles {
     }
 
     static byte[] ed25519Public(KeyPair pair) {
-        SubjectPublicKeyInfo spki = SubjectPublicKeyInfo.getInstance(pair.getPublic().getEncoded());
+        SubjectPublicKeyInfo spki =
+                SubjectPublicKeyInfo.getInstance(pair.getPublic().getEncoded());
         byte[] pk = spki.getPublicKeyData().getOctets();
         if (!spki.getAlgorithm().getAlgorithm().equals(OID_ED25519) || pk.length != 32) {
             throw new IllegalArgumentException("not an Ed25519 key pair");

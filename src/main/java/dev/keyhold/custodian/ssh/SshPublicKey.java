@@ -1,8 +1,6 @@
 package dev.keyhold.custodian.ssh;
 
 import dev.keyhold.custodian.InvalidSignatureException;
-import org.bouncycastle.math.ec.rfc8032.Ed25519;
-
 import java.math.BigInteger;
 import java.security.AlgorithmParameters;
 import java.security.GeneralSecurityException;
@@ -20,6 +18,7 @@ import java.security.spec.X509EncodedKeySpec;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.Set;
+import org.bouncycastle.math.ec.rfc8032.Ed25519;
 
 /**
  * An OpenSSH public key of one of the types a custodian may enroll, parsed from an authorized_keys-style line
@@ -50,16 +49,18 @@ public final class SshPublicKey {
 
     /** Longest line accepted by {@link #parse} (an sk-ecdsa key with a long comment is well under 1 KiB). */
     static final int MAX_LINE = 8192;
+
     static final int MAX_APPLICATION = 256;
 
     static final ECParameterSpec P256 = p256();
-    private static final byte[] ED25519_SPKI_PREFIX = {0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21,
-        0x00};
+    private static final byte[] ED25519_SPKI_PREFIX = {
+        0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00
+    };
 
     private final String type;
     private final byte[] blob;
-    private final PublicKey key;          // JDK Ed25519 or EC public key
-    private final byte[] application;     // sk- forms only, else null
+    private final PublicKey key; // JDK Ed25519 or EC public key
+    private final byte[] application; // sk- forms only, else null
 
     private SshPublicKey(String type, byte[] blob, PublicKey key, byte[] application) {
         this.type = type;
@@ -89,8 +90,8 @@ public final class SshPublicKey {
             throw new InvalidSignatureException("SSH public key must be \"type base64 [comment]\"");
         }
         if (!TYPES.contains(parts[0])) {
-            throw new InvalidSignatureException("unsupported SSH key type (use ssh-ed25519, ecdsa-sha2-nistp256 or "
-                    + "their sk- forms)");
+            throw new InvalidSignatureException(
+                    "unsupported SSH key type (use ssh-ed25519, ecdsa-sha2-nistp256 or " + "their sk- forms)");
         }
         byte[] blob;
         try {
@@ -110,8 +111,8 @@ public final class SshPublicKey {
         SshWire.Reader r = new SshWire.Reader(blob, "SSH public key");
         String type = r.text(64);
         if (!TYPES.contains(type)) {
-            throw new InvalidSignatureException("unsupported SSH key type (use ssh-ed25519, ecdsa-sha2-nistp256 or "
-                    + "their sk- forms)");
+            throw new InvalidSignatureException(
+                    "unsupported SSH key type (use ssh-ed25519, ecdsa-sha2-nistp256 or " + "their sk- forms)");
         }
         PublicKey key;
         if (type.equals(ED25519) || type.equals(SK_ED25519)) {
@@ -159,8 +160,11 @@ public final class SshPublicKey {
         BigInteger y = new BigInteger(1, Arrays.copyOfRange(q, 33, 65));
         EllipticCurve c = P256.getCurve();
         BigInteger p = ((ECFieldFp) c.getField()).getP();
-        boolean onCurve = x.compareTo(p) < 0 && y.compareTo(p) < 0
-                && y.multiply(y).mod(p).equals(x.pow(3).add(c.getA().multiply(x)).add(c.getB()).mod(p));
+        boolean onCurve = x.compareTo(p) < 0
+                && y.compareTo(p) < 0
+                && y.multiply(y)
+                        .mod(p)
+                        .equals(x.pow(3).add(c.getA().multiply(x)).add(c.getB()).mod(p));
         if (!onCurve) {
             throw new InvalidSignatureException("SSH ECDSA key is not a point on nistp256");
         }

@@ -1,9 +1,6 @@
 package dev.keyhold.custodian.ssh;
 
 import dev.keyhold.custodian.InvalidSignatureException;
-import org.bouncycastle.asn1.ASN1ObjectIdentifier;
-import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
-
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
@@ -17,6 +14,8 @@ import java.security.interfaces.ECPublicKey;
 import java.security.spec.ECParameterSpec;
 import java.util.Arrays;
 import java.util.Base64;
+import org.bouncycastle.asn1.ASN1ObjectIdentifier;
+import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 
 /**
  * OpenSSH signatures over arbitrary data ({@code ssh-keygen -Y sign/verify}, OpenSSH PROTOCOL.sshsig), in pure Java.
@@ -55,6 +54,7 @@ public final class SshSig {
     static final byte[] MAGIC = "SSHSIG".getBytes(StandardCharsets.US_ASCII);
     /** Longest armored signature accepted (an sk-ecdsa signature with a long application is under 1 KiB). */
     static final int MAX_ARMORED = 16 * 1024;
+
     static final int MAX_NAMESPACE = 256;
     static final int USER_PRESENT = 0x01;
 
@@ -62,8 +62,7 @@ public final class SshSig {
     private static final ASN1ObjectIdentifier OID_EC = new ASN1ObjectIdentifier("1.2.840.10045.2.1");
     private static final BigInteger P256_N = SshPublicKey.P256.getOrder();
 
-    private SshSig() {
-    }
+    private SshSig() {}
 
     /**
      * Verifies an armored {@code -----BEGIN SSH SIGNATURE-----} over {@code message} under {@code namespace} by
@@ -112,19 +111,33 @@ public final class SshSig {
         byte[] sigBlob;
         try {
             if (ed) {
-                sigBlob = new SshWire.Writer().string(SshPublicKey.ED25519)
-                        .string(rawSign("Ed25519", pair.getPrivate(), signed)).bytes();
+                sigBlob = new SshWire.Writer()
+                        .string(SshPublicKey.ED25519)
+                        .string(rawSign("Ed25519", pair.getPrivate(), signed))
+                        .bytes();
             } else {
                 byte[] rs = rawSign("SHA256withECDSAinP1363Format", pair.getPrivate(), signed);
-                byte[] inner = new SshWire.Writer().mpint(new BigInteger(1, Arrays.copyOfRange(rs, 0, 32)))
-                        .mpint(new BigInteger(1, Arrays.copyOfRange(rs, 32, 64))).bytes();
-                sigBlob = new SshWire.Writer().string(SshPublicKey.ECDSA_P256).string(inner).bytes();
+                byte[] inner = new SshWire.Writer()
+                        .mpint(new BigInteger(1, Arrays.copyOfRange(rs, 0, 32)))
+                        .mpint(new BigInteger(1, Arrays.copyOfRange(rs, 32, 64)))
+                        .bytes();
+                sigBlob = new SshWire.Writer()
+                        .string(SshPublicKey.ECDSA_P256)
+                        .string(inner)
+                        .bytes();
             }
         } catch (GeneralSecurityException e) {
             throw new IllegalArgumentException("cannot sign with this key pair", e);
         }
-        byte[] blob = new SshWire.Writer().raw(MAGIC).u32(1).string(pubBlob).string(namespace).string(reserved)
-                .string(hashAlg).string(sigBlob).bytes();
+        byte[] blob = new SshWire.Writer()
+                .raw(MAGIC)
+                .u32(1)
+                .string(pubBlob)
+                .string(namespace)
+                .string(reserved)
+                .string(hashAlg)
+                .string(sigBlob)
+                .bytes();
         return armor(blob);
     }
 
@@ -156,7 +169,13 @@ public final class SshSig {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
-        return new SshWire.Writer().raw(MAGIC).string(namespace).string(reserved).string(hashAlg).string(h).bytes();
+        return new SshWire.Writer()
+                .raw(MAGIC)
+                .string(namespace)
+                .string(reserved)
+                .string(hashAlg)
+                .string(h)
+                .bytes();
     }
 
     static void verifyRaw(SshPublicKey key, byte[] signed, byte[] sigBlob) {
@@ -173,8 +192,12 @@ public final class SshSig {
             if ((flags & USER_PRESENT) == 0) {
                 throw new InvalidSignatureException("security key signature without user presence");
             }
-            data = new SshWire.Writer().raw(SshPublicKey.sha256(key.application())).u8(flags).u32(counter)
-                    .raw(SshPublicKey.sha256(signed)).bytes();
+            data = new SshWire.Writer()
+                    .raw(SshPublicKey.sha256(key.application()))
+                    .u8(flags)
+                    .u32(counter)
+                    .raw(SshPublicKey.sha256(signed))
+                    .bytes();
         }
         r.end();
         boolean ok;
@@ -262,19 +285,27 @@ public final class SshSig {
             q[0] = 0x04;
             put32(ec.getW().getAffineX(), q, 1);
             put32(ec.getW().getAffineY(), q, 33);
-            return new SshWire.Writer().string(SshPublicKey.ECDSA_P256).string("nistp256").string(q).bytes();
+            return new SshWire.Writer()
+                    .string(SshPublicKey.ECDSA_P256)
+                    .string("nistp256")
+                    .string(q)
+                    .bytes();
         }
         throw new IllegalArgumentException("not an Ed25519 or EC P-256 public key");
     }
 
     private static boolean isP256(ECParameterSpec p) {
         ECParameterSpec ref = SshPublicKey.P256;
-        return p != null && p.getCurve().equals(ref.getCurve()) && p.getOrder().equals(ref.getOrder())
+        return p != null
+                && p.getCurve().equals(ref.getCurve())
+                && p.getOrder().equals(ref.getOrder())
                 && p.getGenerator().equals(ref.getGenerator());
     }
 
     private static void checkNamespace(String namespace) {
-        if (namespace == null || namespace.isEmpty() || namespace.getBytes(StandardCharsets.UTF_8).length > MAX_NAMESPACE) {
+        if (namespace == null
+                || namespace.isEmpty()
+                || namespace.getBytes(StandardCharsets.UTF_8).length > MAX_NAMESPACE) {
             throw new IllegalArgumentException("an SSH signature namespace is 1 to " + MAX_NAMESPACE + " bytes");
         }
     }

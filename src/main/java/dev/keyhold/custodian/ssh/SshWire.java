@@ -1,7 +1,6 @@
 package dev.keyhold.custodian.ssh;
 
 import dev.keyhold.custodian.InvalidSignatureException;
-
 import java.io.ByteArrayOutputStream;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
@@ -14,8 +13,7 @@ import java.util.Arrays;
  */
 final class SshWire {
 
-    private SshWire() {
-    }
+    private SshWire() {}
 
     static final class Reader {
         private final byte[] buf;
@@ -42,7 +40,9 @@ final class SshWire {
             if (buf.length - pos < 4) {
                 throw bad();
             }
-            long v = ((long) (buf[pos] & 0xff) << 24) | ((buf[pos + 1] & 0xff) << 16) | ((buf[pos + 2] & 0xff) << 8)
+            long v = ((long) (buf[pos] & 0xff) << 24)
+                    | ((buf[pos + 1] & 0xff) << 16)
+                    | ((buf[pos + 2] & 0xff) << 8)
                     | (buf[pos + 3] & 0xff);
             pos += 4;
             return v;

@@ -31,7 +31,6 @@ import com.webauthn4j.verifier.exception.NotAllowedAlgorithmException;
 import com.webauthn4j.verifier.exception.UserNotPresentException;
 import com.webauthn4j.verifier.exception.VerificationException;
 import dev.keyhold.custodian.InvalidSignatureException;
-
 import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
@@ -77,14 +76,14 @@ import java.util.Set;
 public final class WebAuthnCredentials {
 
     /** What a checked registration enrolls: the credential id and public key (X.509 SubjectPublicKeyInfo), base64url. */
-    public record Registered(String credentialId, String publicKeySpki, String algorithm /* ES256 | RS256 | EdDSA */) {
-    }
+    public record Registered(String credentialId, String publicKeySpki, String algorithm /* ES256 | RS256 | EdDSA */) {}
 
     private static final Base64.Encoder B64URL = Base64.getUrlEncoder().withoutPadding();
     private static final int UP = 0x01;
     private static final int MIN_RSA_BITS = 2048;
     /** The authenticator data's fixed part: rpIdHash (32), flags (1), signCount (4). */
     private static final int AUTH_DATA_MIN = 37;
+
     private static final ObjectMapper JSON = new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
     private static final List<PublicKeyCredentialParameters> ALGORITHMS = List.of(
             new PublicKeyCredentialParameters(PublicKeyCredentialType.PUBLIC_KEY, COSEAlgorithmIdentifier.ES256),
@@ -98,28 +97,39 @@ public final class WebAuthnCredentials {
      * not occur with attestation conveyance "none", which the console asks for.
      */
     private static final WebAuthnRegistrationManager REGISTRATIONS = new WebAuthnRegistrationManager(
-            List.of(new NoneAttestationStatementVerifier(), new PackedAttestationStatementVerifier(),
+            List.of(
+                    new NoneAttestationStatementVerifier(),
+                    new PackedAttestationStatementVerifier(),
                     new FIDOU2FAttestationStatementVerifier()),
-            new NullCertPathTrustworthinessVerifier(), new DefaultSelfAttestationTrustworthinessVerifier(true));
+            new NullCertPathTrustworthinessVerifier(),
+            new DefaultSelfAttestationTrustworthinessVerifier(true));
+
     private static final ECParameterSpec P256 = p256();
 
-    private WebAuthnCredentials() {
-    }
+    private WebAuthnCredentials() {}
 
     /**
      * Checks a registration (navigator.credentials.create) whose challenge must equal expectedChallenge.
      * Returns credentialId (base64url) and the credential public key as X.509 SubjectPublicKeyInfo (base64url).
      */
-    public static Registered register(byte[] attestationObject, byte[] clientDataJSON, byte[] expectedChallenge,
-                                      Set<String> origins, String rpId) {
+    public static Registered register(
+            byte[] attestationObject,
+            byte[] clientDataJSON,
+            byte[] expectedChallenge,
+            Set<String> origins,
+            String rpId) {
         requireInputs(expectedChallenge, origins, rpId);
-        if (attestationObject == null || attestationObject.length == 0 || clientDataJSON == null || clientDataJSON.length == 0) {
+        if (attestationObject == null
+                || attestationObject.length == 0
+                || clientDataJSON == null
+                || clientDataJSON.length == 0) {
             throw new InvalidSignatureException("the registration needs attestationObject and clientDataJSON");
         }
         // webauthn4j tells a cross-origin (iframe) registration apart only by a flag its checks tolerate: refuse here.
         JsonNode clientData = clientData(clientDataJSON);
         if (clientData.path("crossOrigin").asBoolean(false)) {
-            throw new InvalidSignatureException("the registration was made inside a page of another origin (crossOrigin)");
+            throw new InvalidSignatureException(
+                    "the registration was made inside a page of another origin (crossOrigin)");
         }
         ServerProperty server = ServerProperty.builder()
                 .originPredicate(o -> originAllowed(o.toString(), origins))
@@ -128,17 +138,24 @@ public final class WebAuthnCredentials {
                 .build();
         RegistrationData data;
         try {
-            data = REGISTRATIONS.verify(new RegistrationRequest(attestationObject, clientDataJSON),
+            data = REGISTRATIONS.verify(
+                    new RegistrationRequest(attestationObject, clientDataJSON),
                     new RegistrationParameters(server, ALGORITHMS, false, true));
         } catch (VerificationException e) {
             throw new InvalidSignatureException(registrationRefusal(e));
-        } catch (DataConversionException | IllegalArgumentException | IllegalStateException | UnsupportedOperationException e) {
+        } catch (DataConversionException
+                | IllegalArgumentException
+                | IllegalStateException
+                | UnsupportedOperationException e) {
             throw new InvalidSignatureException("the registration is malformed (attestationObject or clientDataJSON)");
         }
         AttestedCredentialData credential = data.getAttestationObject() == null
-                || data.getAttestationObject().getAuthenticatorData().getAttestedCredentialData() == null
-                ? null : data.getAttestationObject().getAuthenticatorData().getAttestedCredentialData();
-        if (credential == null || credential.getCOSEKey() == null || credential.getCredentialId() == null
+                        || data.getAttestationObject().getAuthenticatorData().getAttestedCredentialData() == null
+                ? null
+                : data.getAttestationObject().getAuthenticatorData().getAttestedCredentialData();
+        if (credential == null
+                || credential.getCOSEKey() == null
+                || credential.getCredentialId() == null
                 || credential.getCredentialId().length == 0) {
             throw new InvalidSignatureException("the registration carries no credential");
         }
@@ -168,8 +185,14 @@ public final class WebAuthnCredentials {
      * rpIdHash == SHA-256(rpId), user-present flag, signature over authenticatorData || SHA-256(clientDataJSON).
      * Does not enforce the sign counter (evidence is re-checked later).
      */
-    public static void verifyAssertion(String publicKeySpki, byte[] authenticatorData, byte[] clientDataJSON,
-                                       byte[] signature, byte[] expectedChallenge, Set<String> origins, String rpId) {
+    public static void verifyAssertion(
+            String publicKeySpki,
+            byte[] authenticatorData,
+            byte[] clientDataJSON,
+            byte[] signature,
+            byte[] expectedChallenge,
+            Set<String> origins,
+            String rpId) {
         requireInputs(expectedChallenge, origins, rpId);
         if (authenticatorData == null || clientDataJSON == null || signature == null || signature.length == 0) {
             throw new InvalidSignatureException("the assertion needs authenticatorData, clientDataJSON and signature");
@@ -195,7 +218,8 @@ public final class WebAuthnCredentials {
         if (authenticatorData.length < AUTH_DATA_MIN) {
             throw new InvalidSignatureException("the authenticator data is too short");
         }
-        if (!MessageDigest.isEqual(Arrays.copyOfRange(authenticatorData, 0, 32), sha256(rpId.getBytes(StandardCharsets.UTF_8)))) {
+        if (!MessageDigest.isEqual(
+                Arrays.copyOfRange(authenticatorData, 0, 32), sha256(rpId.getBytes(StandardCharsets.UTF_8)))) {
             throw new InvalidSignatureException("the assertion is for another relying party (rpIdHash)");
         }
         if ((authenticatorData[32] & UP) == 0) {
@@ -212,7 +236,8 @@ public final class WebAuthnCredentials {
             valid = false; // a malformed signature (bad DER, wrong length) is as invalid as a wrong one
         }
         if (!valid) {
-            throw new InvalidSignatureException("the assertion's signature does not verify under the credential's public key");
+            throw new InvalidSignatureException(
+                    "the assertion's signature does not verify under the credential's public key");
         }
     }
 
@@ -311,20 +336,26 @@ public final class WebAuthnCredentials {
     static String algorithmOf(PublicKey key) {
         if (key instanceof ECPublicKey ec) {
             ECParameterSpec p = ec.getParams();
-            if (p != null && p.getCurve().equals(P256.getCurve()) && p.getOrder().equals(P256.getOrder())
-                    && p.getGenerator().equals(P256.getGenerator()) && p.getCofactor() == P256.getCofactor()) {
+            if (p != null
+                    && p.getCurve().equals(P256.getCurve())
+                    && p.getOrder().equals(P256.getOrder())
+                    && p.getGenerator().equals(P256.getGenerator())
+                    && p.getCofactor() == P256.getCofactor()) {
                 return "ES256";
             }
             throw new InvalidSignatureException("the credential's EC key is not on curve P-256 (ES256)");
         }
         if (key instanceof RSAPublicKey rsa) {
-            if (rsa.getModulus().bitLength() < MIN_RSA_BITS || rsa.getPublicExponent().compareTo(BigInteger.ONE) <= 0) {
-                throw new InvalidSignatureException("the credential's RSA key is shorter than " + MIN_RSA_BITS + " bits");
+            if (rsa.getModulus().bitLength() < MIN_RSA_BITS
+                    || rsa.getPublicExponent().compareTo(BigInteger.ONE) <= 0) {
+                throw new InvalidSignatureException(
+                        "the credential's RSA key is shorter than " + MIN_RSA_BITS + " bits");
             }
             return "RS256";
         }
         if (key instanceof EdECPublicKey ed) {
-            if (ed.getParams() != null && "Ed25519".equalsIgnoreCase(ed.getParams().getName())) {
+            if (ed.getParams() != null
+                    && "Ed25519".equalsIgnoreCase(ed.getParams().getName())) {
                 return "EdDSA";
             }
             throw new InvalidSignatureException("the credential's EdDSA key is not Ed25519");
@@ -376,7 +407,8 @@ public final class WebAuthnCredentials {
         if (e instanceof BadSignatureException) {
             return "the attestation signature does not verify";
         }
-        return "the registration does not check out (" + e.getClass().getSimpleName().replace("Exception", "") + ")";
+        return "the registration does not check out ("
+                + e.getClass().getSimpleName().replace("Exception", "") + ")";
     }
 
     private static byte[] sha256(byte[] data) {

@@ -1,20 +1,19 @@
 package dev.keyhold.custodian.ssh;
 
-import dev.keyhold.custodian.InvalidSignatureException;
-import dev.keyhold.testsupport.CustodianKeys;
-import org.bouncycastle.jce.provider.BouncyCastleProvider;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import java.security.KeyPair;
-import java.security.KeyPairGenerator;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.keyhold.custodian.InvalidSignatureException;
+import dev.keyhold.testsupport.CustodianKeys;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import org.bouncycastle.jce.provider.BouncyCastleProvider;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The test-support custodian keys, and key pairs from another provider (BouncyCastle's PKCS#8 v2 encoding). */
 class CustodianKeysTest {
@@ -37,14 +36,17 @@ class CustodianKeysTest {
 
     @Test
     void bouncyCastleEd25519PairsSignAndMakeKeyFiles() throws Exception {
-        KeyPair pair = KeyPairGenerator.getInstance("Ed25519", new BouncyCastleProvider()).generateKeyPair();
+        KeyPair pair = KeyPairGenerator.getInstance("Ed25519", new BouncyCastleProvider())
+                .generateKeyPair();
         String line = SshSig.publicKeyLine(pair.getPublic(), "bc");
         byte[] msg = "m".getBytes(StandardCharsets.UTF_8);
         SshSig.verify(SshPublicKey.parse(line), "keyhold-enroll", msg, SshSig.sign(pair, "keyhold-enroll", msg));
         SshKeygen.require();
         Path file = dir.resolve("bc");
         SshKeygen.writePrivate(file, OpenSshKeyFiles.privateKeyFile(pair, "bc"));
-        assertEquals(line, SshKeygen.run(null, "-y", "-f", file.toString()).ok().out().strip());
+        assertEquals(
+                line,
+                SshKeygen.run(null, "-y", "-f", file.toString()).ok().out().strip());
         SshSig.verify(SshPublicKey.parse(line), "keyhold-approval", msg, SshKeygen.sign(file, "keyhold-approval", msg));
     }
 }

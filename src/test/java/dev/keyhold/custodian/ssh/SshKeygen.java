@@ -1,7 +1,5 @@
 package dev.keyhold.custodian.ssh;
 
-import org.junit.jupiter.api.Assumptions;
-
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -11,6 +9,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
 
 /**
  * Runs the real {@code ssh-keygen} (openssh-client; the build's ensure script installs it). Tests call
@@ -29,8 +28,7 @@ final class SshKeygen {
 
     private static final String PATH = find();
 
-    private SshKeygen() {
-    }
+    private SshKeygen() {}
 
     private static String find() {
         for (String dir : List.of("/usr/bin", "/usr/local/bin", "/bin")) {
@@ -50,7 +48,8 @@ final class SshKeygen {
     }
 
     static void require() {
-        Assumptions.assumeTrue(PATH != null,
+        Assumptions.assumeTrue(
+                PATH != null,
                 "ssh-keygen is not installed (apt-get install openssh-client): SSH interop tests skipped");
     }
 
@@ -70,7 +69,8 @@ final class SshKeygen {
             p.destroyForcibly();
             throw new AssertionError("ssh-keygen did not finish");
         }
-        return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8), new String(err, StandardCharsets.UTF_8));
+        return new Result(
+                p.exitValue(), new String(out, StandardCharsets.UTF_8), new String(err, StandardCharsets.UTF_8));
     }
 
     /** Generates a key with ssh-keygen; returns the private key path ({@code .pub} next to it). */
@@ -103,7 +103,17 @@ final class SshKeygen {
         Files.writeString(allowed, "alice " + publicKeyLine + "\n");
         Path sig = d.resolve("msg.sig");
         Files.writeString(sig, armored);
-        return run(message, "-Y", "verify", "-f", allowed.toString(), "-I", "alice", "-n", namespace, "-s",
+        return run(
+                message,
+                "-Y",
+                "verify",
+                "-f",
+                allowed.toString(),
+                "-I",
+                "alice",
+                "-n",
+                namespace,
+                "-s",
                 sig.toString());
     }
 

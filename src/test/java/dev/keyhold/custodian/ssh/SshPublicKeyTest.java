@@ -1,22 +1,21 @@
 package dev.keyhold.custodian.ssh;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
 import dev.keyhold.custodian.InvalidSignatureException;
 import dev.keyhold.custodian.ssh.TestSshSigs.Kind;
 import dev.keyhold.custodian.ssh.TestSshSigs.W;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.math.BigInteger;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
 import java.util.Arrays;
 import java.util.Base64;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class SshPublicKeyTest {
 
@@ -76,12 +75,16 @@ class SshPublicKeyTest {
         Path p384 = SshKeygen.generate(dir, "p384", "-t", "ecdsa", "-b", "384");
         refused(Files.readString(Path.of(p384 + ".pub")));
         byte[] one = BigInteger.ONE.toByteArray();
-        refused(line("ssh-dss", new W().str("ssh-dss").str(one).str(one).str(one).str(one).get()));
+        refused(line(
+                "ssh-dss",
+                new W().str("ssh-dss").str(one).str(one).str(one).str(one).get()));
         // an ed25519 blob under a type or certificate name Keyhold does not take
         byte[] ed = TestSshSigs.rawEd25519(SshSigTest.ed25519());
-        refused(line("ssh-ed25519-cert-v01@openssh.com",
+        refused(line(
+                "ssh-ed25519-cert-v01@openssh.com",
                 new W().str("ssh-ed25519-cert-v01@openssh.com").str(ed).get()));
-        refused("from=\"10.0.0.1\" " + line("ssh-ed25519", new W().str("ssh-ed25519").str(ed).get()));
+        refused("from=\"10.0.0.1\" "
+                + line("ssh-ed25519", new W().str("ssh-ed25519").str(ed).get()));
     }
 
     @Test
@@ -94,35 +97,60 @@ class SshPublicKeyTest {
         refused("ssh-ed25519");
         refused("ssh-ed25519 AAAA$$$$");
         refused("ssh-ed25519 " + Base64.getEncoder().encodeToString(good).substring(1));
-        refused(line("ssh-ed25519", Arrays.copyOf(good, good.length + 1)));          // trailing byte
-        refused(line("ssh-ed25519", Arrays.copyOf(good, good.length - 1)));          // truncated
-        refused(line("ssh-ed25519", new W().str("ssh-ed25519").str(Arrays.copyOf(ed, 31)).get()));
+        refused(line("ssh-ed25519", Arrays.copyOf(good, good.length + 1))); // trailing byte
+        refused(line("ssh-ed25519", Arrays.copyOf(good, good.length - 1))); // truncated
+        refused(line(
+                "ssh-ed25519",
+                new W().str("ssh-ed25519").str(Arrays.copyOf(ed, 31)).get()));
         refused(line("ssh-ed25519", new W().str("ssh-ed25519").str(ed).str("x").get()));
-        refused(line("ecdsa-sha2-nistp256", good));                                  // type differs from blob
-        refused(line("ssh-ed25519", good) + "\nssh-ed25519 " + Base64.getEncoder().encodeToString(good));
+        refused(line("ecdsa-sha2-nistp256", good)); // type differs from blob
+        refused(line("ssh-ed25519", good) + "\nssh-ed25519 "
+                + Base64.getEncoder().encodeToString(good));
         refused("ssh-ed25519 " + "A".repeat(9000));
         // huge length prefix
-        refused(line("ssh-ed25519", new W().u32(0x7fffffffL).raw("ssh-ed25519".getBytes()).get()));
+        refused(line(
+                "ssh-ed25519",
+                new W().u32(0x7fffffffL).raw("ssh-ed25519".getBytes()).get()));
         // sk- key without an application
-        refused(line("sk-ssh-ed25519@openssh.com", new W().str("sk-ssh-ed25519@openssh.com").str(ed).str("").get()));
+        refused(line(
+                "sk-ssh-ed25519@openssh.com",
+                new W().str("sk-ssh-ed25519@openssh.com").str(ed).str("").get()));
     }
 
     @Test
     void refusesPointsOffTheCurve() throws Exception {
         byte[] q = TestSshSigs.point(SshSigTest.p256());
-        SshPublicKey.parse(line("ecdsa-sha2-nistp256", new W().str("ecdsa-sha2-nistp256").str("nistp256").str(q).get()));
+        SshPublicKey.parse(line(
+                "ecdsa-sha2-nistp256",
+                new W().str("ecdsa-sha2-nistp256").str("nistp256").str(q).get()));
         byte[] bent = q.clone();
         bent[64] ^= 1;
-        refused(line("ecdsa-sha2-nistp256", new W().str("ecdsa-sha2-nistp256").str("nistp256").str(bent).get()));
+        refused(line(
+                "ecdsa-sha2-nistp256",
+                new W().str("ecdsa-sha2-nistp256").str("nistp256").str(bent).get()));
         byte[] compressed = Arrays.copyOf(q, 33);
         compressed[0] = (byte) (2 + (q[64] & 1));
-        refused(line("ecdsa-sha2-nistp256",
-                new W().str("ecdsa-sha2-nistp256").str("nistp256").str(compressed).get()));
-        refused(line("ecdsa-sha2-nistp256", new W().str("ecdsa-sha2-nistp256").str("nistp384").str(q).get()));
+        refused(line(
+                "ecdsa-sha2-nistp256",
+                new W()
+                        .str("ecdsa-sha2-nistp256")
+                        .str("nistp256")
+                        .str(compressed)
+                        .get()));
+        refused(line(
+                "ecdsa-sha2-nistp256",
+                new W().str("ecdsa-sha2-nistp256").str("nistp384").str(q).get()));
         byte[] infinity = new byte[65];
         infinity[0] = 4;
-        refused(line("ecdsa-sha2-nistp256", new W().str("ecdsa-sha2-nistp256").str("nistp256").str(infinity).get()));
-        byte[] sk = new W().str("sk-ecdsa-sha2-nistp256@openssh.com").str("nistp256").str(bent).str("ssh:").get();
+        refused(line(
+                "ecdsa-sha2-nistp256",
+                new W().str("ecdsa-sha2-nistp256").str("nistp256").str(infinity).get()));
+        byte[] sk = new W()
+                .str("sk-ecdsa-sha2-nistp256@openssh.com")
+                .str("nistp256")
+                .str(bent)
+                .str("ssh:")
+                .get();
         refused(line("sk-ecdsa-sha2-nistp256@openssh.com", sk));
         // Ed25519: the neutral element (small order) and a non-canonical encoding (y >= p)
         byte[] identity = new byte[32];

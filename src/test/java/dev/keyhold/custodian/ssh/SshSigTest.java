@@ -1,11 +1,12 @@
 package dev.keyhold.custodian.ssh;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.keyhold.custodian.InvalidSignatureException;
 import dev.keyhold.custodian.ssh.TestSshSigs.Kind;
 import dev.keyhold.custodian.ssh.TestSshSigs.W;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -14,10 +15,8 @@ import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.spec.ECGenParameterSpec;
 import java.util.Arrays;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class SshSigTest {
 
@@ -80,7 +79,9 @@ class SshSigTest {
         Path file = dir.resolve("alice");
         SshKeygen.writePrivate(file, OpenSshKeyFiles.privateKeyFile(pair, "alice@keyhold"));
         String line = SshSig.publicKeyLine(pair.getPublic(), "alice@keyhold");
-        assertEquals(line, SshKeygen.run(null, "-y", "-f", file.toString()).ok().out().strip());
+        assertEquals(
+                line,
+                SshKeygen.run(null, "-y", "-f", file.toString()).ok().out().strip());
         String sig = SshKeygen.sign(file, NS, MSG);
         SshSig.verify(SshPublicKey.parse(line), NS, MSG, sig);
     }
@@ -130,8 +131,8 @@ class SshSigTest {
             SshSig.verify(key, NS, MSG, t.sign(MSG));
             t.flags = 0x04; // user verified, not present: signed correctly, yet refused
             String noTouch = t.sign(MSG);
-            InvalidSignatureException e = assertThrows(InvalidSignatureException.class,
-                    () -> SshSig.verify(key, NS, MSG, noTouch));
+            InvalidSignatureException e =
+                    assertThrows(InvalidSignatureException.class, () -> SshSig.verify(key, NS, MSG, noTouch));
             assertTrue(e.getMessage().contains("user presence"), e.getMessage());
             // the signature itself is sound: ssh-keygen -Y verify (which does not ask for presence) accepts it
             SshKeygen.Result lenient = SshKeygen.verify(dir, t.publicLine(), NS, MSG, noTouch);
@@ -249,17 +250,26 @@ class SshSigTest {
         BigInteger rr = rs.positiveMpint(32);
         BigInteger ss = rs.positiveMpint(32);
         BigInteger n = SshPublicKey.P256.getOrder();
-        byte[] plusN = new W().str("ecdsa-sha2-nistp256").str(new W().str(rr.add(n).toByteArray())
-                .str(ss.toByteArray()).get()).get();
+        byte[] plusN = new W()
+                .str("ecdsa-sha2-nistp256")
+                .str(new W().str(rr.add(n).toByteArray()).str(ss.toByteArray()).get())
+                .get();
         refused(key, TestSshSigs.armor(t.blob(MSG, plusN)));
         byte[] rb = rr.toByteArray();
         byte[] padded = new byte[rb.length + 1];
         System.arraycopy(rb, 0, padded, 1, rb.length);
-        byte[] zeroPad = new W().str("ecdsa-sha2-nistp256").str(new W().str(padded).str(ss.toByteArray()).get())
+        byte[] zeroPad = new W()
+                .str("ecdsa-sha2-nistp256")
+                .str(new W().str(padded).str(ss.toByteArray()).get())
                 .get();
         refused(key, TestSshSigs.armor(t.blob(MSG, zeroPad)));
-        byte[] negated = new W().str("ecdsa-sha2-nistp256").str(new W().str(rr.toByteArray())
-                .str(n.subtract(ss).toByteArray()).get()).get();
+        byte[] negated = new W()
+                .str("ecdsa-sha2-nistp256")
+                .str(new W()
+                        .str(rr.toByteArray())
+                        .str(n.subtract(ss).toByteArray())
+                        .get())
+                .get();
         SshSig.verify(key, NS, MSG, TestSshSigs.armor(t.blob(MSG, negated))); // (r, n - s) is valid ECDSA
     }
 
@@ -268,8 +278,8 @@ class SshSigTest {
         SshKeygen.require();
         Path rsa = SshKeygen.generate(dir, "rsa", "-t", "rsa", "-b", "2048");
         String sig = SshKeygen.sign(rsa, NS, MSG);
-        assertThrows(InvalidSignatureException.class,
-                () -> SshPublicKey.parse(Files.readString(Path.of(rsa + ".pub"))));
+        assertThrows(
+                InvalidSignatureException.class, () -> SshPublicKey.parse(Files.readString(Path.of(rsa + ".pub"))));
         SshPublicKey ed = SshPublicKey.parse(SshSig.publicKeyLine(ed25519().getPublic(), null));
         refused(ed, sig);
     }
@@ -282,7 +292,6 @@ class SshSigTest {
         assertThrows(IllegalArgumentException.class, () -> SshSig.sign(p384, NS, MSG));
         assertThrows(IllegalArgumentException.class, () -> SshSig.publicKeyLine(p384.getPublic(), null));
         assertThrows(IllegalArgumentException.class, () -> SshSig.sign(ed25519(), "", MSG));
-        assertThrows(IllegalArgumentException.class,
-                () -> OpenSshKeyFiles.privateKeyFile(p256(), "x"));
+        assertThrows(IllegalArgumentException.class, () -> OpenSshKeyFiles.privateKeyFile(p256(), "x"));
     }
 }

@@ -22,7 +22,9 @@ import java.util.Base64;
 final class TestSshSigs {
 
     enum Kind {
-        ED25519("ssh-ed25519"), ECDSA("ecdsa-sha2-nistp256"), SK_ED25519("sk-ssh-ed25519@openssh.com"),
+        ED25519("ssh-ed25519"),
+        ECDSA("ecdsa-sha2-nistp256"),
+        SK_ED25519("sk-ssh-ed25519@openssh.com"),
         SK_ECDSA("sk-ecdsa-sha2-nistp256@openssh.com");
 
         final String type;
@@ -150,11 +152,20 @@ final class TestSshSigs {
             case "sha1" -> "SHA-1";
             default -> "SHA-512";
         };
-        byte[] toSign = new W().raw("SSHSIG".getBytes(StandardCharsets.US_ASCII)).str(namespace).str(reserved)
-                .str(hashAlg).str(digest(jcaHash, message)).get();
+        byte[] toSign = new W()
+                .raw("SSHSIG".getBytes(StandardCharsets.US_ASCII))
+                .str(namespace)
+                .str(reserved)
+                .str(hashAlg)
+                .str(digest(jcaHash, message))
+                .get();
         if (kind.sk()) {
-            toSign = new W().raw(digest("SHA-256", application.getBytes(StandardCharsets.UTF_8))).u8(flags).u32(counter)
-                    .raw(digest("SHA-256", toSign)).get();
+            toSign = new W()
+                    .raw(digest("SHA-256", application.getBytes(StandardCharsets.UTF_8)))
+                    .u8(flags)
+                    .u32(counter)
+                    .raw(digest("SHA-256", toSign))
+                    .get();
         }
         byte[] sig;
         if (kind.ed()) {
@@ -167,8 +178,10 @@ final class TestSshSigs {
             s.initSign(pair.getPrivate());
             s.update(toSign);
             byte[] rs = s.sign();
-            sig = new W().str(new BigInteger(1, Arrays.copyOf(rs, 32)).toByteArray())
-                    .str(new BigInteger(1, Arrays.copyOfRange(rs, 32, 64)).toByteArray()).get();
+            sig = new W()
+                    .str(new BigInteger(1, Arrays.copyOf(rs, 32)).toByteArray())
+                    .str(new BigInteger(1, Arrays.copyOfRange(rs, 32, 64)).toByteArray())
+                    .get();
         }
         W w = new W().str(sigType).str(sig);
         if (kind.sk()) {
@@ -182,12 +195,21 @@ final class TestSshSigs {
     }
 
     byte[] blob(byte[] message, byte[] sigBlob) {
-        return new W().raw(magic.getBytes(StandardCharsets.US_ASCII)).u32(version).str(publicBlob()).str(namespace)
-                .str(reserved).str(hashAlg).str(sigBlob).raw(trailing).get();
+        return new W()
+                .raw(magic.getBytes(StandardCharsets.US_ASCII))
+                .u32(version)
+                .str(publicBlob())
+                .str(namespace)
+                .str(reserved)
+                .str(hashAlg)
+                .str(sigBlob)
+                .raw(trailing)
+                .get();
     }
 
     static String armor(byte[] blob) {
-        String b64 = Base64.getMimeEncoder(70, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(blob);
+        String b64 = Base64.getMimeEncoder(70, "\n".getBytes(StandardCharsets.US_ASCII))
+                .encodeToString(blob);
         return "-----BEGIN SSH SIGNATURE-----\n" + b64 + "\n-----END SSH SIGNATURE-----\n";
     }
 

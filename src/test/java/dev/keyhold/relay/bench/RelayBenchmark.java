@@ -1,5 +1,7 @@
 package dev.keyhold.relay.bench;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.keyhold.audit.Change;
@@ -14,15 +16,6 @@ import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import jakarta.inject.Inject;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,8 +35,14 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 /**
  * Relay benchmark (docs/benchmarks.md, "Kafka relay"). Not part of the normal test run; run it with
@@ -68,12 +67,16 @@ class RelayBenchmark {
 
     @Inject
     ChangeRecorder recorder;
+
     @Inject
     OutboxRelay relay;
+
     @Inject
     Sql sql;
+
     @Inject
     Clock clock;
+
     @Inject
     io.agroal.api.AgroalDataSource ds;
 
@@ -89,7 +92,8 @@ class RelayBenchmark {
 
         try (KafkaConsumer<String, byte[]> consumer = consumer()) {
             List<TopicPartition> parts = consumer.partitionsFor(KafkaBrokerResource.TOPIC).stream()
-                    .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+                    .map(p -> new TopicPartition(p.topic(), p.partition()))
+                    .toList();
             consumer.assign(parts);
             consumer.seekToEnd(parts);
             parts.forEach(consumer::position);
@@ -101,19 +105,38 @@ class RelayBenchmark {
             Phase warm = warmup > 0 ? phase(consumer, issuer, "bench.warmup", rate, warmup, viaRecorder) : null;
             Phase m = phase(consumer, issuer, "bench.tick", rate, seconds, viaRecorder);
             double[] l = m.sortedLatencies();
-            String e2e = String.format(Locale.ROOT,
+            String e2e = String.format(
+                    Locale.ROOT,
                     "end-to-end (%s writers): target %d ev/s for %d s after a %d s warm-up, written %d in %.1f s"
                             + " (%.0f ev/s achieved), received %d; latency ms p50 %.1f p95 %.1f p99 %.1f max %.1f;"
                             + " consume span %.1f s; measured window started %s",
-                    viaRecorder ? "ChangeRecorder" : "outbox-append", rate, seconds, warmup, m.written, m.writeSeconds,
-                    m.written / m.writeSeconds, m.received(), pct(l, 50), pct(l, 95), pct(l, 99),
-                    l.length == 0 ? 0 : l[l.length - 1], m.consumeSpanSeconds(), m.start);
+                    viaRecorder ? "ChangeRecorder" : "outbox-append",
+                    rate,
+                    seconds,
+                    warmup,
+                    m.written,
+                    m.writeSeconds,
+                    m.written / m.writeSeconds,
+                    m.received(),
+                    pct(l, 50),
+                    pct(l, 95),
+                    pct(l, 99),
+                    l.length == 0 ? 0 : l[l.length - 1],
+                    m.consumeSpanSeconds(),
+                    m.start);
             String warmText = "";
             if (warm != null) {
                 double[] w = warm.sortedLatencies();
-                warmText = String.format(Locale.ROOT, "warm-up (not counted): written %d, received %d;"
-                                + " latency ms p50 %.1f p99 %.1f max %.1f%n%s", warm.written, warm.received(), pct(w, 50),
-                        pct(w, 99), w.length == 0 ? 0 : w[w.length - 1], bySecond(warm.timeline));
+                warmText = String.format(
+                        Locale.ROOT,
+                        "warm-up (not counted): written %d, received %d;"
+                                + " latency ms p50 %.1f p99 %.1f max %.1f%n%s",
+                        warm.written,
+                        warm.received(),
+                        pct(w, 50),
+                        pct(w, 99),
+                        w.length == 0 ? 0 : w[w.length - 1],
+                        bySecond(warm.timeline));
             }
             String drain = drainThroughput(issuer, 20_000);
             report(warmText + e2e + "\n" + bySecond(m.timeline) + drain);
@@ -147,7 +170,9 @@ class RelayBenchmark {
         }
 
         double consumeSpanSeconds() {
-            return firstReceived == null ? 0 : Duration.between(firstReceived, lastReceived).toMillis() / 1000.0;
+            return firstReceived == null
+                    ? 0
+                    : Duration.between(firstReceived, lastReceived).toMillis() / 1000.0;
         }
     }
 
@@ -155,8 +180,14 @@ class RelayBenchmark {
      * Writers commit {@code rate} events/s of type {@code keyhold.<action>} for {@code seconds}; the consumer counts
      * each once (by id) and measures consume time − event time, until all of them have arrived (or a deadline).
      */
-    private Phase phase(KafkaConsumer<String, byte[]> consumer, String issuer, String action, int rate, int seconds,
-                        boolean viaRecorder) throws Exception {
+    private Phase phase(
+            KafkaConsumer<String, byte[]> consumer,
+            String issuer,
+            String action,
+            int rate,
+            int seconds,
+            boolean viaRecorder)
+            throws Exception {
         int writers = 4;
         String type = "keyhold." + action;
         AtomicBoolean stop = new AtomicBoolean();
@@ -178,8 +209,9 @@ class RelayBenchmark {
                     }
                     int k = n++;
                     if (viaRecorder) {
-                        QuarkusTransaction.requiringNew().call(() -> recorder.record(
-                                Change.announced(action, "bench", issuer, null, Map.of("n", k))));
+                        QuarkusTransaction.requiringNew()
+                                .call(() -> recorder.record(
+                                        Change.announced(action, "bench", issuer, null, Map.of("n", k))));
                     } else {
                         appendLikeTheRecorder(issuer, type, k);
                     }
@@ -202,9 +234,13 @@ class RelayBenchmark {
                     }
                     if (ph.seen.add(Long.parseLong(e.get("id").asText()))) {
                         Instant sent = Instant.parse(e.get("time").asText());
-                        ph.timeline.add(new double[]{Duration.between(ph.start, sent).toNanos() / 1e9,
-                                Duration.between(sent, now).toNanos() / 1e6,
-                                Duration.between(sent, Instant.ofEpochMilli(r.timestamp())).toNanos() / 1e6});
+                        ph.timeline.add(new double[] {
+                            Duration.between(ph.start, sent).toNanos() / 1e9,
+                            Duration.between(sent, now).toNanos() / 1e6,
+                            Duration.between(sent, Instant.ofEpochMilli(r.timestamp()))
+                                            .toNanos()
+                                    / 1e6
+                        });
                         ph.firstReceived = ph.firstReceived == null ? now : ph.firstReceived;
                         ph.lastReceived = now;
                     }
@@ -233,9 +269,9 @@ class RelayBenchmark {
         try (java.sql.Connection c = ds.getConnection()) {
             c.setAutoCommit(false);
             try (java.sql.PreparedStatement lock = c.prepareStatement("select pg_advisory_xact_lock(?)");
-                 java.sql.PreparedStatement ins = c.prepareStatement("insert into outbox_event"
-                         + " (seq, type, source, issuer_id, subject, event_time, data)"
-                         + " values (nextval('outbox_event_seq'), ?, ?, ?, null, ?, ?)")) {
+                    java.sql.PreparedStatement ins = c.prepareStatement("insert into outbox_event"
+                            + " (seq, type, source, issuer_id, subject, event_time, data)"
+                            + " values (nextval('outbox_event_seq'), ?, ?, ?, null, ?, ?)")) {
                 lock.setLong(1, 0x4b6579686f6c64L);
                 lock.executeQuery().close();
                 ins.setString(1, type);
@@ -253,9 +289,13 @@ class RelayBenchmark {
     /** Relay throughput on its own: a bulk backlog in the outbox, drained by the relay with the producer's batching. */
     private String drainThroughput(String issuer, int n) {
         relay.stop();
-        sql.exec("insert into outbox_event (seq, type, source, issuer_id, subject, event_time, data)"
-                + " select nextval('outbox_event_seq'), 'keyhold.bench.backlog', ?, ?, null, now(), '{\"n\":1}'"
-                + " from generate_series(1, ?)", "/issuers/" + issuer, issuer, n);
+        sql.exec(
+                "insert into outbox_event (seq, type, source, issuer_id, subject, event_time, data)"
+                        + " select nextval('outbox_event_seq'), 'keyhold.bench.backlog', ?, ?, null, now(), '{\"n\":1}'"
+                        + " from generate_series(1, ?)",
+                "/issuers/" + issuer,
+                issuer,
+                n);
         long head = sql.count("select max(seq) from outbox_event");
         long t = System.nanoTime();
         relay.start();
@@ -272,15 +312,26 @@ class RelayBenchmark {
             }
         }
         double s = (System.nanoTime() - t) / 1e9;
-        return String.format(Locale.ROOT, "drain: %d backlog events relayed (acknowledged, position stored) in %.2f s = %.0f ev/s",
-                n, s, n / s);
+        return String.format(
+                Locale.ROOT,
+                "drain: %d backlog events relayed (acknowledged, position stored) in %.2f s = %.0f ev/s",
+                n,
+                s,
+                n / s);
     }
 
     private static KafkaConsumer<String, byte[]> consumer() {
-        return new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, KafkaBroker.bootstrapServers(),
-                ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName(),
-                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName(),
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed", ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 10));
+        return new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                KafkaBroker.bootstrapServers(),
+                ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG,
+                StringDeserializer.class.getName(),
+                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG,
+                ByteArrayDeserializer.class.getName(),
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+                "read_committed",
+                ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG,
+                10));
     }
 
     /** Latency by second of the run (by send time): shows whether the slow events cluster at the start or recur. */
@@ -293,11 +344,21 @@ class RelayBenchmark {
         bins.forEach((sec, ts) -> {
             double[] l = ts.stream().mapToDouble(t -> t[1]).sorted().toArray();
             double[] toSend = ts.stream().mapToDouble(t -> t[2]).sorted().toArray();
-            double[] afterSend = ts.stream().mapToDouble(t -> t[1] - t[2]).sorted().toArray();
-            b.append(String.format(Locale.ROOT, "  second %3d: %4d events, latency ms p50 %7.1f p99 %7.1f max %7.1f"
+            double[] afterSend =
+                    ts.stream().mapToDouble(t -> t[1] - t[2]).sorted().toArray();
+            b.append(String.format(
+                    Locale.ROOT,
+                    "  second %3d: %4d events, latency ms p50 %7.1f p99 %7.1f max %7.1f"
                             + " | commit->send p50 %7.1f max %7.1f | send->consume p50 %7.1f max %7.1f%n",
-                    sec, l.length, pct(l, 50), pct(l, 99), l[l.length - 1], pct(toSend, 50), toSend[toSend.length - 1],
-                    pct(afterSend, 50), afterSend[afterSend.length - 1]));
+                    sec,
+                    l.length,
+                    pct(l, 50),
+                    pct(l, 99),
+                    l[l.length - 1],
+                    pct(toSend, 50),
+                    toSend[toSend.length - 1],
+                    pct(afterSend, 50),
+                    afterSend[afterSend.length - 1]));
         });
         return b.toString();
     }
@@ -313,7 +374,8 @@ class RelayBenchmark {
     private static void report(String text) throws IOException {
         System.out.println("[relay-bench] " + text.replace("\n", "\n[relay-bench] "));
         Path out = Path.of("target/relay-bench.txt");
-        Files.writeString(out, Instant.now() + "\n" + text + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        Files.writeString(
+                out, Instant.now() + "\n" + text + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
         assertThat(Arrays.asList(text.split("\n"))).isNotEmpty();
     }
 }

@@ -1,10 +1,5 @@
 package dev.keyhold.testsupport.kafka;
 
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.common.errors.TopicExistsException;
-
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -18,6 +13,10 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.errors.TopicExistsException;
 
 /**
  * A real Kafka broker for tests and the benchmark: a child JVM running {@link KafkaBrokerMain} on the test
@@ -36,8 +35,7 @@ public final class KafkaBroker {
     // A wait for a child process, not a performance bound: a loaded 2-core machine can take over a minute to start it.
     private static final Duration START_TIMEOUT = Duration.ofSeconds(180);
 
-    private KafkaBroker() {
-    }
+    private KafkaBroker() {}
 
     /** Starts the broker once per JVM (later calls return the running one) and returns its bootstrap servers. */
     public static synchronized String ensureStarted(Path dir) {
@@ -61,7 +59,9 @@ public final class KafkaBroker {
     /** Creates a topic unless it exists. */
     public static void createTopic(String name, int partitions) {
         try (Admin admin = admin()) {
-            admin.createTopics(List.of(new NewTopic(name, partitions, (short) 1))).all().get(30, TimeUnit.SECONDS);
+            admin.createTopics(List.of(new NewTopic(name, partitions, (short) 1)))
+                    .all()
+                    .get(30, TimeUnit.SECONDS);
         } catch (ExecutionException e) {
             if (!(e.getCause() instanceof TopicExistsException)) {
                 throw new IllegalStateException(e);
@@ -98,12 +98,20 @@ public final class KafkaBroker {
             if (System.getProperty("bench") == null) {
                 cmd.add("-XX:TieredStopAtLevel=1"); // tests: start fast; the benchmark wants the full JIT
             }
-            cmd.addAll(List.of("-Djava.awt.headless=true", "-Djava.util.logging.manager=org.jboss.logmanager.LogManager", "-cp", System.getProperty("java.class.path"),
-                    KafkaBrokerMain.class.getName(), dir.toString(), System.getProperty(PORT),
+            cmd.addAll(List.of(
+                    "-Djava.awt.headless=true",
+                    "-Djava.util.logging.manager=org.jboss.logmanager.LogManager",
+                    "-cp",
+                    System.getProperty("java.class.path"),
+                    KafkaBrokerMain.class.getName(),
+                    dir.toString(),
+                    System.getProperty(PORT),
                     System.getProperty(CONTROLLER_PORT)));
             File log = dir.resolve("broker.log").toFile();
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log)).start();
+            Process p = new ProcessBuilder(cmd)
+                    .redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log))
+                    .start();
             System.setProperty(PID, Long.toString(p.pid()));
             awaitReady(p);
         } catch (IOException e) {
@@ -144,8 +152,13 @@ public final class KafkaBroker {
     }
 
     private static Admin admin() {
-        return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers(),
-                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5000, AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 10000));
+        return Admin.create(Map.of(
+                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                bootstrapServers(),
+                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG,
+                5000,
+                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG,
+                10000));
     }
 
     private static int freePort() {
@@ -171,7 +184,8 @@ public final class KafkaBroker {
             return;
         }
         try (var s = Files.walk(p)) {
-            s.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            s.sorted(java.util.Comparator.reverseOrder())
+                    .forEach(f -> f.toFile().delete());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -16,8 +16,7 @@ import java.util.Properties;
  */
 public final class KafkaBrokerMain {
 
-    private KafkaBrokerMain() {
-    }
+    private KafkaBrokerMain() {}
 
     public static void main(String[] args) throws IOException {
         Path dir = Path.of(args[0]).toAbsolutePath();
@@ -58,11 +57,12 @@ public final class KafkaBrokerMain {
         }
         if (!Files.exists(logs.resolve("meta.properties"))) {
             int rc = kafka.tools.StorageTool.execute(
-                    new String[]{"format", "-t", "a2V5aG9sZC10ZXN0LWNs", "-c", props.toString()}, new PrintStream(System.out));
+                    new String[] {"format", "-t", "a2V5aG9sZC10ZXN0LWNs", "-c", props.toString()},
+                    new PrintStream(System.out));
             if (rc != 0) {
                 System.exit(rc);
             }
         }
-        kafka.Kafka.main(new String[]{props.toString()});
+        kafka.Kafka.main(new String[] {props.toString()});
     }
 }

@@ -1,7 +1,6 @@
 package dev.keyhold.testsupport.kafka;
 
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
-
 import java.nio.file.Path;
 import java.util.Map;
 

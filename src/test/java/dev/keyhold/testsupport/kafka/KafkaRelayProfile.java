@@ -1,7 +1,6 @@
 package dev.keyhold.testsupport.kafka;
 
 import io.quarkus.test.junit.QuarkusTestProfile;
-
 import java.util.List;
 import java.util.Map;
 

@@ -2,14 +2,6 @@ package dev.keyhold.testsupport.kafka;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.header.Header;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -19,6 +11,13 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
 
 /**
  * A validator's view of the topic: every record of every partition from the beginning, in partition order, as a
@@ -29,7 +28,8 @@ public final class TopicTail implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** One record as received. */
-    public record Received(int partition, long offset, String key, String contentType, JsonNode event, Instant receivedAt) {
+    public record Received(
+            int partition, long offset, String key, String contentType, JsonNode event, Instant receivedAt) {
         public long id() {
             return Long.parseLong(event.get("id").asText());
         }
@@ -43,13 +43,20 @@ public final class TopicTail implements AutoCloseable {
     private final List<Received> received = new ArrayList<>();
 
     public TopicTail(String bootstrapServers, String topic) {
-        consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName(),
-                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName(),
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-                ConsumerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 500));
+        consumer = new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                bootstrapServers,
+                ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG,
+                StringDeserializer.class.getName(),
+                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG,
+                ByteArrayDeserializer.class.getName(),
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+                "read_committed",
+                ConsumerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG,
+                500));
         List<TopicPartition> parts = consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
-                .map(p -> new TopicPartition(topic, p.partition())).toList();
+                .map(p -> new TopicPartition(topic, p.partition()))
+                .toList();
         consumer.assign(parts);
         consumer.seekToBeginning(parts);
     }
@@ -59,8 +66,12 @@ public final class TopicTail implements AutoCloseable {
         for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(100))) {
             Header ct = r.headers().lastHeader("content-type");
             try {
-                received.add(new Received(r.partition(), r.offset(), r.key(),
-                        ct == null ? null : new String(ct.value(), StandardCharsets.UTF_8), JSON.readTree(r.value()),
+                received.add(new Received(
+                        r.partition(),
+                        r.offset(),
+                        r.key(),
+                        ct == null ? null : new String(ct.value(), StandardCharsets.UTF_8),
+                        JSON.readTree(r.value()),
                         Instant.now()));
             } catch (IOException e) {
                 throw new UncheckedIOException(e);

@@ -1,7 +1,6 @@
 package dev.keyhold.testsupport.keycloak;
 
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
-
 import java.util.Map;
 
 /** Starts the test Keycloak and points the console's OpenID Connect login at it. */
@@ -10,9 +9,13 @@ public class KeycloakResource implements QuarkusTestResourceLifecycleManager {
     @Override
     public Map<String, String> start() {
         String realm = KeycloakServer.ensureStarted();
-        return Map.of("quarkus.oidc.auth-server-url", realm,
-                "quarkus.oidc.client-id", KeycloakServer.CLIENT_ID,
-                "quarkus.oidc.credentials.secret", KeycloakServer.CLIENT_SECRET);
+        return Map.of(
+                "quarkus.oidc.auth-server-url",
+                realm,
+                "quarkus.oidc.client-id",
+                KeycloakServer.CLIENT_ID,
+                "quarkus.oidc.credentials.secret",
+                KeycloakServer.CLIENT_SECRET);
     }
 
     @Override

@@ -34,8 +34,7 @@ public final class KeycloakServer {
     private static final String PORT = "test-keycloak.port";
     private static final Duration START_TIMEOUT = Duration.ofMinutes(6);
 
-    private KeycloakServer() {
-    }
+    private KeycloakServer() {}
 
     /** Starts Keycloak once per JVM and returns the realm's issuer URL. */
     public static synchronized String ensureStarted() {
@@ -57,16 +56,24 @@ public final class KeycloakServer {
             try (InputStream realm = KeycloakServer.class.getResourceAsStream("/keycloak/keyhold-realm.json")) {
                 Files.copy(realm, importDir.resolve("keyhold-realm.json"), StandardCopyOption.REPLACE_EXISTING);
             }
-            // A fresh realm each run: dev mode keeps its H2 database under data/h2, and import skips a realm that exists.
+            // A fresh realm each run: dev mode keeps its H2 database under data/h2, and import skips a realm that
+            // exists.
             deleteTree(home.resolve("data").resolve("h2"));
             int port = freePort();
             int management = freePort();
             Path kc = home.resolve("bin").resolve("kc.sh");
             kc.toFile().setExecutable(true);
-            ProcessBuilder pb = new ProcessBuilder(List.of("bash", kc.toString(), "start-dev", "--http-port=" + port,
-                    "--http-management-port=" + management, "--import-realm", "--cache=local"))
+            ProcessBuilder pb = new ProcessBuilder(List.of(
+                            "bash",
+                            kc.toString(),
+                            "start-dev",
+                            "--http-port=" + port,
+                            "--http-management-port=" + management,
+                            "--import-realm",
+                            "--cache=local"))
                     .redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.to(HOME_PARENT.resolve("keycloak.log").toFile()));
+                    .redirectOutput(ProcessBuilder.Redirect.to(
+                            HOME_PARENT.resolve("keycloak.log").toFile()));
             pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
             pb.environment().put("JAVA_OPTS_APPEND", "-Xms64m -Xmx512m -XX:TieredStopAtLevel=1");
             Process p = pb.start();
@@ -99,24 +106,32 @@ public final class KeycloakServer {
     private static Path home() {
         try (Stream<Path> s = Files.list(HOME_PARENT)) {
             return s.filter(d -> d.getFileName().toString().startsWith("keycloak-") && Files.isDirectory(d))
-                    .findFirst().orElseThrow(() -> new IllegalStateException("no Keycloak under " + HOME_PARENT
+                    .findFirst()
+                    .orElseThrow(() -> new IllegalStateException("no Keycloak under " + HOME_PARENT
                             + ": the build unpacks org.keycloak:keycloak-quarkus-dist there (mvn test-compile)"));
         } catch (IOException e) {
-            throw new IllegalStateException("no Keycloak under " + HOME_PARENT
-                    + ": the build unpacks org.keycloak:keycloak-quarkus-dist there (mvn test-compile)", e);
+            throw new IllegalStateException(
+                    "no Keycloak under " + HOME_PARENT
+                            + ": the build unpacks org.keycloak:keycloak-quarkus-dist there (mvn test-compile)",
+                    e);
         }
     }
 
     private static void awaitReady(Process p) {
-        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+        HttpClient http =
+                HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
         URI discovery = URI.create(realmUrl() + "/.well-known/openid-configuration");
         long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
         while (System.nanoTime() < deadline) {
             if (!p.isAlive()) {
-                throw new IllegalStateException("Keycloak exited with " + p.exitValue() + "; see " + HOME_PARENT.resolve("keycloak.log"));
+                throw new IllegalStateException(
+                        "Keycloak exited with " + p.exitValue() + "; see " + HOME_PARENT.resolve("keycloak.log"));
             }
             try {
-                HttpResponse<Void> r = http.send(HttpRequest.newBuilder(discovery).timeout(Duration.ofSeconds(5)).build(),
+                HttpResponse<Void> r = http.send(
+                        HttpRequest.newBuilder(discovery)
+                                .timeout(Duration.ofSeconds(5))
+                                .build(),
                         HttpResponse.BodyHandlers.discarding());
                 if (r.statusCode() == 200) {
                     return;
@@ -135,7 +150,8 @@ public final class KeycloakServer {
             }
         }
         stop();
-        throw new IllegalStateException("Keycloak did not start within " + START_TIMEOUT + "; see " + HOME_PARENT.resolve("keycloak.log"));
+        throw new IllegalStateException(
+                "Keycloak did not start within " + START_TIMEOUT + "; see " + HOME_PARENT.resolve("keycloak.log"));
     }
 
     private static int freePort() {

@@ -1,7 +1,6 @@
 package dev.keyhold.testsupport.keycloak;
 
 import io.quarkus.test.junit.QuarkusTestProfile;
-
 import java.util.List;
 import java.util.Map;
 
@@ -14,8 +13,11 @@ public class OidcConsoleProfile implements QuarkusTestProfile {
 
     @Override
     public Map<String, String> getConfigOverrides() {
-        return Map.of("keyhold.auth.principal-claim", "preferred_username",
-                "quarkus.log.category.\"io.quarkus.oidc\".level", "DEBUG");
+        return Map.of(
+                "keyhold.auth.principal-claim",
+                "preferred_username",
+                "quarkus.log.category.\"io.quarkus.oidc\".level",
+                "DEBUG");
     }
 
     @Override

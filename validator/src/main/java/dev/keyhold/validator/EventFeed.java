@@ -29,8 +29,7 @@ final class EventFeed {
     private static final int PAGE = 1000;
 
     /** One event of the feed, reduced to what a validator acts on. */
-    record Event(long id, String type, String issuerId, String subject) {
-    }
+    record Event(long id, String type, String issuerId, String subject) {}
 
     interface Handler {
         /** Applies one event; called in feed order, never concurrently. */
@@ -63,8 +62,16 @@ final class EventFeed {
     private Duration backoff;
     private boolean reconnectScheduled;
 
-    EventFeed(URI base, HttpClient http, ScheduledExecutorService exec, Clock clock, Handler handler,
-              Duration idleTimeout, Duration backoffInitial, Duration backoffMax, Duration requestTimeout) {
+    EventFeed(
+            URI base,
+            HttpClient http,
+            ScheduledExecutorService exec,
+            Clock clock,
+            Handler handler,
+            Duration idleTimeout,
+            Duration backoffInitial,
+            Duration backoffMax,
+            Duration requestTimeout) {
         this.base = base;
         this.http = http;
         this.exec = exec;
@@ -144,7 +151,9 @@ final class EventFeed {
                 open(lastId);
             } else {
                 if (last > 0) {
-                    LOG.log(System.Logger.Level.WARNING, "event " + last + " is no longer on the feed: reloading every issuer");
+                    LOG.log(
+                            System.Logger.Level.WARNING,
+                            "event " + last + " is no longer on the feed: reloading every issuer");
                 }
                 open(-1);
                 handler.reloadAll();
@@ -171,7 +180,8 @@ final class EventFeed {
     /** True when the server still holds the event we handled last, unchanged. */
     private boolean resumable(long last) throws IOException, InterruptedException {
         List<Map<String, Object>> page = page(last - 1, 1);
-        return !page.isEmpty() && String.valueOf(last).equals(page.get(0).get("id"))
+        return !page.isEmpty()
+                && String.valueOf(last).equals(page.get(0).get("id"))
                 && java.util.Objects.equals(lastType, page.get(0).get("type"));
     }
 
@@ -192,7 +202,10 @@ final class EventFeed {
     @SuppressWarnings("unchecked")
     private List<Map<String, Object>> page(long after, int limit) throws IOException, InterruptedException {
         HttpRequest r = HttpRequest.newBuilder(base.resolve("/v1/events?after=" + after + "&limit=" + limit))
-                .timeout(requestTimeout).header("Accept", "application/json").GET().build();
+                .timeout(requestTimeout)
+                .header("Accept", "application/json")
+                .GET()
+                .build();
         HttpResponse<String> res = http.send(r, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
         if (res.statusCode() != 200) {
             throw new IOException("GET /v1/events answered " + res.statusCode());
@@ -206,7 +219,8 @@ final class EventFeed {
 
     private void open(long after) throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve("/v1/events/stream"))
-                .header("Accept", "text/event-stream").GET();
+                .header("Accept", "text/event-stream")
+                .GET();
         if (after > 0) {
             b.header("Last-Event-ID", Long.toString(after));
         }

@@ -2,7 +2,6 @@ package dev.keyhold.validator;
 
 import com.nimbusds.jose.util.Base64URL;
 import com.nimbusds.jose.util.JSONObjectUtils;
-
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -48,8 +47,7 @@ public final class EvidenceReporter implements TokenReporter, AutoCloseable {
     private static final System.Logger LOG = System.getLogger(EvidenceReporter.class.getName());
 
     /** What the reporter has done so far. {@code alarms}: forged tokens Keyhold raised an alarm for. */
-    public record Stats(long queued, long sent, long dropped, long failedSends, long alarms, int pending) {
-    }
+    public record Stats(long queued, long sent, long dropped, long failedSends, long alarms, int pending) {}
 
     private final URI endpoint;
     private final Supplier<String> authorization;
@@ -70,8 +68,7 @@ public final class EvidenceReporter implements TokenReporter, AutoCloseable {
     private final AtomicLong alarms = new AtomicLong();
     private Instant notBefore = Instant.MIN;
 
-    private record Entry(boolean accepted, Map<String, Object> item) {
-    }
+    private record Entry(boolean accepted, Map<String, Object> item) {}
 
     public static Builder builder(URI keyhold, Supplier<String> authorization) {
         return new Builder(keyhold, authorization);
@@ -80,7 +77,9 @@ public final class EvidenceReporter implements TokenReporter, AutoCloseable {
     private EvidenceReporter(Builder b) {
         this.endpoint = b.keyhold.resolve("/v1/evidence/reports");
         this.authorization = b.authorization;
-        this.http = b.http != null ? b.http : HttpClient.newBuilder().connectTimeout(b.requestTimeout).build();
+        this.http = b.http != null
+                ? b.http
+                : HttpClient.newBuilder().connectTimeout(b.requestTimeout).build();
         this.clock = b.clock;
         this.acceptedSampleRate = b.acceptedSampleRate;
         this.rejectedAsTokens = b.rejectedAsTokens;
@@ -190,8 +189,10 @@ public final class EvidenceReporter implements TokenReporter, AutoCloseable {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("rejected", rejected);
         body.put("accepted", accepted);
-        HttpRequest request = HttpRequest.newBuilder(endpoint).timeout(requestTimeout)
-                .header("Content-Type", "application/json").header("Accept", "application/json")
+        HttpRequest request = HttpRequest.newBuilder(endpoint)
+                .timeout(requestTimeout)
+                .header("Content-Type", "application/json")
+                .header("Accept", "application/json")
                 .header("Authorization", authorization.get())
                 .POST(HttpRequest.BodyPublishers.ofString(JSONObjectUtils.toJSONString(body), StandardCharsets.UTF_8))
                 .build();
@@ -201,7 +202,9 @@ public final class EvidenceReporter implements TokenReporter, AutoCloseable {
         } catch (IOException e) {
             failedSends.incrementAndGet();
             putBack(batch, Duration.ZERO);
-            LOG.log(System.Logger.Level.WARNING, "evidence report not sent, kept for the next flush: " + e.getMessage());
+            LOG.log(
+                    System.Logger.Level.WARNING,
+                    "evidence report not sent, kept for the next flush: " + e.getMessage());
             return false;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -221,8 +224,9 @@ public final class EvidenceReporter implements TokenReporter, AutoCloseable {
             return false;
         }
         dropped.addAndGet(batch.size());
-        LOG.log(System.Logger.Level.WARNING, "evidence report refused with " + status + "; " + batch.size()
-                + " tokens dropped");
+        LOG.log(
+                System.Logger.Level.WARNING,
+                "evidence report refused with " + status + "; " + batch.size() + " tokens dropped");
         return true;
     }
 
@@ -242,13 +246,16 @@ public final class EvidenceReporter implements TokenReporter, AutoCloseable {
     }
 
     private static Duration retryAfter(HttpResponse<String> res) {
-        return res.headers().firstValue("Retry-After").map(v -> {
-            try {
-                return Duration.ofSeconds(Math.max(0, Math.min(3600, Long.parseLong(v.trim()))));
-            } catch (NumberFormatException e) {
-                return Duration.ofSeconds(1);
-            }
-        }).orElse(Duration.ofSeconds(1));
+        return res.headers()
+                .firstValue("Retry-After")
+                .map(v -> {
+                    try {
+                        return Duration.ofSeconds(Math.max(0, Math.min(3600, Long.parseLong(v.trim()))));
+                    } catch (NumberFormatException e) {
+                        return Duration.ofSeconds(1);
+                    }
+                })
+                .orElse(Duration.ofSeconds(1));
     }
 
     private static long alarmsIn(String body) {
@@ -262,7 +269,8 @@ public final class EvidenceReporter implements TokenReporter, AutoCloseable {
 
     static String sha256(String token) {
         try {
-            return Base64URL.encode(MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.US_ASCII)))
+            return Base64URL.encode(
+                            MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.US_ASCII)))
                     .toString();
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);

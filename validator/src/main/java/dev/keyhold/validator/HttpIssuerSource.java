@@ -2,7 +2,6 @@ package dev.keyhold.validator;
 
 import com.nimbusds.jose.jwk.JWK;
 import com.nimbusds.jose.jwk.JWKSet;
-
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -37,11 +36,9 @@ final class HttpIssuerSource implements IssuerSource {
     private final Duration timeout;
     private final Map<String, Cached> cache = new ConcurrentHashMap<>();
 
-    private record Doc(String etag, String body) {
-    }
+    private record Doc(String etag, String body) {}
 
-    private record Cached(Doc jwks, Doc status, Duration maxAge) {
-    }
+    private record Cached(Doc jwks, Doc status, Duration maxAge) {}
 
     HttpIssuerSource(URI base, HttpClient http, Duration timeout) {
         this.base = base;
@@ -54,10 +51,13 @@ final class HttpIssuerSource implements IssuerSource {
         Cached before = previous == null ? null : cache.get(issuerId);
         // The JWKS first: the status document read after it lists every kid the JWKS can hold.
         Fetched jwks = fetch("/issuers/" + issuerId + "/.well-known/jwks.json", before == null ? null : before.jwks());
-        Fetched status = fetch("/issuers/" + issuerId + "/.well-known/keyhold-issuer.json",
-                before == null ? null : before.status());
+        Fetched status = fetch(
+                "/issuers/" + issuerId + "/.well-known/keyhold-issuer.json", before == null ? null : before.status());
         Duration maxAge = jwks.maxAge() != null ? jwks.maxAge() : before == null ? null : before.maxAge();
-        if (before != null && jwks.doc() == before.jwks() && status.doc() == before.status() && previous != null
+        if (before != null
+                && jwks.doc() == before.jwks()
+                && status.doc() == before.status()
+                && previous != null
                 && java.util.Objects.equals(maxAge, previous.maxAge())) {
             return previous;
         }
@@ -72,17 +72,21 @@ final class HttpIssuerSource implements IssuerSource {
         return s;
     }
 
-    private record Fetched(Doc doc, Duration maxAge) {
-    }
+    private record Fetched(Doc doc, Duration maxAge) {}
 
     private Fetched fetch(String path, Doc previous) throws IOException, InterruptedException {
-        HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path)).timeout(timeout).GET()
+        HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path))
+                .timeout(timeout)
+                .GET()
                 .header("Accept", "application/json");
         if (previous != null && previous.etag() != null) {
             b.header("If-None-Match", previous.etag());
         }
         HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
-        Duration maxAge = r.headers().firstValue("Cache-Control").flatMap(HttpIssuerSource::maxAge).orElse(null);
+        Duration maxAge = r.headers()
+                .firstValue("Cache-Control")
+                .flatMap(HttpIssuerSource::maxAge)
+                .orElse(null);
         if (r.statusCode() == 304 && previous != null) {
             return new Fetched(previous, maxAge);
         }
@@ -133,8 +137,8 @@ final class HttpIssuerSource implements IssuerSource {
             keys.put(kid, new IssuerSnapshot.TrustedKey(jwk, until == Instant.MAX ? null : until));
         }
         String version = c.jwks().etag() + "|" + c.status().etag();
-        return new IssuerSnapshot(issuerId, uri, "SUSPENDED".equals(status.get("status")), keys, bound.keySet(),
-                c.maxAge(), version);
+        return new IssuerSnapshot(
+                issuerId, uri, "SUSPENDED".equals(status.get("status")), keys, bound.keySet(), c.maxAge(), version);
     }
 
     private static boolean thumbprintIs(JWK jwk, String kid) {

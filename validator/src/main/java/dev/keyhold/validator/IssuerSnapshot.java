@@ -1,7 +1,6 @@
 package dev.keyhold.validator;
 
 import com.nimbusds.jose.jwk.JWK;
-
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
@@ -22,8 +21,15 @@ import java.util.Set;
  * @param validUntil the instant this snapshot must no longer be used (a trust bundle's exp): past it, and until a
  *                   newer one is loaded, the issuer's tokens are {@code stale}; null when it has no end
  */
-public record IssuerSnapshot(String issuerId, String issuerUri, boolean suspended, Map<String, TrustedKey> keys,
-                             Set<String> boundKids, Duration maxAge, String version, Instant validUntil) {
+public record IssuerSnapshot(
+        String issuerId,
+        String issuerUri,
+        boolean suspended,
+        Map<String, TrustedKey> keys,
+        Set<String> boundKids,
+        Duration maxAge,
+        String version,
+        Instant validUntil) {
 
     public IssuerSnapshot {
         keys = Map.copyOf(keys);
@@ -31,8 +37,14 @@ public record IssuerSnapshot(String issuerId, String issuerUri, boolean suspende
     }
 
     /** A snapshot with no end of validity (the bare JWKS and status documents). */
-    public IssuerSnapshot(String issuerId, String issuerUri, boolean suspended, Map<String, TrustedKey> keys,
-                          Set<String> boundKids, Duration maxAge, String version) {
+    public IssuerSnapshot(
+            String issuerId,
+            String issuerUri,
+            boolean suspended,
+            Map<String, TrustedKey> keys,
+            Set<String> boundKids,
+            Duration maxAge,
+            String version) {
         this(issuerId, issuerUri, suspended, keys, boundKids, maxAge, version, null);
     }
 
@@ -42,6 +54,5 @@ public record IssuerSnapshot(String issuerId, String issuerUri, boolean suspende
      * @param jwk         the public JWK as the issuer's JWKS publishes it
      * @param usableUntil the instant it leaves the JWKS (a retired key's verifyUntil), or null when no end is set
      */
-    public record TrustedKey(JWK jwk, Instant usableUntil) {
-    }
+    public record TrustedKey(JWK jwk, Instant usableUntil) {}
 }

@@ -3,12 +3,10 @@ package dev.keyhold.validator;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jose.jwk.JWK;
-import com.nimbusds.jose.jwk.JWKSelector;
 import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jose.jwk.RSAKey;
 import com.nimbusds.jose.jwk.source.JWKSource;
 import com.nimbusds.jose.proc.SecurityContext;
-
 import java.math.BigInteger;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -102,21 +100,32 @@ public final class KeyholdValidator implements AutoCloseable {
         HttpClient http = b.http;
         if (http == null) {
             httpExecutor = Executors.newCachedThreadPool(daemon("keyhold-validator-http"));
-            http = HttpClient.newBuilder().connectTimeout(b.requestTimeout).executor(httpExecutor).build();
+            http = HttpClient.newBuilder()
+                    .connectTimeout(b.requestTimeout)
+                    .executor(httpExecutor)
+                    .build();
         } else {
             httpExecutor = null;
         }
         URI base = b.base.getPath().endsWith("/") ? b.base : URI.create(b.base + "/");
         if (b.trustAnchor != null) {
-            this.bundles = new TrustBundleSource(base, http, b.requestTimeout, clock,
-                    new TrustBundleVerifier(b.trustAnchor, clock));
+            this.bundles = new TrustBundleSource(
+                    base, http, b.requestTimeout, clock, new TrustBundleVerifier(b.trustAnchor, clock));
             this.source = bundles;
         } else {
             this.bundles = null;
             this.source = b.source != null ? b.source : new HttpIssuerSource(base, http, b.requestTimeout);
         }
-        this.feed = new EventFeed(base, http, exec, clock, new FeedHandler(), b.feedIdleTimeout, b.backoffInitial,
-                b.backoffMax, b.requestTimeout);
+        this.feed = new EventFeed(
+                base,
+                http,
+                exec,
+                clock,
+                new FeedHandler(),
+                b.feedIdleTimeout,
+                b.backoffInitial,
+                b.backoffMax,
+                b.requestTimeout);
     }
 
     private void start() {
@@ -134,7 +143,8 @@ public final class KeyholdValidator implements AutoCloseable {
         Verdict v = o.verdict;
         String issuerTag = o.holder != null ? o.holder.id : UNTRUSTED;
         counts.computeIfAbsent(issuerTag, k -> new ConcurrentHashMap<>())
-                .computeIfAbsent(v.valid() ? "valid" : v.reason(), k -> new LongAdder()).increment();
+                .computeIfAbsent(v.valid() ? "valid" : v.reason(), k -> new LongAdder())
+                .increment();
         for (VerdictListener l : listeners) {
             try {
                 l.onVerdict(v);
@@ -152,8 +162,7 @@ public final class KeyholdValidator implements AutoCloseable {
         return v;
     }
 
-    private record Outcome(Verdict verdict, Holder holder) {
-    }
+    private record Outcome(Verdict verdict, Holder holder) {}
 
     private Outcome evaluate(String token, Instant now) {
         if (token == null) {
@@ -216,7 +225,8 @@ public final class KeyholdValidator implements AutoCloseable {
         long at = now.getEpochSecond();
         Object exp = payload.get("exp");
         Object nbf = payload.get("nbf");
-        if (!(exp instanceof BigInteger e) || at >= e.longValue()
+        if (!(exp instanceof BigInteger e)
+                || at >= e.longValue()
                 || (nbf != null && (!(nbf instanceof BigInteger n) || at < n.longValue()))) {
             return new Outcome(Verdict.invalid(Verdict.EXPIRED, iss, kid), h);
         }
@@ -326,8 +336,13 @@ public final class KeyholdValidator implements AutoCloseable {
             Instant now = clock.instant();
             List<JWK> usable = usableKeys(h, now);
             Set<String> wanted = selector.getMatcher().getKeyIDs();
-            if (wanted != null && !wanted.isEmpty() && h.keys != null && !h.suspended && !stale(h, now)
-                    && wanted.stream().noneMatch(k -> bound(h, h.keys, k)) && refetchUnknownKid(h, now)) {
+            if (wanted != null
+                    && !wanted.isEmpty()
+                    && h.keys != null
+                    && !h.suspended
+                    && !stale(h, now)
+                    && wanted.stream().noneMatch(k -> bound(h, h.keys, k))
+                    && refetchUnknownKid(h, now)) {
                 usable = usableKeys(h, now);
             }
             return selector.select(new JWKSet(usable));
@@ -399,8 +414,7 @@ public final class KeyholdValidator implements AutoCloseable {
      * @param lastEventId the id of the last event handled (-1 before any)
      * @param lostSince   when the feed was lost (null while connected)
      */
-    public record FeedStatus(boolean connected, long lastEventId, Instant lostSince) {
-    }
+    public record FeedStatus(boolean connected, long lastEventId, Instant lostSince) {}
 
     @Override
     public void close() {
@@ -459,8 +473,7 @@ public final class KeyholdValidator implements AutoCloseable {
     }
 
     /** An issuer snapshot with its keys ready to verify. */
-    private record Keys(IssuerSnapshot snapshot, Map<String, VerifyKey> verifyKeys) {
-    }
+    private record Keys(IssuerSnapshot snapshot, Map<String, VerifyKey> verifyKeys) {}
 
     private final class Holder {
         final String id;
@@ -472,6 +485,7 @@ public final class KeyholdValidator implements AutoCloseable {
         final Set<String> eventKids = ConcurrentHashMap.newKeySet();
         /** Bumped by every status event, so a reload that raced one does not undo it. */
         final AtomicLong statusEvents = new AtomicLong();
+
         final AtomicBoolean reloadQueued = new AtomicBoolean();
         final Object reloadLock = new Object();
         Instant lastUnknownKidReload;
@@ -576,7 +590,8 @@ public final class KeyholdValidator implements AutoCloseable {
                     }
                 }
                 default -> {
-                    if (e.type().startsWith("keyhold.key.") || e.type().equals("keyhold.issuer.policy-changed")
+                    if (e.type().startsWith("keyhold.key.")
+                            || e.type().equals("keyhold.issuer.policy-changed")
                             || e.type().equals("keyhold.trust.bundle-published")) {
                         // In feed order, before the event counts as handled: a reader of feedStatus() knows that
                         // every event up to lastEventId is in effect. A failed reload is retried by maintain().
@@ -624,7 +639,8 @@ public final class KeyholdValidator implements AutoCloseable {
 
         private Builder(URI base) {
             if (base == null || base.getScheme() == null || base.getHost() == null) {
-                throw new IllegalArgumentException("the Keyhold base URL must be absolute, e.g. https://keyhold.example");
+                throw new IllegalArgumentException(
+                        "the Keyhold base URL must be absolute, e.g. https://keyhold.example");
             }
             this.base = base;
         }
@@ -713,8 +729,10 @@ public final class KeyholdValidator implements AutoCloseable {
          */
         public Builder logVerdicts(boolean on) {
             if (on) {
-                listeners.add(v -> VERDICTS.log(System.Logger.Level.INFO, "verdict " + (v.valid() ? "valid" : v.reason())
-                        + " iss=" + printable(v.iss()) + " kid=" + printable(v.kid())));
+                listeners.add(v -> VERDICTS.log(
+                        System.Logger.Level.INFO,
+                        "verdict " + (v.valid() ? "valid" : v.reason()) + " iss=" + printable(v.iss()) + " kid="
+                                + printable(v.kid())));
             }
             return this;
         }

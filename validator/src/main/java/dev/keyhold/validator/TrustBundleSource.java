@@ -1,7 +1,6 @@
 package dev.keyhold.validator;
 
 import com.nimbusds.jose.jwk.JWK;
-
 import java.io.IOException;
 import java.math.BigInteger;
 import java.net.URI;
@@ -45,7 +44,9 @@ final class TrustBundleSource implements IssuerSource {
     @Override
     public IssuerSnapshot load(String issuerId, IssuerSnapshot previous) throws IOException, InterruptedException {
         String path = "/issuers/" + issuerId + "/trust-bundle";
-        HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path.substring(1))).timeout(timeout).GET()
+        HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path.substring(1)))
+                .timeout(timeout)
+                .GET()
                 .header("Accept", "application/jwt, application/jose+json");
         TrustBundleVerifier.Accepted held = verifier.last(issuerId);
         // A held bundle past its exp is fetched whole and judged again: a 304 must not extend a frozen bundle.
@@ -65,8 +66,10 @@ final class TrustBundleSource implements IssuerSource {
         try {
             a = verifier.accept(issuerId, r.body().trim());
         } catch (TrustBundleVerifier.Refused refused) {
-            refusals.put(issuerId, new TrustBundleStatus(issuerId, 0, null, List.of(), refused.reason,
-                    refused.getMessage(), clock.instant()));
+            refusals.put(
+                    issuerId,
+                    new TrustBundleStatus(
+                            issuerId, 0, null, List.of(), refused.reason, refused.getMessage(), clock.instant()));
             throw refused;
         }
         refusals.remove(issuerId);
@@ -85,16 +88,23 @@ final class TrustBundleSource implements IssuerSource {
         TrustBundleVerifier.Accepted a = verifier.last(issuerId);
         TrustBundleStatus refused = refusals.get(issuerId);
         List<String> anchors = verifier.anchors().stream().map(JWK::getKeyID).toList();
-        return new TrustBundleStatus(issuerId, a == null ? 0 : a.sequence(), a == null ? null : a.exp(), anchors,
-                refused == null ? null : refused.lastRefusal(), refused == null ? null : refused.refusalDetail(),
+        return new TrustBundleStatus(
+                issuerId,
+                a == null ? 0 : a.sequence(),
+                a == null ? null : a.exp(),
+                anchors,
+                refused == null ? null : refused.lastRefusal(),
+                refused == null ? null : refused.refusalDetail(),
                 refused == null ? null : refused.refusedAt());
     }
 
-    private static IssuerSnapshot snapshot(String issuerId, TrustBundleVerifier.Accepted a, String etag) throws IOException {
+    private static IssuerSnapshot snapshot(String issuerId, TrustBundleVerifier.Accepted a, String etag)
+            throws IOException {
         Map<String, Object> p = a.payload();
         List<?> keys;
         try {
-            keys = (List<?>) com.nimbusds.jose.util.JSONObjectUtils.parse(a.json()).get("keys");
+            keys = (List<?>)
+                    com.nimbusds.jose.util.JSONObjectUtils.parse(a.json()).get("keys");
         } catch (java.text.ParseException | ClassCastException e) {
             keys = null;
         }
@@ -128,8 +138,15 @@ final class TrustBundleSource implements IssuerSource {
             }
         }
         Duration refresh = p.get("refreshHint") instanceof BigInteger h ? Duration.ofSeconds(h.longValue()) : null;
-        return new IssuerSnapshot(issuerId, uri, "SUSPENDED".equals(p.get("status")), trusted, bound, refresh,
-                etag + "|" + a.sequence() + "|" + a.exp(), a.exp());
+        return new IssuerSnapshot(
+                issuerId,
+                uri,
+                "SUSPENDED".equals(p.get("status")),
+                trusted,
+                bound,
+                refresh,
+                etag + "|" + a.sequence() + "|" + a.exp(),
+                a.exp());
     }
 
     private static boolean thumbprintIs(JWK jwk, String kid) {

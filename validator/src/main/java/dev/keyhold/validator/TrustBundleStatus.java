@@ -17,8 +17,14 @@ import java.util.List;
  * @param refusalDetail what was wrong, for logs (null if nothing)
  * @param refusedAt     when the latest refusal happened (null if none)
  */
-public record TrustBundleStatus(String issuerId, long sequence, Instant expiresAt, List<String> anchorKids,
-                                String lastRefusal, String refusalDetail, Instant refusedAt) {
+public record TrustBundleStatus(
+        String issuerId,
+        long sequence,
+        Instant expiresAt,
+        List<String> anchorKids,
+        String lastRefusal,
+        String refusalDetail,
+        Instant refusedAt) {
 
     /** Not a readable trust bundle (not a JWS, wrong {@code typ}, no JSON payload, missing fields). */
     public static final String MALFORMED = "malformed";

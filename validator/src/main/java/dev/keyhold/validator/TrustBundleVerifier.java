@@ -5,7 +5,6 @@ import com.nimbusds.jose.crypto.ECDSAVerifier;
 import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jose.jwk.JWK;
 import com.nimbusds.jose.jwk.JWKSet;
-
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -36,8 +35,7 @@ final class TrustBundleVerifier {
     private final Map<String, Accepted> accepted = new HashMap<>();
 
     /** An accepted bundle: its payload (StrictJson values, and as JSON text), sequence and exp. */
-    record Accepted(Map<String, Object> payload, String json, long sequence, Instant exp) {
-    }
+    record Accepted(Map<String, Object> payload, String json, long sequence, Instant exp) {}
 
     /** A refused bundle, with one of {@link TrustBundleStatus}'s reasons. */
     static final class Refused extends java.io.IOException {
@@ -107,7 +105,8 @@ final class TrustBundleVerifier {
         if (before != null && seq.longValue() == before.sequence() && !sameContent(before.payload(), p)) {
             throw new Refused(TrustBundleStatus.SEQUENCE_REUSED, "sequence " + seq + " with other content");
         }
-        Accepted a = new Accepted(p, trusted.getPayload().toString(), seq.longValue(), Instant.ofEpochSecond(exp.longValue()));
+        Accepted a = new Accepted(
+                p, trusted.getPayload().toString(), seq.longValue(), Instant.ofEpochSecond(exp.longValue()));
         accepted.put(issuerId, a);
         if (successor != null) {
             anchors = List.of(successor);
@@ -119,13 +118,17 @@ final class TrustBundleVerifier {
         try {
             if (!(StrictJson.parse(body.getBytes(StandardCharsets.UTF_8)) instanceof Map<?, ?> json)
                     || !(json.get("payload") instanceof String payload)
-                    || !(json.get("signatures") instanceof List<?> sigs) || sigs.size() != 2) {
-                throw new Refused(TrustBundleStatus.MALFORMED, "a JWS JSON bundle carries one payload and two signatures");
+                    || !(json.get("signatures") instanceof List<?> sigs)
+                    || sigs.size() != 2) {
+                throw new Refused(
+                        TrustBundleStatus.MALFORMED, "a JWS JSON bundle carries one payload and two signatures");
             }
             JWSObject[] out = new JWSObject[2];
             for (int i = 0; i < 2; i++) {
-                if (!(sigs.get(i) instanceof Map<?, ?> s) || !(s.get("protected") instanceof String h)
-                        || !(s.get("signature") instanceof String sig) || s.containsKey("header")) {
+                if (!(sigs.get(i) instanceof Map<?, ?> s)
+                        || !(s.get("protected") instanceof String h)
+                        || !(s.get("signature") instanceof String sig)
+                        || s.containsKey("header")) {
                     throw new Refused(TrustBundleStatus.MALFORMED, "each signature has a protected header only");
                 }
                 out[i] = JWSObject.parse(h + "." + payload + "." + sig);
@@ -176,12 +179,16 @@ final class TrustBundleVerifier {
     }
 
     private static void verify(JWSObject o, List<JWK> keys) throws Refused {
-        if (o.getHeader().getType() == null || !TYP.equals(o.getHeader().getType().getType())
+        if (o.getHeader().getType() == null
+                || !TYP.equals(o.getHeader().getType().getType())
                 || o.getHeader().getCriticalParams() != null) {
-            throw new Refused(TrustBundleStatus.MALFORMED, "not a trust bundle (typ " + o.getHeader().getType() + ")");
+            throw new Refused(
+                    TrustBundleStatus.MALFORMED,
+                    "not a trust bundle (typ " + o.getHeader().getType() + ")");
         }
         String kid = o.getHeader().getKeyID();
-        JWK key = keys.stream().filter(k -> k.getKeyID().equals(kid)).findFirst().orElse(null);
+        JWK key =
+                keys.stream().filter(k -> k.getKeyID().equals(kid)).findFirst().orElse(null);
         if (key == null) {
             throw new Refused(TrustBundleStatus.UNKNOWN_KEY, "signed by " + kid + ", not a pinned trust key");
         }

@@ -10,6 +10,7 @@ public record Verdict(boolean valid, String reason, String iss, String kid) {
     public static final String ISSUER_NOT_ALLOWED = "issuer_not_allowed";
     /** The validator has lost the event feed for longer than {@code maxStaleness} and cannot refresh the issuer. */
     public static final String STALE = "stale";
+
     public static final String KID_NOT_BOUND_TO_ISSUER = "kid_not_bound_to_issuer";
     public static final String KEY_NOT_USABLE = "key_not_usable";
     public static final String INVALID_SIGNATURE = "invalid_signature";

@@ -1,11 +1,12 @@
 package dev.keyhold.validator;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.nimbusds.jose.util.JSONObjectUtils;
 import com.sun.net.httpserver.HttpServer;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -17,16 +18,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 
 /** The evidence reporter against a stub of {@code POST /v1/evidence/reports} that records what it is sent. */
 class EvidenceReporterTest {
 
-    private static final String HEADER = Base64.getUrlEncoder().withoutPadding()
+    private static final String HEADER = Base64.getUrlEncoder()
+            .withoutPadding()
             .encodeToString("{\"alg\":\"ES256\",\"kid\":\"k1\"}".getBytes(StandardCharsets.UTF_8));
     private static final String TOKEN_A = HEADER + ".eyJzdWIiOiJhIn0.c2ln";
     private static final String TOKEN_B = HEADER + ".eyJzdWIiOiJiIn0.c2ln";
@@ -43,7 +43,8 @@ class EvidenceReporterTest {
         server.createContext("/v1/evidence/reports", ex -> {
             try {
                 authorizations.add(ex.getRequestHeaders().getFirst("Authorization"));
-                bodies.add(JSONObjectUtils.parse(new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8)));
+                bodies.add(
+                        JSONObjectUtils.parse(new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8)));
             } catch (java.text.ParseException e) {
                 throw new IOException(e);
             }
@@ -65,8 +66,11 @@ class EvidenceReporterTest {
     }
 
     private EvidenceReporter.Builder reporter() {
-        return EvidenceReporter.builder(URI.create("http://127.0.0.1:" + server.getAddress().getPort()),
-                () -> "Basic dmFsaWRhdG9yOnNlY3JldA==").clock(clock).flushInterval(Duration.ZERO);
+        return EvidenceReporter.builder(
+                        URI.create("http://127.0.0.1:" + server.getAddress().getPort()),
+                        () -> "Basic dmFsaWRhdG9yOnNlY3JldA==")
+                .clock(clock)
+                .flushInterval(Duration.ZERO);
     }
 
     @Test
@@ -104,7 +108,8 @@ class EvidenceReporterTest {
             none.report(TOKEN_A, new Verdict(false, Verdict.INVALID_SIGNATURE, null, "k1"));
             assertEquals(1, none.stats().queued());
         }
-        try (EvidenceReporter tenth = reporter().acceptedSampleRate(0.1).seed(42).build()) {
+        try (EvidenceReporter tenth =
+                reporter().acceptedSampleRate(0.1).seed(42).build()) {
             for (int i = 0; i < 10_000; i++) {
                 tenth.report(TOKEN_B, new Verdict(true, null, "https://acme", "k1"));
             }
@@ -155,7 +160,10 @@ class EvidenceReporterTest {
     @Test
     void anUnreachableKeyholdKeepsTheTokensForTheNextFlush() {
         EvidenceReporter r = EvidenceReporter.builder(URI.create("http://127.0.0.1:1"), () -> "Basic eA==")
-                .clock(clock).flushInterval(Duration.ZERO).requestTimeout(Duration.ofSeconds(2)).build();
+                .clock(clock)
+                .flushInterval(Duration.ZERO)
+                .requestTimeout(Duration.ofSeconds(2))
+                .build();
         r.report(TOKEN_A, new Verdict(false, Verdict.EXPIRED, null, "k1"));
         assertEquals(0, r.flush());
         assertEquals(1, r.stats().pending());

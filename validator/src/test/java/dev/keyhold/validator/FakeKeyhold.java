@@ -7,13 +7,11 @@ import com.nimbusds.jose.jwk.Curve;
 import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jose.jwk.KeyUse;
-import com.nimbusds.jose.jwk.ThumbprintURI;
 import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -45,6 +43,7 @@ final class FakeKeyhold implements AutoCloseable {
     volatile boolean refuse;
     /** What {@code /issuers/{id}/trust-bundle} serves, as given by the test (signed fixtures). */
     final Map<String, String> trustBundles = new ConcurrentHashMap<>();
+
     volatile long idOffset;
 
     static final class Issuer {
@@ -111,7 +110,10 @@ final class FakeKeyhold implements AutoCloseable {
 
     /** A new ES256 key of the issuer, in the given state (published when PENDING, ACTIVE or RETIRED). */
     synchronized ECKey addKey(String issuerId, String state) throws Exception {
-        ECKey k = new ECKeyGenerator(Curve.P_256).algorithm(JWSAlgorithm.ES256).keyUse(KeyUse.SIGNATURE).generate();
+        ECKey k = new ECKeyGenerator(Curve.P_256)
+                .algorithm(JWSAlgorithm.ES256)
+                .keyUse(KeyUse.SIGNATURE)
+                .generate();
         String kid = k.computeThumbprint().toString();
         ECKey withKid = new ECKey.Builder(k).keyID(kid).build();
         Issuer i = issuer(issuerId);
@@ -122,10 +124,13 @@ final class FakeKeyhold implements AutoCloseable {
 
     /** A new RS256 (2048-bit) key of the issuer. */
     synchronized com.nimbusds.jose.jwk.RSAKey addRsaKey(String issuerId, String state) throws Exception {
-        com.nimbusds.jose.jwk.RSAKey k = new com.nimbusds.jose.jwk.gen.RSAKeyGenerator(2048).algorithm(JWSAlgorithm.RS256)
-                .keyUse(KeyUse.SIGNATURE).generate();
+        com.nimbusds.jose.jwk.RSAKey k = new com.nimbusds.jose.jwk.gen.RSAKeyGenerator(2048)
+                .algorithm(JWSAlgorithm.RS256)
+                .keyUse(KeyUse.SIGNATURE)
+                .generate();
         String kid = k.computeThumbprint().toString();
-        com.nimbusds.jose.jwk.RSAKey withKid = new com.nimbusds.jose.jwk.RSAKey.Builder(k).keyID(kid).build();
+        com.nimbusds.jose.jwk.RSAKey withKid =
+                new com.nimbusds.jose.jwk.RSAKey.Builder(k).keyID(kid).build();
         Issuer i = issuer(issuerId);
         i.rsaKeys.put(kid, withKid);
         i.states.put(kid, state);
@@ -142,9 +147,10 @@ final class FakeKeyhold implements AutoCloseable {
     /** Appends an event and pushes it to every open stream. */
     synchronized long event(String type, String issuerId, String subject) {
         long id = idOffset + events.size() + 1;
-        String json = "{\"specversion\":\"1.0\",\"id\":\"" + id + "\",\"source\":\"/issuers/" + issuerId + "\",\"type\":\""
-                + type + "\"" + (subject == null ? "" : ",\"subject\":\"" + subject + "\"")
-                + ",\"time\":\"" + Instant.now() + "\",\"keyholdissuer\":\"" + issuerId + "\",\"data\":{}}";
+        String json =
+                "{\"specversion\":\"1.0\",\"id\":\"" + id + "\",\"source\":\"/issuers/" + issuerId + "\",\"type\":\""
+                        + type + "\"" + (subject == null ? "" : ",\"subject\":\"" + subject + "\"")
+                        + ",\"time\":\"" + Instant.now() + "\",\"keyholdissuer\":\"" + issuerId + "\",\"data\":{}}";
         events.add(json);
         for (Stream s : streams) {
             s.send("id: " + id + "\nevent: " + type + "\ndata: " + json + "\n\n");
@@ -165,14 +171,19 @@ final class FakeKeyhold implements AutoCloseable {
     }
 
     static String sign(ECKey key, JWTClaimsSet claims) throws Exception {
-        SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.ES256).keyID(key.getKeyID()).build(), claims);
+        SignedJWT jwt = new SignedJWT(
+                new JWSHeader.Builder(JWSAlgorithm.ES256).keyID(key.getKeyID()).build(), claims);
         jwt.sign(new ECDSASigner(key));
         return jwt.serialize();
     }
 
     static JWTClaimsSet.Builder claims(Issuer i, String aud, Instant now) {
-        return new JWTClaimsSet.Builder().issuer(i.uri).audience(aud).subject("user-1")
-                .issueTime(Date.from(now)).expirationTime(Date.from(now.plusSeconds(600)));
+        return new JWTClaimsSet.Builder()
+                .issuer(i.uri)
+                .audience(aud)
+                .subject("user-1")
+                .issueTime(Date.from(now))
+                .expirationTime(Date.from(now.plusSeconds(600)));
     }
 
     private void handle(HttpExchange ex) throws IOException {
@@ -246,7 +257,8 @@ final class FakeKeyhold implements AutoCloseable {
                                 + "\",\"status\":\"" + (i.suspended ? "SUSPENDED" : "ACTIVE") + "\",\"keys\":[");
                         List<String> ks = new ArrayList<>();
                         i.states.forEach((kid, st) -> ks.add("{\"kid\":\"" + kid + "\",\"state\":\"" + st + "\""
-                                + (i.until.containsKey(kid) ? ",\"publishedUntil\":\"" + i.until.get(kid) + "\"" : "") + "}"));
+                                + (i.until.containsKey(kid) ? ",\"publishedUntil\":\"" + i.until.get(kid) + "\"" : "")
+                                + "}"));
                         body = b.append(String.join(",", ks)).append("]}").toString();
                     } else {
                         respond(ex, 404, "{}", null);

@@ -1,7 +1,6 @@
 package dev.keyhold.validator;
 
 import com.nimbusds.jose.jwk.ECKey;
-
 import java.net.URI;
 import java.time.Instant;
 
@@ -27,7 +26,9 @@ public final class FakeKeyholdAccess implements AutoCloseable {
     }
 
     public String token(ECKey key, String issuerId, String aud) throws Exception {
-        return FakeKeyhold.sign(key, FakeKeyhold.claims(fake.issuer(issuerId), aud, Instant.now()).build());
+        return FakeKeyhold.sign(
+                key,
+                FakeKeyhold.claims(fake.issuer(issuerId), aud, Instant.now()).build());
     }
 
     /** Revokes the key and waits until the validator has the event. */

@@ -1,5 +1,11 @@
 package dev.keyhold.validator;
 
+import static dev.keyhold.validator.TestClock.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.nimbusds.jose.JOSEObjectType;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
@@ -8,10 +14,6 @@ import com.nimbusds.jose.crypto.MACSigner;
 import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -19,12 +21,9 @@ import java.util.Base64;
 import java.util.Date;
 import java.util.List;
 import java.util.Set;
-
-import static dev.keyhold.validator.TestClock.await;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 
 class KeyholdValidatorTest {
 
@@ -51,14 +50,20 @@ class KeyholdValidatorTest {
     }
 
     private KeyholdValidator validator() {
-        v = KeyholdValidator.builder(keyhold.uri()).trust("a", Set.of("api://a")).trust("b", Set.of("api://b"))
-                .clock(clock).maxStaleness(Duration.ofSeconds(60)).reconnectBackoff(Duration.ofMillis(20), Duration.ofMillis(100))
+        v = KeyholdValidator.builder(keyhold.uri())
+                .trust("a", Set.of("api://a"))
+                .trust("b", Set.of("api://b"))
+                .clock(clock)
+                .maxStaleness(Duration.ofSeconds(60))
+                .reconnectBackoff(Duration.ofMillis(20), Duration.ofMillis(100))
                 .build();
         return v;
     }
 
     private String token(ECKey key, String issuer, String aud) throws Exception {
-        return FakeKeyhold.sign(key, FakeKeyhold.claims(keyhold.issuer(issuer), aud, clock.instant()).build());
+        return FakeKeyhold.sign(
+                key,
+                FakeKeyhold.claims(keyhold.issuer(issuer), aud, clock.instant()).build());
     }
 
     private String reason(String token) {
@@ -78,39 +83,63 @@ class KeyholdValidatorTest {
         assertEquals("malformed", reason("abc"));
         assertEquals("malformed", reason(null));
         assertEquals("malformed", reason(b64("{\"alg\":\"ES256\",\"alg\":\"none\"}") + ".e30."));
-        SignedJWT crit = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.ES256).keyID(a1.getKeyID())
-                .criticalParams(Set.of("exp")).customParam("exp", 1).build(),
-                FakeKeyhold.claims(keyhold.issuer("a"), "api://a", clock.instant()).build());
+        SignedJWT crit = new SignedJWT(
+                new JWSHeader.Builder(JWSAlgorithm.ES256)
+                        .keyID(a1.getKeyID())
+                        .criticalParams(Set.of("exp"))
+                        .customParam("exp", 1)
+                        .build(),
+                FakeKeyhold.claims(keyhold.issuer("a"), "api://a", clock.instant())
+                        .build());
         crit.sign(new ECDSASigner(a1));
         assertEquals("malformed", reason(crit.serialize()));
 
-        JWTClaimsSet foreign = new JWTClaimsSet.Builder(FakeKeyhold.claims(keyhold.issuer("a"), "api://a", clock.instant()).build())
-                .issuer("https://nobody.example").build();
+        JWTClaimsSet foreign = new JWTClaimsSet.Builder(
+                        FakeKeyhold.claims(keyhold.issuer("a"), "api://a", clock.instant())
+                                .build())
+                .issuer("https://nobody.example")
+                .build();
         assertEquals("issuer_not_allowed", reason(FakeKeyhold.sign(a1, foreign)));
         // A's key, claiming B with B's audience: the key is not B's
         assertEquals("kid_not_bound_to_issuer", reason(token(a1, "b", "api://b")));
         String[] parts = good.split("\\.");
         String none = b64("{\"alg\":\"none\",\"kid\":\"" + a1.getKeyID() + "\"}") + "." + parts[1] + ".";
         assertEquals("malformed", reason(none)); // an empty signature part is not base64url
-        assertEquals("invalid_signature", reason(b64("{\"alg\":\"none\",\"kid\":\"" + a1.getKeyID() + "\"}") + "." + parts[1] + ".AA"));
+        assertEquals(
+                "invalid_signature",
+                reason(b64("{\"alg\":\"none\",\"kid\":\"" + a1.getKeyID() + "\"}") + "." + parts[1] + ".AA"));
         assertEquals("malformed", reason(good + "=="));
-        SignedJWT hs = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.HS256).keyID(a1.getKeyID()).build(),
-                FakeKeyhold.claims(keyhold.issuer("a"), "api://a", clock.instant()).build());
+        SignedJWT hs = new SignedJWT(
+                new JWSHeader.Builder(JWSAlgorithm.HS256).keyID(a1.getKeyID()).build(),
+                FakeKeyhold.claims(keyhold.issuer("a"), "api://a", clock.instant())
+                        .build());
         hs.sign(new MACSigner(a1.toPublicJWK().toJSONString().getBytes(StandardCharsets.UTF_8)));
         assertEquals("invalid_signature", reason(hs.serialize()));
         String swapped = b64("{\"alg\":\"ES384\",\"kid\":\"" + a1.getKeyID() + "\"}") + "." + parts[1] + "." + parts[2];
         assertEquals("invalid_signature", reason(swapped));
         assertEquals("audience_not_allowed", reason(token(a1, "a", "api://b")));
-        JWTClaimsSet expired = new JWTClaimsSet.Builder(FakeKeyhold.claims(keyhold.issuer("a"), "api://a", clock.instant()).build())
-                .expirationTime(Date.from(clock.instant())).build();
+        JWTClaimsSet expired = new JWTClaimsSet.Builder(
+                        FakeKeyhold.claims(keyhold.issuer("a"), "api://a", clock.instant())
+                                .build())
+                .expirationTime(Date.from(clock.instant()))
+                .build();
         assertEquals("expired", reason(FakeKeyhold.sign(a1, expired)));
-        JWTClaimsSet early = new JWTClaimsSet.Builder(FakeKeyhold.claims(keyhold.issuer("a"), "api://a", clock.instant()).build())
-                .notBeforeTime(Date.from(clock.instant().plusSeconds(1))).build();
+        JWTClaimsSet early = new JWTClaimsSet.Builder(
+                        FakeKeyhold.claims(keyhold.issuer("a"), "api://a", clock.instant())
+                                .build())
+                .notBeforeTime(Date.from(clock.instant().plusSeconds(1)))
+                .build();
         assertEquals("expired", reason(FakeKeyhold.sign(a1, early)));
         // embedded keys in the header change nothing: the key comes from the issuer
-        SignedJWT jwk = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.ES256).keyID(a1.getKeyID()).type(JOSEObjectType.JWT)
-                .jwk(a1.toPublicJWK()).jwkURL(java.net.URI.create("https://evil.example/jwks")).build(),
-                FakeKeyhold.claims(keyhold.issuer("a"), "api://a", clock.instant()).build());
+        SignedJWT jwk = new SignedJWT(
+                new JWSHeader.Builder(JWSAlgorithm.ES256)
+                        .keyID(a1.getKeyID())
+                        .type(JOSEObjectType.JWT)
+                        .jwk(a1.toPublicJWK())
+                        .jwkURL(java.net.URI.create("https://evil.example/jwks"))
+                        .build(),
+                FakeKeyhold.claims(keyhold.issuer("a"), "api://a", clock.instant())
+                        .build());
         jwk.sign(new ECDSASigner(a1));
         assertNull(reason(jwk.serialize()));
 
@@ -165,7 +194,9 @@ class KeyholdValidatorTest {
     @Test
     void unknownKidsReloadAtMostOncePerCooldown() throws Exception {
         validator();
-        ECKey stranger = new com.nimbusds.jose.jwk.gen.ECKeyGenerator(com.nimbusds.jose.jwk.Curve.P_256).keyID("x".repeat(43)).generate();
+        ECKey stranger = new com.nimbusds.jose.jwk.gen.ECKeyGenerator(com.nimbusds.jose.jwk.Curve.P_256)
+                .keyID("x".repeat(43))
+                .generate();
         int before = keyhold.hits("/issuers/a/.well-known/jwks.json");
         for (int i = 0; i < 50; i++) {
             ECKey k = new ECKey.Builder(stranger).keyID("forged-" + i).build();
@@ -173,7 +204,9 @@ class KeyholdValidatorTest {
         }
         assertEquals(before + 1, keyhold.hits("/issuers/a/.well-known/jwks.json"));
         clock.advance(Duration.ofSeconds(30));
-        assertEquals("kid_not_bound_to_issuer", reason(token(new ECKey.Builder(stranger).keyID("late").build(), "a", "api://a")));
+        assertEquals(
+                "kid_not_bound_to_issuer",
+                reason(token(new ECKey.Builder(stranger).keyID("late").build(), "a", "api://a")));
         assertEquals(before + 2, keyhold.hits("/issuers/a/.well-known/jwks.json"));
         // a kid that appeared without an event is found by that one reload
         clock.advance(Duration.ofSeconds(30));
@@ -237,19 +270,38 @@ class KeyholdValidatorTest {
         keyhold.issuer("b").keys.put(a1.getKeyID(), a1);
         validator();
         assertEquals("kid_not_bound_to_issuer", reason(token(a1, "b", "api://b")));
-        assertTrue(v.jwkSource("b").get(new com.nimbusds.jose.jwk.JWKSelector(
-                new com.nimbusds.jose.jwk.JWKMatcher.Builder().keyID(a1.getKeyID()).build()), null).isEmpty());
-        assertEquals(List.of(a1.getKeyID()), v.jwkSource("a").get(new com.nimbusds.jose.jwk.JWKSelector(
-                new com.nimbusds.jose.jwk.JWKMatcher.Builder().keyID(a1.getKeyID()).build()), null)
-                .stream().map(com.nimbusds.jose.jwk.JWK::getKeyID).toList());
+        assertTrue(v.jwkSource("b")
+                .get(
+                        new com.nimbusds.jose.jwk.JWKSelector(new com.nimbusds.jose.jwk.JWKMatcher.Builder()
+                                .keyID(a1.getKeyID())
+                                .build()),
+                        null)
+                .isEmpty());
+        assertEquals(
+                List.of(a1.getKeyID()),
+                v
+                        .jwkSource("a")
+                        .get(
+                                new com.nimbusds.jose.jwk.JWKSelector(new com.nimbusds.jose.jwk.JWKMatcher.Builder()
+                                        .keyID(a1.getKeyID())
+                                        .build()),
+                                null)
+                        .stream()
+                        .map(com.nimbusds.jose.jwk.JWK::getKeyID)
+                        .toList());
     }
 
     @Test
     void verdictLogAndListenersNeverSeeTheToken() throws Exception {
         List<Verdict> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
         List<String> reported = new java.util.concurrent.CopyOnWriteArrayList<>();
-        v = KeyholdValidator.builder(keyhold.uri()).trust("a", Set.of("api://a")).clock(clock).logVerdicts(true)
-                .listener(seen::add).reporter((t, r) -> reported.add(t)).build();
+        v = KeyholdValidator.builder(keyhold.uri())
+                .trust("a", Set.of("api://a"))
+                .clock(clock)
+                .logVerdicts(true)
+                .listener(seen::add)
+                .reporter((t, r) -> reported.add(t))
+                .build();
         String t = token(a1, "a", "api://a");
         v.validate(t);
         assertEquals(1, seen.size());

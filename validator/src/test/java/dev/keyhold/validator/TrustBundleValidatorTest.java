@@ -1,5 +1,11 @@
 package dev.keyhold.validator;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.nimbusds.jose.JOSEObjectType;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
@@ -11,23 +17,15 @@ import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
 import com.nimbusds.jose.util.JSONObjectUtils;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 
 /**
  * The validator given a trust anchor: it reads signed trust bundles (fixtures signed here with a trust key the test
@@ -60,9 +58,13 @@ class TrustBundleValidatorTest {
     }
 
     private KeyholdValidator validator() {
-        v = KeyholdValidator.builder(keyhold.uri()).trust("a", Set.of("api://a"))
-                .trustAnchor(new JWKSet(trust.toPublicJWK())).clock(clock).maxStaleness(Duration.ofSeconds(60))
-                .reconnectBackoff(Duration.ofMillis(20), Duration.ofMillis(100)).build();
+        v = KeyholdValidator.builder(keyhold.uri())
+                .trust("a", Set.of("api://a"))
+                .trustAnchor(new JWKSet(trust.toPublicJWK()))
+                .clock(clock)
+                .maxStaleness(Duration.ofSeconds(60))
+                .reconnectBackoff(Duration.ofMillis(20), Duration.ofMillis(100))
+                .build();
         return v;
     }
 
@@ -81,19 +83,23 @@ class TrustBundleValidatorTest {
         keys.forEach(k -> jwks.add(k.toPublicJWK().toJSONObject()));
         p.put("keys", jwks);
         List<Object> rev = new ArrayList<>();
-        revoked.forEach(kid -> rev.add(Map.of("kid", kid, "revokedAt", clock.instant().toString(), "reason", "compromise")));
+        revoked.forEach(
+                kid -> rev.add(Map.of("kid", kid, "revokedAt", clock.instant().toString(), "reason", "compromise")));
         p.put("revoked", rev);
         p.put("previous", null);
         p.put("rollbackOf", null);
         return p;
     }
 
-    private String bundle(ECKey by, String sub, long sequence, List<ECKey> keys, List<String> revoked) throws Exception {
+    private String bundle(ECKey by, String sub, long sequence, List<ECKey> keys, List<String> revoked)
+            throws Exception {
         return sign(by, Map.of(), content(sub, sequence, keys, revoked)).serialize();
     }
 
-    private static JWSObject sign(ECKey by, Map<String, Object> extraHeader, Map<String, Object> payload) throws Exception {
-        JWSHeader.Builder h = new JWSHeader.Builder(JWSAlgorithm.ES256).keyID(by.getKeyID())
+    private static JWSObject sign(ECKey by, Map<String, Object> extraHeader, Map<String, Object> payload)
+            throws Exception {
+        JWSHeader.Builder h = new JWSHeader.Builder(JWSAlgorithm.ES256)
+                .keyID(by.getKeyID())
                 .type(new JOSEObjectType("keyhold-trust-bundle+jwt"));
         extraHeader.forEach(h::customParam);
         JWSObject o = new JWSObject(h.build(), new Payload(JSONObjectUtils.toJSONString(payload)));
@@ -108,17 +114,27 @@ class TrustBundleValidatorTest {
 
     private static String takeover(ECKey old, ECKey named, ECKey next, Map<String, Object> payload) throws Exception {
         JWSObject byOld = sign(old, Map.of("successor", named.toPublicJWK().toJSONObject()), payload);
-        JWSObject byNew = new JWSObject(new JWSHeader.Builder(JWSAlgorithm.ES256).keyID(next.getKeyID())
-                .type(new JOSEObjectType("keyhold-trust-bundle+jwt")).build(), byOld.getPayload());
+        JWSObject byNew = new JWSObject(
+                new JWSHeader.Builder(JWSAlgorithm.ES256)
+                        .keyID(next.getKeyID())
+                        .type(new JOSEObjectType("keyhold-trust-bundle+jwt"))
+                        .build(),
+                byOld.getPayload());
         byNew.sign(new ECDSASigner(next));
         String[] o = byOld.serialize().split("\\.");
         String[] n = byNew.serialize().split("\\.");
-        return JSONObjectUtils.toJSONString(Map.of("payload", o[1], "signatures",
+        return JSONObjectUtils.toJSONString(Map.of(
+                "payload",
+                o[1],
+                "signatures",
                 List.of(Map.of("protected", o[0], "signature", o[2]), Map.of("protected", n[0], "signature", n[2]))));
     }
 
     private String token(ECKey key) throws Exception {
-        return FakeKeyhold.sign(key, FakeKeyhold.claims(keyhold.issuer("a"), "api://a", clock.instant()).build());
+        return FakeKeyhold.sign(
+                key,
+                FakeKeyhold.claims(keyhold.issuer("a"), "api://a", clock.instant())
+                        .build());
     }
 
     private String refused() {
@@ -130,7 +146,9 @@ class TrustBundleValidatorTest {
         ECKey onlyInJwks = keyhold.addKey("a", "ACTIVE");
         validator();
         assertTrue(v.validate(token(a1)).valid());
-        assertEquals(Verdict.KID_NOT_BOUND_TO_ISSUER, v.validate(token(onlyInJwks)).reason(),
+        assertEquals(
+                Verdict.KID_NOT_BOUND_TO_ISSUER,
+                v.validate(token(onlyInJwks)).reason(),
                 "a key the bundle does not carry is not trusted, whatever the JWKS says");
         assertEquals(0, keyhold.hits("/issuers/a/.well-known/jwks.json"));
         TrustBundleStatus s = v.trustBundleStatus("a");
@@ -174,8 +192,11 @@ class TrustBundleValidatorTest {
         assertEquals(TrustBundleStatus.EXPIRED, refused());
         // The held bundle (sequence 1) expired too: a freeze, so the issuer's tokens are stale, not trusted.
         assertEquals(Verdict.STALE, v.validate(token(a1)).reason());
-        assertTrue(v.jwkSource("a").get(new com.nimbusds.jose.jwk.JWKSelector(
-                new com.nimbusds.jose.jwk.JWKMatcher.Builder().build()), null).isEmpty());
+        assertTrue(v.jwkSource("a")
+                .get(
+                        new com.nimbusds.jose.jwk.JWKSelector(new com.nimbusds.jose.jwk.JWKMatcher.Builder().build()),
+                        null)
+                .isEmpty());
         keyhold.trustBundles.put("a", bundle(trust, "a", 2, List.of(a1), List.of()));
         assertTrue(v.refresh("a"));
         assertTrue(v.validate(token(a1)).valid());
@@ -194,7 +215,8 @@ class TrustBundleValidatorTest {
         assertFalse(v.refresh("a"));
         assertEquals(TrustBundleStatus.BAD_SIGNATURE, refused());
 
-        ECKey stranger = new ECKeyGenerator(Curve.P_256).keyIDFromThumbprint(true).generate();
+        ECKey stranger =
+                new ECKeyGenerator(Curve.P_256).keyIDFromThumbprint(true).generate();
         keyhold.trustBundles.put("a", bundle(stranger, "a", 5, List.of(a1, b1), List.of()));
         assertFalse(v.refresh("a"));
         assertEquals(TrustBundleStatus.UNKNOWN_KEY, refused());
@@ -208,8 +230,13 @@ class TrustBundleValidatorTest {
 
         assertEquals(1, v.trustBundleStatus("a").sequence());
         assertEquals(List.of(trust.getKeyID()), v.trustBundleStatus("a").anchorKids());
-        assertEquals(Verdict.KID_NOT_BOUND_TO_ISSUER, v.validate(FakeKeyhold.sign(b1,
-                FakeKeyhold.claims(keyhold.issuer("a"), "api://a", clock.instant()).build())).reason());
+        assertEquals(
+                Verdict.KID_NOT_BOUND_TO_ISSUER,
+                v.validate(FakeKeyhold.sign(
+                                b1,
+                                FakeKeyhold.claims(keyhold.issuer("a"), "api://a", clock.instant())
+                                        .build()))
+                        .reason());
     }
 
     @Test
@@ -228,12 +255,16 @@ class TrustBundleValidatorTest {
         assertFalse(v.refresh("a"));
         assertEquals(TrustBundleStatus.UNKNOWN_KEY, refused());
         // A takeover whose second signature is not the named successor's is refused.
-        ECKey impostor = new ECKeyGenerator(Curve.P_256).keyIDFromThumbprint(true).generate();
+        ECKey impostor =
+                new ECKeyGenerator(Curve.P_256).keyIDFromThumbprint(true).generate();
         Map<String, Object> p = content("a", 2, List.of(a1), List.of());
         String forged = takeover(trust, next, impostor, p);
         keyhold.trustBundles.put("a", forged);
         assertFalse(v.refresh("a"));
-        assertTrue(Set.of(TrustBundleStatus.BAD_SIGNATURE, TrustBundleStatus.MALFORMED).contains(refused()), refused());
+        assertTrue(
+                Set.of(TrustBundleStatus.BAD_SIGNATURE, TrustBundleStatus.MALFORMED)
+                        .contains(refused()),
+                refused());
 
         keyhold.trustBundles.put("a", takeover(trust, next, p));
         assertTrue(v.refresh("a"));
@@ -250,11 +281,20 @@ class TrustBundleValidatorTest {
 
     @Test
     void theAnchorOptionIsCheckedWhenBuilt() {
-        assertThrows(IllegalArgumentException.class, () -> KeyholdValidator.builder(keyhold.uri())
-                .trustAnchor(new JWKSet()));
-        assertThrows(IllegalArgumentException.class, () -> KeyholdValidator.builder(keyhold.uri())
-                .trust("a", Set.of("api://a")).trustAnchor(new JWKSet(trust)).build(), "a private key is no anchor");
-        KeyholdValidator bare = KeyholdValidator.builder(keyhold.uri()).trust("b", Set.of("api://b")).clock(clock).build();
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> KeyholdValidator.builder(keyhold.uri()).trustAnchor(new JWKSet()));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> KeyholdValidator.builder(keyhold.uri())
+                        .trust("a", Set.of("api://a"))
+                        .trustAnchor(new JWKSet(trust))
+                        .build(),
+                "a private key is no anchor");
+        KeyholdValidator bare = KeyholdValidator.builder(keyhold.uri())
+                .trust("b", Set.of("api://b"))
+                .clock(clock)
+                .build();
         try {
             assertThrows(IllegalStateException.class, () -> bare.trustBundleStatus("b"));
         } finally {

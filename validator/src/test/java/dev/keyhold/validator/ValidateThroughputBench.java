@@ -10,7 +10,6 @@ import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jose.jwk.RSAKey;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
-
 import java.time.Instant;
 import java.util.Date;
 import java.util.Set;
@@ -29,21 +28,51 @@ public final class ValidateThroughputBench {
             ECKey ec = keyhold.addKey("bench-es", "ACTIVE");
             RSAKey rsa = keyhold.addRsaKey("bench-rs", "ACTIVE");
             Instant now = Instant.now();
-            String esToken = FakeKeyhold.sign(ec, FakeKeyhold.claims(keyhold.issuer("bench-es"), "api://bench", now).build());
-            SignedJWT rs = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.RS256).keyID(rsa.getKeyID()).build(),
-                    FakeKeyhold.claims(keyhold.issuer("bench-rs"), "api://bench", now).build());
+            String esToken = FakeKeyhold.sign(
+                    ec,
+                    FakeKeyhold.claims(keyhold.issuer("bench-es"), "api://bench", now)
+                            .build());
+            SignedJWT rs = new SignedJWT(
+                    new JWSHeader.Builder(JWSAlgorithm.RS256)
+                            .keyID(rsa.getKeyID())
+                            .build(),
+                    FakeKeyhold.claims(keyhold.issuer("bench-rs"), "api://bench", now)
+                            .build());
             rs.sign(new RSASSASigner(rsa));
             String rsToken = rs.serialize();
-            try (KeyholdValidator v = KeyholdValidator.builder(keyhold.uri()).trust("bench-es", Set.of("api://bench"))
-                    .trust("bench-rs", Set.of("api://bench")).build()) {
-                run("ES256", esToken, new ECDSAVerifier(ec.toECPublicKey()), keyhold.issuer("bench-es").uri, v, rounds, roundMillis);
-                run("RS256", rsToken, new RSASSAVerifier(rsa.toRSAPublicKey()), keyhold.issuer("bench-rs").uri, v, rounds, roundMillis);
+            try (KeyholdValidator v = KeyholdValidator.builder(keyhold.uri())
+                    .trust("bench-es", Set.of("api://bench"))
+                    .trust("bench-rs", Set.of("api://bench"))
+                    .build()) {
+                run(
+                        "ES256",
+                        esToken,
+                        new ECDSAVerifier(ec.toECPublicKey()),
+                        keyhold.issuer("bench-es").uri,
+                        v,
+                        rounds,
+                        roundMillis);
+                run(
+                        "RS256",
+                        rsToken,
+                        new RSASSAVerifier(rsa.toRSAPublicKey()),
+                        keyhold.issuer("bench-rs").uri,
+                        v,
+                        rounds,
+                        roundMillis);
             }
         }
     }
 
-    private static void run(String alg, String token, JWSVerifier verifier, String iss, KeyholdValidator v, int rounds,
-                            long roundMillis) throws Exception {
+    private static void run(
+            String alg,
+            String token,
+            JWSVerifier verifier,
+            String iss,
+            KeyholdValidator v,
+            int rounds,
+            long roundMillis)
+            throws Exception {
         if (!v.validate(token).valid() || !nimbus(token, verifier, iss)) {
             throw new IllegalStateException("the bench token does not verify");
         }
@@ -88,7 +117,9 @@ public final class ValidateThroughputBench {
         }
         JWTClaimsSet c = jwt.getJWTClaimsSet();
         Date exp = c.getExpirationTime();
-        return iss.equals(c.getIssuer()) && c.getAudience().contains("api://bench") && exp != null
+        return iss.equals(c.getIssuer())
+                && c.getAudience().contains("api://bench")
+                && exp != null
                 && exp.after(new Date());
     }
 }

@@ -7,10 +7,9 @@ import io.smallrye.jwt.auth.principal.JWTAuthContextInfo;
 import io.smallrye.jwt.auth.principal.JWTCallerPrincipal;
 import io.smallrye.jwt.auth.principal.JWTCallerPrincipalFactory;
 import io.smallrye.jwt.auth.principal.ParseException;
-import org.jose4j.jwt.JwtClaims;
-
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
+import org.jose4j.jwt.JwtClaims;
 
 /**
  * Recipe (docs/relying-party-recipes.md): Quarkus with smallrye-jwt. smallrye-jwt verifies with jose4j and its own

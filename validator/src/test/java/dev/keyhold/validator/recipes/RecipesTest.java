@@ -1,22 +1,21 @@
 package dev.keyhold.validator.recipes;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
 import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jose.proc.BadJOSEException;
 import dev.keyhold.validator.FakeKeyholdAccess;
 import dev.keyhold.validator.KeyholdValidator;
 import io.smallrye.jwt.auth.principal.JWTAuthContextInfo;
 import io.smallrye.jwt.auth.principal.ParseException;
+import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.security.oauth2.jwt.Jwt;
 import org.springframework.security.oauth2.jwt.JwtDecoder;
 import org.springframework.security.oauth2.jwt.JwtException;
-
-import java.util.Set;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /**
  * Each recipe of docs/relying-party-recipes.md, run against the fake Keyhold: a good token passes, a token of the
@@ -34,7 +33,10 @@ class RecipesTest {
         keyhold = new FakeKeyholdAccess();
         a1 = keyhold.addKey("a", "ACTIVE");
         b1 = keyhold.addKey("b", "ACTIVE");
-        v = KeyholdValidator.builder(keyhold.uri()).trust("a", Set.of("api://a")).trust("b", Set.of("api://b")).build();
+        v = KeyholdValidator.builder(keyhold.uri())
+                .trust("a", Set.of("api://a"))
+                .trust("b", Set.of("api://b"))
+                .build();
     }
 
     @AfterEach
@@ -46,7 +48,8 @@ class RecipesTest {
     @Test
     void plainNimbus() throws Exception {
         var p = PlainNimbusRecipe.processor(v, "a", keyhold.issuerUri("a"), "api://a");
-        assertEquals("user-1", p.process(keyhold.token(a1, "a", "api://a"), null).getSubject());
+        assertEquals(
+                "user-1", p.process(keyhold.token(a1, "a", "api://a"), null).getSubject());
         assertThrows(BadJOSEException.class, () -> p.process(keyhold.token(b1, "a", "api://a"), null));
         assertThrows(BadJOSEException.class, () -> p.process(keyhold.token(a1, "a", "api://b"), null));
         String token = keyhold.token(a1, "a", "api://a");
@@ -70,7 +73,8 @@ class RecipesTest {
     void quarkusSmallryeJwt() throws Exception {
         var factory = new QuarkusSmallryeJwtRecipe(v);
         var info = new JWTAuthContextInfo();
-        assertEquals("user-1", factory.parse(keyhold.token(a1, "a", "api://a"), info).getSubject());
+        assertEquals(
+                "user-1", factory.parse(keyhold.token(a1, "a", "api://a"), info).getSubject());
         assertThrows(ParseException.class, () -> factory.parse(keyhold.token(b1, "a", "api://a"), info));
         String token = keyhold.token(a1, "a", "api://a");
         keyhold.revoke("a", a1, v);

@@ -1,6 +1,7 @@
 package dev.keyhold.validator.recipes;
 
 import dev.keyhold.validator.KeyholdValidator;
+import java.util.List;
 import org.springframework.security.oauth2.core.DelegatingOAuth2TokenValidator;
 import org.springframework.security.oauth2.jose.jws.SignatureAlgorithm;
 import org.springframework.security.oauth2.jwt.JwtClaimNames;
@@ -9,16 +10,13 @@ import org.springframework.security.oauth2.jwt.JwtDecoder;
 import org.springframework.security.oauth2.jwt.JwtValidators;
 import org.springframework.security.oauth2.jwt.NimbusJwtDecoder;
 
-import java.util.List;
-
 /**
  * Recipe (docs/relying-party-recipes.md): a Spring Security resource server's {@link JwtDecoder} over the kit's key
  * source. In a Spring Boot application the method is a {@code @Bean}, and the validator a bean closed on shutdown.
  */
 public final class SpringSecurityRecipe {
 
-    private SpringSecurityRecipe() {
-    }
+    private SpringSecurityRecipe() {}
 
     // --- recipe: Spring Security ---
     public static JwtDecoder jwtDecoder(KeyholdValidator keyhold, String issuerId, String issuerUri, String audience) {
