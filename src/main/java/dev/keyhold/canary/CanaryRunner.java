@@ -160,11 +160,33 @@ public class CanaryRunner {
                 signed(key, header(key.algorithm().name(), key.kid()), claims(b, now)),
                 directory,
                 now));
+        // A revoked key's private object is destroyed at revocation (so the fixture's REVOKED key cannot sign any
+        // more): the engine gets a directory in which A's pending key was revoked a minute ago.
+        Key revoked = new Key(
+                key.kid(),
+                key.issuerId(),
+                key.algorithm(),
+                key.partition(),
+                key.hsmHandle(),
+                key.publicJwk(),
+                KeyState.REVOKED,
+                key.createdAt(),
+                key.activatableAt(),
+                null,
+                null,
+                null,
+                null,
+                null,
+                now.plus(a.policy().destroyGrace()),
+                null,
+                now.minusSeconds(60),
+                "canary",
+                null);
         out.add(check(
                 "revoked-key",
                 Verdict.KEY_NOT_USABLE,
-                signed(f.revokedOfA(), header("ES256", f.revokedOfA().kid()), claims(a, now)),
-                directory,
+                signed(key, header(key.algorithm().name(), key.kid()), claims(a, now)),
+                overlay(revoked),
                 now));
         // The database cannot hold a canary key that is RETIRED (that needs an approved activation, which no one can
         // give for a canary issuer), so the engine gets a directory in which A's key retired and passed verifyUntil.
