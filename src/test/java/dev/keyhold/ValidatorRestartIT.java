@@ -8,6 +8,7 @@ import dev.keyhold.testsupport.TcpProxy;
 import dev.keyhold.validator.KeyholdValidator;
 import java.net.URI;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -48,7 +49,7 @@ class ValidatorRestartIT {
         MutableClock libraryClock = new MutableClock();
         try (TcpProxy proxy = new TcpProxy(first.port)) {
             String issuer = "restart-it";
-            String kid = activeKey(first, issuer);
+            String kid = activeKey(first, data.resolve("data"), issuer);
             String token = field(
                     call(
                             first,
@@ -108,7 +109,7 @@ class ValidatorRestartIT {
     }
 
     /** Registers an issuer, rotates, has two custodians approve, and waits for the sweep to activate the key. */
-    private static String activeKey(KeyholdJar jar, String issuer) throws Exception {
+    private static String activeKey(KeyholdJar jar, Path dataDir, String issuer) throws Exception {
         call(
                 jar,
                 "POST",
@@ -125,19 +126,53 @@ class ValidatorRestartIT {
         String request =
                 field(call(jar, "GET", "/v1/activations?issuer=" + issuer + "&state=OPEN", "alice", null), 200, "id");
         for (String custodian : List.of("alice", "bob")) {
-            call(
-                    jar,
-                    "POST",
-                    "/v1/activations/" + request + "/decisions",
-                    custodian,
-                    "{\"decision\":\"approve\"}",
-                    200);
+            approve(jar, dataDir, request, custodian);
         }
         awaitTrue(
                 () -> field(call(jar, "GET", "/v1/keys/" + kid, "auditor", null), 200, "state")
                         .equals("ACTIVE"),
                 "key " + kid + " activated by the sweep once its publish lead has passed");
         return kid;
+    }
+
+    /**
+     * A custodian's approval as docs/approving-from-a-terminal.md describes it: the statement's exact bytes signed by
+     * ssh-keygen with the demo key the packaged jar made for that custodian in its data directory.
+     */
+    private static void approve(KeyholdJar jar, Path dataDir, String request, String custodian) throws Exception {
+        HttpResponse<String> statement = call(jar, "GET", "/v1/activations/" + request + "/statement", custodian, null);
+        assertThat(statement.statusCode()).as(statement.body()).isEqualTo(200);
+        Path file = Files.createTempFile("statement-" + custodian, ".json");
+        Path sig = Path.of(file + ".sig");
+        try {
+            Files.write(file, statement.body().getBytes(StandardCharsets.UTF_8));
+            Process p = new ProcessBuilder(
+                            "ssh-keygen",
+                            "-q",
+                            "-Y",
+                            "sign",
+                            "-n",
+                            "keyhold-approval",
+                            "-f",
+                            dataDir.resolve("custodian-keys").resolve(custodian).toString(),
+                            file.toString())
+                    .redirectErrorStream(true)
+                    .start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(p.waitFor()).as("ssh-keygen -Y sign: " + out).isZero();
+            String armored = Files.readString(sig).strip().replace("\n", "\\n");
+            call(
+                    jar,
+                    "POST",
+                    "/v1/activations/" + request + "/decisions",
+                    custodian,
+                    "{\"decision\":\"approve\"," + "\"signature\":{\"format\":\"sshsig\",\"value\":\"" + armored
+                            + "\"}}",
+                    200);
+        } finally {
+            Files.deleteIfExists(sig);
+            Files.delete(file);
+        }
     }
 
     private static HttpResponse<String> call(KeyholdJar jar, String method, String path, String user, String body)

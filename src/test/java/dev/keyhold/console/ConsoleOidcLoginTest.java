@@ -122,7 +122,14 @@ class ConsoleOidcLoginTest {
             assertThat(browser.getCurrentUrl()).startsWith(root + "console/requests");
             WebElement card = browser.findElement(By.id("request-" + request));
             card.findElement(By.name("comment")).sendKeys("approved after an OpenID Connect login");
-            card.findElement(By.cssSelector("button.approve")).click();
+            // an approval is alice's SSH signature over the request's statement, pasted as she would after signing it
+            // in a terminal (the test custodians' SSH keys, testsupport/CustodianKeys)
+            card.findElement(By.cssSelector(".ssh-approve summary")).click();
+            browser.executeScript(
+                    "arguments[0].value = arguments[1];",
+                    card.findElement(By.name("signature")),
+                    Api.signature("alice", request).get("value"));
+            card.findElement(By.cssSelector("button.approve-ssh")).click();
             new WebDriverWait(browser, WAIT).until(ExpectedConditions.presenceOfElementLocated(By.id("notice")));
             ConsoleBrowsers.screenshot(browser, "oidc-request-approved");
             Api.as("admin")
