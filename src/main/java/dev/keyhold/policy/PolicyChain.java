@@ -375,6 +375,20 @@ public class PolicyChain {
      */
     public List<Version> verify(String issuerId, boolean checkMirror) {
         List<Version> chain = versions(issuerId);
+        verifyVersions(issuerId, chain);
+        if (checkMirror) {
+            compareMirror(issuerId, chain);
+        }
+        return chain;
+    }
+
+    /**
+     * The verification of versions already read (oldest first): links, digests, canonical form and each version's
+     * evidence (HSM seal or custodian signatures), without the database read and without the HSM mirror.
+     *
+     * @throws PolicyViolation on any break
+     */
+    void verifyVersions(String issuerId, List<Version> chain) {
         if (chain.isEmpty()) {
             throw new PolicyViolation("no-policy-chain", "issuer " + issuerId + " has no policy chain");
         }
@@ -411,10 +425,6 @@ public class PolicyChain {
             prev = v;
             prevDoc = doc;
         }
-        if (checkMirror) {
-            compareMirror(issuerId, chain);
-        }
-        return chain;
     }
 
     private void compareMirror(String issuerId, List<Version> chain) {
