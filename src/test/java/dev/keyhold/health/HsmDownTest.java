@@ -36,16 +36,22 @@ class HsmDownTest {
     Sql sql;
 
     @Test
-    void readyNoNewKeysAndTheJwksIsStillServed() {
+    void readyNoNewKeysAndTheJwksIsStillServed() throws Exception {
         String id = Api.createIssuer("hsm-down");
-        String kid = "K".repeat(40) + "abc";
+        // A real public key: the rotation below opens the key's activation request, whose statement carries the
+        // key's JWK thumbprint.
+        java.security.KeyPairGenerator g = java.security.KeyPairGenerator.getInstance("EC");
+        g.initialize(new java.security.spec.ECGenParameterSpec("secp256r1"));
+        com.nimbusds.jose.jwk.JWK jwk = dev.keyhold.hsm.PublicJwks.of(
+                g.generateKeyPair().getPublic(), dev.keyhold.domain.SigningAlgorithm.ES256);
+        String kid = jwk.getKeyID();
         Instant now = Instant.now();
         sql.exec(
                 "insert into signing_key (kid, issuer_id, algorithm, partition_name, hsm_handle, public_jwk, state,"
                         + " created_at, activatable_at) values (?, ?, 'ES256', 'default', 'kh-x', ?, 'PENDING', ?, ?)",
                 kid,
                 id,
-                "{\"kty\":\"EC\",\"kid\":\"" + kid + "\"}",
+                jwk.toJSONString(),
                 now,
                 now);
 
