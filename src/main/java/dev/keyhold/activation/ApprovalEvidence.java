@@ -2,7 +2,7 @@ package dev.keyhold.activation;
 
 import dev.keyhold.custodian.ApprovalSignatures;
 import dev.keyhold.custodian.Credentials;
-import dev.keyhold.custodian.InvalidSignatureException;
+import dev.keyhold.custodian.signature.InvalidSignatureException;
 import dev.keyhold.domain.ActivationKind;
 import dev.keyhold.domain.CanonicalJson;
 import dev.keyhold.domain.KeyState;

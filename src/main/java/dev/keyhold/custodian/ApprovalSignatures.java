@@ -1,5 +1,6 @@
 package dev.keyhold.custodian;
 
+import dev.keyhold.custodian.signature.InvalidSignatureException;
 import dev.keyhold.custodian.ssh.SshPublicKey;
 import dev.keyhold.custodian.ssh.SshSig;
 import dev.keyhold.custodian.webauthn.WebAuthnCredentials;

@@ -3,6 +3,7 @@ package dev.keyhold.custodian;
 import dev.keyhold.audit.Change;
 import dev.keyhold.audit.ChangeRecorder;
 import dev.keyhold.audit.SqlTime;
+import dev.keyhold.custodian.signature.InvalidSignatureException;
 import dev.keyhold.custodian.ssh.SshPublicKey;
 import dev.keyhold.custodian.ssh.SshSig;
 import dev.keyhold.custodian.webauthn.WebAuthnCredentials;

@@ -1,7 +1,7 @@
 package dev.keyhold.policy;
 
 import dev.keyhold.custodian.ApprovalSignatures;
-import dev.keyhold.custodian.InvalidSignatureException;
+import dev.keyhold.custodian.signature.InvalidSignatureException;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.util.LinkedHashSet;

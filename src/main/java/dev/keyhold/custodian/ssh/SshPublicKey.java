@@ -1,6 +1,6 @@
 package dev.keyhold.custodian.ssh;
 
-import dev.keyhold.custodian.InvalidSignatureException;
+import dev.keyhold.custodian.signature.InvalidSignatureException;
 import java.math.BigInteger;
 import java.security.AlgorithmParameters;
 import java.security.GeneralSecurityException;

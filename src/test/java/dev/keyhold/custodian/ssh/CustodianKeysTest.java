@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import dev.keyhold.custodian.InvalidSignatureException;
+import dev.keyhold.custodian.signature.InvalidSignatureException;
 import dev.keyhold.testsupport.CustodianKeys;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;

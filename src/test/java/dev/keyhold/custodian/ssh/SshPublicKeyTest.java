@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import dev.keyhold.custodian.InvalidSignatureException;
+import dev.keyhold.custodian.signature.InvalidSignatureException;
 import dev.keyhold.custodian.ssh.TestSshSigs.Kind;
 import dev.keyhold.custodian.ssh.TestSshSigs.W;
 import java.math.BigInteger;

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.keyhold.custodian.InvalidSignatureException;
+import dev.keyhold.custodian.signature.InvalidSignatureException;
 import dev.keyhold.custodian.ssh.TestSshSigs.Kind;
 import dev.keyhold.custodian.ssh.TestSshSigs.W;
 import java.math.BigInteger;

@@ -10,7 +10,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.keyhold.custodian.InvalidSignatureException;
+import dev.keyhold.custodian.signature.InvalidSignatureException;
 import dev.keyhold.testsupport.SoftAuthenticator;
 import dev.keyhold.testsupport.SoftAuthenticator.Assertion;
 import dev.keyhold.testsupport.SoftAuthenticator.Registration;

@@ -1,4 +1,4 @@
-package dev.keyhold.custodian;
+package dev.keyhold.custodian.signature;
 
 /**
  * A signature or credential that does not check out. The message is short and safe to show to the caller: it
