@@ -61,12 +61,14 @@ public final class SshPublicKey {
     private final byte[] blob;
     private final PublicKey key; // JDK Ed25519 or EC public key
     private final byte[] application; // sk- forms only, else null
+    private final byte[] ed25519; // the 32 key bytes of an Ed25519 key, else null
 
-    private SshPublicKey(String type, byte[] blob, PublicKey key, byte[] application) {
+    private SshPublicKey(String type, byte[] blob, PublicKey key, byte[] application, byte[] ed25519) {
         this.type = type;
         this.blob = blob;
         this.key = key;
         this.application = application;
+        this.ed25519 = ed25519;
     }
 
     /**
@@ -115,12 +117,14 @@ public final class SshPublicKey {
                     "unsupported SSH key type (use ssh-ed25519, ecdsa-sha2-nistp256 or " + "their sk- forms)");
         }
         PublicKey key;
+        byte[] rawEd25519 = null;
         if (type.equals(ED25519) || type.equals(SK_ED25519)) {
             byte[] pk = r.string(32);
             if (pk.length != 32) {
                 throw r.bad();
             }
             key = ed25519(pk);
+            rawEd25519 = pk;
         } else {
             String curve = r.text(16);
             if (!curve.equals("nistp256")) {
@@ -136,7 +140,7 @@ public final class SshPublicKey {
             }
         }
         r.end();
-        return new SshPublicKey(type, blob.clone(), key, application);
+        return new SshPublicKey(type, blob.clone(), key, application, rawEd25519);
     }
 
     static PublicKey ed25519(byte[] pk) {
@@ -212,6 +216,18 @@ public final class SshPublicKey {
 
     boolean isEd25519() {
         return type.equals(ED25519) || type.equals(SK_ED25519);
+    }
+
+    /**
+     * Verifies an Ed25519 signature (RFC 8032, strict: S below the group order, canonical point encodings) with
+     * BouncyCastle's implementation, about four times faster than the JDK's: a cold policy chain of 1,000 versions
+     * is 2,000 of these. The key was checked to be a valid point when it was parsed.
+     */
+    boolean verifyEd25519(byte[] data, byte[] sig) {
+        if (ed25519 == null || sig.length != Ed25519.SIGNATURE_SIZE) {
+            return false;
+        }
+        return Ed25519.verify(sig, 0, ed25519, 0, data, 0, data.length);
     }
 
     static byte[] sha256(byte[] b) {

@@ -206,7 +206,7 @@ public final class SshSig {
                 if (sig.length != 64) {
                     throw new InvalidSignatureException("malformed SSH signature");
                 }
-                ok = rawVerify("Ed25519", key.jcaKey(), data, sig);
+                ok = key.verifyEd25519(data, sig);
             } else {
                 SshWire.Reader rs = new SshWire.Reader(sig, "SSH signature");
                 BigInteger rr = rs.positiveMpint(32);
