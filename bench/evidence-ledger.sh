@@ -48,6 +48,7 @@ use() { # on|off: the instance BASE, sql, KPID and DATA refer to
     on) BASE=$ON_BASE PGPORT=$ON_PG KPID=$ON_PID DATA=$ON_DATA ;;
     off) BASE=$OFF_BASE PGPORT=$OFF_PG KPID=$OFF_PID DATA=$OFF_DATA ;;
   esac
+  PGPASSWORD=$(cat "$DATA/pg-password" 2>/dev/null || true) # each embedded PostgreSQL has its own password
 }
 # CPU ticks of a process (user + system); of a data directory's PostgreSQL: the postmaster, its exited children
 # and its live ones (backends, writer, WAL writer...).

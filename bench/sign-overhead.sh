@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Per-request overhead of the signing path: starts the packaged jar (embedded mode, rate limits and canaries
-# off), creates an ES256 and an RS256 issuer with ACTIVE keys (activated with SQL in the bench's own throw-away
-# embedded database: a bench-only shortcut around dual control), then measures with wrk (-t2, CONNS connections):
+# off), creates an ES256 and an RS256 issuer with ACTIVE keys (alice and bob approve with signed statements,
+# bench/sign-setup.sh's activate), then measures with wrk (-t2, CONNS connections):
 #   jwks   unauthenticated GET /issuers/{id}/.well-known/jwks.json (plain Vert.x route, no auth)
 #   auth404 POST /v1/issuers/NOT_A_SLUG/sign as signer: Basic auth, JAX-RS, Jackson, 404 problem; no HSM
 ##   es256 / rs256  POST /v1/issuers/{id}/sign as signer
@@ -27,9 +27,8 @@ APP=${KEYHOLD_BENCH_APP:-target/quarkus-app}
 for ALG in ES256 RS256; do
   ISSUER="bench-$(echo $ALG | tr 'A-Z' 'a-z')"
   create_issuer "$ISSUER" "$ALG" "${ISSUER_JSON:-}"
-  activate_by_sql "$ISSUER"
+  activate "$ISSUER"
 done
-sleep 1.5 # JWKS max-age PT1S: the sign snapshot may have been cached before the SQL shortcut
 # CPU time (user + system, clock ticks) the server process used so far: per-request cost that does not depend on
 # how busy the shared machine is, unlike requests/s.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$KPID/stat"; }

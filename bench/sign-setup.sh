@@ -2,7 +2,7 @@
 # revocation-propagation, trust-bundles, console-pages, sse-idle): starts the packaged
 # jar from $APP in embedded mode on a throw-away data directory at $PORT (a free port unless set) (rate limits and canaries off, JWKS max-age
 # 1 s, extra JVM options from $JAVA_OPTS), waits until it is ready, and defines BASE, KPID, WORK, sql,
-# start_keyhold (another instance), stop_keyhold, free_port, machine, create_issuer, activate, activate_many, activate_by_sql, signing_input, thread_ticks, jit_ticks, pg_ticks, warm_up (bench/warm.sh), median and the raw_* functions.
+# start_keyhold (another instance), stop_keyhold, free_port, machine, create_issuer, activate, activate_many, approve, signing_input, thread_ticks, jit_ticks, pg_ticks, warm_up (bench/warm.sh), median and the raw_* functions.
 # The caller has set -euo pipefail and cd'd to the repository root.
 for tool in wrk curl psql java; do
   command -v "$tool" >/dev/null || { echo "bench needs $tool" >&2; exit 1; }
@@ -27,7 +27,7 @@ cleanup() {
 trap cleanup EXIT
 # start_keyhold APP PORT DATA [env assignments...]: starts the packaged jar in embedded mode on data directory DATA at
 # PORT (rate limits and canaries off, JWKS max-age 1 s, -Xmx1g plus $JAVA_OPTS), waits until it is ready; sets
-# STARTED_PID and STARTED_PGPORT. publishLead must exceed the JWKS max-age: a 1 s max-age lets the bench keys become
+# STARTED_PID, STARTED_PGPORT and STARTED_SECONDS (from the launch until ready, polled every 0.2 s). publishLead must exceed the JWKS max-age: a 1 s max-age lets the bench keys become
 # activatable after 2 s.
 start_keyhold() {
   local app=$1 port=$2 data=$3
@@ -37,12 +37,15 @@ start_keyhold() {
     QUARKUS_LOG_CATEGORY__DEV_KEYHOLD_VERIFY_VERDICTS__LEVEL=WARN "$@" \
     java -Xmx1g ${JAVA_OPTS:-} -jar "$app/quarkus-run.jar" >"$data.log" 2>&1 &
   STARTED_PID=$!
+  local t0
+  t0=$(date +%s.%N)
   echo "$STARTED_PID|$data" >>"$WORK/started"
-  for _ in $(seq 1 180); do
+  for _ in $(seq 1 900); do
     kill -0 "$STARTED_PID" 2>/dev/null || break
     curl -fs "http://127.0.0.1:$port/q/health/ready" >/dev/null 2>&1 && break
-    sleep 1
+    sleep 0.2
   done
+  STARTED_SECONDS=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
   curl -fs "http://127.0.0.1:$port/q/health/ready" >/dev/null \
     || { echo "Keyhold did not start; log:" >&2; tail -20 "$data.log" >&2; exit 1; }
   STARTED_PGPORT=$(sed -n 4p "$data/pg/postmaster.pid")
@@ -76,6 +79,17 @@ thread_ticks() {
   done | awk -F'|' '{c[$1] += $2} END {for (k in c) print k "|" c[k]}' | LC_ALL=C sort -t'|' -k1,1
 }
 
+# approve REQUEST [base-url] [data-dir] (default $BASE and $DATA, else the first instance's): alice and bob approve a request the way a custodian does from a terminal:
+# bin/keyhold-approve fetches its statement, signs it with the demo SSH key embedded mode made for them
+# (custodian-keys/<name> in the data directory) and posts the signed decision.
+approve() {
+  local custodian
+  for custodian in alice bob; do
+    bin/keyhold-approve -y -u "${2:-$BASE}" -U "$custodian:keyhold-dev" -k "${3:-${DATA:-$WORK/data}}/custodian-keys/$custodian" \
+      -m bench "$1" >/dev/null || { echo "$custodian could not approve $1" >&2; exit 1; }
+  done
+}
+
 # An ACTIVE key for an issuer through the API: a rotation, then alice and bob approve its activation request through
 # POST /v1/activations/{id}/decisions once the publish lead (PT2S) has passed; waits until the key is ACTIVE.
 activate() { # issuer
@@ -84,10 +98,7 @@ activate() { # issuer
     | sed -E 's/.*"kid":"([^"]+)".*/\1/')
   request=$(sql "select id from activation_request where kid = '$kid' and state = 'OPEN'")
   sleep 3 # past publishLead (PT2S)
-  for custodian in alice bob; do
-    curl -fs -o /dev/null -u "$custodian:keyhold-dev" -H 'Content-Type: application/json' \
-      -d '{"decision":"approve","comment":"bench"}' "$BASE/v1/activations/$request/decisions"
-  done
+  approve "$request"
   for _ in $(seq 1 60); do
     [ "$(sql "select state from signing_key where kid = '$kid'")" = ACTIVE ] && return
     sleep 1
@@ -107,11 +118,7 @@ activate_many() {
   done
   sleep 3 # past publishLead (PT2S)
   while read -r kid; do
-    request=$(sql "select id from activation_request where kid = '$kid' and state = 'OPEN'")
-    for custodian in alice bob; do
-      curl -fs -o /dev/null -u "$custodian:keyhold-dev" -H 'Content-Type: application/json' \
-        -d '{"decision":"approve","comment":"bench"}' "$BASE/v1/activations/$request/decisions"
-    done
+    approve "$(sql "select id from activation_request where kid = '$kid' and state = 'OPEN'")"
   done <"$WORK/activating"
   for _ in $(seq 1 120); do
     [ "$(sql "select count(*) from signing_key where state = 'ACTIVE' and kid in ($(sed "s/.*/'&'/" "$WORK/activating" | paste -sd,))")" = $# ] && return
@@ -119,17 +126,6 @@ activate_many() {
   done
   echo "not every key became ACTIVE" >&2
   exit 1
-}
-
-# An ACTIVE key for an issuer without the custodians: rotates, then marks the activation executed and the key ACTIVE
-# in the bench's own throw-away database. A bench-only shortcut around dual control and the publish lead;
-# bench/sign-throughput.sh activates through the decisions API instead.
-activate_by_sql() { # issuer
-  local kid
-  kid=$(curl -fs -u scheduler:keyhold-dev -H 'Content-Type: application/json' -d '{}' "$BASE/v1/issuers/$1/rotations" \
-    | sed -E 's/.*"kid":"([^"]+)".*/\1/')
-  sql "update activation_request set state = 'EXECUTED', decided_at = now(), executed_at = now() where kid = '$kid';
-       update signing_key set state = 'ACTIVE', activated_at = now(), not_after = now() + interval '45 days' where kid = '$kid'"
 }
 
 # The signing input (header.payload) of a real token of the issuer, for the raw bench to sign.
@@ -147,10 +143,11 @@ signing_input() { # issuer
 raw_start() { # alg seconds input
   local cp="$APP/lib/boot/*:$APP/lib/main/*:$APP/app/*"
   coproc RAWB { java --add-exports=jdk.crypto.cryptoki/sun.security.pkcs11.wrapper=ALL-UNNAMED -cp "$cp" \
-    bench/RawSignBench.java "$WORK/data" "$1" 2 "$2" "$3" --serve 2>/dev/null; }
+    bench/RawSignBench.java "$WORK/data" "$1" 2 "$2" "$3" --serve 2>"$WORK/raw.err"; }
 }
-raw_window() { echo raw >&"${RAWB[1]}"; read -r _ _ _ RAW RAW_CPU <&"${RAWB[0]}"; }
-raw_adapter() { echo adapter >&"${RAWB[1]}"; read -r _ _ _ ADAPTER _ <&"${RAWB[0]}"; }
+raw_failed() { echo "the raw bench failed:" >&2; tail -20 "$WORK/raw.err" >&2; exit 1; }
+raw_window() { echo raw >&"${RAWB[1]}"; read -r _ _ _ RAW RAW_CPU <&"${RAWB[0]}" || raw_failed; }
+raw_adapter() { echo adapter >&"${RAWB[1]}"; read -r _ _ _ ADAPTER _ <&"${RAWB[0]}" || raw_failed; }
 raw_stop() { eval "exec ${RAWB[1]}>&-"; wait "$RAWB_PID" 2>/dev/null || true; }
 
 . bench/warm.sh

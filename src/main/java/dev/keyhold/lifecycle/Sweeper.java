@@ -2,6 +2,7 @@ package dev.keyhold.lifecycle;
 
 import io.agroal.api.AgroalDataSource;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.scheduler.Scheduled;
@@ -73,10 +74,14 @@ public class Sweeper {
     LifecycleStatus status;
 
     private Counter sweeps;
+    private Timer sweepTime;
 
     @PostConstruct
     void meters() {
         sweeps = metrics.counter("keyhold.scheduler.sweeps");
+        sweepTime = Timer.builder("keyhold.scheduler.sweep")
+                .description("Time one sweep took: finding the due issuers and taking their steps")
+                .register(metrics);
     }
 
     @Scheduled(
@@ -111,9 +116,11 @@ public class Sweeper {
             if (!tryLock(lockSession)) {
                 return new SweepResult(false, Map.of(), Map.of());
             }
+            Timer.Sample took = Timer.start(metrics);
             try {
                 return sweepLocked(onlyIssuers);
             } finally {
+                took.stop(sweepTime);
                 unlock(lockSession);
             }
         } catch (SQLException e) {
