@@ -1,5 +1,5 @@
-import dev.keyhold.hsm.EmbeddedHsm;
 import dev.keyhold.domain.SigningAlgorithm;
+import dev.keyhold.hsm.EmbeddedHsm;
 import dev.keyhold.hsm.SunPkcs11Hsm;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;

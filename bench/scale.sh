@@ -13,8 +13,9 @@
 # 3. Keyhold restarted on that database: the time from launching the JVM until /q/health/ready answers 200.
 # 4. Sweeps: the scheduler sweeps every 2 s for [sweep-seconds]; keyhold_scheduler_sweep_seconds (count, sum, max)
 #    from /q/metrics gives the mean and the longest sweep in that window (every issuer checked for due work).
-# 5. Cold JWKS: wrk -t2 -c[connections] for [jwks-seconds], each request for an issuer not asked for before since the
-#    restart (wrk's threads walk disjoint halves of the ids); p50/p99/max. Then the heap after a full GC again:
+# 5. Cold JWKS: wrk with one connection, then -t2 -c[connections], [jwks-seconds] each, every request for an issuer not
+#    asked for before since the restart (the runs and wrk's threads walk disjoint ids), after a warm-up of that code path
+#    on other issuers; p50/p99/max. Then the heap after a full GC again:
 #    (used - baseline) / issuers is the heap per issuer, with every issuer loaded and each requested one's JWKS held.
 #
 # Usage: bench/scale.sh [issuers=100000] [connections=16] [jwks-seconds=10] [sweep-seconds=30]
@@ -33,8 +34,11 @@ heap_used_mb() { # pid: heap used after a full GC, MiB
   sleep 1
   jcmd "$1" GC.heap_info | awk '/used/ { for (i = 1; i <= NF; i++) if ($i == "used") { v = $(i + 1); sub(/K,?$/, "", v); print v / 1024; exit } }'
 }
-metric() { # name: its value from /q/metrics (first sample line without labels or with the given prefix)
-  curl -fs "$BASE/q/metrics" | awk -v m="$1" '$1 == m { print $2; exit }'
+metric() { # name: its value from /q/metrics (the sample line without labels)
+  local code
+  code=$(curl -s -o "$WORK/metrics.txt" -w '%{http_code}' "$BASE/q/metrics")
+  [ "$code" = 200 ] || { echo "/q/metrics answered $code; log:" >&2; grep -m3 -A3 ERROR "$WORK/data.log" >&2; exit 1; }
+  awk -v m="$1" '$1 == m { print $2; exit }' "$WORK/metrics.txt"
 }
 
 create_issuer tmpl ES256
@@ -83,7 +87,7 @@ awk -v c0="${C0:-0}" -v c1="$C1" -v s0="${S0:-0}" -v s1="$S1" -v m="$MAX" -v n="
 cat >"$WORK/cold.lua" <<LUA
 -- Each thread walks its own half of the issuer ids, so every request is for an issuer not asked for before.
 local n = $N
-local counter = 1
+local counter = tonumber(os.getenv("FROM") or "1")
 local threads = {}
 function setup(thread)
   thread:set("id", counter)
@@ -107,9 +111,17 @@ end
 LUA
 curl -fs "$BASE/issuers/scale-1/.well-known/jwks.json" | head -c 300
 echo
-LINE=$(wrk -t2 -c"$CONNS" -d"${JWKS_SECONDS}s" --latency -s "$WORK/cold.lua" "$BASE" | grep '^RESULT')
-REQS=$(echo "$LINE" | sed -E 's/.*requests=([0-9]+).*/\1/')
-echo "cold JWKS, $CONNS connections: $LINE ($([ "$REQS" -le "$N" ] && echo "every request a different issuer" || echo "more requests than issuers: some were warm"))"
+# One connection (one request at a time: the latency of a cold load itself), from issuer 1 on; then $CONNS
+# connections (throughput, latency with queueing) from the middle of the range on, so no issuer is asked for twice.
+# Warm-up of the cold-load code path (JIT) on issuers of their own: from a quarter of the range on, 4 connections.
+FROM=$((N / 4 + 1)) wrk -t2 -c4 -d"${JWKS_SECONDS}s" -s "$WORK/cold.lua" "$BASE" | sed 's/^RESULT/cold JWKS warm-up (not counted):/'
+LINE1=$(FROM=1 wrk -t1 -c1 -d"${JWKS_SECONDS}s" --latency -s "$WORK/cold.lua" "$BASE" | grep '^RESULT')
+REQS1=$(echo "$LINE1" | sed -E 's/.*requests=([0-9]+).*/\1/')
+echo "cold JWKS, 1 connection: $LINE1"
+LINE=$(FROM=$((N / 2 + 1)) wrk -t2 -c"$CONNS" -d"${JWKS_SECONDS}s" --latency -s "$WORK/cold.lua" "$BASE" | grep '^RESULT')
+REQS16=$(echo "$LINE" | sed -E 's/.*requests=([0-9]+).*/\1/')
+REQS=$((REQS16 + REQS1))
+echo "cold JWKS, $CONNS connections: $LINE ($([ "$REQS1" -le $((N / 4)) ] && [ "$REQS16" -le $((N / 2)) ] && echo "every request a different issuer" || echo "more requests than issuers: some were warm"))"
 AFTER_HEAP=$(heap_used_mb "$KPID")
 awk -v a="$AFTER_HEAP" -v b="$BASE_HEAP" -v n="$N" -v r="$REQS" 'BEGIN {
   printf "heap used after full GC: %.0f MiB (baseline %.0f MiB): %.0f bytes per issuer (%d issuers, %d JWKS served cold)\n",
