@@ -217,8 +217,7 @@ public class TrustKeyRotations implements ApprovedRequestExecutor {
             long sequence = row.sequence();
             // iat is unique per bundle signature: a signature made earlier in this same second moves this one on by
             // one.
-            long iatSeconds =
-                    Math.max(now.getEpochSecond(), row.latestIat().getEpochSecond() + 1);
+            long iatSeconds = Math.max(now.getEpochSecond(), row.latestIat().getEpochSecond() + 1);
             Instant iat = Instant.ofEpochSecond(iatSeconds);
             Instant exp = iat.plus(settings.validity());
             String payload = TrustBundleSigner.payload(BundleContent.parse(row.content()), iat, exp, row.previous());
