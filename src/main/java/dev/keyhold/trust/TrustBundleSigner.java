@@ -12,9 +12,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.event.TransactionPhase;
 import jakarta.inject.Inject;
-import jakarta.persistence.EntityManager;
 import java.nio.charset.StandardCharsets;
-import java.sql.Timestamp;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -22,6 +20,7 @@ import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.jboss.logging.Logger;
 
 /**
@@ -42,7 +41,7 @@ public class TrustBundleSigner {
     private static final Base64.Encoder B64 = Base64.getUrlEncoder().withoutPadding();
 
     @Inject
-    EntityManager em;
+    TrustBundleStore store;
 
     @Inject
     HsmPort hsm;
@@ -88,13 +87,7 @@ public class TrustBundleSigner {
      * re-signs the newest bundles near expiry. Returns the number of signatures made. Blocking.
      */
     public int signDue(Duration grace) {
-        @SuppressWarnings("unchecked")
-        List<String> issuers = QuarkusTransaction.requiringNew()
-                .call(() -> em.createNativeQuery("select issuer_id from trust_bundle where first_signed_at is null"
-                                + " and staged_at <= clock_timestamp() - ?1 * interval '1 millisecond'"
-                                + " group by issuer_id order by bool_or(revokes) desc, min(staged_at), issuer_id")
-                        .setParameter(1, grace.toMillis())
-                        .getResultList());
+        List<String> issuers = QuarkusTransaction.requiringNew().call(() -> store.issuersWithUnsigned(grace));
         int signed = 0;
         for (String issuerId : issuers) {
             signed += signIssuer(issuerId);
@@ -122,21 +115,13 @@ public class TrustBundleSigner {
     /** Re-signs each issuer's newest bundle whose latest signature expires within resign-before. */
     public int resignDue() {
         Instant horizon = clock.instant().plus(settings.resignBefore());
-        @SuppressWarnings("unchecked")
-        List<Object[]> due = QuarkusTransaction.requiringNew()
-                .call(() -> em.createNativeQuery("select b.issuer_id, b.sequence from trust_bundle b"
-                                + " join lateral (select s.exp from trust_bundle_signature s where s.issuer_id = b.issuer_id"
-                                + " and s.sequence = b.sequence order by s.id desc limit 1) latest on true"
-                                + " where b.first_signed_at is not null"
-                                + " and b.sequence = (select max(m.sequence) from trust_bundle m where m.issuer_id = b.issuer_id)"
-                                + " and latest.exp <= ?1 order by latest.exp")
-                        .setParameter(1, Timestamp.from(horizon))
-                        .getResultList());
+        List<TrustBundleStore.BundleRef> due =
+                QuarkusTransaction.requiringNew().call(() -> store.dueForResigning(horizon));
         int n = 0;
-        for (Object[] d : due) {
+        for (TrustBundleStore.BundleRef d : due) {
             TrustKeys.TrustKey key = keys.ensure();
-            String issuerId = (String) d[0];
-            long sequence = ((Number) d[1]).longValue();
+            String issuerId = d.issuerId();
+            long sequence = d.sequence();
             if (QuarkusTransaction.requiringNew().call(() -> resign(issuerId, sequence, key, horizon))) {
                 n++;
             }
@@ -149,19 +134,15 @@ public class TrustBundleSigner {
         if (!keys.lockIfCurrent(key)) {
             return null;
         }
-        @SuppressWarnings("unchecked")
-        List<Object[]> rows = em.createNativeQuery(
-                        "select sequence, content, rollback_of from trust_bundle"
-                                + " where issuer_id = ?1 and first_signed_at is null order by sequence limit 1 for update skip locked")
-                .setParameter(1, issuerId)
-                .getResultList();
-        if (rows.isEmpty()) {
+        Optional<TrustBundleStore.Unsigned> oldest = store.lockOldestUnsigned(issuerId);
+        if (oldest.isEmpty()) {
             return false;
         }
-        long sequence = ((Number) rows.get(0)[0]).longValue();
+        TrustBundleStore.Unsigned bundle = oldest.get();
+        long sequence = bundle.sequence();
         String previous = null;
         if (sequence > 1) {
-            String prevJws = firstJws(issuerId, sequence - 1);
+            String prevJws = store.firstJws(issuerId, sequence - 1);
             if (prevJws == null) {
                 return false; // the one before is being signed by someone else; they continue from there
             }
@@ -169,18 +150,12 @@ public class TrustBundleSigner {
         }
         Instant iat = Instant.ofEpochSecond(clock.instant().getEpochSecond());
         Instant exp = iat.plus(settings.validity());
-        String jws = sign(key, BundleContent.parse((String) rows.get(0)[1]), iat, exp, previous);
-        em.createNativeQuery("update trust_bundle set previous = ?1, first_signed_at = ?2 where issuer_id = ?3"
-                        + " and sequence = ?4")
-                .setParameter(1, previous)
-                .setParameter(2, Timestamp.from(clock.instant()))
-                .setParameter(3, issuerId)
-                .setParameter(4, sequence)
-                .executeUpdate();
-        insertSignature(issuerId, sequence, iat, exp, key, jws);
+        String jws = sign(key, BundleContent.parse(bundle.content()), iat, exp, previous);
+        store.markFirstSigned(issuerId, sequence, previous, clock.instant());
+        store.insertSignature(issuerId, sequence, iat, exp, key, null, jws, clock.instant());
         Map<String, Object> details = details(sequence, iat, exp, key, jws);
         details.put("previous", previous);
-        details.put("rollbackOf", rows.get(0)[2] == null ? null : ((Number) rows.get(0)[2]).longValue());
+        details.put("rollbackOf", bundle.rollbackOf());
         recorder.record(
                 new Change("trust.bundle-published", ACTOR, Change.SUCCESS, issuerId, null, details, EVENT, details));
         status.signed(clock.instant());
@@ -191,28 +166,17 @@ public class TrustBundleSigner {
         if (!keys.lockIfCurrent(key)) {
             return false; // rotated meanwhile; the next round re-signs with the new key
         }
-        @SuppressWarnings("unchecked")
-        List<Object[]> rows = em.createNativeQuery(
-                        "select b.content, b.previous, (select s.exp from trust_bundle_signature s"
-                                + " where s.issuer_id = b.issuer_id and s.sequence = b.sequence order by s.id desc limit 1)"
-                                + " from trust_bundle b where b.issuer_id = ?1 and b.sequence = ?2 for update")
-                .setParameter(1, issuerId)
-                .setParameter(2, sequence)
-                .getResultList();
-        Instant latestExp = BundleContent.instant(rows.get(0)[2]);
-        Number newer = (Number)
-                em.createNativeQuery("select count(*) from trust_bundle where issuer_id = ?1" + " and sequence > ?2")
-                        .setParameter(1, issuerId)
-                        .setParameter(2, sequence)
-                        .getSingleResult();
-        if (latestExp.isAfter(horizon) || newer.longValue() > 0) {
+        TrustBundleStore.Resignable bundle = store.lockForResigning(issuerId, sequence);
+        Instant latestExp = bundle.latestExp();
+        long newer = store.countNewer(issuerId, sequence);
+        if (latestExp.isAfter(horizon) || newer > 0) {
             return false; // re-signed by another instance meanwhile, or superseded
         }
         Instant iat = Instant.ofEpochSecond(clock.instant().getEpochSecond());
         Instant exp = iat.plus(settings.validity());
-        String previous = (String) rows.get(0)[1];
-        String jws = sign(key, BundleContent.parse((String) rows.get(0)[0]), iat, exp, previous);
-        insertSignature(issuerId, sequence, iat, exp, key, jws);
+        String previous = bundle.previous();
+        String jws = sign(key, BundleContent.parse(bundle.content()), iat, exp, previous);
+        store.insertSignature(issuerId, sequence, iat, exp, key, null, jws, clock.instant());
         Map<String, Object> details = details(sequence, iat, exp, key, jws);
         details.put("resigned", true);
         recorder.record(
@@ -250,46 +214,6 @@ public class TrustBundleSigner {
         return (B64.encodeToString(Jcs.canonicalize(header).getBytes(StandardCharsets.UTF_8)) + "."
                         + B64.encodeToString(payload.getBytes(StandardCharsets.UTF_8)))
                 .getBytes(StandardCharsets.US_ASCII);
-    }
-
-    String firstJws(String issuerId, long sequence) {
-        @SuppressWarnings("unchecked")
-        List<String> r = em.createNativeQuery("select jws from trust_bundle_signature where issuer_id = ?1"
-                        + " and sequence = ?2 order by id limit 1")
-                .setParameter(1, issuerId)
-                .setParameter(2, sequence)
-                .getResultList();
-        return r.isEmpty() ? null : r.get(0);
-    }
-
-    private void insertSignature(
-            String issuerId, long sequence, Instant iat, Instant exp, TrustKeys.TrustKey key, String jws) {
-        insertSignature(issuerId, sequence, iat, exp, key, null, jws);
-    }
-
-    void insertSignature(
-            String issuerId,
-            long sequence,
-            Instant iat,
-            Instant exp,
-            TrustKeys.TrustKey key,
-            TrustKeys.TrustKey coSigner,
-            String jws) {
-        em.createNativeQuery(
-                        "insert into trust_bundle_signature (issuer_id, sequence, iat, exp, key_id, co_key_id, jws,"
-                                + " signed_at) values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
-                .setParameter(1, issuerId)
-                .setParameter(2, sequence)
-                .setParameter(3, Timestamp.from(iat))
-                .setParameter(4, Timestamp.from(exp))
-                .setParameter(5, key.kid())
-                .setParameter(
-                        6,
-                        new org.hibernate.query.TypedParameterValue<>(
-                                org.hibernate.type.StandardBasicTypes.STRING, coSigner == null ? null : coSigner.kid()))
-                .setParameter(7, jws)
-                .setParameter(8, Timestamp.from(clock.instant()))
-                .executeUpdate();
     }
 
     static Map<String, Object> details(long sequence, Instant iat, Instant exp, TrustKeys.TrustKey key, String jws) {

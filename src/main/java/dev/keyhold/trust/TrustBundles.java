@@ -11,13 +11,10 @@ import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
 import jakarta.transaction.TransactionSynchronizationRegistry;
 import jakarta.transaction.Transactional;
-import java.sql.Timestamp;
 import java.time.Clock;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.hibernate.query.TypedParameterValue;
-import org.hibernate.type.StandardBasicTypes;
 
 /**
  * Computes an issuer's next trust bundle inside the transaction of every recorded change of that issuer: the one
@@ -33,6 +30,9 @@ public class TrustBundles {
 
     @Inject
     EntityManager em;
+
+    @Inject
+    TrustBundleStore store;
 
     @Inject
     Clock clock;
@@ -73,33 +73,26 @@ public class TrustBundles {
             return Optional.empty();
         }
         var keys = KeyEntity.ofIssuer(issuerId).stream().map(KeyEntity::toKey).toList();
-        @SuppressWarnings("unchecked")
-        List<Object[]> last = em.createNativeQuery("select sequence, content_digest, content from trust_bundle"
-                        + " where issuer_id = ?1 order by sequence desc limit 1")
-                .setParameter(1, issuerId)
-                .getResultList();
-        long sequence = last.isEmpty() ? 1 : ((Number) last.get(0)[0]).longValue() + 1;
+        Optional<TrustBundleStore.Latest> last = store.latest(issuerId);
+        long sequence = last.isEmpty() ? 1 : last.get().sequence() + 1;
         Long rollbackOf = (Long) tx.getResource(rollbackKey(issuerId));
         BundleContent.Content content = BundleContent.of(issuer.toIssuer(), keys, refreshHint(), sequence, rollbackOf);
-        if (rollbackOf == null && !last.isEmpty() && last.get(0)[1].equals(content.digest())) {
+        if (rollbackOf == null && last.isPresent() && last.get().contentDigest().equals(content.digest())) {
             return Optional.empty();
         }
         tx.putResource(rollbackKey(issuerId), null);
-        int revokedBefore = last.isEmpty() ? 0 : revokedCount(BundleContent.parse((String) last.get(0)[2]));
+        int revokedBefore =
+                last.isEmpty() ? 0 : revokedCount(BundleContent.parse(last.get().content()));
         boolean revokes = revokedCount(content.payload()) > revokedBefore;
-        em.createNativeQuery(
-                        "insert into trust_bundle (issuer_id, sequence, content, content_digest, audiences,"
-                                + " algorithm, rollback_of, revokes, computed_at) values (?1, ?2, ?3, ?4, cast(?5 as jsonb), ?6, ?7, ?8, ?9)")
-                .setParameter(1, issuerId)
-                .setParameter(2, sequence)
-                .setParameter(3, content.canonical())
-                .setParameter(4, content.digest())
-                .setParameter(5, Jcs.canonicalize(issuer.audiences))
-                .setParameter(6, issuer.algorithm.name())
-                .setParameter(7, new TypedParameterValue<>(StandardBasicTypes.LONG, rollbackOf))
-                .setParameter(8, revokes)
-                .setParameter(9, Timestamp.from(clock.instant()))
-                .executeUpdate();
+        store.insert(
+                issuerId,
+                sequence,
+                content,
+                Jcs.canonicalize(issuer.audiences),
+                issuer.algorithm.name(),
+                rollbackOf,
+                revokes,
+                clock.instant());
         staged.fire(new BundleStaged(issuerId, sequence));
         return Optional.of(sequence);
     }

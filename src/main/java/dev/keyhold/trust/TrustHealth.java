@@ -7,7 +7,6 @@ import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.smallrye.health.api.HealthGroup;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import jakarta.persistence.EntityManager;
 import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
@@ -33,7 +32,7 @@ public class TrustHealth implements HealthCheck {
     HsmPort hsm;
 
     @Inject
-    EntityManager em;
+    TrustBundleStore store;
 
     @Override
     public HealthCheckResponse call() {
@@ -48,11 +47,8 @@ public class TrustHealth implements HealthCheck {
                 b.withData("trustKid", key.get().kid());
                 hsm.signingPublicKey(key.get().partition(), key.get().handle());
             }
-            Number unsigned = QuarkusTransaction.joiningExisting()
-                    .call(() -> (Number)
-                            em.createNativeQuery("select count(*) from trust_bundle where first_signed_at is null")
-                                    .getSingleResult());
-            b.withData("unsignedBundles", unsigned.longValue());
+            long unsigned = QuarkusTransaction.joiningExisting().call(store::unsignedCount);
+            b.withData("unsignedBundles", unsigned);
         } catch (HsmObjectMissingException e) {
             problem = "the trust key's HSM object is missing: bundles are not signed";
         } catch (HsmException e) {

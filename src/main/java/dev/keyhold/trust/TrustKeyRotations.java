@@ -22,7 +22,6 @@ import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.security.identity.SecurityIdentity;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import jakarta.persistence.EntityManager;
 import jakarta.transaction.Transactional;
 import java.nio.charset.StandardCharsets;
 import java.security.PublicKey;
@@ -76,10 +75,7 @@ public class TrustKeyRotations implements ApprovedRequestExecutor {
     LifecycleCommands commands;
 
     @Inject
-    TrustBundleSigner signer;
-
-    @Inject
-    EntityManager em;
+    TrustBundleStore store;
 
     @Inject
     Clock clock;
@@ -215,25 +211,18 @@ public class TrustKeyRotations implements ApprovedRequestExecutor {
 
     /** Signs each issuer's newest signed bundle again with both keys; returns how many. */
     private int coSignNewest(TrustKeys.TrustKey oldKey, TrustKeys.TrustKey newKey, Instant now) {
-        @SuppressWarnings("unchecked")
-        List<Object[]> newest = em.createNativeQuery("select b.issuer_id, b.sequence, b.content, b.previous,"
-                        + " (select max(s.iat) from trust_bundle_signature s where s.issuer_id = b.issuer_id and s.sequence = b.sequence)"
-                        + " from trust_bundle b where b.first_signed_at is not null and b.sequence = (select max(m.sequence)"
-                        + " from trust_bundle m where m.issuer_id = b.issuer_id and m.first_signed_at is not null)"
-                        + " order by b.issuer_id for update of b")
-                .getResultList();
-        for (Object[] row : newest) {
-            String issuerId = (String) row[0];
-            long sequence = ((Number) row[1]).longValue();
+        List<TrustBundleStore.NewestSigned> newest = store.lockNewestSigned();
+        for (TrustBundleStore.NewestSigned row : newest) {
+            String issuerId = row.issuerId();
+            long sequence = row.sequence();
             // iat is unique per bundle signature: a signature made earlier in this same second moves this one on by
             // one.
-            long iatSeconds =
-                    Math.max(now.getEpochSecond(), BundleContent.instant(row[4]).getEpochSecond() + 1);
+            long iatSeconds = Math.max(now.getEpochSecond(), row.latestIat().getEpochSecond() + 1);
             Instant iat = Instant.ofEpochSecond(iatSeconds);
             Instant exp = iat.plus(settings.validity());
-            String payload = TrustBundleSigner.payload(BundleContent.parse((String) row[2]), iat, exp, (String) row[3]);
+            String payload = TrustBundleSigner.payload(BundleContent.parse(row.content()), iat, exp, row.previous());
             String jws = dualSign(oldKey, newKey, payload);
-            signer.insertSignature(issuerId, sequence, iat, exp, newKey, oldKey, jws);
+            store.insertSignature(issuerId, sequence, iat, exp, newKey, oldKey, jws, clock.instant());
             Map<String, Object> details = TrustBundleSigner.details(sequence, iat, exp, newKey, jws);
             details.put("resigned", true);
             details.put("coTrustKid", oldKey.kid());

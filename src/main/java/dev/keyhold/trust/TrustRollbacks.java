@@ -30,7 +30,6 @@ import dev.keyhold.store.KeyEntity;
 import io.quarkus.security.identity.SecurityIdentity;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import jakarta.persistence.EntityManager;
 import jakarta.transaction.Transactional;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -79,16 +78,13 @@ public class TrustRollbacks implements ApprovedRequestExecutor {
     TrustBundles bundles;
 
     @Inject
-    TrustBundleSigner signer;
+    TrustBundleStore store;
 
     @Inject
     TrustKeys trustKeys;
 
     @Inject
     TrustSettings settings;
-
-    @Inject
-    EntityManager em;
 
     @Inject
     Clock clock;
@@ -249,7 +245,7 @@ public class TrustRollbacks implements ApprovedRequestExecutor {
                 .toList();
         BundleContent.Content content =
                 BundleContent.of(after, keys, bundles.refreshHint(), plan.fromSequence() + 1, plan.toSequence());
-        String newestJws = signer.firstJws(issuerId, plan.fromSequence());
+        String newestJws = store.firstJws(issuerId, plan.fromSequence());
         if (newestJws == null) {
             throw ProblemException.conflict(
                     "trust-bundle-unsigned",
@@ -280,25 +276,14 @@ public class TrustRollbacks implements ApprovedRequestExecutor {
 
     /** Checks a rollback of the (locked) issuer to bundle n against the recorded state now. */
     Plan plan(IssuerEntity issuer, long toSequence) {
-        @SuppressWarnings("unchecked")
-        List<Object[]> target = em.createNativeQuery(
-                        "select content, cast(audiences as text), algorithm from trust_bundle"
-                                + " where issuer_id = ?1 and sequence = ?2")
-                .setParameter(1, issuer.id)
-                .setParameter(2, toSequence)
-                .getResultList();
-        if (target.isEmpty()) {
-            throw ProblemException.notFound("trust bundle", issuer.id + "/" + toSequence);
-        }
-        long newest = ((Number) em.createNativeQuery("select max(sequence) from trust_bundle where issuer_id = ?1")
-                        .setParameter(1, issuer.id)
-                        .getSingleResult())
-                .longValue();
+        TrustBundleStore.RollbackTarget target = store.rollbackTarget(issuer.id, toSequence)
+                .orElseThrow(() -> ProblemException.notFound("trust bundle", issuer.id + "/" + toSequence));
+        long newest = store.newestSequence(issuer.id);
         if (toSequence == newest) {
             throw new ValidationException(List.of(new FieldError(
                     "toSequence", toSequence + " is the issuer's current bundle; there is nothing to roll back")));
         }
-        List<String> targetKids = BundleContent.kids(BundleContent.parse((String) target.get(0)[0]));
+        List<String> targetKids = BundleContent.kids(BundleContent.parse(target.content()));
         List<String> revoke = new ArrayList<>();
         for (KeyEntity k : KeyEntity.ofIssuer(issuer.id)) {
             if (!BundleContent.published(k.toKey()) || targetKids.contains(k.kid)) {
@@ -322,8 +307,8 @@ public class TrustRollbacks implements ApprovedRequestExecutor {
                                     + k.verifyUntil + "; revoke it first if it must go");
             }
         }
-        List<String> audiences = readList((String) target.get(0)[1]);
-        String algorithm = (String) target.get(0)[2];
+        List<String> audiences = readList(target.audiences());
+        String algorithm = target.algorithm();
         IssuerPolicy p = issuer.policy();
         // The same validation as a policy change of these two fields.
         validator.validate(new IssuerRequest(

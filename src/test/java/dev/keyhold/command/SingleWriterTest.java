@@ -137,17 +137,17 @@ class SingleWriterTest {
     }
 
     /**
-     * The trust aggregate's tables, each written by its own store only: trust keys by {@code TrustKeys}, bundle
-     * signatures by {@code TrustBundleSigner}; a bundle row is inserted by {@code TrustBundles} and stamped (its
-     * predecessor's digest, its first signing) by {@code TrustBundleSigner}, the one table still written from two
-     * classes. Read from SQL constants in the compiled classes (nested and lambda code counts as its outer class).
+     * The trust aggregate's tables, each written by exactly one class, its store: trust keys by {@code TrustKeys},
+     * bundles (inserted when staged, stamped with their predecessor's digest at their first signing) and bundle
+     * signatures by {@code TrustBundleStore}. Read from SQL constants in the compiled classes (nested and lambda code
+     * counts as its outer class).
      */
     @Test
     void eachTrustTableHasItsOwnWriters() throws IOException {
         Map<String, Set<String>> allowed = Map.of(
                 "trust_key", Set.of("dev/keyhold/trust/TrustKeys"),
-                "trust_bundle_signature", Set.of("dev/keyhold/trust/TrustBundleSigner"),
-                "trust_bundle", Set.of("dev/keyhold/trust/TrustBundles", "dev/keyhold/trust/TrustBundleSigner"));
+                "trust_bundle_signature", Set.of("dev/keyhold/trust/TrustBundleStore"),
+                "trust_bundle", Set.of("dev/keyhold/trust/TrustBundleStore"));
         Map<String, Set<String>> writers = new TreeMap<>();
         try (Stream<Path> files = Files.walk(Path.of("target/classes/dev/keyhold"))) {
             for (Path f : files.filter(x -> x.toString().endsWith(".class")).toList()) {
