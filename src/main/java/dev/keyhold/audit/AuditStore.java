@@ -83,8 +83,8 @@ public class AuditStore {
             return Optional.empty();
         }
         Tuple t = (Tuple) rows.get(0);
-        return Optional.of(new ChainHead(
-                number(t, "seq"), t.get("hash", String.class), SqlTime.instant(t.get("recorded_at"))));
+        return Optional.of(
+                new ChainHead(number(t, "seq"), t.get("hash", String.class), SqlTime.instant(t.get("recorded_at"))));
     }
 
     /** Appends one record, exactly as given (its hash computed by the caller). */
@@ -267,8 +267,8 @@ public class AuditStore {
     }
 
     /** The checkpoints that sign records {@code firstSeq} to {@code lastSeq}, in seq order (then id). */
-    public static List<ExportSnapshot.Checkpoint> checkpointsBetween(ExportSnapshot snapshot, long firstSeq, long lastSeq)
-            throws SQLException {
+    public static List<ExportSnapshot.Checkpoint> checkpointsBetween(
+            ExportSnapshot snapshot, long firstSeq, long lastSeq) throws SQLException {
         List<ExportSnapshot.Checkpoint> checkpoints = new ArrayList<>();
         try (PreparedStatement ps = snapshot.connection()
                 .prepareStatement("select seq, hash, signed_at, node, key_id, signature"

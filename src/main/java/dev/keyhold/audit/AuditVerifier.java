@@ -1,8 +1,8 @@
 package dev.keyhold.audit;
 
 import com.nimbusds.jose.jwk.JWK;
-import dev.keyhold.hsm.HsmException;
 import dev.keyhold.audit.AuditStore.StoredCheckpoint;
+import dev.keyhold.hsm.HsmException;
 import dev.keyhold.hsm.HsmPort;
 import io.agroal.api.AgroalDataSource;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -105,7 +105,9 @@ public class AuditVerifier {
                                 + ") does not carry a valid audit key signature");
                 continue;
             }
-            checkpointsBySeq.computeIfAbsent(cp.view().seq(), s -> new ArrayList<>()).add(cp);
+            checkpointsBySeq
+                    .computeIfAbsent(cp.view().seq(), s -> new ArrayList<>())
+                    .add(cp);
             good.add(cp);
         }
 
@@ -119,8 +121,7 @@ public class AuditVerifier {
                 broken.at(
                         chain.expected,
                         r.seq() > chain.expected
-                                ? "record " + chain.expected + " is missing (the next stored record is " + r.seq()
-                                        + ")"
+                                ? "record " + chain.expected + " is missing (the next stored record is " + r.seq() + ")"
                                 : "record " + r.seq() + " is out of order");
             } else if (!r.prevHash().equals(chain.prev)) {
                 broken.at(r.seq(), "record " + r.seq() + " does not link to the record before it");

@@ -120,8 +120,7 @@ public class DenialRecorder implements dev.keyhold.error.DenialSink {
             return null;
         }
         return QuarkusTransaction.requiringNew().call(() -> {
-            List<?> rows = em.createNativeQuery(
-                            "select issuer_id from signing_key where kid = ?1", Tuple.class)
+            List<?> rows = em.createNativeQuery("select issuer_id from signing_key where kid = ?1", Tuple.class)
                     .setParameter(1, kid)
                     .getResultList();
             return rows.isEmpty() ? null : ((Tuple) rows.get(0)).get("issuer_id", String.class);

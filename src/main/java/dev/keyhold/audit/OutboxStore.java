@@ -194,7 +194,8 @@ public class OutboxStore {
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 Timestamp oldest = rs.getTimestamp("oldest");
-                return new Lag(rs.getLong("last_seq"), rs.getLong("events"), oldest == null ? null : oldest.toInstant());
+                return new Lag(
+                        rs.getLong("last_seq"), rs.getLong("events"), oldest == null ? null : oldest.toInstant());
             }
         }
     }

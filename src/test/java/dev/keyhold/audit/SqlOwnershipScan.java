@@ -83,7 +83,8 @@ final class SqlOwnershipScan {
             if (value instanceof String s) {
                 for (int i = 0; i < names.size(); i++) {
                     if (patterns.get(i).matcher(s).find()) {
-                        users.computeIfAbsent(names.get(i), t -> new TreeSet<>()).add(outer);
+                        users.computeIfAbsent(names.get(i), t -> new TreeSet<>())
+                                .add(outer);
                     }
                 }
             }
