@@ -6,8 +6,6 @@ import io.agroal.api.AgroalDataSource;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Instant;
@@ -64,34 +62,27 @@ public class AuditExport {
     }
 
     private Document export(ExportSnapshot snapshot, Instant from, Instant to) throws SQLException {
-        snapshot.refuseLargerThan("select count(*) from audit_record" + ExportSnapshot.WINDOW, MAX_RECORDS, "records");
+        AuditStore.refuseWindowLargerThan(snapshot, MAX_RECORDS);
         List<Record> records = new ArrayList<>();
-        try (PreparedStatement ps = snapshot.windowed(
-                "select " + AuditRow.COLUMNS + " from audit_record" + ExportSnapshot.WINDOW + " order by seq")) {
-            ps.setFetchSize(2000);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    AuditRow r = AuditRow.read(rs);
-                    records.add(new Record(
-                            r.seq(),
-                            r.recordedAt().toString(),
-                            r.node(),
-                            r.actor(),
-                            r.action(),
-                            r.outcome(),
-                            r.issuerId(),
-                            r.kid(),
-                            r.requestId(),
-                            r.detailsJson(),
-                            r.prevHash(),
-                            r.hash()));
-                }
-            }
+        for (AuditRow r : AuditStore.recordsInWindow(snapshot)) {
+            records.add(new Record(
+                    r.seq(),
+                    r.recordedAt().toString(),
+                    r.node(),
+                    r.actor(),
+                    r.action(),
+                    r.outcome(),
+                    r.issuerId(),
+                    r.kid(),
+                    r.requestId(),
+                    r.detailsJson(),
+                    r.prevHash(),
+                    r.hash()));
         }
         List<ExportSnapshot.Checkpoint> checkpoints = records.isEmpty()
                 ? List.of()
-                : snapshot.checkpoints(
-                        "audit_checkpoint",
+                : AuditStore.checkpointsBetween(
+                        snapshot,
                         records.get(0).seq(),
                         records.get(records.size() - 1).seq());
         return new Document(FORMAT, clock.instant(), from, to, publicKeys(snapshot.connection()), records, checkpoints);
@@ -100,14 +91,11 @@ public class AuditExport {
     /** Every audit key's public JWK, as stored (also used by the ledger export). */
     public static List<JsonNode> publicKeys(Connection c) throws SQLException {
         List<JsonNode> keys = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement("select public_jwk from audit_key order by created_at, kid");
-                ResultSet rs = ps.executeQuery()) {
-            while (rs.next()) {
-                try {
-                    keys.add(JSON.readTree(rs.getString(1)));
-                } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-                    throw new IllegalStateException("stored audit key is not JSON", e);
-                }
+        for (String jwk : AuditStore.publicJwks(c)) {
+            try {
+                keys.add(JSON.readTree(jwk));
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                throw new IllegalStateException("stored audit key is not JSON", e);
             }
         }
         return keys;

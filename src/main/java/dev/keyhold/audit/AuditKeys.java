@@ -9,12 +9,9 @@ import dev.keyhold.hsm.PublicJwks;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import jakarta.persistence.EntityManager;
 import java.security.PublicKey;
-import java.sql.Timestamp;
 import java.text.ParseException;
 import java.time.Clock;
-import java.util.List;
 
 /**
  * The audit key: ES256 in the HSM's audit partition, made on first use under a fixed handle. Its public JWK is kept
@@ -30,7 +27,7 @@ public class AuditKeys {
     HsmPort hsm;
 
     @Inject
-    EntityManager em;
+    AuditStore store;
 
     @Inject
     Clock clock;
@@ -51,29 +48,15 @@ public class AuditKeys {
         PublicKey pub = hsm.publicKeyOrGenerate(partition, handle, ALG);
         JWK jwk = PublicJwks.of(pub, ALG);
         QuarkusTransaction.requiringNew()
-                .run(() -> em.createNativeQuery("insert into audit_key (kid, partition_name,"
-                                + " hsm_handle, algorithm, public_jwk, created_at) values (?1, ?2, ?3, ?4, ?5, ?6)"
-                                + " on conflict do nothing")
-                        .setParameter(1, jwk.getKeyID())
-                        .setParameter(2, partition)
-                        .setParameter(3, handle)
-                        .setParameter(4, ALG.name())
-                        .setParameter(5, jwk.toJSONString())
-                        .setParameter(6, Timestamp.from(clock.instant()))
-                        .executeUpdate());
+                .run(() -> store.insertAuditKey(
+                        jwk.getKeyID(), partition, handle, ALG.name(), jwk.toJSONString(), clock.instant()));
         return QuarkusTransaction.requiringNew().call(() -> find(partition, handle));
     }
 
     private AuditKey find(String partition, String handle) {
-        @SuppressWarnings("unchecked")
-        List<Object[]> rows = em.createNativeQuery(
-                        "select kid, public_jwk from audit_key where partition_name = ?1" + " and hsm_handle = ?2")
-                .setParameter(1, partition)
-                .setParameter(2, handle)
-                .getResultList();
-        return rows.isEmpty()
-                ? null
-                : new AuditKey((String) rows.get(0)[0], partition, handle, parse((String) rows.get(0)[1]));
+        return store.auditKey(partition, handle)
+                .map(k -> new AuditKey(k.kid(), partition, handle, parse(k.publicJwk())))
+                .orElse(null);
     }
 
     static JWK parse(String json) {

@@ -1,6 +1,7 @@
 package dev.keyhold.audit;
 
 import com.nimbusds.jose.jwk.JWK;
+import dev.keyhold.audit.AuditStore.StoredCheckpoint;
 import dev.keyhold.hsm.HsmException;
 import dev.keyhold.hsm.HsmPort;
 import io.agroal.api.AgroalDataSource;
@@ -10,16 +11,14 @@ import java.security.GeneralSecurityException;
 import java.security.PublicKey;
 import java.security.Signature;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Recomputes the audit chain from the stored rows (SPEC invariant 8) and checks every signed checkpoint.
@@ -60,8 +59,6 @@ public class AuditVerifier {
     /** {@code matchesHsm} is null when the HSM could not be asked. */
     public record AuditKeyStatus(String kid, Boolean matchesHsm) {}
 
-    private record StoredCheckpoint(long id, Checkpoints.CheckpointView view) {}
-
     public Verdict verify() {
         try (Connection c = ds.getConnection()) {
             c.setAutoCommit(false);
@@ -81,101 +78,74 @@ public class AuditVerifier {
         Broken broken = new Broken();
         Map<String, PublicKey> keys = new HashMap<>();
         List<AuditKeyStatus> keyStatus = new ArrayList<>();
-        try (PreparedStatement ps =
-                        c.prepareStatement("select kid, partition_name, hsm_handle, public_jwk from audit_key");
-                ResultSet rs = ps.executeQuery()) {
-            while (rs.next()) {
-                JWK jwk = AuditKeys.parse(rs.getString(4));
-                PublicKey pub = AuditKeys.publicKey(jwk);
-                Boolean matches = matchesHsm(rs.getString(2), rs.getString(3), pub);
-                if (Boolean.FALSE.equals(matches)) {
-                    // Someone replaced the stored public key (and could then forge checkpoints): trust nothing signed.
-                    broken.at(1, "stored audit key " + rs.getString(1) + " is not the HSM's audit key");
-                } else if (!jwk.getKeyID().equals(rs.getString(1))) {
-                    broken.at(1, "stored audit key " + rs.getString(1) + " has a different thumbprint");
-                } else {
-                    keys.put(rs.getString(1), pub);
-                }
-                keyStatus.add(new AuditKeyStatus(rs.getString(1), matches));
+        for (AuditStore.StoredAuditKey k : AuditStore.auditKeys(c)) {
+            JWK jwk = AuditKeys.parse(k.publicJwk());
+            PublicKey pub = AuditKeys.publicKey(jwk);
+            Boolean matches = matchesHsm(k.partition(), k.handle(), pub);
+            if (Boolean.FALSE.equals(matches)) {
+                // Someone replaced the stored public key (and could then forge checkpoints): trust nothing signed.
+                broken.at(1, "stored audit key " + k.kid() + " is not the HSM's audit key");
+            } else if (!jwk.getKeyID().equals(k.kid())) {
+                broken.at(1, "stored audit key " + k.kid() + " has a different thumbprint");
+            } else {
+                keys.put(k.kid(), pub);
             }
+            keyStatus.add(new AuditKeyStatus(k.kid(), matches));
         }
 
         Map<Long, List<StoredCheckpoint>> checkpointsBySeq = new HashMap<>();
         List<StoredCheckpoint> good = new ArrayList<>();
-        int count = 0;
-        try (PreparedStatement ps = c.prepareStatement("select id, seq, hash, signed_at, node, key_id, signature"
-                        + " from audit_checkpoint order by seq, id");
-                ResultSet rs = ps.executeQuery()) {
-            while (rs.next()) {
-                count++;
-                StoredCheckpoint cp = new StoredCheckpoint(
-                        rs.getLong(1),
-                        new Checkpoints.CheckpointView(
-                                rs.getLong(2),
-                                rs.getString(3),
-                                rs.getObject(4, OffsetDateTime.class).toInstant(),
-                                rs.getString(5),
-                                rs.getString(6),
-                                rs.getString(7)));
-                if (!signatureValid(cp.view(), keys.get(cp.view().keyId()))) {
-                    broken.at(
-                            cp.view().seq(),
-                            "checkpoint " + cp.id() + " (seq " + cp.view().seq()
-                                    + ") does not carry a valid audit key signature");
-                    continue;
-                }
-                checkpointsBySeq
-                        .computeIfAbsent(cp.view().seq(), s -> new ArrayList<>())
-                        .add(cp);
-                good.add(cp);
+        List<StoredCheckpoint> stored = AuditStore.checkpoints(c);
+        int count = stored.size();
+        for (StoredCheckpoint cp : stored) {
+            if (!signatureValid(cp.view(), keys.get(cp.view().keyId()))) {
+                broken.at(
+                        cp.view().seq(),
+                        "checkpoint " + cp.id() + " (seq " + cp.view().seq()
+                                + ") does not carry a valid audit key signature");
+                continue;
             }
+            checkpointsBySeq
+                    .computeIfAbsent(cp.view().seq(), s -> new ArrayList<>())
+                    .add(cp);
+            good.add(cp);
         }
 
-        long records = 0;
-        long expected = 1;
-        String prev = AuditHash.GENESIS;
-        try (PreparedStatement ps =
-                c.prepareStatement("select " + AuditRow.COLUMNS + " from audit_record order by seq")) {
-            ps.setFetchSize(FETCH);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    records++;
-                    if (broken.seq != null && broken.seq <= expected) {
-                        continue; // only count from here on
-                    }
-                    AuditRow r = AuditRow.read(rs);
-                    if (r.seq() != expected) {
+        Chain chain = new Chain();
+        AuditStore.everyRecord(c, FETCH, r -> {
+            chain.records++;
+            if (broken.seq != null && broken.seq <= chain.expected) {
+                return; // only count from here on
+            }
+            if (r.seq() != chain.expected) {
+                broken.at(
+                        chain.expected,
+                        r.seq() > chain.expected
+                                ? "record " + chain.expected + " is missing (the next stored record is " + r.seq() + ")"
+                                : "record " + r.seq() + " is out of order");
+            } else if (!r.prevHash().equals(chain.prev)) {
+                broken.at(r.seq(), "record " + r.seq() + " does not link to the record before it");
+            } else if (!r.expectedHash(chain.prev).equals(r.hash())) {
+                broken.at(r.seq(), "record " + r.seq() + " does not match its hash");
+            } else {
+                List<StoredCheckpoint> signed = checkpointsBySeq.getOrDefault(r.seq(), List.of());
+                for (StoredCheckpoint cp : signed) {
+                    if (!cp.view().hash().equals(r.hash())) {
                         broken.at(
-                                expected,
-                                r.seq() > expected
-                                        ? "record " + expected + " is missing (the next stored record is " + r.seq()
-                                                + ")"
-                                        : "record " + r.seq() + " is out of order");
-                    } else if (!r.prevHash().equals(prev)) {
-                        broken.at(r.seq(), "record " + r.seq() + " does not link to the record before it");
-                    } else if (!r.expectedHash(prev).equals(r.hash())) {
-                        broken.at(r.seq(), "record " + r.seq() + " does not match its hash");
-                    } else {
-                        List<StoredCheckpoint> signed = checkpointsBySeq.getOrDefault(r.seq(), List.of());
-                        for (StoredCheckpoint cp : signed) {
-                            if (!cp.view().hash().equals(r.hash())) {
-                                broken.at(
-                                        r.seq(),
-                                        "record " + r.seq() + " differs from signed checkpoint " + cp.id()
-                                                + ": the chain was rewritten at or before it");
-                            }
-                        }
-                        if (Checkpoints.ACTION.equals(r.action()) && signed.isEmpty() && broken.seq == null) {
-                            broken.at(
-                                    r.seq(),
-                                    "record " + r.seq() + " announces a checkpoint that is missing or invalid");
-                        }
+                                r.seq(),
+                                "record " + r.seq() + " differs from signed checkpoint " + cp.id()
+                                        + ": the chain was rewritten at or before it");
                     }
-                    prev = r.hash();
-                    expected = r.seq() + 1;
+                }
+                if (Checkpoints.ACTION.equals(r.action()) && signed.isEmpty() && broken.seq == null) {
+                    broken.at(r.seq(), "record " + r.seq() + " announces a checkpoint that is missing or invalid");
                 }
             }
-        }
+            chain.prev = r.hash();
+            chain.expected = r.seq() + 1;
+        });
+        long records = chain.records;
+        long expected = chain.expected;
         long last = expected - 1;
         for (StoredCheckpoint cp : good) {
             if (cp.view().seq() > last) {
@@ -254,14 +224,17 @@ public class AuditVerifier {
                             + ": the database was rolled back");
             return;
         }
-        try (PreparedStatement ps = c.prepareStatement("select hash from audit_record where seq = ?")) {
-            ps.setLong(1, seq);
-            try (ResultSet rs = ps.executeQuery()) {
-                if (!rs.next() || v.length < 2 || !v[1].equals(rs.getString(1))) {
-                    broken.at(seq, "record " + seq + " differs from the checkpoint the HSM recorded");
-                }
-            }
+        Optional<String> hash = AuditStore.hashAt(c, seq);
+        if (hash.isEmpty() || v.length < 2 || !v[1].equals(hash.get())) {
+            broken.at(seq, "record " + seq + " differs from the checkpoint the HSM recorded");
         }
+    }
+
+    /** Where the walk along the stored chain has got to. */
+    private static final class Chain {
+        long records;
+        long expected = 1;
+        String prev = AuditHash.GENESIS;
     }
 
     private static final class Broken {

@@ -4,12 +4,10 @@ import dev.keyhold.config.NodeName;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Event;
 import jakarta.inject.Inject;
-import jakarta.persistence.EntityManager;
 import jakarta.transaction.Transactional;
-import java.sql.Timestamp;
 import java.time.Clock;
 import java.time.Instant;
-import java.util.List;
+import java.util.Optional;
 
 /**
  * The one recording path (SPEC invariants 6 and 8). Called inside the transaction that makes a change, it
@@ -28,7 +26,10 @@ public class ChangeRecorder {
     static final long CHAIN_LOCK = 0x4b6579686f6c64L;
 
     @Inject
-    EntityManager em;
+    AuditStore store;
+
+    @Inject
+    OutboxStore outbox;
 
     @Inject
     Clock clock;
@@ -44,20 +45,15 @@ public class ChangeRecorder {
 
     @Transactional(Transactional.TxType.MANDATORY)
     public long record(Change change) {
-        em.createNativeQuery("select count(*) from (select pg_advisory_xact_lock(?1)) l")
-                .setParameter(1, CHAIN_LOCK)
-                .getSingleResult();
-        @SuppressWarnings("unchecked")
-        List<Object[]> head = em.createNativeQuery(
-                        "select seq, hash, recorded_at from audit_record order by seq desc limit 1")
-                .getResultList();
-        long seq = head.isEmpty() ? 1 : ((Number) head.get(0)[0]).longValue() + 1;
-        String prev = head.isEmpty() ? AuditHash.GENESIS : (String) head.get(0)[1];
+        store.lockChain();
+        Optional<AuditStore.ChainHead> head = store.head();
+        long seq = head.map(h -> h.seq() + 1).orElse(1L);
+        String prev = head.map(AuditStore.ChainHead::hash).orElse(AuditHash.GENESIS);
         Instant at = clock.instant();
         // Time never runs backwards along the chain (a node whose clock lags records the previous record's time),
         // so a time window is a seq range: auditor queries rely on it (AuditQueryService).
-        if (!head.isEmpty() && at.isBefore(SqlTime.instant(head.get(0)[2]))) {
-            at = SqlTime.instant(head.get(0)[2]);
+        if (head.isPresent() && at.isBefore(head.get().recordedAt())) {
+            at = head.get().recordedAt();
         }
         String details = AuditHash.canonicalJson(change.details());
         String requestId = requestIds.current();
@@ -73,37 +69,30 @@ public class ChangeRecorder {
                 requestId,
                 details,
                 prev);
-        em.createNativeQuery(
-                        "insert into audit_record (seq, recorded_at, node, actor, action, outcome, issuer_id, kid,"
-                                + " request_id, details, prev_hash, hash) values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)")
-                .setParameter(1, seq)
-                .setParameter(2, Timestamp.from(at))
-                .setParameter(3, node.get())
-                .setParameter(4, change.actor())
-                .setParameter(5, change.action())
-                .setParameter(6, change.outcome())
-                .setParameter(7, change.issuerId())
-                .setParameter(8, change.kid())
-                .setParameter(9, requestId)
-                .setParameter(10, details)
-                .setParameter(11, prev)
-                .setParameter(12, hash)
-                .executeUpdate();
+        store.append(new AuditRow(
+                seq,
+                at,
+                node.get(),
+                change.actor(),
+                change.action(),
+                change.outcome(),
+                change.issuerId(),
+                change.kid(),
+                requestId,
+                details,
+                prev,
+                hash));
         long outboxSeq = 0;
         if (change.eventType() != null) {
-            outboxSeq = ((Number) em.createNativeQuery("select nextval('outbox_event_seq')")
-                            .getSingleResult())
-                    .longValue();
-            em.createNativeQuery("insert into outbox_event (seq, type, source, issuer_id, subject, event_time, data)"
-                            + " values (?7, ?1, ?2, ?3, ?4, ?5, ?6)")
-                    .setParameter(1, change.eventType())
-                    .setParameter(2, change.issuerId() == null ? "/keyhold" : "/issuers/" + change.issuerId())
-                    .setParameter(3, change.issuerId())
-                    .setParameter(4, change.kid())
-                    .setParameter(5, Timestamp.from(at))
-                    .setParameter(6, AuditHash.canonicalJson(change.eventData()))
-                    .setParameter(7, outboxSeq)
-                    .executeUpdate();
+            outboxSeq = outbox.nextSeq();
+            outbox.append(new OutboxStore.EventRow(
+                    outboxSeq,
+                    change.eventType(),
+                    change.issuerId() == null ? "/keyhold" : "/issuers/" + change.issuerId(),
+                    change.issuerId(),
+                    change.kid(),
+                    at,
+                    AuditHash.canonicalJson(change.eventData())));
         }
         recorded.fire(new RecordedChange(seq, change.action(), change.issuerId(), change.kid(), outboxSeq));
         return seq;

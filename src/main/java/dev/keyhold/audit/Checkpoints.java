@@ -6,12 +6,9 @@ import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.scheduler.Scheduled;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import jakarta.persistence.EntityManager;
-import java.sql.Timestamp;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.Base64;
-import java.util.List;
 import java.util.Map;
 import org.jboss.logging.Logger;
 
@@ -39,7 +36,7 @@ public class Checkpoints {
     ChangeRecorder recorder;
 
     @Inject
-    EntityManager em;
+    AuditStore store;
 
     @Inject
     Clock clock;
@@ -90,9 +87,7 @@ public class Checkpoints {
         return QuarkusTransaction.requiringNew().call(() -> {
             long seq = recorder.record(
                     Change.auditOnly(ACTION, actor, Change.SUCCESS, null, null, Map.of("keyId", key.kid())));
-            String hash = (String) em.createNativeQuery("select hash from audit_record where seq = ?1")
-                    .setParameter(1, seq)
-                    .getSingleResult();
+            String hash = store.hashAt(seq);
             CheckpointView unsigned = new CheckpointView(seq, hash, clock.instant(), node.get(), key.kid(), null);
             byte[] sig = hsm.sign(key.partition(), key.handle(), AuditKeys.ALG, signedBytes(unsigned));
             CheckpointView c = new CheckpointView(
@@ -102,16 +97,7 @@ public class Checkpoints {
                     unsigned.node(),
                     key.kid(),
                     Base64.getUrlEncoder().withoutPadding().encodeToString(sig));
-            em.createNativeQuery("insert into audit_checkpoint (seq, hash, signed_at, node, key_id, signature,"
-                            + " requested_by) values (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
-                    .setParameter(1, c.seq())
-                    .setParameter(2, c.hash())
-                    .setParameter(3, Timestamp.from(c.time()))
-                    .setParameter(4, c.node())
-                    .setParameter(5, c.keyId())
-                    .setParameter(6, c.signature())
-                    .setParameter(7, actor)
-                    .executeUpdate();
+            store.insertCheckpoint(c, actor);
             return c;
         });
     }
@@ -133,11 +119,8 @@ public class Checkpoints {
 
     boolean headMoved() {
         return QuarkusTransaction.requiringNew().call(() -> {
-            @SuppressWarnings("unchecked")
-            List<Object[]> r = em.createNativeQuery("select (select coalesce(max(seq), 0) from audit_record),"
-                            + " (select coalesce(max(seq), 0) from audit_checkpoint)")
-                    .getResultList();
-            return ((Number) r.get(0)[0]).longValue() > ((Number) r.get(0)[1]).longValue();
+            AuditStore.ChainProgress p = store.progress();
+            return p.headSeq() > p.checkpointedSeq();
         });
     }
 

@@ -68,21 +68,28 @@ public final class ExportSnapshot {
         return ps;
     }
 
-    /** Refuses a window in which {@code countSql} (a windowed count) finds more than {@code max} {@code unit}. */
+    /**
+     * Refuses a window in which {@code countSql} (a windowed count: one row, one column) finds more than {@code max}
+     * {@code unit}. The count is read by name: the query runs as a scalar subquery labelled {@code n}.
+     */
     public void refuseLargerThan(String countSql, long max, String unit) throws SQLException {
-        try (PreparedStatement ps = windowed(countSql);
+        try (PreparedStatement ps = windowed("select (" + countSql + ") as n");
                 ResultSet rs = ps.executeQuery()) {
             rs.next();
-            if (rs.getLong(1) > max) {
+            long n = rs.getLong("n");
+            if (n > max) {
                 throw ProblemException.unprocessable(
                         "window-too-large",
                         "The window is too large",
-                        "the window holds " + rs.getLong(1) + " " + unit + "; export at most " + max + " at a time");
+                        "the window holds " + n + " " + unit + "; export at most " + max + " at a time");
             }
         }
     }
 
-    /** The checkpoints of {@code table} ({@code audit_checkpoint} or {@code ledger_checkpoint}) in a seq range. */
+    /**
+     * The checkpoints of {@code table} (a checkpoint table of the audit key's shape: {@code ledger_checkpoint}) in a
+     * seq range. The audit trail's own checkpoints are read by {@link AuditStore#checkpointsBetween}.
+     */
     public List<Checkpoint> checkpoints(String table, long firstSeq, long lastSeq) throws SQLException {
         List<Checkpoint> checkpoints = new ArrayList<>();
         try (PreparedStatement ps = connection.prepareStatement("select seq, hash, signed_at, node, key_id, signature"
@@ -91,16 +98,21 @@ public final class ExportSnapshot {
             ps.setLong(2, lastSeq);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    checkpoints.add(new Checkpoint(
-                            rs.getLong(1),
-                            rs.getString(2),
-                            rs.getObject(3, OffsetDateTime.class).toInstant().toString(),
-                            rs.getString(4),
-                            rs.getString(5),
-                            rs.getString(6)));
+                    checkpoints.add(checkpoint(rs));
                 }
             }
         }
         return checkpoints;
+    }
+
+    /** One checkpoint row selected with the columns of {@link #checkpoints}, by column name. */
+    public static Checkpoint checkpoint(ResultSet rs) throws SQLException {
+        return new Checkpoint(
+                rs.getLong("seq"),
+                rs.getString("hash"),
+                rs.getObject("signed_at", OffsetDateTime.class).toInstant().toString(),
+                rs.getString("node"),
+                rs.getString("key_id"),
+                rs.getString("signature"));
     }
 }

@@ -1,9 +1,8 @@
 package dev.keyhold.events;
 
-import dev.keyhold.audit.SqlTime;
+import dev.keyhold.audit.OutboxStore;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import jakarta.persistence.EntityManager;
 import jakarta.transaction.Transactional;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
@@ -16,7 +15,7 @@ import java.util.concurrent.atomic.AtomicLong;
 public class OutboxReader {
 
     @Inject
-    EntityManager em;
+    OutboxStore store;
 
     private final AtomicLong reads = new AtomicLong();
 
@@ -28,30 +27,16 @@ public class OutboxReader {
     @Transactional
     public List<OutboxEvent> after(long seq, int limit) {
         reads.incrementAndGet();
-        @SuppressWarnings("unchecked")
-        List<Object[]> rows = em.createNativeQuery("select seq, type, source, issuer_id, subject, event_time, data"
-                        + " from outbox_event where seq > ?1 order by seq limit ?2")
-                .setParameter(1, seq)
-                .setParameter(2, limit)
-                .getResultList();
-        return rows.stream().map(OutboxReader::event).toList();
+        return store.after(seq, limit).stream().map(OutboxReader::event).toList();
     }
 
     @Transactional
     public long head() {
-        return ((Number) em.createNativeQuery("select coalesce(max(seq), 0) from outbox_event")
-                        .getSingleResult())
-                .longValue();
+        return store.head();
     }
 
-    private static OutboxEvent event(Object[] r) {
-        return new OutboxEvent(
-                ((Number) r[0]).longValue(),
-                (String) r[1],
-                (String) r[2],
-                (String) r[3],
-                (String) r[4],
-                SqlTime.instant(r[5]),
-                (String) r[6]);
+    /** A stored outbox row as the event it carries. */
+    public static OutboxEvent event(OutboxStore.EventRow r) {
+        return new OutboxEvent(r.seq(), r.type(), r.source(), r.issuerId(), r.subject(), r.time(), r.dataJson());
     }
 }

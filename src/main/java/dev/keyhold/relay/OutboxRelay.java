@@ -1,5 +1,6 @@
 package dev.keyhold.relay;
 
+import dev.keyhold.audit.OutboxStore;
 import dev.keyhold.audit.RecordedChange;
 import dev.keyhold.config.NodeName;
 import io.agroal.api.AgroalDataSource;
@@ -11,11 +12,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.event.TransactionPhase;
 import jakarta.inject.Inject;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Timestamp;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -39,6 +36,9 @@ public class OutboxRelay {
     AgroalDataSource ds;
 
     @Inject
+    OutboxStore outbox;
+
+    @Inject
     Clock clock;
 
     @Inject
@@ -48,6 +48,7 @@ public class OutboxRelay {
     NodeName node;
 
     private static final long LAG_COUNT_CAP = 1_000_000;
+    private static final int LAG_QUERY_TIMEOUT_SECONDS = 5;
     private static final long LAG_REUSE_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(1);
 
     private volatile RelayRun run;
@@ -125,19 +126,10 @@ public class OutboxRelay {
         if (l != null && now - lastLagAt < LAG_REUSE_NANOS) {
             return Optional.of(l);
         }
-        try (Connection c = ds.getConnection();
-                PreparedStatement ps = c.prepareStatement("select p.last_seq, count(e.event_time), min(e.event_time)"
-                        + " from (select coalesce((select last_seq from relay_position where name = ?), 0) as last_seq) p"
-                        + " left join lateral (select event_time from outbox_event o where o.seq > p.last_seq"
-                        + " order by o.seq limit ?) e on true group by p.last_seq")) {
-            ps.setQueryTimeout(5);
-            ps.setString(1, RelayRun.positionName(config.kafka().topic()));
-            ps.setLong(2, LAG_COUNT_CAP);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                Timestamp oldest = rs.getTimestamp(3);
-                l = new RelayLag(rs.getLong(1), rs.getLong(2), oldest == null ? null : oldest.toInstant());
-            }
+        try {
+            OutboxStore.Lag stored =
+                    outbox.lag(RelayRun.positionName(config.kafka().topic()), LAG_COUNT_CAP, LAG_QUERY_TIMEOUT_SECONDS);
+            l = new RelayLag(stored.position(), stored.events(), stored.oldest());
         } catch (SQLException | RuntimeException e) {
             LOG.debugf("relay lag not measurable: %s", e.getMessage());
             return Optional.empty();

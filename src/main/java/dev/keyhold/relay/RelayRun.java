@@ -1,6 +1,8 @@
 package dev.keyhold.relay;
 
+import dev.keyhold.audit.OutboxStore;
 import dev.keyhold.events.OutboxEvent;
+import dev.keyhold.events.OutboxReader;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.charset.StandardCharsets;
@@ -8,12 +10,12 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Timestamp;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
@@ -214,7 +216,9 @@ public final class RelayRun {
             return Step.NOT_HOLDER;
         }
         long position = lockedPosition(c);
-        List<OutboxEvent> batch = read(c, position, config.batchSize());
+        List<OutboxEvent> batch = OutboxStore.eventsAfter(c, position, config.batchSize()).stream()
+                .map(OutboxReader::event)
+                .toList();
         if (batch.isEmpty()) {
             measureLag(c, position);
             status.success(true, clock.instant());
@@ -222,13 +226,7 @@ public final class RelayRun {
         }
         send(batch);
         long last = batch.get(batch.size() - 1).seq();
-        try (PreparedStatement ps =
-                c.prepareStatement("update relay_position set last_seq = ?, updated_at = ? where name = ?")) {
-            ps.setLong(1, last);
-            ps.setTimestamp(2, Timestamp.from(clock.instant()));
-            ps.setString(3, name);
-            ps.executeUpdate();
-        }
+        OutboxStore.advance(c, name, last, clock.instant());
         // While busy, measuring the lag after every batch would cost more than the batch; once a second is enough.
         if (System.nanoTime() - lagMeasuredAt > LAG_REFRESH_NANOS) {
             measureLag(c, last);
@@ -283,84 +281,35 @@ public final class RelayRun {
     }
 
     private static boolean tryLock(Connection c) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("select pg_try_advisory_xact_lock(?)")) {
+        try (PreparedStatement ps = c.prepareStatement("select pg_try_advisory_xact_lock(?) as locked")) {
             ps.setLong(1, RELAY_LOCK);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
-                return rs.getBoolean(1);
+                return rs.getBoolean("locked");
             }
         }
     }
 
     private long lockedPosition(Connection c) throws SQLException {
         if (!positionRowExists) {
-            createPositionRow(c);
+            OutboxStore.createPosition(c, name, clock.instant());
+            positionRowExists = true;
         }
-        try (PreparedStatement ps =
-                c.prepareStatement("select last_seq from relay_position where name = ? for update")) {
-            ps.setString(1, name);
-            try (ResultSet rs = ps.executeQuery()) {
-                if (!rs.next()) {
-                    positionRowExists = false;
-                    throw new SQLException("relay position " + name + " vanished; it will be recreated");
-                }
-                return rs.getLong(1);
-            }
+        OptionalLong position = OutboxStore.lockPosition(c, name);
+        if (position.isEmpty()) {
+            positionRowExists = false;
+            throw new SQLException("relay position " + name + " vanished; it will be recreated");
         }
-    }
-
-    private void createPositionRow(Connection c) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("insert into relay_position (name, last_seq, updated_at)"
-                + " values (?, 0, ?) on conflict (name) do nothing")) {
-            ps.setString(1, name);
-            ps.setTimestamp(2, Timestamp.from(clock.instant()));
-            ps.executeUpdate();
-        }
-        positionRowExists = true;
+        return position.getAsLong();
     }
 
     private long storedPosition(Connection c) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("select last_seq from relay_position where name = ?")) {
-            ps.setString(1, name);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? rs.getLong(1) : 0;
-            }
-        }
-    }
-
-    private static List<OutboxEvent> read(Connection c, long after, int limit) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("select seq, type, source, issuer_id, subject, event_time, data"
-                + " from outbox_event where seq > ? order by seq limit ?")) {
-            ps.setLong(1, after);
-            ps.setInt(2, limit);
-            List<OutboxEvent> out = new ArrayList<>();
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(new OutboxEvent(
-                            rs.getLong(1),
-                            rs.getString(2),
-                            rs.getString(3),
-                            rs.getString(4),
-                            rs.getString(5),
-                            rs.getTimestamp(6).toInstant(),
-                            rs.getString(7)));
-                }
-            }
-            return out;
-        }
+        return OutboxStore.position(c, name);
     }
 
     private void measureLag(Connection c, long position) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("select count(*), min(event_time) from"
-                + " (select event_time from outbox_event where seq > ? order by seq limit ?) pending")) {
-            ps.setLong(1, position);
-            ps.setLong(2, LAG_COUNT_CAP);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                Timestamp oldest = rs.getTimestamp(2);
-                status.lag(position, rs.getLong(1), oldest == null ? null : oldest.toInstant());
-            }
-        }
+        OutboxStore.Pending pending = OutboxStore.pending(c, position, LAG_COUNT_CAP);
+        status.lag(position, pending.events(), pending.oldest());
         lagMeasuredAt = System.nanoTime();
     }
 

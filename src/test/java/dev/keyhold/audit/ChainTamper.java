@@ -42,22 +42,22 @@ final class ChainTamper implements AutoCloseable {
     }
 
     long head() throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("select max(seq) from audit_record");
+        try (PreparedStatement ps = c.prepareStatement("select max(seq) as head from audit_record");
                 ResultSet rs = ps.executeQuery()) {
             rs.next();
-            return rs.getLong(1);
+            return rs.getLong("head");
         }
     }
 
     List<AuditRow> rows(long fromSeq, long toSeq) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(
-                "select " + AuditRow.COLUMNS + " from audit_record where seq between ? and ? order by seq")) {
+                "select " + AuditStore.COLUMNS + " from audit_record where seq between ? and ? order by seq")) {
             ps.setLong(1, fromSeq);
             ps.setLong(2, toSeq);
             List<AuditRow> rows = new ArrayList<>();
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    rows.add(AuditRow.read(rs));
+                    rows.add(AuditStore.row(rs));
                 }
             }
             return rows;

@@ -369,25 +369,25 @@ class KafkaRelayTest {
     }
 
     private List<Long> seqs(String issuer) {
-        return column("select seq from outbox_event where issuer_id = ? order by seq", issuer).stream()
+        return column("select seq from outbox_event where issuer_id = ? order by seq", "seq", issuer).stream()
                 .map(o -> ((Number) o).longValue())
                 .toList();
     }
 
     private List<String> types(String issuer) {
-        return column("select type from outbox_event where issuer_id = ? order by seq", issuer).stream()
+        return column("select type from outbox_event where issuer_id = ? order by seq", "type", issuer).stream()
                 .map(String::valueOf)
                 .toList();
     }
 
-    private List<Object> column(String query, String arg) {
+    private List<Object> column(String query, String label, String arg) {
         try (Connection c = ds.getConnection();
                 PreparedStatement ps = c.prepareStatement(query)) {
             ps.setString(1, arg);
             List<Object> out = new ArrayList<>();
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    out.add(rs.getObject(1));
+                    out.add(rs.getObject(label));
                 }
             }
             return out;

@@ -258,7 +258,7 @@ class RelayRunTest {
             var rs = ps.executeQuery();
             List<Long> out = new java.util.ArrayList<>();
             while (rs.next()) {
-                out.add(rs.getLong(1));
+                out.add(rs.getLong("seq"));
             }
             return out;
         }
