@@ -41,7 +41,8 @@ public class CredentialStore {
     }
 
     @Transactional(Transactional.TxType.MANDATORY)
-    public void insertEnrollChallenge(UUID id, String principal, String challenge, Instant createdAt, Instant expiresAt) {
+    public void insertEnrollChallenge(
+            UUID id, String principal, String challenge, Instant createdAt, Instant expiresAt) {
         em.createNativeQuery(
                         "insert into custodian_challenge (id, principal, purpose, challenge, created_at, expires_at)"
                                 + " values (?1, ?2, 'enroll', ?3, ?4, ?5)")

@@ -25,9 +25,9 @@ import java.util.UUID;
 
 /**
  * Custodian credentials: enrollment challenges and sealed (principal, public key) bindings, stored in
- * {@code custodian_challenge} and {@code custodian_credential} through {@link CredentialStore}. A credential row counts only if its seal, made by
- * the HSM seal key when the custodian proved possession of the key while logged in, verifies; a row written by
- * anyone else is not a credential.
+ * {@code custodian_challenge} and {@code custodian_credential} through {@link CredentialStore}. A credential row
+ * counts only if its seal, made by the HSM seal key when the custodian proved possession of the key while logged in,
+ * verifies; a row written by anyone else is not a credential.
  */
 @ApplicationScoped
 public class Credentials {

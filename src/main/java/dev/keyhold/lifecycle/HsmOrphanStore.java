@@ -45,7 +45,7 @@ public class HsmOrphanStore {
                 .executeUpdate();
     }
 
-    /** When the orphan was first seen, its row locked until the caller's transaction ends; empty when not remembered. */
+    /** When the orphan was first seen, its row locked until the caller's transaction ends; empty if not remembered. */
     @Transactional(Transactional.TxType.MANDATORY)
     public Optional<Instant> lockFirstSeen(String partition, String handle) {
         @SuppressWarnings("unchecked")

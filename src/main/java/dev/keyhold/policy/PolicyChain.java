@@ -30,10 +30,10 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.jboss.logging.Logger;
 
 /**
- * The issuer policy chain: what is appended to {@code issuer_policy} (through {@link PolicyStore}), and its verifier. Version 1 is sealed by the HSM
- * when an admin creates the issuer; a suspension and a credential bootstrap are sealed by the HSM; every other
- * version (resume, policy change) carries the signatures of enough distinct custodians of the previous version over
- * a statement naming its digest. Each issuer's head is mirrored in the HSM (a data object in the trust partition,
+ * The issuer policy chain: decides what is appended to {@code issuer_policy} (stored by {@link PolicyStore}) and
+ * verifies it. Version 1 is sealed by the HSM when an admin creates the issuer; a suspension and a credential
+ * bootstrap are sealed by the HSM; every other version (resume, policy change) carries the signatures of enough
+ * distinct custodians of the previous version over a statement naming its digest. Each issuer's head is mirrored in the HSM (a data object in the trust partition,
  * written after the commit that moved it), so a database rolled back to an older chain is detected.
  */
 @ApplicationScoped

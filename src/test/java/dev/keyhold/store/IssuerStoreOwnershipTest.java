@@ -48,7 +48,8 @@ class IssuerStoreOwnershipTest {
                         "activation_request", Set.of(self),
                         "activation_decision", Set.of(self)),
                 SqlOwnership.in(
-                        Violations.class, Set.of("issuer", "signing_key", "activation_request", "activation_decision")));
+                        Violations.class,
+                        Set.of("issuer", "signing_key", "activation_request", "activation_decision")));
         assertEquals(
                 Map.of(),
                 SqlOwnership.in(Innocent.class, Set.of("issuer", "signing_key")),
