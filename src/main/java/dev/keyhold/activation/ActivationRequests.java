@@ -24,6 +24,7 @@ import jakarta.enterprise.inject.Instance;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
 import jakarta.persistence.LockModeType;
+import jakarta.persistence.Tuple;
 import jakarta.transaction.Transactional;
 import java.time.Clock;
 import java.time.Instant;
@@ -94,13 +95,18 @@ public class ActivationRequests {
     @Transactional
     public Optional<Glance> glance(UUID id) {
         return em.createQuery(
-                        "select r.kind, r.issuerId, r.state, r.expiresAt from ActivationRequestEntity r"
-                                + " where r.id = ?1",
-                        Object[].class)
+                        "select r.kind as kind, r.issuerId as issuer_id, r.state as state, r.expiresAt as expires_at"
+                                + " from ActivationRequestEntity r where r.id = ?1",
+                        Tuple.class)
                 .setParameter(1, id)
                 .getResultStream()
                 .findFirst()
-                .map(o -> new Glance(id, (ActivationKind) o[0], (String) o[1], (ActivationState) o[2], (Instant) o[3]));
+                .map(t -> new Glance(
+                        id,
+                        t.get("kind", ActivationKind.class),
+                        t.get("issuer_id", String.class),
+                        t.get("state", ActivationState.class),
+                        t.get("expires_at", Instant.class)));
     }
 
     /**

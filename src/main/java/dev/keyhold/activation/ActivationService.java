@@ -16,6 +16,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
 import jakarta.persistence.LockModeType;
+import jakarta.persistence.Tuple;
 import jakarta.transaction.Transactional;
 import java.time.Clock;
 import java.time.Instant;
@@ -89,15 +90,16 @@ public class ActivationService {
     public Optional<String> activateIfDue(UUID requestId, String actor) {
         // A scalar read, not an entity load: a request already in the persistence context would be version-checked
         // by the lock below and fail as a stale object when a concurrent caller has just executed it.
-        List<Object[]> known = em.createQuery(
-                        "select r.issuerId, r.kind from ActivationRequestEntity r where r.id = ?1", Object[].class)
+        List<Tuple> known = em.createQuery(
+                        "select r.issuerId as issuer_id, r.kind as kind from ActivationRequestEntity r where r.id = ?1",
+                        Tuple.class)
                 .setParameter(1, requestId)
                 .getResultList();
-        if (known.isEmpty() || known.get(0)[1] != ActivationKind.KEY_ACTIVATION) {
+        if (known.isEmpty() || known.get(0).get("kind", ActivationKind.class) != ActivationKind.KEY_ACTIVATION) {
             return Optional.empty();
         }
         // Lock order everywhere: issuer row, then request and key rows.
-        IssuerEntity issuer = issuers.lock((String) known.get(0)[0]);
+        IssuerEntity issuer = issuers.lock(known.get(0).get("issuer_id", String.class));
         ActivationRequestEntity r = em.find(ActivationRequestEntity.class, requestId, LockModeType.PESSIMISTIC_WRITE);
         if (r.state != ActivationState.APPROVED || issuer.status != IssuerStatus.ACTIVE) {
             return Optional.empty();

@@ -2,7 +2,6 @@ package dev.keyhold.custodian;
 
 import dev.keyhold.audit.Change;
 import dev.keyhold.audit.ChangeRecorder;
-import dev.keyhold.audit.SqlTime;
 import dev.keyhold.custodian.signature.InvalidSignatureException;
 import dev.keyhold.custodian.ssh.SshPublicKey;
 import dev.keyhold.custodian.ssh.SshSig;
@@ -10,11 +9,9 @@ import dev.keyhold.custodian.webauthn.WebAuthnCredentials;
 import dev.keyhold.error.ProblemException;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import jakarta.persistence.EntityManager;
 import jakarta.transaction.Transactional;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
-import java.sql.Timestamp;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -27,10 +24,10 @@ import java.util.Map;
 import java.util.UUID;
 
 /**
- * Custodian credentials: enrollment challenges and sealed (principal, public key) bindings. The only writer of
- * {@code custodian_challenge} and {@code custodian_credential}. A credential row counts only if its seal, made by
- * the HSM seal key when the custodian proved possession of the key while logged in, verifies; a row written by
- * anyone else is not a credential.
+ * Custodian credentials: enrollment challenges and sealed (principal, public key) bindings, stored in
+ * {@code custodian_challenge} and {@code custodian_credential} through {@link CredentialStore}. A credential row
+ * counts only if its seal, made by the HSM seal key when the custodian proved possession of the key while logged in,
+ * verifies; a row written by anyone else is not a credential.
  */
 @ApplicationScoped
 public class Credentials {
@@ -42,7 +39,7 @@ public class Credentials {
     private static final Base64.Decoder B64URL = Base64.getUrlDecoder();
 
     @Inject
-    EntityManager em;
+    CredentialStore store;
 
     @Inject
     Clock clock;
@@ -98,12 +95,7 @@ public class Credentials {
     @Transactional
     public Challenge challenge(String principal) {
         Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
-        long open = ((Number) em.createNativeQuery("select count(*) from custodian_challenge where principal = ?1"
-                                + " and used_at is null and expires_at > ?2")
-                        .setParameter(1, principal)
-                        .setParameter(2, Timestamp.from(now))
-                        .getSingleResult())
-                .longValue();
+        long open = store.openChallenges(principal, now);
         if (open >= MAX_OPEN_CHALLENGES) {
             throw ProblemException.conflict(
                     "too-many-challenges",
@@ -116,15 +108,7 @@ public class Credentials {
                 "keyhold-enroll:" + Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
         UUID id = UUID.randomUUID();
         Instant expires = now.plus(CHALLENGE_TTL);
-        em.createNativeQuery(
-                        "insert into custodian_challenge (id, principal, purpose, challenge, created_at, expires_at)"
-                                + " values (?1, ?2, 'enroll', ?3, ?4, ?5)")
-                .setParameter(1, id)
-                .setParameter(2, principal)
-                .setParameter(3, text)
-                .setParameter(4, Timestamp.from(now))
-                .setParameter(5, Timestamp.from(expires))
-                .executeUpdate();
+        store.insertEnrollChallenge(id, principal, text, now, expires);
         return new Challenge(id.toString(), text, expires);
     }
 
@@ -138,15 +122,11 @@ public class Credentials {
             throw unprocessable("format: \"sshsig\" or \"webauthn\" is required");
         }
         Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
-        @SuppressWarnings("unchecked")
-        List<Object[]> open = em.createNativeQuery(
-                        "select id, challenge from custodian_challenge where principal = ?1"
-                                + " and purpose = 'enroll' and used_at is null and expires_at > ?2 order by created_at desc for update")
-                .setParameter(1, principal)
-                .setParameter(2, Timestamp.from(now))
-                .getResultList();
+        List<CredentialStore.OpenChallenge> open = store.lockOpenEnrollChallenges(principal, now);
         if (body.challenge() != null) {
-            open = open.stream().filter(r -> r[1].equals(body.challenge())).toList();
+            open = open.stream()
+                    .filter(ch -> ch.challenge().equals(body.challenge()))
+                    .toList();
         }
         if (open.isEmpty()) {
             throw unprocessable("no open enrollment challenge: ask POST /v1/custodians/me/credentials/challenges first"
@@ -154,10 +134,10 @@ public class Credentials {
         }
         Credential c = null;
         UUID used = null;
-        for (Object[] ch : open) {
+        for (CredentialStore.OpenChallenge ch : open) {
             try {
-                c = check(principal, body, (String) ch[1], now);
-                used = (UUID) ch[0];
+                c = check(principal, body, ch.challenge(), now);
+                used = ch.id();
                 break;
             } catch (InvalidSignatureException e) {
                 if (open.size() == 1) {
@@ -169,29 +149,12 @@ public class Credentials {
         if (c == null) {
             throw unprocessable("the credential's signature does not check out over any open challenge");
         }
-        if (em.createNativeQuery("select 1 from custodian_credential where id = ?1")
-                        .setParameter(1, c.id())
-                        .getResultList()
-                        .size()
-                > 0) {
+        if (store.credentialExists(c.id())) {
             throw ProblemException.conflict("credential-exists", "credential " + c.id() + " is already enrolled");
         }
         String s = seal.seal(c.binding());
-        em.createNativeQuery("update custodian_challenge set used_at = ?1 where id = ?2")
-                .setParameter(1, Timestamp.from(now))
-                .setParameter(2, used)
-                .executeUpdate();
-        em.createNativeQuery("insert into custodian_credential (id, principal, format, public_key, credential_id,"
-                        + " algorithm, enrolled_at, seal) values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
-                .setParameter(1, c.id())
-                .setParameter(2, principal)
-                .setParameter(3, c.format())
-                .setParameter(4, c.publicKey())
-                .setParameter(5, c.credentialId())
-                .setParameter(6, c.algorithm())
-                .setParameter(7, Timestamp.from(now))
-                .setParameter(8, s)
-                .executeUpdate();
+        store.markChallengeUsed(used, now);
+        store.insertCredential(c, principal, now, s);
         Map<String, Object> details = new LinkedHashMap<>();
         details.put("credentialId", c.id());
         details.put("format", c.format());
@@ -240,24 +203,7 @@ public class Credentials {
     /** All rows of the principal, sealed or not. */
     @Transactional
     public List<Credential> rows(String principal) {
-        @SuppressWarnings("unchecked")
-        List<Object[]> rows = em.createNativeQuery("select id, principal, format, public_key, credential_id, algorithm,"
-                        + " enrolled_at, seal from custodian_credential where principal = ?1 order by enrolled_at, id")
-                .setParameter(1, principal)
-                .getResultList();
-        List<Credential> out = new ArrayList<>();
-        for (Object[] r : rows) {
-            out.add(new Credential(
-                    (String) r[0],
-                    (String) r[1],
-                    (String) r[2],
-                    (String) r[3],
-                    (String) r[4],
-                    (String) r[5],
-                    SqlTime.instant(r[6]),
-                    (String) r[7]));
-        }
-        return out;
+        return store.credentialsOf(principal);
     }
 
     /** Rows of these principals whose seal does not verify: a database write, never Keyhold's. */

@@ -11,18 +11,17 @@ import dev.keyhold.hsm.HsmPort;
 import dev.keyhold.issuer.IssuerEntity;
 import dev.keyhold.issuer.IssuerService;
 import dev.keyhold.key.KeyHandles;
+import dev.keyhold.store.IssuerStore;
+import dev.keyhold.store.IssuerStore.PartitionKey;
 import dev.keyhold.store.KeyEntity;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.scheduler.Scheduled;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import jakarta.persistence.EntityManager;
 import jakarta.transaction.Transactional;
-import java.sql.Timestamp;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -77,8 +76,6 @@ public class HsmReconciler {
             List<String> privateKeysDestroyed,
             List<String> remainsDestroyed) {}
 
-    private record Row(String kid, String issuerId, String handle, KeyState state) {}
-
     @Inject
     HsmPort hsm;
 
@@ -98,7 +95,10 @@ public class HsmReconciler {
     LifecycleCommands commands;
 
     @Inject
-    EntityManager em;
+    IssuerStore keys;
+
+    @Inject
+    HsmOrphanStore orphanRows;
 
     @Inject
     Clock clock;
@@ -182,7 +182,7 @@ public class HsmReconciler {
             List<String> remainsDestroyed) {
         // Rows before objects: a key's HSM object exists before its row commits, so a row read here whose object
         // is absent from the later listing is really missing (or being retired or destroyed: markMissing re-checks).
-        Map<String, Row> rows = QuarkusTransaction.requiringNew().call(() -> rows(partition));
+        Map<String, PartitionKey> rows = QuarkusTransaction.requiringNew().call(() -> keys.keysInPartition(partition));
         Set<String> objects = new HashSet<>();
         for (String h : hsm.list(partition)) {
             if (h.startsWith(KeyHandles.PREFIX)) {
@@ -193,7 +193,7 @@ public class HsmReconciler {
         Set<String> orphans = new TreeSet<>(objects);
         orphans.removeAll(rows.keySet());
         Instant now = clock.instant();
-        QuarkusTransaction.requiringNew().run(() -> remember(partition, orphans, now));
+        QuarkusTransaction.requiringNew().run(() -> orphanRows.remember(partition, orphans, now));
         for (String handle : orphans) {
             Instant firstSeen = QuarkusTransaction.requiringNew().call(() -> claimOrphanIfDue(partition, handle));
             if (firstSeen == null) {
@@ -212,11 +212,11 @@ public class HsmReconciler {
             QuarkusTransaction.requiringNew().run(() -> recordOrphanDestroyed(partition, handle, firstSeen, o));
             destroyed.add(partition + "/" + handle);
         }
-        for (Row r : new TreeMap<>(rows).values()) {
+        for (PartitionKey r : new TreeMap<>(rows).values()) {
             boolean canSign = r.state() == KeyState.PENDING || r.state() == KeyState.ACTIVE;
-            if (!canSign && privateObjects.contains(r.handle())) {
+            if (!canSign && privateObjects.contains(r.hsmHandle())) {
                 // Outside any transaction: the move that ended its signing life is committed, so this is always right.
-                if (hsm.destroyPrivate(partition, r.handle())) {
+                if (hsm.destroyPrivate(partition, r.hsmHandle())) {
                     QuarkusTransaction.requiringNew()
                             .run(() -> recordFinished("hsm.private-key-destroyed", r, partition));
                     LOG.warnf(
@@ -224,15 +224,15 @@ public class HsmReconciler {
                             r.state(),
                             r.kid(),
                             partition,
-                            r.handle(),
+                            r.hsmHandle(),
                             r.state() == KeyState.DESTROYED ? "destruction" : "retirement or revocation");
                     privateDestroyed.add(r.kid());
                 }
             }
             if (r.state() == KeyState.DESTROYED) {
-                if (objects.contains(r.handle())) {
+                if (objects.contains(r.hsmHandle())) {
                     try {
-                        hsm.destroy(partition, r.handle());
+                        hsm.destroy(partition, r.hsmHandle());
                         QuarkusTransaction.requiringNew()
                                 .run(() -> recordFinished("hsm.remains-destroyed", r, partition));
                         remainsDestroyed.add(r.kid());
@@ -243,49 +243,18 @@ public class HsmReconciler {
                 continue;
             }
             // PENDING and ACTIVE keys need their private object; RETIRED and REVOKED keys only their public one.
-            if (canSign ? privateObjects.contains(r.handle()) : objects.contains(r.handle())) {
+            if (canSign ? privateObjects.contains(r.hsmHandle()) : objects.contains(r.hsmHandle())) {
                 continue;
             }
             MissingOutcome m =
-                    QuarkusTransaction.requiringNew().call(() -> markMissing(r.kid(), partition, r.handle()));
+                    QuarkusTransaction.requiringNew().call(() -> markMissing(r.kid(), partition, r.hsmHandle()));
             if (m == MissingOutcome.NEWLY_MISSING) {
                 newlyMissing.add(r.kid());
             }
             if (m != MissingOutcome.PRESENT) {
-                missing.put(r.kid(), partition + "/" + r.handle());
+                missing.put(r.kid(), partition + "/" + r.hsmHandle());
             }
         }
-    }
-
-    @SuppressWarnings("unchecked")
-    private Map<String, Row> rows(String partition) {
-        List<Object[]> list = em.createNativeQuery(
-                        "select kid, issuer_id, hsm_handle, state from signing_key where partition_name = ?1")
-                .setParameter(1, partition)
-                .getResultList();
-        Map<String, Row> m = new HashMap<>();
-        for (Object[] r : list) {
-            m.put((String) r[2], new Row((String) r[0], (String) r[1], (String) r[2], KeyState.valueOf((String) r[3])));
-        }
-        return m;
-    }
-
-    /** First-seen times for new orphans; forgets entries that are no longer orphans (row appeared, object gone). */
-    private void remember(String partition, Set<String> orphans, Instant now) {
-        for (String handle : orphans) {
-            em.createNativeQuery(
-                            "insert into hsm_orphan (partition_name, hsm_handle, first_seen_at) values (?1, ?2, ?3)"
-                                    + " on conflict do nothing")
-                    .setParameter(1, partition)
-                    .setParameter(2, handle)
-                    .setParameter(3, Timestamp.from(now))
-                    .executeUpdate();
-        }
-        em.createNativeQuery(
-                        "delete from hsm_orphan where partition_name = ?1 and not (hsm_handle = any(cast(?2 as text[])))")
-                .setParameter(1, partition)
-                .setParameter(2, toPgArray(orphans))
-                .executeUpdate();
     }
 
     /**
@@ -296,31 +265,16 @@ public class HsmReconciler {
      */
     @Transactional(Transactional.TxType.MANDATORY)
     Instant claimOrphanIfDue(String partition, String handle) {
-        @SuppressWarnings("unchecked")
-        List<Object> seen = em.createNativeQuery("select first_seen_at from hsm_orphan where partition_name = ?1"
-                        + " and hsm_handle = ?2 for update")
-                .setParameter(1, partition)
-                .setParameter(2, handle)
-                .getResultList();
-        if (seen.isEmpty()) {
+        Instant firstSeen = orphanRows.lockFirstSeen(partition, handle).orElse(null);
+        if (firstSeen == null) {
             return null;
         }
-        Instant firstSeen = toInstant(seen.get(0));
         Instant now = clock.instant();
         if (now.isBefore(firstSeen.plus(config.orphanGrace()))) {
             return null;
         }
-        boolean hasRow = ((Number) em.createNativeQuery(
-                                        "select count(*) from signing_key where partition_name = ?1 and hsm_handle = ?2")
-                                .setParameter(1, partition)
-                                .setParameter(2, handle)
-                                .getSingleResult())
-                        .longValue()
-                > 0;
-        em.createNativeQuery("delete from hsm_orphan where partition_name = ?1 and hsm_handle = ?2")
-                .setParameter(1, partition)
-                .setParameter(2, handle)
-                .executeUpdate();
+        boolean hasRow = keys.hasKeyAt(partition, handle);
+        orphanRows.forget(partition, handle);
         return hasRow ? null : firstSeen;
     }
 
@@ -339,10 +293,10 @@ public class HsmReconciler {
 
     /** The audit record of an HSM deletion the reconciler finished for a key that can no longer sign. */
     @Transactional(Transactional.TxType.MANDATORY)
-    void recordFinished(String action, Row r, String partition) {
+    void recordFinished(String action, PartitionKey r, String partition) {
         Map<String, Object> details = new LinkedHashMap<>();
         details.put("partition", partition);
-        details.put("handle", r.handle());
+        details.put("handle", r.hsmHandle());
         details.put("state", r.state().name());
         recorder.record(Change.auditOnly(action, ACTOR, Change.SUCCESS, r.issuerId(), r.kid(), details));
     }
@@ -385,29 +339,5 @@ public class HsmReconciler {
     static String issuerOf(String handle) {
         var m = HANDLE.matcher(handle);
         return m.matches() ? m.group(1) : null;
-    }
-
-    private static String toPgArray(Set<String> values) {
-        StringBuilder b = new StringBuilder("{");
-        for (String v : values) {
-            if (b.length() > 1) {
-                b.append(',');
-            }
-            b.append('"').append(v.replace("\\", "\\\\").replace("\"", "\\\"")).append('"');
-        }
-        return b.append('}').toString();
-    }
-
-    private static Instant toInstant(Object o) {
-        if (o instanceof Timestamp t) {
-            return t.toInstant();
-        }
-        if (o instanceof Instant i) {
-            return i;
-        }
-        if (o instanceof java.time.OffsetDateTime odt) {
-            return odt.toInstant();
-        }
-        throw new IllegalStateException("unexpected timestamp type " + o.getClass());
     }
 }

@@ -1,18 +1,17 @@
 package dev.keyhold.lifecycle;
 
 import dev.keyhold.audit.RecordedChange;
-import dev.keyhold.audit.SqlTime;
 import dev.keyhold.domain.ActivationState;
 import dev.keyhold.domain.Key;
 import dev.keyhold.issuer.IssuerEntity;
 import dev.keyhold.store.ActivationRequestEntity;
+import dev.keyhold.store.IssuerStore;
 import dev.keyhold.store.KeyEntity;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
 import jakarta.transaction.Transactional;
-import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -34,6 +33,9 @@ public class NextDue {
 
     @Inject
     EntityManager em;
+
+    @Inject
+    IssuerStore issuers;
 
     /** What the planner reads about one issuer. */
     public record PlannerInput(
@@ -68,12 +70,7 @@ public class NextDue {
     /** The stored value, as the sweeper reads it. */
     @Transactional(Transactional.TxType.MANDATORY)
     public Optional<Instant> stored(String issuerId) {
-        List<?> row = em.createNativeQuery("select next_due_at from issuer where id = ?1")
-                .setParameter(1, issuerId)
-                .getResultList();
-        return row.isEmpty()
-                ? Optional.empty()
-                : Optional.ofNullable(row.get(0)).map(SqlTime::instant);
+        return issuers.nextDueAt(issuerId);
     }
 
     /**
@@ -94,11 +91,7 @@ public class NextDue {
         // Every change of what the planner reads is made under the issuer row lock, which this update then already
         // holds. A transaction without it (an audit-only record next to a stale value) skips the row rather than wait
         // for it under the audit chain lock, which the lock holder may be waiting for; the holder stores it.
-        var update = em.createNativeQuery("update issuer set next_due_at = " + (next.isPresent() ? "?2" : "null")
-                        + " where id = (select id from issuer where id = ?1 for update skip locked)")
-                .setParameter(1, issuerId);
-        next.ifPresent(at -> update.setParameter(2, Timestamp.from(at)));
-        update.executeUpdate();
+        issuers.storeNextDueAt(issuerId, next);
     }
 
     void onRecorded(@Observes RecordedChange change) {

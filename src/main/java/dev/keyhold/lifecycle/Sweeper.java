@@ -1,5 +1,6 @@
 package dev.keyhold.lifecycle;
 
+import dev.keyhold.store.IssuerStore;
 import io.agroal.api.AgroalDataSource;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -9,12 +10,10 @@ import io.quarkus.scheduler.Scheduled;
 import jakarta.annotation.PostConstruct;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import jakarta.persistence.EntityManager;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Timestamp;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.Collection;
@@ -59,7 +58,7 @@ public class Sweeper {
     AgroalDataSource dataSource;
 
     @Inject
-    EntityManager em;
+    IssuerStore issuers;
 
     @Inject
     Clock clock;
@@ -161,23 +160,16 @@ public class Sweeper {
      * Issuers whose stored next instant ({@link NextDue}) has come; {@link DueStep} then decides, under the issuer
      * lock, which step is due.
      */
-    @SuppressWarnings("unchecked")
     List<String> dueIssuers(Instant now, Collection<String> onlyIssuers) {
-        String sql = "select id from issuer where next_due_at <= ?1" + (onlyIssuers == null ? "" : " and id in (?2)")
-                + " order by id";
-        var q = em.createNativeQuery(sql).setParameter(1, Timestamp.from(now));
-        if (onlyIssuers != null) {
-            q.setParameter(2, List.copyOf(onlyIssuers));
-        }
-        return q.getResultList();
+        return issuers.dueIssuers(now, onlyIssuers);
     }
 
     private static boolean tryLock(Connection c) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("select pg_try_advisory_lock(?)")) {
+        try (PreparedStatement ps = c.prepareStatement("select pg_try_advisory_lock(?) as locked")) {
             ps.setLong(1, SWEEP_LOCK);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
-                return rs.getBoolean(1);
+                return rs.getBoolean("locked");
             }
         }
     }

@@ -3,6 +3,7 @@ package dev.keyhold.ops;
 import dev.keyhold.canary.CanaryReport;
 import dev.keyhold.canary.CanaryRunner;
 import dev.keyhold.hsm.HsmPort;
+import dev.keyhold.store.IssuerStore;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheus.PrometheusMeterRegistry;
@@ -77,6 +78,9 @@ public class OperationsMetrics {
 
     @Inject
     EntityManager em;
+
+    @Inject
+    IssuerStore issuerRows;
 
     @Inject
     MeterRegistry registry;
@@ -240,38 +244,24 @@ public class OperationsMetrics {
         }
     }
 
-    @SuppressWarnings("unchecked")
     private Map<String, IssuerState> readIssuers() {
-        // One row per issuer: at most one ACTIVE and one PENDING key per issuer and at most one live (OPEN or
-        // APPROVED) request per key are database constraints.
-        List<Object[]> rows = em.createNativeQuery("select i.id, i.status, a.not_after, a.activated_at,"
-                        + " i.rotation_period_s, p.kid, r.state from issuer i"
-                        + " left join signing_key a on a.issuer_id = i.id and a.state = 'ACTIVE'"
-                        + " left join signing_key p on p.issuer_id = i.id and p.state = 'PENDING'"
-                        + " left join activation_request r on r.kid = p.kid and r.state in ('OPEN', 'APPROVED')")
-                .getResultList();
-        Map<String, Object[]> open = new HashMap<>();
-        for (Object[] o : (List<Object[]>) em.createNativeQuery("select issuer_id, count(*), min(expires_at)"
-                        + " from activation_request where state = 'OPEN' group by issuer_id")
-                .getResultList()) {
-            open.put((String) o[0], o);
-        }
+        List<IssuerStore.IssuerOverview> rows = issuerRows.overview();
+        Map<String, IssuerStore.OpenRequests> open = issuerRows.openRequests();
         Map<String, IssuerState> out = new HashMap<>(rows.size() * 2);
-        for (Object[] r : rows) {
-            String id = (String) r[0];
-            Instant activatedAt = instant(r[3]);
-            Instant rotationDue = activatedAt == null ? null : activatedAt.plusSeconds(((Number) r[4]).longValue());
-            Object[] o = open.get(id);
+        for (IssuerStore.IssuerOverview r : rows) {
+            Instant activatedAt = r.activeActivatedAt();
+            Instant rotationDue = activatedAt == null ? null : activatedAt.plusSeconds(r.rotationPeriodSeconds());
+            IssuerStore.OpenRequests o = open.get(r.issuerId());
             out.put(
-                    id,
+                    r.issuerId(),
                     new IssuerState(
-                            "SUSPENDED".equals(r[1]),
-                            instant(r[2]),
+                            "SUSPENDED".equals(r.status()),
+                            r.activeNotAfter(),
                             rotationDue,
-                            r[5] != null,
-                            "APPROVED".equals(r[6]),
-                            o == null ? 0 : ((Number) o[1]).intValue(),
-                            o == null ? null : instant(o[2])));
+                            r.pendingKid() != null,
+                            "APPROVED".equals(r.pendingRequestState()),
+                            o == null ? 0 : o.count(),
+                            o == null ? null : o.earliestExpiry()));
         }
         return out;
     }

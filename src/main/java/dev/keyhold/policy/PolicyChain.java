@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.keyhold.audit.Change;
 import dev.keyhold.audit.ChangeRecorder;
-import dev.keyhold.audit.SqlTime;
 import dev.keyhold.config.TrustSettings;
 import dev.keyhold.custodian.Credentials;
 import dev.keyhold.custodian.Seal;
@@ -14,13 +13,11 @@ import dev.keyhold.hsm.HsmPort;
 import dev.keyhold.issuer.IssuerEntity;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import jakarta.persistence.EntityManager;
 import jakarta.transaction.Status;
 import jakarta.transaction.Synchronization;
 import jakarta.transaction.TransactionSynchronizationRegistry;
 import jakarta.transaction.Transactional;
 import java.nio.charset.StandardCharsets;
-import java.sql.Timestamp;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -33,10 +30,10 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.jboss.logging.Logger;
 
 /**
- * The issuer policy chain: the only writer of {@code issuer_policy}, and its verifier. Version 1 is sealed by the HSM
- * when an admin creates the issuer; a suspension and a credential bootstrap are sealed by the HSM; every other
- * version (resume, policy change) carries the signatures of enough distinct custodians of the previous version over
- * a statement naming its digest. Each issuer's head is mirrored in the HSM (a data object in the trust partition,
+ * The issuer policy chain: decides what is appended to {@code issuer_policy} (stored by {@link PolicyStore}) and
+ * verifies it. Version 1 is sealed by the HSM when an admin creates the issuer; a suspension and a credential
+ * bootstrap are sealed by the HSM; every other version (resume, policy change) carries the signatures of enough
+ * distinct custodians of the previous version over a statement naming its digest. Each issuer's head is mirrored in the HSM (a data object in the trust partition,
  * written after the commit that moved it), so a database rolled back to an older chain is detected.
  */
 @ApplicationScoped
@@ -47,7 +44,7 @@ public class PolicyChain {
     public static final String MIRROR_PREFIX = "keyhold-policy-head:";
 
     @Inject
-    EntityManager em;
+    PolicyStore store;
 
     @Inject
     Clock clock;
@@ -90,17 +87,7 @@ public class PolicyChain {
 
     @Transactional
     public List<Version> versions(String issuerId) {
-        @SuppressWarnings("unchecked")
-        List<Object[]> rows = em.createNativeQuery("select version, document, digest, evidence, created_at from"
-                        + " issuer_policy where issuer_id = ?1 order by version")
-                .setParameter(1, issuerId)
-                .getResultList();
-        List<Version> out = new ArrayList<>();
-        for (Object[] r : rows) {
-            out.add(new Version(
-                    ((Number) r[0]).intValue(), (String) r[1], (String) r[2], (String) r[3], SqlTime.instant(r[4])));
-        }
-        return out;
+        return store.versions(issuerId);
     }
 
     @Transactional
@@ -256,15 +243,7 @@ public class PolicyChain {
         int version = PolicyDocuments.version(doc);
         String digest = PolicyDocuments.digest(document);
         Instant now = clock.instant();
-        em.createNativeQuery("insert into issuer_policy (issuer_id, version, document, digest, evidence, created_at)"
-                        + " values (?1, ?2, ?3, ?4, ?5, ?6)")
-                .setParameter(1, issuerId)
-                .setParameter(2, version)
-                .setParameter(3, document)
-                .setParameter(4, digest)
-                .setParameter(5, evidence)
-                .setParameter(6, Timestamp.from(now))
-                .executeUpdate();
+        store.insert(issuerId, version, document, digest, evidence, now);
         if (audit) {
             Map<String, Object> details = new LinkedHashMap<>();
             details.put("version", version);

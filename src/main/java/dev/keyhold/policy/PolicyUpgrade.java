@@ -3,6 +3,7 @@ package dev.keyhold.policy;
 import dev.keyhold.config.TrustSettings;
 import dev.keyhold.hsm.HsmPort;
 import dev.keyhold.issuer.IssuerEntity;
+import dev.keyhold.store.IssuerStore;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -34,6 +35,9 @@ public class PolicyUpgrade {
     HsmPort hsm;
 
     @Inject
+    IssuerStore issuers;
+
+    @Inject
     TrustSettings trust;
 
     void onStart(@Observes StartupEvent e) {
@@ -51,15 +55,7 @@ public class PolicyUpgrade {
         if (hsm.getData(trust.partition(), MARKER).isPresent()) {
             return;
         }
-        List<String> chainless = QuarkusTransaction.requiringNew()
-                .call(() -> IssuerEntity.getEntityManager()
-                        .createNativeQuery(
-                                "select id from issuer i where not exists (select 1 from issuer_policy p where"
-                                        + " p.issuer_id = i.id) order by id")
-                        .getResultList()
-                        .stream()
-                        .map(String::valueOf)
-                        .toList());
+        List<String> chainless = QuarkusTransaction.requiringNew().call(issuers::withoutPolicyChain);
         for (String id : chainless) {
             QuarkusTransaction.requiringNew().run(() -> {
                 IssuerEntity issuer = IssuerEntity.findById(id, LockModeType.PESSIMISTIC_WRITE);

@@ -46,9 +46,9 @@ class SingleWriterTest {
 
     /** Custodian signatures: each table of credentials and policy versions has exactly one writer. */
     private static final java.util.Map<String, String> TABLE_WRITERS = java.util.Map.of(
-            "custodian_challenge", "dev/keyhold/custodian/Credentials",
-            "custodian_credential", "dev/keyhold/custodian/Credentials",
-            "issuer_policy", "dev/keyhold/policy/PolicyChain");
+            "custodian_challenge", "dev/keyhold/custodian/CredentialStore",
+            "custodian_credential", "dev/keyhold/custodian/CredentialStore",
+            "issuer_policy", "dev/keyhold/policy/PolicyStore");
 
     @Test
     void credentialAndPolicyTablesHaveOneWriterEach() throws IOException {
