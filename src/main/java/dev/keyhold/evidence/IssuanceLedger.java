@@ -29,8 +29,9 @@ import java.util.concurrent.locks.ReentrantLock;
  *   <li>it lingers (at most {@code linger}) only while signatures announced with {@link #expect} are under way, and
  *       only for those: a lone request is written at once, a burst still goes out as one batch;
  *   <li>it writes the batch row, its tokens and the new chain head in ONE statement of a fixed shape (the tokens as
- *       array parameters, {@code unnest}ed; the statement is {@link LedgerStore}'s) and commits durably ({@code synchronous_commit = on} for that transaction
- *       whatever the server's default): two round trips, the statement (with its BEGIN) and the COMMIT;
+ *       array parameters, {@code unnest}ed; the statement is {@link LedgerStore}'s) and commits durably
+ *       ({@code synchronous_commit = on} for that transaction whatever the server's default): two round trips, the
+ *       statement (with its BEGIN) and the COMMIT;
  *   <li>it keeps the chain head in memory. The head update is a compare-and-set on the head it knows; when another
  *       instance moved the head, nothing is written, and the writer re-reads the head and computes the batch again.
  * </ul>
@@ -425,7 +426,8 @@ public final class IssuanceLedger implements AutoCloseable {
     /** The head in the database; null when {@code attempted} is already in the ledger (its commit went through). */
     private Head readHead(Head attempted) throws SQLException {
         try (Connection c = connections.open()) {
-            return LedgerStore.readHead(c, attempted == null ? -1 : attempted.seq(), attempted == null ? "" : attempted.hash())
+            return LedgerStore.readHead(
+                            c, attempted == null ? -1 : attempted.seq(), attempted == null ? "" : attempted.hash())
                     .orElse(null);
         }
     }

@@ -351,8 +351,9 @@ public class LedgerStore {
     /** Whether the head is ahead of the newest checkpoint (a checkpoint is due). */
     public boolean headAheadOfCheckpoints() {
         try (Connection c = ds.getConnection();
-                PreparedStatement ps = c.prepareStatement("select (select seq from ledger_head where id = 1) as head_seq,"
-                        + " (select coalesce(max(seq), 0) from ledger_checkpoint) as checkpointed_seq");
+                PreparedStatement ps =
+                        c.prepareStatement("select (select seq from ledger_head where id = 1) as head_seq,"
+                                + " (select coalesce(max(seq), 0) from ledger_checkpoint) as checkpointed_seq");
                 ResultSet rs = ps.executeQuery()) {
             rs.next();
             return rs.getLong("head_seq") > rs.getLong("checkpointed_seq");
@@ -368,8 +369,9 @@ public class LedgerStore {
     public CheckpointLag checkpointLag() {
         Tuple t = (Tuple) em.createNativeQuery(
                         "select (select max(signed_at) from ledger_checkpoint) as newest_checkpoint_at,"
-                                + " (select min(recorded_at) from ledger_batch where seq > (select coalesce(max(seq), 0)"
-                                + " from ledger_checkpoint)) as oldest_unsigned_batch_at",
+                                + " (select min(recorded_at) from ledger_batch"
+                                + " where seq > (select coalesce(max(seq), 0) from ledger_checkpoint))"
+                                + " as oldest_unsigned_batch_at",
                         Tuple.class)
                 .getSingleResult();
         return new CheckpointLag(instant(t.get("newest_checkpoint_at")), instant(t.get("oldest_unsigned_batch_at")));

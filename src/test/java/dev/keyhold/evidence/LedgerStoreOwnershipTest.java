@@ -65,7 +65,9 @@ class LedgerStoreOwnershipTest {
         for (Map.Entry<String, String> e : OWNERS.entrySet()) {
             String table = e.getKey();
             Set<String> found = users.getOrDefault(table, Set.of());
-            assertTrue(found.contains(e.getValue()), "no SQL on " + table + " in " + e.getValue() + ": the scan is broken");
+            assertTrue(
+                    found.contains(e.getValue()),
+                    "no SQL on " + table + " in " + e.getValue() + ": the scan is broken");
             for (String user : found) {
                 if (!user.equals(e.getValue()) && !EXCEPTIONS.containsKey(user + " " + table)) {
                     outside.add(user + " " + table);
@@ -81,11 +83,12 @@ class LedgerStoreOwnershipTest {
         }
     }
 
-    /** The scan sees SQL naming the tables in a method, a lambda and an inner class (else the test could never fail). */
+    /** The scan sees SQL naming the tables in a method, a lambda and an inner class (else the test cannot fail). */
     @Test
     void theScanSeesAPlantedViolation() throws IOException {
         Map<String, Set<String>> planted = new TreeMap<>();
-        for (String c : List.of("LedgerStoreOwnershipTest$Violations.class", "LedgerStoreOwnershipTest$Violations$1.class")) {
+        for (String c :
+                List.of("LedgerStoreOwnershipTest$Violations.class", "LedgerStoreOwnershipTest$Violations$1.class")) {
             try (InputStream in = LedgerStoreOwnershipTest.class.getResourceAsStream(c)) {
                 sqlUsers(new ClassReader(in), planted);
             }
