@@ -7,9 +7,7 @@ import dev.keyhold.issuer.IssuerEntity;
 import dev.keyhold.issuer.IssuerService;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import jakarta.persistence.EntityManager;
 import jakarta.transaction.Transactional;
-import java.sql.Timestamp;
 import java.time.Clock;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -37,7 +35,7 @@ public class CompromiseAlarm {
     ChangeRecorder recorder;
 
     @Inject
-    EntityManager em;
+    CompromiseReportStore reports;
 
     @Inject
     Clock clock;
@@ -49,19 +47,7 @@ public class CompromiseAlarm {
         // The issuer row first, as every issuer change takes it before the audit chain's lock.
         IssuerEntity issuer = issuers.lock(forged.issuer());
         byte[] hash = HexFormat.of().parseHex(forged.sha256());
-        int inserted = em.createNativeQuery("insert into compromise_report (token_sha256, issuer_id, kid,"
-                        + " first_reported_at, first_reporter, reports) values (?1, ?2, ?3, ?4, ?5, 1)"
-                        + " on conflict (token_sha256) do nothing")
-                .setParameter(1, hash)
-                .setParameter(2, forged.issuer())
-                .setParameter(3, forged.kid())
-                .setParameter(4, Timestamp.from(clock.instant()))
-                .setParameter(5, reporter)
-                .executeUpdate();
-        if (inserted == 0) {
-            em.createNativeQuery("update compromise_report set reports = reports + 1 where token_sha256 = ?1")
-                    .setParameter(1, hash)
-                    .executeUpdate();
+        if (!reports.report(hash, forged.issuer(), forged.kid(), clock.instant(), reporter)) {
             return new Raised(false, false);
         }
         Map<String, Object> details = new LinkedHashMap<>();

@@ -1,12 +1,8 @@
 package dev.keyhold.evidence;
 
-import io.agroal.api.AgroalDataSource;
 import io.smallrye.health.api.HealthGroup;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
@@ -27,7 +23,7 @@ public class EvidenceHealth implements HealthCheck {
     static final int LISTED = 20;
 
     @Inject
-    AgroalDataSource ds;
+    CompromiseReportStore reports;
 
     @Inject
     Ledger ledger;
@@ -35,20 +31,16 @@ public class EvidenceHealth implements HealthCheck {
     @Override
     public HealthCheckResponse call() {
         HealthCheckResponseBuilder b = HealthCheckResponse.named("evidence").up();
-        try (Connection c = ds.getConnection();
-                PreparedStatement ps = c.prepareStatement("select issuer_id, kid, count(*), max(first_reported_at)"
-                        + " from compromise_report group by issuer_id, kid order by max(first_reported_at) desc");
-                ResultSet rs = ps.executeQuery()) {
+        try {
             long total = 0;
             int listed = 0;
-            while (rs.next()) {
-                total += rs.getLong(3);
+            for (CompromiseReportStore.SuspectKey k : reports.suspectKeys()) {
+                total += k.forgedTokens();
                 if (listed++ < LISTED) {
                     b.withData(
-                            "suspect." + rs.getString(2),
-                            "issuer " + rs.getString(1) + ", " + rs.getLong(3) + " forged token(s), last "
-                                    + rs.getObject(4, java.time.OffsetDateTime.class)
-                                            .toInstant());
+                            "suspect." + k.kid(),
+                            "issuer " + k.issuerId() + ", " + k.forgedTokens() + " forged token(s), last "
+                                    + k.lastReportedAt());
                 }
             }
             b.withData("compromiseSuspected", total);

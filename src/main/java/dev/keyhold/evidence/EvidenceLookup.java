@@ -5,18 +5,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.keyhold.domain.Key;
 import dev.keyhold.store.KeyEntity;
 import dev.keyhold.verify.TokenVerifier;
-import io.agroal.api.AgroalDataSource;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.nio.charset.StandardCharsets;
-import java.sql.Array;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.time.Instant;
-import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
@@ -39,13 +32,10 @@ public class EvidenceLookup {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @Inject
-    AgroalDataSource ds;
+    LedgerStore ledger;
 
     @Inject
     TokenVerifier verifier;
-
-    /** A ledger row found by hash. */
-    record Hit(String jti, String kid, String issuerId, long iat, long exp, long batch) {}
 
     /** What the caller gave for one token: the compact JWS, or (reports of rejected tokens) only its hash. */
     record Item(String token, String sha256Hex) {}
@@ -59,7 +49,7 @@ public class EvidenceLookup {
         for (Item i : items) {
             hashes.add(i.token() != null ? sha256Hex(i.token()) : normalisedHash(i.sha256Hex()));
         }
-        Map<String, Hit> hits =
+        Map<String, LedgerStore.IssuedToken> hits =
                 find(hashes.stream().filter(h -> h != null).distinct().toList());
         Instant coveredFrom = coveredFrom();
         Map<String, Optional<Key>> keys = new HashMap<>();
@@ -67,7 +57,7 @@ public class EvidenceLookup {
         for (int n = 0; n < items.size(); n++) {
             Item item = items.get(n);
             String hash = hashes.get(n);
-            Hit hit = hash == null ? null : hits.get(hash);
+            LedgerStore.IssuedToken hit = hash == null ? null : hits.get(hash);
             if (hit != null) {
                 out.add(new TokenFinding(
                         n,
@@ -131,45 +121,12 @@ public class EvidenceLookup {
     }
 
     /** The ledger rows of these hashes (hex), one index probe per hash and partition. */
-    Map<String, Hit> find(List<String> hexHashes) {
-        Map<String, Hit> hits = new HashMap<>();
-        if (hexHashes.isEmpty()) {
-            return hits;
-        }
-        try (Connection c = ds.getConnection();
-                PreparedStatement ps = c.prepareStatement("select encode(t.token_sha256, 'hex'), t.jti, t.kid,"
-                        + " t.issuer_id, t.iat, t.exp, t.batch_seq from ledger_token t"
-                        + " where t.token_sha256 = any (select decode(h, 'hex') from unnest(?::text[]) h)")) {
-            Array arr = c.createArrayOf("text", hexHashes.toArray());
-            ps.setArray(1, arr);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    hits.putIfAbsent(
-                            rs.getString(1),
-                            new Hit(
-                                    rs.getString(2),
-                                    rs.getString(3),
-                                    rs.getString(4),
-                                    rs.getLong(5),
-                                    rs.getLong(6),
-                                    rs.getLong(7)));
-                }
-            }
-        } catch (SQLException e) {
-            throw new IllegalStateException("the ledger could not be read", e);
-        }
-        return hits;
+    Map<String, LedgerStore.IssuedToken> find(List<String> hexHashes) {
+        return ledger.tokensByHash(hexHashes);
     }
 
     Instant coveredFrom() {
-        try (Connection c = ds.getConnection();
-                PreparedStatement ps = c.prepareStatement("select covered_from from ledger_head where id = 1");
-                ResultSet rs = ps.executeQuery()) {
-            rs.next();
-            return rs.getObject(1, OffsetDateTime.class).toInstant();
-        } catch (SQLException e) {
-            throw new IllegalStateException("the ledger could not be read", e);
-        }
+        return ledger.coveredFrom();
     }
 
     static String sha256Hex(String token) {

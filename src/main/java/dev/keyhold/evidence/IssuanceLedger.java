@@ -1,15 +1,11 @@
 package dev.keyhold.evidence;
 
-import java.sql.Array;
+import dev.keyhold.evidence.LedgerStore.Head;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -33,8 +29,9 @@ import java.util.concurrent.locks.ReentrantLock;
  *   <li>it lingers (at most {@code linger}) only while signatures announced with {@link #expect} are under way, and
  *       only for those: a lone request is written at once, a burst still goes out as one batch;
  *   <li>it writes the batch row, its tokens and the new chain head in ONE statement of a fixed shape (the tokens as
- *       array parameters, {@code unnest}ed) and commits durably ({@code synchronous_commit = on} for that transaction
- *       whatever the server's default): two round trips, the statement (with its BEGIN) and the COMMIT;
+ *       array parameters, {@code unnest}ed; the statement is {@link LedgerStore}'s) and commits durably
+ *       ({@code synchronous_commit = on} for that transaction whatever the server's default): two round trips, the
+ *       statement (with its BEGIN) and the COMMIT;
  *   <li>it keeps the chain head in memory. The head update is a compare-and-set on the head it knows; when another
  *       instance moved the head, nothing is written, and the writer re-reads the head and computes the batch again.
  * </ul>
@@ -87,31 +84,6 @@ public final class IssuanceLedger implements AutoCloseable {
 
     private record Pending(LedgerEntry entry, CompletableFuture<Void> durable) {}
 
-    /** The chain head as this instance last wrote or read it. */
-    private record Head(long seq, String hash, Instant recordedAt) {}
-
-    /**
-     * Batch, tokens and head in one statement (then COMMIT). The head update is the compare-and-set: when
-     * the head is not the one this instance knows, {@code head} is empty and so are both inserts. The set_config
-     * makes this transaction's commit wait for the WAL flush even on a server whose default is
-     * {@code synchronous_commit = off}.
-     */
-    static final String WRITE_SQL = "with durable as (select set_config('synchronous_commit', 'on', true) as v),"
-            + " head as (update ledger_head set seq = ?, hash = ?, recorded_at = ?"
-            + " where id = 1 and seq = ? and hash = ? returning seq, hash, recorded_at),"
-            + " batch as (insert into ledger_batch (seq, recorded_at, node, token_count, tokens_digest, prev_hash, hash)"
-            + " select seq, recorded_at, ?, ?, ?, ?, hash from head),"
-            + " tokens as (insert into ledger_token (recorded_at, batch_seq, position, token_sha256, jti, kid,"
-            + " issuer_id, sub, aud, iat, exp)"
-            + " select head.recorded_at, head.seq, (t.ord - 1)::integer, t.sha, t.jti, t.kid, t.iss, t.sub, t.aud,"
-            + " t.iat, t.exp from head, unnest(?::bytea[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],"
-            + " ?::bigint[], ?::bigint[]) with ordinality as t(sha, jti, kid, iss, sub, aud, iat, exp, ord))"
-            + " select (select count(*) from head), (select v from durable)";
-
-    /** The head, and whether a batch (seq, hash) is in the ledger (after a write whose outcome is unknown). */
-    static final String HEAD_SQL = "select seq, hash, recorded_at,"
-            + " exists (select 1 from ledger_batch where seq = ? and hash = ?) from ledger_head where id = 1";
-
     private final Connections connections;
     private final Clock clock;
     private final Settings settings;
@@ -129,7 +101,7 @@ public final class IssuanceLedger implements AutoCloseable {
     private volatile boolean closing;
     private volatile int pending;
 
-    /** Writer thread only. */
+    /** The chain head as this instance last wrote or read it (writer thread only). */
     private Head head;
 
     private final LongAdder batches = new LongAdder();
@@ -453,44 +425,18 @@ public final class IssuanceLedger implements AutoCloseable {
 
     /** The head in the database; null when {@code attempted} is already in the ledger (its commit went through). */
     private Head readHead(Head attempted) throws SQLException {
-        try (Connection c = connections.open();
-                PreparedStatement ps = c.prepareStatement(HEAD_SQL)) {
-            ps.setLong(1, attempted == null ? -1 : attempted.seq());
-            ps.setString(2, attempted == null ? "" : attempted.hash());
-            try (ResultSet rs = ps.executeQuery()) {
-                if (!rs.next()) {
-                    throw new SQLException("ledger_head is missing (migration V9 not applied?)");
-                }
-                if (rs.getBoolean(4)) {
-                    return null;
-                }
-                OffsetDateTime at = rs.getObject(3, OffsetDateTime.class);
-                return new Head(rs.getLong(1), rs.getString(2), at == null ? null : at.toInstant());
-            }
+        try (Connection c = connections.open()) {
+            return LedgerStore.readHead(
+                            c, attempted == null ? -1 : attempted.seq(), attempted == null ? "" : attempted.hash())
+                    .orElse(null);
         }
     }
 
     /** One statement and its commit; false when the head was not {@link #head} (nothing written). */
     private boolean write(List<Pending> batch, String digest, Head next) throws SQLException {
-        int n = batch.size();
-        byte[][] sha = new byte[n][];
-        String[] jti = new String[n];
-        String[] kid = new String[n];
-        String[] iss = new String[n];
-        String[] sub = new String[n];
-        String[] aud = new String[n];
-        Long[] iat = new Long[n];
-        Long[] exp = new Long[n];
-        for (int i = 0; i < n; i++) {
-            LedgerEntry e = batch.get(i).entry();
-            sha[i] = e.tokenSha256();
-            jti[i] = e.jti();
-            kid[i] = e.kid();
-            iss[i] = e.issuerId();
-            sub[i] = e.sub();
-            aud[i] = e.aud();
-            iat[i] = e.iat();
-            exp[i] = e.exp();
+        List<LedgerEntry> entries = new ArrayList<>(batch.size());
+        for (Pending p : batch) {
+            entries.add(p.entry());
         }
         try (Connection c = connections.open()) {
             // The batch's day must have its partition before the statement (DDL commits); known days cost nothing.
@@ -498,35 +444,8 @@ public final class IssuanceLedger implements AutoCloseable {
             // An explicit transaction (BEGIN goes out with the statement): a writer that dies before its COMMIT
             // leaves nothing behind, so no batch lands that its process did not see committed.
             c.setAutoCommit(false);
-            OffsetDateTime ts = OffsetDateTime.ofInstant(next.recordedAt(), ZoneOffset.UTC);
-            try (PreparedStatement ps = c.prepareStatement(WRITE_SQL)) {
-                int p = 1;
-                ps.setLong(p++, next.seq());
-                ps.setString(p++, next.hash());
-                ps.setObject(p++, ts);
-                ps.setLong(p++, head.seq());
-                ps.setString(p++, head.hash());
-                ps.setString(p++, settings.node());
-                ps.setInt(p++, n);
-                ps.setString(p++, digest);
-                ps.setString(p++, head.hash());
-                List<Array> arrays = List.of(
-                        c.createArrayOf("bytea", sha),
-                        c.createArrayOf("text", jti),
-                        c.createArrayOf("text", kid),
-                        c.createArrayOf("text", iss),
-                        c.createArrayOf("text", sub),
-                        c.createArrayOf("text", aud),
-                        c.createArrayOf("bigint", iat),
-                        c.createArrayOf("bigint", exp));
-                for (Array a : arrays) {
-                    ps.setArray(p++, a);
-                }
-                boolean written;
-                try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    written = rs.getLong(1) == 1;
-                }
+            try {
+                boolean written = LedgerStore.writeBatch(c, head, next, settings.node(), digest, entries);
                 c.commit();
                 return written;
             } catch (SQLException | RuntimeException e) {

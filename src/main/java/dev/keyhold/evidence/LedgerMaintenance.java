@@ -6,20 +6,14 @@ import dev.keyhold.audit.ChangeRecorder;
 import dev.keyhold.config.NodeName;
 import dev.keyhold.domain.SigningAlgorithm;
 import dev.keyhold.hsm.HsmPort;
-import io.agroal.api.AgroalDataSource;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.scheduler.Scheduled;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.LocalDate;
-import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -39,7 +33,7 @@ public class LedgerMaintenance {
     private static final Logger LOG = Logger.getLogger(LedgerMaintenance.class);
 
     @Inject
-    AgroalDataSource ds;
+    LedgerStore store;
 
     @Inject
     AuditKeys auditKeys;
@@ -87,27 +81,16 @@ public class LedgerMaintenance {
     /** Today's and the next two days' partitions, so the writer rarely makes one itself. */
     public void ensureAhead() throws SQLException {
         LocalDate today = LedgerPartitions.dayOf(clock.instant());
-        try (Connection c = ds.getConnection()) {
-            for (int d = 0; d < 3; d++) {
-                ledger.partitions().ensure(c, today.plusDays(d));
-            }
-        }
+        store.ensurePartitions(ledger.partitions(), List.of(today, today.plusDays(1), today.plusDays(2)));
     }
 
     /** Signs the ledger head; empty when nothing was ever recorded. Blocking: HSM and database. */
     public Optional<LedgerCheckpoint> checkpoint(String actor) {
         AuditKeys.AuditKey key = auditKeys.ensure();
         return QuarkusTransaction.requiringNew().call(() -> {
-            long seq;
-            String hash;
-            try (Connection c = ds.getConnection();
-                    PreparedStatement ps =
-                            c.prepareStatement("select seq, hash from ledger_head where id = 1 for share");
-                    ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                seq = rs.getLong(1);
-                hash = rs.getString(2);
-            }
+            LedgerStore.Head head = store.sharedHead();
+            long seq = head.seq();
+            String hash = head.hash();
             if (seq == 0) {
                 return Optional.<LedgerCheckpoint>empty();
             }
@@ -124,19 +107,7 @@ public class LedgerMaintenance {
                     node.get(),
                     key.kid(),
                     Base64.getUrlEncoder().withoutPadding().encodeToString(sig));
-            try (Connection c = ds.getConnection();
-                    PreparedStatement ps =
-                            c.prepareStatement("insert into ledger_checkpoint (seq, hash, signed_at, node,"
-                                    + " key_id, signature, requested_by) values (?, ?, ?, ?, ?, ?, ?)")) {
-                ps.setLong(1, cp.seq());
-                ps.setString(2, cp.hash());
-                ps.setObject(3, OffsetDateTime.ofInstant(cp.time(), ZoneOffset.UTC));
-                ps.setString(4, cp.node());
-                ps.setString(5, cp.keyId());
-                ps.setString(6, cp.signature());
-                ps.setString(7, actor);
-                ps.executeUpdate();
-            }
+            store.insertCheckpoint(cp, actor);
             Map<String, Object> details = new LinkedHashMap<>();
             details.put("seq", seq);
             details.put("hash", hash);
@@ -155,27 +126,9 @@ public class LedgerMaintenance {
                 LedgerPartitions.dayOf(clock.instant().minus(config.ledger().retention()));
         LedgerPartitions partitions = ledger.partitions();
         return QuarkusTransaction.requiringNew().call(() -> {
-            List<LocalDate> dropped;
-            try (Connection c = ds.getConnection()) {
-                // The tables in the order the writer's one statement takes them: it locks both parents when it starts
-                // and then waits for the head row, and dropping a partition locks its parent exclusively; taking the
-                // head first would deadlock with a writer between the two.
-                try (PreparedStatement ps =
-                        c.prepareStatement("lock table ledger_batch, ledger_token" + " in access exclusive mode")) {
-                    ps.execute();
-                }
-                try (PreparedStatement ps = c.prepareStatement("select 1 from ledger_head where id = 1 for update")) {
-                    ps.executeQuery().close();
-                }
-                dropped = partitions.dropBefore(c, firstKept);
-                if (dropped.isEmpty()) {
-                    return dropped;
-                }
-                try (PreparedStatement ps = c.prepareStatement(
-                        "update ledger_head set covered_from =" + " greatest(covered_from, ?) where id = 1")) {
-                    ps.setObject(1, firstKept.atStartOfDay().atOffset(ZoneOffset.UTC));
-                    ps.executeUpdate();
-                }
+            List<LocalDate> dropped = store.dropDaysBefore(partitions, firstKept);
+            if (dropped.isEmpty()) {
+                return dropped;
             }
             Map<String, Object> details = new LinkedHashMap<>();
             details.put("days", dropped.stream().map(LocalDate::toString).toList());
@@ -186,14 +139,6 @@ public class LedgerMaintenance {
     }
 
     boolean headMoved() {
-        try (Connection c = ds.getConnection();
-                PreparedStatement ps = c.prepareStatement("select (select seq from ledger_head where id = 1),"
-                        + " (select coalesce(max(seq), 0) from ledger_checkpoint)");
-                ResultSet rs = ps.executeQuery()) {
-            rs.next();
-            return rs.getLong(1) > rs.getLong(2);
-        } catch (SQLException e) {
-            throw new IllegalStateException("cannot read the ledger head", e);
-        }
+        return store.headAheadOfCheckpoints();
     }
 }

@@ -11,6 +11,7 @@ import dev.keyhold.testsupport.Sql;
 import dev.keyhold.testsupport.Tokens;
 import dev.keyhold.validator.EvidenceReporter;
 import dev.keyhold.validator.KeyholdValidator;
+import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
@@ -20,6 +21,7 @@ import java.net.URI;
 import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.LocalDate;
 import java.util.ArrayList;
@@ -53,6 +55,9 @@ class EvidenceTest {
 
     @Inject
     LedgerMaintenance maintenance;
+
+    @Inject
+    LedgerStore store;
 
     @AfterEach
     void reset() {
@@ -429,5 +434,28 @@ class EvidenceTest {
         assertThat(r.getString("findings[0].judgement")).isEqualTo("not_covered");
         assertThat(r.getInt("alarms")).isZero();
         assertThat(alarms(kid)).isZero();
+    }
+
+    /** What the operations metrics read: the newest ledger checkpoint's time, the oldest batch no checkpoint signs. */
+    @Test
+    void theCheckpointLagIsTheNewestCheckpointAndTheOldestBatchAfterIt() {
+        String id = issuer("lag", false);
+        lifecycle.activeKey(id);
+        signViaResource(id, Tokens.claims(id));
+        assertThat(maintenance.checkpoint("test")).isPresent();
+        LedgerStore.CheckpointLag signed = QuarkusTransaction.requiringNew().call(store::checkpointLag);
+        assertThat(signed.newestCheckpointAt())
+                .isEqualTo(((Timestamp) sql.one("select max(signed_at) from ledger_checkpoint")).toInstant());
+        assertThat(signed.oldestUncheckpointedBatchAt()).isNull();
+
+        clock.advance(Duration.ofSeconds(5));
+        signViaResource(id, Tokens.claims(id));
+        LedgerStore.CheckpointLag behind = QuarkusTransaction.requiringNew().call(store::checkpointLag);
+        assertThat(behind.newestCheckpointAt()).isEqualTo(signed.newestCheckpointAt());
+        assertThat(behind.oldestUncheckpointedBatchAt())
+                .isNotNull()
+                .isEqualTo(((Timestamp) sql.one("select min(recorded_at) from ledger_batch"
+                                + " where seq > (select max(seq) from ledger_checkpoint)"))
+                        .toInstant());
     }
 }

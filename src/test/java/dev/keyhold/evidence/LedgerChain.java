@@ -23,7 +23,7 @@ final class LedgerChain {
         try (PreparedStatement ps = c.prepareStatement("select seq, hash from ledger_head where id = 1");
                 ResultSet rs = ps.executeQuery()) {
             rs.next();
-            return new Head(rs.getLong(1), rs.getString(2));
+            return new Head(rs.getLong("seq"), rs.getString("hash"));
         }
     }
 
@@ -42,21 +42,22 @@ final class LedgerChain {
             ps.setLong(1, from.seq());
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    long seq = rs.getLong(1);
+                    long seq = rs.getLong("seq");
                     assertThat(seq).as("batches are contiguous").isEqualTo(expected);
-                    String digest = tokensDigest(c, seq, rs.getObject(2, OffsetDateTime.class), rs.getInt(4), seen);
-                    assertThat(digest).as("tokens digest of batch " + seq).isEqualTo(rs.getString(5));
-                    assertThat(rs.getString(6))
+                    String digest = tokensDigest(
+                            c, seq, rs.getObject("recorded_at", OffsetDateTime.class), rs.getInt("token_count"), seen);
+                    assertThat(digest).as("tokens digest of batch " + seq).isEqualTo(rs.getString("tokens_digest"));
+                    assertThat(rs.getString("prev_hash"))
                             .as("batch " + seq + " names the previous hash")
                             .isEqualTo(prev);
                     String hash = LedgerHash.batchHash(
                             seq,
-                            rs.getObject(2, OffsetDateTime.class).toInstant(),
-                            rs.getString(3),
-                            rs.getInt(4),
+                            rs.getObject("recorded_at", OffsetDateTime.class).toInstant(),
+                            rs.getString("node"),
+                            rs.getInt("token_count"),
                             digest,
                             prev);
-                    assertThat(hash).as("hash of batch " + seq).isEqualTo(rs.getString(7));
+                    assertThat(hash).as("hash of batch " + seq).isEqualTo(rs.getString("hash"));
                     prev = hash;
                     expected++;
                 }
@@ -76,21 +77,21 @@ final class LedgerChain {
             ps.setObject(2, at);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    assertThat(rs.getInt(1)).isEqualTo(lines.size());
-                    String hex = HexFormat.of().formatHex(rs.getBytes(2));
+                    assertThat(rs.getInt("position")).isEqualTo(lines.size());
+                    String hex = HexFormat.of().formatHex(rs.getBytes("token_sha256"));
                     assertThat(seen.add(hex))
                             .as("token " + hex + " recorded once")
                             .isTrue();
                     lines.add(LedgerHash.line(
-                            rs.getInt(1),
+                            rs.getInt("position"),
                             hex,
-                            rs.getString(3),
-                            rs.getString(4),
-                            rs.getString(5),
-                            rs.getString(6),
-                            rs.getString(7),
-                            rs.getLong(8),
-                            rs.getLong(9)));
+                            rs.getString("jti"),
+                            rs.getString("kid"),
+                            rs.getString("issuer_id"),
+                            rs.getString("sub"),
+                            rs.getString("aud"),
+                            rs.getLong("iat"),
+                            rs.getLong("exp")));
                 }
             }
         }
