@@ -10,9 +10,7 @@ import io.vertx.core.Vertx;
 import io.vertx.ext.web.RoutingContext;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import jakarta.persistence.Tuple;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -46,7 +44,7 @@ public class DenialRecorder implements dev.keyhold.error.DenialSink {
     CurrentVertxRequest currentRequest;
 
     @Inject
-    jakarta.persistence.EntityManager em;
+    KeyIssuers keyIssuers;
 
     /**
      * Records one refused attempt in a new transaction (any caller transaction is suspended meanwhile). Blocking.
@@ -110,21 +108,13 @@ public class DenialRecorder implements dev.keyhold.error.DenialSink {
         }
     }
 
-    /**
-     * So that an auditor asking for an issuer's records also sees refused attempts on its keys. The one read of a key
-     * row in this package: {@code audit} sits below {@code store} in the layers, so it cannot ask {@code KeyEntity};
-     * the row is read by column name.
-     */
+    /** So that an auditor asking for an issuer's records also sees refused attempts on its keys. */
     private String issuerOfKey(String kid) {
         if (kid == null) {
             return null;
         }
-        return QuarkusTransaction.requiringNew().call(() -> {
-            List<?> rows = em.createNativeQuery("select issuer_id from signing_key where kid = ?1", Tuple.class)
-                    .setParameter(1, kid)
-                    .getResultList();
-            return rows.isEmpty() ? null : ((Tuple) rows.get(0)).get("issuer_id", String.class);
-        });
+        return QuarkusTransaction.requiringNew()
+                .call(() -> keyIssuers.issuerOfKey(kid).orElse(null));
     }
 
     private static Uni<Void> blocking(Runnable work) {

@@ -1,7 +1,9 @@
 package dev.keyhold.ops;
 
+import dev.keyhold.audit.AuditStore;
 import dev.keyhold.canary.CanaryReport;
 import dev.keyhold.canary.CanaryRunner;
+import dev.keyhold.evidence.LedgerStore;
 import dev.keyhold.hsm.HsmPort;
 import dev.keyhold.store.IssuerStore;
 import io.micrometer.core.instrument.Gauge;
@@ -81,6 +83,12 @@ public class OperationsMetrics {
 
     @Inject
     IssuerStore issuerRows;
+
+    @Inject
+    AuditStore auditRows;
+
+    @Inject
+    LedgerStore ledgerRows;
 
     @Inject
     MeterRegistry registry;
@@ -267,15 +275,14 @@ public class OperationsMetrics {
     }
 
     private GlobalState readGlobal(Instant now) {
-        Object[] a = (Object[]) em.createNativeQuery(
-                        "select (select max(signed_at) from audit_checkpoint),"
-                                + " (select min(recorded_at) from audit_record where seq > (select coalesce(max(seq), 0) from audit_checkpoint))")
-                .getSingleResult();
-        Object[] l = (Object[]) em.createNativeQuery(
-                        "select (select max(signed_at) from ledger_checkpoint),"
-                                + " (select min(recorded_at) from ledger_batch where seq > (select coalesce(max(seq), 0) from ledger_checkpoint))")
-                .getSingleResult();
-        return new GlobalState(instant(a[0]), instant(a[1]), instant(l[0]), instant(l[1]), now);
+        AuditStore.CheckpointCoverage a = auditRows.checkpointCoverage();
+        LedgerStore.CheckpointLag l = ledgerRows.checkpointLag();
+        return new GlobalState(
+                a.newestCheckpointAt(),
+                a.oldestUncheckpointedAt(),
+                l.newestCheckpointAt(),
+                l.oldestUncheckpointedBatchAt(),
+                now);
     }
 
     private double until(Instant t) {

@@ -1,5 +1,6 @@
 package dev.keyhold.store;
 
+import dev.keyhold.audit.KeyIssuers;
 import dev.keyhold.audit.SqlTime;
 import dev.keyhold.domain.KeyState;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -25,7 +26,7 @@ import java.util.Optional;
  * request and decision rows are only read here: their one writer is {@code command/LifecycleCommands}.
  */
 @ApplicationScoped
-public class IssuerStore {
+public class IssuerStore implements KeyIssuers {
 
     @Inject
     EntityManager em;
@@ -51,14 +52,15 @@ public class IssuerStore {
 
     // ------------------------------------------------------------------------------------------------ issuer rows
 
-    /** Whether the issuer exists. */
-    public boolean exists(String issuerId) {
-        return !em.createNativeQuery("select id from issuer where id = ?1", Tuple.class)
-                .setParameter(1, issuerId)
-                .getResultList()
-                .isEmpty();
+    /** The issuer of a key (the audit trail's {@link KeyIssuers} port). */
+    @Override
+    public Optional<String> issuerOfKey(String kid) {
+        return em.createNativeQuery("select issuer_id from signing_key where kid = ?1", Tuple.class)
+                .setParameter(1, kid)
+                .getResultStream()
+                .findFirst()
+                .map(t -> ((Tuple) t).get("issuer_id", String.class));
     }
-
     /** Issuers whose stored {@code next_due_at} has come, by id; only those given when {@code onlyIssuers} is set. */
     public List<String> dueIssuers(Instant now, Collection<String> onlyIssuers) {
         String sql = "select id from issuer where next_due_at <= ?1" + (onlyIssuers == null ? "" : " and id in (?2)")
