@@ -44,7 +44,12 @@ public class KillSwitch {
 
     public record Suspension(boolean changed, IssuerView issuer) {}
 
-    public record Resumption(boolean created, ActivationRequestEntity request) {}
+    public record Resumption(boolean created, ActivationRequestEntity request) {
+        /** The request's id, for callers that only link to it (the console) and need not see the row. */
+        public java.util.UUID requestId() {
+            return request.id;
+        }
+    }
 
     /** Idempotent: suspending a suspended issuer changes nothing and records nothing. */
     @Transactional

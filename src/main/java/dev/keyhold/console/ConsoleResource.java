@@ -306,7 +306,7 @@ public class ConsoleResource {
         }
         KillSwitch.Resumption res = refusals.audited(() -> killSwitch.resume(id, r, identity));
         return seeOther(
-                "/console/requests/" + res.request().id + "?done=" + (res.created() ? "resume-opened" : "resume-live"));
+                "/console/requests/" + res.requestId() + "?done=" + (res.created() ? "resume-opened" : "resume-live"));
     }
 
     // ---- keys and audit ---------------------------------------------------------------------------------------

@@ -354,11 +354,32 @@ public class PolicyChain {
      */
     public List<Version> verify(String issuerId, boolean checkMirror) {
         List<Version> chain = versions(issuerId);
-        verifyVersions(issuerId, chain);
+        Optional<String[]> m = checkMirror ? mirror(issuerId) : Optional.empty();
+        verifyVersions(issuerId, chain, recordedThrough(chain, m));
         if (checkMirror) {
-            compareMirror(issuerId, chain);
+            compareMirror(issuerId, chain, m);
         }
         return chain;
+    }
+
+    /**
+     * The newest version whose digest the HSM mirror records, when the stored chain has that very version (else 0).
+     * The mirror is written only after that version's chain was verified (after the commit that appended it with its
+     * verified evidence, or by a verification), and each document names its predecessor's digest, so the recorded
+     * digest vouches for every document up to it: their evidence need not be checked again, in any process. Links,
+     * digests and canonical form are still checked for every version.
+     */
+    static int recordedThrough(List<Version> chain, Optional<String[]> mirror) {
+        if (mirror.isEmpty() || mirror.get().length < 2) {
+            return 0;
+        }
+        int mv;
+        try {
+            mv = Integer.parseInt(mirror.get()[0]);
+        } catch (NumberFormatException e) {
+            return 0;
+        }
+        return mv >= 1 && mv <= chain.size() && chain.get(mv - 1).digest().equals(mirror.get()[1]) ? mv : 0;
     }
 
     /**
@@ -368,6 +389,14 @@ public class PolicyChain {
      * @throws PolicyViolation on any break
      */
     void verifyVersions(String issuerId, List<Version> chain) {
+        verifyVersions(issuerId, chain, 0);
+    }
+
+    /**
+     * The same, with versions up to {@code recordedThrough} vouched for by the HSM-recorded head
+     * ({@link #recordedThrough}): their evidence is not checked again.
+     */
+    void verifyVersions(String issuerId, List<Version> chain, int recordedThrough) {
         if (chain.isEmpty()) {
             throw new PolicyViolation("no-policy-chain", "issuer " + issuerId + " has no policy chain");
         }
@@ -396,7 +425,7 @@ public class PolicyChain {
             }
             String key = issuerId + "#" + v.version();
             String fingerprint = v.digest() + "\n" + v.evidence();
-            if (!fingerprint.equals(verified.get(key))) {
+            if (v.version() > recordedThrough && !fingerprint.equals(verified.get(key))) {
                 verifyEvidence(issuerId, v, doc, prevDoc, docs);
                 verified.put(key, fingerprint);
             }
@@ -406,8 +435,7 @@ public class PolicyChain {
         }
     }
 
-    private void compareMirror(String issuerId, List<Version> chain) {
-        Optional<String[]> m = mirror(issuerId);
+    private void compareMirror(String issuerId, List<Version> chain, Optional<String[]> m) {
         Version head = chain.get(chain.size() - 1);
         if (m.isEmpty()) {
             writeMirror(issuerId, head.version(), head.digest());

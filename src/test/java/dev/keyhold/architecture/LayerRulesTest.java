@@ -12,7 +12,6 @@ import com.tngtech.archunit.lang.ArchCondition;
 import com.tngtech.archunit.lang.ArchRule;
 import com.tngtech.archunit.lang.ConditionEvents;
 import com.tngtech.archunit.lang.SimpleConditionEvent;
-import com.tngtech.archunit.library.freeze.FreezingArchRule;
 import io.quarkus.hibernate.orm.panache.PanacheEntityBase;
 import jakarta.persistence.EntityManager;
 import jakarta.ws.rs.Path;
@@ -106,15 +105,10 @@ class LayerRulesTest {
         slices().matching("dev.keyhold.(**)").should().beFreeOfCycles().check(keyhold);
     }
 
-    /**
-     * Resources decide statuses and shapes; services own transactions; persistence stays behind them. Frozen: the
-     * one known violation (the console reads the id of the activation request entity that {@code KillSwitch.resume}
-     * returns) is recorded in {@code src/test/resources/archunit-store}; any new violation fails, and the frozen
-     * one drops out of the store once fixed.
-     */
+    /** Resources decide statuses and shapes; services own transactions; persistence stays behind them. */
     @Test
     void resourcesDoNotTouchPersistenceDirectly() {
-        FreezingArchRule.freeze(RESOURCES_USE_SERVICES).check(keyhold);
+        RESOURCES_USE_SERVICES.check(keyhold);
     }
 
     static final ArchRule RESOURCES_USE_SERVICES = classes()
@@ -125,7 +119,7 @@ class LayerRulesTest {
 
     /**
      * The rules can fail: the domain rule on a fixture class that breaks it on purpose (test code, outside the main
-     * import); the resource rule, unfrozen, on the violation the store holds.
+     * import); the resource rule's condition on a fixture class that uses the EntityManager.
      */
     @Test
     void theRulesCatchWhatTheyForbid() {
@@ -134,9 +128,11 @@ class LayerRulesTest {
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> DOMAIN_IS_PURE.check(fixture))
                 .hasMessageContaining("HsmPort")
                 .hasMessageContaining("jakarta.persistence");
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> RESOURCES_USE_SERVICES.check(keyhold))
-                .hasMessageContaining("ConsoleResource")
-                .hasMessageContaining("ActivationRequestEntity");
+        JavaClasses resource = new ClassFileImporter().importClasses(ResourceRuleFixture.class);
+        ArchRule sameCondition = classes().should(notUsePersistence());
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> sameCondition.check(resource))
+                .hasMessageContaining("ResourceRuleFixture")
+                .hasMessageContaining("EntityManager");
     }
 
     private static ArchCondition<JavaClass> notUsePersistence() {
