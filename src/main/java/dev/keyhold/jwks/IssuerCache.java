@@ -1,6 +1,7 @@
 package dev.keyhold.jwks;
 
 import dev.keyhold.events.IssuerChangeListener;
+import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -38,6 +39,11 @@ public abstract class IssuerCache<V> implements IssuerChangeListener {
     /** Whether a value is held now (tests of the no-database paths ask). */
     public boolean holds(String issuerId) {
         return values.containsKey(issuerId);
+    }
+
+    /** The issuers whose values are held now (a copy). */
+    protected List<String> heldIssuers() {
+        return List.copyOf(values.keySet());
     }
 
     /** How many issuers' values are held now (readiness: what could be served without the database). */

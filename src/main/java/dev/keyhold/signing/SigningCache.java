@@ -13,6 +13,7 @@ import dev.keyhold.store.KeyEntity;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import org.jboss.logging.Logger;
 
 /**
  * Per-issuer signing snapshots, so the sign path touches no database. {@link dev.keyhold.events.OutboxFollower}
@@ -26,6 +27,8 @@ import jakarta.inject.Inject;
  */
 @ApplicationScoped
 public class SigningCache extends IssuerCache<SigningSnapshot> {
+
+    private static final Logger LOG = Logger.getLogger(SigningCache.class);
 
     @Inject
     ApprovalEvidence evidence;
@@ -50,7 +53,53 @@ public class SigningCache extends IssuerCache<SigningSnapshot> {
             throw ProblemException.notFound("issuer", issuerId);
         }
         long generation = generation(issuerId);
-        Loaded loaded = QuarkusTransaction.joiningExisting().call(() -> {
+        Loaded loaded = load(issuerId);
+        if (loaded == null) {
+            throw ProblemException.notFound("issuer", issuerId);
+        }
+        return settle(issuerId, generation, loaded);
+    }
+
+    /**
+     * Checks every snapshot held now against the database and the HSM again, as building it did. A database write
+     * moves no outbox event, so nothing drops the snapshot it falsifies; this finds it within one interval of
+     * {@link EvidenceRecheck}: the snapshot is replaced by the refusing one and the alarm is raised. A snapshot that
+     * still verifies is replaced by the fresh one; one that could not be checked (HSM down, database error) is kept.
+     *
+     * @return how many snapshots were checked
+     */
+    public int recheckHeld() {
+        int checked = 0;
+        int failed = 0;
+        for (String issuerId : heldIssuers()) {
+            long generation = generation(issuerId);
+            if (!holds(issuerId)) {
+                continue; // dropped meanwhile: the next request builds and verifies it anyway
+            }
+            Loaded loaded;
+            try {
+                loaded = load(issuerId);
+            } catch (RuntimeException e) {
+                failed++;
+                LOG.debugf("issuer %s: approval evidence not rechecked: %s", issuerId, e.toString());
+                continue; // kept as it is; the next interval tries again
+            }
+            if (loaded == null) {
+                invalidate(issuerId);
+                continue;
+            }
+            settle(issuerId, generation, loaded);
+            checked++;
+        }
+        if (failed > 0) {
+            LOG.warnf("approval evidence of %d issuers could not be rechecked (database or HSM error)", failed);
+        }
+        return checked;
+    }
+
+    /** Reads the issuer and its ACTIVE key and verifies the approval evidence; null for an unknown issuer. */
+    private Loaded load(String issuerId) {
+        return QuarkusTransaction.joiningExisting().call(() -> {
             IssuerEntity issuer = IssuerEntity.findById(issuerId);
             if (issuer == null) {
                 return null;
@@ -70,9 +119,10 @@ public class SigningCache extends IssuerCache<SigningSnapshot> {
                     active == null ? null : active.kid(),
                     complete);
         });
-        if (loaded == null) {
-            throw ProblemException.notFound("issuer", issuerId);
-        }
+    }
+
+    /** Raises or clears the alarm, and keeps the snapshot unless it was checked without the HSM. */
+    private SigningSnapshot settle(String issuerId, long generation, Loaded loaded) {
         if (loaded.violation() != null) {
             alarm.raise(issuerId, loaded.kid(), loaded.violation());
         } else {

@@ -12,6 +12,13 @@ public interface SigningConfig {
     Executor executor();
 
     /**
+     * How often {@link EvidenceRecheck} verifies again the approval evidence behind the held signing snapshots (a
+     * duration, or {@code off}); read by its {@code @Scheduled} expression.
+     */
+    @WithDefault("PT5M")
+    String evidenceRecheckInterval();
+
+    /**
      * The HSM threads of the sign path ({@link SigningExecutor}): {@code threads} signatures at once (0 = one per
      * CPU), and up to {@code queue} more waiting in arrival order; beyond that a request is refused with 503 and
      * {@code Retry-After}.
