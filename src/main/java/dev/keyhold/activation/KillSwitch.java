@@ -19,6 +19,7 @@ import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.UUID;
 
 /**
  * Suspend (one person, at once) and resume (M-of-N, like a key activation). Suspending is deliberately easy and
@@ -46,7 +47,7 @@ public class KillSwitch {
 
     public record Resumption(boolean created, ActivationRequestEntity request) {
         /** The request's id, for callers that only link to it (the console) and need not see the row. */
-        public java.util.UUID requestId() {
+        public UUID requestId() {
             return request.id;
         }
     }

@@ -370,16 +370,26 @@ public class PolicyChain {
      * digests and canonical form are still checked for every version.
      */
     static int recordedThrough(List<Version> chain, Optional<String[]> mirror) {
-        if (mirror.isEmpty() || mirror.get().length < 2) {
+        if (mirror.isEmpty()) {
             return 0;
         }
-        int mv;
+        int mv = recordedVersion(mirror.get());
+        return mv >= 1 && mv <= chain.size() && chain.get(mv - 1).digest().equals(recordedDigest(mirror.get()))
+                ? mv
+                : 0;
+    }
+
+    /** The version a mirror value records, or -1 when it is not a number. */
+    private static int recordedVersion(String[] mirror) {
         try {
-            mv = Integer.parseInt(mirror.get()[0]);
+            return Integer.parseInt(mirror[0]);
         } catch (NumberFormatException e) {
-            return 0;
+            return -1;
         }
-        return mv >= 1 && mv <= chain.size() && chain.get(mv - 1).digest().equals(mirror.get()[1]) ? mv : 0;
+    }
+
+    private static String recordedDigest(String[] mirror) {
+        return mirror.length > 1 ? mirror[1] : "";
     }
 
     /**
@@ -441,10 +451,8 @@ public class PolicyChain {
             writeMirror(issuerId, head.version(), head.digest());
             return;
         }
-        int mv;
-        try {
-            mv = Integer.parseInt(m.get()[0]);
-        } catch (NumberFormatException e) {
+        int mv = recordedVersion(m.get());
+        if (mv < 1) {
             throw new PolicyViolation(
                     "policy-mirror-unreadable",
                     "the HSM mirror of issuer " + issuerId + "'s policy head is unreadable");
@@ -455,7 +463,7 @@ public class PolicyChain {
                     "issuer " + issuerId + "'s policy chain ends at version " + head.version()
                             + " but the HSM recorded version " + mv + ": the database was rolled back");
         }
-        if (!chain.get(mv - 1).digest().equals(m.get().length > 1 ? m.get()[1] : "")) {
+        if (recordedThrough(chain, m) != mv) {
             throw new PolicyViolation(
                     "policy-rollback",
                     "issuer " + issuerId + "'s policy version " + mv + " differs from the one the HSM recorded");

@@ -10,6 +10,7 @@ import dev.keyhold.policy.IntegrityAlarm;
 import dev.keyhold.signing.SigningCache;
 import dev.keyhold.testsupport.Api;
 import dev.keyhold.testsupport.CustodianKeys;
+import dev.keyhold.testsupport.ForgedRows;
 import dev.keyhold.testsupport.Lifecycle;
 import dev.keyhold.testsupport.MutableClock;
 import dev.keyhold.testsupport.Sql;
@@ -60,6 +61,9 @@ class CustodianSignatureAttackTest {
     @Inject
     ActivationService activations;
 
+    @Inject
+    ForgedRows forged;
+
     @AfterEach
     void reset() {
         clock.reset();
@@ -73,9 +77,9 @@ class CustodianSignatureAttackTest {
         String first = lifecycle.activeKey(id);
         signs(id, first);
         String pending = Api.rotate(id);
-        swapActive(first, pending);
+        forged.swapActive(first, pending);
         refusedWithAlarm(id);
-        restoreActive(first, pending);
+        forged.restoreActive(first, pending);
         signs(id, first);
     }
 
@@ -108,9 +112,9 @@ class CustodianSignatureAttackTest {
         // at decision time the copied rows do not count either: carol's is the only valid approval
         Api.approve("carol", to).then().statusCode(200).body("state", equalTo("OPEN"));
         sql.exec("update activation_request set state = 'APPROVED' where id = ?::uuid", to);
-        swapActive(first, pending);
+        forged.swapActive(first, pending);
         refusedWithAlarm(id);
-        restoreActive(first, pending);
+        forged.restoreActive(first, pending);
         signs(id, first);
     }
 
@@ -123,9 +127,9 @@ class CustodianSignatureAttackTest {
         String pending = Api.rotate(id);
         copyDecisions(requestOf(otherKey), requestOf(pending));
         sql.exec("update activation_request set state = 'EXECUTED' where id = ?::uuid", requestOf(pending));
-        swapActive(first, pending);
+        forged.swapActive(first, pending);
         refusedWithAlarm(id);
-        restoreActive(first, pending);
+        forged.restoreActive(first, pending);
         signs(id, first);
         signs(other, otherKey);
     }
@@ -152,9 +156,9 @@ class CustodianSignatureAttackTest {
         // alice's approval of the expired statement, copied into the new request, makes it look approved
         copyDecisions(expired, next);
         sql.exec("update activation_request set state = 'APPROVED' where id = ?::uuid", next);
-        swapActive(first, pending);
+        forged.swapActive(first, pending);
         refusedWithAlarm(id);
-        restoreActive(first, pending);
+        forged.restoreActive(first, pending);
         signs(id, first);
     }
 
@@ -191,9 +195,9 @@ class CustodianSignatureAttackTest {
                         Map.of("format", "sshsig", "value", sig2, "credentialId", aliceSecond)),
                 aliceSecond);
         sql.exec("update activation_request set state = 'APPROVED' where id = ?::uuid", request);
-        swapActive(first, pending);
+        forged.swapActive(first, pending);
         refusedWithAlarm(id);
-        restoreActive(first, pending);
+        forged.restoreActive(first, pending);
         signs(id, first);
     }
 
@@ -610,26 +614,5 @@ class CustodianSignatureAttackTest {
             out[i] = sql.one("select " + names[i] + rest, args);
         }
         return out;
-    }
-
-    private void swapActive(String active, String pending) {
-        sql.exec(
-                "update signing_key set state = 'RETIRED', retired_at = now(), verify_until = now() + interval '1 hour'"
-                        + " where kid = ?",
-                active);
-        sql.exec(
-                "update signing_key set state = 'ACTIVE', activated_at = ?, not_after = ? where kid = ?",
-                clock.instant(),
-                clock.instant().plus(Duration.ofDays(30)),
-                pending);
-    }
-
-    private void restoreActive(String active, String pending) {
-        sql.exec(
-                "update signing_key set state = 'PENDING', activated_at = null, not_after = null where kid = ?",
-                pending);
-        sql.exec(
-                "update signing_key set state = 'ACTIVE', retired_at = null, verify_until = null where kid = ?",
-                active);
     }
 }

@@ -6,13 +6,13 @@ import static org.hamcrest.Matchers.equalTo;
 
 import dev.keyhold.policy.IntegrityAlarm;
 import dev.keyhold.testsupport.Api;
+import dev.keyhold.testsupport.ForgedRows;
 import dev.keyhold.testsupport.Lifecycle;
 import dev.keyhold.testsupport.MutableClock;
 import dev.keyhold.testsupport.Sql;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.response.Response;
 import jakarta.inject.Inject;
-import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -42,6 +42,9 @@ class EvidenceRecheckTest {
 
     @Inject
     IntegrityAlarm alarm;
+
+    @Inject
+    ForgedRows forged;
 
     @AfterEach
     void reset() {
@@ -80,24 +83,12 @@ class EvidenceRecheckTest {
         cache.invalidate(id);
         sign(id).then().statusCode(200).body("kid", equalTo(first));
 
-        sql.exec(
-                "update signing_key set state = 'RETIRED', retired_at = now(), verify_until = now() + interval '1 hour'"
-                        + " where kid = ?",
-                first);
-        sql.exec(
-                "update signing_key set state = 'ACTIVE', activated_at = ?, not_after = ? where kid = ?",
-                clock.instant(),
-                clock.instant().plus(Duration.ofDays(30)),
-                pending);
+        forged.swapActive(first, pending);
         cache.recheckHeld();
         sign(id).then().statusCode(409).body("type", equalTo(PROBLEM));
         assertThat(violations(id)).isPositive();
 
-        sql.exec(
-                "update signing_key set state = 'PENDING', activated_at = null, not_after = null where kid = ?",
-                pending);
-        sql.exec(
-                "update signing_key set state = 'ACTIVE', retired_at = null, verify_until = null where kid = ?", first);
+        forged.restoreActive(first, pending);
         cache.recheckHeld();
         sign(id).then().statusCode(200).body("kid", equalTo(first));
     }
